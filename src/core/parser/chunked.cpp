@@ -1,0 +1,1 @@
+// chunked.cpp: being written

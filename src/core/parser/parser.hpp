@@ -1,0 +1,45 @@
+// parser.hpp: the HTTP/1.x request-head parser (picohttpparser's contract, strict framing).
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+#include "parser/limits.hpp"
+#include "parser/request.hpp"
+
+namespace lesto::http {
+
+/// Why a request was refused: an HTTP status and a short human reason that
+/// goes into the response body. `reason` points to static storage.
+struct ParseError {
+    int status = 0;
+    std::string_view reason;
+};
+
+enum class ParseStatus : std::uint8_t { complete, incomplete, error };
+
+struct ParseResult {
+    ParseStatus status = ParseStatus::incomplete;
+    std::size_t consumed = 0;  ///< head bytes, when complete
+    ParseError error;          ///< when status == error
+};
+
+/// Parses one request head from the start of a buffer. No I/O, no allocation
+/// per header: headers land in `out.headers`, whose capacity is reserved once.
+/// Resumable: call again with the same buffer grown by more bytes; bytes that
+/// were already scanned are not scanned again for the end of the head.
+class RequestParser {
+public:
+    explicit RequestParser(const Limits& limits) noexcept : limits_(&limits) {}
+
+    ParseResult parse(std::string_view data, RequestHead& out);
+    /// Forget the resume position; call before parsing the next request.
+    void reset() noexcept { scanned_ = 0; line_checked_ = false; }
+
+private:
+    const Limits* limits_;
+    std::size_t scanned_ = 0;
+    bool line_checked_ = false;
+};
+
+}  // namespace lesto::http

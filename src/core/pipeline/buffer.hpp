@@ -1,0 +1,97 @@
+// buffer.hpp: a growable byte buffer with a read cursor, for socket input and output.
+#pragma once
+
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string_view>
+#include <utility>
+
+namespace lesto {
+
+/// Bytes in [begin, end) are pending; appends go to the end, `consume` moves
+/// the begin. Unlike std::string, growing never zero-fills, and the pending
+/// bytes move to the front only when space is needed (`compact`).
+class Buffer {
+public:
+    Buffer() noexcept = default;
+    Buffer(const Buffer&) = delete;
+    Buffer& operator=(const Buffer&) = delete;
+    Buffer(Buffer&& o) noexcept { swap(o); }
+    Buffer& operator=(Buffer&& o) noexcept { Buffer(std::move(o)).swap(*this); return *this; }
+    ~Buffer() { std::free(data_); }
+
+    const char* data() const noexcept { return data_ + begin_; }
+    char* data() noexcept { return data_ + begin_; }
+    std::size_t size() const noexcept { return end_ - begin_; }
+    bool empty() const noexcept { return begin_ == end_; }
+    std::size_t capacity() const noexcept { return cap_; }
+    std::string_view view() const noexcept { return {data(), size()}; }
+
+    /// Writable space of at least `n` bytes after the end; call `commit` with
+    /// what was written. May move the pending bytes (invalidating views).
+    char* prepare(std::size_t n) {
+        if (cap_ - end_ < n) grow(n);
+        return data_ + end_;
+    }
+    void commit(std::size_t n) noexcept { end_ += n; }
+    std::size_t tail_room() const noexcept { return cap_ - end_; }
+
+    void append(const char* p, std::size_t n) {
+        std::memcpy(prepare(n), p, n);
+        end_ += n;
+    }
+    void append(std::string_view s) { append(s.data(), s.size()); }
+    void push_back(char c) { *prepare(1) = c; ++end_; }
+
+    void consume(std::size_t n) noexcept {
+        begin_ += n;
+        if (begin_ == end_) begin_ = end_ = 0;
+    }
+    void clear() noexcept { begin_ = end_ = 0; }
+
+    /// Release memory when the buffer is empty and larger than `keep` bytes,
+    /// so an idle connection does not hold a large body's worth of memory.
+    void shrink_if_empty(std::size_t keep) noexcept {
+        if (empty() && cap_ > keep) {
+            std::free(data_);
+            data_ = nullptr;
+            cap_ = 0;
+        }
+    }
+
+    void swap(Buffer& o) noexcept {
+        std::swap(data_, o.data_);
+        std::swap(cap_, o.cap_);
+        std::swap(begin_, o.begin_);
+        std::swap(end_, o.end_);
+    }
+
+private:
+    void grow(std::size_t n) {
+        std::size_t pending = end_ - begin_;
+        if (begin_ > 0 && cap_ - pending >= n && begin_ >= pending) {
+            // Enough room once the consumed prefix is reclaimed.
+            std::memmove(data_, data_ + begin_, pending);
+        } else {
+            std::size_t want = cap_ ? cap_ * 2 : 4096;
+            while (want < pending + n) want *= 2;
+            char* p = static_cast<char*>(std::malloc(want));
+            if (!p) throw std::bad_alloc();
+            if (pending) std::memcpy(p, data_ + begin_, pending);
+            std::free(data_);
+            data_ = p;
+            cap_ = want;
+        }
+        begin_ = 0;
+        end_ = pending;
+    }
+
+    char* data_ = nullptr;
+    std::size_t cap_ = 0;
+    std::size_t begin_ = 0;
+    std::size_t end_ = 0;
+};
+
+}  // namespace lesto

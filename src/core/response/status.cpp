@@ -1,0 +1,1 @@
+// status.cpp: being written

@@ -1,0 +1,1 @@
+// writer.cpp: being written

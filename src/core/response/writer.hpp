@@ -1,0 +1,42 @@
+// writer.hpp: renders a response head and body into an output buffer.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "parser/request.hpp"
+#include "pipeline/buffer.hpp"
+
+namespace lesto::http {
+
+/// Everything needed to put one response on the wire. Views only: the caller
+/// keeps the bytes alive for the duration of `write_response`.
+struct ResponseSpec {
+    int status = 200;                  ///< 100..599
+    std::string_view content_type;     ///< empty: no Content-Type header
+    std::string_view charset;          ///< non-empty: "; charset=<charset>" is appended
+    std::span<const Header> headers;   ///< user headers, in order
+    std::span<const std::string_view> set_cookies;  ///< each a full Set-Cookie value
+    std::string_view body;
+    std::uint8_t version_minor = 1;    ///< of the request: decides the Connection default
+    bool keep_alive = true;            ///< the connection stays open after this response
+    bool head_request = false;         ///< HEAD: same headers, no body bytes
+};
+
+enum class WriteStatus : std::uint8_t { ok, bad_status, bad_header };
+
+/// Append the response to `out`. Nothing is appended unless the result is ok:
+/// a status outside 100..599 or a header name/value that is not a valid token /
+/// field value (CR, LF, NUL, ...) is refused. `date` is the current IMF-fixdate.
+WriteStatus write_response(Buffer& out, const ResponseSpec& spec, std::string_view date);
+
+/// A minimal response for errors the engine answers itself (400, 408, 413, ...):
+/// text/plain body `reason` followed by a newline, `Connection: close` when !keep_alive.
+void write_error(Buffer& out, int status, std::string_view reason, std::string_view date,
+                 bool keep_alive);
+
+/// The interim response to `Expect: 100-continue`.
+void write_continue(Buffer& out);
+
+}  // namespace lesto::http
