@@ -1,1 +1,295 @@
-// server.cpp: being written
+// server.cpp: epoll-driven accept, read, write and close for every connection of a worker.
+#include "net/server.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+
+namespace lesto::net {
+
+namespace {
+
+constexpr std::size_t read_chunk = 64 * 1024;
+// Reads per readiness event before yielding to other sockets: large bodies
+// arrive fast, yet one client cannot monopolise the loop.
+constexpr int reads_per_event = 16;
+
+std::string format_address(const sockaddr_storage& addr) {
+    char text[INET6_ADDRSTRLEN] = {};
+    if (addr.ss_family == AF_INET) {
+        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(addr).sin_addr, text, sizeof text);
+    } else if (addr.ss_family == AF_INET6) {
+        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(addr).sin6_addr, text,
+                  sizeof text);
+    }
+    return text;
+}
+
+}  // namespace
+
+struct Server::Peer {
+    Watch watch;
+    Connection conn;
+    std::uint32_t events = 0;  // interest currently registered with epoll
+    std::time_t last_active = 0;
+    bool dirty = false;
+    bool lingering = false;
+
+    Peer(int fd, std::uint64_t id, const http::Limits& limits, Dispatcher& d,
+         const http::DateCache& date)
+        : watch{false, fd, this}, conn(id, limits, d, date) {}
+};
+
+Server::Server(const http::Limits& limits, const Timeouts& timeouts, Dispatcher& dispatcher)
+    : limits_(limits), timeouts_(timeouts), dispatcher_(&dispatcher) {
+    epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+    if (epoll_fd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
+    now_ = std::time(nullptr);
+    date_.refresh(now_);
+}
+
+Server::~Server() {
+    while (!peers_.empty()) close_peer(*peers_.begin()->second);
+    close_listeners();
+    if (epoll_fd_ >= 0) ::close(epoll_fd_);
+}
+
+void Server::add_listener(int fd) {
+    auto watch = std::make_unique<Watch>(Watch{true, fd, nullptr});
+    epoll_event ev{};
+    ev.events = listeners_enabled_ ? std::uint32_t{EPOLLIN} : 0u;
+    ev.data.ptr = watch.get();
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        throw std::system_error(errno, std::generic_category(), "epoll_ctl(listener)");
+    }
+    listeners_.push_back(std::move(watch));
+}
+
+void Server::close_listeners() noexcept {
+    for (auto& watch : listeners_) {
+        epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, watch->fd, nullptr);
+        ::close(watch->fd);
+    }
+    listeners_.clear();
+}
+
+void Server::set_listeners_enabled(bool enabled) {
+    if (enabled == listeners_enabled_) return;
+    listeners_enabled_ = enabled;
+    for (auto& watch : listeners_) {
+        epoll_event ev{};
+        ev.events = enabled ? std::uint32_t{EPOLLIN} : 0u;
+        ev.data.ptr = watch.get();
+        epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, watch->fd, &ev);
+    }
+}
+
+std::size_t Server::poll() {
+    epoll_event events[256];
+    int n = epoll_wait(epoll_fd_, events, 256, 0);
+    if (n <= 0) return 0;
+    for (int i = 0; i < n; ++i) {
+        auto* watch = static_cast<Watch*>(events[i].data.ptr);
+        if (watch->listener) {
+            accept_all(watch->fd);
+        } else {
+            on_event(*watch->peer, events[i].events);
+        }
+    }
+    return static_cast<std::size_t>(n);
+}
+
+void Server::accept_all(int listen_fd) {
+    for (;;) {
+        sockaddr_storage addr{};
+        socklen_t len = sizeof addr;
+        int fd = accept4(listen_fd, reinterpret_cast<sockaddr*>(&addr), &len,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                // Out of descriptors: stop accepting until the next tick rather
+                // than spin on a listener that stays readable.
+                set_listeners_enabled(false);
+            }
+            return;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        const std::uint64_t id = next_id_++;
+        auto peer = std::make_unique<Peer>(fd, id, limits_, *dispatcher_, date_);
+        peer->conn.set_remote_addr(format_address(addr));
+        peer->last_active = now_;
+        peer->events = EPOLLIN | EPOLLRDHUP;
+        epoll_event ev{};
+        ev.events = peer->events;
+        ev.data.ptr = &peer->watch;
+        if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) < 0) {
+            ::close(fd);
+            continue;
+        }
+        peers_.emplace(id, std::move(peer));
+    }
+}
+
+void Server::on_event(Peer& peer, std::uint32_t events) {
+    peer.last_active = now_;
+    if (events & EPOLLERR) {
+        close_peer(peer);
+        return;
+    }
+    if (peer.lingering) {
+        // Discard whatever the client still sends; close at its EOF or the deadline.
+        char sink[4096];
+        ssize_t r;
+        while ((r = ::recv(peer.watch.fd, sink, sizeof sink, 0)) > 0) {
+        }
+        if (r == 0 || (errno != EAGAIN && errno != EINTR)) close_peer(peer);
+        return;
+    }
+    if ((events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP)) && !read_input(peer)) return;
+    service(peer);
+}
+
+bool Server::read_input(Peer& peer) {
+    Connection& conn = peer.conn;
+    for (int i = 0; i < reads_per_event && conn.wants_input(); ++i) {
+        std::span<char> space = conn.input_space(read_chunk);
+        ssize_t r = ::recv(peer.watch.fd, space.data(), space.size(), 0);
+        if (r > 0) {
+            conn.input_commit(static_cast<std::size_t>(r));
+            if (static_cast<std::size_t>(r) < space.size()) break;
+            continue;
+        }
+        if (r == 0) {
+            conn.input_closed();
+            break;
+        }
+        if (errno == EAGAIN || errno == EINTR) break;
+        close_peer(peer);  // ECONNRESET and friends: nobody to answer
+        return false;
+    }
+    return true;
+}
+
+void Server::service(Peer& peer) {
+    Connection& conn = peer.conn;
+    // Output backpressure pauses parsing; each successful send may unpause it.
+    for (int round = 0; round < 8; ++round) {
+        conn.process();
+        const std::size_t before = conn.output().size();
+        if (!send_output(peer)) return;
+        if (before == 0 || !conn.output().empty() || !conn.wants_input()) break;
+    }
+    if (conn.finished() && conn.output().empty()) {
+        start_linger(peer);
+        return;
+    }
+    update_interest(peer);
+}
+
+bool Server::send_output(Peer& peer) {
+    Buffer& out = peer.conn.output();
+    while (!out.empty()) {
+        ssize_t w = ::send(peer.watch.fd, out.data(), out.size(), MSG_NOSIGNAL);
+        if (w > 0) {
+            peer.conn.output_sent(static_cast<std::size_t>(w));
+            continue;
+        }
+        if (w < 0 && (errno == EAGAIN || errno == EINTR)) break;
+        close_peer(peer);
+        return false;
+    }
+    if (out.empty()) out.shrink_if_empty(256 * 1024);
+    return true;
+}
+
+void Server::update_interest(Peer& peer) {
+    std::uint32_t want = EPOLLRDHUP;
+    if (peer.conn.wants_input()) want |= EPOLLIN;
+    if (!peer.conn.output().empty()) want |= EPOLLOUT;
+    if (want == peer.events) return;
+    peer.events = want;
+    epoll_event ev{};
+    ev.events = want;
+    ev.data.ptr = &peer.watch;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, peer.watch.fd, &ev);
+}
+
+void Server::start_linger(Peer& peer) {
+    // Closing with unread input would make the kernel send RST, which can
+    // destroy the response still in flight. Half-close instead, and let the
+    // client close first (or the linger timeout expire).
+    if (peer.conn.input_closed_by_peer()) {
+        close_peer(peer);
+        return;
+    }
+    ::shutdown(peer.watch.fd, SHUT_WR);
+    peer.lingering = true;
+    peer.last_active = now_;
+    peer.events = EPOLLIN | EPOLLRDHUP;
+    epoll_event ev{};
+    ev.events = peer.events;
+    ev.data.ptr = &peer.watch;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, peer.watch.fd, &ev);
+}
+
+void Server::close_peer(Peer& peer) {
+    const std::uint64_t id = peer.conn.id();
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, peer.watch.fd, nullptr);
+    ::close(peer.watch.fd);
+    peers_.erase(id);  // destroys the connection; it abandons pending work
+    set_listeners_enabled(true);
+}
+
+void Server::tick(std::time_t now) {
+    now_ = now;
+    date_.refresh(now);
+    set_listeners_enabled(true);
+    std::vector<Peer*> expired;
+    for (auto& [id, peer] : peers_) {
+        const std::time_t idle = now - peer->last_active;
+        if (peer->lingering) {
+            if (idle >= timeouts_.linger) expired.push_back(peer.get());
+        } else if (!peer->conn.mid_request() && peer->conn.in_flight() == 0 &&
+                   peer->conn.output().empty() && idle >= timeouts_.keep_alive) {
+            expired.push_back(peer.get());
+        }
+    }
+    for (Peer* peer : expired) close_peer(*peer);
+}
+
+bool Server::mark_dirty(std::uint64_t connection_id) {
+    auto it = peers_.find(connection_id);
+    if (it == peers_.end() || it->second->dirty) return false;
+    it->second->dirty = true;
+    dirty_.push_back(connection_id);
+    return dirty_.size() == 1;
+}
+
+void Server::flush() {
+    std::vector<std::uint64_t> ids;
+    ids.swap(dirty_);
+    for (std::uint64_t id : ids) {
+        auto it = peers_.find(id);
+        if (it == peers_.end()) continue;
+        it->second->dirty = false;
+        service(*it->second);
+    }
+}
+
+Connection* Server::find(std::uint64_t connection_id) noexcept {
+    auto it = peers_.find(connection_id);
+    return it == peers_.end() ? nullptr : &it->second->conn;
+}
+
+}  // namespace lesto::net

@@ -1,0 +1,86 @@
+// server.hpp: the socket side of the engine: accept, read, write, close, timeouts, on one epoll.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <ctime>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "parser/limits.hpp"
+#include "pipeline/connection.hpp"
+#include "response/date.hpp"
+
+namespace lesto::net {
+
+/// Seconds; enforced by `Server::tick`, so with a one-second tick a timeout
+/// fires between N and N+1 seconds after its start.
+struct Timeouts {
+    int keep_alive = 60;  ///< idle keep-alive connection (japronto's reaper default)
+    int linger = 2;       ///< after a closing response: wait this long for the client to close
+};
+
+/// Every socket of one worker on one epoll instance. The event loop watches
+/// only `fd()` (readable whenever any socket here needs attention) and calls
+/// `poll()`: one callback serves every ready connection, and the sockets never
+/// cross into Python. Level-triggered, single-threaded.
+class Server {
+public:
+    Server(const http::Limits& limits, const Timeouts& timeouts, Dispatcher& dispatcher);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    int fd() const noexcept { return epoll_fd_; }
+    /// Take ownership of a bound, listening socket and accept from it.
+    void add_listener(int fd);
+    /// Close the listening sockets: no new connection is accepted.
+    void close_listeners() noexcept;
+
+    /// Serve every socket that is ready now, without blocking.
+    std::size_t poll();
+    /// Once a second: refresh the Date header, enforce timeouts, retry accept.
+    void tick(std::time_t now);
+    /// Send what asynchronous answers added to connections since the last poll.
+    void flush();
+    /// A connection got output outside `poll`; returns true when it is the first
+    /// since the last `flush` (the caller then schedules one `flush`).
+    bool mark_dirty(std::uint64_t connection_id);
+
+    Connection* find(std::uint64_t connection_id) noexcept;
+    std::size_t connection_count() const noexcept { return peers_.size(); }
+    const http::DateCache& date() const noexcept { return date_; }
+
+private:
+    // epoll_event.data.ptr points at one of these: a listener or a peer.
+    struct Peer;
+    struct Watch {
+        bool listener;
+        int fd;
+        Peer* peer;  // null for a listener
+    };
+    void accept_all(int listen_fd);
+    void on_event(Peer& peer, std::uint32_t events);
+    bool read_input(Peer& peer);
+    void service(Peer& peer);
+    bool send_output(Peer& peer);
+    void update_interest(Peer& peer);
+    void start_linger(Peer& peer);
+    void close_peer(Peer& peer);
+    void set_listeners_enabled(bool enabled);
+
+    http::Limits limits_;
+    Timeouts timeouts_;
+    Dispatcher* dispatcher_;
+    http::DateCache date_;
+    int epoll_fd_ = -1;
+    std::vector<std::unique_ptr<Watch>> listeners_;
+    bool listeners_enabled_ = true;
+    std::uint64_t next_id_ = 1;
+    std::time_t now_ = 0;
+    std::unordered_map<std::uint64_t, std::unique_ptr<Peer>> peers_;
+    std::vector<std::uint64_t> dirty_;
+};
+
+}  // namespace lesto::net

@@ -1,0 +1,139 @@
+// connection.hpp: one client connection's state machine: bytes in, ordered responses out.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "parser/chunked.hpp"
+#include "parser/limits.hpp"
+#include "parser/parser.hpp"
+#include "parser/request.hpp"
+#include "pipeline/buffer.hpp"
+#include "response/date.hpp"
+#include "response/writer.hpp"
+
+namespace lesto {
+
+class Connection;
+
+/// A complete request handed to the application. Views are valid only during
+/// `Dispatcher::dispatch`; whoever keeps the request longer copies `raw_head`
+/// and `body` and rebases `head` onto the copy.
+struct RequestRef {
+    const http::RequestHead& head;
+    std::string_view raw_head;  ///< the bytes every view in `head` points into
+    std::string_view body;
+    bool has_body;              ///< a body was framed (possibly empty)
+};
+
+/// Implemented by whoever runs the application (the Python binding).
+class Dispatcher {
+public:
+    virtual ~Dispatcher() = default;
+    /// A complete request, in arrival order. Answer it with `conn.respond(seq, ...)`,
+    /// now or later. A request answered later is given a token with
+    /// `conn.set_token(seq, token)`: should the connection close first, the
+    /// token is handed to `abandon` so the work can be cancelled.
+    virtual void dispatch(Connection& conn, std::uint64_t seq, const RequestRef& request) = 0;
+    virtual void abandon(void* token) noexcept = 0;
+};
+
+/// Owns the input and output buffers of one connection. The socket layer
+/// reads into `input_space`, calls `process`, sends `output()`; this class
+/// never touches a socket. Responses leave in request order whatever order
+/// they are produced in: a response produced early waits in its pipeline slot.
+class Connection {
+public:
+    Connection(std::uint64_t id, const http::Limits& limits, Dispatcher& dispatcher,
+               const http::DateCache& date);
+    ~Connection();
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    std::uint64_t id() const noexcept { return id_; }
+    /// The peer's address as text ("127.0.0.1", "::1"), set by the socket layer.
+    const std::string& remote_addr() const noexcept { return remote_addr_; }
+    void set_remote_addr(std::string addr) { remote_addr_ = std::move(addr); }
+
+    // ---- input -------------------------------------------------------------
+    /// Writable space for at least `n` bytes; views of a request whose body is
+    /// still arriving stay valid (they are rebased if the buffer moves).
+    std::span<char> input_space(std::size_t n);
+    void input_commit(std::size_t n) noexcept { in_.commit(n); }
+    /// The peer will send nothing more: answer what is complete, then close.
+    void input_closed() noexcept { peer_closed_ = true; }
+    bool input_closed_by_peer() const noexcept { return peer_closed_; }
+    /// Parse and dispatch every complete buffered request, until the input is
+    /// exhausted, the connection is closing, or backpressure applies.
+    void process();
+
+    // ---- output ------------------------------------------------------------
+    /// Answer request `seq`. Returns false (and answers 500) if the spec is invalid.
+    bool respond(std::uint64_t seq, const http::ResponseSpec& spec);
+    /// Answer request `seq` with an engine-made error page.
+    void respond_error(std::uint64_t seq, int status, std::string_view reason);
+    void set_token(std::uint64_t seq, void* token) noexcept;
+    Buffer& output() noexcept { return out_; }
+    void output_sent(std::size_t n) noexcept { out_.consume(n); }
+
+    // ---- state -------------------------------------------------------------
+    /// More input is welcome: not closing, not paused by backpressure.
+    bool wants_input() const noexcept;
+    /// Everything owed has been written to `output()` and no more will come:
+    /// once the output is sent, the socket can close.
+    bool finished() const noexcept;
+    /// Requests dispatched and not yet answered in order.
+    std::size_t in_flight() const noexcept { return static_cast<std::size_t>(next_seq_ - next_out_); }
+    /// Bytes of an unfinished request are buffered (a head or body is arriving).
+    bool mid_request() const noexcept { return stage_ != Stage::head || !in_.empty(); }
+    const http::RequestHead& current_head() const noexcept { return head_; }
+
+private:
+    enum class Stage : std::uint8_t { head, body_length, body_chunked };
+    struct Slot {
+        bool done = false;
+        void* token = nullptr;
+        Buffer bytes;
+    };
+
+    bool parse_head();
+    bool read_body();
+    std::uint64_t open_slot();
+    void dispatch_current();
+    void fail(int status, std::string_view reason);
+    void maybe_send_continue();
+    template <class Render>
+    void answer(std::uint64_t seq, Render&& render);
+    bool paused() const noexcept;
+
+    std::uint64_t id_;
+    std::string remote_addr_;
+    const http::Limits* limits_;
+    Dispatcher* dispatcher_;
+    const http::DateCache* date_;
+
+    Buffer in_;
+    Buffer out_;
+    http::RequestParser parser_;
+    http::ChunkedDecoder chunked_;
+    http::RequestHead head_;
+    std::string chunk_body_;
+    Stage stage_ = Stage::head;
+    std::size_t body_fed_ = 0;     // raw chunked bytes after the head already decoded
+    std::string_view body_;
+    bool continue_sent_ = false;
+
+    std::uint64_t next_seq_ = 0;   // seq the next dispatched request gets
+    std::uint64_t next_out_ = 0;   // lowest seq whose response is not in out_ yet
+    std::deque<Slot> slots_;       // seqs [next_out_, next_seq_) once any answer is deferred
+    std::uint64_t last_seq_ = 0;   // when no_more_: the request whose answer closes
+    bool no_more_ = false;         // no further request will be dispatched
+    bool peer_closed_ = false;
+};
+
+}  // namespace lesto
