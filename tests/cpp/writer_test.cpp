@@ -1,0 +1,357 @@
+// writer_test.cpp: exact bytes of rendered responses, and what the writer refuses.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pipeline/buffer.hpp"
+#include "response/status.hpp"
+#include "response/writer.hpp"
+
+using lesto::Buffer;
+using lesto::http::Header;
+using lesto::http::ResponseSpec;
+using lesto::http::write_continue;
+using lesto::http::write_error;
+using lesto::http::write_response;
+using lesto::http::WriteStatus;
+
+namespace {
+
+constexpr std::string_view date = "Sun, 06 Nov 1994 08:49:37 GMT";
+
+std::string render(const ResponseSpec& spec) {
+    Buffer out;
+    EXPECT_EQ(write_response(out, spec, date), WriteStatus::ok);
+    return std::string(out.view());
+}
+
+ResponseSpec hello() {
+    ResponseSpec spec;
+    spec.content_type = "text/plain";
+    spec.charset = "utf-8";
+    spec.body = "Hello world!";
+    return spec;
+}
+
+}  // namespace
+
+TEST(Writer, HelloWorld) {
+    EXPECT_EQ(render(hello()),
+              "HTTP/1.1 200 OK\r\n"
+              "Content-Length: 12\r\n"
+              "Content-Type: text/plain; charset=utf-8\r\n"
+              "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+              "\r\n"
+              "Hello world!");
+}
+
+TEST(Writer, MinimalResponseHasLengthAndDateOnly) {
+    ResponseSpec spec;
+    EXPECT_EQ(render(spec),
+              "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n");
+}
+
+TEST(Writer, ContentTypeWithoutCharsetAndCharsetWithoutContentType) {
+    ResponseSpec spec;
+    spec.content_type = "application/json";
+    spec.body = "{}";
+    EXPECT_EQ(render(spec),
+              "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: application/json\r\n"
+              "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n{}");
+    spec.content_type = {};
+    spec.charset = "utf-8";  // meaningless without a type: not sent
+    EXPECT_EQ(render(spec),
+              "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+              "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n{}");
+}
+
+TEST(Writer, StatusLineForManyCodes) {
+    for (int code : {200, 201, 202, 206, 226, 299, 301, 302, 307, 308, 399, 400, 401, 403, 404,
+                     405, 413, 418, 422, 429, 431, 451, 499, 500, 502, 503, 511, 599}) {
+        ResponseSpec spec;
+        spec.status = code;
+        spec.body = "x";
+        std::string expect = "HTTP/1.1 " + std::to_string(code) + " " +
+                             std::string(lesto::http::reason_phrase(code)) +
+                             "\r\nContent-Length: 1\r\nDate: " + std::string(date) + "\r\n\r\nx";
+        EXPECT_EQ(render(spec), expect) << code;
+    }
+}
+
+TEST(Writer, SpotCheckStatusLines) {
+    ResponseSpec spec;
+    spec.status = 418;
+    EXPECT_TRUE(render(spec).starts_with("HTTP/1.1 418 I'm a teapot\r\n"));
+    spec.status = 422;
+    EXPECT_TRUE(render(spec).starts_with("HTTP/1.1 422 Unprocessable Content\r\n"));
+    spec.status = 429;
+    EXPECT_TRUE(render(spec).starts_with("HTTP/1.1 429 Too Many Requests\r\n"));
+    spec.status = 599;
+    EXPECT_TRUE(render(spec).starts_with("HTTP/1.1 599 Unknown Server Error\r\n"));
+    spec.status = 100;
+    EXPECT_TRUE(render(spec).starts_with("HTTP/1.1 100 Continue\r\n"));
+}
+
+TEST(Writer, HeadSendsTheGetLengthButNoBody) {
+    ResponseSpec spec = hello();
+    spec.head_request = true;
+    EXPECT_EQ(render(spec),
+              "HTTP/1.1 200 OK\r\n"
+              "Content-Length: 12\r\n"
+              "Content-Type: text/plain; charset=utf-8\r\n"
+              "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+              "\r\n");
+}
+
+TEST(Writer, NoBodyStatusesHaveNoLengthAndNoBody) {
+    for (int code : {100, 101, 103, 150, 199, 204, 304}) {
+        for (bool head : {false, true}) {
+            ResponseSpec spec;
+            spec.status = code;
+            spec.head_request = head;
+            spec.body = "must not be sent";
+            spec.content_type = "text/plain";
+            std::string expect = "HTTP/1.1 " + std::to_string(code) + " " +
+                                 std::string(lesto::http::reason_phrase(code)) +
+                                 "\r\nContent-Type: text/plain\r\nDate: " + std::string(date) +
+                                 "\r\n\r\n";
+            EXPECT_EQ(render(spec), expect) << code << " head=" << head;
+        }
+    }
+}
+
+TEST(Writer, ResponsesNextToNoBodyCodesKeepTheirBody) {
+    for (int code : {200, 203, 205, 303, 305}) {
+        ResponseSpec spec;
+        spec.status = code;
+        spec.body = "ab";
+        EXPECT_NE(render(spec).find("Content-Length: 2\r\n"), std::string::npos) << code;
+        EXPECT_TRUE(render(spec).ends_with("\r\n\r\nab")) << code;
+    }
+}
+
+TEST(Writer, ConnectionHeaderAcrossVersions) {
+    const std::string tail = "Date: " + std::string(date) + "\r\n";
+    struct Case {
+        std::uint8_t minor;
+        bool keep_alive;
+        const char* connection;
+    };
+    const Case cases[] = {
+        {1, true, ""},
+        {1, false, "Connection: close\r\n"},
+        {0, true, "Connection: keep-alive\r\n"},
+        {0, false, ""},
+    };
+    for (const Case& c : cases) {
+        ResponseSpec spec;
+        spec.version_minor = c.minor;
+        spec.keep_alive = c.keep_alive;
+        EXPECT_EQ(render(spec), "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n" + tail + c.connection +
+                                    "\r\n")
+            << "1." << int(c.minor) << " keep_alive=" << c.keep_alive;
+    }
+}
+
+TEST(Writer, UserHeadersThenCookiesInOrder) {
+    const Header headers[] = {
+        {"X-First", "1"},
+        {"Cache-Control", "no-store"},
+        {"X-Empty", ""},
+        {"X-Tab", "a\tb"},
+        {"X-First", "again"},
+    };
+    const std::string_view cookies[] = {"a=1; Path=/", "b=2; HttpOnly; SameSite=Lax"};
+    ResponseSpec spec = hello();
+    spec.keep_alive = false;
+    spec.headers = headers;
+    spec.set_cookies = cookies;
+    EXPECT_EQ(render(spec),
+              "HTTP/1.1 200 OK\r\n"
+              "Content-Length: 12\r\n"
+              "Content-Type: text/plain; charset=utf-8\r\n"
+              "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+              "Connection: close\r\n"
+              "X-First: 1\r\n"
+              "Cache-Control: no-store\r\n"
+              "X-Empty: \r\n"
+              "X-Tab: a\tb\r\n"
+              "X-First: again\r\n"
+              "Set-Cookie: a=1; Path=/\r\n"
+              "Set-Cookie: b=2; HttpOnly; SameSite=Lax\r\n"
+              "\r\n"
+              "Hello world!");
+}
+
+TEST(Writer, ObsTextInValuesIsAllowed) {
+    const std::string value = "caf\xc3\xa9";
+    const Header headers[] = {{"X-Name", value}};
+    ResponseSpec spec;
+    spec.headers = headers;
+    EXPECT_NE(render(spec).find("X-Name: caf\xc3\xa9\r\n"), std::string::npos);
+}
+
+TEST(Writer, TokenPunctuationInNamesIsAllowed) {
+    const Header headers[] = {{"!#$%&'*+-.^_`|~09azAZ", "v"}};
+    ResponseSpec spec;
+    spec.headers = headers;
+    EXPECT_NE(render(spec).find("!#$%&'*+-.^_`|~09azAZ: v\r\n"), std::string::npos);
+}
+
+TEST(Writer, BadStatusAppendsNothing) {
+    for (int code : {-200, 0, 99, 600, 1000}) {
+        Buffer out;
+        out.append("kept");
+        ResponseSpec spec = hello();
+        spec.status = code;
+        EXPECT_EQ(write_response(out, spec, date), WriteStatus::bad_status) << code;
+        EXPECT_EQ(out.view(), "kept") << code;
+    }
+}
+
+TEST(Writer, RefusedHeaderNamesAppendNothing) {
+    using namespace std::string_literals;
+    const std::string names[] = {
+        "",         "X Space", " X",       "X ",       "X:Colon", "X\r",   "X\nY",
+        "X\0Y"s,    "X\tTab",  "X\"Quote", "X(Paren)", "X/Slash", "X@At",  "X\x7f",
+        "X\xc3\xa9", "X;",      "X=Y",      "X,Y",      "X[",      "X{",    "X\\",
+    };
+    for (const std::string& name : names) {
+        const Header headers[] = {{"X-Ok", "fine"}, {name, "v"}};
+        ResponseSpec spec = hello();
+        spec.headers = headers;
+        Buffer out;
+        out.append("kept");
+        EXPECT_EQ(write_response(out, spec, date), WriteStatus::bad_header) << testing::PrintToString(name);
+        EXPECT_EQ(out.view(), "kept");
+    }
+}
+
+TEST(Writer, RefusedHeaderValuesAppendNothing) {
+    using namespace std::string_literals;
+    const std::string values[] = {
+        "a\rb",  "a\nb", "a\r\nX-Injected: 1", "a\0b"s, "\r",   "\n",  "\x01",
+        "a\x0b", "\x0c", "\x1f",              "\x7f",  "end\n",
+    };
+    for (const std::string& value : values) {
+        const Header headers[] = {{"X-Ok", "fine"}, {"X-Bad", value}};
+        ResponseSpec spec = hello();
+        spec.headers = headers;
+        Buffer out;
+        out.append("kept");
+        EXPECT_EQ(write_response(out, spec, date), WriteStatus::bad_header)
+            << testing::PrintToString(value);
+        EXPECT_EQ(out.view(), "kept");
+    }
+}
+
+TEST(Writer, RefusedCookiesAppendNothing) {
+    using namespace std::string_literals;
+    for (const std::string& cookie : {"a=1\r\nSet-Cookie: evil=1"s, "a=\n"s, "a=\0"s, "\x01"s}) {
+        const std::string_view cookies[] = {"ok=1", cookie};
+        ResponseSpec spec = hello();
+        spec.set_cookies = cookies;
+        Buffer out;
+        EXPECT_EQ(write_response(out, spec, date), WriteStatus::bad_header)
+            << testing::PrintToString(cookie);
+        EXPECT_TRUE(out.empty());
+    }
+}
+
+TEST(Writer, RefusedContentTypeAndCharsetAppendNothing) {
+    ResponseSpec spec = hello();
+    spec.content_type = "text/html\r\nX-Injected: 1";
+    Buffer out;
+    EXPECT_EQ(write_response(out, spec, date), WriteStatus::bad_header);
+    spec = hello();
+    spec.charset = "utf-8\n";
+    EXPECT_EQ(write_response(out, spec, date), WriteStatus::bad_header);
+    EXPECT_TRUE(out.empty());
+}
+
+TEST(Writer, OneMegabyteHeaderAndBodyAreNotTruncated) {
+    const std::string big(1 << 20, 'v');
+    const std::string body(3 << 20, 'b');
+    const Header headers[] = {{"X-Big", big}, {"X-After", "1"}};
+    const std::string_view cookies[] = {big};
+    ResponseSpec spec;
+    spec.headers = headers;
+    spec.set_cookies = cookies;
+    spec.body = body;
+    const std::string expect = "HTTP/1.1 200 OK\r\nContent-Length: 3145728\r\nDate: " +
+                               std::string(date) + "\r\nX-Big: " + big +
+                               "\r\nX-After: 1\r\nSet-Cookie: " + big + "\r\n\r\n" + body;
+    EXPECT_TRUE(render(spec) == expect);
+}
+
+TEST(Writer, AppendsAfterPendingBytesAndReservesExactly) {
+    Buffer out;
+    out.append("previous response;");
+    ResponseSpec spec = hello();
+    ASSERT_EQ(write_response(out, spec, date), WriteStatus::ok);
+    ASSERT_EQ(write_response(out, spec, date), WriteStatus::ok);
+    const std::string one = render(spec);
+    EXPECT_EQ(out.view(), "previous response;" + one + one);
+
+    // The reservation is the exact size: a response of exactly 8192 bytes
+    // into an empty buffer leaves it at 8192 capacity, where asking for even
+    // one byte more than needed would have doubled it.
+    const std::string probe_body(5000, 'z');
+    spec.body = probe_body;
+    const std::size_t head = render(spec).size() - probe_body.size();
+    const std::string body(8192 - head, 'z');
+    spec.body = body;
+    Buffer exact;
+    ASSERT_EQ(write_response(exact, spec, date), WriteStatus::ok);
+    EXPECT_EQ(exact.size(), 8192u);
+    EXPECT_EQ(exact.capacity(), 8192u);
+}
+
+TEST(Writer, BodyLengthDigits) {
+    for (std::size_t n : {0u, 1u, 9u, 10u, 99u, 100u, 999u, 1000u, 65535u, 100000u}) {
+        const std::string body(n, 'x');
+        ResponseSpec spec;
+        spec.body = body;
+        spec.head_request = true;
+        EXPECT_EQ(render(spec), "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(n) +
+                                    "\r\nDate: " + std::string(date) + "\r\n\r\n");
+    }
+}
+
+TEST(Writer, ErrorResponse) {
+    Buffer out;
+    write_error(out, 400, "Bad Request: invalid header", date, false);
+    EXPECT_EQ(out.view(),
+              "HTTP/1.1 400 Bad Request\r\n"
+              "Content-Length: 28\r\n"
+              "Content-Type: text/plain; charset=utf-8\r\n"
+              "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+              "Connection: close\r\n"
+              "\r\n"
+              "Bad Request: invalid header\n");
+    out.clear();
+    write_error(out, 413, "too large", date, true);
+    EXPECT_EQ(out.view(),
+              "HTTP/1.1 413 Content Too Large\r\n"
+              "Content-Length: 10\r\n"
+              "Content-Type: text/plain; charset=utf-8\r\n"
+              "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+              "\r\n"
+              "too large\n");
+}
+
+TEST(Writer, ErrorWithAnOutOfRangeCodeIsStillAResponse) {
+    Buffer out;
+    write_error(out, 42, "oops", date, false);
+    EXPECT_TRUE(out.view().starts_with("HTTP/1.1 500 Internal Server Error\r\n"));
+    EXPECT_TRUE(out.view().ends_with("\r\n\r\noops\n"));
+}
+
+TEST(Writer, Continue) {
+    Buffer out;
+    out.append("x");
+    write_continue(out);
+    EXPECT_EQ(out.view(), "xHTTP/1.1 100 Continue\r\n\r\n");
+}
