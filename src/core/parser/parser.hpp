@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 #include "parser/limits.hpp"
@@ -34,12 +35,23 @@ public:
 
     ParseResult parse(std::string_view data, RequestHead& out);
     /// Forget the resume position; call before parsing the next request.
-    void reset() noexcept { scanned_ = 0; line_checked_ = false; }
+    void reset() noexcept { *this = RequestParser(*limits_); }
 
 private:
+    enum class Stage : std::uint8_t;
+    ParseResult fail(int status, std::string_view reason) noexcept;
+    ParseResult finish_request_line(std::size_t cr, RequestHead& out) noexcept;
+    ParseResult finish_head(std::size_t end, RequestHead& out) noexcept;
+
     const Limits* limits_;
-    std::size_t scanned_ = 0;
-    bool line_checked_ = false;
+    const char* base_ = nullptr;  // data() of the last call, to rebase views when the buffer moved
+    std::size_t line_ = 0;        // start of the line being parsed
+    std::size_t scanned_ = 0;     // resume point: bytes before it in this line are already checked
+    std::size_t mark_ = 0;        // end of the method, or the colon of a field line
+    std::size_t mark2_ = 0;       // end of the request-target
+    Stage stage_{};
+    std::uint8_t seen_ = 0;       // framing headers seen so far (flags in parser.cpp)
+    ParseError error_;            // repeated if parse is called again after an error
 };
 
 }  // namespace lesto::http
