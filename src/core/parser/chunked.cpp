@@ -1,1 +1,206 @@
-// chunked.cpp: being written
+// chunked.cpp: the chunked transfer-coding decoder, a byte-driven state machine.
+#include "parser/chunked.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "parser/scan.hpp"
+
+namespace lesto::http {
+
+// One state per position in the grammar of RFC 9112 7.1, so a split can fall
+// anywhere; chunk data is copied in spans, everything else goes byte by byte
+// (size lines and trailers are short, and rare past the first).
+enum class ChunkedDecoder::State : std::uint8_t {
+    size_first,       // first hex digit of a chunk-size
+    size,             // more hex digits
+    size_space,       // BWS after the size, before ';'
+    ext_name_start,   // after ';' (BWS allowed)
+    ext_name,
+    ext_after_name,   // BWS after a name: '=', ';' or CR
+    ext_value_start,  // after '=' (BWS allowed)
+    ext_value,        // token value
+    ext_quoted,       // inside a quoted-string value
+    ext_quoted_pair,  // after a backslash in a quoted-string
+    ext_after_value,  // BWS after a value: ';' or CR
+    size_lf,          // CR of the size line seen
+    data,
+    data_cr,          // CRLF that closes the data of a chunk
+    data_lf,
+    trailer_start,    // start of a trailer field, or the final CRLF
+    trailer_name,
+    trailer_value,
+    trailer_lf,
+    final_lf,
+    done,
+    failed,
+};
+
+namespace {
+
+constexpr int hex_value(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+constexpr bool is_bws(char c) noexcept { return c == ' ' || c == '\t'; }
+
+// qdtext and the second byte of a quoted-pair (RFC 9110 5.6.4): HTAB, SP,
+// visible ASCII and obs-text; the quote and backslash are told apart by the caller.
+constexpr bool is_quoted_text(char c) noexcept {
+    const auto u = static_cast<unsigned char>(c);
+    return u == '\t' || (u >= 0x20 && u != 0x7f);
+}
+
+}  // namespace
+
+void ChunkedDecoder::reset() noexcept {
+    state_ = State{};
+    remaining_ = 0;
+    line_bytes_ = 0;
+    trailer_bytes_ = 0;
+    decoded_ = 0;
+}
+
+ParseResult ChunkedDecoder::fail(int status, std::string_view reason, std::size_t at) noexcept {
+    state_ = State::failed;
+    error_ = {status, reason};
+    return {ParseStatus::error, at, error_};
+}
+
+ParseResult ChunkedDecoder::feed(std::string_view in, std::string& body) {
+    const Limits& limits = *limits_;
+    std::size_t i = 0;
+    if (state_ == State::done) return {ParseStatus::complete, 0, {}};
+    if (state_ == State::failed) return {ParseStatus::error, 0, error_};
+
+    while (i < in.size()) {
+        if (state_ == State::data) {
+            const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, in.size() - i));
+            body.append(in.data() + i, take);
+            i += take;
+            remaining_ -= take;
+            decoded_ += take;
+            if (remaining_ == 0) state_ = State::data_cr;
+            continue;
+        }
+        const char c = in[i];
+        const std::size_t at = i++;
+
+        // The size line, extensions included, is bounded; its CRLF is not counted.
+        if (state_ < State::size_lf && c != '\r' && ++line_bytes_ > limits.max_chunk_line)
+            return fail(400, "chunk size line too long", at);
+        if (state_ >= State::trailer_name && state_ <= State::trailer_lf &&
+            ++trailer_bytes_ > limits.max_trailer_bytes)
+            return fail(431, "chunked trailer section too large", at);
+
+        switch (state_) {
+            case State::size_first:
+            case State::size: {
+                const int d = hex_value(c);
+                if (d >= 0) {
+                    if (remaining_ > (std::numeric_limits<std::uint64_t>::max() >> 4))
+                        return fail(400, "chunk size overflows", at);
+                    remaining_ = (remaining_ << 4) | static_cast<std::uint64_t>(d);
+                    state_ = State::size;
+                    break;
+                }
+                if (state_ == State::size_first) return fail(400, "invalid chunk size", at);
+                // The size is known: refuse an oversized body before reading it.
+                if (remaining_ > limits.max_body_bytes - decoded_) return fail(413, "chunked body larger than the body limit", at);
+                if (c == ';') state_ = State::ext_name_start;
+                else if (is_bws(c)) state_ = State::size_space;
+                else if (c == '\r') state_ = State::size_lf;
+                else return fail(400, c == '\n' ? "bare LF in chunked body" : "invalid chunk size", at);
+                break;
+            }
+            case State::size_space:
+                if (c == ';') state_ = State::ext_name_start;
+                else if (!is_bws(c)) return fail(400, "invalid chunk size", at);
+                break;
+            case State::ext_name_start:
+                if (scan::is_tchar(c)) state_ = State::ext_name;
+                else if (!is_bws(c)) return fail(400, "invalid chunk extension", at);
+                break;
+            case State::ext_name:
+            case State::ext_after_name:
+                if (scan::is_tchar(c) && state_ == State::ext_name) break;
+                if (is_bws(c)) state_ = State::ext_after_name;
+                else if (c == '=') state_ = State::ext_value_start;
+                else if (c == ';') state_ = State::ext_name_start;
+                else if (c == '\r') state_ = State::size_lf;
+                else return fail(400, "invalid chunk extension", at);
+                break;
+            case State::ext_value_start:
+                if (c == '"') state_ = State::ext_quoted;
+                else if (scan::is_tchar(c)) state_ = State::ext_value;
+                else if (!is_bws(c)) return fail(400, "invalid chunk extension value", at);
+                break;
+            case State::ext_value:
+            case State::ext_after_value:
+                if (scan::is_tchar(c) && state_ == State::ext_value) break;
+                if (is_bws(c)) state_ = State::ext_after_value;
+                else if (c == ';') state_ = State::ext_name_start;
+                else if (c == '\r') state_ = State::size_lf;
+                else return fail(400, "invalid chunk extension value", at);
+                break;
+            case State::ext_quoted:
+                if (c == '"') state_ = State::ext_after_value;
+                else if (c == '\\') state_ = State::ext_quoted_pair;
+                else if (!is_quoted_text(c)) return fail(400, "invalid character in chunk extension", at);
+                break;
+            case State::ext_quoted_pair:
+                if (!is_quoted_text(c)) return fail(400, "invalid character in chunk extension", at);
+                state_ = State::ext_quoted;
+                break;
+            case State::size_lf:
+                if (c != '\n') return fail(400, "bare CR in chunked body", at);
+                line_bytes_ = 0;
+                state_ = remaining_ == 0 ? State::trailer_start : State::data;
+                break;
+            case State::data_cr:
+                if (c != '\r') return fail(400, "chunk data not followed by CRLF", at);
+                state_ = State::data_lf;
+                break;
+            case State::data_lf:
+                if (c != '\n') return fail(400, "chunk data not followed by CRLF", at);
+                state_ = State::size_first;
+                break;
+            case State::trailer_start:
+                if (c == '\r') {
+                    state_ = State::final_lf;
+                    break;
+                }
+                if (!scan::is_tchar(c)) return fail(400, "invalid trailer field", at);
+                state_ = State::trailer_name;
+                if (++trailer_bytes_ > limits.max_trailer_bytes)
+                    return fail(431, "chunked trailer section too large", at);
+                break;
+            case State::trailer_name:
+                if (c == ':') state_ = State::trailer_value;
+                else if (!scan::is_tchar(c)) return fail(400, "invalid trailer field name", at);
+                break;
+            case State::trailer_value:
+                if (c == '\r') state_ = State::trailer_lf;
+                else if (scan::is_ctl(c)) return fail(400, "invalid character in trailer field", at);
+                break;
+            case State::trailer_lf:
+                if (c != '\n') return fail(400, "bare CR in chunked trailer", at);
+                state_ = State::trailer_start;
+                break;
+            case State::final_lf:
+                if (c != '\n') return fail(400, "bare CR in chunked body", at);
+                state_ = State::done;
+                return {ParseStatus::complete, i, {}};
+            case State::data:
+            case State::done:
+            case State::failed:
+                return fail(500, "chunked decoder in an impossible state", at);
+        }
+    }
+    return {ParseStatus::incomplete, i, {}};
+}
+
+}  // namespace lesto::http
