@@ -1,1 +1,325 @@
-// router.cpp: being written
+// router.cpp: compiles route patterns and matches requests against them.
+#include "router/router.hpp"
+
+#include <limits>
+#include <utility>
+
+namespace lesto::router {
+namespace {
+
+constexpr std::size_t no_route = std::numeric_limits<std::size_t>::max();
+
+// Below this many distinct literal paths a scan with a length check first
+// beats hashing the path; a hello-world app has exactly one.
+constexpr std::size_t linear_scan_limit = 8;
+
+/// `s` in single quotes for an error message, control bytes escaped: a NUL
+/// would cut what() short and a CR or LF would forge lines in a log.
+std::string quoted(std::string_view s) {
+    constexpr char hex[] = "0123456789abcdef";
+    std::string q;
+    q.reserve(s.size() + 2);
+    q += '\'';
+    for (char c : s) {
+        const auto b = static_cast<unsigned char>(c);
+        if (c == '\r') {
+            q += "\\r";
+        } else if (c == '\n') {
+            q += "\\n";
+        } else if (c == '\t') {
+            q += "\\t";
+        } else if (b < 0x20 || b == 0x7f) {
+            q += "\\x";
+            q += hex[b >> 4];
+            q += hex[b & 0xf];
+        } else {
+            q += c;
+        }
+    }
+    q += '\'';
+    return q;
+}
+
+[[noreturn]] void fail_at(std::string_view what, std::size_t pos, std::string_view pattern) {
+    throw RouteError("invalid route pattern: " + std::string(what) + " at position " +
+                     std::to_string(pos) + " in " + quoted(pattern));
+}
+
+// RFC 9110 5.6.2: tchar.
+bool is_tchar(char c) noexcept {
+    if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) return true;
+    return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+bool is_token(std::string_view s) noexcept {
+    if (s.empty()) return false;
+    for (char c : s) {
+        if (!is_tchar(c)) return false;
+    }
+    return true;
+}
+
+bool is_identifier(std::string_view s) noexcept {
+    auto letter = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
+    if (s.empty() || !letter(s[0])) return false;
+    for (char c : s.substr(1)) {
+        if (!letter(c) && !(c >= '0' && c <= '9')) return false;
+    }
+    return true;
+}
+
+struct Compiled {
+    std::vector<Route::Segment> segments;
+    std::vector<std::string> names;
+};
+
+/// Splits `pattern` into segments, unescaping `{{`/`}}` and checking every
+/// rule in one left-to-right pass so errors can name the offending position.
+Compiled compile(std::string_view pattern) {
+    if (pattern.empty() || pattern[0] != '/') {
+        throw RouteError("invalid route pattern: it must start with '/', got " + quoted(pattern));
+    }
+    Compiled out;
+    const std::size_t n = pattern.size();
+    std::size_t i = 1;
+    for (;;) {
+        const std::size_t seg_start = i;
+        std::string literal;
+        bool has_literal = false;
+        std::size_t placeholders = 0;
+        std::string_view name;
+        while (i < n && pattern[i] != '/') {
+            const char c = pattern[i];
+            if ((c == '{' || c == '}') && i + 1 < n && pattern[i + 1] == c) {
+                literal += c;
+                has_literal = true;
+                i += 2;
+                continue;
+            }
+            if (c == '}') fail_at("unbalanced brace", i, pattern);
+            if (c == '{') {
+                std::size_t close = i + 1;
+                while (close < n && pattern[close] != '}' && pattern[close] != '{' &&
+                       pattern[close] != '/') {
+                    ++close;
+                }
+                if (close == n || pattern[close] != '}') fail_at("unbalanced brace", i, pattern);
+                name = pattern.substr(i + 1, close - i - 1);
+                if (name.empty()) fail_at("empty placeholder name", i, pattern);
+                if (!is_identifier(name)) {
+                    throw RouteError("invalid route pattern: placeholder name " + quoted(name) +
+                                     " at position " + std::to_string(i) + " in " +
+                                     quoted(pattern) +
+                                     " is not an identifier ([A-Za-z_][A-Za-z0-9_]*)");
+                }
+                ++placeholders;
+                i = close + 1;
+                continue;
+            }
+            literal += c;
+            has_literal = true;
+            ++i;
+        }
+        if (placeholders > 1 || (placeholders == 1 && has_literal)) {
+            throw RouteError("invalid route pattern: segment " +
+                             quoted(pattern.substr(seg_start, i - seg_start)) + " in " +
+                             quoted(pattern) +
+                             " mixes a placeholder with other text; a placeholder must be a "
+                             "whole segment");
+        }
+        if (placeholders == 1) {
+            for (const std::string& seen : out.names) {
+                if (seen == name) {
+                    throw RouteError("invalid route pattern: duplicate placeholder name " +
+                                     quoted(name) + " in " + quoted(pattern));
+                }
+            }
+            if (out.names.size() == max_params) {
+                throw RouteError("invalid route pattern: too many placeholders in " +
+                                 quoted(pattern) + " (at most " + std::to_string(max_params) +
+                                 ")");
+            }
+            out.names.emplace_back(name);
+            out.segments.push_back({std::string(), true});
+        } else {
+            out.segments.push_back({std::move(literal), false});
+        }
+        if (i == n) break;
+        ++i;  // the '/' that ends this segment
+    }
+    return out;
+}
+
+/// Matches `path` from byte `pos`, where segment `first` starts, to the end.
+/// Captures go into `m`; `param_count` is set only on success.
+bool walk(const Route& r, std::string_view path, std::size_t pos, std::size_t first,
+          Match& m) noexcept {
+    std::size_t captured = 0;
+    const std::size_t last = r.segments.size() - 1;
+    for (std::size_t s = first;; ++s) {
+        std::size_t end = path.find('/', pos);
+        if (end == std::string_view::npos) end = path.size();
+        const std::string_view text = path.substr(pos, end - pos);
+        const Route::Segment& seg = r.segments[s];
+        if (seg.is_param) {
+            if (text.empty()) return false;
+            m.params[captured] = {static_cast<std::uint16_t>(captured), text};
+            ++captured;
+        } else if (text != seg.literal) {
+            return false;
+        }
+        if (s == last) {
+            if (end != path.size()) return false;
+            m.param_count = captured;
+            return true;
+        }
+        if (end == path.size()) return false;
+        pos = end + 1;
+    }
+}
+
+}  // namespace
+
+bool Route::allows(std::string_view method) const noexcept {
+    if (methods.empty()) return true;
+    for (const std::string& m : methods) {
+        if (m == method) return true;
+    }
+    return false;
+}
+
+std::size_t Router::PathHash::operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+}
+
+std::size_t Router::add(std::string_view pattern, std::vector<std::string> methods) {
+    Compiled compiled = compile(pattern);
+    for (const std::string& m : methods) {
+        if (!is_token(m)) {
+            throw RouteError("invalid method " + quoted(m) + " for route " + quoted(pattern) +
+                             ": a method must be a non-empty token (RFC 9110 tchar)");
+        }
+    }
+
+    Route route;
+    route.pattern = std::string(pattern);
+    route.methods = std::move(methods);
+    route.param_names = std::move(compiled.names);
+    route.segments = std::move(compiled.segments);
+
+    // The index entry is built before the route is stored, so an allocation
+    // failure leaves the router as it was.
+    const std::size_t index = routes_.size();
+    std::string literal_path;
+    std::size_t first_param = route.segments.size();
+    for (std::size_t s = 0; s < route.segments.size(); ++s) {
+        if (route.segments[s].is_param) {
+            first_param = s;
+            break;
+        }
+    }
+    for (std::size_t s = 0; s < first_param; ++s) {
+        literal_path += '/';
+        literal_path += route.segments[s].literal;
+    }
+    if (first_param < route.segments.size()) {
+        literal_path += '/';
+        placeholder_routes_.reserve(placeholder_routes_.size() + 1);
+        routes_.push_back(std::move(route));
+        placeholder_routes_.push_back({index, std::move(literal_path), first_param});
+        return index;
+    }
+
+    auto found = exact_index_.find(literal_path);
+    if (found != exact_index_.end()) {
+        ExactGroup& group = exact_[found->second];
+        group.routes.reserve(group.routes.size() + 1);
+        routes_.push_back(std::move(route));
+        group.routes.push_back(index);
+        return index;
+    }
+    exact_.reserve(exact_.size() + 1);
+    ExactGroup group{literal_path, {index}};
+    exact_index_.emplace(std::move(literal_path), exact_.size());
+    try {
+        routes_.push_back(std::move(route));
+    } catch (...) {
+        exact_index_.erase(group.path);
+        throw;
+    }
+    exact_.push_back(std::move(group));
+    return index;
+}
+
+const Router::ExactGroup* Router::find_exact(std::string_view path) const noexcept {
+    if (exact_.size() <= linear_scan_limit) {
+        for (const ExactGroup& g : exact_) {
+            if (g.path == path) return &g;
+        }
+        return nullptr;
+    }
+    auto it = exact_index_.find(path);
+    return it == exact_index_.end() ? nullptr : &exact_[it->second];
+}
+
+Match Router::match(std::string_view method, std::string_view path) const noexcept {
+    Match m;
+    std::size_t best = no_route;
+    bool path_known = false;
+    if (const ExactGroup* group = find_exact(path)) {
+        path_known = true;
+        for (std::size_t r : group->routes) {
+            if (routes_[r].allows(method)) {
+                best = r;
+                break;
+            }
+        }
+    }
+    // Only placeholder routes added before the best literal match can beat it.
+    for (const PlaceholderRoute& p : placeholder_routes_) {
+        if (p.route >= best) break;
+        const Route& r = routes_[p.route];
+        const bool allowed = r.allows(method);
+        // A route of another method only matters for 405, already settled.
+        if (!allowed && path_known) continue;
+        if (!path.starts_with(p.prefix) || !walk(r, path, p.prefix.size(), p.first_segment, m)) {
+            continue;
+        }
+        if (allowed) {
+            m.kind = MatchKind::found;
+            m.route = p.route;
+            return m;
+        }
+        path_known = true;
+        m.param_count = 0;
+    }
+    if (best != no_route) {
+        m.kind = MatchKind::found;
+        m.route = best;
+    } else if (path_known) {
+        m.kind = MatchKind::method_not_allowed;
+    }
+    return m;
+}
+
+std::string Router::allowed_methods(std::string_view path) const {
+    std::string out;
+    if (path.empty() || path[0] != '/') return out;
+    std::vector<std::string_view> seen;
+    Match scratch;
+    for (const Route& r : routes_) {
+        if (!walk(r, path, 1, 0, scratch)) continue;
+        if (r.methods.empty()) return {};
+        for (const std::string& m : r.methods) {
+            bool dup = false;
+            for (std::string_view s : seen) dup = dup || s == m;
+            if (dup) continue;
+            seen.push_back(m);
+            if (!out.empty()) out += ", ";
+            out += m;
+        }
+    }
+    return out;
+}
+
+}  // namespace lesto::router

@@ -4,9 +4,11 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace lesto::router {
@@ -63,15 +65,39 @@ public:
     std::size_t add(std::string_view pattern, std::vector<std::string> methods = {});
 
     Match match(std::string_view method, std::string_view path) const noexcept;
-    /// Comma-separated methods allowed for `path` (for the 405 Allow header).
+    /// Comma-separated methods allowed for `path` (for the 405 Allow header):
+    /// "GET, POST", in the order routes were added, without repeats. Empty
+    /// when no route matches `path` or one that does allows any method.
     std::string allowed_methods(std::string_view path) const;
 
     const Route& route(std::size_t i) const noexcept { return routes_[i]; }
     std::size_t size() const noexcept { return routes_.size(); }
 
 private:
+    /// Routes without placeholders that share one literal path, in add() order.
+    struct ExactGroup {
+        std::string path;
+        std::vector<std::size_t> routes;
+    };
+    /// A route with placeholders; `prefix` is its literal text up to the first
+    /// placeholder segment (e.g. "/users/"), a cheap first test before the
+    /// segment walk starts at `first_segment`.
+    struct PlaceholderRoute {
+        std::size_t route = 0;
+        std::string prefix;
+        std::size_t first_segment = 0;
+    };
+    struct PathHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept;
+    };
+
+    const ExactGroup* find_exact(std::string_view path) const noexcept;
+
     std::vector<Route> routes_;
-    // index structures (e.g. exact-path hash for routes without placeholders)
+    std::vector<ExactGroup> exact_;
+    std::unordered_map<std::string, std::size_t, PathHash, std::equal_to<>> exact_index_;
+    std::vector<PlaceholderRoute> placeholder_routes_;
 };
 
 }  // namespace lesto::router
