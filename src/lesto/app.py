@@ -1,0 +1,103 @@
+"""Application: routes, error handlers and settings; `run` serves them."""
+
+import logging
+import traceback
+
+from ._native import Response
+from .errors import MethodNotAllowed, RouteNotFoundException
+from .request import Request
+from .router import Router
+
+error_log = logging.getLogger("lesto.error")
+
+LIMIT_NAMES = (
+    "max_request_line",
+    "max_header_bytes",
+    "max_header_count",
+    "max_body_bytes",
+    "max_in_flight",
+    "max_output_buffer",
+)
+TIMEOUT_NAMES = ("keep_alive", "linger")
+
+
+def _checked(kind, given, names):
+    given = dict(given or {})
+    unknown = sorted(set(given) - set(names))
+    if unknown:
+        raise ValueError(f"unknown {kind} {', '.join(unknown)}; known: {', '.join(names)}")
+    for name, value in given.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ValueError(f"{kind} {name} must be a positive int, got {value!r}")
+    return given
+
+
+class Application:
+    """A Lesto application: `app.router.add_route(...)`, then `app.run()`.
+
+    `limits` overrides the engine's size limits (see LIMIT_NAMES) and
+    `timeouts` its timeouts in seconds (see TIMEOUT_NAMES).
+    """
+
+    def __init__(self, *, debug=False, limits=None, timeouts=None):
+        self.router = Router()
+        self.debug = debug
+        self.limits = _checked("limit", limits, LIMIT_NAMES)
+        self.timeouts = _checked("timeout", timeouts, TIMEOUT_NAMES)
+        self._error_handlers = []
+        self.request_class = type("Request", (Request,), {"__slots__": (), "__module__": __name__})
+
+    def add_error_handler(self, exc_type, handler):
+        """Answer exceptions of `exc_type` (None: any) with `handler(request, exc)`.
+
+        The first handler whose type matches, in registration order, is used.
+        """
+        if exc_type is not None and not (
+            isinstance(exc_type, type) and issubclass(exc_type, BaseException)
+        ):
+            raise TypeError(f"add_error_handler() takes an exception class or None, not {exc_type!r}")
+        if not callable(handler):
+            raise TypeError(f"error handler must be callable, got {handler!r}")
+        self._error_handlers.append((exc_type, handler))
+
+    # ---- hooks the engine calls -------------------------------------------
+
+    def _on_not_found(self, request, allowed):
+        exc = RouteNotFoundException("not found") if allowed is None else MethodNotAllowed(allowed)
+        return self._on_error(request, exc, False)
+
+    def _on_error(self, request, exc, from_error_handler):
+        if from_error_handler:
+            error_log.error("error handler failed for %s %s", request.method, request.path,
+                            exc_info=exc)
+            return self._internal_error(exc)
+        for exc_type, handler in self._error_handlers:
+            if exc_type is None or isinstance(exc, exc_type):
+                return handler(request, exc)
+        if isinstance(exc, MethodNotAllowed):
+            return Response(code=405, text="Method Not Allowed", headers={"Allow": exc.allowed})
+        if isinstance(exc, RouteNotFoundException):
+            return Response(code=404, text="Not Found")
+        error_log.error("unhandled exception in handler for %s %s", request.method, request.path,
+                        exc_info=exc)
+        return self._internal_error(exc)
+
+    def _internal_error(self, exc):
+        if self.debug:
+            text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            return Response(code=500, text=text)
+        return Response(code=500, text="Internal Server Error")
+
+    # ---- running ------------------------------------------------------------
+
+    def run(self, host="0.0.0.0", port=8080, *, worker_num=None, reload=False, debug=None):
+        """Serve on host:port until SIGINT or SIGTERM."""
+        from .server import serve
+
+        if debug is not None:
+            self.debug = debug
+        if worker_num not in (None, 1):
+            raise NotImplementedError("worker_num > 1 is not available yet; run one worker")
+        if reload:
+            raise NotImplementedError("reload=True is not available yet")
+        serve(self, host, port)

@@ -1,0 +1,58 @@
+"""Headers: the case-insensitive, multi-valued mapping behind request.headers."""
+
+from collections.abc import Mapping
+
+
+class Headers(Mapping):
+    """Request headers in arrival order.
+
+    Lookup ignores case; names iterate in Title-Case (as japronto showed them).
+    A name sent several times maps to its values joined by ", " (RFC 9110
+    5.3); `getall` returns them one by one.
+    """
+
+    __slots__ = ("_pairs", "_index")
+
+    def __init__(self, pairs=()):
+        self._pairs = list(pairs)
+        self._index = None
+
+    def _lookup(self):
+        index = self._index
+        if index is None:
+            index = {}
+            for name, value in self._pairs:
+                key = name.lower()
+                if key in index:
+                    index[key] = (index[key][0], index[key][1] + ", " + value)
+                else:
+                    index[key] = (name, value)
+            self._index = index
+        return index
+
+    def __getitem__(self, name):
+        return self._lookup()[name.lower()][1]
+
+    def __contains__(self, name):
+        return isinstance(name, str) and name.lower() in self._lookup()
+
+    def __iter__(self):
+        return (name for name, _ in self._lookup().values())
+
+    def __len__(self):
+        return len(self._lookup())
+
+    def getall(self, name, default=None):
+        """All values of `name`, in the order received; `default` (or []) if absent."""
+        key = name.lower()
+        values = [value for n, value in self._pairs if n.lower() == key]
+        if values:
+            return values
+        return [] if default is None else default
+
+    def raw(self):
+        """The header lines as (Title-Case name, value) pairs, repeats included."""
+        return list(self._pairs)
+
+    def __repr__(self):
+        return f"Headers({self._pairs!r})"

@@ -1,0 +1,70 @@
+"""Router: the routes of an application, checked when added, compiled into the engine at start."""
+
+from . import _native
+
+
+class Route:
+    """One route: a pattern, its handler and the methods it answers (empty: any)."""
+
+    __slots__ = ("pattern", "handler", "methods", "placeholder_names")
+
+    def __init__(self, pattern, handler, methods, placeholder_names):
+        self.pattern = pattern
+        self.handler = handler
+        self.methods = methods
+        self.placeholder_names = placeholder_names
+
+    def __repr__(self):
+        methods = ",".join(self.methods) or "*"
+        return f"<Route {methods} {self.pattern} -> {getattr(self.handler, '__qualname__', self.handler)!r}>"
+
+
+def _method_names(method, methods):
+    if method is not None and methods is not None:
+        raise TypeError("add_route() takes method= or methods=, not both")
+    if method is not None:
+        methods = (method,)
+    if methods is None:
+        return ()
+    if isinstance(methods, str):
+        raise TypeError("methods= takes a list of method names; use method= for one")
+    names = []
+    for m in methods:
+        if not isinstance(m, str):
+            raise TypeError(f"method names must be str, not {type(m).__name__}")
+        m = m.upper()
+        if m not in names:
+            names.append(m)
+    return tuple(names)
+
+
+class Router:
+    """Routes in the order added; the first whose pattern and method match wins."""
+
+    def __init__(self):
+        self._routes = []
+
+    @property
+    def routes(self):
+        return list(self._routes)
+
+    def add_route(self, pattern, handler, method=None, methods=None):
+        """Route `pattern` to `handler`.
+
+        `{name}` in a pattern captures one path segment into
+        `request.match_dict`; `{{` and `}}` stand for literal braces. `method`
+        names one method, `methods` several; with neither, any method matches.
+        Raises ValueError for a malformed pattern, saying what to fix.
+        """
+        if not isinstance(pattern, str):
+            raise TypeError(f"route pattern must be str, not {type(pattern).__name__}")
+        if not callable(handler):
+            raise TypeError(f"route handler must be callable, got {handler!r}")
+        names = _method_names(method, methods)
+        placeholders = _native.check_route(pattern, names)
+        route = Route(pattern, handler, names, placeholders)
+        self._routes.append(route)
+        return route
+
+    def _table(self):
+        return [(r.pattern, r.methods, r.handler, r) for r in self._routes]

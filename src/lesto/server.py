@@ -1,0 +1,91 @@
+"""serve(): one worker: a listening socket, the engine, and the asyncio loop that drives them."""
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+
+from . import _native
+from ._coro import resumer
+from .headers import Headers
+
+error_log = logging.getLogger("lesto.error")
+
+
+def new_event_loop():
+    """uvloop when installed (the default dependency), else the stdlib loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
+def bind(host, port, *, backlog=1024, reuse_port=False):
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+        sock.listen(backlog)
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def make_engine(app, loop):
+    return _native.Server(
+        app.router._table(),
+        app.request_class,
+        Headers,
+        app._on_error,
+        app._on_not_found,
+        resumer(loop),
+        loop.call_soon,
+        app.limits,
+        app.timeouts,
+    )
+
+
+def _configure_logging():
+    logger = logging.getLogger("lesto")
+    if not logger.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
+def serve(app, host, port, *, sock=None):
+    """Run `app` on host:port (or an already bound `sock`) until SIGINT/SIGTERM."""
+    _configure_logging()
+    loop = new_event_loop()
+    asyncio.set_event_loop(loop)
+    if sock is None:
+        sock = bind(host, port)
+    engine = make_engine(app, loop)
+    engine.add_listener(os.dup(sock.fileno()))
+    address = sock.getsockname()
+    sock.close()
+
+    def tick():
+        engine.tick()
+        loop.call_later(1.0, tick)
+
+    loop.add_reader(engine.fileno(), engine.poll)
+    loop.call_later(1.0, tick)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, loop.stop)
+    error_log.info("Lesto serving on http://%s:%d (1 worker, pid %d)", address[0], address[1],
+                   os.getpid())
+    try:
+        loop.run_forever()
+    finally:
+        loop.remove_reader(engine.fileno())
+        engine.close()
+        loop.close()

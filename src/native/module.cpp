@@ -1,0 +1,147 @@
+// module.cpp: the lesto._native extension module: types, module state, route checking.
+#include "native.hpp"
+
+namespace lesto::py {
+
+namespace {
+
+PyModuleDef module_def;
+
+ModuleState* state_of_module(PyObject* m) { return static_cast<ModuleState*>(PyModule_GetState(m)); }
+
+PyObject* check_route(PyObject*, PyObject* args) {
+    PyObject* pattern;
+    PyObject* methods;
+    if (!PyArg_ParseTuple(args, "UO!", &pattern, &PyTuple_Type, &methods)) return nullptr;
+    std::vector<std::string> names;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(methods); ++i) {
+        PyObject* m = PyTuple_GET_ITEM(methods, i);
+        const char* s = PyUnicode_Check(m) ? PyUnicode_AsUTF8(m) : nullptr;
+        if (!s) {
+            if (!PyErr_Occurred()) PyErr_Format(PyExc_TypeError, "method names must be str, not %R", m);
+            return nullptr;
+        }
+        names.emplace_back(s);
+    }
+    const char* p = PyUnicode_AsUTF8(pattern);
+    if (!p) return nullptr;
+    router::Router router;
+    try {
+        router.add(p, std::move(names));
+    } catch (const router::RouteError& e) {
+        PyErr_SetString(PyExc_ValueError, e.what());
+        return nullptr;
+    }
+    const router::Route& route = router.route(0);
+    PyObject* result = PyTuple_New(static_cast<Py_ssize_t>(route.param_names.size()));
+    if (!result) return nullptr;
+    for (std::size_t i = 0; i < route.param_names.size(); ++i) {
+        PyObject* name = PyUnicode_FromString(route.param_names[i].c_str());
+        if (!name) {
+            Py_DECREF(result);
+            return nullptr;
+        }
+        PyTuple_SET_ITEM(result, static_cast<Py_ssize_t>(i), name);
+    }
+    return result;
+}
+
+PyMethodDef module_methods[] = {
+    {"check_route", check_route, METH_VARARGS,
+     "check_route(pattern, methods) -> names\n--\n\nValidate a route pattern and method names the "
+     "way the server will; return the placeholder names. Raises ValueError saying what to fix."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyTypeObject* add_type(PyObject* m, PyType_Spec* spec, const char* name, PyObject* base = nullptr) {
+    auto* type = reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(m, spec, base));
+    if (!type) return nullptr;
+    if (PyModule_AddObjectRef(m, name, reinterpret_cast<PyObject*>(type)) < 0) {
+        Py_DECREF(type);
+        return nullptr;
+    }
+    return type;
+}
+
+int module_exec(PyObject* m) {
+    ModuleState* st = state_of_module(m);
+    if (!(st->request_type = add_type(m, &request_spec, "Request"))) return -1;
+    if (!(st->response_type = add_type(m, &response_spec, "Response"))) return -1;
+    response_type_ready(st->response_type);
+    if (!(st->server_type = add_type(m, &server_spec, "Server"))) return -1;
+    if (!(st->completion_type = add_type(m, &completion_spec, "Completion"))) return -1;
+    static constexpr const char* kw[8] = {"code",      "text",     "body",    "json",
+                                          "mime_type", "encoding", "headers", "cookies"};
+    for (int i = 0; i < 8; ++i) {
+        if (!(st->kw[i] = PyUnicode_InternFromString(kw[i]))) return -1;
+    }
+    static constexpr const char* methods[9] = {"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
+                                               "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+    for (int i = 0; i < 9; ++i) {
+        if (!(st->methods[i] = PyUnicode_InternFromString(methods[i]))) return -1;
+    }
+    if (!(st->str_add_done_callback = PyUnicode_InternFromString("add_done_callback"))) return -1;
+    if (!(st->str_result = PyUnicode_InternFromString("result"))) return -1;
+    if (!(st->str_cancelled = PyUnicode_InternFromString("cancelled"))) return -1;
+    if (!(st->str_cancel = PyUnicode_InternFromString("cancel"))) return -1;
+    return 0;
+}
+
+int module_traverse(PyObject* m, visitproc visit, void* arg) {
+    ModuleState* st = state_of_module(m);
+    if (!st) return 0;
+    Py_VISIT(st->request_type);
+    Py_VISIT(st->response_type);
+    Py_VISIT(st->server_type);
+    Py_VISIT(st->completion_type);
+    Py_VISIT(st->json_dumps);
+    return 0;
+}
+
+int module_clear(PyObject* m) {
+    ModuleState* st = state_of_module(m);
+    if (!st) return 0;
+    Py_CLEAR(st->request_type);
+    Py_CLEAR(st->response_type);
+    Py_CLEAR(st->server_type);
+    Py_CLEAR(st->completion_type);
+    Py_CLEAR(st->json_dumps);
+    for (PyObject*& o : st->kw) Py_CLEAR(o);
+    for (PyObject*& o : st->methods) Py_CLEAR(o);
+    Py_CLEAR(st->str_add_done_callback);
+    Py_CLEAR(st->str_result);
+    Py_CLEAR(st->str_cancelled);
+    Py_CLEAR(st->str_cancel);
+    return 0;
+}
+
+void module_free(void* m) { module_clear(static_cast<PyObject*>(m)); }
+
+PyModuleDef_Slot module_slots[] = {
+    {Py_mod_exec, reinterpret_cast<void*>(module_exec)},
+    {0, nullptr},
+};
+
+}  // namespace
+
+ModuleState* state_of_type(PyTypeObject* type) {
+    return static_cast<ModuleState*>(PyType_GetModuleState(type));
+}
+
+}  // namespace lesto::py
+
+PyMODINIT_FUNC PyInit__native() {
+    using namespace lesto::py;
+    module_def = {
+        PyModuleDef_HEAD_INIT,
+        "lesto._native",
+        "Lesto's C++ engine: the server, requests and responses.",
+        sizeof(ModuleState),
+        module_methods,
+        module_slots,
+        module_traverse,
+        module_clear,
+        module_free,
+    };
+    return PyModuleDef_Init(&module_def);
+}

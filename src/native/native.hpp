@@ -1,0 +1,130 @@
+// native.hpp: the binding's shared declarations: module state and the object layouts.
+#pragma once
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "parser/request.hpp"
+#include "pipeline/connection.hpp"
+#include "response/writer.hpp"
+#include "router/router.hpp"
+
+namespace lesto::py {
+
+/// Per-module state: the types and interned names every hot path needs.
+/// Objects reach it through the Server they belong to, never through a global.
+struct ModuleState {
+    PyTypeObject* request_type = nullptr;
+    PyTypeObject* response_type = nullptr;
+    PyTypeObject* server_type = nullptr;
+    PyTypeObject* completion_type = nullptr;
+    PyObject* json_dumps = nullptr;  // orjson.dumps, imported on first use
+    // Interned keyword names of Response(...), compared by identity first.
+    PyObject* kw[8] = {};
+    PyObject* str_add_done_callback = nullptr;
+    PyObject* str_result = nullptr;
+    PyObject* str_cancelled = nullptr;
+    PyObject* str_cancel = nullptr;
+    PyObject* methods[9] = {};  // GET HEAD POST PUT DELETE CONNECT OPTIONS TRACE PATCH
+};
+
+ModuleState* state_of_type(PyTypeObject* type);
+
+// ---- Response ---------------------------------------------------------------
+
+enum class BodyKind : std::uint8_t { none, text, body, json };
+
+struct ResponseObject {
+    PyObject_HEAD
+    int code;
+    BodyKind kind;
+    PyObject* content;    // str (text/json encoded as utf-8 lazily) or bytes; may be null
+    PyObject* mime_type;  // str or null
+    PyObject* encoding;   // str or null
+    PyObject* headers;    // dict or null
+    PyObject* cookies;    // SimpleCookie or null
+};
+
+/// Build a Response from Response(...) arguments (vectorcall convention).
+PyObject* response_new(ModuleState* st, PyTypeObject* type, PyObject* const* args,
+                       std::size_t nargs, PyObject* kwnames);
+extern PyType_Spec response_spec;
+void response_type_ready(PyTypeObject* type);
+
+/// Views of a Response for the writer; the Response must outlive the use.
+struct ResponseView {
+    http::ResponseSpec spec;
+    std::vector<http::Header> headers;
+    std::vector<std::string> cookies_storage;
+    std::vector<std::string_view> cookies;
+};
+/// Fill `view` from `resp`. Returns false with a Python exception set.
+bool response_view(ResponseObject* resp, ResponseView& view);
+
+// ---- Request ----------------------------------------------------------------
+
+struct ServerObject;
+
+/// Copies a request keeps once it outlives the dispatch that created it.
+struct OwnedRequest {
+    std::string raw_head;
+    std::string body;
+    std::string remote_addr;
+    http::RequestHead head;
+    router::Match match;
+};
+
+struct RequestObject {
+    PyObject_HEAD
+    ServerObject* server;  // strong reference
+    const http::RequestHead* head;
+    std::string_view body;
+    bool has_body;
+    const router::Match* match;
+    std::string_view raw_head;
+    const std::string* remote_addr;
+    std::uint64_t conn_id;
+    std::uint64_t seq;
+    OwnedRequest* owned;  // set by request_detach
+    PyObject* route;      // route object (from the app's router) or null
+    // Values built on first access.
+    PyObject* method_obj;
+    PyObject* path_obj;
+    PyObject* headers_obj;
+    PyObject* body_obj;
+    PyObject* query_string_obj;
+    PyObject* match_dict_obj;
+    PyObject* remote_addr_obj;
+    PyObject* extra_obj;
+    PyObject* dict;  // for attributes set by the app
+};
+
+extern PyType_Spec request_spec;
+void request_bind(RequestObject* r, ServerObject* server, Connection& conn, std::uint64_t seq,
+                  const RequestRef& ref, const router::Match* match, PyObject* route);
+/// Drop the cached values so a spare request can serve the next one.
+void request_reset(RequestObject* r);
+/// Copy everything the request views so it stays valid after the dispatch.
+void request_detach(RequestObject* r);
+
+// ---- Server -----------------------------------------------------------------
+
+class Engine;
+struct ServerObject {
+    PyObject_HEAD
+    Engine* engine;
+    ModuleState* state;
+    PyObject* headers_factory;  // lesto.headers.Headers
+};
+
+extern PyType_Spec server_spec;
+const router::Router& engine_router(const Engine& engine) noexcept;
+extern PyType_Spec completion_spec;
+
+}  // namespace lesto::py

@@ -1,0 +1,284 @@
+// request_type.cpp: lesto._native.Request: zero-copy views of a request, Python values built on first access.
+#include "native.hpp"
+
+#include <structmember.h>
+
+#include <cstddef>
+#include <cstring>
+
+namespace lesto::py {
+
+namespace {
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// Percent-decode, then UTF-8 decode; undecodable bytes are kept with
+// surrogateescape so no request is refused for its path's encoding.
+PyObject* decode_percent(std::string_view s) {
+    if (s.find('%') == std::string_view::npos) {
+        return PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "surrogateescape");
+    }
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        int hi, lo;
+        if (s[i] == '%' && i + 2 < s.size() && (hi = hex_value(s[i + 1])) >= 0 &&
+            (lo = hex_value(s[i + 2])) >= 0) {
+            out.push_back(static_cast<char>(hi * 16 + lo));
+            i += 2;
+        } else {
+            out.push_back(s[i]);
+        }
+    }
+    return PyUnicode_DecodeUTF8(out.data(), static_cast<Py_ssize_t>(out.size()), "surrogateescape");
+}
+
+PyObject* latin1(std::string_view s) {
+    return PyUnicode_DecodeLatin1(s.data(), static_cast<Py_ssize_t>(s.size()), nullptr);
+}
+
+// japronto showed header names in Title-Case; keep that for apps that iterate.
+PyObject* title_case(std::string_view name) {
+    PyObject* s = PyUnicode_New(static_cast<Py_ssize_t>(name.size()), 127);
+    if (!s) return nullptr;
+    auto* p = static_cast<char*>(PyUnicode_DATA(s));
+    bool upper = true;
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        char c = name[i];
+        if (upper && c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
+        if (!upper && c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+        p[i] = c;
+        upper = c == '-';
+    }
+    return s;
+}
+
+template <class F>
+PyObject* cached(PyObject*& slot, F make) {
+    if (!slot) slot = make();
+    return Py_XNewRef(slot);
+}
+
+PyObject* Request_get_method(RequestObject* r, void*) {
+    return cached(r->method_obj, [&]() -> PyObject* {
+        static constexpr const char* known[9] = {"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
+                                                 "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+        ModuleState* st = r->server->state;
+        for (int i = 0; i < 9; ++i) {
+            if (r->head->method == known[i]) return Py_NewRef(st->methods[i]);
+        }
+        return latin1(r->head->method);
+    });
+}
+
+PyObject* Request_get_path(RequestObject* r, void*) {
+    return cached(r->path_obj, [&] { return decode_percent(r->head->path); });
+}
+
+PyObject* Request_get_version(RequestObject* r, void*) {
+    return PyUnicode_FromString(r->head->version_minor == 0 ? "1.0" : "1.1");
+}
+
+PyObject* Request_get_query_string(RequestObject* r, void*) {
+    if (!r->head->has_query) Py_RETURN_NONE;
+    return cached(r->query_string_obj, [&] { return latin1(r->head->query); });
+}
+
+PyObject* Request_get_headers(RequestObject* r, void*) {
+    return cached(r->headers_obj, [&]() -> PyObject* {
+        const auto& headers = r->head->headers;
+        PyObject* pairs = PyList_New(static_cast<Py_ssize_t>(headers.size()));
+        if (!pairs) return nullptr;
+        for (std::size_t i = 0; i < headers.size(); ++i) {
+            PyObject* name = title_case(headers[i].name);
+            PyObject* value = name ? latin1(headers[i].value) : nullptr;
+            PyObject* pair = value ? PyTuple_Pack(2, name, value) : nullptr;
+            Py_XDECREF(name);
+            Py_XDECREF(value);
+            if (!pair) {
+                Py_DECREF(pairs);
+                return nullptr;
+            }
+            PyList_SET_ITEM(pairs, static_cast<Py_ssize_t>(i), pair);
+        }
+        PyObject* result = PyObject_CallOneArg(r->server->headers_factory, pairs);
+        Py_DECREF(pairs);
+        return result;
+    });
+}
+
+PyObject* Request_get_body(RequestObject* r, void*) {
+    if (!r->has_body) Py_RETURN_NONE;
+    return cached(r->body_obj, [&] {
+        return PyBytes_FromStringAndSize(r->body.data(), static_cast<Py_ssize_t>(r->body.size()));
+    });
+}
+
+PyObject* Request_get_match_dict(RequestObject* r, void*) {
+    return cached(r->match_dict_obj, [&]() -> PyObject* {
+        PyObject* d = PyDict_New();
+        if (!d || !r->match || r->match->kind != router::MatchKind::found) return d;
+        const router::Route& route = engine_router(*r->server->engine).route(r->match->route);
+        for (std::size_t i = 0; i < r->match->param_count; ++i) {
+            const router::Param& p = r->match->params[i];
+            const std::string& name = route.param_names[p.name];
+            PyObject* value = decode_percent(p.value);
+            if (!value || PyDict_SetItemString(d, name.c_str(), value) < 0) {
+                Py_XDECREF(value);
+                Py_DECREF(d);
+                return nullptr;
+            }
+            Py_DECREF(value);
+        }
+        return d;
+    });
+}
+
+PyObject* Request_get_keep_alive(RequestObject* r, void*) { return PyBool_FromLong(r->head->keep_alive); }
+
+PyObject* Request_get_remote_addr(RequestObject* r, void*) {
+    return cached(r->remote_addr_obj, [&] {
+        return PyUnicode_FromStringAndSize(r->remote_addr->data(),
+                                           static_cast<Py_ssize_t>(r->remote_addr->size()));
+    });
+}
+
+PyObject* Request_get_route(RequestObject* r, void*) {
+    return Py_NewRef(r->route ? r->route : Py_None);
+}
+
+PyObject* Request_get_extra(RequestObject* r, void*) { return cached(r->extra_obj, PyDict_New); }
+
+PyObject* Request_Response(RequestObject* r, PyObject* const* args, Py_ssize_t nargs,
+                           PyObject* kwnames) {
+    ModuleState* st = r->server->state;
+    return response_new(st, st->response_type, args, static_cast<std::size_t>(nargs), kwnames);
+}
+
+void Request_dealloc(RequestObject* r) {
+    PyTypeObject* type = Py_TYPE(r);
+    request_reset(r);
+    Py_CLEAR(r->dict);
+    Py_CLEAR(r->server);
+    type->tp_free(r);
+    Py_DECREF(type);
+}
+
+PyGetSetDef Request_getset[] = {
+    {"method", reinterpret_cast<getter>(Request_get_method), nullptr, "Request method, e.g. 'GET'.", nullptr},
+    {"path", reinterpret_cast<getter>(Request_get_path), nullptr, "Path, percent-decoded.", nullptr},
+    {"version", reinterpret_cast<getter>(Request_get_version), nullptr, "'1.0' or '1.1'.", nullptr},
+    {"query_string", reinterpret_cast<getter>(Request_get_query_string), nullptr,
+     "Raw query string, None without '?'.", nullptr},
+    {"headers", reinterpret_cast<getter>(Request_get_headers), nullptr,
+     "Case-insensitive header mapping.", nullptr},
+    {"body", reinterpret_cast<getter>(Request_get_body), nullptr, "Body bytes, None without a body.", nullptr},
+    {"match_dict", reinterpret_cast<getter>(Request_get_match_dict), nullptr,
+     "Values of the route's {placeholders}.", nullptr},
+    {"keep_alive", reinterpret_cast<getter>(Request_get_keep_alive), nullptr,
+     "The connection stays open after this request.", nullptr},
+    {"remote_addr", reinterpret_cast<getter>(Request_get_remote_addr), nullptr,
+     "The client's IP address.", nullptr},
+    {"route", reinterpret_cast<getter>(Request_get_route), nullptr, "The matched route.", nullptr},
+    {"extra", reinterpret_cast<getter>(Request_get_extra), nullptr,
+     "A dict for the application's per-request state.", nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr},
+};
+
+PyMethodDef Request_methods[] = {
+    {"Response", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(Request_Response)),
+     METH_FASTCALL | METH_KEYWORDS, "Build a Response (same arguments as lesto.Response)."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyMemberDef Request_members[] = {
+    {"__dictoffset__", T_PYSSIZET, offsetof(RequestObject, dict), READONLY, nullptr},
+    {nullptr, 0, 0, 0, nullptr},
+};
+
+PyObject* Request_new(PyTypeObject* type, PyObject*, PyObject*) {
+    PyErr_Format(PyExc_TypeError, "%s objects are made by the server for each request",
+                 type->tp_name);
+    return nullptr;
+}
+
+PyType_Slot Request_slots[] = {
+    {Py_tp_new, reinterpret_cast<void*>(Request_new)},
+    {Py_tp_dealloc, reinterpret_cast<void*>(Request_dealloc)},
+    {Py_tp_getset, Request_getset},
+    {Py_tp_methods, Request_methods},
+    {Py_tp_members, Request_members},
+    {Py_tp_doc, const_cast<char*>("An HTTP request, as given to a handler.")},
+    {0, nullptr},
+};
+
+}  // namespace
+
+PyType_Spec request_spec = {
+    "lesto._native.Request",
+    sizeof(RequestObject),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    Request_slots,
+};
+
+void request_bind(RequestObject* r, ServerObject* server, Connection& conn, std::uint64_t seq,
+                  const RequestRef& ref, const router::Match* match, PyObject* route) {
+    if (r->server != server) {
+        Py_XINCREF(server);
+        Py_XSETREF(r->server, server);
+    }
+    r->head = &ref.head;
+    r->raw_head = ref.raw_head;
+    r->body = ref.body;
+    r->has_body = ref.has_body;
+    r->match = match;
+    r->remote_addr = &conn.remote_addr();
+    r->conn_id = conn.id();
+    r->seq = seq;
+    r->route = Py_XNewRef(route);
+}
+
+void request_reset(RequestObject* r) {
+    Py_CLEAR(r->method_obj);
+    Py_CLEAR(r->path_obj);
+    Py_CLEAR(r->headers_obj);
+    Py_CLEAR(r->body_obj);
+    Py_CLEAR(r->query_string_obj);
+    Py_CLEAR(r->match_dict_obj);
+    Py_CLEAR(r->remote_addr_obj);
+    Py_CLEAR(r->extra_obj);
+    Py_CLEAR(r->route);
+    delete r->owned;
+    r->owned = nullptr;
+}
+
+void request_detach(RequestObject* r) {
+    if (r->owned) return;
+    auto* o = new OwnedRequest;
+    o->raw_head.assign(r->raw_head);
+    o->body.assign(r->body);
+    o->remote_addr = *r->remote_addr;
+    o->head = *r->head;
+    o->head.rebase(r->raw_head.data(), o->raw_head.data());
+    if (r->match) {
+        o->match = *r->match;
+        for (std::size_t i = 0; i < o->match.param_count; ++i) {
+            std::string_view& v = o->match.params[i].value;
+            v = {o->raw_head.data() + (v.data() - r->raw_head.data()), v.size()};
+        }
+        r->match = &o->match;
+    }
+    r->owned = o;
+    r->head = &o->head;
+    r->raw_head = o->raw_head;
+    r->body = o->body;
+    r->remote_addr = &o->remote_addr;
+}
+
+}  // namespace lesto::py

@@ -1,0 +1,378 @@
+// response_type.cpp: lesto.Response, built by request.Response(...) or Response(...), and its wire view.
+#include <cstring>
+
+#include "native.hpp"
+
+namespace lesto::py {
+
+namespace {
+
+enum Kw { kw_code, kw_text, kw_body, kw_json, kw_mime_type, kw_encoding, kw_headers, kw_cookies };
+constexpr const char* kw_names[8] = {"code",      "text",     "body",    "json",
+                                     "mime_type", "encoding", "headers", "cookies"};
+
+int kw_index(ModuleState* st, PyObject* name) {
+    for (int i = 0; i < 8; ++i) {
+        if (name == st->kw[i]) return i;  // interned: the usual case
+    }
+    for (int i = 0; i < 8; ++i) {
+        if (PyUnicode_CompareWithASCIIString(name, kw_names[i]) == 0) return i;
+    }
+    return -1;
+}
+
+bool has_crlf_or_nul(const char* p, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; ++i) {
+        if (p[i] == '\r' || p[i] == '\n' || p[i] == '\0') return true;
+    }
+    return false;
+}
+
+// Headers are checked when the Response is built, so misuse raises in the
+// handler that wrote it, with a message naming the header.
+bool check_headers(PyObject* headers) {
+    if (!PyDict_Check(headers)) {
+        PyErr_Format(PyExc_TypeError, "Response(headers=...) must be a dict of str to str, not %.100s",
+                     Py_TYPE(headers)->tp_name);
+        return false;
+    }
+    Py_ssize_t pos = 0;
+    PyObject *name, *value;
+    while (PyDict_Next(headers, &pos, &name, &value)) {
+        if (!PyUnicode_Check(name) || !PyUnicode_Check(value)) {
+            PyErr_Format(PyExc_TypeError,
+                         "Response header names and values must be str, got %.100s: %.100s",
+                         Py_TYPE(name)->tp_name, Py_TYPE(value)->tp_name);
+            return false;
+        }
+        Py_ssize_t n, v;
+        const char* pn = PyUnicode_AsUTF8AndSize(name, &n);
+        const char* pv = pn ? PyUnicode_AsUTF8AndSize(value, &v) : nullptr;
+        if (!pv) return false;
+        if (n == 0 || has_crlf_or_nul(pn, n) || has_crlf_or_nul(pv, v)) {
+            PyErr_Format(PyExc_ValueError,
+                         "Response header %R: %R: names must be non-empty and neither may "
+                         "contain CR, LF or NUL",
+                         name, value);
+            return false;
+        }
+        for (Py_ssize_t i = 0; i < n; ++i) {
+            const unsigned char c = static_cast<unsigned char>(pn[i]);
+            if (c <= ' ' || c >= 0x7f || std::strchr("\"(),/:;<=>?@[\\]{}", c)) {
+                PyErr_Format(PyExc_ValueError, "Response header name %R is not a valid token", name);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+PyObject* encode_text(PyObject* text, PyObject* encoding) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_Format(PyExc_TypeError, "Response(text=...) must be str, not %.100s (use body= for bytes)",
+                     Py_TYPE(text)->tp_name);
+        return nullptr;
+    }
+    if (!encoding) {
+        Py_INCREF(text);  // utf-8: encoded when written, from CPython's cached UTF-8
+        return text;
+    }
+    const char* enc = PyUnicode_AsUTF8(encoding);
+    return enc ? PyUnicode_AsEncodedString(text, enc, "strict") : nullptr;
+}
+
+}  // namespace
+
+PyObject* response_new(ModuleState* st, PyTypeObject* type, PyObject* const* args,
+                       std::size_t nargs, PyObject* kwnames) {
+    if (nargs) {
+        PyErr_SetString(PyExc_TypeError,
+                        "Response() takes keyword arguments only: code, text, body, json, "
+                        "mime_type, encoding, headers, cookies");
+        return nullptr;
+    }
+    PyObject* a[8] = {};
+    const Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (Py_ssize_t i = 0; i < nkw; ++i) {
+        PyObject* name = PyTuple_GET_ITEM(kwnames, i);
+        const int k = kw_index(st, name);
+        if (k < 0) {
+            PyErr_Format(PyExc_TypeError,
+                         "Response() got an unexpected keyword argument %R (expected code, text, "
+                         "body, json, mime_type, encoding, headers or cookies)",
+                         name);
+            return nullptr;
+        }
+        if (args[i] != Py_None) a[k] = args[i];
+    }
+
+    int code = 200;
+    if (a[kw_code]) {
+        if (!PyLong_Check(a[kw_code])) {
+            PyErr_Format(PyExc_TypeError, "Response(code=...) must be an int, not %.100s",
+                         Py_TYPE(a[kw_code])->tp_name);
+            return nullptr;
+        }
+        const long c = PyLong_AsLong(a[kw_code]);
+        if (c == -1 && PyErr_Occurred()) return nullptr;
+        if (c < 100 || c > 599) {
+            PyErr_Format(PyExc_ValueError, "Response(code=%ld): status code must be within 100-599", c);
+            return nullptr;
+        }
+        code = static_cast<int>(c);
+    }
+    const int given = (a[kw_text] != nullptr) + (a[kw_body] != nullptr) + (a[kw_json] != nullptr);
+    if (given > 1) {
+        PyErr_SetString(PyExc_TypeError, "Response() takes only one of text=, body= and json=");
+        return nullptr;
+    }
+    for (int k : {kw_mime_type, kw_encoding}) {
+        if (a[k] && !PyUnicode_Check(a[k])) {
+            PyErr_Format(PyExc_TypeError, "Response(%s=...) must be str, not %.100s", kw_names[k],
+                         Py_TYPE(a[k])->tp_name);
+            return nullptr;
+        }
+    }
+    if (a[kw_headers] && !check_headers(a[kw_headers])) return nullptr;
+
+    PyObject* content = nullptr;
+    BodyKind kind = BodyKind::none;
+    if (a[kw_text]) {
+        kind = BodyKind::text;
+        content = encode_text(a[kw_text], a[kw_encoding]);
+    } else if (a[kw_body]) {
+        kind = BodyKind::body;
+        if (!PyBytes_Check(a[kw_body])) {
+            if (!PyObject_CheckBuffer(a[kw_body])) {
+                PyErr_Format(PyExc_TypeError,
+                             "Response(body=...) must be bytes-like, not %.100s (use text= for str)",
+                             Py_TYPE(a[kw_body])->tp_name);
+                return nullptr;
+            }
+            content = PyBytes_FromObject(a[kw_body]);
+        } else {
+            content = Py_NewRef(a[kw_body]);
+        }
+    } else if (a[kw_json]) {
+        kind = BodyKind::json;
+        if (!st->json_dumps) {
+            PyObject* orjson = PyImport_ImportModule("orjson");
+            if (!orjson) return nullptr;
+            st->json_dumps = PyObject_GetAttrString(orjson, "dumps");
+            Py_DECREF(orjson);
+            if (!st->json_dumps) return nullptr;
+        }
+        content = PyObject_CallOneArg(st->json_dumps, a[kw_json]);
+    }
+    if (kind != BodyKind::none && !content) return nullptr;
+
+    auto* r = PyObject_New(ResponseObject, type);
+    if (!r) {
+        Py_XDECREF(content);
+        return nullptr;
+    }
+    r->code = code;
+    r->kind = kind;
+    r->content = content;
+    r->mime_type = Py_XNewRef(a[kw_mime_type]);
+    r->encoding = Py_XNewRef(a[kw_encoding]);
+    r->headers = Py_XNewRef(a[kw_headers]);
+    r->cookies = Py_XNewRef(a[kw_cookies]);
+    return reinterpret_cast<PyObject*>(r);
+}
+
+bool response_view(ResponseObject* r, ResponseView& view) {
+    http::ResponseSpec& spec = view.spec;
+    spec.status = r->code;
+    spec.body = {};
+    spec.charset = {};
+    if (r->content) {
+        Py_ssize_t n;
+        const char* p;
+        if (PyBytes_Check(r->content)) {
+            p = PyBytes_AS_STRING(r->content);
+            n = PyBytes_GET_SIZE(r->content);
+        } else {
+            p = PyUnicode_AsUTF8AndSize(r->content, &n);
+            if (!p) return false;
+        }
+        spec.body = {p, static_cast<std::size_t>(n)};
+    }
+    if (r->mime_type) {
+        Py_ssize_t n;
+        const char* p = PyUnicode_AsUTF8AndSize(r->mime_type, &n);
+        if (!p) return false;
+        spec.content_type = {p, static_cast<std::size_t>(n)};
+    } else {
+        switch (r->kind) {
+            case BodyKind::text: spec.content_type = "text/plain"; break;
+            case BodyKind::json: spec.content_type = "application/json"; break;
+            case BodyKind::body: spec.content_type = "application/octet-stream"; break;
+            case BodyKind::none: spec.content_type = {}; break;
+        }
+    }
+    // As japronto: text and JSON name their charset, raw bytes do not.
+    if (r->kind == BodyKind::text || r->kind == BodyKind::json) {
+        if (r->encoding) {
+            Py_ssize_t n;
+            const char* p = PyUnicode_AsUTF8AndSize(r->encoding, &n);
+            if (!p) return false;
+            spec.charset = {p, static_cast<std::size_t>(n)};
+        } else {
+            spec.charset = "utf-8";
+        }
+    }
+    view.headers.clear();
+    if (r->headers) {
+        Py_ssize_t pos = 0;
+        PyObject *name, *value;
+        while (PyDict_Next(r->headers, &pos, &name, &value)) {
+            Py_ssize_t n, v;
+            const char* pn = PyUnicode_AsUTF8AndSize(name, &n);
+            const char* pv = pn ? PyUnicode_AsUTF8AndSize(value, &v) : nullptr;
+            if (!pv) return false;
+            view.headers.push_back({{pn, static_cast<std::size_t>(n)}, {pv, static_cast<std::size_t>(v)}});
+        }
+    }
+    spec.headers = view.headers;
+    view.cookies.clear();
+    view.cookies_storage.clear();
+    if (r->cookies) {
+        // SimpleCookie: one Set-Cookie per morsel, rendered by the stdlib.
+        PyObject* morsels = PyObject_CallMethod(r->cookies, "values", nullptr);
+        if (!morsels) return false;
+        PyObject* it = PyObject_GetIter(morsels);
+        Py_DECREF(morsels);
+        if (!it) return false;
+        while (PyObject* m = PyIter_Next(it)) {
+            PyObject* s = PyObject_CallMethod(m, "OutputString", nullptr);
+            Py_DECREF(m);
+            if (!s) break;
+            Py_ssize_t n;
+            const char* p = PyUnicode_AsUTF8AndSize(s, &n);
+            if (p) view.cookies_storage.emplace_back(p, static_cast<std::size_t>(n));
+            Py_DECREF(s);
+            if (!p) break;
+        }
+        Py_DECREF(it);
+        if (PyErr_Occurred()) return false;
+        for (const std::string& c : view.cookies_storage) view.cookies.push_back(c);
+    }
+    spec.set_cookies = view.cookies;
+    return true;
+}
+
+namespace {
+
+PyObject* Response_vectorcall(PyObject* type, PyObject* const* args, std::size_t nargsf,
+                              PyObject* kwnames) {
+    auto* t = reinterpret_cast<PyTypeObject*>(type);
+    return response_new(state_of_type(t), t, args, PyVectorcall_NARGS(nargsf), kwnames);
+}
+
+PyObject* Response_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
+    // The slow path (subclasses, **kwargs calls): convert to vectorcall form.
+    PyObject* stack[8];
+    PyObject* names = nullptr;
+    std::size_t n = 0;
+    if (PyTuple_GET_SIZE(args)) return response_new(state_of_type(type), type, nullptr, 1, nullptr);
+    if (kwargs && PyDict_GET_SIZE(kwargs)) {
+        if (PyDict_GET_SIZE(kwargs) > 8) {
+            PyErr_SetString(PyExc_TypeError, "Response() got too many keyword arguments");
+            return nullptr;
+        }
+        names = PyTuple_New(PyDict_GET_SIZE(kwargs));
+        if (!names) return nullptr;
+        Py_ssize_t pos = 0;
+        PyObject *k, *v;
+        while (PyDict_Next(kwargs, &pos, &k, &v)) {
+            PyTuple_SET_ITEM(names, static_cast<Py_ssize_t>(n), Py_NewRef(k));
+            stack[n++] = v;
+        }
+    }
+    PyObject* r = response_new(state_of_type(type), type, stack, 0, names);
+    Py_XDECREF(names);
+    return r;
+}
+
+void Response_dealloc(ResponseObject* r) {
+    PyTypeObject* type = Py_TYPE(r);
+    Py_XDECREF(r->content);
+    Py_XDECREF(r->mime_type);
+    Py_XDECREF(r->encoding);
+    Py_XDECREF(r->headers);
+    Py_XDECREF(r->cookies);
+    type->tp_free(r);
+    Py_DECREF(type);
+}
+
+PyObject* Response_get_code(ResponseObject* r, void*) { return PyLong_FromLong(r->code); }
+
+PyObject* Response_get_body(ResponseObject* r, void*) {
+    if (!r->content) return PyBytes_FromStringAndSize("", 0);
+    if (PyBytes_Check(r->content)) return Py_NewRef(r->content);
+    return PyUnicode_AsUTF8String(r->content);
+}
+
+PyObject* Response_get_text(ResponseObject* r, void*) {
+    if (!r->content) return PyUnicode_FromStringAndSize("", 0);
+    if (PyUnicode_Check(r->content)) return Py_NewRef(r->content);
+    const char* enc = r->encoding ? PyUnicode_AsUTF8(r->encoding) : "utf-8";
+    if (!enc) return nullptr;
+    return PyUnicode_FromEncodedObject(r->content, enc, "strict");
+}
+
+PyObject* Response_get_mime_type(ResponseObject* r, void*) {
+    ResponseView view;
+    if (r->mime_type) return Py_NewRef(r->mime_type);
+    if (!response_view(r, view)) return nullptr;
+    return PyUnicode_FromStringAndSize(view.spec.content_type.data(),
+                                       static_cast<Py_ssize_t>(view.spec.content_type.size()));
+}
+
+PyObject* Response_get_headers(ResponseObject* r, void*) {
+    return r->headers ? PyDict_Copy(r->headers) : PyDict_New();
+}
+
+PyObject* Response_repr(ResponseObject* r) {
+    return PyUnicode_FromFormat("<Response %d>", r->code);
+}
+
+PyGetSetDef Response_getset[] = {
+    {"code", reinterpret_cast<getter>(Response_get_code), nullptr, "The status code.", nullptr},
+    {"body", reinterpret_cast<getter>(Response_get_body), nullptr, "The body as bytes.", nullptr},
+    {"text", reinterpret_cast<getter>(Response_get_text), nullptr, "The body as str.", nullptr},
+    {"mime_type", reinterpret_cast<getter>(Response_get_mime_type), nullptr,
+     "The media type, without charset.", nullptr},
+    {"headers", reinterpret_cast<getter>(Response_get_headers), nullptr,
+     "A copy of the user headers.", nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr},
+};
+
+PyType_Slot Response_slots[] = {
+    {Py_tp_new, reinterpret_cast<void*>(Response_new)},
+    {Py_tp_dealloc, reinterpret_cast<void*>(Response_dealloc)},
+    {Py_tp_getset, Response_getset},
+    {Py_tp_repr, reinterpret_cast<void*>(Response_repr)},
+    {Py_tp_doc, const_cast<char*>(
+                    "Response(*, code=200, text=None, body=None, json=None, mime_type=None, "
+                    "encoding=None, headers=None, cookies=None)\n--\n\nAn HTTP response.")},
+    {0, nullptr},
+};
+
+}  // namespace
+
+PyType_Spec response_spec = {
+    "lesto._native.Response",
+    sizeof(ResponseObject),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE,
+    Response_slots,
+};
+
+/// Installed after the type is created: vectorcall for `Response(...)`.
+void response_type_ready(PyTypeObject* type) {
+    type->tp_vectorcall = Response_vectorcall;
+}
+
+}  // namespace lesto::py
