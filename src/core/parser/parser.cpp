@@ -310,8 +310,6 @@ ParseResult RequestParser::finish_request_line(std::size_t cr, RequestHead& out)
     if (const ParseError e = classify_version({b + mark2_ + 1, cr - mark2_ - 1}, out.version_minor); e.status)
         return fail(e.status, e.reason);
     if (const ParseError e = check_target(out, seen_); e.status) return fail(e.status, e.reason);
-    line_ = scanned_ = cr + 2;
-    stage_ = Stage::name;
     return {};
 }
 
@@ -393,18 +391,19 @@ ParseResult RequestParser::parse(std::string_view data, RequestHead& out) {
             case Stage::method:
             case Stage::target:
             case Stage::version: {
-                // The request line may hold max_request_line bytes before its CR.
-                const std::size_t line_cap = add_sat(line_, add_sat(limits.max_request_line, 1));
+                // The request line holds at most max_request_line bytes before
+                // its CR: the byte at line_cap can only be that CR.
+                const std::size_t line_cap = add_sat(line_, limits.max_request_line);
                 const std::size_t window = std::min(head_window, line_cap);
                 const scan::Finder find = stage_ == Stage::method ? sc.non_tchar : sc.ctl_or_space;
                 const std::size_t p = static_cast<std::size_t>(find(b + scanned_, b + window) - b);
                 if (p == window) {
-                    if (window < n) {
-                        return line_cap <= head_cap ? fail(414, "request line too long")
-                                                    : fail(431, "request header section too large");
+                    if (window == n) {
+                        scanned_ = p;
+                        return more;
                     }
-                    scanned_ = p;
-                    return more;
+                    if (window == head_cap) return fail(431, "request header section too large");
+                    if (stage_ != Stage::version || b[p] != '\r') return fail(414, "request line too long");
                 }
                 const char c = b[p];
                 if (stage_ == Stage::method) {
@@ -422,13 +421,17 @@ ParseResult RequestParser::parse(std::string_view data, RequestHead& out) {
                     stage_ = Stage::version;
                 } else {
                     if (c != '\r') return fail(400, line_end_reason(c, "malformed HTTP version"));
+                    // Judged at the CR already, so that a bad version or
+                    // target is refused without waiting for another byte.
+                    if (const ParseResult r = finish_request_line(p, out); r.status == ParseStatus::error) return r;
                     switch (lf_at(p + 1)) {
                         case Lf::short_of_data: scanned_ = p; return more;
                         case Lf::over: return fail(431, "request header section too large");
                         case Lf::bad: return fail(400, line_end_reason('\r', {}));
                         case Lf::ok: break;
                     }
-                    if (const ParseResult r = finish_request_line(p, out); r.status == ParseStatus::error) return r;
+                    line_ = scanned_ = p + 2;
+                    stage_ = Stage::name;
                 }
                 break;
             }

@@ -1,0 +1,180 @@
+// chunked_test.cpp: the chunked decoder on its own, in every split and at its limits.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <string>
+
+#include "parser/chunked.hpp"
+
+namespace {
+
+using lesto::http::ChunkedDecoder;
+using lesto::http::Limits;
+using lesto::http::ParseResult;
+using lesto::http::ParseStatus;
+
+struct Decoded {
+    ParseStatus status = ParseStatus::incomplete;
+    int code = 0;
+    std::size_t consumed = 0;
+    std::string body;
+};
+
+/// Feeds `wire` in pieces of `step` bytes (0: whole) until the decoder ends.
+Decoded decode(std::string_view wire, const Limits& limits, std::size_t step = 0) {
+    ChunkedDecoder d(limits);
+    Decoded out;
+    std::size_t at = 0;
+    while (at < wire.size()) {
+        const std::size_t n = step == 0 ? wire.size() - at : std::min(step, wire.size() - at);
+        const ParseResult r = d.feed(wire.substr(at, n), out.body);
+        out.status = r.status;
+        if (r.status == ParseStatus::error) {
+            out.code = r.error.status;
+            return out;
+        }
+        if (r.status == ParseStatus::complete) {
+            out.consumed = at + r.consumed;
+            return out;
+        }
+        EXPECT_EQ(r.consumed, n);
+        at += n;
+    }
+    return out;
+}
+
+/// Same outcome whole, byte by byte and in pieces of 2..7 bytes.
+Decoded decode_all_ways(std::string_view wire, const Limits& limits = {}) {
+    const Decoded whole = decode(wire, limits);
+    for (std::size_t step = 1; step < 8; ++step) {
+        const Decoded split = decode(wire, limits, step);
+        EXPECT_EQ(split.status, whole.status) << "step " << step;
+        EXPECT_EQ(split.code, whole.code) << "step " << step;
+        EXPECT_EQ(split.consumed, whole.consumed) << "step " << step;
+        EXPECT_EQ(split.body, whole.body) << "step " << step;
+    }
+    return whole;
+}
+
+TEST(Chunked, DecodesChunksAndStopsAtTheEnd) {
+    const std::string wire = "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\nGET / HTTP/1.1\r\n";
+    const Decoded d = decode_all_ways(wire);
+    ASSERT_EQ(d.status, ParseStatus::complete);
+    EXPECT_EQ(d.body, "hello world");
+    EXPECT_EQ(d.consumed, wire.find("GET"));
+}
+
+TEST(Chunked, ExtensionsTrailersAndHexSizes) {
+    const std::string wire =
+        "A;name=value;q=\"quoted \\\" ; string\"\r\n0123456789\r\n"
+        "00000001 ; bare\r\nx\r\n0;last\r\nTrailer: yes\r\nX-Sum: 1\r\n\r\n";
+    const Decoded d = decode_all_ways(wire);
+    ASSERT_EQ(d.status, ParseStatus::complete) << d.code;
+    EXPECT_EQ(d.body, "0123456789x");
+    EXPECT_EQ(d.consumed, wire.size());
+}
+
+TEST(Chunked, ResetStartsANewBody) {
+    const Limits limits;
+    ChunkedDecoder d(limits);
+    std::string body;
+    ASSERT_EQ(d.feed("1\r\na\r\n0\r\n\r\n", body).status, ParseStatus::complete);
+    d.reset();
+    body.clear();
+    const ParseResult r = d.feed("2\r\nbc\r\n0\r\n\r\n", body);
+    ASSERT_EQ(r.status, ParseStatus::complete);
+    EXPECT_EQ(body, "bc");
+}
+
+TEST(Chunked, ErrorsRepeat) {
+    const Limits limits;
+    ChunkedDecoder d(limits);
+    std::string body;
+    EXPECT_EQ(d.feed("x\r\n", body).status, ParseStatus::error);
+    EXPECT_EQ(d.feed("1\r\na\r\n0\r\n\r\n", body).status, ParseStatus::error);
+}
+
+TEST(Chunked, Refusals) {
+    struct Bad {
+        const char* wire;
+        int status;
+    };
+    const Bad cases[] = {
+        {"\r\n", 400},                          // no size
+        {"-1\r\n", 400},                        // sign
+        {"0x5\r\nhello\r\n0\r\n\r\n", 400},      // hex prefix
+        {"5\nhello\r\n0\r\n\r\n", 400},          // bare LF after size
+        {"5\rhello", 400},                      // bare CR
+        {"5 \r\nhello\r\n0\r\n\r\n", 400},       // whitespace without extension
+        {"5;\r\nhello\r\n0\r\n\r\n", 400},       // bare ';'
+        {"5;a\rb\r\nhello\r\n", 400},           // CR inside an extension
+        {"5;=v\r\n", 400},                      // extension without name
+        {"5;a=\r\n", 400},                      // extension without value
+        {"5;a=\"open\r\n", 400},                // unterminated quoted-string
+        {"5\r\nhelloX\r\n", 400},               // data longer than its size
+        {"5\r\nhello\n0\r\n\r\n", 400},          // bare LF after data
+        {"0\r\nbad header\r\n\r\n", 400},        // trailer without colon
+        {"0\r\nX : y\r\n\r\n", 400},             // whitespace before colon
+        {"0\r\n:y\r\n\r\n", 400},                // empty trailer name
+        {"0\r\n folded\r\n\r\n", 400},           // obs-fold in trailers
+        {"0\r\nX: a\nb\r\n\r\n", 400},           // bare LF in a trailer value
+        {"0\r\n\rx", 400},                      // bare CR at the end
+        {"10000000000000000\r\n", 400},         // 2^64: overflow
+    };
+    for (const Bad& b : cases) {
+        const Decoded d = decode_all_ways(b.wire);
+        EXPECT_EQ(d.status, ParseStatus::error) << b.wire;
+        EXPECT_EQ(d.code, b.status) << b.wire;
+    }
+    const char nul_in_extension[] = "5;a=\"x\0y\"\r\nhello\r\n0\r\n\r\n";
+    EXPECT_EQ(decode_all_ways(std::string(nul_in_extension, sizeof nul_in_extension - 1)).code, 400);
+}
+
+TEST(Chunked, BodyLimitCountsEveryChunk) {
+    Limits limits;
+    limits.max_body_bytes = 10;
+    EXPECT_EQ(decode_all_ways("5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n", limits).status, ParseStatus::complete);
+    const Decoded over = decode_all_ways("5\r\nhello\r\n6\r\nworld!\r\n0\r\n\r\n", limits);
+    EXPECT_EQ(over.code, 413);
+    // Refused from the size line, before any of that chunk's data arrives.
+    EXPECT_EQ(decode_all_ways("5\r\nhello\r\nffffffff\r\n", limits).code, 413);
+}
+
+TEST(Chunked, SizeLineLimit) {
+    Limits limits;
+    limits.max_chunk_line = 8;
+    EXPECT_EQ(decode_all_ways("1;a=bcde\r\nx\r\n0\r\n\r\n", limits).status, ParseStatus::complete);
+    EXPECT_EQ(decode_all_ways("1;a=bcdef\r\n", limits).code, 400);
+    EXPECT_EQ(decode_all_ways("000000001\r\n", limits).code, 400);
+    // Without a line end in sight: refused once the limit is passed.
+    EXPECT_EQ(decode_all_ways("1;aaaaaaaaaaaaaaaa", limits).code, 400);
+}
+
+TEST(Chunked, TrailerLimit) {
+    Limits limits;
+    limits.max_trailer_bytes = 16;
+    // A field line counts with its CRLF; the final empty line does not count.
+    EXPECT_EQ(decode_all_ways("0\r\nA: 01234567890\r\n\r\n", limits).status, ParseStatus::complete);
+    EXPECT_EQ(decode_all_ways("0\r\nA: 012345678901\r\n\r\n", limits).code, 431);
+    EXPECT_EQ(decode_all_ways("0\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", limits).code, 431);
+}
+
+TEST(Chunked, LargeChunksInBigPieces) {
+    std::string wire, expect;
+    for (int i = 0; i < 20; ++i) {
+        const std::string data(static_cast<std::size_t>(1000 + i * 37), static_cast<char>('a' + i));
+        char size[32];
+        std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+        wire += size + data + "\r\n";
+        expect += data;
+    }
+    wire += "0\r\n\r\n";
+    for (std::size_t step : {0u, 1u, 100u, 4096u}) {
+        const Decoded d = decode(wire, Limits{}, step);
+        ASSERT_EQ(d.status, ParseStatus::complete);
+        EXPECT_EQ(d.body, expect);
+        EXPECT_EQ(d.consumed, wire.size());
+    }
+}
+
+}  // namespace

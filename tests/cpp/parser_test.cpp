@@ -1,0 +1,476 @@
+// parser_test.cpp: replays every HTTP case through the parser and body decoders, whole and in every split.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <memory>
+#include <random>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "cases.hpp"
+#include "parser/chunked.hpp"
+#include "parser/parser.hpp"
+
+namespace {
+
+using lesto::http::BodyKind;
+using lesto::http::ChunkedDecoder;
+using lesto::http::Limits;
+using lesto::http::ParseResult;
+using lesto::http::ParseStatus;
+using lesto::http::RequestHead;
+using lesto::http::RequestParser;
+using lesto::test::HttpCase;
+
+/// What one replay produced, copied out of the buffer as soon as it is known
+/// (the buffer moves as it grows).
+struct Outcome {
+    ParseStatus status = ParseStatus::incomplete;
+    int code = 0;
+    std::string reason;
+    std::string method, target, path, query, host;
+    bool has_query = false;
+    int version_minor = -1;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+    bool keep_alive = false, expect_continue = false;
+    std::size_t consumed = 0;  // head and body
+};
+
+void take_head(const RequestHead& h, Outcome& o) {
+    o.method = h.method;
+    o.target = h.target;
+    o.path = h.path;
+    o.query = h.query;
+    o.host = h.host;
+    o.has_query = h.has_query;
+    o.version_minor = h.version_minor;
+    o.keep_alive = h.keep_alive;
+    o.expect_continue = h.expect_continue;
+    o.headers.clear();
+    for (const auto& f : h.headers) o.headers.emplace_back(std::string(f.name), std::string(f.value));
+}
+
+/// Feeds `wire` to a parser as a receive buffer growing to each of `ends`
+/// (ascending, last == wire.size()). Small wires get a fresh buffer of the
+/// exact size at every step, so that a stale view or a read past the end
+/// trips AddressSanitizer; large ones grow in place to keep this linear.
+Outcome replay(std::string_view wire, const std::vector<std::size_t>& ends, const Limits& limits) {
+    RequestParser parser(limits);
+    ChunkedDecoder chunked(limits);
+    RequestHead head;
+    head.headers.reserve(limits.max_header_count);
+    Outcome o;
+    const bool fresh_buffers = wire.size() <= 4096;
+    std::unique_ptr<char[]> buf = std::make_unique<char[]>(fresh_buffers ? 1 : wire.size());
+    bool in_body = false;
+    std::size_t fed = 0;  // wire bytes already handed to the body decoder
+    for (std::size_t end : ends) {
+        if (fresh_buffers) {
+            auto next = std::make_unique<char[]>(end);
+            std::memcpy(next.get(), wire.data(), end);
+            buf = std::move(next);
+        } else {
+            std::memcpy(buf.get(), wire.data(), end);
+        }
+        const std::string_view data(buf.get(), end);
+        if (!in_body) {
+            const ParseResult r = parser.parse(data, head);
+            if (r.status == ParseStatus::error) {
+                o.status = r.status;
+                o.code = r.error.status;
+                o.reason = r.error.reason;
+                return o;
+            }
+            if (r.status == ParseStatus::incomplete) continue;
+            EXPECT_EQ(r.consumed, head.head_size);
+            take_head(head, o);
+            in_body = true;
+            fed = r.consumed;
+        }
+        if (head.body_kind == BodyKind::none) {
+            o.status = ParseStatus::complete;
+            o.consumed = fed;
+            return o;
+        }
+        if (head.body_kind == BodyKind::content_length) {
+            if (end - head.head_size < head.content_length) continue;
+            o.body.assign(data.substr(head.head_size, head.content_length));
+            o.status = ParseStatus::complete;
+            o.consumed = head.head_size + head.content_length;
+            return o;
+        }
+        const ParseResult r = chunked.feed(data.substr(fed), o.body);
+        if (r.status == ParseStatus::error) {
+            o.status = r.status;
+            o.code = r.error.status;
+            o.reason = r.error.reason;
+            return o;
+        }
+        if (r.status == ParseStatus::complete) {
+            o.status = ParseStatus::complete;
+            o.consumed = fed + r.consumed;
+            return o;
+        }
+        EXPECT_EQ(r.consumed, end - fed) << "incomplete feed must use all its input";
+        fed = end;
+    }
+    return o;
+}
+
+void check(const HttpCase& c, const Outcome& o) {
+    if (!c.complete()) {
+        ASSERT_EQ(o.status, ParseStatus::error) << "expected " << c.status;
+        EXPECT_EQ(o.code, c.status) << "reason: " << o.reason;
+        if (c.reason) EXPECT_NE(o.reason.find(*c.reason), std::string::npos) << "reason: " << o.reason;
+        EXPECT_FALSE(o.reason.empty());
+        return;
+    }
+    ASSERT_EQ(o.status, ParseStatus::complete) << "error " << o.code << ": " << o.reason;
+    EXPECT_EQ(o.consumed, c.request_size());
+    if (c.method) EXPECT_EQ(o.method, *c.method);
+    if (c.target) EXPECT_EQ(o.target, *c.target);
+    if (c.path) EXPECT_EQ(o.path, *c.path);
+    if (c.query) EXPECT_EQ(o.query, *c.query);
+    if (c.has_query) EXPECT_EQ(o.has_query, *c.has_query);
+    if (c.host) EXPECT_EQ(o.host, *c.host);
+    if (c.version_minor) EXPECT_EQ(o.version_minor, *c.version_minor);
+    if (c.headers) EXPECT_EQ(o.headers, *c.headers);
+    if (c.body) EXPECT_EQ(lesto::test::escape(o.body), lesto::test::escape(*c.body));
+    if (c.keep_alive) EXPECT_EQ(o.keep_alive, *c.keep_alive);
+    if (c.expect_continue) EXPECT_EQ(o.expect_continue, *c.expect_continue);
+}
+
+std::vector<std::size_t> whole(std::size_t n) { return {n}; }
+
+std::vector<std::size_t> bytewise(std::size_t n) {
+    std::vector<std::size_t> ends;
+    for (std::size_t i = 1; i <= n; ++i) ends.push_back(i);
+    return ends;
+}
+
+std::vector<std::size_t> random_split(std::size_t n, std::mt19937& rng) {
+    // Mostly small pieces, sometimes large, so splits land everywhere.
+    std::vector<std::size_t> ends;
+    std::uniform_int_distribution<std::size_t> small(1, 8), large(1, 512), pick(0, 3);
+    for (std::size_t at = 0; at < n;) {
+        at = std::min(n, at + (pick(rng) == 0 ? large(rng) : small(rng)));
+        ends.push_back(at);
+    }
+    return ends;
+}
+
+const std::vector<HttpCase>& all_cases() {
+    static const std::vector<HttpCase> cases = [] {
+        try {
+            return lesto::test::load_cases(LESTO_CASES_DIR);
+        } catch (const std::exception&) {
+            return std::vector<HttpCase>{};  // CasesLoader.LoadsEveryFile reports the error
+        }
+    }();
+    return cases;
+}
+
+class HttpCases : public testing::TestWithParam<HttpCase> {};
+
+TEST_P(HttpCases, SameOutcomeInEverySplit) {
+    const HttpCase& c = GetParam();
+    const Limits limits;
+    const std::string_view wire = c.request;
+    {
+        SCOPED_TRACE("whole");
+        check(c, replay(wire, whole(wire.size()), limits));
+    }
+    {
+        SCOPED_TRACE("one byte at a time");
+        check(c, replay(wire, bytewise(wire.size()), limits));
+    }
+    std::mt19937 rng(static_cast<std::uint32_t>(std::hash<std::string>{}(c.id()) & 0xffffffffu));
+    for (int round = 0; round < 6; ++round) {
+        SCOPED_TRACE("random split, round " + std::to_string(round));
+        check(c, replay(wire, random_split(wire.size(), rng), limits));
+    }
+    {
+        // Bytes after the wire belong to later requests: they must change nothing.
+        SCOPED_TRACE("whole, followed by garbage");
+        std::string more(wire);
+        more += std::string("\n\0\x7f\r\r\n\r\n \x80garbage", 18);
+        check(c, replay(more, whole(more.size()), limits));
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, HttpCases, testing::ValuesIn(all_cases()),
+                         [](const testing::TestParamInfo<HttpCase>& info) { return info.param.id(); });
+
+// ---- unit tests ------------------------------------------------------------------
+
+constexpr std::string_view tiny = "GET / HTTP/1.1\r\nHost: localhost:8080\r\n\r\n";
+
+ParseResult parse_once(std::string_view data, RequestHead& head, const Limits& limits) {
+    RequestParser parser(limits);
+    return parser.parse(data, head);
+}
+
+bool inside(std::string_view v, const std::string& buf) {
+    return v.data() >= buf.data() && v.data() + v.size() <= buf.data() + buf.size();
+}
+
+TEST(Parser, TinyRequest) {
+    const Limits limits;
+    RequestHead head;
+    head.headers.reserve(limits.max_header_count);
+    const ParseResult r = parse_once(tiny, head, limits);
+    ASSERT_EQ(r.status, ParseStatus::complete);
+    EXPECT_EQ(r.consumed, tiny.size());
+    EXPECT_EQ(head.method, "GET");
+    EXPECT_EQ(head.path, "/");
+    EXPECT_EQ(head.host, "localhost:8080");
+    EXPECT_TRUE(head.keep_alive);
+    EXPECT_EQ(head.body_kind, BodyKind::none);
+}
+
+TEST(Parser, RebaseMovesEveryView) {
+    const Limits limits;
+    std::string a = "POST /p/q?x=1 HTTP/1.1\r\nHost: h:1\r\nContent-Length: 0\r\nX-A: b\r\n\r\n";
+    RequestHead head;
+    ASSERT_EQ(parse_once(a, head, limits).status, ParseStatus::complete);
+    const std::string b = a;
+    head.rebase(a.data(), b.data());
+    a.assign(a.size(), 'z');  // the old bytes must no longer be seen
+    for (std::string_view v : {head.method, head.target, head.path, head.query, head.host}) EXPECT_TRUE(inside(v, b));
+    for (const auto& h : head.headers) EXPECT_TRUE(inside(h.name, b) && inside(h.value, b));
+    EXPECT_EQ(head.method, "POST");
+    EXPECT_EQ(head.target, "/p/q?x=1");
+    EXPECT_EQ(head.path, "/p/q");
+    EXPECT_EQ(head.query, "x=1");
+    EXPECT_EQ(head.host, "h:1");
+    ASSERT_EQ(head.headers.size(), 3u);
+    EXPECT_EQ(head.headers[2].name, "X-A");
+    EXPECT_EQ(head.headers[2].value, "b");
+}
+
+TEST(Parser, RebaseLeavesUnsetViewsUnset) {
+    const Limits limits;
+    const std::string a = "GET /p HTTP/1.0\r\n\r\n";
+    RequestHead head;
+    ASSERT_EQ(parse_once(a, head, limits).status, ParseStatus::complete);
+    ASSERT_EQ(head.query.data(), nullptr);
+    ASSERT_EQ(head.host.data(), nullptr);
+    const std::string b = a;
+    head.rebase(a.data(), b.data());
+    EXPECT_EQ(head.query.data(), nullptr);
+    EXPECT_EQ(head.host.data(), nullptr);
+    EXPECT_TRUE(inside(head.path, b));
+}
+
+TEST(Parser, ResumesInAMovedBuffer) {
+    const Limits limits;
+    RequestParser parser(limits);
+    RequestHead head;
+    const std::string wire = "GET /a HTTP/1.1\r\nHost: h\r\nAccept: */*\r\n\r\n";
+    auto first = std::make_unique<std::string>(wire.substr(0, 30));
+    ASSERT_EQ(parser.parse(*first, head).status, ParseStatus::incomplete);
+    ASSERT_EQ(head.headers.size(), 1u);
+    first.reset();
+    const std::string second = wire;
+    const ParseResult r = parser.parse(second, head);
+    ASSERT_EQ(r.status, ParseStatus::complete);
+    EXPECT_TRUE(inside(head.method, second) && inside(head.host, second));
+    ASSERT_EQ(head.headers.size(), 2u);
+    EXPECT_TRUE(inside(head.headers[0].value, second));
+    EXPECT_EQ(head.headers[1].value, "*/*");
+}
+
+TEST(Parser, EveryPrefixOfAHeadIsIncomplete) {
+    const Limits limits;
+    const std::string wire = "\r\nPUT /x?y HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nA:\r\n\r\n";
+    for (std::size_t n = 0; n < wire.size(); ++n) {
+        RequestHead head;
+        EXPECT_EQ(parse_once(std::string_view(wire).substr(0, n), head, limits).status, ParseStatus::incomplete) << n;
+    }
+}
+
+TEST(Parser, BytesAfterTheHeadAreNeverLookedAt) {
+    const Limits limits;
+    for (int c = 0; c < 256; ++c) {
+        for (std::size_t len : {1u, 15u, 16u, 31u, 32u, 33u, 100u}) {
+            std::string wire(tiny);
+            wire.append(len, static_cast<char>(c));
+            RequestHead head;
+            const ParseResult r = parse_once(wire, head, limits);
+            ASSERT_EQ(r.status, ParseStatus::complete) << c << " " << len;
+            EXPECT_EQ(r.consumed, tiny.size());
+            EXPECT_EQ(head.host, "localhost:8080");
+        }
+    }
+}
+
+TEST(Parser, ResultsAreRepeatedAfterTheEnd) {
+    const Limits limits;
+    RequestParser parser(limits);
+    RequestHead head;
+    ASSERT_EQ(parser.parse(tiny, head).status, ParseStatus::complete);
+    EXPECT_EQ(parser.parse(tiny, head).consumed, tiny.size());
+    parser.reset();
+    const ParseResult bad = parser.parse("GET / HTTP/1.1\nHost: h\r\n\r\n", head);
+    ASSERT_EQ(bad.status, ParseStatus::error);
+    const ParseResult again = parser.parse("GET / HTTP/1.1\nHost: h\r\n\r\n", head);
+    EXPECT_EQ(again.status, ParseStatus::error);
+    EXPECT_EQ(again.error.reason, bad.error.reason);
+}
+
+TEST(Parser, ResetParsesPipelinedRequests) {
+    const Limits limits;
+    RequestParser parser(limits);
+    RequestHead head;
+    head.headers.reserve(limits.max_header_count);
+    const std::string wire = std::string(tiny) + "GET /b HTTP/1.1\r\nHost: b\r\n\r\n" + std::string(tiny);
+    std::string_view rest = wire;
+    std::vector<std::string> paths;
+    while (!rest.empty()) {
+        parser.reset();
+        const ParseResult r = parser.parse(rest, head);
+        ASSERT_EQ(r.status, ParseStatus::complete);
+        paths.emplace_back(head.path);
+        ASSERT_EQ(head.headers.size(), 1u);
+        rest.remove_prefix(r.consumed);
+    }
+    EXPECT_EQ(paths, (std::vector<std::string>{"/", "/b", "/"}));
+}
+
+TEST(Parser, HeadersStayWithinTheReservedCapacity) {
+    const Limits limits;
+    RequestHead head;
+    head.headers.reserve(limits.max_header_count);
+    const auto* storage = head.headers.data();
+    std::string wire = "GET / HTTP/1.1\r\nHost: h\r\n";
+    for (std::size_t i = 1; i < limits.max_header_count; ++i) wire += "X-" + std::to_string(i) + ": v\r\n";
+    wire += "\r\n";
+    ASSERT_EQ(parse_once(wire, head, limits).status, ParseStatus::complete);
+    EXPECT_EQ(head.headers.size(), limits.max_header_count);
+    EXPECT_EQ(head.headers.data(), storage);
+}
+
+// ---- limits, with small custom values ------------------------------------------------
+
+ParseStatus status_of(std::string_view wire, const Limits& limits, int* code = nullptr) {
+    RequestHead head;
+    const ParseResult r = parse_once(wire, head, limits);
+    if (code) *code = r.error.status;
+    return r.status;
+}
+
+TEST(ParserLimits, RequestLineIsRefusedAsSoonAsItIsTooLong) {
+    Limits limits;
+    limits.max_request_line = 16;
+    int code = 0;
+    EXPECT_EQ(status_of("GET /0123456789a", limits), ParseStatus::incomplete);  // 16 bytes, CR may follow
+    EXPECT_EQ(status_of("GET /0123456789ab", limits, &code), ParseStatus::error);
+    EXPECT_EQ(code, 414);
+    EXPECT_EQ(status_of("GET / HTTP/1.1x\r", limits, &code), ParseStatus::error);  // a bad version, refused at its CR
+    EXPECT_EQ(code, 400);
+    EXPECT_EQ(status_of("GET /01 HTTP/1.1\r\nHost: h\r\n\r\n", limits), ParseStatus::complete);
+    EXPECT_EQ(status_of("GET /012 HTTP/1.1\r\nHost: h\r\n\r\n", limits, &code), ParseStatus::error);
+    EXPECT_EQ(code, 414);
+    EXPECT_EQ(status_of("\r\n\r\nGET /01 HTTP/1.1\r\nHost: h\r\n\r\n", limits), ParseStatus::complete);
+}
+
+TEST(ParserLimits, HeaderSectionIsRefusedAsSoonAsItIsTooLarge) {
+    Limits limits;
+    const std::string wire = "GET / HTTP/1.1\r\nHost: h\r\nX: 0123456789\r\n\r\n";
+    limits.max_header_bytes = wire.size();
+    EXPECT_EQ(status_of(wire, limits), ParseStatus::complete);
+    limits.max_header_bytes = wire.size() - 1;
+    int code = 0;
+    EXPECT_EQ(status_of(wire, limits, &code), ParseStatus::error);
+    EXPECT_EQ(code, 431);
+    // No end of head in sight: refused once one byte past the limit is present.
+    const std::string endless = "GET / HTTP/1.1\r\nHost: h\r\nX: " + std::string(100, 'a');
+    limits.max_header_bytes = 64;
+    EXPECT_EQ(status_of(std::string_view(endless).substr(0, 64), limits), ParseStatus::incomplete);
+    EXPECT_EQ(status_of(std::string_view(endless).substr(0, 65), limits, &code), ParseStatus::error);
+    EXPECT_EQ(code, 431);
+    // Empty lines before the request line count too, so they cannot go on forever.
+    std::string blank;
+    for (int i = 0; i < 40; ++i) blank += "\r\n";
+    EXPECT_EQ(status_of(blank, limits, &code), ParseStatus::error);
+    EXPECT_EQ(code, 431);
+}
+
+TEST(ParserLimits, HeaderCount) {
+    Limits limits;
+    limits.max_header_count = 3;
+    int code = 0;
+    EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\n\r\n", limits), ParseStatus::complete);
+    EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", limits, &code),
+              ParseStatus::error);
+    EXPECT_EQ(code, 431);
+}
+
+TEST(ParserLimits, ContentLengthAboveTheBodyLimit) {
+    Limits limits;
+    limits.max_body_bytes = 10;
+    int code = 0;
+    EXPECT_EQ(status_of("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n", limits), ParseStatus::complete);
+    EXPECT_EQ(status_of("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n", limits, &code), ParseStatus::error);
+    EXPECT_EQ(code, 413);
+}
+
+// ---- the case-file loader ----------------------------------------------------------
+
+TEST(CasesLoader, LoadsEveryFile) {
+    std::vector<HttpCase> cases;
+    ASSERT_NO_THROW(cases = lesto::test::load_cases(LESTO_CASES_DIR));
+    EXPECT_GE(cases.size(), 150u);
+    std::set<std::string> ids;
+    for (const HttpCase& c : cases) EXPECT_TRUE(ids.insert(c.id()).second) << "duplicate " << c.id();
+}
+
+TEST(CasesLoader, LiteralsEscapesAndRepetition) {
+    using lesto::test::parse_literals;
+    EXPECT_EQ(parse_literals(R"("a\r\n\t\\\"" "x"*3 "\x41\xfF")"),
+              (std::vector<std::string>{"a\r\n\t\\\"", "xxx", "A\xff"}));
+    EXPECT_EQ(parse_literals(R"("\0")"), (std::vector<std::string>{std::string(1, '\0')}));
+    EXPECT_EQ(parse_literals(R"("ab" * 2)"), (std::vector<std::string>{"abab"}));
+    EXPECT_EQ(parse_literals(""), (std::vector<std::string>{}));
+    EXPECT_THROW(parse_literals(R"("open)"), std::runtime_error);
+    EXPECT_THROW(parse_literals(R"("\q")"), std::runtime_error);
+    EXPECT_THROW(parse_literals(R"("\x4")"), std::runtime_error);
+    EXPECT_THROW(parse_literals(R"(bare)"), std::runtime_error);
+    EXPECT_THROW(parse_literals(R"("a"*)"), std::runtime_error);
+}
+
+TEST(CasesLoader, ParsesCases) {
+    const auto cases = lesto::test::parse_cases(R"(
+# comment
+[case one]
+request: "GET /?a HTTP/1.1\r\n" "Host: h\r\n\r\n" "NEXT"
+expect: complete
+query: a
+header: "Host" "h"
+rest: "NEXT"
+keep_alive: true
+
+[case two]
+request: "x"
+expect: 400
+reason: bad thing
+)",
+                                                "sample");
+    ASSERT_EQ(cases.size(), 2u);
+    EXPECT_EQ(cases[0].id(), "sample_one");
+    EXPECT_EQ(cases[0].request_size(), cases[0].request.size() - 4);
+    EXPECT_EQ(*cases[0].query, "a");
+    ASSERT_TRUE(cases[0].headers);
+    EXPECT_EQ(cases[0].headers->at(0).second, "h");
+    EXPECT_EQ(cases[1].status, 400);
+    EXPECT_EQ(*cases[1].reason, "bad thing");
+    EXPECT_THROW(lesto::test::parse_cases("[case a]\nrequest: \"x\"\n[case a]\nrequest: \"y\"\n", "f"),
+                 std::runtime_error);
+    EXPECT_THROW(lesto::test::parse_cases("[case a]\nrequest: \"x\"\nrest: \"z\"\n", "f"), std::runtime_error);
+    EXPECT_THROW(lesto::test::parse_cases("[case a]\nrequest: \"x\"\nbogus: 1\n", "f"), std::runtime_error);
+}
+
+}  // namespace
