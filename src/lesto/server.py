@@ -14,12 +14,21 @@ error_log = logging.getLogger("lesto.error")
 
 
 def new_event_loop():
-    """uvloop when installed (the default dependency), else the stdlib loop."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
+    """uvloop when installed (the default dependency), else the stdlib loop.
+
+    LESTO_LOOP=asyncio forces the stdlib loop (the test suite runs on both).
+    """
+    choice = os.environ.get("LESTO_LOOP", "uvloop")
+    if choice not in ("uvloop", "asyncio"):
+        raise ValueError(f"LESTO_LOOP must be 'uvloop' or 'asyncio', not {choice!r}")
+    if choice == "uvloop":
+        try:
+            import uvloop
+        except ImportError:
+            pass
+        else:
+            return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
 
 
 def bind(host, port, *, backlog=1024, reuse_port=False):

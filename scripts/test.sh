@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# test.sh: set everything up, then run every test: C++ (plain and ASan+UBSan) and Python.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+jobs=$(nproc)
+for variant in release asan; do
+  flags=(-DLESTO_PYTHON=OFF -DLESTO_TESTS=ON -DLESTO_WERROR=ON)
+  if [ "$variant" = asan ]; then
+    flags+=(-DLESTO_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo)
+  else
+    flags+=(-DCMAKE_BUILD_TYPE=Release)
+  fi
+  echo "== C++ tests ($variant)"
+  cmake -S . -B "build/tests-$variant" -G Ninja "${flags[@]}" >/dev/null
+  cmake --build "build/tests-$variant" -j "$jobs"
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    "build/tests-$variant/lesto_tests" --gtest_brief=1
+done
+
+echo "== Python tests"
+.venv/bin/python -m pytest -q "$@"
