@@ -1,0 +1,80 @@
+"""handlers_app: sync and async handlers, status codes, failures and method-restricted routes.
+
+Usage: python handlers_app.py PORT.
+"""
+
+import asyncio
+import sys
+
+from lesto import Application
+
+
+class IntentionalError(Exception):
+    """Raised by /raise handlers; the tests expect its traceback in the server log."""
+
+
+def sync_handler(request):
+    return request.Response(text=f"sync {request.match_dict['n']} {request.query_string}")
+
+
+async def sleep_handler(request):
+    ms = int(request.match_dict["ms"])
+    await asyncio.sleep(ms / 1000)
+    return request.Response(text=f"slept {ms} {request.query_string}")
+
+
+async def async_no_suspend(request):
+    return request.Response(text=f"async {request.match_dict['n']} {request.query_string}")
+
+
+def status_handler(request):
+    code = int(request.match_dict["code"])
+    return request.Response(code=code, text=f"status {code}")
+
+
+def raise_handler(request):
+    raise IntentionalError("sync handler failed on purpose")
+
+
+async def raise_async_handler(request):
+    await asyncio.sleep(0.001)
+    raise IntentionalError("async handler failed on purpose")
+
+
+def not_a_response(request):
+    return "a plain string, not a Response"
+
+
+def get_only(request):
+    return request.Response(text="get only")
+
+
+def get_or_post(request):
+    return request.Response(text=f"{request.method} ok")
+
+
+def fixed_body(request):
+    return request.Response(
+        text="fixed body of a known length",
+        headers={"X-Fixed": "yes"},
+    )
+
+
+def make_app():
+    app = Application()
+    r = app.router
+    r.add_route("/sync/{n}", sync_handler)
+    r.add_route("/sleep/{ms}", sleep_handler)
+    r.add_route("/async/{n}", async_no_suspend)
+    r.add_route("/status/{code}", status_handler)
+    r.add_route("/raise", raise_handler)
+    r.add_route("/raise-async", raise_async_handler)
+    r.add_route("/not-a-response", not_a_response)
+    r.add_route("/get-only", get_only, method="GET")
+    r.add_route("/get-or-post", get_or_post, methods=["GET", "POST"])
+    r.add_route("/fixed", fixed_body)
+    return app
+
+
+if __name__ == "__main__":
+    make_app().run(host="127.0.0.1", port=int(sys.argv[1]))

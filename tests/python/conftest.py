@@ -1,0 +1,215 @@
+"""conftest: real Lesto server processes, one per app and event loop, and the checks of their logs.
+
+Every test that takes `echo_server` or `handlers_server` runs once on uvloop
+and once on the stdlib asyncio loop (LESTO_LOOP=asyncio): the same suite
+against two loops, a differential test of the engine's loop glue. A server
+process lives for the whole session per loop; after each test its output
+since the test began is checked for tracebacks and crashes.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import rawhttp
+
+APPS_DIR = Path(__file__).parent / "apps"
+LOOPS = ("uvloop", "asyncio")
+HOST = "127.0.0.1"
+START_TIMEOUT = 10.0
+STOP_TIMEOUT = 10.0
+START_ATTEMPTS = 3  # a free port can be taken by another process before the server binds it
+
+TRACEBACK = "Traceback (most recent call last)"
+# Never expected in a server's output, whatever the test.
+CRASH_MARKERS = (
+    "Fatal Python error",
+    "Segmentation fault",
+    "Exception ignored",
+    "AddressSanitizer",
+    "runtime error:",
+    "core dumped",
+)
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def log_problems(text, allowed_markers):
+    """What is wrong in a server's output: crash markers, and tracebacks not announced by the test.
+
+    A traceback is expected when its text (up to the next traceback) contains
+    one of `allowed_markers`.
+    """
+    problems = [f"server output contains {m!r}" for m in CRASH_MARKERS if m in text]
+    blocks = text.split(TRACEBACK)[1:]
+    for block in blocks:
+        if not any(marker in block for marker in allowed_markers):
+            problems.append(f"unexpected traceback in server output:\n{TRACEBACK}{block}")
+    return problems
+
+
+class ServerProcess:
+    """`python -X faulthandler apps/<app>.py PORT` with LESTO_LOOP=<loop>, output in a log file."""
+
+    def __init__(self, app, loop, log_dir):
+        self.app = app
+        self.loop = loop
+        self.log_dir = log_dir
+        self.host = HOST
+        self.port = None
+        self.proc = None
+        self.log_path = None
+        self._starts = 0
+        self._mark = 0
+        self._allowed = []
+
+    def __repr__(self):
+        return f"<ServerProcess {self.app} loop={self.loop} port={self.port}>"
+
+    # ---- lifecycle -----------------------------------------------------------
+
+    def start(self):
+        for _ in range(START_ATTEMPTS):
+            self._starts += 1
+            self.port = free_port()
+            self.log_path = self.log_dir / f"{self.app}-{self.loop}-{self._starts}.log"
+            env = dict(os.environ, LESTO_LOOP=self.loop, PYTHONUNBUFFERED="1")
+            with open(self.log_path, "wb") as log:
+                self.proc = subprocess.Popen(
+                    [sys.executable, "-X", "faulthandler", str(APPS_DIR / f"{self.app}.py"),
+                     str(self.port)],
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+                )
+            if self._wait_ready():
+                self._mark = 0
+                return
+            if "Address already in use" not in self.log():
+                break
+        pytest.fail(f"{self!r} did not start (exit code {self.proc.poll()}):\n{self.log()}",
+                    pytrace=False)
+
+    def _wait_ready(self):
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            try:
+                socket.create_connection((self.host, self.port), timeout=1.0).close()
+                return True
+            except OSError:
+                time.sleep(0.05)
+        self._kill()
+        return False
+
+    def _kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(STOP_TIMEOUT)
+
+    def stop(self):
+        """SIGTERM, then SIGKILL; returns what went wrong (a hang, an exit code, its output)."""
+        problems = []
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                problems.append(f"{self!r} still running {STOP_TIMEOUT} s after SIGTERM; killed")
+                self._kill()
+            else:
+                if self.proc.returncode != 0:
+                    problems.append(f"{self!r} exited with {self.proc.returncode} after SIGTERM")
+        problems += log_problems(self.log()[self._mark:], self._allowed)
+        return problems
+
+    def log(self):
+        return self.log_path.read_bytes().decode("utf-8", "replace")
+
+    # ---- per test ------------------------------------------------------------
+
+    def begin_test(self):
+        if self.proc.poll() is not None:  # an earlier test crashed it: start afresh
+            self.start()
+        self._mark = len(self.log())
+        self._allowed = []
+
+    def expect_traceback(self, marker):
+        """This test makes the server log a traceback containing `marker`."""
+        self._allowed.append(marker)
+
+    def end_test(self):
+        problems = log_problems(self.log()[self._mark:], self._allowed)
+        if self.proc.poll() is not None:
+            problems.append(f"{self!r} died during the test, exit code {self.proc.returncode}:\n"
+                            f"{self.log()[self._mark:]}")
+        self._mark = len(self.log())
+        return problems
+
+    # ---- clients ---------------------------------------------------------------
+
+    def connect(self):
+        return rawhttp.Connection(self.host, self.port)
+
+    def exchange(self, data, n=1, head_request=False):
+        """Send `data` on a fresh connection and read `n` responses."""
+        with self.connect() as conn:
+            conn.send(data)
+            responses = conn.read_responses(n, head_request=head_request)
+        return responses[0] if n == 1 else responses
+
+
+@pytest.fixture(scope="session", params=LOOPS)
+def loop_name(request):
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def server_log_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("server-logs")
+
+
+def _session_server(app):
+    @pytest.fixture(scope="session")
+    def fixture(loop_name, server_log_dir):
+        server = ServerProcess(app, loop_name, server_log_dir)
+        server.start()
+        yield server
+        problems = server.stop()
+        if problems:
+            pytest.fail("\n".join(problems), pytrace=False)
+
+    return fixture
+
+
+def _checked(server):
+    server.begin_test()
+    yield server
+    problems = server.end_test()
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
+_echo_process = _session_server("echo_app")
+_handlers_process = _session_server("handlers_app")
+
+
+@pytest.fixture
+def echo_server(_echo_process):
+    """The echo app (apps/echo_app.py) on the current loop."""
+    yield from _checked(_echo_process)
+
+
+@pytest.fixture
+def handlers_server(_handlers_process):
+    """The handlers app (apps/handlers_app.py) on the current loop."""
+    yield from _checked(_handlers_process)

@@ -1,0 +1,221 @@
+"""rawhttp: a socket-level HTTP/1.1 client that sends arbitrary bytes and parses responses exactly."""
+
+import json
+import socket
+import time
+
+# Generous: only there so that a server that never answers fails the test
+# instead of hanging it. No test passes or fails by how fast anything is.
+TIMEOUT = 10.0
+
+NO_CONTENT_STATUSES = (204, 304)
+
+
+class ProtocolError(AssertionError):
+    """The server's bytes are not a well-framed HTTP/1.1 response."""
+
+
+class Response:
+    """One parsed response: status line, header lines in order, body bytes."""
+
+    def __init__(self, version, status, reason, headers, body, raw_head):
+        self.version = version
+        self.status = status
+        self.reason = reason
+        self.headers = headers  # [(name, value)] as sent, repeats included
+        self.body = body
+        self.raw_head = raw_head
+
+    def header(self, name):
+        """The value of header `name` (case-insensitive); None if absent.
+
+        Fails if the header was sent more than once: callers of this expect one.
+        """
+        values = self.header_all(name)
+        if len(values) > 1:
+            raise ProtocolError(f"header {name!r} sent {len(values)} times: {values!r}")
+        return values[0] if values else None
+
+    def header_all(self, name):
+        key = name.lower()
+        return [value for n, value in self.headers if n.lower() == key]
+
+    def json(self):
+        return json.loads(self.body)
+
+    def __repr__(self):
+        return f"<Response {self.status} {self.reason!r} headers={self.headers!r} body={self.body[:200]!r}>"
+
+
+class Connection:
+    """A client connection to host:port. Bytes received and not yet parsed stay in `buffer`."""
+
+    def __init__(self, host, port, timeout=TIMEOUT):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buffer = b""
+        self.eof = False
+
+    def close(self):
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ---- sending ---------------------------------------------------------------
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def send_in_pieces(self, data, sizes=(1, 2, 3), pause=0.001):
+        """Send `data` a few bytes at a time (cycling through `sizes`), pausing between writes."""
+        i = 0
+        k = 0
+        while i < len(data):
+            n = sizes[k % len(sizes)]
+            self.sock.sendall(data[i:i + n])
+            i += n
+            k += 1
+            time.sleep(pause)
+
+    # ---- receiving -------------------------------------------------------------
+
+    def _fill(self):
+        """Receive more bytes into the buffer; False at EOF."""
+        if self.eof:
+            return False
+        try:
+            chunk = self.sock.recv(1 << 20)
+        except ConnectionResetError:
+            chunk = b""
+        if not chunk:
+            self.eof = True
+            return False
+        self.buffer += chunk
+        return True
+
+    def _take_until(self, marker):
+        start = 0
+        while True:
+            pos = self.buffer.find(marker, start)
+            if pos >= 0:
+                data, self.buffer = self.buffer[:pos], self.buffer[pos + len(marker):]
+                return data
+            start = max(0, len(self.buffer) - len(marker) + 1)
+            if not self._fill():
+                raise ProtocolError(f"connection closed before {marker!r}; got {self.buffer[:300]!r}")
+
+    def _take(self, n):
+        while len(self.buffer) < n:
+            if not self._fill():
+                raise ProtocolError(
+                    f"connection closed after {len(self.buffer)} of {n} body bytes: "
+                    f"{self.buffer[:300]!r}"
+                )
+        data, self.buffer = self.buffer[:n], self.buffer[n:]
+        return data
+
+    def read_response(self, head_request=False):
+        """Parse one response (an interim 1xx included) off the connection.
+
+        The body is framed by Content-Length; without one, a response that
+        carries content is read to EOF (it must then say Connection: close).
+        `head_request`: the response answers a HEAD, so no body follows.
+        """
+        raw_head = self._take_until(b"\r\n\r\n")
+        lines = raw_head.split(b"\r\n")
+        status_line = lines[0].decode("latin-1")
+        parts = status_line.split(" ", 2)
+        if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+            raise ProtocolError(f"bad status line {status_line!r}")
+        if b"\n" in raw_head.replace(b"\r\n", b""):
+            raise ProtocolError(f"bare LF in response head {raw_head!r}")
+        version, status = parts[0], int(parts[1])
+        reason = parts[2] if len(parts) > 2 else ""
+        headers = []
+        for line in lines[1:]:
+            name, sep, value = line.decode("latin-1").partition(":")
+            if not sep or not name or name != name.strip():
+                raise ProtocolError(f"bad header line {line!r}")
+            headers.append((name, value.strip(" \t")))
+        response = Response(version, status, reason, headers, b"", raw_head)
+        lengths = response.header_all("Content-Length")
+        if len(lengths) > 1:
+            raise ProtocolError(f"several Content-Length headers: {lengths!r}")
+        if status < 200 or status in NO_CONTENT_STATUSES:
+            if lengths:
+                raise ProtocolError(f"{status} response with Content-Length {lengths[0]}")
+            return response
+        if head_request:
+            return response
+        if lengths:
+            if not lengths[0].isdigit():
+                raise ProtocolError(f"bad Content-Length {lengths[0]!r}")
+            response.body = self._take(int(lengths[0]))
+        else:
+            if (response.header("Connection") or "").lower() != "close":
+                raise ProtocolError(f"response has neither Content-Length nor Connection: close: {response!r}")
+            while self._fill():
+                pass
+            response.body, self.buffer = self.buffer, b""
+        return response
+
+    def read_responses(self, n, head_request=False):
+        return [self.read_response(head_request=head_request) for _ in range(n)]
+
+    def read_final_response(self, head_request=False):
+        """The next response that is not an interim 1xx; the interim ones are returned too."""
+        interim = []
+        while True:
+            response = self.read_response(head_request=head_request)
+            if response.status >= 200:
+                return response, interim
+            interim.append(response)
+
+    def read_to_eof(self):
+        """Everything the server sends until it closes; fails if it stays open past the timeout."""
+        try:
+            while self._fill():
+                pass
+        except socket.timeout:
+            raise AssertionError(
+                f"server did not close the connection within {self.sock.gettimeout()} s; "
+                f"received {self.buffer[:300]!r}"
+            ) from None
+        data, self.buffer = self.buffer, b""
+        return data
+
+    def assert_closed(self):
+        """The server closed the connection, and sent nothing more before doing so."""
+        rest = self.read_to_eof()
+        assert rest == b"", f"server sent more bytes before closing: {rest[:300]!r}"
+
+
+def get(path, headers=(), version="1.1", method="GET", host="localhost"):
+    """The bytes of a request without a body."""
+    lines = [f"{method} {path} HTTP/{version}"]
+    if host is not None:
+        lines.append(f"Host: {host}")
+    lines += [f"{name}: {value}" for name, value in headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def post(path, body, headers=(), version="1.1", method="POST"):
+    """The bytes of a request with a Content-Length body."""
+    head = get(path, [*headers, ("Content-Length", str(len(body)))], version, method)
+    return head + body
+
+
+def chunked(path, chunks, extension=None, trailers=(), method="POST"):
+    """The bytes of a chunked request; `extension` is added to every chunk-size line."""
+    out = [get(path, [("Transfer-Encoding", "chunked")], method=method)]
+    ext = f";{extension}" if extension else ""
+    for chunk in chunks:
+        out.append(f"{len(chunk):x}{ext}\r\n".encode() + chunk + b"\r\n")
+    out.append(b"0\r\n")
+    out += [f"{name}: {value}\r\n".encode("latin-1") for name, value in trailers]
+    out.append(b"\r\n")
+    return b"".join(out)

@@ -1,0 +1,94 @@
+"""Persistent connections: keep-alive defaults, Connection: close, HTTP/1.0."""
+
+from rawhttp import get
+
+
+def test_one_connection_serves_1000_sequential_requests(handlers_server):
+    with handlers_server.connect() as conn:
+        for i in range(1000):
+            conn.send(get(f"/sync/{i}?id={i}"))
+            response = conn.read_response()
+            assert response.status == 200, response
+            assert response.body == f"sync {i} id={i}".encode()
+            assert response.header("Content-Length") == str(len(response.body))
+            assert response.header("Connection") is None, response
+        assert conn.buffer == b""
+
+
+def test_connection_close_is_answered_with_close_and_the_server_closes(echo_server):
+    with echo_server.connect() as conn:
+        conn.send(get("/", [("Connection", "close")]))
+        response = conn.read_response()
+        assert response.status == 200
+        assert response.header("Connection") == "close"
+        assert response.json()["keep_alive"] is False
+        conn.assert_closed()
+
+
+def test_connection_close_token_is_case_insensitive_and_found_in_a_list(echo_server):
+    with echo_server.connect() as conn:
+        conn.send(get("/", [("connection", "Upgrade-Insecure, CLOSE")]))
+        response = conn.read_response()
+        assert response.header("Connection") == "close"
+        conn.assert_closed()
+
+
+def test_requests_pipelined_after_connection_close_are_not_answered(handlers_server):
+    with handlers_server.connect() as conn:
+        conn.send(get("/sync/1", [("Connection", "close")]) + get("/sync/2"))
+        response = conn.read_response()
+        assert response.body == b"sync 1 None"
+        assert response.header("Connection") == "close"
+        conn.assert_closed()
+
+
+def test_http10_without_keep_alive_closes_after_the_response(echo_server):
+    with echo_server.connect() as conn:
+        conn.send(get("/", version="1.0"))
+        response = conn.read_response()
+        assert response.status == 200
+        info = response.json()
+        assert info["version"] == "1.0"
+        assert info["keep_alive"] is False
+        assert (response.header("Connection") or "close").lower() == "close"
+        conn.assert_closed()
+
+
+def test_http10_with_keep_alive_stays_open_and_says_keep_alive(echo_server):
+    with echo_server.connect() as conn:
+        for i in range(3):
+            conn.send(get(f"/echo/{i}/x", [("Connection", "keep-alive")], version="1.0"))
+            response = conn.read_response()
+            assert response.status == 200
+            assert response.header("Connection") == "keep-alive"
+            info = response.json()
+            assert info["version"] == "1.0"
+            assert info["keep_alive"] is True
+            assert info["match_dict"] == {"first": str(i), "second": "x"}
+        # The last request drops keep-alive: that response closes the connection.
+        conn.send(get("/", version="1.0"))
+        response = conn.read_response()
+        assert response.json()["keep_alive"] is False
+        conn.assert_closed()
+
+
+def test_http11_keep_alive_is_the_default(echo_server):
+    with echo_server.connect() as conn:
+        for _ in range(2):
+            conn.send(get("/"))
+            response = conn.read_response()
+            assert response.json()["keep_alive"] is True
+            assert response.header("Connection") is None
+
+
+def test_many_connections_open_at_once_are_all_served(handlers_server):
+    conns = [handlers_server.connect() for _ in range(50)]
+    try:
+        for i, conn in enumerate(conns):
+            conn.send(get(f"/sync/{i}"))
+        for i, conn in enumerate(reversed(conns)):
+            n = len(conns) - 1 - i
+            assert conn.read_response().body == f"sync {n} None".encode()
+    finally:
+        for conn in conns:
+            conn.close()
