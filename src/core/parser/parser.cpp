@@ -35,6 +35,7 @@ enum Seen : std::uint8_t {
     absolute_target = 8,
     conn_close = 16,
     conn_keep_alive = 32,
+    transfer_unknown = 64,  // a coding other than chunked: 501 at the end of the head
 };
 
 constexpr std::size_t add_sat(std::size_t a, std::size_t b) noexcept {
@@ -234,8 +235,11 @@ ParseError on_transfer_encoding(std::string_view value, RequestHead& out, std::u
     });
     if (!any) return {400, "empty Transfer-Encoding"};
     if (chunked_not_last) return {400, "chunked is not the final transfer coding"};
-    if (unknown) return {501, "unsupported transfer coding"};
-    out.body_kind = BodyKind::chunked;
+    // An unknown coding is refused only once the head is complete, so that a
+    // later Content-Length or second Transfer-Encoding still answers 400:
+    // ambiguous framing gets the same answer whatever the order of lines.
+    if (unknown) seen |= transfer_unknown;
+    else out.body_kind = BodyKind::chunked;
     return {};
 }
 
@@ -316,6 +320,7 @@ ParseResult RequestParser::finish_request_line(std::size_t cr, RequestHead& out)
 ParseResult RequestParser::finish_head(std::size_t end, RequestHead& out) noexcept {
     // RFC 9112 3.2: an HTTP/1.1 request without Host is a 400.
     if (out.version_minor == 1 && !(seen_ & seen_host)) return fail(400, "missing Host header");
+    if (seen_ & transfer_unknown) return fail(501, "unsupported transfer coding");
     out.keep_alive = !(seen_ & conn_close) && (out.version_minor == 1 || (seen_ & conn_keep_alive));
     out.head_size = end;
     stage_ = Stage::done;
@@ -407,8 +412,10 @@ ParseResult RequestParser::parse(std::string_view data, RequestHead& out) {
                 }
                 const char c = b[p];
                 if (stage_ == Stage::method) {
-                    if (c != ' ' || p == line_)
-                        return fail(400, line_end_reason(c, p == line_ ? "missing method" : "invalid character in method"));
+                    if (c == '\n') return fail(400, line_end_reason(c, {}));
+                    if (p == line_) return fail(400, "missing method");
+                    if (c == '\r') return fail(400, "request line without a target");
+                    if (c != ' ') return fail(400, "invalid character in method");
                     mark_ = p;
                     scanned_ = p + 1;
                     stage_ = Stage::target;
