@@ -26,6 +26,8 @@ START_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
 START_ATTEMPTS = 3  # a free port can be taken by another process before the server binds it
 
+RECORD_PREFIX = "LOG "  # the apps' log format, apps/applog.py
+FAILURE_LEVELS = ("LOG ERROR ", "LOG CRITICAL ")
 TRACEBACK = "Traceback (most recent call last)"
 # Never expected in a server's output, whatever the test.
 CRASH_MARKERS = (
@@ -44,17 +46,27 @@ def free_port():
         return s.getsockname()[1]
 
 
-def log_problems(text, allowed_markers):
-    """What is wrong in a server's output: crash markers, and tracebacks not announced by the test.
+def log_records(text):
+    """The server's output cut into log records; output before the first record is one too."""
+    records = [[]]
+    for line in text.splitlines():
+        if line.startswith(RECORD_PREFIX):
+            records.append([])
+        records[-1].append(line)
+    return ["\n".join(lines) for lines in records if lines]
 
-    A traceback is expected when its text (up to the next traceback) contains
-    one of `allowed_markers`.
+
+def log_problems(text, allowed_markers):
+    """What is wrong in a server's output: crash markers, and errors the test did not announce.
+
+    An error is a log record at ERROR level or above, or any output holding a
+    traceback; it is expected when it contains one of `allowed_markers`.
     """
     problems = [f"server output contains {m!r}" for m in CRASH_MARKERS if m in text]
-    blocks = text.split(TRACEBACK)[1:]
-    for block in blocks:
-        if not any(marker in block for marker in allowed_markers):
-            problems.append(f"unexpected traceback in server output:\n{TRACEBACK}{block}")
+    for record in log_records(text):
+        failed = record.startswith(FAILURE_LEVELS) or TRACEBACK in record
+        if failed and not any(marker in record for marker in allowed_markers):
+            problems.append(f"unexpected error in server output:\n{record}")
     return problems
 
 

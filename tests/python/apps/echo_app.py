@@ -10,6 +10,7 @@ import base64
 import hashlib
 import sys
 
+import applog
 from lesto import Application, RouteNotFoundException
 
 BODY_ECHO_LIMIT = 64 * 1024  # bodies up to this size come back whole (base64)
@@ -61,4 +62,5 @@ def make_app():
 
 
 if __name__ == "__main__":
+    applog.setup()
     make_app().run(host="127.0.0.1", port=int(sys.argv[1]))

@@ -6,6 +6,7 @@ Usage: python handlers_app.py PORT.
 import asyncio
 import sys
 
+import applog
 from lesto import Application
 
 
@@ -77,4 +78,5 @@ def make_app():
 
 
 if __name__ == "__main__":
+    applog.setup()
     make_app().run(host="127.0.0.1", port=int(sys.argv[1]))
