@@ -1,7 +1,9 @@
 // router.cpp: compiles route patterns and matches requests against them.
 #include "router/router.hpp"
 
+#include <cstring>
 #include <limits>
+#include <memory>
 #include <utility>
 
 namespace lesto::router {
@@ -150,6 +152,26 @@ Compiled compile(std::string_view pattern) {
     return out;
 }
 
+/// Equality tuned for paths and methods, which are short: no call into
+/// memcmp for the common few bytes.
+inline bool same(std::string_view a, std::string_view b) noexcept {
+    const std::size_t n = a.size();
+    if (n != b.size()) return false;
+    if (n > 16) return std::memcmp(a.data(), b.data(), n) == 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (a[i] != b[i]) return false;
+    }
+    return true;
+}
+
+inline bool method_allowed(const Route& r, std::string_view method) noexcept {
+    if (r.methods.empty()) return true;
+    for (const std::string& m : r.methods) {
+        if (same(m, method)) return true;
+    }
+    return false;
+}
+
 /// Matches `path` from byte `pos`, where segment `first` starts, to the end.
 /// Captures go into `m`; `param_count` is set only on success.
 bool walk(const Route& r, std::string_view path, std::size_t pos, std::size_t first,
@@ -163,9 +185,10 @@ bool walk(const Route& r, std::string_view path, std::size_t pos, std::size_t fi
         const Route::Segment& seg = r.segments[s];
         if (seg.is_param) {
             if (text.empty()) return false;
-            m.params[captured] = {static_cast<std::uint16_t>(captured), text};
+            std::construct_at(m.params + captured,
+                              Param{static_cast<std::uint16_t>(captured), text});
             ++captured;
-        } else if (text != seg.literal) {
+        } else if (!same(text, seg.literal)) {
             return false;
         }
         if (s == last) {
@@ -180,13 +203,7 @@ bool walk(const Route& r, std::string_view path, std::size_t pos, std::size_t fi
 
 }  // namespace
 
-bool Route::allows(std::string_view method) const noexcept {
-    if (methods.empty()) return true;
-    for (const std::string& m : methods) {
-        if (m == method) return true;
-    }
-    return false;
-}
+bool Route::allows(std::string_view method) const noexcept { return method_allowed(*this, method); }
 
 std::size_t Router::PathHash::operator()(std::string_view s) const noexcept {
     return std::hash<std::string_view>{}(s);
@@ -234,12 +251,14 @@ std::size_t Router::add(std::string_view pattern, std::vector<std::string> metho
     if (found != exact_index_.end()) {
         ExactGroup& group = exact_[found->second];
         group.routes.reserve(group.routes.size() + 1);
+        const bool any = route.methods.empty();
         routes_.push_back(std::move(route));
         group.routes.push_back(index);
+        if (any && group.first_any == no_route) group.first_any = index;
         return index;
     }
     exact_.reserve(exact_.size() + 1);
-    ExactGroup group{literal_path, {index}};
+    ExactGroup group{literal_path, {index}, route.methods.empty() ? index : no_route};
     exact_index_.emplace(std::move(literal_path), exact_.size());
     try {
         routes_.push_back(std::move(route));
@@ -254,7 +273,7 @@ std::size_t Router::add(std::string_view pattern, std::vector<std::string> metho
 const Router::ExactGroup* Router::find_exact(std::string_view path) const noexcept {
     if (exact_.size() <= linear_scan_limit) {
         for (const ExactGroup& g : exact_) {
-            if (g.path == path) return &g;
+            if (same(g.path, path)) return &g;
         }
         return nullptr;
     }
@@ -268,8 +287,10 @@ Match Router::match(std::string_view method, std::string_view path) const noexce
     bool path_known = false;
     if (const ExactGroup* group = find_exact(path)) {
         path_known = true;
+        best = group->first_any;
         for (std::size_t r : group->routes) {
-            if (routes_[r].allows(method)) {
+            if (r >= best) break;
+            if (method_allowed(routes_[r], method)) {
                 best = r;
                 break;
             }
@@ -279,10 +300,12 @@ Match Router::match(std::string_view method, std::string_view path) const noexce
     for (const PlaceholderRoute& p : placeholder_routes_) {
         if (p.route >= best) break;
         const Route& r = routes_[p.route];
-        const bool allowed = r.allows(method);
+        const bool allowed = method_allowed(r, method);
         // A route of another method only matters for 405, already settled.
         if (!allowed && path_known) continue;
-        if (!path.starts_with(p.prefix) || !walk(r, path, p.prefix.size(), p.first_segment, m)) {
+        const std::size_t skip = p.prefix.size();
+        if (path.size() < skip || !same(path.substr(0, skip), p.prefix) ||
+            !walk(r, path, skip, p.first_segment, m)) {
             continue;
         }
         if (allowed) {

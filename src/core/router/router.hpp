@@ -47,7 +47,14 @@ struct Match {
     MatchKind kind = MatchKind::not_found;
     std::size_t route = 0;  ///< index in add() order, when found
     std::size_t param_count = 0;
-    std::array<Param, max_params> params{};
+    /// Only the first `param_count` entries exist; the rest are raw storage.
+    // Not zeroed: clearing 16 params costs several times a whole literal-route
+    // match (it compiles to `rep stos`). In a union, copying a Match copies
+    // bytes, which is defined whatever was written.
+    union {
+        Param params[max_params];
+    };
+    Match() noexcept {}
 };
 
 /// Routes are tried in the order they were added; the first whose pattern and
@@ -78,6 +85,9 @@ private:
     struct ExactGroup {
         std::string path;
         std::vector<std::size_t> routes;
+        /// The first of `routes` that allows any method, or SIZE_MAX: lets the
+        /// common single any-method route skip the method comparison.
+        std::size_t first_any = static_cast<std::size_t>(-1);
     };
     /// A route with placeholders; `prefix` is its literal text up to the first
     /// placeholder segment (e.g. "/users/"), a cheap first test before the
