@@ -11,17 +11,21 @@
 namespace lesto::http {
 namespace {
 
-constexpr std::string_view http_version = "HTTP/1.1 ";
-constexpr std::string_view ok_status_line = "HTTP/1.1 200 OK\r\n";
-constexpr std::string_view content_length_name = "Content-Length: ";
-constexpr std::string_view content_type_name = "Content-Type: ";
+// Each header line is written as "\r\n" + line, so the CRLF that ends the
+// previous line merges with the constant name that starts the next one and
+// the hello-world response is five constant pieces and five variable ones.
+constexpr std::string_view status_prefix = "HTTP/1.1 ";
+constexpr std::string_view ok_with_length = "HTTP/1.1 200 OK\r\nContent-Length: ";
+constexpr std::string_view content_length_line = "\r\nContent-Length: ";
+constexpr std::string_view content_type_line = "\r\nContent-Type: ";
 constexpr std::string_view charset_param = "; charset=";
-constexpr std::string_view date_name = "Date: ";
-constexpr std::string_view connection_close = "Connection: close\r\n";
-constexpr std::string_view connection_keep_alive = "Connection: keep-alive\r\n";
-constexpr std::string_view set_cookie_name = "Set-Cookie: ";
-constexpr std::string_view name_separator = ": ";
+constexpr std::string_view date_line = "\r\nDate: ";
+constexpr std::string_view close_line = "\r\nConnection: close";
+constexpr std::string_view keep_alive_line = "\r\nConnection: keep-alive";
+constexpr std::string_view set_cookie_line = "\r\nSet-Cookie: ";
 constexpr std::string_view crlf = "\r\n";
+constexpr std::string_view name_separator = ": ";
+constexpr std::string_view end_of_head = "\r\n\r\n";
 constexpr std::string_view continue_response = "HTTP/1.1 100 Continue\r\n\r\n";
 
 constexpr unsigned char token_char = 1;
@@ -50,34 +54,103 @@ bool all_of_class(std::string_view s, unsigned char cls) noexcept {
     return true;
 }
 
-bool is_token(std::string_view s) noexcept { return !s.empty() && all_of_class(s, token_char); }
-bool is_field_value(std::string_view s) noexcept { return all_of_class(s, field_char); }
-
-std::size_t decimal_length(std::uint64_t v) noexcept {
-    std::size_t n = 1;
-    while (v >= 10) {
-        v /= 10;
-        ++n;
-    }
-    return n;
+template <class T>
+T load(const char* p) noexcept {
+    T v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
 }
 
+/// True when some byte of the word is below 0x20 or is DEL: a possible
+/// refusal (HTAB is the one allowed control byte) that the table then decides.
+bool word_has_control(std::uint64_t x) noexcept {
+    constexpr std::uint64_t ones = 0x0101010101010101;
+    constexpr std::uint64_t highs = 0x8080808080808080;
+    const std::uint64_t below_space = (x - ones * 0x20) & ~x & highs;
+    const std::uint64_t del = x ^ (ones * 0x7f);
+    return (below_space | ((del - ones) & ~del & highs)) != 0;
+}
+
+bool is_token(std::string_view s) noexcept { return !s.empty() && all_of_class(s, token_char); }
+
+// Values are checked eight bytes at a time: every response validates its
+// Content-Type, and a large header value should not cost a lookup per byte.
+// Short values are read as two overlapping words, which covers every byte.
+bool is_field_value(std::string_view s) noexcept {
+    const std::size_t n = s.size();
+    const char* p = s.data();
+    bool suspect;
+    if (n >= 8) {
+        suspect = word_has_control(load<std::uint64_t>(p + n - 8));
+        for (std::size_t i = 0; !suspect && i + 8 <= n; i += 8) {
+            suspect = word_has_control(load<std::uint64_t>(p + i));
+        }
+    } else if (n >= 4) {
+        const std::uint64_t lo = load<std::uint32_t>(p);
+        const std::uint64_t hi = load<std::uint32_t>(p + n - 4);
+        suspect = word_has_control(lo | (hi << 32));
+    } else {
+        return all_of_class(s, field_char);
+    }
+    return !suspect || all_of_class(s, field_char);
+}
+
+/// Decimal digits of an unsigned integer, rendered once into a small buffer
+/// so the length is known for sizing and the text ready for copying.
 // Hand-rolled because snprintf parses a format string and consults the locale
 // on every call, which is measurable at a million responses a second.
-char* put_decimal(char* p, std::uint64_t v, std::size_t len) noexcept {
-    char* end = p + len;
-    do {
-        *--end = static_cast<char>('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    return p + len;
+class Decimal {
+public:
+    explicit Decimal(std::uint64_t v) noexcept {
+        do {
+            buf_[--begin_] = static_cast<char>('0' + v % 10);
+            v /= 10;
+        } while (v != 0);
+    }
+    std::string_view view() const noexcept { return {buf_ + begin_, sizeof buf_ - begin_}; }
+
+private:
+    char buf_[20];  // 2^64 - 1 has 20 digits
+    std::size_t begin_ = sizeof buf_;
+};
+
+template <std::size_t N>
+void copy_fixed(char* dst, const char* src) noexcept {
+    std::memcpy(dst, src, N);
 }
 
+/// A constant piece: its size is known here, so the copy becomes plain stores.
+template <const std::string_view& S>
+char* put_const(char* p) noexcept {
+    std::memcpy(p, S.data(), S.size());
+    return p + S.size();
+}
+
+// Most pieces are a few dozen bytes: two overlapping fixed-size copies beat a
+// call into memcpy for them, and constant pieces fold to plain stores. A
+// default string_view has a null data(), which memcpy must not be given.
 char* put(char* p, std::string_view s) noexcept {
-    // A default string_view has a null data(); memcpy from null is undefined
-    // even for zero bytes.
-    if (!s.empty()) std::memcpy(p, s.data(), s.size());
-    return p + s.size();
+    const std::size_t n = s.size();
+    const char* src = s.data();
+    if (n >= 16) {
+        if (n <= 32) {
+            copy_fixed<16>(p, src);
+            copy_fixed<16>(p + n - 16, src + n - 16);
+        } else {
+            std::memcpy(p, src, n);
+        }
+    } else if (n >= 8) {
+        copy_fixed<8>(p, src);
+        copy_fixed<8>(p + n - 8, src + n - 8);
+    } else if (n >= 4) {
+        copy_fixed<4>(p, src);
+        copy_fixed<4>(p + n - 4, src + n - 4);
+    } else if (n > 0) {
+        p[0] = src[0];
+        p[n / 2] = src[n / 2];
+        p[n - 1] = src[n - 1];
+    }
+    return p + n;
 }
 
 bool valid_headers(const ResponseSpec& spec) noexcept {
@@ -105,71 +178,65 @@ WriteStatus render(Buffer& out, const ResponseSpec& spec, std::string_view date,
     const bool has_content = status >= 200 && status != 204 && status != 304;
     const bool send_body = has_content && !spec.head_request;
     const std::size_t body_len = spec.body.size() + body_tail.size();
-    const std::size_t length_digits = decimal_length(body_len);
+    const Decimal length(body_len);
     const bool close = !spec.keep_alive && spec.version_minor >= 1;
     const bool keep_alive = spec.keep_alive && spec.version_minor == 0;
-    const std::string_view reason = reason_phrase(status);
+    const std::string_view reason = status == 200 ? "OK" : reason_phrase(status);
 
-    std::size_t total = http_version.size() + 4 + reason.size() + crlf.size();
-    if (has_content) total += content_length_name.size() + length_digits + crlf.size();
+    std::size_t total = status_prefix.size() + 4 + reason.size();
+    if (has_content) total += content_length_line.size() + length.view().size();
     if (!spec.content_type.empty()) {
-        total += content_type_name.size() + spec.content_type.size() + crlf.size();
+        total += content_type_line.size() + spec.content_type.size();
         if (!spec.charset.empty()) total += charset_param.size() + spec.charset.size();
     }
-    total += date_name.size() + date.size() + crlf.size();
-    if (close) total += connection_close.size();
-    if (keep_alive) total += connection_keep_alive.size();
+    total += date_line.size() + date.size();
+    if (close) total += close_line.size();
+    if (keep_alive) total += keep_alive_line.size();
     for (const Header& h : spec.headers) {
-        total += h.name.size() + name_separator.size() + h.value.size() + crlf.size();
+        total += crlf.size() + h.name.size() + name_separator.size() + h.value.size();
     }
-    for (std::string_view cookie : spec.set_cookies) {
-        total += set_cookie_name.size() + cookie.size() + crlf.size();
-    }
-    total += crlf.size();
+    for (std::string_view cookie : spec.set_cookies) total += set_cookie_line.size() + cookie.size();
+    total += end_of_head.size();
     if (send_body) total += body_len;
 
     char* const start = out.prepare(total);
     char* p = start;
     if (status == 200) {
-        p = put(p, ok_status_line);
+        p = put_const<ok_with_length>(p);
     } else {
-        p = put(p, http_version);
-        p = put_decimal(p, static_cast<std::uint64_t>(status), 3);
+        p = put_const<status_prefix>(p);
+        // status is 100..599: always three digits.
+        *p++ = static_cast<char>('0' + status / 100);
+        *p++ = static_cast<char>('0' + status / 10 % 10);
+        *p++ = static_cast<char>('0' + status % 10);
         *p++ = ' ';
         p = put(p, reason);
-        p = put(p, crlf);
+        if (has_content) p = put_const<content_length_line>(p);
     }
-    if (has_content) {
-        p = put(p, content_length_name);
-        p = put_decimal(p, body_len, length_digits);
-        p = put(p, crlf);
-    }
+    if (has_content) p = put(p, length.view());
     if (!spec.content_type.empty()) {
-        p = put(p, content_type_name);
+        p = put_const<content_type_line>(p);
         p = put(p, spec.content_type);
         if (!spec.charset.empty()) {
-            p = put(p, charset_param);
+            p = put_const<charset_param>(p);
             p = put(p, spec.charset);
         }
-        p = put(p, crlf);
     }
-    p = put(p, date_name);
+    p = put_const<date_line>(p);
     p = put(p, date);
-    p = put(p, crlf);
-    if (close) p = put(p, connection_close);
-    if (keep_alive) p = put(p, connection_keep_alive);
+    if (close) p = put_const<close_line>(p);
+    if (keep_alive) p = put_const<keep_alive_line>(p);
     for (const Header& h : spec.headers) {
+        p = put_const<crlf>(p);
         p = put(p, h.name);
-        p = put(p, name_separator);
+        p = put_const<name_separator>(p);
         p = put(p, h.value);
-        p = put(p, crlf);
     }
     for (std::string_view cookie : spec.set_cookies) {
-        p = put(p, set_cookie_name);
+        p = put_const<set_cookie_line>(p);
         p = put(p, cookie);
-        p = put(p, crlf);
     }
-    p = put(p, crlf);
+    p = put_const<end_of_head>(p);
     if (send_body) {
         p = put(p, spec.body);
         p = put(p, body_tail);
