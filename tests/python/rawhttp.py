@@ -70,6 +70,10 @@ class Connection:
     def send(self, data):
         self.sock.sendall(data)
 
+    def shutdown_write(self):
+        """Half-close: the server sees EOF after the bytes sent so far."""
+        self.sock.shutdown(socket.SHUT_WR)
+
     def send_in_pieces(self, data, sizes=(1, 2, 3), pause=0.001):
         """Send `data` a few bytes at a time (cycling through `sizes`), pausing between writes."""
         i = 0
@@ -165,6 +169,13 @@ class Connection:
 
     def read_responses(self, n, head_request=False):
         return [self.read_response(head_request=head_request) for _ in range(n)]
+
+    def read_responses_to_eof(self):
+        """Every response the server sends until it closes the connection."""
+        responses = []
+        while self.buffer or self._fill():
+            responses.append(self.read_response())
+        return responses
 
     def read_final_response(self, head_request=False):
         """The next response that is not an interim 1xx; the interim ones are returned too."""
