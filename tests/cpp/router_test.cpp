@@ -121,6 +121,13 @@ TEST(Router, PlaceholdersCaptureViewsIntoThePath) {
     EXPECT_EQ(m.params[1].value, "hello-world");
     EXPECT_EQ(m.params[0].value.data(), path.data() + 7) << "a view into the path, not a copy";
     EXPECT_EQ(param(r, m, "post_id"), "hello-world");
+
+    Match copy;
+    copy = m;
+    EXPECT_EQ(copy.param_count, 2u);
+    EXPECT_EQ(copy.params[1].value, "hello-world");
+    const Match constructed = copy;
+    EXPECT_EQ(constructed.params[0].value, "42");
 }
 
 TEST(Router, PlaceholderNeedsANonEmptySegmentAndTheRightCount) {

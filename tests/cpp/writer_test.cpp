@@ -200,6 +200,68 @@ TEST(Writer, TokenPunctuationInNamesIsAllowed) {
     EXPECT_NE(render(spec).find("!#$%&'*+-.^_`|~09azAZ: v\r\n"), std::string::npos);
 }
 
+TEST(Writer, ControlByteAtEveryPositionOfEveryShortLengthIsRefused) {
+    // Values are checked a word at a time; walk a bad byte across every
+    // position of every length around the word sizes.
+    std::vector<char> bad;
+    for (int c = 0; c < 0x20; ++c) {
+        if (c != '\t') bad.push_back(static_cast<char>(c));
+    }
+    bad.push_back('\x7f');
+    for (std::size_t len = 1; len <= 40; ++len) {
+        for (std::size_t pos = 0; pos < len; ++pos) {
+            for (char c : bad) {
+                std::string value(len, 'a');
+                value[pos] = c;
+                const Header headers[] = {{"X", value}};
+                ResponseSpec spec;
+                spec.headers = headers;
+                Buffer out;
+                ASSERT_EQ(write_response(out, spec, date), WriteStatus::bad_header)
+                    << "len " << len << " pos " << pos << " byte " << int(c);
+                ASSERT_TRUE(out.empty());
+            }
+        }
+    }
+}
+
+TEST(Writer, TabSpaceAndHighBytesAtEveryPositionAreAccepted) {
+    for (std::size_t len = 1; len <= 40; ++len) {
+        for (std::size_t pos = 0; pos < len; ++pos) {
+            for (char c : {'\t', ' ', '~', '\x80', '\xa0', '\xff'}) {
+                std::string value(len, 'a');
+                value[pos] = c;
+                const Header headers[] = {{"X", value}};
+                ResponseSpec spec;
+                spec.headers = headers;
+                const std::string text = render(spec);
+                ASSERT_NE(text.find("\r\nX: " + value + "\r\n"), std::string::npos)
+                    << "len " << len << " pos " << pos << " byte " << int(c);
+            }
+        }
+    }
+}
+
+TEST(Writer, PiecesOfEveryLengthAreCopiedExactly) {
+    // Short pieces are copied by size class; cover each class and its edges.
+    for (std::size_t len = 0; len <= 70; ++len) {
+        std::string value, body;
+        for (std::size_t i = 0; i < len; ++i) {
+            value += static_cast<char>('A' + i % 26);
+            body += static_cast<char>('a' + (i * 7) % 26);
+        }
+        const Header headers[] = {{"X-V", value}};
+        ResponseSpec spec;
+        spec.content_type = value;
+        spec.headers = headers;
+        spec.body = body;
+        std::string expect = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(len) + "\r\n";
+        if (len > 0) expect += "Content-Type: " + value + "\r\n";
+        expect += "Date: " + std::string(date) + "\r\nX-V: " + value + "\r\n\r\n" + body;
+        ASSERT_EQ(render(spec), expect) << len;
+    }
+}
+
 TEST(Writer, BadStatusAppendsNothing) {
     for (int code : {-200, 0, 99, 600, 1000}) {
         Buffer out;
