@@ -78,9 +78,17 @@ def serve(app, host, port, *, sock=None):
     if sock is None:
         sock = bind(host, port)
     engine = make_engine(app, loop)
-    engine.add_listener(os.dup(sock.fileno()))
     address = sock.getsockname()
-    sock.close()
+    shape = os.environ.get("LESTO_SHAPE", "epoll")
+    if shape == "protocol":
+        # The measured alternative (bench/RESULTS.md): one asyncio protocol
+        # per connection on the loop's transports.
+        loop.run_until_complete(loop.create_server(engine.protocol, sock=sock))
+    elif shape == "epoll":
+        engine.add_listener(os.dup(sock.fileno()))
+        sock.close()
+    else:
+        raise ValueError(f"LESTO_SHAPE must be 'epoll' or 'protocol', not {shape!r}")
 
     def tick():
         engine.tick()

@@ -1,0 +1,267 @@
+// engine.cpp: running handlers (sync or async) and turning what they return into responses.
+#include "engine.hpp"
+
+#include <structmember.h>
+
+#include <cstddef>
+
+namespace lesto::py {
+
+const router::Router& engine_router(const Engine& engine) noexcept { return engine.router_; }
+
+// ---- Completion: the done-callback of a handler's task ----------------------
+
+struct CompletionObject {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    ServerObject* server;
+    RequestObject* request;
+    std::uint64_t conn_id;
+    std::uint64_t seq;
+    bool in_error_handler;
+};
+
+namespace {
+
+PyObject* Completion_call(CompletionObject* c, PyObject* const* args, std::size_t nargsf, PyObject*) {
+    if (PyVectorcall_NARGS(nargsf) != 1) {
+        PyErr_SetString(PyExc_TypeError, "completion takes the finished task");
+        return nullptr;
+    }
+    Engine* e = c->server->engine;
+    Connection* conn = e ? e->find(c->conn_id) : nullptr;
+    if (!conn) Py_RETURN_NONE;  // closed: the task was cancelled and released then
+    PyObject* task = args[0];
+    PyObject* result = PyObject_CallMethodNoArgs(task, c->server->state->str_result);
+    e->complete(*conn, c->seq, c->request, result, c->in_error_handler);
+    Py_DECREF(task);  // the reference the pipeline slot held as its token
+    e->answered_later(c->conn_id);
+    Py_RETURN_NONE;
+}
+
+void Completion_dealloc(CompletionObject* c) {
+    PyTypeObject* type = Py_TYPE(c);
+    Py_XDECREF(c->request);
+    Py_XDECREF(c->server);
+    type->tp_free(c);
+    Py_DECREF(type);
+}
+
+PyMemberDef Completion_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(CompletionObject, vectorcall), READONLY, nullptr},
+    {nullptr, 0, 0, 0, nullptr},
+};
+
+PyType_Slot Completion_slots[] = {
+    {Py_tp_dealloc, reinterpret_cast<void*>(Completion_dealloc)},
+    {Py_tp_call, reinterpret_cast<void*>(PyVectorcall_Call)},
+    {Py_tp_members, Completion_members},
+    {0, nullptr},
+};
+
+}  // namespace
+
+PyType_Spec completion_spec = {
+    "lesto._native.Completion",
+    sizeof(CompletionObject),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    Completion_slots,
+};
+
+// ---- Engine -----------------------------------------------------------------
+
+RequestObject* Engine::take_request() {
+    if (spare_ && Py_REFCNT(spare_) == 1) return spare_;
+    Py_CLEAR(spare_);
+    auto* type = reinterpret_cast<PyTypeObject*>(request_class_);
+    auto* r = reinterpret_cast<RequestObject*>(type->tp_alloc(type, 0));
+    if (!r) return nullptr;
+    spare_ = r;
+    return r;
+}
+
+void Engine::release_request(RequestObject* req) {
+    if (Py_REFCNT(req) > 1) {
+        // The application kept it (or its task runs on): it must own its data,
+        // and the next request gets a fresh object.
+        request_detach(req);
+        Py_CLEAR(spare_);
+        return;
+    }
+    request_reset(req);
+    Py_CLEAR(req->dict);
+}
+
+void Engine::dispatch(Connection& conn, std::uint64_t seq, const RequestRef& ref) {
+    const router::Match match = router_.match(ref.head.method, ref.head.path);
+    RequestObject* req = take_request();
+    if (!req) {
+        PyErr_WriteUnraisable(reinterpret_cast<PyObject*>(self_));
+        conn.respond_error(seq, 500, "Internal Server Error");
+        return;
+    }
+    const bool found = match.kind == router::MatchKind::found;
+    request_bind(req, self_, conn, seq, ref, &match, found ? routes_[match.route] : nullptr);
+    PyObject* arg = reinterpret_cast<PyObject*>(req);
+    PyObject* result;
+    if (found) {
+        result = PyObject_Vectorcall(handlers_[match.route], &arg, 1, nullptr);
+    } else {
+        PyObject* allowed = Py_None;
+        PyObject* text = nullptr;
+        if (match.kind == router::MatchKind::method_not_allowed) {
+            const std::string methods = router_.allowed_methods(ref.head.path);
+            text = PyUnicode_FromStringAndSize(methods.data(), static_cast<Py_ssize_t>(methods.size()));
+            allowed = text ? text : Py_None;
+        }
+        result = PyObject_CallFunctionObjArgs(on_not_found_, arg, allowed, nullptr);
+        Py_XDECREF(text);
+    }
+    complete(conn, seq, req, result, false);
+    release_request(req);
+}
+
+void Engine::complete(Connection& conn, std::uint64_t seq, RequestObject* req, PyObject* result,
+                      bool in_error_handler) {
+    if (!result) {
+        fail(conn, seq, req, in_error_handler);
+        return;
+    }
+    ModuleState* st = self_->state;
+    if (Py_IS_TYPE(result, st->response_type)) {
+        write(conn, seq, req, reinterpret_cast<ResponseObject*>(result));
+        Py_DECREF(result);
+        return;
+    }
+    if (PyCoro_CheckExact(result)) {
+        // Run the coroutine to its first suspension right here: one that never
+        // suspends costs no Task and no extra loop iteration.
+        PyObject* yielded = nullptr;
+        const PySendResult sent = PyIter_Send(result, Py_None, &yielded);
+        if (sent == PYGEN_NEXT) {
+            suspend(conn, seq, req, result, yielded, in_error_handler);
+            return;
+        }
+        Py_DECREF(result);
+        complete(conn, seq, req, sent == PYGEN_RETURN ? yielded : nullptr, in_error_handler);
+        return;
+    }
+    PyErr_Format(PyExc_TypeError, "handler returned %.100R instead of a Response", result);
+    Py_DECREF(result);
+    fail(conn, seq, req, in_error_handler);
+}
+
+void Engine::fail(Connection& conn, std::uint64_t seq, RequestObject* req, bool in_error_handler) {
+    // The app's on_error logs and picks the response; it is told whether the
+    // failure came from an error handler so that it answers a plain 500 then.
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb && value) PyException_SetTraceback(value, tb);
+    PyObject* result = PyObject_CallFunctionObjArgs(on_error_, reinterpret_cast<PyObject*>(req),
+                                                    value ? value : Py_None,
+                                                    in_error_handler ? Py_True : Py_False, nullptr);
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(tb);
+    if (result && Py_IS_TYPE(result, self_->state->response_type) && in_error_handler) {
+        write(conn, seq, req, reinterpret_cast<ResponseObject*>(result));
+        Py_DECREF(result);
+        return;
+    }
+    if (result && !in_error_handler) {
+        complete(conn, seq, req, result, true);
+        return;
+    }
+    if (!result) PyErr_WriteUnraisable(on_error_);
+    Py_XDECREF(result);
+    conn.respond_error(seq, 500, "Internal Server Error");
+}
+
+void Engine::write(Connection& conn, std::uint64_t seq, RequestObject* req, ResponseObject* resp) {
+    if (!response_view(resp, view_)) {
+        PyErr_WriteUnraisable(reinterpret_cast<PyObject*>(resp));
+        conn.respond_error(seq, 500, "Internal Server Error");
+        return;
+    }
+    view_.spec.version_minor = req->head->version_minor;
+    view_.spec.keep_alive = req->head->keep_alive;
+    view_.spec.head_request = req->head->is_head();
+    conn.respond(seq, view_.spec);
+}
+
+void Engine::suspend(Connection& conn, std::uint64_t seq, RequestObject* req, PyObject* coro,
+                     PyObject* yielded, bool in_error_handler) {
+    PyObject* task = PyObject_CallFunctionObjArgs(resume_, coro, yielded, nullptr);
+    Py_DECREF(coro);
+    Py_XDECREF(yielded);
+    if (!task) {
+        fail(conn, seq, req, in_error_handler);
+        return;
+    }
+    auto* type = self_->state->completion_type;
+    auto* c = reinterpret_cast<CompletionObject*>(type->tp_alloc(type, 0));
+    if (!c) {
+        Py_DECREF(task);
+        fail(conn, seq, req, in_error_handler);
+        return;
+    }
+    c->vectorcall = reinterpret_cast<vectorcallfunc>(Completion_call);
+    c->server = reinterpret_cast<ServerObject*>(Py_NewRef(self_));
+    c->request = reinterpret_cast<RequestObject*>(Py_NewRef(req));
+    c->conn_id = conn.id();
+    c->seq = seq;
+    c->in_error_handler = in_error_handler;
+    PyObject* added = PyObject_CallMethodOneArg(task, self_->state->str_add_done_callback,
+                                                reinterpret_cast<PyObject*>(c));
+    Py_DECREF(c);
+    if (!added) {
+        Py_DECREF(task);
+        fail(conn, seq, req, in_error_handler);
+        return;
+    }
+    Py_DECREF(added);
+    request_detach(req);
+    conn.set_token(seq, task);  // the slot now owns this reference
+}
+
+void Engine::abandon(void* token) noexcept {
+    auto* task = static_cast<PyObject*>(token);
+    PyObject* r = PyObject_CallMethodNoArgs(task, self_->state->str_cancel);
+    if (!r) PyErr_Clear();  // the loop may already be closed at shutdown
+    Py_XDECREF(r);
+    Py_DECREF(task);
+}
+
+Connection* Engine::find(std::uint64_t conn_id) noexcept {
+    auto it = protocols_.find(conn_id);
+    if (it != protocols_.end()) return protocol_connection(it->second);
+    return net_.find(conn_id);
+}
+
+void Engine::flush() {
+    net_.flush();
+    std::vector<std::uint64_t> ids;
+    ids.swap(dirty_protocols_);
+    for (std::uint64_t id : ids) {
+        auto it = protocols_.find(id);
+        if (it != protocols_.end()) protocol_service(it->second);
+    }
+}
+
+void Engine::answered_later(std::uint64_t conn_id) {
+    bool first;
+    if (protocols_.count(conn_id)) {
+        first = dirty_protocols_.empty();
+        dirty_protocols_.push_back(conn_id);
+    } else {
+        first = net_.mark_dirty(conn_id);
+    }
+    if (!first) return;
+    PyObject* r = PyObject_CallOneArg(call_soon_, flush_);
+    if (!r) PyErr_WriteUnraisable(call_soon_);
+    Py_XDECREF(r);
+}
+
+}  // namespace lesto::py

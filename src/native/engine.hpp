@@ -1,0 +1,88 @@
+// engine.hpp: the Dispatcher that runs application code for the C++ engine.
+#pragma once
+
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "native.hpp"
+#include "net/server.hpp"
+
+namespace lesto::py {
+
+struct ProtocolObject;
+
+/// The Dispatcher of one server: the only place that calls application code.
+/// Whether a handler is sync or async is decided here, once, by what it returns.
+class Engine final : public Dispatcher {
+public:
+    Engine(ServerObject* self, const http::Limits& limits, const net::Timeouts& timeouts)
+        : self_(self), limits_(limits), net_(limits_, timeouts, *this) {}
+
+    ~Engine() override {
+        Py_CLEAR(spare_);
+        for (PyObject* h : handlers_) Py_DECREF(h);
+        for (PyObject* r : routes_) Py_DECREF(r);
+        Py_CLEAR(request_class_);
+        Py_CLEAR(on_error_);
+        Py_CLEAR(on_not_found_);
+        Py_CLEAR(resume_);
+        Py_CLEAR(call_soon_);
+        Py_CLEAR(flush_);
+    }
+
+    void dispatch(Connection& conn, std::uint64_t seq, const RequestRef& ref) override;
+    void abandon(void* token) noexcept override;
+    void complete(Connection& conn, std::uint64_t seq, RequestObject* req, PyObject* result,
+                  bool in_error_handler);
+    /// An answer was produced outside `poll` (a task finished): have it sent soon.
+    void answered_later(std::uint64_t conn_id);
+    /// The connection with this id, whichever shape owns it; null once closed.
+    Connection* find(std::uint64_t conn_id) noexcept;
+    /// Send what `answered_later` announced.
+    void flush();
+
+    // Connections driven by asyncio transports (the protocol shape).
+    std::uint64_t add_protocol(ProtocolObject* p) {
+        const std::uint64_t id = next_protocol_id_++;
+        protocols_.emplace(id, p);
+        return id;
+    }
+    void remove_protocol(std::uint64_t id) noexcept { protocols_.erase(id); }
+
+    ServerObject* self_;
+    http::Limits limits_;
+    net::Server net_;
+    router::Router router_;
+    std::vector<PyObject*> handlers_;
+    std::vector<PyObject*> routes_;
+    PyObject* request_class_ = nullptr;
+    PyObject* on_error_ = nullptr;
+    PyObject* on_not_found_ = nullptr;
+    PyObject* resume_ = nullptr;
+    PyObject* call_soon_ = nullptr;
+    PyObject* flush_ = nullptr;
+
+private:
+    RequestObject* take_request();
+    void release_request(RequestObject* req);
+    void fail(Connection& conn, std::uint64_t seq, RequestObject* req, bool in_error_handler);
+    void write(Connection& conn, std::uint64_t seq, RequestObject* req, ResponseObject* resp);
+    void suspend(Connection& conn, std::uint64_t seq, RequestObject* req, PyObject* coro,
+                 PyObject* yielded, bool in_error_handler);
+
+    RequestObject* spare_ = nullptr;  // reused while no one else holds it
+    ResponseView view_;
+    std::unordered_map<std::uint64_t, ProtocolObject*> protocols_;
+    std::vector<std::uint64_t> dirty_protocols_;
+    // Ids above the epoll server's, so one id names one connection in either shape.
+    std::uint64_t next_protocol_id_ = std::uint64_t{1} << 62;
+};
+
+/// Sends a protocol-shape connection's output and applies its state.
+void protocol_service(ProtocolObject* p);
+Connection* protocol_connection(ProtocolObject* p) noexcept;
+/// A new protocol object for loop.create_server (the protocol shape).
+PyObject* protocol_new(ServerObject* server);
+
+}  // namespace lesto::py
