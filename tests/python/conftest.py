@@ -213,6 +213,7 @@ def _checked(server):
 
 _echo_process = _session_server("echo_app")
 _handlers_process = _session_server("handlers_app")
+_small_buffers_process = _session_server("small_buffers_app")
 
 
 @pytest.fixture
@@ -225,3 +226,9 @@ def echo_server(_echo_process):
 def handlers_server(_handlers_process):
     """The handlers app (apps/handlers_app.py) on the current loop."""
     yield from _checked(_handlers_process)
+
+
+@pytest.fixture
+def small_buffers_server(_small_buffers_process):
+    """The handlers app with 4 KiB output buffer and 2 requests in flight (apps/small_buffers_app.py)."""
+    yield from _checked(_small_buffers_process)

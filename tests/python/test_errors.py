@@ -103,3 +103,15 @@ def test_malformed_request_gets_its_error_and_the_connection_closes(echo_server,
         assert response.status == status, response
         assert response.header("Connection") == "close"
         conn.assert_closed()
+
+
+def test_response_header_with_crlf_is_refused_not_sent(handlers_server):
+    handlers_server.expect_traceback("'X-Injected'")
+    with handlers_server.connect() as conn:
+        conn.send(get("/bad-header") + get("/sync/after"))
+        refused, after = conn.read_responses(2)
+    assert refused.status == 500
+    assert refused.header("X-Injected") is None
+    assert refused.header("Set-Cookie") is None
+    assert b"never sent" not in refused.body
+    assert after.body == b"sync after None"

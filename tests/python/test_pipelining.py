@@ -84,3 +84,45 @@ def test_client_closing_while_async_handlers_sleep_does_not_disturb_the_server(h
     with handlers_server.connect() as conn:
         conn.send(get("/sleep/100?id=after"))
         assert conn.read_response().body == b"slept 100 id=after"
+
+
+def test_malformed_request_after_pending_async_ones_is_answered_after_them(handlers_server):
+    # The 400 must wait for the responses owed before it, then close.
+    with handlers_server.connect() as conn:
+        conn.send(get("/sleep/60?id=0") + get("/sleep/30?id=1") + get("/sync/2")
+                  + b"BROKEN REQUEST LINE\r\n\r\n" + get("/sync/never"))
+        responses = conn.read_responses(4)
+        assert [r.status for r in responses] == [200, 200, 200, 400]
+        assert [r.body for r in responses[:3]] == [b"slept 60 id=0", b"slept 30 id=1",
+                                                   b"sync 2 None"]
+        assert responses[3].header("Connection") == "close"
+        conn.assert_closed()
+
+
+def test_connection_close_behind_pending_async_requests_closes_after_its_response(
+        handlers_server):
+    with handlers_server.connect() as conn:
+        conn.send(get("/sleep/50?id=0") + get("/sleep/10?id=1", [("Connection", "close")])
+                  + get("/sync/never"))
+        first, last = conn.read_responses(2)
+        assert first.body == b"slept 50 id=0" and first.header("Connection") is None
+        assert last.body == b"slept 10 id=1" and last.header("Connection") == "close"
+        conn.assert_closed()
+
+
+def test_expect_100_continue_behind_a_pending_async_response(handlers_server):
+    # The 100 may not overtake the owed response, but must follow it: the
+    # client sends its body only after the 100.
+    body = b"body after continue"
+    head = get("/late/1?e=1", [("Expect", "100-continue"), ("Content-Length", str(len(body)))],
+               method="PUT")
+    with handlers_server.connect() as conn:
+        conn.send(get("/sleep/50?id=first") + head)
+        first = conn.read_response()
+        assert first.body == b"slept 50 id=first"
+        interim = conn.read_response()
+        assert interim.status == 100
+        conn.send(body)
+        final = conn.read_response()
+    assert final.status == 200
+    assert final.json()["query_string"] == "e=1"

@@ -4,6 +4,7 @@ Usage: python handlers_app.py PORT.
 """
 
 import asyncio
+import hashlib
 import sys
 
 import applog
@@ -61,8 +62,50 @@ def fixed_body(request):
     )
 
 
-def make_app():
-    app = Application()
+def summary(request):
+    """What a handler saw of its request, read at the moment of the call."""
+    body = request.body
+    return {
+        "method": request.method,
+        "path": request.path,
+        "query_string": request.query_string,
+        "headers": [list(pair) for pair in request.headers.raw()],
+        "body_sha256": None if body is None else hashlib.sha256(body).hexdigest(),
+        "match_dict": request.match_dict,
+    }
+
+
+async def late_read(request):
+    """Sleeps first, then reads the request: its data must outlive the read buffer."""
+    await asyncio.sleep(int(request.match_dict["ms"]) / 1000)
+    return request.Response(json=summary(request))
+
+
+kept_requests = []
+
+
+def keep(request):
+    """Keeps the request object past the handler's return."""
+    kept_requests.append(request)
+    return request.Response(text=str(len(kept_requests) - 1))
+
+
+def kept(request):
+    """Reads a request kept by an earlier /keep, long after it was answered."""
+    return request.Response(json=summary(kept_requests[int(request.match_dict["i"])]))
+
+
+def big(request):
+    n = int(request.match_dict["n"])
+    return request.Response(body=bytes([48 + n % 10]) * n)
+
+
+def bad_header(request):
+    return request.Response(text="never sent", headers={"X-Injected": "a\r\nSet-Cookie: evil=1"})
+
+
+def make_app(limits=None):
+    app = Application(limits=limits)
     r = app.router
     r.add_route("/sync/{n}", sync_handler)
     r.add_route("/sleep/{ms}", sleep_handler)
@@ -74,6 +117,11 @@ def make_app():
     r.add_route("/get-only", get_only, method="GET")
     r.add_route("/get-or-post", get_or_post, methods=["GET", "POST"])
     r.add_route("/fixed", fixed_body)
+    r.add_route("/late/{ms}", late_read)
+    r.add_route("/keep", keep)
+    r.add_route("/kept/{i}", kept)
+    r.add_route("/big/{n}", big)
+    r.add_route("/bad-header", bad_header)
     return app
 
 

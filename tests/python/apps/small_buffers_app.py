@@ -1,0 +1,16 @@
+"""small_buffers_app: the handlers app with tiny backpressure limits, so that pausing is routine.
+
+Usage: python small_buffers_app.py PORT. Reading pauses once 4 KiB of
+responses wait to be sent, or 2 requests are in flight on a connection.
+"""
+
+import sys
+
+import applog
+from handlers_app import make_app
+
+LIMITS = {"max_output_buffer": 4096, "max_in_flight": 2}
+
+if __name__ == "__main__":
+    applog.setup()
+    make_app(limits=LIMITS).run(host="127.0.0.1", port=int(sys.argv[1]))
