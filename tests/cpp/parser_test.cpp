@@ -66,15 +66,17 @@ Outcome replay(std::string_view wire, const std::vector<std::size_t>& ends, cons
     const bool fresh_buffers = wire.size() <= 4096;
     std::unique_ptr<char[]> buf = std::make_unique<char[]>(fresh_buffers ? 1 : wire.size());
     bool in_body = false;
-    std::size_t fed = 0;  // wire bytes already handed to the body decoder
+    std::size_t fed = 0;   // wire bytes already handed to the body decoder
+    std::size_t have = 0;  // wire bytes already in buf
     for (std::size_t end : ends) {
         if (fresh_buffers) {
             auto next = std::make_unique<char[]>(end);
             std::memcpy(next.get(), wire.data(), end);
             buf = std::move(next);
         } else {
-            std::memcpy(buf.get(), wire.data(), end);
+            std::memcpy(buf.get() + have, wire.data() + have, end - have);
         }
+        have = end;
         const std::string_view data(buf.get(), end);
         if (!in_body) {
             const ParseResult r = parser.parse(data, head);
@@ -124,23 +126,23 @@ void check(const HttpCase& c, const Outcome& o) {
     if (!c.complete()) {
         ASSERT_EQ(o.status, ParseStatus::error) << "expected " << c.status;
         EXPECT_EQ(o.code, c.status) << "reason: " << o.reason;
-        if (c.reason) EXPECT_NE(o.reason.find(*c.reason), std::string::npos) << "reason: " << o.reason;
+        if (c.reason) { EXPECT_NE(o.reason.find(*c.reason), std::string::npos) << "reason: " << o.reason; }
         EXPECT_FALSE(o.reason.empty());
         return;
     }
     ASSERT_EQ(o.status, ParseStatus::complete) << "error " << o.code << ": " << o.reason;
     EXPECT_EQ(o.consumed, c.request_size());
-    if (c.method) EXPECT_EQ(o.method, *c.method);
-    if (c.target) EXPECT_EQ(o.target, *c.target);
-    if (c.path) EXPECT_EQ(o.path, *c.path);
-    if (c.query) EXPECT_EQ(o.query, *c.query);
-    if (c.has_query) EXPECT_EQ(o.has_query, *c.has_query);
-    if (c.host) EXPECT_EQ(o.host, *c.host);
-    if (c.version_minor) EXPECT_EQ(o.version_minor, *c.version_minor);
-    if (c.headers) EXPECT_EQ(o.headers, *c.headers);
-    if (c.body) EXPECT_EQ(lesto::test::escape(o.body), lesto::test::escape(*c.body));
-    if (c.keep_alive) EXPECT_EQ(o.keep_alive, *c.keep_alive);
-    if (c.expect_continue) EXPECT_EQ(o.expect_continue, *c.expect_continue);
+    if (c.method) { EXPECT_EQ(o.method, *c.method); }
+    if (c.target) { EXPECT_EQ(o.target, *c.target); }
+    if (c.path) { EXPECT_EQ(o.path, *c.path); }
+    if (c.query) { EXPECT_EQ(o.query, *c.query); }
+    if (c.has_query) { EXPECT_EQ(o.has_query, *c.has_query); }
+    if (c.host) { EXPECT_EQ(o.host, *c.host); }
+    if (c.version_minor) { EXPECT_EQ(o.version_minor, *c.version_minor); }
+    if (c.headers) { EXPECT_EQ(o.headers, *c.headers); }
+    if (c.body) { EXPECT_EQ(lesto::test::escape(o.body), lesto::test::escape(*c.body)); }
+    if (c.keep_alive) { EXPECT_EQ(o.keep_alive, *c.keep_alive); }
+    if (c.expect_continue) { EXPECT_EQ(o.expect_continue, *c.expect_continue); }
 }
 
 std::vector<std::size_t> whole(std::size_t n) { return {n}; }
@@ -202,7 +204,7 @@ TEST_P(HttpCases, SameOutcomeInEverySplit) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, HttpCases, testing::ValuesIn(all_cases()),
-                         [](const testing::TestParamInfo<HttpCase>& info) { return info.param.id(); });
+                         [](const testing::TestParamInfo<HttpCase>& p) { return p.param.id(); });
 
 // ---- unit tests ------------------------------------------------------------------
 

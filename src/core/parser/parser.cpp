@@ -91,21 +91,22 @@ constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 
 /// uri-host [ ":" port ] (RFC 9110 7.2); an empty value is valid for Host.
 bool valid_host(std::string_view h) noexcept {
-    std::size_t i = 0;
-    if (!h.empty() && h[0] == '[') {
-        // IP-literal: IPv6 or IPvFuture, checked loosely as hex/reg-name and ':'.
-        const std::size_t close = h.find(']');
-        if (close == std::string_view::npos || close == 1) return false;
-        for (i = 1; i < close; ++i)
-            if (!reg_name_table[static_cast<unsigned char>(h[i])] && h[i] != ':') return false;
-        ++i;
+    const char* p = h.data();
+    const char* const end = p + h.size();
+    const auto reg_name = [](char c) noexcept { return reg_name_table[static_cast<unsigned char>(c)]; };
+    if (p != end && *p == '[') {
+        // IP-literal: IPv6 or IPvFuture, checked loosely as reg-name bytes and ':'.
+        const char* q = ++p;
+        while (p != end && (reg_name(*p) || *p == ':')) ++p;
+        if (p == end || *p != ']' || p == q) return false;
+        ++p;
     } else {
-        while (i < h.size() && reg_name_table[static_cast<unsigned char>(h[i])]) ++i;
+        while (p != end && reg_name(*p)) ++p;
     }
-    if (i == h.size()) return true;
-    if (h[i] != ':') return false;
-    for (++i; i < h.size(); ++i)
-        if (!is_digit(h[i])) return false;
+    if (p == end) return true;
+    if (*p != ':') return false;
+    while (++p != end)
+        if (!is_digit(*p)) return false;
     return true;
 }
 
@@ -307,26 +308,6 @@ ParseResult RequestParser::fail(int status, std::string_view reason) noexcept {
     return {ParseStatus::error, 0, error_};
 }
 
-ParseResult RequestParser::finish_request_line(std::size_t cr, RequestHead& out) noexcept {
-    const char* b = base_;
-    out.method = {b + line_, mark_ - line_};
-    out.target = {b + mark_ + 1, mark2_ - mark_ - 1};
-    if (const ParseError e = classify_version({b + mark2_ + 1, cr - mark2_ - 1}, out.version_minor); e.status)
-        return fail(e.status, e.reason);
-    if (const ParseError e = check_target(out, seen_); e.status) return fail(e.status, e.reason);
-    return {};
-}
-
-ParseResult RequestParser::finish_head(std::size_t end, RequestHead& out) noexcept {
-    // RFC 9112 3.2: an HTTP/1.1 request without Host is a 400.
-    if (out.version_minor == 1 && !(seen_ & seen_host)) return fail(400, "missing Host header");
-    if (seen_ & transfer_unknown) return fail(501, "unsupported transfer coding");
-    out.keep_alive = !(seen_ & conn_close) && (out.version_minor == 1 || (seen_ & conn_keep_alive));
-    out.head_size = end;
-    stage_ = Stage::done;
-    return {ParseStatus::complete, end, {}};
-}
-
 ParseResult RequestParser::parse(std::string_view data, RequestHead& out) {
     const char* const b = data.data();
     const std::size_t n = data.size();
@@ -348,12 +329,27 @@ ParseResult RequestParser::parse(std::string_view data, RequestHead& out) {
     }
     base_ = b;
 
+    // The state lives in locals while parsing (the compiler keeps them in
+    // registers across the scanner calls) and goes back to the members only
+    // when the data runs out.
+    Stage stage = stage_;
+    std::size_t line = line_, scanned = scanned_, mark = mark_, mark2 = mark2_;
+    std::uint8_t seen = seen_;
+    const auto suspend = [&](std::size_t resume_at) noexcept {
+        stage_ = stage;
+        line_ = line;
+        scanned_ = resume_at;
+        mark_ = mark;
+        mark2_ = mark2;
+        seen_ = seen;
+        return ParseResult{};
+    };
+
     // Byte indexes at or past head_cap are over the header-size limit: once
     // such a byte is present and still needed, the answer is 431, without
     // waiting for the end of the head.
     const std::size_t head_cap = limits.max_header_bytes;
     const std::size_t head_window = std::min(n, head_cap);
-    const ParseResult more{};
 
     // Checks that b[i] is the LF after a CR at i - 1.
     enum class Lf : std::uint8_t { ok, short_of_data, over, bad };
@@ -364,32 +360,32 @@ ParseResult RequestParser::parse(std::string_view data, RequestHead& out) {
     };
 
     for (;;) {
-        switch (stage_) {
+        switch (stage) {
             case Stage::start: {
                 for (;;) {
-                    if (line_ >= n) return more;
-                    if (line_ >= head_cap) return fail(431, "request header section too large");
-                    if (b[line_] == '\n') return fail(400, line_end_reason('\n', {}));
-                    if (b[line_] != '\r') break;
-                    switch (lf_at(line_ + 1)) {
-                        case Lf::short_of_data: return more;
+                    if (line >= n) return suspend(line);
+                    if (line >= head_cap) return fail(431, "request header section too large");
+                    if (b[line] == '\n') return fail(400, line_end_reason('\n', {}));
+                    if (b[line] != '\r') break;
+                    switch (lf_at(line + 1)) {
+                        case Lf::short_of_data: return suspend(line);
                         case Lf::over: return fail(431, "request header section too large");
                         case Lf::bad: return fail(400, line_end_reason('\r', {}));
-                        case Lf::ok: line_ += 2; break;
+                        case Lf::ok: line += 2; break;
                     }
                 }
-                scanned_ = line_;
-                stage_ = Stage::method;
+                scanned = line;
+                stage = Stage::method;
                 // The methods of nearly every request, without a scan.
-                const std::size_t room = std::min({n, head_cap, add_sat(line_, limits.max_request_line)}) - line_;
-                if (room > 5 && std::memcmp(b + line_, "GET /", 5) == 0) {
-                    mark_ = line_ + 3;
-                    scanned_ = mark_ + 1;
-                    stage_ = Stage::target;
-                } else if (room > 6 && std::memcmp(b + line_, "POST /", 6) == 0) {
-                    mark_ = line_ + 4;
-                    scanned_ = mark_ + 1;
-                    stage_ = Stage::target;
+                const std::size_t room = std::min({n, head_cap, add_sat(line, limits.max_request_line)}) - line;
+                if (room > 5 && std::memcmp(b + line, "GET /", 5) == 0) {
+                    mark = line + 3;
+                    scanned = mark + 1;
+                    stage = Stage::target;
+                } else if (room > 6 && std::memcmp(b + line, "POST /", 6) == 0) {
+                    mark = line + 4;
+                    scanned = mark + 1;
+                    stage = Stage::target;
                 }
                 break;
             }
@@ -398,76 +394,89 @@ ParseResult RequestParser::parse(std::string_view data, RequestHead& out) {
             case Stage::version: {
                 // The request line holds at most max_request_line bytes before
                 // its CR: the byte at line_cap can only be that CR.
-                const std::size_t line_cap = add_sat(line_, limits.max_request_line);
+                const std::size_t line_cap = add_sat(line, limits.max_request_line);
                 const std::size_t window = std::min(head_window, line_cap);
-                const scan::Finder find = stage_ == Stage::method ? sc.non_tchar : sc.ctl_or_space;
-                const std::size_t p = static_cast<std::size_t>(find(b + scanned_, b + window) - b);
+                std::size_t p;
+                if (stage == Stage::version && window - scanned >= 8 && n - scanned >= 10 &&
+                    std::memcmp(b + scanned, "HTTP/1.1\r\n", 10) == 0) {
+                    p = scanned + 8;  // the usual version, without a scan
+                } else {
+                    const scan::Finder find = stage == Stage::method ? sc.non_tchar : sc.ctl_or_space;
+                    p = static_cast<std::size_t>(find(b + scanned, b + window) - b);
+                }
                 if (p == window) {
-                    if (window == n) {
-                        scanned_ = p;
-                        return more;
-                    }
+                    if (window == n) return suspend(p);
                     if (window == head_cap) return fail(431, "request header section too large");
-                    if (stage_ != Stage::version || b[p] != '\r') return fail(414, "request line too long");
+                    if (stage != Stage::version || b[p] != '\r') return fail(414, "request line too long");
                 }
                 const char c = b[p];
-                if (stage_ == Stage::method) {
+                if (stage == Stage::method) {
                     if (c == '\n') return fail(400, line_end_reason(c, {}));
-                    if (p == line_) return fail(400, "missing method");
+                    if (p == line) return fail(400, "missing method");
                     if (c == '\r') return fail(400, "request line without a target");
                     if (c != ' ') return fail(400, "invalid character in method");
-                    mark_ = p;
-                    scanned_ = p + 1;
-                    stage_ = Stage::target;
-                } else if (stage_ == Stage::target) {
-                    if (c == ' ' && p == mark_ + 1) return fail(400, "empty request target");
+                    mark = p;
+                    scanned = p + 1;
+                    stage = Stage::target;
+                } else if (stage == Stage::target) {
+                    if (c == ' ' && p == mark + 1) return fail(400, "empty request target");
                     if (c == '\r' || c == '\n') return fail(400, "missing HTTP version");
                     if (c != ' ') return fail(400, "invalid character in request target");
-                    mark2_ = p;
-                    scanned_ = p + 1;
-                    stage_ = Stage::version;
+                    mark2 = p;
+                    scanned = p + 1;
+                    stage = Stage::version;
                 } else {
                     if (c != '\r') return fail(400, line_end_reason(c, "malformed HTTP version"));
                     // Judged at the CR already, so that a bad version or
                     // target is refused without waiting for another byte.
-                    if (const ParseResult r = finish_request_line(p, out); r.status == ParseStatus::error) return r;
+                    out.method = {b + line, mark - line};
+                    out.target = {b + mark + 1, mark2 - mark - 1};
+                    if (const ParseError e = classify_version({b + mark2 + 1, p - mark2 - 1}, out.version_minor); e.status)
+                        return fail(e.status, e.reason);
+                    if (const ParseError e = check_target(out, seen); e.status) return fail(e.status, e.reason);
                     switch (lf_at(p + 1)) {
-                        case Lf::short_of_data: scanned_ = p; return more;
+                        case Lf::short_of_data: return suspend(p);
                         case Lf::over: return fail(431, "request header section too large");
                         case Lf::bad: return fail(400, line_end_reason('\r', {}));
                         case Lf::ok: break;
                     }
-                    line_ = scanned_ = p + 2;
-                    stage_ = Stage::name;
+                    line = scanned = p + 2;
+                    stage = Stage::name;
                 }
                 break;
             }
             case Stage::name: {
-                const std::size_t p = static_cast<std::size_t>(sc.non_tchar(b + scanned_, b + head_window) - b);
+                const std::size_t p = static_cast<std::size_t>(sc.non_tchar(b + scanned, b + head_window) - b);
                 if (p == head_window) {
                     if (head_window < n) return fail(431, "request header section too large");
-                    scanned_ = p;
-                    return more;
+                    return suspend(p);
                 }
                 const char c = b[p];
-                if (c == ':' && p != line_) {
-                    mark_ = p;
-                    scanned_ = p + 1;
-                    stage_ = Stage::value;
+                if (c == ':' && p != line) {
+                    mark = p;
+                    scanned = p + 1;
+                    stage = Stage::value;
                     break;
                 }
-                if (p != line_) {
+                if (p != line) {
                     if (c == ' ' || c == '\t') return fail(400, "whitespace between header name and colon");
                     if (c == '\r') return fail(400, "header line without a colon");
                     return fail(400, line_end_reason(c, "invalid character in header name"));
                 }
                 if (c == '\r') {
                     switch (lf_at(p + 1)) {
-                        case Lf::short_of_data: return more;
+                        case Lf::short_of_data: return suspend(p);
                         case Lf::over: return fail(431, "request header section too large");
                         case Lf::bad: return fail(400, line_end_reason('\r', {}));
-                        case Lf::ok: return finish_head(p + 2, out);
+                        case Lf::ok: break;
                     }
+                    // RFC 9112 3.2: an HTTP/1.1 request without Host is a 400.
+                    if (out.version_minor == 1 && !(seen & seen_host)) return fail(400, "missing Host header");
+                    if (seen & transfer_unknown) return fail(501, "unsupported transfer coding");
+                    out.keep_alive = !(seen & conn_close) && (out.version_minor == 1 || (seen & conn_keep_alive));
+                    out.head_size = p + 2;
+                    stage_ = Stage::done;
+                    return {ParseStatus::complete, p + 2, {}};
                 }
                 // obs-fold is refused (RFC 9112 5.2 allows 400): unfolding is
                 // another place where two parsers can disagree.
@@ -476,26 +485,25 @@ ParseResult RequestParser::parse(std::string_view data, RequestHead& out) {
                 return fail(400, line_end_reason(c, "invalid character in header name"));
             }
             case Stage::value: {
-                const std::size_t p = static_cast<std::size_t>(sc.ctl(b + scanned_, b + head_window) - b);
+                const std::size_t p = static_cast<std::size_t>(sc.ctl(b + scanned, b + head_window) - b);
                 if (p == head_window) {
                     if (head_window < n) return fail(431, "request header section too large");
-                    scanned_ = p;
-                    return more;
+                    return suspend(p);
                 }
                 if (b[p] != '\r') return fail(400, b[p] == '\n' ? line_end_reason('\n', {}) : "invalid character in header value");
                 switch (lf_at(p + 1)) {
-                    case Lf::short_of_data: scanned_ = p; return more;
+                    case Lf::short_of_data: return suspend(p);
                     case Lf::over: return fail(431, "request header section too large");
                     case Lf::bad: return fail(400, line_end_reason('\r', {}));
                     case Lf::ok: break;
                 }
                 if (out.headers.size() >= limits.max_header_count) return fail(431, "too many header fields");
-                const Header h{{b + line_, mark_ - line_}, trim_ows({b + mark_ + 1, p - mark_ - 1})};
+                const Header h{{b + line, mark - line}, trim_ows({b + mark + 1, p - mark - 1})};
                 out.headers.push_back(h);
-                if (const ParseError e = on_field(h.name, h.value, out, seen_, limits); e.status)
+                if (const ParseError e = on_field(h.name, h.value, out, seen, limits); e.status)
                     return fail(e.status, e.reason);
-                line_ = scanned_ = p + 2;
-                stage_ = Stage::name;
+                line = scanned = p + 2;
+                stage = Stage::name;
                 break;
             }
             case Stage::fresh:

@@ -40,8 +40,6 @@ public:
 private:
     enum class Stage : std::uint8_t;
     ParseResult fail(int status, std::string_view reason) noexcept;
-    ParseResult finish_request_line(std::size_t cr, RequestHead& out) noexcept;
-    ParseResult finish_head(std::size_t end, RequestHead& out) noexcept;
 
     const Limits* limits_;
     const char* base_ = nullptr;  // data() of the last call, to rebase views when the buffer moved
