@@ -224,8 +224,9 @@ std::size_t Router::add(std::string_view pattern, std::vector<std::string> metho
     route.param_names = std::move(compiled.names);
     route.segments = std::move(compiled.segments);
 
-    // The index entry is built before the route is stored, so an allocation
-    // failure leaves the router as it was.
+    // Index room is reserved before the route is stored and the one insert
+    // that can still fail is undone, so a failed add() leaves the router as
+    // it was (the Python side may catch the error and keep serving).
     const std::size_t index = routes_.size();
     std::string literal_path;
     std::size_t first_param = route.segments.size();
