@@ -126,3 +126,23 @@ def test_expect_100_continue_with_the_body_already_sent_needs_no_interim_wait(ec
     assert all(r.status == 100 for r in interim) and len(interim) <= 1
     assert echoed_body(final.json()) == body
     assert after.json()["path"] == "/after"
+
+
+def test_expect_100_continue_with_a_too_large_body_is_refused_without_100(echo_server):
+    head = get("/big", [("Expect", "100-continue"), ("Content-Length", str(16 * 1024 * 1024 + 1))],
+               method="PUT")
+    with echo_server.connect() as conn:
+        conn.send(head)
+        response = conn.read_response()
+        assert response.status == 413
+        assert response.header("Connection") == "close"
+        conn.assert_closed()
+
+
+def test_body_of_exactly_the_default_limit_is_accepted(echo_server):
+    body = b"L" * (16 * 1024 * 1024)
+    with echo_server.connect() as conn:
+        conn.send(post("/limit", body))
+        info = conn.read_response().json()
+    assert info["body_length"] == len(body)
+    assert info["body_sha256"] == hashlib.sha256(body).hexdigest()

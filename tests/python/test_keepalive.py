@@ -92,3 +92,35 @@ def test_many_connections_open_at_once_are_all_served(handlers_server):
     finally:
         for conn in conns:
             conn.close()
+
+
+def test_client_half_close_after_a_request_gets_the_response_then_eof(handlers_server):
+    with handlers_server.connect() as conn:
+        conn.send(get("/sync/1"))
+        conn.shutdown_write()
+        responses = conn.read_responses_to_eof()
+    assert [r.body for r in responses] == [b"sync 1 None"]
+
+
+def test_client_half_close_with_pending_async_requests_gets_every_response(handlers_server):
+    with handlers_server.connect() as conn:
+        conn.send(get("/sleep/40?id=0") + get("/sync/1") + get("/sleep/10?id=2"))
+        conn.shutdown_write()
+        responses = conn.read_responses_to_eof()
+    assert [r.body for r in responses] == [b"slept 40 id=0", b"sync 1 None", b"slept 10 id=2"]
+
+
+def test_client_half_close_mid_request_answers_the_complete_ones_only(handlers_server):
+    with handlers_server.connect() as conn:
+        conn.send(get("/sync/1") + b"GET /sync/2 HTTP/1.1\r\nHo")
+        conn.shutdown_write()
+        responses = conn.read_responses_to_eof()
+    assert [r.body for r in responses] == [b"sync 1 None"]
+
+
+def test_client_vanishing_mid_body_leaves_the_server_serving(echo_server):
+    with echo_server.connect() as conn:
+        conn.send(b"POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n" + b"x" * 5000)
+    with echo_server.connect() as conn:
+        conn.send(get("/still-here"))
+        assert conn.read_response().json()["path"] == "/still-here"
