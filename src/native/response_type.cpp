@@ -21,6 +21,16 @@ int kw_index(ModuleState* st, PyObject* name) {
     return -1;
 }
 
+bool iequals(std::string_view a, std::string_view lower) {
+    if (a.size() != lower.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        char c = a[i];
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+        if (c != lower[i]) return false;
+    }
+    return true;
+}
+
 bool has_crlf_or_nul(const char* p, Py_ssize_t n) {
     for (Py_ssize_t i = 0; i < n; ++i) {
         if (p[i] == '\r' || p[i] == '\n' || p[i] == '\0') return true;
@@ -54,6 +64,12 @@ bool check_headers(PyObject* headers) {
                          "Response header %R: %R: names must be non-empty and neither may "
                          "contain CR, LF or NUL",
                          name, value);
+            return false;
+        }
+        const std::string_view nv(pn, static_cast<std::size_t>(n));
+        if (iequals(nv, "content-length") || iequals(nv, "transfer-encoding")) {
+            PyErr_Format(PyExc_ValueError,
+                         "Response header %R is set by the server from the body; remove it", name);
             return false;
         }
         for (Py_ssize_t i = 0; i < n; ++i) {
