@@ -213,7 +213,7 @@ def _checked(server):
 
 _echo_process = _session_server("echo_app")
 _handlers_process = _session_server("handlers_app")
-_small_buffers_process = _session_server("small_buffers_app")
+_tight_process = _session_server("tight_app")
 
 
 @pytest.fixture
@@ -229,6 +229,6 @@ def handlers_server(_handlers_process):
 
 
 @pytest.fixture
-def small_buffers_server(_small_buffers_process):
-    """The handlers app with 4 KiB output buffer and 2 requests in flight (apps/small_buffers_app.py)."""
-    yield from _checked(_small_buffers_process)
+def tight_server(_tight_process):
+    """The handlers app with tiny limits and a 1 s keep-alive timeout (apps/tight_app.py)."""
+    yield from _checked(_tight_process)

@@ -13,12 +13,12 @@ STALL_AFTER_8_ROUNDS = (
 
 
 @pytest.mark.xfail(strict=True, reason=STALL_AFTER_8_ROUNDS)
-def test_pipelined_responses_beyond_the_output_buffer_all_arrive(small_buffers_server):
+def test_pipelined_responses_beyond_the_output_buffer_all_arrive(tight_server):
     # Every 5000-byte response fills the 4 KiB output buffer on its own, so
     # reading pauses after each request and resumes after each send. All the
     # responses fit in the kernel's socket buffers: every send drains at once.
     count = 100
-    with small_buffers_server.connect() as conn:
+    with tight_server.connect() as conn:
         conn.send(b"".join(get(f"/big/{5000 + i}") for i in range(count)))
         responses = conn.read_responses(count)
     assert [len(r.body) for r in responses] == [5000 + i for i in range(count)]
@@ -35,11 +35,11 @@ def test_megabyte_responses_pipelined_all_arrive(handlers_server):
 
 
 def test_in_flight_limit_pauses_reading_and_resumes_as_async_handlers_finish(
-        small_buffers_server):
+        tight_server):
     # Two sleeping requests in flight at a time: the rest wait unparsed in the
     # socket, and are read as answers go out.
     count = 40
-    with small_buffers_server.connect() as conn:
+    with tight_server.connect() as conn:
         conn.send(b"".join(get(f"/sleep/{(7 * i) % 11}?id={i}") for i in range(count)))
         responses = conn.read_responses(count)
     assert [r.body for r in responses] == [
@@ -47,18 +47,18 @@ def test_in_flight_limit_pauses_reading_and_resumes_as_async_handlers_finish(
     ]
 
 
-def test_in_flight_limit_with_requests_already_buffered(small_buffers_server):
+def test_in_flight_limit_with_requests_already_buffered(tight_server):
     # All requests arrive in the first read; only two may be parsed ahead.
     count = 30
-    with small_buffers_server.connect() as conn:
+    with tight_server.connect() as conn:
         conn.send(b"".join(get(f"/sleep/1?id={i}") for i in range(count)) + get("/sync/end"))
         responses = conn.read_responses(count + 1)
     assert [r.body for r in responses[:-1]] == [f"slept 1 id={i}".encode() for i in range(count)]
     assert responses[-1].body == b"sync end None"
 
 
-def test_small_output_buffer_with_few_large_responses(small_buffers_server):
-    with small_buffers_server.connect() as conn:
+def test_small_output_buffer_with_few_large_responses(tight_server):
+    with tight_server.connect() as conn:
         conn.send(get("/big/300000") + get("/sync/1") + get("/big/70000"))
         big, small, other = conn.read_responses(3)
     assert len(big.body) == 300000 and small.body == b"sync 1 None" and len(other.body) == 70000

@@ -124,3 +124,25 @@ def test_client_vanishing_mid_body_leaves_the_server_serving(echo_server):
     with echo_server.connect() as conn:
         conn.send(get("/still-here"))
         assert conn.read_response().json()["path"] == "/still-here"
+
+
+def test_idle_connection_is_closed_after_the_keep_alive_timeout(tight_server):
+    # tight_app closes connections idle for 1 s; the client waits up to its
+    # generous timeout for the close.
+    with tight_server.connect() as conn:
+        conn.send(get("/sync/1"))
+        assert conn.read_response().body == b"sync 1 None"
+        conn.assert_closed()
+
+
+def test_connection_that_never_sends_is_closed_after_the_keep_alive_timeout(tight_server):
+    with tight_server.connect() as conn:
+        conn.assert_closed()
+
+
+def test_slow_async_handler_outlasting_the_keep_alive_timeout_still_answers(tight_server):
+    # A request in flight is not idleness: 2.2 s spans at least two of the
+    # engine's once-a-second timeout checks, each past the 1 s keep-alive.
+    with tight_server.connect() as conn:
+        conn.send(get("/sleep/2200?id=slow"))
+        assert conn.read_response().body == b"slept 2200 id=slow"

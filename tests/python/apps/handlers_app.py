@@ -104,8 +104,8 @@ def bad_header(request):
     return request.Response(text="never sent", headers={"X-Injected": "a\r\nSet-Cookie: evil=1"})
 
 
-def make_app(limits=None):
-    app = Application(limits=limits)
+def make_app(limits=None, timeouts=None):
+    app = Application(limits=limits, timeouts=timeouts)
     r = app.router
     r.add_route("/sync/{n}", sync_handler)
     r.add_route("/sleep/{ms}", sleep_handler)
