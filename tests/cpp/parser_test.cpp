@@ -206,6 +206,54 @@ TEST_P(HttpCases, SameOutcomeInEverySplit) {
 INSTANTIATE_TEST_SUITE_P(Cases, HttpCases, testing::ValuesIn(all_cases()),
                          [](const testing::TestParamInfo<HttpCase>& p) { return p.param.id(); });
 
+bool same(const Outcome& a, const Outcome& b) {
+    return a.status == b.status && a.code == b.code && a.reason == b.reason && a.consumed == b.consumed &&
+           a.method == b.method && a.target == b.target && a.path == b.path && a.query == b.query &&
+           a.host == b.host && a.has_query == b.has_query && a.version_minor == b.version_minor &&
+           a.headers == b.headers && a.body == b.body && a.keep_alive == b.keep_alive &&
+           a.expect_continue == b.expect_continue;
+}
+
+TEST(ParserSplits, MutatedCasesGiveOneOutcomeInEverySplit) {
+    // Random edits of every small case, under the default limits and under
+    // tiny ones (so that limits fall inside the edited bytes): whatever the
+    // outcome, it must not depend on how the bytes arrive.
+    Limits tiny_limits;
+    tiny_limits.max_request_line = 24;
+    tiny_limits.max_header_bytes = 96;
+    tiny_limits.max_header_count = 4;
+    tiny_limits.max_body_bytes = 40;
+    tiny_limits.max_chunk_line = 10;
+    tiny_limits.max_trailer_bytes = 20;
+    const Limits defaults;
+    static constexpr char specials[] = {'\r', '\n', '\0', ' ', '\t', ':', ';', ',', '"', '\\', '?', '#',
+                                        '/', '0', 'f', 'x', '\x7f', '\x80', '='};
+    std::mt19937 rng(12345);
+    const auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
+    for (const HttpCase& c : all_cases()) {
+        if (c.request.size() > 600) continue;
+        for (int round = 0; round < 20; ++round) {
+            std::string wire = c.request;
+            for (std::size_t edits = 1 + pick(3); edits > 0; --edits) {
+                const std::size_t at = pick(wire.size() + 1);
+                const char b = specials[pick(sizeof specials)];
+                switch (pick(3)) {
+                    case 0: wire.insert(at, 1, b); break;
+                    case 1: if (at < wire.size()) wire[at] = b; break;
+                    default: if (at < wire.size()) wire.erase(at, 1); break;
+                }
+            }
+            for (const Limits* limits : {&defaults, static_cast<const Limits*>(&tiny_limits)}) {
+                const Outcome whole_outcome = replay(wire, whole(wire.size()), *limits);
+                const Outcome bytes_outcome = replay(wire, bytewise(wire.size()), *limits);
+                const Outcome split_outcome = replay(wire, random_split(wire.size(), rng), *limits);
+                ASSERT_TRUE(same(whole_outcome, bytes_outcome)) << lesto::test::escape(wire);
+                ASSERT_TRUE(same(whole_outcome, split_outcome)) << lesto::test::escape(wire);
+            }
+        }
+    }
+}
+
 // ---- unit tests ------------------------------------------------------------------
 
 constexpr std::string_view tiny = "GET / HTTP/1.1\r\nHost: localhost:8080\r\n\r\n";
