@@ -55,6 +55,7 @@ class Connection:
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buffer = b""
         self.eof = False
+        self.reset = False  # the connection ended with RST rather than FIN
 
     def close(self):
         self.sock.close()
@@ -94,6 +95,7 @@ class Connection:
         try:
             chunk = self.sock.recv(1 << 20)
         except ConnectionResetError:
+            self.reset = True
             chunk = b""
         if not chunk:
             self.eof = True
@@ -200,9 +202,10 @@ class Connection:
         return data
 
     def assert_closed(self):
-        """The server closed the connection, and sent nothing more before doing so."""
+        """The server closed the connection (recv returns b''), sending nothing more before."""
         rest = self.read_to_eof()
         assert rest == b"", f"server sent more bytes before closing: {rest[:300]!r}"
+        assert not self.reset, "server reset the connection instead of closing it"
 
 
 def get(path, headers=(), version="1.1", method="GET", host="localhost"):
