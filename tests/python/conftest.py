@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 import rawhttp
 
 APPS_DIR = Path(__file__).parent / "apps"

@@ -1,4 +1,4 @@
-"""rawhttp: a socket-level HTTP/1.1 client that sends arbitrary bytes and parses responses exactly."""
+"""rawhttp: a socket-level HTTP/1.1 client: sends arbitrary bytes, parses responses exactly."""
 
 import json
 import socket
@@ -44,7 +44,8 @@ class Response:
         return json.loads(self.body)
 
     def __repr__(self):
-        return f"<Response {self.status} {self.reason!r} headers={self.headers!r} body={self.body[:200]!r}>"
+        return (f"<Response {self.status} {self.reason!r} headers={self.headers!r} "
+                f"body={self.body[:200]!r}>")
 
 
 class Connection:
@@ -112,7 +113,8 @@ class Connection:
                 return data
             start = max(0, len(self.buffer) - len(marker) + 1)
             if not self._fill():
-                raise ProtocolError(f"connection closed before {marker!r}; got {self.buffer[:300]!r}")
+                raise ProtocolError(
+                    f"connection closed before {marker!r}; got {self.buffer[:300]!r}")
 
     def _take(self, n):
         while len(self.buffer) < n:
@@ -163,7 +165,8 @@ class Connection:
             response.body = self._take(int(lengths[0]))
         else:
             if (response.header("Connection") or "").lower() != "close":
-                raise ProtocolError(f"response has neither Content-Length nor Connection: close: {response!r}")
+                raise ProtocolError(
+                    f"response has neither Content-Length nor Connection: close: {response!r}")
             while self._fill():
                 pass
             response.body, self.buffer = self.buffer, b""

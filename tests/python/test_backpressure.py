@@ -1,7 +1,6 @@
-"""Backpressure: reading pauses on a full output buffer or too many requests in flight, and resumes."""
+"""Backpressure: reading pauses on a full output buffer or many requests in flight, then resumes."""
 
 import pytest
-
 from rawhttp import get
 
 STALL_AFTER_8_ROUNDS = (

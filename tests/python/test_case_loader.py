@@ -1,7 +1,6 @@
 """Unit tests of cases.py, the loader of tests/cases/*.cases (no server involved)."""
 
 import pytest
-
 from cases import CaseFormatError, parse_cases, parse_literals
 
 
@@ -28,30 +27,30 @@ def test_bad_literals_are_refused(text, message):
 
 
 def test_a_case_with_every_key():
-    text = "\n".join([
-        "# a comment",
-        "[case full]",
-        'request: "POST /p?q=1 HTTP/1.1\\r\\n" "Host: h\\r\\nContent-Length: 2\\r\\n\\r\\nokGET"',
-        "expect: complete",
-        "method: POST",
-        "target: /p?q=1",
-        "path: /p",
-        'query: "q=1"',
-        "has_query: true",
-        "version: 1.1",
-        "host: h",
-        'header: "Host" "h"',
-        'header: "Content-Length" "2"',
-        'body: "o" "k"',
-        "keep_alive: true",
-        "expect_continue: false",
-        'rest: "GET"',
-        "",
-        "[case error]",
-        'request: "BAD\\r\\n\\r\\n"',
-        "expect: 400",
-        "reason: bad",
-    ])
+    text = r"""
+# a comment
+[case full]
+request: "POST /p?q=1 HTTP/1.1\r\n" "Host: h\r\nContent-Length: 2\r\n\r\nokGET"
+expect: complete
+method: POST
+target: /p?q=1
+path: /p
+query: "q=1"
+has_query: true
+version: 1.1
+host: h
+header: "Host" "h"
+header: "Content-Length" "2"
+body: "o" "k"
+keep_alive: true
+expect_continue: false
+rest: "GET"
+
+[case error]
+request: "BAD\r\n\r\n"
+expect: 400
+reason: bad
+"""
     full, error = parse_cases(text, "t")
     assert full.request.endswith(b"okGET")
     assert full.complete() and full.status == 0
@@ -62,7 +61,7 @@ def test_a_case_with_every_key():
     assert full.headers == [(b"Host", b"h"), (b"Content-Length", b"2")]
     assert full.body == b"ok" and full.rest == b"GET"
     assert full.request_size() == len(full.request) - 3
-    assert (full.line, error.line) == (2, 19)
+    assert (full.line, error.line) == (3, 20)
     assert not error.complete() and error.status == 400 and error.reason == b"bad"
     assert error.id() == "t_error"
 

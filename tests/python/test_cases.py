@@ -17,9 +17,8 @@ import random
 import time
 import urllib.parse
 
-import pytest
-
 import cases
+import pytest
 
 ALL_CASES = cases.load_cases()
 COMPLETE = [c for c in ALL_CASES if c.complete() and c.rest is None]
@@ -154,7 +153,9 @@ def test_complete_case_is_echoed_then_the_next_request_answered(echo_server, cas
         else:
             send(conn, case.request + AFTER, mode, case)
             response, interim = conn.read_final_response(head_request=is_head(case))
-            if not (case.expect_continue or (case.expect_continue is None and wants_continue(case))):
+            may_continue = case.expect_continue or (
+                case.expect_continue is None and wants_continue(case))
+            if not may_continue:
                 assert interim == [], "100 Continue without Expect: 100-continue"
             assert len(interim) <= 1 and all(r.status == 100 for r in interim)
         info = echo_of(response)

@@ -1,7 +1,6 @@
 """Errors: 404, 405 with Allow, handler exceptions and bad return values, malformed requests."""
 
 import pytest
-
 from rawhttp import get, post
 
 

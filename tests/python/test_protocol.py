@@ -95,3 +95,20 @@ def test_date_header_on_async_and_pipelined_responses(handlers_server):
         conn.send(get("/sleep/10") + get("/sync/2") + post("/async/3", b"xyz"))
         for response in conn.read_responses(3):
             check_date(response.header("Date"))
+
+
+def test_date_header_advances_with_the_clock(handlers_server):
+    # The engine refreshes its Date once a second: poll until it changes
+    # (the deadline only guards against a Date that never moves).
+    first = email.utils.parsedate_to_datetime(
+        handlers_server.exchange(get("/sync/1")).header("Date"))
+    deadline = time.monotonic() + 10
+    with handlers_server.connect() as conn:
+        while time.monotonic() < deadline:
+            conn.send(get("/sync/again"))
+            value = conn.read_response().header("Date")
+            check_date(value)
+            if email.utils.parsedate_to_datetime(value) != first:
+                break
+            time.sleep(0.1)
+    assert email.utils.parsedate_to_datetime(value) > first, "Date did not advance in 10 s"

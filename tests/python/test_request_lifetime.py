@@ -1,4 +1,4 @@
-"""Request data that outlives the read buffer: async handlers reading late, requests kept by the app."""
+"""Request data outliving the read buffer: async handlers reading late, requests kept by the app."""
 
 import hashlib
 

@@ -12,6 +12,7 @@ import json
 import sys
 
 import applog
+
 from lesto import Application, RouteNotFoundException
 
 BODY_ECHO_LIMIT = 64 * 1024  # bodies up to this size come back whole (base64)

@@ -8,6 +8,7 @@ import hashlib
 import sys
 
 import applog
+
 from lesto import Application
 
 
