@@ -18,7 +18,7 @@ LIMIT_NAMES = (
     "max_in_flight",
     "max_output_buffer",
 )
-TIMEOUT_NAMES = ("keep_alive", "linger")
+TIMEOUT_NAMES = ("header", "body", "keep_alive", "write", "linger")
 
 
 def _checked(kind, given, names):
@@ -36,14 +36,22 @@ class Application:
     """A Lesto application: `app.router.add_route(...)`, then `app.run()`.
 
     `limits` overrides the engine's size limits (see LIMIT_NAMES) and
-    `timeouts` its timeouts in seconds (see TIMEOUT_NAMES).
+    `timeouts` its timeouts in whole seconds (see TIMEOUT_NAMES), all checked
+    by one periodic tick. japronto's `reaper_settings={'check_interval': s,
+    'idle_timeout': s}` still works: the tick interval and keep-alive timeout.
     """
 
-    def __init__(self, *, debug=False, limits=None, timeouts=None):
+    def __init__(self, *, debug=False, limits=None, timeouts=None, reaper_settings=None):
         self.router = Router()
         self.debug = debug
         self.limits = _checked("limit", limits, LIMIT_NAMES)
         self.timeouts = _checked("timeout", timeouts, TIMEOUT_NAMES)
+        self.tick_interval = 1
+        if reaper_settings:
+            reaper = _checked("reaper setting", reaper_settings, ("check_interval", "idle_timeout"))
+            self.tick_interval = reaper.get("check_interval", 1)
+            if "idle_timeout" in reaper:
+                self.timeouts.setdefault("keep_alive", reaper["idle_timeout"])
         self._error_handlers = []
         self.request_class = type("Request", (Request,), {"__slots__": (), "__module__": __name__})
 

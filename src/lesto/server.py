@@ -90,12 +90,14 @@ def serve(app, host, port, *, sock=None):
     else:
         raise ValueError(f"LESTO_SHAPE must be 'epoll' or 'protocol', not {shape!r}")
 
+    interval = app.tick_interval
+
     def tick():
         engine.tick()
-        loop.call_later(1.0, tick)
+        loop.call_later(interval, tick)
 
     loop.add_reader(engine.fileno(), engine.poll)
-    loop.call_later(1.0, tick)
+    loop.call_later(interval, tick)
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, loop.stop)
     error_log.info("Lesto serving on http://%s:%d (1 worker, pid %d)", address[0], address[1],

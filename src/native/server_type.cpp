@@ -64,7 +64,10 @@ PyObject* Server_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
                     read_size(limits, "max_output_buffer", lim.max_output_buffer))) {
         return nullptr;
     }
-    if (timeouts && !(read_seconds(timeouts, "keep_alive", tmo.keep_alive) &&
+    if (timeouts && !(read_seconds(timeouts, "header", tmo.header) &&
+                      read_seconds(timeouts, "body", tmo.body) &&
+                      read_seconds(timeouts, "keep_alive", tmo.keep_alive) &&
+                      read_seconds(timeouts, "write", tmo.write) &&
                       read_seconds(timeouts, "linger", tmo.linger))) {
         return nullptr;
     }

@@ -1,17 +1,8 @@
 """Backpressure: reading pauses on a full output buffer or many requests in flight, then resumes."""
 
-import pytest
 from rawhttp import get
 
-STALL_AFTER_8_ROUNDS = (
-    "net::Server::service() runs at most 8 process/send rounds per event; when output "
-    "backpressure pauses parsing in each of them and every send drains, the loop ends with "
-    "complete requests still in the input buffer and only EPOLLIN registered: nothing wakes "
-    "the connection again and the remaining pipelined requests are never answered"
-)
 
-
-@pytest.mark.xfail(strict=True, reason=STALL_AFTER_8_ROUNDS)
 def test_pipelined_responses_beyond_the_output_buffer_all_arrive(tight_server):
     # Every 5000-byte response fills the 4 KiB output buffer on its own, so
     # reading pauses after each request and resumes after each send. All the

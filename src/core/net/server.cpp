@@ -40,7 +40,8 @@ struct Server::Peer {
     Watch watch;
     Connection conn;
     std::uint32_t events = 0;  // interest currently registered with epoll
-    std::time_t last_active = 0;
+    std::time_t last_active = 0;  // last read or write progress
+    std::time_t head_since = 0;   // first byte of the head being read, 0 when none
     bool dirty = false;
     bool lingering = false;
 
@@ -142,8 +143,9 @@ void Server::accept_all(int listen_fd) {
 }
 
 void Server::on_event(Peer& peer, std::uint32_t events) {
-    peer.last_active = now_;
-    if (events & EPOLLERR) {
+    // EPOLLHUP: both directions are shut (a reset, or our half-close answered):
+    // nothing more can be read or delivered.
+    if (events & (EPOLLERR | EPOLLHUP)) {
         close_peer(peer);
         return;
     }
@@ -156,7 +158,7 @@ void Server::on_event(Peer& peer, std::uint32_t events) {
         if (r == 0 || (errno != EAGAIN && errno != EINTR)) close_peer(peer);
         return;
     }
-    if ((events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP)) && !read_input(peer)) return;
+    if ((events & (EPOLLIN | EPOLLRDHUP)) && !read_input(peer)) return;
     service(peer);
 }
 
@@ -166,6 +168,7 @@ bool Server::read_input(Peer& peer) {
         std::span<char> space = conn.input_space(read_chunk);
         ssize_t r = ::recv(peer.watch.fd, space.data(), space.size(), 0);
         if (r > 0) {
+            peer.last_active = now_;
             conn.input_commit(static_cast<std::size_t>(r));
             if (static_cast<std::size_t>(r) < space.size()) break;
             continue;
@@ -183,18 +186,31 @@ bool Server::read_input(Peer& peer) {
 
 void Server::service(Peer& peer) {
     Connection& conn = peer.conn;
-    // Output backpressure pauses parsing; each successful send may unpause it.
-    for (int round = 0; round < 8; ++round) {
+    // Output backpressure pauses parsing; each complete send may unpause it.
+    // The rounds are bounded so one pipelining client cannot hold the loop:
+    // when work remains, writability (immediate on a drained socket) brings
+    // the connection back after the other ready sockets had their turn.
+    bool more = false;
+    for (int round = 0;; ++round) {
         conn.process();
-        const std::size_t before = conn.output().size();
+        const std::size_t produced = conn.output().size();
         if (!send_output(peer)) return;
-        if (before == 0 || !conn.output().empty() || !conn.wants_input()) break;
+        if (produced == 0 || !conn.output().empty() || !conn.wants_input()) break;
+        if (round == 8) {
+            more = true;
+            break;
+        }
     }
     if (conn.finished() && conn.output().empty()) {
         start_linger(peer);
         return;
     }
-    update_interest(peer);
+    if (!conn.reading_head()) {
+        peer.head_since = 0;
+    } else if (peer.head_since == 0) {
+        peer.head_since = now_;
+    }
+    update_interest(peer, more);
 }
 
 bool Server::send_output(Peer& peer) {
@@ -202,6 +218,7 @@ bool Server::send_output(Peer& peer) {
     while (!out.empty()) {
         ssize_t w = ::send(peer.watch.fd, out.data(), out.size(), MSG_NOSIGNAL);
         if (w > 0) {
+            peer.last_active = now_;
             peer.conn.output_sent(static_cast<std::size_t>(w));
             continue;
         }
@@ -213,10 +230,12 @@ bool Server::send_output(Peer& peer) {
     return true;
 }
 
-void Server::update_interest(Peer& peer) {
-    std::uint32_t want = EPOLLRDHUP;
-    if (peer.conn.wants_input()) want |= EPOLLIN;
-    if (!peer.conn.output().empty()) want |= EPOLLOUT;
+void Server::update_interest(Peer& peer, bool more) {
+    // EPOLLRDHUP only while reading: it is level-triggered, and after a
+    // half-close it would wake the loop on every turn. EPOLLHUP always comes.
+    std::uint32_t want = 0;
+    if (peer.conn.wants_input()) want |= EPOLLIN | EPOLLRDHUP;
+    if (more || !peer.conn.output().empty()) want |= EPOLLOUT;
     if (want == peer.events) return;
     peer.events = want;
     epoll_event ev{};
@@ -256,16 +275,27 @@ void Server::tick(std::time_t now) {
     date_.refresh(now);
     set_listeners_enabled(true);
     std::vector<Peer*> expired;
+    std::vector<Peer*> late;
     for (auto& [id, peer] : peers_) {
-        const std::time_t idle = now - peer->last_active;
+        const Connection& conn = peer->conn;
+        const std::time_t quiet = now - peer->last_active;
         if (peer->lingering) {
-            if (idle >= timeouts_.linger) expired.push_back(peer.get());
-        } else if (!peer->conn.mid_request() && peer->conn.in_flight() == 0 &&
-                   peer->conn.output().empty() && idle >= timeouts_.keep_alive) {
+            if (quiet >= timeouts_.linger) expired.push_back(peer.get());
+        } else if (!conn.output().empty()) {
+            if (quiet >= timeouts_.write) expired.push_back(peer.get());  // the client stopped reading
+        } else if (conn.reading_head()) {
+            if (now - peer->head_since >= timeouts_.header) late.push_back(peer.get());
+        } else if (conn.reading_body()) {
+            if (quiet >= timeouts_.body) late.push_back(peer.get());
+        } else if (conn.in_flight() == 0 && quiet >= timeouts_.keep_alive) {
             expired.push_back(peer.get());
         }
     }
     for (Peer* peer : expired) close_peer(*peer);
+    for (Peer* peer : late) {
+        peer->conn.abort(408, "request timeout: the request did not arrive in time");
+        service(*peer);
+    }
 }
 
 bool Server::mark_dirty(std::uint64_t connection_id) {

@@ -17,7 +17,10 @@ namespace lesto::net {
 /// Seconds; enforced by `Server::tick`, so with a one-second tick a timeout
 /// fires between N and N+1 seconds after its start.
 struct Timeouts {
-    int keep_alive = 60;  ///< idle keep-alive connection (japronto's reaper default)
+    int header = 10;      ///< from the first byte of a request to the end of its head: 408
+    int body = 30;        ///< between two reads of a body that is still arriving: 408
+    int keep_alive = 60;  ///< idle keep-alive connection (japronto's reaper default): closed
+    int write = 30;       ///< without any progress sending owed output: closed
     int linger = 2;       ///< after a closing response: wait this long for the client to close
 };
 
@@ -65,7 +68,7 @@ private:
     bool read_input(Peer& peer);
     void service(Peer& peer);
     bool send_output(Peer& peer);
-    void update_interest(Peer& peer);
+    void update_interest(Peer& peer, bool more);
     void start_linger(Peer& peer);
     void close_peer(Peer& peer);
     void set_listeners_enabled(bool enabled);

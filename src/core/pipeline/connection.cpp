@@ -154,6 +154,11 @@ void Connection::fail(int status, std::string_view reason) {
     respond_error(seq, status, reason);
 }
 
+void Connection::abort(int status, std::string_view reason) {
+    if (no_more_) return;
+    fail(status, reason);
+}
+
 template <class Render>
 void Connection::answer(std::uint64_t seq, Render&& render) {
     if (seq < next_out_ || seq >= next_seq_) return;  // already answered, or unknown

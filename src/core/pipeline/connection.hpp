@@ -79,6 +79,7 @@ public:
     void respond_error(std::uint64_t seq, int status, std::string_view reason);
     void set_token(std::uint64_t seq, void* token) noexcept;
     Buffer& output() noexcept { return out_; }
+    const Buffer& output() const noexcept { return out_; }
     void output_sent(std::size_t n) noexcept { out_.consume(n); }
 
     // ---- state -------------------------------------------------------------
@@ -91,6 +92,13 @@ public:
     std::size_t in_flight() const noexcept { return static_cast<std::size_t>(next_seq_ - next_out_); }
     /// Bytes of an unfinished request are buffered (a head or body is arriving).
     bool mid_request() const noexcept { return stage_ != Stage::head || !in_.empty(); }
+    /// The head of the next request has started to arrive but is not complete.
+    bool reading_head() const noexcept { return !no_more_ && stage_ == Stage::head && !in_.empty(); }
+    /// A head is complete and its body is still arriving.
+    bool reading_body() const noexcept { return !no_more_ && stage_ != Stage::head; }
+    /// Refuse the request being read (e.g. 408 on a timeout): it is answered
+    /// after the responses still owed, and the connection then closes.
+    void abort(int status, std::string_view reason);
     const http::RequestHead& current_head() const noexcept { return head_; }
 
 private:
