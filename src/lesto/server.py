@@ -11,6 +11,18 @@ from ._coro import resumer
 from .headers import Headers
 
 error_log = logging.getLogger("lesto.error")
+access_log = logging.getLogger("lesto.access")
+
+
+def log_access(request, status, size, seconds):
+    """One access line per request: client, request line, status, body bytes, duration."""
+    access_log.info('%s "%s %s HTTP/%s" %d %d %.6f', request.remote_addr, request.method,
+                    request.path, request.version, status, size, seconds)
+
+
+def log_callback_failure(request, callback, exc):
+    error_log.error("done callback %r failed for %s %s", callback, request.method, request.path,
+                    exc_info=exc)
 
 
 def new_event_loop():
@@ -58,6 +70,8 @@ def make_engine(app, loop):
         loop.call_soon,
         app.limits,
         app.timeouts,
+        log_access if (app.debug or getattr(app, "access_log", False)) else None,
+        log_callback_failure,
     )
 
 

@@ -4,8 +4,19 @@
 #include <structmember.h>
 
 #include <cstddef>
+#include <ctime>
 
 namespace lesto::py {
+
+namespace {
+
+double monotonic_seconds() noexcept {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+}  // namespace
 
 const router::Router& engine_router(const Engine& engine) noexcept { return engine.router_; }
 
@@ -30,7 +41,14 @@ PyObject* Completion_call(CompletionObject* c, PyObject* const* args, std::size_
     }
     Engine* e = c->server->engine;
     Connection* conn = e ? e->find(c->conn_id) : nullptr;
-    if (!conn) Py_RETURN_NONE;  // closed: the task was cancelled and released then
+    if (!conn) {
+        // Closed first: the task was cancelled and released then.
+        if (e && c->request->done_callbacks) {
+            e->done(c->request);
+            e->run_done_callbacks();
+        }
+        Py_RETURN_NONE;
+    }
     PyObject* task = args[0];
     PyObject* result = PyObject_CallMethodNoArgs(task, c->server->state->str_result);
     e->complete(*conn, c->seq, c->request, result, c->in_error_handler);
@@ -102,6 +120,7 @@ void Engine::dispatch(Connection& conn, std::uint64_t seq, const RequestRef& ref
         return;
     }
     const bool found = match.kind == router::MatchKind::found;
+    if (access_log_) req->started = monotonic_seconds();
     request_bind(req, self_, conn, seq, ref, &match, found ? routes_[match.route] : nullptr);
     PyObject* arg = reinterpret_cast<PyObject*>(req);
     PyObject* result;
@@ -189,6 +208,21 @@ void Engine::write(Connection& conn, std::uint64_t seq, RequestObject* req, Resp
     view_.spec.keep_alive = req->head->keep_alive;
     view_.spec.head_request = req->head->is_head();
     conn.respond(seq, view_.spec);
+    if (access_log_) {
+        PyObject* status = PyLong_FromLong(resp->code);
+        PyObject* size = PyLong_FromSize_t(view_.spec.body.size());
+        PyObject* took = PyFloat_FromDouble(monotonic_seconds() - req->started);
+        PyObject* r = status && size && took
+                          ? PyObject_CallFunctionObjArgs(access_log_, reinterpret_cast<PyObject*>(req),
+                                                         status, size, took, nullptr)
+                          : nullptr;
+        if (!r) PyErr_WriteUnraisable(access_log_);
+        Py_XDECREF(r);
+        Py_XDECREF(status);
+        Py_XDECREF(size);
+        Py_XDECREF(took);
+    }
+    if (req->done_callbacks) done(req);
 }
 
 void Engine::suspend(Connection& conn, std::uint64_t seq, RequestObject* req, PyObject* coro,
@@ -234,6 +268,43 @@ void Engine::abandon(void* token) noexcept {
     Py_DECREF(task);
 }
 
+void Engine::done(RequestObject* req) {
+    done_.push_back(reinterpret_cast<RequestObject*>(Py_NewRef(req)));
+}
+
+void Engine::run_done_callbacks() {
+    std::vector<RequestObject*> ready;
+    ready.swap(done_);
+    for (RequestObject* req : ready) {
+        PyObject* callbacks = req->done_callbacks;
+        req->done_callbacks = nullptr;  // each runs once, even if a callback re-registers
+        const Py_ssize_t n = callbacks ? PyList_GET_SIZE(callbacks) : 0;
+        for (Py_ssize_t i = 0; i < n; ++i) {
+            PyObject* cb = PyList_GET_ITEM(callbacks, i);
+            PyObject* arg = reinterpret_cast<PyObject*>(req);
+            PyObject* r = PyObject_Vectorcall(cb, &arg, 1, nullptr);
+            if (r) {
+                Py_DECREF(r);
+                continue;
+            }
+            // A failing callback is logged and never touches the connection.
+            PyObject *type, *value, *tb;
+            PyErr_Fetch(&type, &value, &tb);
+            PyErr_NormalizeException(&type, &value, &tb);
+            if (tb && value) PyException_SetTraceback(value, tb);
+            PyObject* logged =
+                PyObject_CallFunctionObjArgs(callback_failed_, arg, cb, value ? value : Py_None, nullptr);
+            if (!logged) PyErr_WriteUnraisable(callback_failed_);
+            Py_XDECREF(logged);
+            Py_XDECREF(type);
+            Py_XDECREF(value);
+            Py_XDECREF(tb);
+        }
+        Py_XDECREF(callbacks);
+        Py_DECREF(req);
+    }
+}
+
 Connection* Engine::find(std::uint64_t conn_id) noexcept {
     auto it = protocols_.find(conn_id);
     if (it != protocols_.end()) return protocol_connection(it->second);
@@ -248,6 +319,7 @@ void Engine::flush() {
         auto it = protocols_.find(id);
         if (it != protocols_.end()) protocol_service(it->second);
     }
+    run_done_callbacks();
 }
 
 void Engine::answered_later(std::uint64_t conn_id) {

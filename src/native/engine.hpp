@@ -29,6 +29,9 @@ public:
         Py_CLEAR(resume_);
         Py_CLEAR(call_soon_);
         Py_CLEAR(flush_);
+        Py_CLEAR(access_log_);
+        Py_CLEAR(callback_failed_);
+        for (RequestObject* r : done_) Py_DECREF(r);
     }
 
     void dispatch(Connection& conn, std::uint64_t seq, const RequestRef& ref) override;
@@ -62,6 +65,13 @@ public:
     PyObject* resume_ = nullptr;
     PyObject* call_soon_ = nullptr;
     PyObject* flush_ = nullptr;
+    PyObject* access_log_ = nullptr;      // access_log(request, status, body_size, seconds) or null
+    PyObject* callback_failed_ = nullptr;  // callback_failed(request, callback, exc)
+
+    /// Run the done-callbacks of the requests answered since the last call.
+    void run_done_callbacks();
+    /// A request whose answer was written, or abandoned: its callbacks are due.
+    void done(RequestObject* req);
 
 private:
     RequestObject* take_request();
@@ -72,6 +82,7 @@ private:
                  PyObject* yielded, bool in_error_handler);
 
     RequestObject* spare_ = nullptr;  // reused while no one else holds it
+    std::vector<RequestObject*> done_;  // strong references, callbacks pending
     ResponseView view_;
     std::unordered_map<std::uint64_t, ProtocolObject*> protocols_;
     std::vector<std::uint64_t> dirty_protocols_;

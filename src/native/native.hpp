@@ -103,6 +103,8 @@ struct RequestObject {
     PyObject* match_dict_obj;
     PyObject* remote_addr_obj;
     PyObject* extra_obj;
+    PyObject* done_callbacks;  // list, created by add_done_callback
+    double started;            // monotonic seconds at dispatch, when timing is on
     PyObject* dict;  // for attributes set by the app
 };
 

@@ -69,6 +69,7 @@ PyObject* Protocol_buffer_updated(ProtocolObject* p, PyObject* arg) {
     if (!p->conn) Py_RETURN_NONE;
     p->conn->input_commit(static_cast<std::size_t>(n));
     protocol_service(p);
+    if (p->server->engine) p->server->engine->run_done_callbacks();
     if (PyErr_Occurred()) return nullptr;
     Py_RETURN_NONE;
 }

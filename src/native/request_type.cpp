@@ -160,6 +160,16 @@ PyObject* Request_Response(RequestObject* r, PyObject* const* args, Py_ssize_t n
     return response_new(st, st->response_type, args, static_cast<std::size_t>(nargs), kwnames);
 }
 
+PyObject* Request_add_done_callback(RequestObject* r, PyObject* cb) {
+    if (!PyCallable_Check(cb)) {
+        PyErr_Format(PyExc_TypeError, "add_done_callback() takes a callable, not %.100R", cb);
+        return nullptr;
+    }
+    if (!r->done_callbacks && !(r->done_callbacks = PyList_New(0))) return nullptr;
+    if (PyList_Append(r->done_callbacks, cb) < 0) return nullptr;
+    Py_RETURN_NONE;
+}
+
 void Request_dealloc(RequestObject* r) {
     PyTypeObject* type = Py_TYPE(r);
     request_reset(r);
@@ -193,6 +203,8 @@ PyGetSetDef Request_getset[] = {
 PyMethodDef Request_methods[] = {
     {"Response", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(Request_Response)),
      METH_FASTCALL | METH_KEYWORDS, "Build a Response (same arguments as lesto.Response)."},
+    {"add_done_callback", reinterpret_cast<PyCFunction>(Request_add_done_callback), METH_O,
+     "Call cb(request) once the response has been written, or the connection closed first."},
     {nullptr, nullptr, 0, nullptr},
 };
 
@@ -253,6 +265,7 @@ void request_reset(RequestObject* r) {
     Py_CLEAR(r->match_dict_obj);
     Py_CLEAR(r->remote_addr_obj);
     Py_CLEAR(r->extra_obj);
+    Py_CLEAR(r->done_callbacks);
     Py_CLEAR(r->route);
     delete r->owned;
     r->owned = nullptr;

@@ -38,14 +38,17 @@ bool read_seconds(PyObject* dict, const char* key, int& out) {
 PyObject* Server_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
     static const char* kwlist[] = {"routes",      "request_class", "headers_factory", "on_error",
                                    "on_not_found", "resume",       "call_soon",       "limits",
-                                   "timeouts",     nullptr};
+                                   "timeouts",     "access_log",   "callback_failed", nullptr};
     PyObject *routes, *request_class, *headers_factory, *on_error, *on_not_found, *resume, *call_soon;
     PyObject* limits = nullptr;
     PyObject* timeouts = nullptr;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!OOOOOO|O!O!", const_cast<char**>(kwlist),
+    PyObject* access_log = Py_None;
+    PyObject* callback_failed = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!OOOOOO|O!O!OO", const_cast<char**>(kwlist),
                                      &PyList_Type, &routes, &request_class, &headers_factory,
                                      &on_error, &on_not_found, &resume, &call_soon, &PyDict_Type,
-                                     &limits, &PyDict_Type, &timeouts)) {
+                                     &limits, &PyDict_Type, &timeouts, &access_log,
+                                     &callback_failed)) {
         return nullptr;
     }
     ModuleState* st = state_of_type(type);
@@ -89,6 +92,8 @@ PyObject* Server_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
     eng.on_not_found_ = Py_NewRef(on_not_found);
     eng.resume_ = Py_NewRef(resume);
     eng.call_soon_ = Py_NewRef(call_soon);
+    eng.access_log_ = access_log == Py_None ? nullptr : Py_NewRef(access_log);
+    eng.callback_failed_ = Py_NewRef(callback_failed);
     eng.flush_ = PyObject_GetAttrString(reinterpret_cast<PyObject*>(self), "flush");
     if (!eng.flush_) {
         Py_DECREF(self);
@@ -157,7 +162,10 @@ PyObject* Server_add_listener(ServerObject* self, PyObject* arg) {
 }
 
 PyObject* Server_poll(ServerObject* self, PyObject*) {
-    if (self->engine) self->engine->net_.poll();
+    if (self->engine) {
+        self->engine->net_.poll();
+        self->engine->run_done_callbacks();
+    }
     if (PyErr_Occurred()) return nullptr;
     Py_RETURN_NONE;
 }
@@ -178,6 +186,10 @@ PyObject* Server_close_listeners(ServerObject* self, PyObject*) {
 }
 
 PyObject* Server_close(ServerObject* self, PyObject*) {
+    if (self->engine) {
+        self->engine->net_.close_all();  // abandoned requests' callbacks become due
+        self->engine->run_done_callbacks();
+    }
     delete self->engine;
     self->engine = nullptr;
     Py_RETURN_NONE;

@@ -213,6 +213,7 @@ def _checked(server):
 _echo_process = _session_server("echo_app")
 _handlers_process = _session_server("handlers_app")
 _tight_process = _session_server("tight_app")
+_lifecycle_process = _session_server("lifecycle_app")
 
 
 @pytest.fixture
@@ -231,3 +232,9 @@ def handlers_server(_handlers_process):
 def tight_server(_tight_process):
     """The handlers app with tiny limits and a 1 s keep-alive timeout (apps/tight_app.py)."""
     yield from _checked(_tight_process)
+
+
+@pytest.fixture
+def lifecycle_server(_lifecycle_process):
+    """Short timeouts, access log, done callbacks and cancellation records (apps/lifecycle_app.py)."""
+    yield from _checked(_lifecycle_process)

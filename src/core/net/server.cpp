@@ -59,8 +59,7 @@ Server::Server(const http::Limits& limits, const Timeouts& timeouts, Dispatcher&
 }
 
 Server::~Server() {
-    while (!peers_.empty()) close_peer(*peers_.begin()->second);
-    close_listeners();
+    close_all();
     if (epoll_fd_ >= 0) ::close(epoll_fd_);
 }
 
@@ -81,6 +80,11 @@ void Server::close_listeners() noexcept {
         ::close(watch->fd);
     }
     listeners_.clear();
+}
+
+void Server::close_all() noexcept {
+    while (!peers_.empty()) close_peer(*peers_.begin()->second);
+    close_listeners();
 }
 
 void Server::set_listeners_enabled(bool enabled) {
@@ -203,6 +207,14 @@ void Server::service(Peer& peer) {
     }
     if (conn.finished() && conn.output().empty()) {
         start_linger(peer);
+        return;
+    }
+    if (conn.input_closed_by_peer() && conn.in_flight() > 0) {
+        // The client closed its side while answers are still being computed:
+        // like nginx (its 499), take it as gone and cancel that work. What was
+        // already answered has been sent above. Only a client that reads
+        // after a half-close can tell the difference, and TCP cannot.
+        close_peer(peer);
         return;
     }
     if (!conn.reading_head()) {

@@ -40,6 +40,8 @@ public:
     void add_listener(int fd);
     /// Close the listening sockets: no new connection is accepted.
     void close_listeners() noexcept;
+    /// Close every connection at once (unanswered work is abandoned) and the listeners.
+    void close_all() noexcept;
 
     /// Serve every socket that is ready now, without blocking.
     std::size_t poll();

@@ -1,0 +1,147 @@
+"""Form bodies: request.form and request.files, from urlencoded and multipart/form-data requests.
+
+Multipart framing is parsed by python-multipart (the parser Starlette uses);
+this module turns its parts into fields and files.
+"""
+
+from __future__ import annotations
+
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import MultipartParser
+
+from .content_type import parse_header_params
+from .multidict import MultiDict
+from .query import parse_pairs
+
+URLENCODED = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
+
+
+class FormError(ValueError):
+    """A form body that cannot be parsed: bad multipart framing, no boundary, a part without a name."""
+
+
+class UploadedFile:
+    """A file part of a multipart/form-data body.
+
+    `name` is the form field, `filename` the file name the client gave ('' when
+    a browser sends a file input left empty), `content_type` the part's
+    Content-Type (None when it has none) and `body` its bytes.
+    """
+
+    __slots__ = ("name", "filename", "content_type", "body")
+
+    def __init__(self, name: str, filename: str, content_type: str | None, body: bytes) -> None:
+        self.name = name
+        self.filename = filename
+        self.content_type = content_type
+        self.body = body
+
+    def __repr__(self) -> str:
+        return (f"UploadedFile(name={self.name!r}, filename={self.filename!r}, "
+                f"content_type={self.content_type!r}, {len(self.body)} bytes)")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, UploadedFile):
+            return NotImplemented
+        return (self.name, self.filename, self.content_type, self.body) == (
+            other.name, other.filename, other.content_type, other.body)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class _Collector:
+    """python-multipart callbacks that keep each part's headers and data."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[list[tuple[bytes, bytes]], bytes]] = []
+        self.ended = False
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._field = bytearray()
+        self._value = bytearray()
+        self._data = bytearray()
+
+    def callbacks(self):
+        return {
+            "on_part_begin": self._part_begin,
+            "on_header_field": lambda data, start, end: self._field.extend(data[start:end]),
+            "on_header_value": lambda data, start, end: self._value.extend(data[start:end]),
+            "on_header_end": self._header_end,
+            "on_part_data": lambda data, start, end: self._data.extend(data[start:end]),
+            "on_part_end": self._part_end,
+            "on_end": self._end,
+        }
+
+    def _part_begin(self) -> None:
+        self._headers = []
+        self._data = bytearray()
+
+    def _header_end(self) -> None:
+        self._headers.append((bytes(self._field).lower(), bytes(self._value)))
+        self._field.clear()
+        self._value.clear()
+
+    def _part_end(self) -> None:
+        self.parts.append((self._headers, bytes(self._data)))
+
+    def _end(self) -> None:
+        self.ended = True
+
+
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
+    for n, value in headers:
+        if n == name:
+            # RFC 7578 5.1: names and file names are sent as UTF-8.
+            return value.decode("utf-8", "replace")
+    return None
+
+
+def parse_multipart(body: bytes, boundary: str | None, charset: str | None):
+    """Fields and files of a multipart/form-data body; raises FormError."""
+    if not boundary:
+        raise FormError("multipart/form-data request without a boundary in its Content-Type")
+    collector = _Collector()
+    try:
+        parser = MultipartParser(boundary.encode("latin-1", "replace"), collector.callbacks())
+        parser.write(body)
+        parser.finalize()
+    except FormParserError as exc:
+        raise FormError(f"malformed multipart/form-data body: {exc}") from None
+    if not collector.ended:
+        raise FormError("multipart/form-data body ends before its closing boundary "
+                        f"--{boundary}--")
+    fields: list[tuple[str, str]] = []
+    files: list[tuple[str, UploadedFile]] = []
+    for number, (headers, data) in enumerate(collector.parts, 1):
+        disposition, params = parse_header_params(_header(headers, b"content-disposition"))
+        if disposition != "form-data" or "name" not in params:
+            raise FormError(f"multipart part {number} has no 'Content-Disposition: form-data; "
+                            "name=...' header")
+        name = params["name"]
+        content_type = _header(headers, b"content-type")
+        if "filename" in params:
+            files.append((name, UploadedFile(name, params["filename"], content_type, data)))
+        else:
+            part_charset = parse_header_params(content_type)[1].get("charset") or charset
+            fields.append((name, data.decode(part_charset or "utf-8", "replace")))
+    return MultiDict(fields), MultiDict(files)
+
+
+def parse_form(body: bytes | None, content_type: str | None):
+    """(form, files) of a request: MultiDicts of str and of UploadedFile.
+
+    Both are empty unless `content_type` (the request's Content-Type) is
+    urlencoded or multipart/form-data and there is a body. Field values are
+    decoded with the part's charset, else the request's, else UTF-8, bytes
+    not valid in it becoming U+FFFD. Raises FormError.
+    """
+    mime_type, params = parse_header_params(content_type)
+    charset = params.get("charset")
+    try:
+        if body and mime_type == URLENCODED:
+            return parse_pairs(body, charset or "utf-8"), MultiDict()
+        if body and mime_type == MULTIPART:
+            return parse_multipart(body, params.get("boundary"), charset)
+    except LookupError as exc:
+        raise FormError(f"form charset is not a text encoding Python knows: {exc}") from None
+    return MultiDict(), MultiDict()
