@@ -1,7 +1,10 @@
 """Application: routes, error handlers and settings; `run` serves them."""
 
+import builtins
+import keyword
 import logging
 import traceback
+import types
 
 from ._native import Response
 from .errors import MethodNotAllowed, RouteNotFoundException
@@ -53,7 +56,45 @@ class Application:
             if "idle_timeout" in reaper:
                 self.timeouts.setdefault("keep_alive", reaper["idle_timeout"])
         self._error_handlers = []
-        self.request_class = type("Request", (Request,), {"__slots__": (), "__module__": __name__})
+        # Per app, so that extend_request() and `request.app` concern this app only.
+        self.request_class = type(
+            "Request", (Request,), {"__slots__": (), "__module__": __name__, "app": self}
+        )
+
+    def extend_request(self, handler, *, name=None, property=False):
+        """Add `request.<name>` (default: the handler's __name__) to this app's requests.
+
+        With property=True, reading `request.<name>` returns `handler(request)`,
+        computed at each read; otherwise `request.<name>(*args, **kwargs)` calls
+        `handler(request, *args, **kwargs)`. A name that requests already have
+        (an attribute of Request, or an earlier extension) is refused.
+        """
+        if not callable(handler):
+            raise TypeError(f"extend_request() takes a callable, got {handler!r}")
+        if name is None:
+            name = getattr(handler, "__name__", None)
+            if name is None:
+                raise TypeError(f"extend_request(): {handler!r} has no __name__; pass name=")
+        if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+            raise ValueError(
+                f"extend_request(): name {name!r} is not a Python identifier; pass name="
+            )
+        if hasattr(self.request_class, name):
+            raise ValueError(
+                f"extend_request(): request.{name} already exists "
+                f"({getattr(self.request_class, name)!r}); choose another name="
+            )
+        if property:
+            attribute = builtins.property(handler, doc=getattr(handler, "__doc__", None))
+        elif isinstance(handler, types.FunctionType):
+            attribute = handler  # a function binds to the request by itself
+        else:
+            def attribute(request, *args, **kwargs):
+                return handler(request, *args, **kwargs)
+
+            attribute.__name__ = attribute.__qualname__ = name
+            attribute.__doc__ = getattr(handler, "__doc__", None)
+        setattr(self.request_class, name, attribute)
 
     def add_error_handler(self, exc_type, handler):
         """Answer exceptions of `exc_type` (None: any) with `handler(request, exc)`.

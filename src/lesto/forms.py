@@ -6,6 +6,8 @@ this module turns its parts into fields and files.
 
 from __future__ import annotations
 
+import logging
+
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser
 
@@ -15,6 +17,11 @@ from .query import parse_pairs
 
 URLENCODED = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
+
+# python-multipart logs each parse error as a warning before raising it; the
+# FormError carries the message, so a client's bad body leaves no log line.
+_QUIET = logging.Logger("lesto.forms.multipart")  # noqa: LOG001 (unmanaged: config never re-enables it)
+_QUIET.disabled = True
 
 
 class FormError(ValueError):
@@ -29,7 +36,7 @@ class UploadedFile:
     Content-Type (None when it has none) and `body` its bytes.
     """
 
-    __slots__ = ("name", "filename", "content_type", "body")
+    __slots__ = ("body", "content_type", "filename", "name")
 
     def __init__(self, name: str, filename: str, content_type: str | None, body: bytes) -> None:
         self.name = name
@@ -103,6 +110,7 @@ def parse_multipart(body: bytes, boundary: str | None, charset: str | None):
     collector = _Collector()
     try:
         parser = MultipartParser(boundary.encode("latin-1", "replace"), collector.callbacks())
+        parser.logger = _QUIET
         parser.write(body)
         parser.finalize()
     except FormParserError as exc:

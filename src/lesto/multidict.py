@@ -19,7 +19,7 @@ class MultiDict(Mapping[str, V], Generic[V]):
     Names iterate in the order of their first appearance.
     """
 
-    __slots__ = ("_pairs", "_last")
+    __slots__ = ("_last", "_pairs")
 
     def __init__(self, pairs: Iterable[tuple[str, V]] = ()) -> None:
         self._pairs = list(pairs)

@@ -15,10 +15,14 @@ def parse_pairs(data: bytes, charset: str = "utf-8") -> MultiDict[str]:
     with the value ''. The bytes are then decoded with `charset`; bytes that
     are not valid in it become U+FFFD, as urllib does.
     """
-    pairs = parse_qsl(data, keep_blank_values=True)
-    return MultiDict(
-        (name.decode(charset, "replace"), value.decode(charset, "replace")) for name, value in pairs
-    )
+    # latin-1 maps bytes to characters one to one: parse as text, then take
+    # the bytes back out and decode them with the real charset.
+    pairs = parse_qsl(data.decode("latin-1"), keep_blank_values=True, encoding="latin-1")
+    return MultiDict((_decode(name, charset), _decode(value, charset)) for name, value in pairs)
+
+
+def _decode(text: str, charset: str) -> str:
+    return text.encode("latin-1").decode(charset, "replace")
 
 
 def parse_query(query_string: str | bytes | None) -> MultiDict[str]:

@@ -1,15 +1,138 @@
-"""Request: what a handler receives; hot attributes live in the C++ base type."""
+"""Request: what a handler receives; hot attributes live in the C++ base type, derived ones here."""
 
 from . import _native
+from .body import decode_text, parse_json
+from .content_type import parse_content_type
+from .cookies import parse_cookies
+from .forms import parse_form
+from .host import parse_host
+from .query import parse_query
+
+
+class _cached:
+    """An attribute computed on first access, then kept on the request.
+
+    The value lands in the request's instance dict, which the engine empties
+    before it hands the object to the next request; `extra` stays the app's.
+    A computation that raises is not kept: the next access raises again.
+    """
+
+    def __init__(self, func):
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, request, owner=None):
+        if request is None:
+            return self
+        value = self.func(request)
+        # No data descriptor of this name: the instance dict wins from now on.
+        object.__setattr__(request, self.name, value)
+        return value
+
+
+def _first_header(request, name):
+    values = request.headers.getall(name)
+    return values[0] if values else None
 
 
 class Request(_native.Request):
     """An HTTP request.
 
-    `method`, `path`, `version`, `query_string`, `headers`, `body`,
-    `match_dict`, `keep_alive`, `remote_addr`, `route` and `extra` are read
-    lazily from the engine's parsed views; `request.Response(...)` builds a
-    response.
+    From the engine: `method`, `path`, `version`, `query_string`, `headers`,
+    `body`, `match_dict`, `keep_alive`, `remote_addr`, `route` and `extra`,
+    read lazily from its parsed views; `request.Response(...)` builds a
+    response. Derived here, each computed on first access and kept for the
+    rest of the request: `query`, `mime_type`, `encoding`, `text`, `json`,
+    `form`, `files`, `cookies`, `hostname`, `port`. `app` is the Application.
     """
 
     __slots__ = ()
+
+    app = None  # each Application's request class names it
+
+    @_cached
+    def query(self):
+        """The query string decoded ('+' a space, %XX a byte, UTF-8): a MultiDict.
+
+        `query['a']` is the last value of `a`, `query.getall('a')` every one;
+        empty without a query string. A name without '=' has the value ''.
+        """
+        return parse_query(self.query_string)
+
+    @_cached
+    def _content_type(self):
+        return parse_content_type(_first_header(self, "Content-Type"))
+
+    @_cached
+    def mime_type(self):
+        """The media type of Content-Type, lower-cased ('text/html'); None without one."""
+        return self._content_type[0]
+
+    @_cached
+    def encoding(self):
+        """The charset of Content-Type, lower-cased ('iso-8859-1'); None without one."""
+        return self._content_type[1]
+
+    @_cached
+    def text(self):
+        """The body decoded with `encoding` (UTF-8 when none); None without a body.
+
+        Strict: bytes not valid in the charset raise UnicodeDecodeError.
+        """
+        body = self.body
+        return None if body is None else decode_text(body, self.encoding)
+
+    @_cached
+    def json(self):
+        """The body parsed as JSON (orjson); None when there is no body or it is empty.
+
+        A body that is not JSON raises lesto.body.InvalidJSON, a
+        json.JSONDecodeError saying what is wrong and where.
+        """
+        body = self.body
+        return None if not body else parse_json(body, self.encoding)
+
+    @_cached
+    def _form_and_files(self):
+        return parse_form(self.body, _first_header(self, "Content-Type"))
+
+    @_cached
+    def form(self):
+        """Fields of a urlencoded or multipart/form-data body: a MultiDict of str.
+
+        Empty for other bodies. A malformed multipart body raises
+        lesto.forms.FormError.
+        """
+        return self._form_and_files[0]
+
+    @_cached
+    def files(self):
+        """File parts of a multipart/form-data body: a MultiDict of UploadedFile.
+
+        Each has `name`, `filename`, `content_type` and `body`; empty for
+        other bodies.
+        """
+        return self._form_and_files[1]
+
+    @_cached
+    def cookies(self):
+        """The Cookie header as a dict of name to str value (see lesto.cookies)."""
+        return parse_cookies("; ".join(self.headers.getall("Cookie")))
+
+    @_cached
+    def _host(self):
+        return parse_host(_first_header(self, "Host"))
+
+    @_cached
+    def hostname(self):
+        """The Host header's name, lower-cased, IDNA decoded, IPv6 unbracketed; None without one."""
+        return self._host[0]
+
+    @_cached
+    def port(self):
+        """The Host header's port as an int; None when it names none."""
+        return self._host[1]
