@@ -122,7 +122,12 @@ class Application:
             return self._internal_error(exc)
         for exc_type, handler in self._error_handlers:
             if exc_type is None or isinstance(exc, exc_type):
-                return handler(request, exc)
+                try:
+                    return handler(request, exc)
+                except Exception as failure:  # noqa: BLE001 (logged, answered 500)
+                    # What it returns (or its coroutine raises) comes back
+                    # through the engine; what it raises here is handled here.
+                    return self._on_error(request, failure, True)
         if isinstance(exc, MethodNotAllowed):
             return Response(code=405, text="Method Not Allowed", headers={"Allow": exc.allowed})
         if isinstance(exc, RouteNotFoundException):
