@@ -33,6 +33,11 @@ def resumer(loop):
     create_task = loop.create_task
 
     def resume(coro, yielded):
+        if yielded is None:
+            # A bare yield (asyncio.sleep(0) and friends) asks only to be
+            # resumed on a later iteration with None: exactly what a Task
+            # does first, so the coroutine itself can be the Task's.
+            return create_task(coro)
         return create_task(_finish(coro, yielded))
 
     return resume
