@@ -1,4 +1,4 @@
-"""Header values with parameters: Content-Type's media type and charset, Content-Disposition's name."""
+"""Header values with parameters: Content-Type (media type, charset), Content-Disposition (name)."""
 
 from __future__ import annotations
 

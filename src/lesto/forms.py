@@ -7,6 +7,7 @@ this module turns its parts into fields and files.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser
@@ -25,7 +26,7 @@ _QUIET.disabled = True
 
 
 class FormError(ValueError):
-    """A form body that cannot be parsed: bad multipart framing, no boundary, a part without a name."""
+    """A form body that cannot be parsed: bad multipart framing, no boundary, a nameless part."""
 
 
 class UploadedFile:
@@ -68,7 +69,7 @@ class _Collector:
         self._value = bytearray()
         self._data = bytearray()
 
-    def callbacks(self):
+    def callbacks(self) -> Any:  # python-multipart's MultipartCallbacks
         return {
             "on_part_begin": self._part_begin,
             "on_header_field": lambda data, start, end: self._field.extend(data[start:end]),
@@ -103,7 +104,9 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
     return None
 
 
-def parse_multipart(body: bytes, boundary: str | None, charset: str | None):
+def parse_multipart(
+    body: bytes, boundary: str | None, charset: str | None
+) -> tuple[MultiDict[str], MultiDict[UploadedFile]]:
     """Fields and files of a multipart/form-data body; raises FormError."""
     if not boundary:
         raise FormError("multipart/form-data request without a boundary in its Content-Type")
@@ -135,7 +138,9 @@ def parse_multipart(body: bytes, boundary: str | None, charset: str | None):
     return MultiDict(fields), MultiDict(files)
 
 
-def parse_form(body: bytes | None, content_type: str | None):
+def parse_form(
+    body: bytes | None, content_type: str | None
+) -> tuple[MultiDict[str], MultiDict[UploadedFile]]:
     """(form, files) of a request: MultiDicts of str and of UploadedFile.
 
     Both are empty unless `content_type` (the request's Content-Type) is

@@ -1,4 +1,4 @@
-"""The Host header: request.hostname (IDNA labels decoded, IPv6 literals unbracketed) and request.port."""
+"""The Host header: request.hostname (IDNA decoded, IPv6 unbracketed) and request.port."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Generic, TypeVar, overload
+from typing import Any, Generic, TypeVar, overload
 
 V = TypeVar("V")
 D = TypeVar("D")
@@ -42,7 +42,7 @@ class MultiDict(Mapping[str, V], Generic[V]):
     @overload
     def getall(self, name: str, default: D) -> list[V] | D: ...
 
-    def getall(self, name, default=None):
+    def getall(self, name: str, default: Any = None) -> Any:
         """Every value of `name`, in the order received; `default` (or []) if absent."""
         values = [value for n, value in self._pairs if n == name]
         if values:

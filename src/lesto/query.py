@@ -34,9 +34,10 @@ def parse_query(query_string: str | bytes | None) -> MultiDict[str]:
     """
     if not query_string:
         return MultiDict()
-    if isinstance(query_string, str):
-        try:
-            query_string = query_string.encode("latin-1")
-        except UnicodeEncodeError:  # not from the engine: a str of any characters
-            query_string = query_string.encode("utf-8")
-    return parse_pairs(query_string)
+    if isinstance(query_string, bytes):
+        return parse_pairs(query_string)
+    try:
+        data = query_string.encode("latin-1")
+    except UnicodeEncodeError:  # not from the engine: a str of any characters
+        data = query_string.encode("utf-8")
+    return parse_pairs(data)

@@ -1,5 +1,7 @@
 """Request: what a handler receives; hot attributes live in the C++ base type, derived ones here."""
 
+import functools
+
 from . import _native
 from .body import decode_text, parse_json
 from .content_type import parse_content_type
@@ -9,28 +11,22 @@ from .host import parse_host
 from .query import parse_query
 
 
-class _cached:
+class _cached(functools.cached_property):
     """An attribute computed on first access, then kept on the request.
 
     The value lands in the request's instance dict, which the engine empties
     before it hands the object to the next request; `extra` stays the app's.
     A computation that raises is not kept: the next access raises again.
+    functools.cached_property itself needs a `__dict__` attribute, which the
+    engine's type does not show, and takes a lock on Python < 3.12.
     """
-
-    def __init__(self, func):
-        self.func = func
-        self.name = func.__name__
-        self.__doc__ = func.__doc__
-
-    def __set_name__(self, owner, name):
-        self.name = name
 
     def __get__(self, request, owner=None):
         if request is None:
             return self
         value = self.func(request)
         # No data descriptor of this name: the instance dict wins from now on.
-        object.__setattr__(request, self.name, value)
+        object.__setattr__(request, self.attrname, value)
         return value
 
 

@@ -1,0 +1,122 @@
+"""Type stubs for lesto._native, the C++ engine's binding."""
+
+from collections.abc import Awaitable, Callable, Mapping
+from http.cookies import SimpleCookie
+from typing import Any, final
+
+from typing_extensions import Self
+
+from .headers import Headers
+from .router import Route
+
+class Request:
+    """An HTTP request, as given to a handler; made by the server, never by hand."""
+
+    @property
+    def method(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def query_string(self) -> str | None: ...
+    @property
+    def headers(self) -> Headers: ...
+    @property
+    def body(self) -> bytes | None: ...
+    @property
+    def match_dict(self) -> dict[str, str]: ...
+    @property
+    def keep_alive(self) -> bool: ...
+    @property
+    def remote_addr(self) -> str: ...
+    @property
+    def route(self) -> Route | None: ...
+    @property
+    def extra(self) -> dict[str, Any]: ...
+    def Response(
+        self,
+        *,
+        code: int | None = ...,
+        text: str | None = ...,
+        body: bytes | bytearray | memoryview | None = ...,
+        json: Any = ...,
+        mime_type: str | None = ...,
+        encoding: str | None = ...,
+        headers: dict[str, str] | None = ...,
+        cookies: SimpleCookie | None = ...,
+    ) -> Response: ...
+    def add_done_callback(self, cb: Callable[[Self], object], /) -> None: ...
+
+@final
+class Response:
+    """An HTTP response; keyword arguments only, at most one of text, body and json."""
+
+    def __new__(
+        cls,
+        *,
+        code: int | None = ...,
+        text: str | None = ...,
+        body: bytes | bytearray | memoryview | None = ...,
+        json: Any = ...,
+        mime_type: str | None = ...,
+        encoding: str | None = ...,
+        headers: dict[str, str] | None = ...,
+        cookies: SimpleCookie | None = ...,
+    ) -> Response: ...
+    @property
+    def code(self) -> int: ...
+    @property
+    def body(self) -> bytes: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def mime_type(self) -> str: ...
+    @property
+    def headers(self) -> dict[str, str]: ...
+
+_Handler = Callable[[Any], Response | Awaitable[Response]]
+
+@final
+class Server:
+    """The engine of one worker: sockets, parsing, routing, responses."""
+
+    def __new__(
+        cls,
+        routes: list[tuple[str, tuple[str, ...], _Handler, Route]],
+        request_class: type[Request],
+        headers_factory: Callable[[list[tuple[str, str]]], Mapping[str, str]],
+        on_error: Callable[[Request, BaseException, bool], Any],
+        on_not_found: Callable[[Request, str | None], Any],
+        resume: Callable[[Any, Any], Any],
+        call_soon: Callable[..., Any],
+        limits: dict[str, int] | None = ...,
+        timeouts: dict[str, int] | None = ...,
+        access_log: Callable[..., Any] | None = ...,
+        callback_failed: Callable[..., Any] | None = ...,
+    ) -> Server: ...
+    @property
+    def connection_count(self) -> int: ...
+    def protocol(self) -> Protocol: ...
+    def fileno(self) -> int: ...
+    def add_listener(self, fd: int, /) -> None: ...
+    def poll(self) -> None: ...
+    def flush(self) -> None: ...
+    def tick(self) -> None: ...
+    def close_listeners(self) -> None: ...
+    def close(self) -> None: ...
+
+@final
+class Protocol:
+    """One connection driven by an asyncio transport (the measured alternative shape)."""
+
+    def connection_made(self, transport: Any, /) -> None: ...
+    def get_buffer(self, sizehint: int, /) -> memoryview: ...
+    def buffer_updated(self, nbytes: int, /) -> None: ...
+    def eof_received(self) -> bool | None: ...
+    def connection_lost(self, exc: BaseException | None, /) -> None: ...
+    def pause_writing(self) -> None: ...
+    def resume_writing(self) -> None: ...
+
+def check_route(pattern: str, methods: tuple[str, ...], /) -> tuple[str, ...]:
+    """Validate a route pattern and method names; return the placeholder names."""

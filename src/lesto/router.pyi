@@ -1,0 +1,33 @@
+"""Type stubs for lesto.router."""
+
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from ._native import Response
+
+_Handler = Callable[[Any], Response | Awaitable[Response]]
+
+class Route:
+    pattern: str
+    handler: _Handler
+    methods: tuple[str, ...]
+    placeholder_names: tuple[str, ...]
+    def __init__(
+        self,
+        pattern: str,
+        handler: _Handler,
+        methods: tuple[str, ...],
+        placeholder_names: tuple[str, ...],
+    ) -> None: ...
+
+class Router:
+    def __init__(self) -> None: ...
+    @property
+    def routes(self) -> list[Route]: ...
+    def add_route(
+        self,
+        pattern: str,
+        handler: _Handler,
+        method: str | None = ...,
+        methods: Iterable[str] | None = ...,
+    ) -> Route: ...
