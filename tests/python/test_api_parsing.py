@@ -13,7 +13,7 @@ from lesto.host import parse_host
 from lesto.multidict import MultiDict
 from lesto.query import parse_pairs, parse_query
 
-# ---- MultiDict -----------------------------------------------------------------------
+# ---- MultiDict ----------------------------------------------------------------------------------
 
 
 def test_multidict_is_a_mapping_of_last_values():
@@ -51,7 +51,7 @@ def test_empty_multidict():
     assert MultiDict() == {} and not MultiDict() and MultiDict().getall("a") == []
 
 
-# ---- query -------------------------------------------------------------------------------
+# ---- query --------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("query_string, pairs", [
@@ -79,7 +79,7 @@ def test_parse_pairs_charset():
     assert parse_pairs(b"a=%E9", "latin-1").multi_items() == [("a", "é")]
 
 
-# ---- Content-Type and other parameterised values --------------------------------------------
+# ---- Content-Type and other parameterised values ------------------------------------------------
 
 
 @pytest.mark.parametrize("value, result", [
@@ -109,7 +109,7 @@ def test_parse_header_params(value, result):
     assert parse_header_params(value) == result
 
 
-# ---- Host ------------------------------------------------------------------------------------
+# ---- Host ---------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("value, result", [
@@ -141,7 +141,7 @@ def test_parse_host(value, result):
     assert parse_host(value) == result
 
 
-# ---- cookies ----------------------------------------------------------------------------------
+# ---- cookies ------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("header, cookies", [
@@ -205,7 +205,7 @@ def test_invalid_json_is_a_json_decode_error(body, charset, pos):
     assert (type(copy), copy.msg, copy.pos) == (InvalidJSON, exc.msg, exc.pos)
 
 
-# ---- forms ----------------------------------------------------------------------------------------
+# ---- forms --------------------------------------------------------------------------------------
 
 MULTIPART = "multipart/form-data; boundary=B"
 

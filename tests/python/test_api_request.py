@@ -1,4 +1,4 @@
-"""Request attributes over a real socket: query, mime_type/encoding, text, json, form, files, cookies, host."""
+"""Request attributes over a socket: query, Content-Type, text, json, form, files, cookies, host."""
 
 import pytest
 from conftest import _checked, _session_server

@@ -1,4 +1,4 @@
-"""Response over a real socket: text/json/body, code, mime_type, encoding, headers, cookies, misuse."""
+"""Response over a socket: text/json/body, code, mime_type, encoding, headers, cookies, misuse."""
 
 import pytest
 from conftest import _checked, _session_server

@@ -1,4 +1,4 @@
-"""Routing: placeholders, literal braces, methods, 404/405 over a socket; pattern errors at add_route."""
+"""Routing: placeholders, literal braces, methods, 404/405 over a socket; bad patterns."""
 
 import pytest
 from conftest import _checked, _session_server

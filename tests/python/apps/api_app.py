@@ -1,4 +1,4 @@
-"""api_app: every request attribute and Response argument, and routing, as the public API offers them.
+"""api_app: every request attribute and Response argument, and routing, through the public API.
 
 Usage: python api_app.py PORT. /describe answers what the handler saw of its
 request as JSON; each attribute is {"value": ...} or {"error": [type, message]}.

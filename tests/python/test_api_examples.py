@@ -1,0 +1,200 @@
+"""examples/: each run as a real server (python examples/X.py HOST PORT), asked over a socket."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import START_ATTEMPTS, ServerProcess, _checked, free_port
+from rawhttp import get, post
+
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
+
+
+class ExampleProcess(ServerProcess):
+    """An example app, started the way its docstring says: `python examples/X.py HOST PORT`."""
+
+    def start(self):
+        for _ in range(START_ATTEMPTS):
+            self._starts += 1
+            self.port = free_port()
+            self.log_path = self.log_dir / f"example-{self.app}-{self.loop}-{self._starts}.log"
+            env = dict(os.environ, LESTO_LOOP=self.loop, PYTHONUNBUFFERED="1")
+            with open(self.log_path, "wb") as log:
+                self.proc = subprocess.Popen(
+                    [sys.executable, "-X", "faulthandler", str(EXAMPLES_DIR / f"{self.app}.py"),
+                     self.host, str(self.port)],
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+                    cwd=EXAMPLES_DIR,
+                )
+            if self._wait_ready():
+                self._mark = 0
+                return
+            if "Address already in use" not in self.log():
+                break
+        pytest.fail(f"{self!r} did not start (exit code {self.proc.poll()}):\n{self.log()}",
+                    pytrace=False)
+
+
+EXAMPLES = ("hello", "async_handlers", "router", "request", "response", "exceptions", "extend",
+            "html_template")
+
+
+@pytest.fixture(scope="module")
+def _example_processes(loop_name, server_log_dir):
+    """Starts each example on first use; stops them all, checking their output, at the end."""
+    processes = {}
+
+    def process(name):
+        if name not in processes:
+            processes[name] = ExampleProcess(name, loop_name, server_log_dir)
+            processes[name].start()
+        return processes[name]
+
+    yield process
+    problems = []
+    for started in processes.values():
+        problems += started.stop()
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def example(request, _example_processes):
+    """The example a test names with @examples(name), its output checked like conftest's servers."""
+    yield from _checked(_example_processes(request.param))
+
+
+def test_every_example_is_tested():
+    assert sorted(p.stem for p in EXAMPLES_DIR.glob("*.py")) == sorted(EXAMPLES)
+
+
+def examples(name):
+    return pytest.mark.parametrize("example", [name], indirect=True)
+
+
+@examples("hello")
+def test_hello(example):
+    response = example.exchange(get("/"))
+    assert (response.status, response.body) == (200, b"Hello world!")
+
+
+@examples("async_handlers")
+def test_async(example):
+    with example.connect() as conn:
+        conn.send(get("/async?steps=3") + get("/sync") + get("/async-quick"))
+        responses = conn.read_responses(3)
+    assert [r.body for r in responses] == [b"I am asynchronous! (3 steps)", b"I am synchronous!",
+                                           b"async, but never suspended"]
+
+
+@examples("router")
+def test_router(example):
+    with example.connect() as conn:
+        conn.send(get("/", method="PUT") + get("/love") + post("/love", b"")
+                  + get("/methods", method="DELETE") + get("/methods")
+                  + get("/params/a%20b/2") + get("/braces/{literal}/7") + get("/nowhere"))
+        slash, love, love_post, delete, methods_get, params, braces, missing = \
+            conn.read_responses(8)
+    assert slash.body == b"Hello PUT /!"
+    assert love.body == b"Got some love"
+    assert (love_post.status, love_post.header("Allow")) == (405, "GET")
+    assert delete.body == b"Hello DELETE!"
+    assert (methods_get.status, methods_get.header("Allow")) == (405, "POST, DELETE")
+    assert params.json() == {"p1": "a b", "p2": "2"}
+    assert braces.body == b"{literal} then 7"
+    assert missing.status == 404
+
+
+@examples("request")
+def test_request(example):
+    info = example.exchange(
+        post("/echo/x?a=1&a=2&b=x+y", b'{"k": [1, 2]}',
+             [("Content-Type", "application/json"), ("Cookie", "theme=dark")])).json()
+    assert info["method"] == "POST" and info["path"] == "/echo/x"
+    assert info["query"] == {"a": "2", "b": "x y"}
+    assert info["query_all"] == [["a", "1"], ["a", "2"], ["b", "x y"]]
+    assert info["json"] == {"k": [1, 2]}
+    assert info["text"] == '{"k": [1, 2]}'
+    assert info["mime_type"] == "application/json" and info["encoding"] is None
+    assert info["cookies"] == {"theme": "dark"}
+    assert (info["hostname"], info["port"]) == ("localhost", None)
+    assert info["match_dict"] == {"name": "x"} and info["route"] == "/echo/{name}"
+    assert info["form"] == {} and info["files"] == []
+    assert info["headers"]["Cookie"] == "theme=dark"
+    assert info["remote_addr"] == "127.0.0.1" and info["keep_alive"] is True
+
+
+@examples("request")
+def test_request_form_files_and_bad_json(example):
+    boundary = "xyz"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nAna\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"up\"; filename=\"a.txt\"\r\n"
+            f"Content-Type: text/plain\r\n\r\nhello\r\n--{boundary}--\r\n").encode()
+    info = example.exchange(post("/echo", body, [
+        ("Content-Type", f"multipart/form-data; boundary={boundary}")])).json()
+    assert info["form"] == {"name": "Ana"}
+    assert info["files"] == [{"name": "up", "filename": "a.txt", "content_type": "text/plain",
+                              "size": 5}]
+    assert info["json"]["error"].startswith("InvalidJSON: request body is not valid JSON")
+
+
+@examples("response")
+def test_response(example):
+    with example.connect() as conn:
+        paths = ["/text", "/encoding", "/mime", "/body", "/json", "/code?code=418", "/headers",
+                 "/cookies", "/gone"]
+        conn.send(b"".join(get(p) for p in paths))
+        r = dict(zip(paths, conn.read_responses(len(paths))))
+    assert r["/text"].body == b"Hello world!"
+    assert r["/encoding"].body == "Já pronto!".encode("latin-1")
+    assert r["/encoding"].header("Content-Type") == "text/plain; charset=iso-8859-1"
+    assert r["/mime"].header("Content-Type") == "image/svg+xml; charset=utf-8"
+    assert r["/body"].body == b"\xde\xad\xbe\xef"
+    assert r["/json"].json() == {"hello": "world"}
+    assert r["/code?code=418"].status == 418
+    assert r["/headers"].header("X-Header") == "Value"
+    assert r["/cookies"].header_all("Set-Cookie") == [
+        "hello=world; Domain=localhost; Max-Age=3600; Path=/", 'city="S\\343o Paulo"']
+    assert (r["/gone"].status, r["/gone"].body) == (410, b"This page is gone for good.")
+
+
+@examples("exceptions")
+def test_exceptions(example):
+    with example.connect() as conn:
+        conn.send(get("/cat") + get("/dog") + get("/nowhere") + post("/cat", b"")
+                  + get("/unhandled"))
+        cat, dog, missing, wrong_method, unhandled = conn.read_responses(5)
+    assert (cat.status, cat.body) == (200, b"Just a kitty, meow")
+    assert (dog.status, dog.body) == (200, b"Just a doggie, woof")
+    assert (missing.status, missing.body) == (404, b"Are you lost, pal?")
+    assert (wrong_method.status, wrong_method.body) == (405, b"POST? Try GET.")
+    assert wrong_method.header("Allow") == "GET"
+    assert (unhandled.status, unhandled.body) == (500, b"Something went wrong: ZeroDivisionError")
+    assert "GET /unhandled failed: ZeroDivisionError" in example.log()
+
+
+@examples("extend")
+def test_extend(example):
+    with example.connect() as conn:
+        conn.send(get("/", [("User-Agent", "curl")], host="api.example.com")
+                  + get("/", [("User-Agent", "curl")], host="www.example.com")
+                  + get("/local") + get("/callback"))
+        api, www, local, callback = conn.read_responses(4)
+    assert api.body == b"Hello lruc"
+    assert www.body == b"Hello stranger"
+    assert local.json() == {"local": True}
+    assert callback.body == b"cb"
+
+
+@examples("html_template")
+def test_html(example):
+    with example.connect() as conn:
+        conn.send(get("/") + get("/hello/%3Cb%3Eyou%3C%2Fb%3E?item=a%26b&item=c"))
+        index, hello = conn.read_responses(2)
+    assert index.header("Content-Type") == "text/html; charset=utf-8"
+    assert b"<title>Fruits</title>" in index.body and b"<li>banana</li>" in index.body
+    page = hello.body.decode()
+    assert "<h1>Hello, &lt;b&gt;you&lt;/b&gt;!</h1>" in page
+    assert "<li>a&amp;b</li>\n<li>c</li>" in page
