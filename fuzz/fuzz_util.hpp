@@ -161,7 +161,7 @@ inline Context& context() noexcept {
     const Context& c = context();
     std::fprintf(stderr, "\n==== invariant broken at %s:%d: %s\n", file, line, what);
     if (!detail.empty()) std::fprintf(stderr, "detail: %s\n", detail.c_str());
-    std::fprintf(stderr, "limits: %s\nsplit (buffer ends): %s\nwire (%zu bytes): \"%s\"\n", c.limits.c_str(),
+    std::fprintf(stderr, "limits: %s\nsplit or script: %s\nwire (%zu bytes): \"%s\"\n", c.limits.c_str(),
                  c.split.c_str(), c.wire.size(), escape(c.wire).c_str());
     std::abort();
 }

@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""make_corpus: seed corpora for the fuzz targets from tests/cases/*.cases, and crash files back to cases.
+
+    python3 fuzz/make_corpus.py [--cases DIR] [--out DIR] [TARGET ...]
+        One seed file per case (named after the case id) in OUT/<target>,
+        default build/fuzz/corpus/<target>; every target when none is named.
+    python3 fuzz/make_corpus.py --show FILE --target parser
+        Prints a crash (or any input) of a target as a case block to paste
+        into tests/cases/fuzz_found.cases (with its control bytes decoded).
+
+The case files are read by tests/python/cases.py, the Python twin of the C++
+case loader, so the format has one definition per language. Each target's
+input layout (control bytes, then the bytes under test) is described at the
+top of fuzz/<target>_fuzz.cpp; the seeds here use the default limits.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "python"))
+import cases  # tests/python/cases.py
+
+TARGETS = ("parser", "chunked", "connection", "router")
+
+# Control bytes in front of the wire (see each *_fuzz.cpp).
+PARSER_CONTROL = b"\x02" + b"\0" * 7  # pipelined, default limits, split seed 0
+CHUNKED_CONTROL = b"\0" * 8
+CONNECTION_CONTROL = b"\0" * 10  # default limits, empty script: all at once, answered at once
+
+# Routes of every router seed: literal, placeholder, escaped braces, methods.
+ROUTER_ROUTES = (
+    (b"/", 0),
+    (b"/users/{id}", 0b0001),
+    (b"/users/{id}/posts/{post}", 0b0011),
+    (b"/static/{{name}}", 0),
+    (b"/{a}/{b}", 0b0100),
+    (b"/a/b", 0b1000),
+)
+
+
+def head_end(wire):
+    end = wire.find(b"\r\n\r\n")
+    return -1 if end < 0 else end + 4
+
+
+def chunked_body(case):
+    """The bytes after the head of a case whose head asks for chunked, else None."""
+    end = head_end(case.request)
+    if end < 0 or b"chunked" not in case.request[:end].lower():
+        return None
+    return case.request[end:]
+
+
+def router_seed(case):
+    routes = b"".join(bytes([len(p)]) + p + bytes([m]) for p, m in ROUTER_ROUTES)
+    words = case.request.lstrip(b"\r\n").split(b"\r\n", 1)[0].split(b" ")
+    target = words[1] if len(words) > 1 else b"/"
+    path = case.path if case.path is not None else target.split(b"?", 1)[0]
+    return bytes([len(ROUTER_ROUTES) - 1]) + routes + b"\n".join((path, target, b"/users/" + path))
+
+
+def seeds(target, all_cases):
+    for case in all_cases:
+        if target == "parser":
+            yield case, PARSER_CONTROL + case.request
+        elif target == "chunked":
+            body = chunked_body(case)
+            if body is not None:
+                yield case, CHUNKED_CONTROL + body
+        elif target == "connection":
+            yield case, CONNECTION_CONTROL + case.request
+        elif target == "router":
+            yield case, router_seed(case)
+
+
+def write_corpus(cases_dir, out_dir, targets):
+    all_cases = cases.load_cases(cases_dir)
+    for target in targets:
+        directory = out_dir / target
+        directory.mkdir(parents=True, exist_ok=True)
+        n = 0
+        for case, data in seeds(target, all_cases):
+            (directory / case.id()).write_bytes(data)
+            n += 1
+        print(f"{target}: {n} seeds in {directory}")
+
+
+def literal(data):
+    """Bytes as case-file literals, one line per CRLF-ended piece."""
+    out = []
+    piece = ""
+    for i, b in enumerate(data):
+        ch = chr(b)
+        esc = {"\r": "\\r", "\n": "\\n", "\t": "\\t", "\\": "\\\\", '"': '\\"'}.get(ch)
+        if esc is None:
+            esc = ch if 0x20 <= b < 0x7F else f"\\x{b:02x}"
+        piece += esc
+        if ch == "\n" and i + 1 < len(data):
+            out.append(f'"{piece}"')
+            piece = ""
+    if piece or not out:
+        out.append(f'"{piece}"')
+    return out
+
+
+def limits_of(knobs):
+    """The small limits of fuzz_util.hpp limits_from, as text."""
+    names = ("max_request_line", "max_header_bytes", "max_header_count", "max_body_bytes",
+             "max_chunk_line", "max_trailer_bytes")
+    values = (lambda k: k, lambda k: k * 4, lambda k: k % 16, lambda k: k - 1,
+              lambda k: k % 64 + 1, lambda k: k - 1)
+    return ", ".join(f"{n}={f(k)}" for n, f, k in zip(names, values, knobs) if k)
+
+
+def show(path, target):
+    data = Path(path).read_bytes()
+    notes = []
+    if target in ("parser", "chunked"):
+        control, wire = data[:8].ljust(8, b"\0"), data[8:]
+        if control[0] & 1:
+            notes.append(f"small limits: {limits_of(control[1:7])}")
+        if target == "parser" and control[0] & 2:
+            notes.append("pipelined")
+        notes.append(f"split seed {control[7]}")
+    elif target == "connection":
+        control = data[:10].ljust(10, b"\0")
+        script_size = min(control[9], len(data) - 10) if len(data) > 10 else 0
+        script, wire = data[10:10 + script_size], data[10 + script_size:]
+        if control[0] & 1:
+            notes.append(f"small limits: {limits_of(control[1:7])}")
+        if control[7]:
+            notes.append(f"max_in_flight={1 + control[7] % 8}")
+        if control[8]:
+            notes.append(f"max_output_buffer={control[8] * 8}")
+        notes.append(f"script {script!r}")
+    else:
+        wire = data
+    for note in notes:
+        print(f"# {note}")
+    print(f"[case {Path(path).name}]")
+    for lit in literal(wire):
+        print(f"request: {lit}")
+    print("expect: (the status, or complete and the fields)")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("targets", nargs="*", help=f"some of {', '.join(TARGETS)} (default: all)")
+    ap.add_argument("--cases", type=Path, default=ROOT / "tests" / "cases")
+    ap.add_argument("--out", type=Path, default=ROOT / "build" / "fuzz" / "corpus")
+    ap.add_argument("--show", metavar="FILE", help="print FILE (an input of --target) as a case block")
+    ap.add_argument("--target", choices=TARGETS, default="parser")
+    args = ap.parse_args()
+    if args.show:
+        show(args.show, args.target)
+        return
+    unknown = [t for t in args.targets if t not in TARGETS]
+    if unknown:
+        ap.error(f"unknown target {unknown[0]}")
+    write_corpus(args.cases, args.out, args.targets or TARGETS)
+
+
+if __name__ == "__main__":
+    main()
