@@ -79,10 +79,12 @@ class Application:
             raise ValueError(
                 f"extend_request(): name {name!r} is not a Python identifier; pass name="
             )
-        if hasattr(self.request_class, name):
+        # What an instance can reach: its classes' namespaces, not type's.
+        owner = next((k for k in self.request_class.__mro__ if name in vars(k)), None)
+        if owner is not None:
             raise ValueError(
-                f"extend_request(): request.{name} already exists "
-                f"({getattr(self.request_class, name)!r}); choose another name="
+                f"extend_request(): request.{name} already exists ({vars(owner)[name]!r}); "
+                "choose another name="
             )
         if property:
             attribute = builtins.property(handler, doc=getattr(handler, "__doc__", None))

@@ -81,6 +81,12 @@ def test_a_name_requests_already_have_is_refused(name):
     assert f"request.{name} already exists" in str(info.value)
 
 
+def test_names_of_the_class_alone_are_free():
+    app = Application()
+    app.extend_request(lambda request: "mine", name="mro", property=True)  # type.mro: not seen
+    assert app.request_class.mro.fget(None) == "mine"
+
+
 def test_an_earlier_extension_is_not_replaced():
     app = Application()
 
