@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "python"))
 import cases  # tests/python/cases.py
 
-TARGETS = ("parser", "chunked", "connection", "router")
+TARGETS = ("parser", "chunked", "connection", "router", "writer")
 
 # Control bytes in front of the wire (see each *_fuzz.cpp).
 PARSER_CONTROL = b"\x02" + b"\0" * 7  # pipelined, default limits, split seed 0
@@ -61,6 +61,27 @@ def router_seed(case):
     return bytes([len(ROUTER_ROUTES) - 1]) + routes + b"\n".join((path, target, b"/users/" + path))
 
 
+def writer_seed(case):
+    """A 200 keep-alive text/plain response whose headers are the case's field lines."""
+    def field(b):
+        b = b[:255]
+        return bytes([len(b)]) + b
+
+    end = head_end(case.request)
+    head = case.request[: end if end >= 0 else len(case.request)]
+    pairs = []
+    for line in head.lstrip(b"\r\n").split(b"\r\n")[1:]:
+        name, colon, value = line.partition(b":")
+        if colon:
+            pairs.append((name, value.strip(b" \t")))
+    pairs = pairs[:7]
+    body = case.body if case.body is not None else b""
+    out = bytes([200, 0, 2]) + field(b"text/plain") + field(b"utf-8") + field(body) + bytes([len(pairs)])
+    for name, value in pairs:
+        out += field(name) + field(value)
+    return out
+
+
 def seeds(target, all_cases):
     for case in all_cases:
         if target == "parser":
@@ -73,6 +94,8 @@ def seeds(target, all_cases):
             yield case, CONNECTION_CONTROL + case.request
         elif target == "router":
             yield case, router_seed(case)
+        elif target == "writer":
+            yield case, writer_seed(case)
 
 
 def write_corpus(cases_dir, out_dir, targets):

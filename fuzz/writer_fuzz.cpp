@@ -1,0 +1,166 @@
+// writer_fuzz.cpp: write_response on arbitrary specs: refused exactly when invalid, else a head that reads back.
+//
+// Input: [0..1] status (100..599 and a few on each side), [2] flags
+// (bit 0 HEAD, bit 1 keep-alive, bit 2 HTTP/1.0 request, bit 3 bytes already
+// in the buffer), then length-prefixed strings: content type, charset, body,
+// a header count (0..7) with that many name/value pairs, and Set-Cookie
+// values to the end.
+//
+// A spec is refused (and nothing appended) exactly when the status is
+// outside 100..599 or some name is not a token or some value holds a control
+// byte other than HTAB: the guard against response splitting. An accepted
+// one is read back line by line and must say exactly what the spec said.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fuzz_util.hpp"
+#include "pipeline/buffer.hpp"
+#include "response/status.hpp"
+#include "response/writer.hpp"
+
+namespace {
+
+using lesto::fuzz::escape;
+using lesto::http::Header;
+using lesto::http::WriteStatus;
+
+constexpr std::string_view date = "Sun, 06 Nov 1994 08:49:37 GMT";
+
+bool tchar(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+bool token(std::string_view s) {
+    for (const char c : s)
+        if (!tchar(c)) return false;
+    return !s.empty();
+}
+bool field_value(std::string_view s) {
+    for (const char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if ((u < 0x20 && c != '\t') || u == 0x7f) return false;
+    }
+    return true;
+}
+
+/// Length-prefixed strings off the front of the input.
+class Reader {
+public:
+    explicit Reader(std::string_view in) noexcept : in_(in) {}
+    std::uint8_t byte() noexcept {
+        if (in_.empty()) return 0;
+        const auto b = static_cast<std::uint8_t>(in_[0]);
+        in_.remove_prefix(1);
+        return b;
+    }
+    std::string_view string() noexcept {
+        const std::size_t n = std::min<std::size_t>(byte(), in_.size());
+        const std::string_view s = in_.substr(0, n);
+        in_.remove_prefix(n);
+        return s;
+    }
+    bool empty() const noexcept { return in_.empty(); }
+
+private:
+    std::string_view in_;
+};
+
+/// The next "\r\n"-terminated line of `out` from `at`.
+std::string_view next_line(std::string_view out, std::size_t& at) {
+    const std::size_t crlf = out.find("\r\n", at);
+    FUZZ_CHECK(crlf != std::string_view::npos, "unterminated line at " + std::to_string(at));
+    const std::string_view line = out.substr(at, crlf - at);
+    at = crlf + 2;
+    return line;
+}
+
+void expect_line(std::string_view out, std::size_t& at, const std::string& want) {
+    const std::string_view got = next_line(out, at);
+    FUZZ_CHECK(got == want, "line '" + escape(got) + "', want '" + escape(want) + "'");
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string_view in(reinterpret_cast<const char*>(data), size);
+    auto& ctx = lesto::fuzz::context();
+    ctx.wire = in;
+    ctx.limits = "writer";
+    ctx.split = "-";
+    Reader r(in);
+    lesto::http::ResponseSpec spec;
+    const unsigned raw = r.byte() | (unsigned{r.byte()} << 8);
+    spec.status = 90 + static_cast<int>(raw % 520);
+    const std::uint8_t flags = r.byte();
+    spec.head_request = flags & 1;
+    spec.keep_alive = flags & 2;
+    spec.version_minor = (flags & 4) ? 0 : 1;
+    spec.content_type = r.string();
+    spec.charset = r.string();
+    spec.body = r.string();
+    std::vector<Header> headers(r.byte() % 8);
+    for (Header& h : headers) {
+        h.name = r.string();
+        h.value = r.string();
+    }
+    std::vector<std::string_view> cookies;
+    while (!r.empty()) cookies.push_back(r.string());
+    spec.headers = headers;
+    spec.set_cookies = cookies;
+
+    bool valid_fields = field_value(spec.content_type) && field_value(spec.charset);
+    for (const Header& h : headers) valid_fields = valid_fields && token(h.name) && field_value(h.value);
+    for (const std::string_view c : cookies) valid_fields = valid_fields && field_value(c);
+    const bool valid_status = spec.status >= 100 && spec.status <= 599;
+
+    // The engine's own error page: always a response, whatever the status.
+    lesto::Buffer err;
+    lesto::http::write_error(err, spec.status, spec.body, date, spec.keep_alive);
+    const std::string_view e = err.view();
+    const int es = valid_status ? spec.status : 500;
+    FUZZ_CHECK(e.substr(0, 13) == "HTTP/1.1 " + std::to_string(es) + " ", escape(e.substr(0, 40)));
+    const std::string tail = (es >= 200 && es != 204 && es != 304) ? std::string(spec.body) + "\n" : "";
+    FUZZ_CHECK(e.size() >= tail.size() && e.substr(e.size() - tail.size()) == std::string_view(tail), "error page body");
+
+    lesto::Buffer buf;
+    const std::string prefix = (flags & 8) ? std::string("HTTP/1.1 204 No Content\r\n\r\n") : std::string();
+    if (!prefix.empty()) buf.append(prefix);
+    const WriteStatus st = lesto::http::write_response(buf, spec, date);
+    if (!valid_status || !valid_fields) {
+        FUZZ_CHECK(st == (valid_status ? WriteStatus::bad_header : WriteStatus::bad_status),
+                   "status " + std::to_string(spec.status) + " result " + std::to_string(static_cast<int>(st)));
+        FUZZ_CHECK(buf.view() == prefix, "a refused response appended bytes");
+        return 0;
+    }
+    FUZZ_CHECK(st == WriteStatus::ok, "a valid spec refused: " + std::to_string(static_cast<int>(st)));
+    const std::string_view all = buf.view();
+    FUZZ_CHECK(all.substr(0, prefix.size()) == prefix, "bytes already in the buffer changed");
+    const std::string_view out = all.substr(prefix.size());
+
+    // Read it back: every line as the spec says, in the writer's order.
+    const int s = spec.status;
+    const bool has_content = s >= 200 && s != 204 && s != 304;
+    std::size_t at = 0;
+    expect_line(out, at, "HTTP/1.1 " + std::to_string(s) + " " + std::string(lesto::http::reason_phrase(s)));
+    if (has_content) expect_line(out, at, "Content-Length: " + std::to_string(spec.body.size()));
+    if (!spec.content_type.empty()) {
+        std::string ct = "Content-Type: " + std::string(spec.content_type);
+        if (!spec.charset.empty()) ct += "; charset=" + std::string(spec.charset);
+        expect_line(out, at, ct);
+    }
+    expect_line(out, at, "Date: " + std::string(date));
+    if (!spec.keep_alive && spec.version_minor == 1) expect_line(out, at, "Connection: close");
+    if (spec.keep_alive && spec.version_minor == 0) expect_line(out, at, "Connection: keep-alive");
+    for (const Header& h : headers) expect_line(out, at, std::string(h.name) + ": " + std::string(h.value));
+    for (const std::string_view c : cookies) expect_line(out, at, "Set-Cookie: " + std::string(c));
+    expect_line(out, at, "");
+    const std::string_view body = out.substr(at);
+    const bool send_body = has_content && !spec.head_request;
+    FUZZ_CHECK(body == (send_body ? spec.body : std::string_view()),
+               "body '" + escape(body) + "' for '" + escape(spec.body) + "'");
+
+    return 0;
+}
