@@ -94,16 +94,8 @@ def serve(app, host, port, *, sock=None):
         sock = bind(host, port)
     engine = make_engine(app, loop)
     address = sock.getsockname()
-    shape = os.environ.get("LESTO_SHAPE", "epoll")
-    if shape == "protocol":
-        # The measured alternative (bench/RESULTS.md): one asyncio protocol
-        # per connection on the loop's transports.
-        loop.run_until_complete(loop.create_server(engine.protocol, sock=sock))
-    elif shape == "epoll":
-        engine.add_listener(os.dup(sock.fileno()))
-        sock.close()
-    else:
-        raise ValueError(f"LESTO_SHAPE must be 'epoll' or 'protocol', not {shape!r}")
+    engine.add_listener(os.dup(sock.fileno()))
+    sock.close()
 
     interval = app.tick_interval
 

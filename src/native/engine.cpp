@@ -305,32 +305,13 @@ void Engine::run_done_callbacks() {
     }
 }
 
-Connection* Engine::find(std::uint64_t conn_id) noexcept {
-    auto it = protocols_.find(conn_id);
-    if (it != protocols_.end()) return protocol_connection(it->second);
-    return net_.find(conn_id);
-}
-
 void Engine::flush() {
     net_.flush();
-    std::vector<std::uint64_t> ids;
-    ids.swap(dirty_protocols_);
-    for (std::uint64_t id : ids) {
-        auto it = protocols_.find(id);
-        if (it != protocols_.end()) protocol_service(it->second);
-    }
     run_done_callbacks();
 }
 
 void Engine::answered_later(std::uint64_t conn_id) {
-    bool first;
-    if (protocols_.count(conn_id)) {
-        first = dirty_protocols_.empty();
-        dirty_protocols_.push_back(conn_id);
-    } else {
-        first = net_.mark_dirty(conn_id);
-    }
-    if (!first) return;
+    if (!net_.mark_dirty(conn_id)) return;
     PyObject* r = PyObject_CallOneArg(call_soon_, flush_);
     if (!r) PyErr_WriteUnraisable(call_soon_);
     Py_XDECREF(r);

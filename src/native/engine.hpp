@@ -2,15 +2,12 @@
 #pragma once
 
 #include <cstdint>
-#include <unordered_map>
 #include <vector>
 
 #include "native.hpp"
 #include "net/server.hpp"
 
 namespace lesto::py {
-
-struct ProtocolObject;
 
 /// The Dispatcher of one server: the only place that calls application code.
 /// Whether a handler is sync or async is decided here, once, by what it returns.
@@ -40,18 +37,10 @@ public:
                   bool in_error_handler);
     /// An answer was produced outside `poll` (a task finished): have it sent soon.
     void answered_later(std::uint64_t conn_id);
-    /// The connection with this id, whichever shape owns it; null once closed.
-    Connection* find(std::uint64_t conn_id) noexcept;
+    /// The connection with this id; null once closed.
+    Connection* find(std::uint64_t conn_id) noexcept { return net_.find(conn_id); }
     /// Send what `answered_later` announced.
     void flush();
-
-    // Connections driven by asyncio transports (the protocol shape).
-    std::uint64_t add_protocol(ProtocolObject* p) {
-        const std::uint64_t id = next_protocol_id_++;
-        protocols_.emplace(id, p);
-        return id;
-    }
-    void remove_protocol(std::uint64_t id) noexcept { protocols_.erase(id); }
 
     ServerObject* self_;
     http::Limits limits_;
@@ -84,16 +73,7 @@ private:
     RequestObject* spare_ = nullptr;  // reused while no one else holds it
     std::vector<RequestObject*> done_;  // strong references, callbacks pending
     ResponseView view_;
-    std::unordered_map<std::uint64_t, ProtocolObject*> protocols_;
-    std::vector<std::uint64_t> dirty_protocols_;
-    // Ids above the epoll server's, so one id names one connection in either shape.
-    std::uint64_t next_protocol_id_ = std::uint64_t{1} << 62;
 };
 
-/// Sends a protocol-shape connection's output and applies its state.
-void protocol_service(ProtocolObject* p);
-Connection* protocol_connection(ProtocolObject* p) noexcept;
-/// A new protocol object for loop.create_server (the protocol shape).
-PyObject* protocol_new(ServerObject* server);
 
 }  // namespace lesto::py

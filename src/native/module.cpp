@@ -70,7 +70,6 @@ int module_exec(PyObject* m) {
     response_type_ready(st->response_type);
     if (!(st->server_type = add_type(m, &server_spec, "Server"))) return -1;
     if (!(st->completion_type = add_type(m, &completion_spec, "Completion"))) return -1;
-    if (!(st->protocol_type = add_type(m, &protocol_spec, "Protocol"))) return -1;
     static constexpr const char* kw[8] = {"code",      "text",     "body",    "json",
                                           "mime_type", "encoding", "headers", "cookies"};
     for (int i = 0; i < 8; ++i) {
@@ -95,7 +94,6 @@ int module_traverse(PyObject* m, visitproc visit, void* arg) {
     Py_VISIT(st->response_type);
     Py_VISIT(st->server_type);
     Py_VISIT(st->completion_type);
-    Py_VISIT(st->protocol_type);
     Py_VISIT(st->json_dumps);
     return 0;
 }
@@ -107,7 +105,6 @@ int module_clear(PyObject* m) {
     Py_CLEAR(st->response_type);
     Py_CLEAR(st->server_type);
     Py_CLEAR(st->completion_type);
-    Py_CLEAR(st->protocol_type);
     Py_CLEAR(st->json_dumps);
     for (PyObject*& o : st->kw) Py_CLEAR(o);
     for (PyObject*& o : st->methods) Py_CLEAR(o);

@@ -24,7 +24,6 @@ struct ModuleState {
     PyTypeObject* response_type = nullptr;
     PyTypeObject* server_type = nullptr;
     PyTypeObject* completion_type = nullptr;
-    PyTypeObject* protocol_type = nullptr;
     PyObject* json_dumps = nullptr;  // orjson.dumps, imported on first use
     // Interned keyword names of Response(...), compared by identity first.
     PyObject* kw[8] = {};
@@ -129,6 +128,5 @@ struct ServerObject {
 extern PyType_Spec server_spec;
 const router::Router& engine_router(const Engine& engine) noexcept;
 extern PyType_Spec completion_spec;
-extern PyType_Spec protocol_spec;
 
 }  // namespace lesto::py

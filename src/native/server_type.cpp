@@ -199,14 +199,7 @@ PyObject* Server_get_connection_count(ServerObject* self, void*) {
     return PyLong_FromSize_t(self->engine ? self->engine->net_.connection_count() : 0);
 }
 
-PyObject* Server_protocol(ServerObject* self, PyObject*) {
-    if (!engine_or_raise(self)) return nullptr;
-    return protocol_new(self);
-}
-
 PyMethodDef Server_methods[] = {
-    {"protocol", reinterpret_cast<PyCFunction>(Server_protocol), METH_NOARGS,
-     "A protocol for loop.create_server: the transport-driven shape of the engine."},
     {"fileno", reinterpret_cast<PyCFunction>(Server_fileno), METH_NOARGS,
      "The epoll descriptor the event loop watches."},
     {"add_listener", reinterpret_cast<PyCFunction>(Server_add_listener), METH_O,
