@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "python"))
 import cases  # tests/python/cases.py
 
-TARGETS = ("parser", "chunked", "connection", "router", "writer")
+TARGETS = ("parser", "request", "chunked", "connection", "router", "writer")
 
 # Control bytes in front of the wire (see each *_fuzz.cpp).
 PARSER_CONTROL = b"\x02" + b"\0" * 7  # pipelined, default limits, split seed 0
@@ -96,6 +96,8 @@ def seeds(target, all_cases):
             yield case, router_seed(case)
         elif target == "writer":
             yield case, writer_seed(case)
+        elif target == "request":
+            yield case, case.request  # any bytes are choices for the generator
 
 
 def write_corpus(cases_dir, out_dir, targets):
