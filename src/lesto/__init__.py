@@ -2,17 +2,26 @@
 
 from ._native import Response
 from .app import Application
+from .body import InvalidJSON
 from .errors import MethodNotAllowed, RouteNotFoundException
+from .forms import FormError, UploadedFile
+from .headers import Headers
+from .multidict import MultiDict
 from .request import Request
 from .router import Route, Router
 
 __all__ = [
     "Application",
+    "FormError",
+    "Headers",
+    "InvalidJSON",
     "MethodNotAllowed",
+    "MultiDict",
     "Request",
     "Response",
     "Route",
     "RouteNotFoundException",
     "Router",
+    "UploadedFile",
 ]
 __version__ = "0.1.0"

@@ -121,14 +121,16 @@ class Request(_native.Request):
 
     @_cached
     def _host(self):
-        return parse_host(_first_header(self, "Host"))
+        # `host` is an absolute-form target's authority, which wins over the
+        # Host header (RFC 9112 3.2.2), else the Host header itself.
+        return parse_host(self.host)
 
     @_cached
     def hostname(self):
-        """The Host header's name, lower-cased, IDNA decoded, IPv6 unbracketed; None without one."""
+        """The host's name, lower-cased, IDNA decoded, IPv6 unbracketed; None without one."""
         return self._host[0]
 
     @_cached
     def port(self):
-        """The Host header's port as an int; None when it names none."""
+        """The host's port as an int; None when it names none."""
         return self._host[1]

@@ -1,6 +1,8 @@
 // engine.cpp: running handlers (sync or async) and turning what they return into responses.
 #include "engine.hpp"
 
+#include "parser/percent.hpp"
+
 #include <structmember.h>
 
 #include <cstddef>
@@ -112,7 +114,11 @@ void Engine::release_request(RequestObject* req) {
 }
 
 void Engine::dispatch(Connection& conn, std::uint64_t seq, const RequestRef& ref) {
-    const router::Match match = router_.match(ref.head.method, ref.head.path);
+    // Routes match the decoded path, as the app sees it in request.path,
+    // except that an encoded '/' stays inside its segment.
+    std::string_view route_path = ref.head.path;
+    if (http::routing_decode(route_path, decoded_path_)) route_path = decoded_path_;
+    const router::Match match = router_.match(ref.head.method, route_path);
     RequestObject* req = take_request();
     if (!req) {
         PyErr_WriteUnraisable(reinterpret_cast<PyObject*>(self_));
@@ -121,7 +127,8 @@ void Engine::dispatch(Connection& conn, std::uint64_t seq, const RequestRef& ref
     }
     const bool found = match.kind == router::MatchKind::found;
     if (access_log_) req->started = monotonic_seconds();
-    request_bind(req, self_, conn, seq, ref, &match, found ? routes_[match.route] : nullptr);
+    request_bind(req, self_, conn, seq, ref, route_path, &match,
+                 found ? routes_[match.route] : nullptr);
     PyObject* arg = reinterpret_cast<PyObject*>(req);
     PyObject* result;
     if (found) {
@@ -130,7 +137,7 @@ void Engine::dispatch(Connection& conn, std::uint64_t seq, const RequestRef& ref
         PyObject* allowed = Py_None;
         PyObject* text = nullptr;
         if (match.kind == router::MatchKind::method_not_allowed) {
-            const std::string methods = router_.allowed_methods(ref.head.path);
+            const std::string methods = router_.allowed_methods(route_path);
             text = PyUnicode_FromStringAndSize(methods.data(), static_cast<Py_ssize_t>(methods.size()));
             allowed = text ? text : Py_None;
         }

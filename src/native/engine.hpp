@@ -72,6 +72,7 @@ private:
 
     RequestObject* spare_ = nullptr;  // reused while no one else holds it
     std::vector<RequestObject*> done_;  // strong references, callbacks pending
+    std::string decoded_path_;          // scratch: the percent-decoded path being routed
     ResponseView view_;
 };
 

@@ -74,6 +74,7 @@ struct ServerObject;
 /// Copies a request keeps once it outlives the dispatch that created it.
 struct OwnedRequest {
     std::string raw_head;
+    std::string route_path;
     std::string body;
     std::string remote_addr;
     http::RequestHead head;
@@ -87,6 +88,7 @@ struct RequestObject {
     std::string_view body;
     bool has_body;
     const router::Match* match;
+    std::string_view route_path;  ///< the percent-decoded path the router matched
     std::string_view raw_head;
     const std::string* remote_addr;
     std::uint64_t conn_id;
@@ -109,7 +111,8 @@ struct RequestObject {
 
 extern PyType_Spec request_spec;
 void request_bind(RequestObject* r, ServerObject* server, Connection& conn, std::uint64_t seq,
-                  const RequestRef& ref, const router::Match* match, PyObject* route);
+                  const RequestRef& ref, std::string_view route_path, const router::Match* match,
+                  PyObject* route);
 /// Drop the cached values so a spare request can serve the next one.
 void request_reset(RequestObject* r);
 /// Copy everything the request views so it stays valid after the dispatch.

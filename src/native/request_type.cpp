@@ -1,6 +1,8 @@
 // request_type.cpp: lesto._native.Request: zero-copy views of a request, Python values built on first access.
 #include "native.hpp"
 
+#include "parser/percent.hpp"
+
 #include <structmember.h>
 
 #include <cstddef>
@@ -10,32 +12,18 @@ namespace lesto::py {
 
 namespace {
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
+PyObject* utf8(std::string_view s);
+
+// The router saw %2F and %25 still encoded (see routing_decode): finish.
+PyObject* decoded_utf8(std::string_view s) {
+    std::string out;
+    return http::percent_decode(s, out) ? utf8(out) : utf8(s);
 }
 
-// Percent-decode, then UTF-8 decode; undecodable bytes are kept with
-// surrogateescape so no request is refused for its path's encoding.
-PyObject* decode_percent(std::string_view s) {
-    if (s.find('%') == std::string_view::npos) {
-        return PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "surrogateescape");
-    }
-    std::string out;
-    out.reserve(s.size());
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        int hi, lo;
-        if (s[i] == '%' && i + 2 < s.size() && (hi = hex_value(s[i + 1])) >= 0 &&
-            (lo = hex_value(s[i + 2])) >= 0) {
-            out.push_back(static_cast<char>(hi * 16 + lo));
-            i += 2;
-        } else {
-            out.push_back(s[i]);
-        }
-    }
-    return PyUnicode_DecodeUTF8(out.data(), static_cast<Py_ssize_t>(out.size()), "surrogateescape");
+PyObject* utf8(std::string_view s) {
+    // Undecodable bytes are kept with surrogateescape: no request is refused
+    // for its path's encoding.
+    return PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "surrogateescape");
 }
 
 PyObject* latin1(std::string_view s) {
@@ -77,7 +65,7 @@ PyObject* Request_get_method(RequestObject* r, void*) {
 }
 
 PyObject* Request_get_path(RequestObject* r, void*) {
-    return cached(r->path_obj, [&] { return decode_percent(r->head->path); });
+    return cached(r->path_obj, [&] { return decoded_utf8(r->route_path); });
 }
 
 PyObject* Request_get_version(RequestObject* r, void*) {
@@ -127,7 +115,7 @@ PyObject* Request_get_match_dict(RequestObject* r, void*) {
         for (std::size_t i = 0; i < r->match->param_count; ++i) {
             const router::Param& p = r->match->params[i];
             const std::string& name = route.param_names[p.name];
-            PyObject* value = decode_percent(p.value);
+            PyObject* value = decoded_utf8(p.value);
             if (!value || PyDict_SetItemString(d, name.c_str(), value) < 0) {
                 Py_XDECREF(value);
                 Py_DECREF(d);
@@ -146,6 +134,11 @@ PyObject* Request_get_remote_addr(RequestObject* r, void*) {
         return PyUnicode_FromStringAndSize(r->remote_addr->data(),
                                            static_cast<Py_ssize_t>(r->remote_addr->size()));
     });
+}
+
+PyObject* Request_get_host(RequestObject* r, void*) {
+    if (r->head->host.empty()) Py_RETURN_NONE;
+    return latin1(r->head->host);
 }
 
 PyObject* Request_get_route(RequestObject* r, void*) {
@@ -195,6 +188,9 @@ PyGetSetDef Request_getset[] = {
     {"remote_addr", reinterpret_cast<getter>(Request_get_remote_addr), nullptr,
      "The client's IP address.", nullptr},
     {"route", reinterpret_cast<getter>(Request_get_route), nullptr, "The matched route.", nullptr},
+    {"host", reinterpret_cast<getter>(Request_get_host), nullptr,
+     "The authority as sent: an absolute-form target's, else the Host header; None if empty.",
+     nullptr},
     {"extra", reinterpret_cast<getter>(Request_get_extra), nullptr,
      "A dict for the application's per-request state.", nullptr},
     {nullptr, nullptr, nullptr, nullptr, nullptr},
@@ -240,7 +236,8 @@ PyType_Spec request_spec = {
 };
 
 void request_bind(RequestObject* r, ServerObject* server, Connection& conn, std::uint64_t seq,
-                  const RequestRef& ref, const router::Match* match, PyObject* route) {
+                  const RequestRef& ref, std::string_view route_path, const router::Match* match,
+                  PyObject* route) {
     if (r->server != server) {
         Py_XINCREF(server);
         Py_XSETREF(r->server, server);
@@ -250,6 +247,7 @@ void request_bind(RequestObject* r, ServerObject* server, Connection& conn, std:
     r->body = ref.body;
     r->has_body = ref.has_body;
     r->match = match;
+    r->route_path = route_path;
     r->remote_addr = &conn.remote_addr();
     r->conn_id = conn.id();
     r->seq = seq;
@@ -279,14 +277,17 @@ void request_detach(RequestObject* r) {
     o->remote_addr = *r->remote_addr;
     o->head = *r->head;
     o->head.rebase(r->raw_head.data(), o->raw_head.data());
+    o->route_path.assign(r->route_path);
     if (r->match) {
+        // Parameters are views into the path the router matched.
         o->match = *r->match;
         for (std::size_t i = 0; i < o->match.param_count; ++i) {
             std::string_view& v = o->match.params[i].value;
-            v = {o->raw_head.data() + (v.data() - r->raw_head.data()), v.size()};
+            v = {o->route_path.data() + (v.data() - r->route_path.data()), v.size()};
         }
         r->match = &o->match;
     }
+    r->route_path = o->route_path;
     r->owned = o;
     r->head = &o->head;
     r->raw_head = o->raw_head;

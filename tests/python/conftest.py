@@ -238,3 +238,12 @@ def tight_server(_tight_process):
 def lifecycle_server(_lifecycle_process):
     """Short timeouts, access log, done callbacks and cancellation records (apps/lifecycle_app.py)."""
     yield from _checked(_lifecycle_process)
+
+
+_routing_process = _session_server("routing_app")
+
+
+@pytest.fixture
+def routing_server(_routing_process):
+    """Routes with literal text that clients percent-encode (apps/routing_app.py)."""
+    yield from _checked(_routing_process)

@@ -1,0 +1,50 @@
+// percent.cpp: percent-decoding of a request path.
+#include "parser/percent.hpp"
+
+#include <cstring>
+
+namespace lesto::http {
+
+namespace {
+
+int hex_value(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+}  // namespace
+
+namespace {
+
+bool decode(std::string_view in, std::string& out, bool keep_reserved) {
+    if (std::memchr(in.data(), '%', in.size()) == nullptr) return false;
+    out.clear();
+    out.reserve(in.size());
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        int hi = -1;
+        int lo = -1;
+        if (in[i] == '%' && i + 2 < in.size() && (hi = hex_value(in[i + 1])) >= 0 &&
+            (lo = hex_value(in[i + 2])) >= 0) {
+            const char c = static_cast<char>(hi * 16 + lo);
+            if (keep_reserved && (c == '/' || c == '%')) {
+                out.append(in.substr(i, 3));
+            } else {
+                out.push_back(c);
+            }
+            i += 2;
+        } else {
+            out.push_back(in[i]);
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
+bool percent_decode(std::string_view in, std::string& out) { return decode(in, out, false); }
+
+bool routing_decode(std::string_view in, std::string& out) { return decode(in, out, true); }
+
+}  // namespace lesto::http
