@@ -185,6 +185,14 @@ PyObject* Server_close_listeners(ServerObject* self, PyObject*) {
     Py_RETURN_NONE;
 }
 
+PyObject* Server_drain(ServerObject* self, PyObject*) {
+    if (self->engine) {
+        self->engine->net_.drain();
+        self->engine->run_done_callbacks();
+    }
+    Py_RETURN_NONE;
+}
+
 PyObject* Server_close(ServerObject* self, PyObject*) {
     if (self->engine) {
         self->engine->net_.close_all();  // abandoned requests' callbacks become due
@@ -211,6 +219,8 @@ PyMethodDef Server_methods[] = {
      "Once a second: Date header and timeouts."},
     {"close_listeners", reinterpret_cast<PyCFunction>(Server_close_listeners), METH_NOARGS,
      "Stop accepting connections."},
+    {"drain", reinterpret_cast<PyCFunction>(Server_drain), METH_NOARGS,
+     "Graceful stop: accept nothing more, close idle connections, finish received requests."},
     {"close", reinterpret_cast<PyCFunction>(Server_close), METH_NOARGS,
      "Close every connection and listener."},
     {nullptr, nullptr, 0, nullptr},

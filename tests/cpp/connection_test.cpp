@@ -250,3 +250,35 @@ TEST_F(ConnectionTest, Http10ClosesByDefaultAndKeepsAliveWhenAsked) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(ConnectionTest, StopReadingAnswersWhatWasReceivedThenFinishes) {
+    Connection c(1, limits, app, date);
+    app.defer = true;
+    feed(c, std::string(get_a) + std::string(get_b) + "GET /partial HT");
+    c.stop_reading();
+    c.process();
+    EXPECT_FALSE(c.wants_input());
+    ASSERT_EQ(app.seen.size(), 2u);
+    EXPECT_FALSE(c.finished());
+    App::answer(c, 0, "a");
+    App::answer(c, 1, "b");
+    const std::string out = take(c);
+    EXPECT_EQ(bodies(out), (std::vector<std::string>{"a", "b"}));
+    // Only the last answer announces the close.
+    EXPECT_EQ(out.find("Connection: close\r\n"), out.rfind("Connection: close\r\n"));
+    EXPECT_GT(out.find("Connection: close\r\n"), out.find("\r\n\r\na"));
+    EXPECT_TRUE(c.finished());
+}
+
+TEST_F(ConnectionTest, StopReadingAnIdleConnectionFinishesAtOnce) {
+    Connection c(1, limits, app, date);
+    feed(c, std::string(get_a));
+    take(c);
+    c.stop_reading();
+    c.process();
+    EXPECT_TRUE(c.finished());
+}
+
+}  // namespace

@@ -87,6 +87,18 @@ void Server::close_all() noexcept {
     close_listeners();
 }
 
+void Server::drain() {
+    close_listeners();
+    std::vector<Peer*> peers;
+    peers.reserve(peers_.size());
+    for (auto& [id, peer] : peers_) peers.push_back(peer.get());
+    for (Peer* peer : peers) {
+        if (peer->lingering) continue;
+        peer->conn.stop_reading();
+        service(*peer);
+    }
+}
+
 void Server::set_listeners_enabled(bool enabled) {
     if (enabled == listeners_enabled_) return;
     listeners_enabled_ = enabled;

@@ -42,6 +42,9 @@ public:
     void close_listeners() noexcept;
     /// Close every connection at once (unanswered work is abandoned) and the listeners.
     void close_all() noexcept;
+    /// Graceful shutdown: stop accepting, close idle connections, and let the
+    /// others finish the requests they already sent, then close.
+    void drain();
 
     /// Serve every socket that is ready now, without blocking.
     std::size_t poll();

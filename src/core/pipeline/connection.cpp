@@ -31,7 +31,7 @@ bool Connection::paused() const noexcept {
 }
 
 bool Connection::wants_input() const noexcept {
-    return !no_more_ && !peer_closed_ && !paused();
+    return !no_more_ && !peer_closed_ && !draining_ && !paused();
 }
 
 bool Connection::finished() const noexcept {
@@ -44,10 +44,12 @@ void Connection::process() {
         if (stage_ != Stage::head && !read_body()) break;
         dispatch_current();
     }
-    if (peer_closed_ && !no_more_) {
+    if ((peer_closed_ || draining_) && !no_more_ && !paused()) {
         // Whatever is left is an unfinished request that can never complete.
         no_more_ = true;
-        last_seq_ = next_seq_;
+        // Draining: the last request received gets `Connection: close`
+        // (when it is still unanswered), so the client knows to reconnect.
+        last_seq_ = draining_ && next_seq_ > next_out_ ? next_seq_ - 1 : next_seq_;
     }
 }
 

@@ -68,6 +68,9 @@ public:
     /// The peer will send nothing more: answer what is complete, then close.
     void input_closed() noexcept { peer_closed_ = true; }
     bool input_closed_by_peer() const noexcept { return peer_closed_; }
+    /// Graceful shutdown: read nothing more; answer the requests already
+    /// received (the last answer says `Connection: close`), then finish.
+    void stop_reading() noexcept { draining_ = true; }
     /// Parse and dispatch every complete buffered request, until the input is
     /// exhausted, the connection is closing, or backpressure applies.
     void process();
@@ -142,6 +145,7 @@ private:
     std::uint64_t last_seq_ = 0;   // when no_more_: the request whose answer closes
     bool no_more_ = false;         // no further request will be dispatched
     bool peer_closed_ = false;
+    bool draining_ = false;
 };
 
 }  // namespace lesto
