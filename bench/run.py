@@ -27,10 +27,10 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-WRK = 'wrk'
+WRK = "wrk"
 CONNECTIONS = 100
 DEPTHS = (24, 1)
-CLOCK_TICKS = os.sysconf('SC_CLK_TCK')
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 SERVER_CPU = 0  # with --pin: the server's core
 CLIENT_CPU = 1  # with --pin: wrk's core
 
@@ -42,17 +42,17 @@ class Workload:
     path: str
 
     def uses_ceiling(self) -> bool:
-        return self.name.startswith('ceiling')
+        return self.name.startswith("ceiling")
 
 
 def workloads(ceiling: Path) -> list[Workload]:
     python = sys.executable
-    apps = BENCH / 'apps'
+    apps = BENCH / "apps"
     return [
-        Workload('ceiling hello', (str(ceiling),), '/'),
-        Workload('lesto hello', (python, str(apps / 'hello.py')), '/'),
-        Workload('lesto json', (python, str(apps / 'json_app.py')), '/json'),
-        Workload('lesto async', (python, str(apps / 'async_app.py')), '/'),
+        Workload("ceiling hello", (str(ceiling),), "/"),
+        Workload("lesto hello", (python, str(apps / "hello.py")), "/"),
+        Workload("lesto json", (python, str(apps / "json_app.py")), "/json"),
+        Workload("lesto async", (python, str(apps / "async_app.py")), "/"),
     ]
 
 
@@ -75,7 +75,7 @@ class Measurement:
 
     @property
     def cpu_us_per_req(self) -> float:
-        return self.server_cpu_s * 1e6 / self.requests if self.requests else float('nan')
+        return self.server_cpu_s * 1e6 / self.requests if self.requests else float("nan")
 
 
 # ---- server CPU from /proc -----------------------------------------------------------------
@@ -84,16 +84,16 @@ class Measurement:
 def _proc_stats() -> dict[int, tuple[int, int]]:
     """pid -> (ppid, utime + stime + cutime + cstime in clock ticks) for every live process."""
     stats = {}
-    for entry in os.scandir('/proc'):
+    for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
-            with open(f'/proc/{entry.name}/stat', 'rb') as f:
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
                 raw = f.read()
         except OSError:  # exited while we looked
             continue
         # comm (field 2) may hold spaces and parentheses: split after its last ')'.
-        fields = raw[raw.rindex(b')') + 2 :].split()
+        fields = raw[raw.rindex(b")") + 2 :].split()
         ppid = int(fields[1])
         utime, stime, cutime, cstime = (int(x) for x in fields[11:15])
         stats[int(entry.name)] = (ppid, utime + stime + cutime + cstime)
@@ -126,7 +126,7 @@ def _pinned(cpu: int | None):
 
 def free_port() -> int:
     with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
+        s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
@@ -150,18 +150,20 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f'server exited with {self.proc.returncode}\n{self.log_tail()}')
+                raise RuntimeError(f"server exited with {self.proc.returncode}\n{self.log_tail()}")
             try:
-                with socket.create_connection(('127.0.0.1', self.port), timeout=0.5):
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
                     return
             except OSError:
                 time.sleep(0.05)
-        raise RuntimeError(f'server did not accept on port {self.port} within {timeout:.0f} s\n{self.log_tail()}')
+        raise RuntimeError(
+            f"server did not accept on port {self.port} within {timeout:.0f} s\n{self.log_tail()}"
+        )
 
     def log_tail(self, lines: int = 20) -> str:
         self.log.seek(0)
-        text = self.log.read().decode(errors='replace').splitlines()[-lines:]
-        return '\n'.join('    ' + line for line in text)
+        text = self.log.read().decode(errors="replace").splitlines()[-lines:]
+        return "\n".join("    " + line for line in text)
 
     def stop(self) -> None:
         for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
@@ -181,37 +183,37 @@ class Server:
 
 
 def wrk_command(port: int, path: str, depth: int, duration: int) -> list[str]:
-    cmd = [WRK, '-t1', f'-c{CONNECTIONS}', f'-d{duration}s', f'http://127.0.0.1:{port}{path}']
+    cmd = [WRK, "-t1", f"-c{CONNECTIONS}", f"-d{duration}s", f"http://127.0.0.1:{port}{path}"]
     if depth > 1:
-        cmd += ['-s', str(BENCH / 'pipeline.lua'), '--', str(depth), path]
+        cmd += ["-s", str(BENCH / "pipeline.lua"), "--", str(depth), path]
     return cmd
 
 
 def parse_wrk(text: str) -> tuple[int, float, dict[str, int]]:
-    total = re.search(r'^\s*(\d+) requests in ', text, re.M)
-    rate = re.search(r'^Requests/sec:\s*([\d.]+)', text, re.M)
+    total = re.search(r"^\s*(\d+) requests in ", text, re.M)
+    rate = re.search(r"^Requests/sec:\s*([\d.]+)", text, re.M)
     if not total or not rate:
-        raise RuntimeError(f'cannot parse wrk output:\n{text}')
-    errors = {'connect': 0, 'read': 0, 'write': 0, 'timeout': 0, 'non-2xx': 0}
-    sock = re.search(r'Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)', text)
+        raise RuntimeError(f"cannot parse wrk output:\n{text}")
+    errors = {"connect": 0, "read": 0, "write": 0, "timeout": 0, "non-2xx": 0}
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
     if sock:
-        for key, value in zip(('connect', 'read', 'write', 'timeout'), sock.groups()):
+        for key, value in zip(("connect", "read", "write", "timeout"), sock.groups()):
             errors[key] = int(value)
-    status = re.search(r'Non-2xx or 3xx responses: (\d+)', text)
+    status = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
     if status:
-        errors['non-2xx'] = int(status.group(1))
+        errors["non-2xx"] = int(status.group(1))
     return int(total.group(1)), float(rate.group(1)), errors
 
 
 def run_wrk(cmd: list[str], cpu: int | None) -> WrkResult:
     """Run wrk to completion; its own CPU time comes from wait4, to tell a saturated client."""
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, preexec_fn=_pinned(cpu))
-    out = proc.stdout.read().decode(errors='replace')
+    out = proc.stdout.read().decode(errors="replace")
     proc.stdout.close()
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
-        raise RuntimeError(f'wrk exited with {proc.returncode}:\n{out}')
+        raise RuntimeError(f"wrk exited with {proc.returncode}:\n{out}")
     requests, rate, errors = parse_wrk(out)
     return WrkResult(requests, rate, errors, usage.ru_utime + usage.ru_stime)
 
@@ -228,7 +230,7 @@ def measure(workload: Workload, depth: int, args: argparse.Namespace) -> Measure
         result = run_wrk(wrk_command(port, workload.path, depth, args.duration), client_cpu)
         cpu_after, wall_after = tree_cpu_seconds(server.proc.pid), time.monotonic()
         if server.proc.poll() is not None:
-            raise RuntimeError(f'server died during the run\n{server.log_tail()}')
+            raise RuntimeError(f"server died during the run\n{server.log_tail()}")
     finally:
         server.stop()
     return Measurement(
@@ -248,14 +250,24 @@ def ensure_ceiling(path: Path, build: bool) -> Path:
     if path.exists():
         return path
     if not build:
-        sys.exit(f'run.py: no ceiling binary at {path} (build it, or pass --ceiling)')
-    build_dir = ROOT / 'build' / 'bench'
+        sys.exit(f"run.py: no ceiling binary at {path} (build it, or pass --ceiling)")
+    build_dir = ROOT / "build" / "bench"
     steps = [
-        ['cmake', '-S', str(ROOT), '-B', str(build_dir), '-G', 'Ninja', '-DLESTO_PYTHON=OFF', '-DLESTO_BENCH=ON'],
-        ['cmake', '--build', str(build_dir), '--target', 'ceiling'],
+        [
+            "cmake",
+            "-S",
+            str(ROOT),
+            "-B",
+            str(build_dir),
+            "-G",
+            "Ninja",
+            "-DLESTO_PYTHON=OFF",
+            "-DLESTO_BENCH=ON",
+        ],
+        ["cmake", "--build", str(build_dir), "--target", "ceiling"],
     ]
     for step in steps:
-        print('+', ' '.join(step), file=sys.stderr)
+        print("+", " ".join(step), file=sys.stderr)
         subprocess.run(step, check=True, stdout=sys.stderr)
     return path
 
@@ -282,58 +294,77 @@ class Row:
 
 
 def format_errors(errors: dict[str, int]) -> str:
-    bad = [f'{key} {value}' for key, value in errors.items() if value]
-    return ', '.join(bad) if bad else '0'
+    bad = [f"{key} {value}" for key, value in errors.items() if value]
+    return ", ".join(bad) if bad else "0"
 
 
 def table(rows: list[Row]) -> tuple[list[str], list[list[str]]]:
-    header = ['workload', 'pipelining', 'req/s', 'server CPU µs/req', 'errors', 'ratio', 'server CPU %', 'wrk CPU %']
-    ceiling = {row.depth: row.median('cpu_us_per_req') for row in rows if row.workload.uses_ceiling() and row.runs}
+    header = [
+        "workload",
+        "pipelining",
+        "req/s",
+        "server CPU µs/req",
+        "errors",
+        "ratio",
+        "server CPU %",
+        "wrk CPU %",
+    ]
+    ceiling = {
+        row.depth: row.median("cpu_us_per_req") for row in rows if row.workload.uses_ceiling() and row.runs
+    }
     body = []
     for row in rows:
         if not row.runs:
-            body.append([row.workload.name, str(row.depth), 'FAILED', '', '', '', '', ''])
+            body.append([row.workload.name, str(row.depth), "FAILED", "", "", "", "", ""])
             continue
-        us = row.median('cpu_us_per_req')
-        ratio = f'{us / ceiling[row.depth]:.2f}' if row.depth in ceiling else '-'
+        us = row.median("cpu_us_per_req")
+        ratio = f"{us / ceiling[row.depth]:.2f}" if row.depth in ceiling else "-"
         server_pct = statistics.median(100 * r.server_cpu_s / r.wall_s for r in row.runs)
         client_pct = statistics.median(100 * r.client_cpu_s / r.wall_s for r in row.runs)
-        body.append([
-            row.workload.name,
-            str(row.depth),
-            f'{row.median("req_per_s"):,.0f}',
-            f'{us:.2f}',
-            format_errors(row.errors()),
-            ratio,
-            f'{server_pct:.0f}',
-            f'{client_pct:.0f}',
-        ])
+        body.append(
+            [
+                row.workload.name,
+                str(row.depth),
+                f"{row.median('req_per_s'):,.0f}",
+                f"{us:.2f}",
+                format_errors(row.errors()),
+                ratio,
+                f"{server_pct:.0f}",
+                f"{client_pct:.0f}",
+            ]
+        )
     return header, body
 
 
 def render(header: list[str], body: list[list[str]], markdown: bool) -> str:
     if markdown:
-        lines = ['| ' + ' | '.join(header) + ' |', '|' + '|'.join('---' if i == 0 else '---:' for i in range(len(header))) + '|']
-        lines += ['| ' + ' | '.join(cells) + ' |' for cells in body]
-        return '\n'.join(lines)
+        lines = [
+            "| " + " | ".join(header) + " |",
+            "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|",
+        ]
+        lines += ["| " + " | ".join(cells) + " |" for cells in body]
+        return "\n".join(lines)
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
-    fmt = lambda cells: '  '.join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
-    return '\n'.join([fmt(header), '  '.join('-' * w for w in widths), *(fmt(cells) for cells in body)])
+
+    def fmt(cells):
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    return "\n".join([fmt(header), "  ".join("-" * w for w in widths), *(fmt(cells) for cells in body)])
 
 
 def describe_run(args: argparse.Namespace) -> str:
-    model = platform.processor() or 'unknown CPU'
+    model = platform.processor() or "unknown CPU"
     try:
-        with open('/proc/cpuinfo') as f:
-            model = next(line.split(':', 1)[1].strip() for line in f if line.startswith('model name'))
+        with open("/proc/cpuinfo") as f:
+            model = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    load = ', '.join(f'{x:.2f}' for x in os.getloadavg())
-    pin = f'server on CPU {SERVER_CPU}, wrk on CPU {CLIENT_CPU}' if args.pin else 'no pinning'
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    pin = f"server on CPU {SERVER_CPU}, wrk on CPU {CLIENT_CPU}" if args.pin else "no pinning"
     return (
-        f'{datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; {os.cpu_count()} CPUs, {model}; '
-        f'load {load}; wrk -t1 -c{CONNECTIONS} -d{args.duration}s, warm-up {args.warmup} s, '
-        f'median of {args.repeat}; {pin}'
+        f"{datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; {os.cpu_count()} CPUs, {model}; "
+        f"load {load}; wrk -t1 -c{CONNECTIONS} -d{args.duration}s, warm-up {args.warmup} s, "
+        f"median of {args.repeat}; {pin}"
     )
 
 
@@ -341,26 +372,48 @@ def describe_run(args: argparse.Namespace) -> str:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split('\n', 1)[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n", 1)[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     # wrk takes whole seconds only.
-    p.add_argument('--duration', type=int, default=5, help='seconds of each measured wrk run (default 5)')
-    p.add_argument('--warmup', type=int, default=1, help='seconds of wrk before measuring, 0 for none (default 1)')
-    p.add_argument('--only', action='append', default=[], metavar='TEXT',
-                   help='run the workloads whose name contains TEXT (repeatable); '
-                        'the ceiling rows of the same depths are added as the reference')
-    p.add_argument('--depth', type=int, action='append', choices=DEPTHS,
-                   help='only this pipelining depth (repeatable; default: 24 and 1)')
-    p.add_argument('--repeat', type=int, default=1, metavar='K', help='rounds over all workloads; report medians')
-    p.add_argument('--markdown', action='store_true', help='print the table as markdown for RESULTS.md')
-    p.add_argument('--pin', action=argparse.BooleanOptionalAction, default=False,
-                   help=f'pin the server to CPU {SERVER_CPU} and wrk to CPU {CLIENT_CPU} '
-                        '(default: off, less stable on the shared 2-core machine; see README)')
-    p.add_argument('--ceiling', type=Path, default=ROOT / 'build' / 'bench' / 'ceiling', help='the ceiling binary')
-    p.add_argument('--no-build', dest='build', action='store_false', help='do not build a missing ceiling')
-    p.add_argument('--start-timeout', type=float, default=20.0, help='seconds for a server to accept')
+    p.add_argument("--duration", type=int, default=5, help="seconds of each measured wrk run (default 5)")
+    p.add_argument(
+        "--warmup", type=int, default=1, help="seconds of wrk before measuring, 0 for none (default 1)"
+    )
+    p.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="run the workloads whose name contains TEXT (repeatable); "
+        "the ceiling rows of the same depths are added as the reference",
+    )
+    p.add_argument(
+        "--depth",
+        type=int,
+        action="append",
+        choices=DEPTHS,
+        help="only this pipelining depth (repeatable; default: 24 and 1)",
+    )
+    p.add_argument(
+        "--repeat", type=int, default=1, metavar="K", help="rounds over all workloads; report medians"
+    )
+    p.add_argument("--markdown", action="store_true", help="print the table as markdown for RESULTS.md")
+    p.add_argument(
+        "--pin",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help=f"pin the server to CPU {SERVER_CPU} and wrk to CPU {CLIENT_CPU} "
+        "(default: off, less stable on the shared 2-core machine; see README)",
+    )
+    p.add_argument(
+        "--ceiling", type=Path, default=ROOT / "build" / "bench" / "ceiling", help="the ceiling binary"
+    )
+    p.add_argument("--no-build", dest="build", action="store_false", help="do not build a missing ceiling")
+    p.add_argument("--start-timeout", type=float, default=20.0, help="seconds for a server to accept")
     args = p.parse_args(argv)
     if args.repeat < 1 or args.duration < 1 or args.warmup < 0:
-        p.error('--repeat and --duration must be positive, --warmup not negative')
+        p.error("--repeat and --duration must be positive, --warmup not negative")
     if args.pin and (os.cpu_count() or 1) < 2:
         args.pin = False
     return args
@@ -379,7 +432,7 @@ def main(argv: list[str]) -> int:
     ceiling = args.ceiling.resolve()
     rows = select(workloads(ceiling), args)
     if not rows:
-        sys.exit(f'run.py: no workload matches {args.only}')
+        sys.exit(f"run.py: no workload matches {args.only}")
     if any(row.workload.uses_ceiling() for row in rows):
         ensure_ceiling(ceiling, args.build)
 
@@ -387,17 +440,21 @@ def main(argv: list[str]) -> int:
         for row in rows:
             if row.failure:
                 continue
-            label = f'[{round_number}/{args.repeat}] {row.workload.name}, pipelining {row.depth}'
-            print(f'{label} ...', file=sys.stderr, flush=True)
+            label = f"[{round_number}/{args.repeat}] {row.workload.name}, pipelining {row.depth}"
+            print(f"{label} ...", file=sys.stderr, flush=True)
             try:
                 m = measure(row.workload, row.depth, args)
             except (RuntimeError, OSError) as e:
                 row.failure = str(e)
-                print(f'{label}: FAILED: {e}', file=sys.stderr, flush=True)
+                print(f"{label}: FAILED: {e}", file=sys.stderr, flush=True)
                 continue
             row.runs.append(m)
-            print(f'{label}: {m.req_per_s:,.0f} req/s, {m.cpu_us_per_req:.2f} µs/req, '
-                  f'errors {format_errors(m.errors)}', file=sys.stderr, flush=True)
+            print(
+                f"{label}: {m.req_per_s:,.0f} req/s, {m.cpu_us_per_req:.2f} µs/req, "
+                f"errors {format_errors(m.errors)}",
+                file=sys.stderr,
+                flush=True,
+            )
 
     header, body = table(rows)
     print(describe_run(args))
@@ -407,12 +464,12 @@ def main(argv: list[str]) -> int:
     errored = [row for row in rows if any(row.errors().values())]
     for row in failed:
         reason = row.failure.strip().splitlines()[-1].strip()
-        print(f'{row.workload.name}, pipelining {row.depth} failed: {reason}', file=sys.stderr)
+        print(f"{row.workload.name}, pipelining {row.depth} failed: {reason}", file=sys.stderr)
     if failed or errored:
-        print(f'\nrun.py: {len(failed)} workload(s) failed, {len(errored)} with wrk errors', file=sys.stderr)
+        print(f"\nrun.py: {len(failed)} workload(s) failed, {len(errored)} with wrk errors", file=sys.stderr)
         return 1
     return 0
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

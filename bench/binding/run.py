@@ -162,7 +162,7 @@ def check(capi, nb) -> None:
     for drive, req in ((capi.drive, capi.Request("GET", "/")), (nb.drive, nb.Request("GET", "/")),
                        (nb.drive_cpp, nb.Request("GET", "/"))):
         seen = []
-        drive(lambda r: seen.append(r), req, 3)
+        drive(seen.append, req, 3)
         assert seen == [req] * 3 and all(r is req for r in seen), drive
 
 
@@ -226,8 +226,8 @@ def main() -> int:
         build()
     sys.path.insert(0, BUILD)
     import capi_mod
-    import nb_mod
     import nanobind
+    import nb_mod
 
     check(capi_mod, nb_mod)
     timer = time.thread_time if args.timer == "cpu" else time.perf_counter

@@ -45,7 +45,7 @@ def run_wrk(server, requests):
              f"http://{server.host}:{server.port}/"],
             capture_output=True, text=True, timeout=60, check=True,
         ).stdout
-        line = next(l for l in out.splitlines() if "requests in" in l)
+        line = next(text for text in out.splitlines() if "requests in" in text)
         total += int(line.split()[0])
     return total
 
