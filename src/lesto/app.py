@@ -10,6 +10,7 @@ from ._native import Response
 from .errors import MethodNotAllowed, RouteNotFoundException
 from .request import Request
 from .router import Router
+from .server import DEFAULT_GRACE_PERIOD
 
 error_log = logging.getLogger("lesto.error")
 
@@ -56,6 +57,9 @@ class Application:
             if "idle_timeout" in reaper:
                 self.timeouts.setdefault("keep_alive", reaper["idle_timeout"])
         self._error_handlers = []
+        self.access_log = None  # None: on with debug; see run()
+        self._startup_hooks = []
+        self._shutdown_hooks = []
         # Per app, so that extend_request() and `request.app` concern this app only.
         self.request_class = type(
             "Request", (Request,), {"__slots__": (), "__module__": __name__, "app": self}
@@ -146,14 +150,58 @@ class Application:
 
     # ---- running ------------------------------------------------------------
 
-    def run(self, host="0.0.0.0", port=8080, *, worker_num=None, reload=False, debug=None):
-        """Serve on host:port until SIGINT or SIGTERM."""
-        from .server import serve
+    def on_startup(self, hook):
+        """Run `hook(app)` in each worker, in its own event loop, before it accepts connections.
+
+        Sync or async; in registration order. A hook that raises stops the
+        worker before it serves. Returns `hook`, so it works as a decorator.
+        """
+        if not callable(hook):
+            raise TypeError(f"on_startup() takes a callable, got {hook!r}")
+        self._startup_hooks.append(hook)
+        return hook
+
+    def on_shutdown(self, hook):
+        """Run `hook(app)` in each worker once it stopped serving (connections drained or closed).
+
+        Sync or async; in registration order; a hook that raises is logged and
+        the others still run. Returns `hook`, so it works as a decorator.
+        """
+        if not callable(hook):
+            raise TypeError(f"on_shutdown() takes a callable, got {hook!r}")
+        self._shutdown_hooks.append(hook)
+        return hook
+
+    def run(self, host="0.0.0.0", port=8080, *, worker_num=None, reload=False, debug=None,
+            access_log=None, grace_period=DEFAULT_GRACE_PERIOD, proxy_headers=False,
+            forwarded_allow_ips=None, reload_dirs=None):
+        """Serve on host:port until SIGINT or SIGTERM, then stop gracefully.
+
+        worker_num=None serves in this process; worker_num=N starts a master
+        process that supervises N worker processes (see lesto.workers).
+        reload=True replaces the workers when a *.py file under `reload_dirs`
+        (default: the working directory and the program's) changes.
+        access_log=None logs each request when debug is on. On SIGTERM, a
+        worker stops accepting and lets the requests it received finish for
+        up to `grace_period` seconds. proxy_headers=True takes
+        request.remote_addr and request.scheme from X-Forwarded-For and
+        X-Forwarded-Proto when the peer is in `forwarded_allow_ips` (a comma
+        list of addresses or networks, '*' for any; default 127.0.0.1).
+        """
+        from . import proxy, workers
 
         if debug is not None:
             self.debug = debug
-        if worker_num not in (None, 1):
-            raise NotImplementedError("worker_num > 1 is not available yet; run one worker")
-        if reload:
-            raise NotImplementedError("reload=True is not available yet")
-        serve(self, host, port)
+        if access_log is not None:
+            self.access_log = access_log
+        if worker_num is not None and (
+            not isinstance(worker_num, int) or isinstance(worker_num, bool) or worker_num < 1
+        ):
+            raise ValueError(f"worker_num must be a positive int or None, got {worker_num!r}")
+        if not grace_period >= 0:
+            raise ValueError(f"grace_period must be >= 0 seconds, got {grace_period!r}")
+        proxy.configure(self.request_class, proxy_headers, forwarded_allow_ips)
+        code = workers.run(self, host, port, worker_num=worker_num, reload=reload,
+                           grace_period=grace_period, reload_dirs=reload_dirs)
+        if code:
+            raise SystemExit(code)

@@ -1,7 +1,7 @@
 """Type stubs for lesto.app."""
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from ._native import Response
 from .request import Request
@@ -11,6 +11,8 @@ LIMIT_NAMES: tuple[str, ...]
 TIMEOUT_NAMES: tuple[str, ...]
 
 _ErrorHandler = Callable[[Any, Any], Response | Awaitable[Response]]
+_Hook = Callable[[Any], object]
+_H = TypeVar("_H", bound=_Hook)
 
 class Application:
     router: Router
@@ -19,6 +21,7 @@ class Application:
     timeouts: dict[str, int]
     tick_interval: int
     request_class: type[Request]
+    access_log: bool | None
     def __init__(
         self,
         *,
@@ -33,6 +36,8 @@ class Application:
     def add_error_handler(
         self, exc_type: type[BaseException] | None, handler: _ErrorHandler
     ) -> None: ...
+    def on_startup(self, hook: _H) -> _H: ...
+    def on_shutdown(self, hook: _H) -> _H: ...
     def run(
         self,
         host: str = ...,
@@ -41,4 +46,9 @@ class Application:
         worker_num: int | None = ...,
         reload: bool = ...,
         debug: bool | None = ...,
+        access_log: bool | None = ...,
+        grace_period: float = ...,
+        proxy_headers: bool = ...,
+        forwarded_allow_ips: str | list[str] | None = ...,
+        reload_dirs: list[str] | None = ...,
     ) -> None: ...

@@ -1,8 +1,8 @@
-"""serve(): one worker: a listening socket, the engine, and the asyncio loop that drives them."""
+"""serve(): one worker: the engine on a listening socket, its event loop, hooks, graceful stop."""
 
 import asyncio
 import gc
-import logging
+import inspect
 import os
 import signal
 import socket
@@ -10,20 +10,15 @@ import socket
 from . import _native
 from ._coro import resumer
 from .headers import Headers
+from .logs import error_log, log_access, log_callback_failure
 
-error_log = logging.getLogger("lesto.error")
-access_log = logging.getLogger("lesto.access")
+DEFAULT_GRACE_PERIOD = 30.0
+DRAIN_CHECK_INTERVAL = 0.05  # how often a draining worker looks at its connection count
+SETTLE_TIME = 1.0  # on stop, seconds between closing the listener and draining (see Worker.stop)
 
-
-def log_access(request, status, size, seconds):
-    """One access line per request: client, request line, status, body bytes, duration."""
-    access_log.info('%s "%s %s HTTP/%s" %d %d %.6f', request.remote_addr, request.method,
-                    request.path, request.version, status, size, seconds)
-
-
-def log_callback_failure(request, callback, exc):
-    error_log.error("done callback %r failed for %s %s", callback, request.method, request.path,
-                    exc_info=exc)
+EXIT_OK = 0
+EXIT_FAILED = 1  # stopped, but a shutdown hook failed
+EXIT_BOOT_FAILED = 3  # never served: a startup hook failed
 
 
 def new_event_loop():
@@ -44,13 +39,12 @@ def new_event_loop():
     return asyncio.new_event_loop()
 
 
-def bind(host, port, *, backlog=1024, reuse_port=False):
+def bind(host, port, *, backlog=1024):
+    """A listening, non-blocking TCP socket on host:port (IPv6 when the host has a colon)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if reuse_port:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
         sock.listen(backlog)
         sock.setblocking(False)
@@ -58,6 +52,12 @@ def bind(host, port, *, backlog=1024, reuse_port=False):
         sock.close()
         raise
     return sock
+
+
+def access_log_enabled(app):
+    """`app.access_log` when set; else on with `app.debug`, as before it existed."""
+    enabled = getattr(app, "access_log", None)
+    return app.debug if enabled is None else enabled
 
 
 def make_engine(app, loop):
@@ -71,51 +71,153 @@ def make_engine(app, loop):
         loop.call_soon,
         app.limits,
         app.timeouts,
-        log_access if (app.debug or getattr(app, "access_log", False)) else None,
+        # None costs the request path nothing: the engine skips the call.
+        log_access if access_log_enabled(app) else None,
         log_callback_failure,
     )
 
 
-def _configure_logging():
-    logger = logging.getLogger("lesto")
-    if not logger.handlers and not logging.getLogger().handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
+async def run_hook(hook, app):
+    """Call a startup or shutdown hook with the app; await what it returns if awaitable."""
+    result = hook(app)
+    if inspect.isawaitable(result):
+        await result
 
 
-def serve(app, host, port, *, sock=None):
-    """Run `app` on host:port (or an already bound `sock`) until SIGINT/SIGTERM."""
-    _configure_logging()
+def serve(app, sock, *, grace_period=DEFAULT_GRACE_PERIOD, ready_fd=None, alive_fd=None):
+    """Serve `app` on the listening socket `sock` until SIGTERM or SIGINT; return the exit code.
+
+    Runs in the worker's own new event loop: startup hooks, then serving;
+    on the first signal a graceful stop (see Worker.stop), on a second one
+    the stop stops waiting. Under a master, `ready_fd` receives this
+    process's pid once it serves, and `alive_fd` reads end of file when the
+    master is gone, which stops the worker too.
+    """
     loop = new_event_loop()
     asyncio.set_event_loop(loop)
-    if sock is None:
-        sock = bind(host, port)
-    engine = make_engine(app, loop)
-    address = sock.getsockname()
-    engine.add_listener(os.dup(sock.fileno()))
-    sock.close()
-
-    interval = app.tick_interval
-
-    def tick():
-        engine.tick()
-        loop.call_later(interval, tick)
-
-    loop.add_reader(engine.fileno(), engine.poll)
-    loop.call_later(interval, tick)
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, loop.stop)
-    # What exists now (modules, the app, its routes) lives as long as the
-    # worker: keep it out of every future garbage collection's traversal.
-    gc.collect()
-    gc.freeze()
-    error_log.info("Lesto serving on http://%s:%d (1 worker, pid %d)", address[0], address[1],
-                   os.getpid())
     try:
-        loop.run_forever()
+        worker = Worker(app, loop, grace_period)
+        return loop.run_until_complete(worker.run(sock, ready_fd, alive_fd))
     finally:
-        loop.remove_reader(engine.fileno())
-        engine.close()
+        _cancel_remaining_tasks(loop)
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        asyncio.set_event_loop(None)
         loop.close()
+
+
+def _cancel_remaining_tasks(loop):
+    """What asyncio.run does after its main coroutine: cancel the tasks left, let them finish."""
+    tasks = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+
+
+class Worker:
+    """One worker's life in its event loop: boot, serve, drain, close, shut down."""
+
+    def __init__(self, app, loop, grace_period):
+        self.app = app
+        self.loop = loop
+        self.grace_period = grace_period
+        self.signals = 0
+        self.stop_requested = asyncio.Event()
+        self.engine = None
+        self._tick_handle = None
+
+    def _on_signal(self, signum):
+        self.signals += 1
+        if self.signals == 1:
+            error_log.info("%s: stopping gracefully (grace period %g s)",
+                           signal.Signals(signum).name, self.grace_period)
+        else:
+            error_log.warning("%s again: closing every connection now",
+                              signal.Signals(signum).name)
+        self.stop_requested.set()
+
+    def _on_master_gone(self, alive_fd):
+        self.loop.remove_reader(alive_fd)
+        os.close(alive_fd)
+        error_log.warning("the master process is gone: stopping")
+        self.signals += 1
+        self.stop_requested.set()
+
+    def _tick(self):
+        self.engine.tick()
+        self._tick_handle = self.loop.call_later(self.app.tick_interval, self._tick)
+
+    async def run(self, sock, ready_fd, alive_fd):
+        loop = self.loop
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._on_signal, sig)
+        if alive_fd is not None:
+            loop.add_reader(alive_fd, self._on_master_gone, alive_fd)
+        try:
+            for hook in self.app._startup_hooks:
+                await run_hook(hook, self.app)
+        except Exception:  # noqa: BLE001 (logged; the worker never serves)
+            error_log.exception("startup hook failed: not serving")
+            return EXIT_BOOT_FAILED
+        self.engine = engine = make_engine(self.app, loop)
+        address = sock.getsockname()
+        engine.add_listener(os.dup(sock.fileno()))
+        sock.close()  # the engine's descriptor is the worker's only one
+        loop.add_reader(engine.fileno(), engine.poll)
+        self._tick_handle = loop.call_later(self.app.tick_interval, self._tick)
+        # What exists now (modules, the app, its routes) lives as long as the
+        # worker: keep it out of every future garbage collection's traversal.
+        gc.collect()
+        gc.freeze()
+        if ready_fd is None:
+            error_log.info("Lesto serving on http://%s:%d (1 worker, pid %d)", address[0],
+                           address[1], os.getpid())
+        else:
+            os.write(ready_fd, b"%d\n" % os.getpid())
+            os.close(ready_fd)
+        await self.stop_requested.wait()
+        await self.stop()
+        return await self.shut_down()
+
+    async def stop(self):
+        """Stop accepting, let received requests finish (within the grace period), close the rest.
+
+        First the listener closes, while connections are served as usual for
+        a moment (SETTLE_TIME): a connection accepted just before may not
+        have delivered its first request yet, and drain() would take it for
+        an idle one. Then engine.drain() closes the idle connections; one
+        with requests in progress gets its answers, the last one with
+        Connection: close, and then closes.
+        """
+        engine, loop = self.engine, self.loop
+        deadline = loop.time() + self.grace_period
+        engine.close_listeners()
+        await self._wait_for_connections(min(deadline, loop.time() + SETTLE_TIME))
+        engine.drain()
+        if not await self._wait_for_connections(deadline):
+            error_log.warning("grace period over: closing %d connection(s)",
+                              engine.connection_count)
+        loop.remove_reader(engine.fileno())
+        self._tick_handle.cancel()
+        engine.close()  # what remains is closed, handlers still awaiting are cancelled
+        await asyncio.sleep(0)  # let the cancelled handlers unwind before the hooks run
+
+    async def _wait_for_connections(self, until):
+        """Until no connection is left or a second signal (True), or loop time `until` (False)."""
+        while self.engine.connection_count and self.signals < 2:
+            remaining = until - self.loop.time()
+            if remaining <= 0:
+                return False
+            await asyncio.sleep(min(DRAIN_CHECK_INTERVAL, remaining))
+        return True
+
+    async def shut_down(self):
+        code = EXIT_OK
+        for hook in self.app._shutdown_hooks:
+            try:
+                await run_hook(hook, self.app)
+            except Exception:  # noqa: BLE001 (logged; the other hooks still run)
+                error_log.exception("shutdown hook %r failed", hook)
+                code = EXIT_FAILED
+        error_log.info("stopped (pid %d)", os.getpid())
+        return code

@@ -1,0 +1,154 @@
+"""The command line: `lesto module:app [options]`, also `python -m lesto`."""
+
+import argparse
+import importlib
+import importlib.util
+import os
+import sys
+
+from . import __version__, logs, proxy, workers
+from .server import DEFAULT_GRACE_PERIOD
+
+EXIT_USAGE = 2  # argparse's own code for a malformed command line
+EXIT_NO_APP = 1
+
+
+class AppSpecError(Exception):
+    """The app spec names nothing that is an Application; `code` is the exit code."""
+
+    def __init__(self, message, code=EXIT_NO_APP):
+        super().__init__(message)
+        self.code = code
+
+
+def split_spec(spec):
+    """'module:attr' or japronto's 'module.attr' -> (module, attr); attr may be dotted with ':'."""
+    if ":" in spec:
+        module_name, _, attr = spec.partition(":")
+    else:
+        module_name, _, attr = spec.rpartition(".")
+    if not module_name or not attr or ":" in attr:
+        raise AppSpecError(f"app {spec!r} must look like 'module:attribute'", EXIT_USAGE)
+    return module_name, attr
+
+
+def _missing(exc, module_name):
+    """Whether ModuleNotFoundError `exc` is about `module_name` itself or a package of it.
+
+    Else a module that exists failed to import another one: the app's error,
+    shown with its traceback.
+    """
+    return exc.name is not None and (exc.name == module_name
+                                     or module_name.startswith(exc.name + "."))
+
+
+def load_app(spec):
+    """Import 'module:attr' (or 'module.attr') and return the Application it names."""
+    from .app import Application
+
+    module_name, attr = split_spec(spec)
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if _missing(exc, module_name):
+            raise AppSpecError(f"cannot import {module_name!r}: no module named {exc.name!r} "
+                               f"(looked in {os.getcwd()} and sys.path)") from None
+        raise
+    app = module
+    for part in attr.split("."):
+        try:
+            app = getattr(app, part)
+        except AttributeError:
+            raise AppSpecError(f"module {module_name!r} has no attribute {attr!r}") from None
+    if not isinstance(app, Application):
+        raise AppSpecError(f"{spec!r} is {type(app).__name__!r}, not a lesto.Application")
+    return app
+
+
+def check_module_exists(spec):
+    """Without importing it: does the app's top-level module exist? (reload mode's master)."""
+    module_name, _ = split_spec(spec)
+    top = module_name.partition(".")[0]
+    if importlib.util.find_spec(top) is None:
+        raise AppSpecError(f"cannot import {module_name!r}: no module named {top!r} "
+                           f"(looked in {os.getcwd()} and sys.path)")
+
+
+def positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def seconds(text):
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more seconds, got {text}")
+    return value
+
+
+def make_parser():
+    parser = argparse.ArgumentParser(
+        prog="lesto",
+        description="Run a Lesto application. SIGTERM or Ctrl-C stops it gracefully "
+                    "(twice: at once); SIGHUP to the master replaces its workers one at a time.",
+    )
+    parser.add_argument("app", help="the application: module:attribute (or module.attribute)")
+    parser.add_argument("--host", default="0.0.0.0",
+                        help="address to listen on (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=8080, help="port (default: %(default)s)")
+    parser.add_argument("--workers", type=positive_int, metavar="N",
+                        help="run a master supervising N worker processes "
+                             "(default: serve in this process)")
+    parser.add_argument("--reload", action="store_true",
+                        help="replace the workers when a *.py file changes (development)")
+    parser.add_argument("--reload-dir", action="append", metavar="DIR",
+                        help="directory to watch with --reload, repeatable "
+                             "(default: the working directory)")
+    parser.add_argument("--debug", action="store_true",
+                        help="tracebacks in 500 responses; access log unless --no-access-log")
+    parser.add_argument("--log-level", choices=logs.LEVELS, default=None,
+                        help="level of the 'lesto' loggers (default: info)")
+    parser.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=None,
+                        help="log one line per request to 'lesto.access' (default: with --debug)")
+    parser.add_argument("--proxy-headers", action="store_true",
+                        help="take request.remote_addr and request.scheme from X-Forwarded-For "
+                             "and X-Forwarded-Proto sent by a trusted proxy")
+    parser.add_argument("--forwarded-allow-ips", default=proxy.DEFAULT_ALLOW_IPS, metavar="IPS",
+                        help="comma list of the proxies' addresses or networks trusted with "
+                             "--proxy-headers, '*' for any (default: %(default)s)")
+    parser.add_argument("--grace-period", type=seconds, default=DEFAULT_GRACE_PERIOD,
+                        metavar="SECONDS",
+                        help="on SIGTERM, how long requests already received may take to finish "
+                             "(default: %(default)g)")
+    parser.add_argument("--version", action="version", version=f"lesto {__version__}")
+    return parser
+
+
+def main(argv=None):
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    try:
+        proxy.parse_allow_ips(args.forwarded_allow_ips)
+    except ValueError as exc:
+        parser.error(str(exc))
+    logs.configure(args.log_level)
+    sys.path.insert(0, os.getcwd())
+    try:
+        if args.reload and workers.WORKER_ENV not in os.environ:
+            # The master of reload mode never imports the app: each worker
+            # does, so that new code never breaks the master.
+            check_module_exists(args.app)
+            sys.exit(workers.run(None, args.host, args.port, worker_num=args.workers,
+                                 reload=True, grace_period=args.grace_period,
+                                 reload_dirs=args.reload_dir or [os.getcwd()]))
+        app = load_app(args.app)
+    except AppSpecError as exc:
+        print(f"lesto: error: {exc}", file=sys.stderr)
+        sys.exit(exc.code)
+    app.run(host=args.host, port=args.port, worker_num=args.workers, reload=args.reload,
+            debug=args.debug or None, access_log=args.access_log,
+            grace_period=args.grace_period, proxy_headers=args.proxy_headers,
+            forwarded_allow_ips=args.forwarded_allow_ips,
+            reload_dirs=args.reload_dir or [os.getcwd()])

@@ -1,0 +1,39 @@
+"""Lesto's loggers: `lesto.error` for the server's messages, `lesto.access` one line a request."""
+
+import logging
+
+error_log = logging.getLogger("lesto.error")
+access_log = logging.getLogger("lesto.access")
+
+LEVELS = ("critical", "error", "warning", "info", "debug")
+FORMAT = "%(asctime)s [%(process)d] %(name)s %(levelname)s %(message)s"
+
+
+def log_access(request, status, size, seconds):
+    """One access line per request: client, request line, status, body bytes, duration."""
+    access_log.info('%s "%s %s HTTP/%s" %d %d %.6f', request.remote_addr, request.method,
+                    request.path, request.version, status, size, seconds)
+
+
+def log_callback_failure(request, callback, exc):
+    error_log.error("done callback %r failed for %s %s", callback, request.method, request.path,
+                    exc_info=exc)
+
+
+def configure(level=None):
+    """Give lesto's loggers a stderr handler unless the program configured logging itself.
+
+    `level` (one of LEVELS) sets the level of the `lesto` logger whatever the
+    program did; without it, INFO when lesto adds the handler.
+    """
+    logger = logging.getLogger("lesto")
+    if not logger.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter(FORMAT))
+        logger.addHandler(handler)
+        if level is None:
+            logger.setLevel(logging.INFO)
+    if level is not None:
+        if level.lower() not in LEVELS:
+            raise ValueError(f"log level must be one of {', '.join(LEVELS)}, not {level!r}")
+        logger.setLevel(level.upper())

@@ -1,0 +1,126 @@
+"""Behind a reverse proxy: request.remote_addr and request.scheme from X-Forwarded-For/-Proto.
+
+Only a peer listed in `forwarded_allow_ips` is believed. Without proxy
+headers, the app's request class is left as it is: `remote_addr` is the
+engine's own attribute and costs nothing more.
+"""
+
+import functools
+import ipaddress
+
+from . import _native
+
+DEFAULT_ALLOW_IPS = "127.0.0.1"
+SCHEMES = ("http", "https")
+
+_peer_of = _native.Request.remote_addr.__get__  # the socket's peer, as the engine saw it
+
+
+def parse_allow_ips(spec):
+    """'127.0.0.1, 10.0.0.0/8, ::1' -> a tuple of networks; '*' -> None (every peer).
+
+    Raises ValueError naming the entry that is neither an address nor a network.
+    """
+    if isinstance(spec, str):
+        spec = spec.split(",")
+    entries = [entry.strip() for entry in spec if entry.strip()]
+    if "*" in entries:
+        return None
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(f"forwarded_allow_ips: {entry!r} is not an IP address or network") \
+                from None
+    return tuple(networks)
+
+
+def make_trust(networks):
+    """A function telling whether an address (a string) is in `networks` (None: all are)."""
+    if networks is None:
+        return lambda address: True
+
+    @functools.lru_cache(maxsize=1024)
+    def trusted(address):
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        if ip.version == 6 and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        return any(ip in network for network in networks)
+
+    return trusted
+
+
+def client_address(peer, forwarded_for, trusted):
+    """The client's address: `peer` unless it is trusted and X-Forwarded-For says more.
+
+    `forwarded_for` lists the hops in order ('client, proxy1, proxy2'); each
+    trusted proxy appended the address it received from. Read from the
+    right, the first untrusted address is the client: what a client wrote
+    into the header itself stays to the left of it and is ignored. When every
+    hop is trusted, the leftmost is the client.
+    """
+    if not forwarded_for or not trusted(peer):
+        return peer
+    hops = [hop.strip() for hop in ",".join(forwarded_for).split(",")]
+    hops = [hop for hop in hops if hop]
+    for hop in reversed(hops):
+        if not trusted(hop):
+            return hop
+    return hops[0] if hops else peer
+
+
+def forwarded_scheme(peer, forwarded_proto, trusted):
+    """'https' when a trusted peer says so in X-Forwarded-Proto (its last value), else 'http'."""
+    if forwarded_proto and trusted(peer):
+        values = [v.strip().lower() for v in ",".join(forwarded_proto).split(",") if v.strip()]
+        if values and values[-1] in SCHEMES:
+            return values[-1]
+    return "http"
+
+
+class _Installed(property):
+    """An attribute that configure() installed, and may replace when called again."""
+
+
+def _http(request):
+    """'http': Lesto itself does not speak TLS."""
+    return "http"
+
+
+def configure(request_class, proxy_headers, forwarded_allow_ips=None):
+    """Make `request_class` (an app's) read proxy headers from trusted peers, or not.
+
+    Also gives it `scheme`: 'http' without proxy headers. A `scheme` that the
+    app added with extend_request stays the app's; with proxy headers on,
+    that is an error.
+    """
+    for name in ("remote_addr", "scheme"):
+        if isinstance(vars(request_class).get(name), _Installed):
+            delattr(request_class, name)
+    taken = any("scheme" in vars(k) for k in request_class.__mro__)
+    if not proxy_headers:
+        if not taken:
+            request_class.scheme = _Installed(_http)
+        return
+    if taken:
+        raise ValueError("proxy headers: request.scheme already exists (an extend_request "
+                         "name?); rename it")
+    allow = DEFAULT_ALLOW_IPS if forwarded_allow_ips is None else forwarded_allow_ips
+    trusted = make_trust(parse_allow_ips(allow))
+
+    def remote_addr(request):
+        """The client's address: X-Forwarded-For's when the peer is a trusted proxy."""
+        return client_address(_peer_of(request), request.headers.getall("X-Forwarded-For"),
+                              trusted)
+
+    def scheme(request):
+        """'https' or 'http': X-Forwarded-Proto's when the peer is a trusted proxy."""
+        return forwarded_scheme(_peer_of(request), request.headers.getall("X-Forwarded-Proto"),
+                                trusted)
+
+    request_class.remote_addr = _Installed(remote_addr)
+    request_class.scheme = _Installed(scheme)

@@ -1,0 +1,89 @@
+"""Reload mode: watch the app's Python files (watchfiles) and say how to start a worker afresh."""
+
+import os
+import sys
+import threading
+
+
+def worker_argv():
+    """The command line that started this process, to start each worker the same way.
+
+    A worker started so imports the app anew, with the code on disk now: the
+    script (or `-m` module, or the `lesto` command) runs again and its
+    app.run() serves as a worker, told so by the master (workers.WORKER_ENV).
+    """
+    orig_argv = getattr(sys, "orig_argv", None)  # Python 3.10+: interpreter options included
+    if sys.argv and sys.argv[0] == "":
+        raise RuntimeError("reload=True needs a program started from a file, -m or -c, "
+                           "not an interactive session")
+    if orig_argv:
+        return [sys.executable, *orig_argv[1:]]
+    spec = getattr(sys.modules["__main__"], "__spec__", None)
+    if spec is not None and spec.name:
+        name = spec.name.removesuffix(".__main__")
+        return [sys.executable, "-m", name, *sys.argv[1:]]
+    return [sys.executable, *sys.argv]
+
+
+def default_dirs():
+    """The working directory and, for a program run from a file, that file's directory."""
+    dirs = [os.getcwd()]
+    main_file = getattr(sys.modules["__main__"], "__file__", None)
+    if main_file:
+        dirs.append(os.path.dirname(os.path.abspath(main_file)))
+    # A directory inside another one is watched through it.
+    dirs = sorted(set(dirs))
+    return [d for d in dirs if not any(d != o and d.startswith(o + os.sep) for o in dirs)]
+
+
+class Watcher:
+    """Changes to *.py files under `dirs`, seen by a thread, told on a pipe the master reads."""
+
+    def __init__(self, dirs):
+        import watchfiles  # only reload mode needs it
+
+        self.dirs = [os.path.abspath(d) for d in dirs]
+        self._watchfiles = watchfiles
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._read, False)
+        self._stop = threading.Event()
+        self._changed = []
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._watch, name="lesto-reload", daemon=True)
+
+    def fileno(self):
+        return self._read
+
+    def start(self):
+        self._thread.start()
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(timeout=5)
+        os.close(self._read)
+        os.close(self._write)
+
+    def changes(self):
+        """The files changed since the last call, relative to the directory watched."""
+        try:
+            while os.read(self._read, 4096):
+                pass
+        except BlockingIOError:
+            pass
+        with self._lock:
+            changed, self._changed = self._changed, []
+        return sorted(set(changed))
+
+    def _watch(self):
+        watchfiles = self._watchfiles
+        for changes in watchfiles.watch(*self.dirs, watch_filter=watchfiles.PythonFilter(),
+                                        stop_event=self._stop, raise_interrupt=False):
+            with self._lock:
+                self._changed += [self._relative(path) for _, path in changes]
+            os.write(self._write, b"!")
+
+    def _relative(self, path):
+        for d in self.dirs:
+            if path.startswith(d + os.sep):
+                return os.path.relpath(path, d)
+        return path

@@ -1,0 +1,448 @@
+"""The master process: starts the workers, restarts one that dies, stops and replaces them.
+
+The master binds the listening socket once and every worker inherits it: the
+kernel's accept queue belongs to the socket, not to a worker, so a worker
+that stops or dies loses none of the connections waiting there, and while
+the master holds the socket no connection is refused (with one SO_REUSEPORT
+socket per worker, the kernel resets the connections queued on a worker's
+socket when that worker closes it). The master never serves, never builds an
+event loop and, in reload mode under the CLI, never imports the app.
+
+Signals to the master: SIGTERM or SIGINT stops every worker gracefully (a
+second one makes them close at once) and the master exits once they all did,
+0 if they all exited 0; SIGHUP replaces the workers one at a time, each new
+one serving before an old one is told to stop.
+"""
+
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+
+from . import server
+from .logs import error_log
+
+BACKOFF_FIRST = 0.1  # seconds before restarting a worker that died; doubles on each failure
+BACKOFF_MAX = 5.0
+BACKOFF_RESET = 10.0  # seconds without a failure, with workers serving, that forgive the past ones
+MAX_WAIT = 1.0  # the master looks at its workers at least this often
+KILL_MARGIN = 10.0  # after the grace period, a stopping worker has this long for its shutdown hooks
+
+WORKER_ENV = "LESTO_WORKER"  # "listen_fd,ready_fd,alive_fd" in a worker the master spawned
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def backoff(failures):
+    """Seconds to wait before the next start after `failures` failures in a row."""
+    return 0.0 if failures == 0 else min(BACKOFF_FIRST * 2 ** (failures - 1), BACKOFF_MAX)
+
+
+def exit_code(status):
+    """A waitpid status as a code: the exit code, or minus the signal that killed the process."""
+    if os.WIFSIGNALED(status):
+        return -os.WTERMSIG(status)
+    return os.WEXITSTATUS(status)
+
+
+def describe(code):
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exited with code {code}"
+
+
+def inherited_worker_fds():
+    """(listen_fd, ready_fd, alive_fd) when the master spawned this process as a worker, else None.
+
+    Read once: the variable is removed so that processes this worker starts
+    don't take themselves for workers.
+    """
+    value = os.environ.pop(WORKER_ENV, None)
+    if value is None:
+        return None
+    listen_fd, ready_fd, alive_fd = (int(fd) for fd in value.split(","))
+    return listen_fd, ready_fd, alive_fd
+
+
+def serve_inherited(app, fds, grace_period):
+    """Run as the worker a master spawned: serve on the inherited socket; returns the exit code."""
+    import socket
+
+    listen_fd, ready_fd, alive_fd = fds
+    prepare_worker_signals()
+    sock = socket.socket(fileno=listen_fd)
+    return server.serve(app, sock, grace_period=grace_period, ready_fd=ready_fd,
+                        alive_fd=alive_fd)
+
+
+def prepare_worker_signals():
+    # A worker answers SIGTERM and SIGINT (its loop installs that); SIGHUP is
+    # the master's. It runs in a session of its own, so that a terminal's
+    # Ctrl-C reaches the master alone, which stops the workers gracefully.
+    signal.set_wakeup_fd(-1)
+    for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+
+class Worker:
+    """The master's record of one worker process."""
+
+    def __init__(self, pid, generation, popen=None):
+        self.pid = pid
+        self.generation = generation
+        self.popen = popen
+        self.started = time.monotonic()
+        self.ready_at = None
+        self.stop_deadline = None  # set when the master told it to stop
+
+    @property
+    def stopping(self):
+        return self.stop_deadline is not None
+
+    def reap(self):
+        """The exit code once the process ended, else None."""
+        try:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:
+            return -1
+        if pid == 0:
+            return None
+        if self.popen is not None:
+            self.popen.returncode = exit_code(status)  # reaped here, not by Popen
+        return exit_code(status)
+
+    def signal(self, sig):
+        try:
+            os.kill(self.pid, sig)
+        except ProcessLookupError:
+            pass
+
+
+class Forker:
+    """Workers as forks of the master: they share the app the master already imported."""
+
+    reloads_code = False
+
+    def __init__(self, app, grace_period):
+        self.app = app
+        self.grace_period = grace_period
+
+    def start(self, sock, ready_w, alive_r, private_fds):
+        pid = os.fork()
+        if pid:
+            return pid, None
+        code = 1
+        try:
+            prepare_worker_signals()  # first: the master's handlers write to its wakeup pipe
+            os.setsid()
+            for fd in private_fds:
+                os.close(fd)
+            code = server.serve(self.app, sock, grace_period=self.grace_period,
+                                ready_fd=ready_w, alive_fd=alive_r)
+        except BaseException:  # noqa: BLE001 (a forked worker never returns into the master's code)
+            error_log.exception("worker failed")
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+
+
+class Spawner:
+    """Workers as new processes running `argv`, which import the app afresh (reload mode)."""
+
+    reloads_code = True
+
+    def __init__(self, argv):
+        self.argv = argv
+
+    def start(self, sock, ready_w, alive_r, private_fds):
+        fds = (sock.fileno(), ready_w, alive_r)
+        env = dict(os.environ)
+        env[WORKER_ENV] = ",".join(str(fd) for fd in fds)
+        popen = subprocess.Popen(self.argv, env=env, pass_fds=fds, start_new_session=True)
+        return popen.pid, popen
+
+
+class Master:
+    """Supervises `count` workers serving `sock`; run() returns the master's exit code."""
+
+    def __init__(self, sock, count, starter, *, grace_period=server.DEFAULT_GRACE_PERIOD,
+                 watcher=None):
+        self.sock = sock
+        self.address = sock.getsockname()
+        self.count = count
+        self.starter = starter
+        self.grace_period = grace_period
+        self.watcher = watcher  # a reload.Watcher, or None
+        self.workers = {}  # pid -> Worker
+        self.generation = 0  # workers of an older one are replaced, one at a time
+        self.failures = 0
+        self.last_failure = 0.0
+        self.next_start = 0.0
+        self.blocked = False  # reload mode: new code failed to start; wait for the next change
+        self.serving = False  # every worker was ready once: the startup line was logged
+        self.stopping = False
+        self.final_codes = []
+        self.replacing = False  # a generation is being rolled out: log when it is done
+        self.pending_signals = []
+        self._ready_buffer = b""
+
+    # ---- the loop ----------------------------------------------------------------
+
+    def run(self):
+        self.wake_r, self.wake_w = os.pipe()
+        self.ready_r, self.ready_w = os.pipe()
+        self.alive_r, self.alive_w = os.pipe()  # EOF in a worker: the master is gone
+        for fd in (self.wake_r, self.wake_w, self.ready_r):
+            os.set_blocking(fd, False)
+        selector = selectors.DefaultSelector()
+        selector.register(self.wake_r, selectors.EVENT_READ)
+        selector.register(self.ready_r, selectors.EVENT_READ)
+        if self.watcher is not None:
+            selector.register(self.watcher.fileno(), selectors.EVENT_READ)
+        self.private_fds = [self.wake_r, self.wake_w, self.ready_r, self.alive_w,
+                            selector.fileno()]
+        previous = {sig: signal.signal(sig, self._on_signal)
+                    for sig in (*STOP_SIGNALS, signal.SIGHUP, signal.SIGCHLD)}
+        signal.set_wakeup_fd(self.wake_w)
+        try:
+            if self.watcher is not None:
+                self.watcher.start()
+            while not (self.stopping and not self.workers):
+                for key, _ in selector.select(self._timeout()):
+                    self._readable(key.fd)
+                self._handle_signals()
+                self._reap()
+                self._maintain()
+        finally:
+            signal.set_wakeup_fd(-1)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            if self.watcher is not None:
+                self.watcher.stop()
+            selector.close()
+            for fd in (self.wake_r, self.wake_w, self.ready_r, self.ready_w, self.alive_r,
+                       self.alive_w):
+                os.close(fd)
+            self.sock.close()
+            for worker in self.workers.values():  # only after an exception: leave none behind
+                worker.signal(signal.SIGKILL)
+        failed = [code for code in self.final_codes if code != 0]
+        error_log.info("master stopped (pid %d)", os.getpid())
+        return 1 if failed else 0
+
+    def _on_signal(self, signum, frame):
+        self.pending_signals.append(signum)
+
+    def _timeout(self):
+        """Seconds until the next thing to do on time: a kill, a delayed start, a backoff reset."""
+        now = time.monotonic()
+        deadlines = [w.stop_deadline for w in self.workers.values() if w.stopping]
+        if self.failures:
+            deadlines += [self.next_start, self.last_failure + BACKOFF_RESET]
+        # Signals and readiness arrive through pipes; the bound only keeps
+        # a lost wakeup harmless.
+        return min([MAX_WAIT] + [d - now for d in deadlines if d > now])
+
+    def _readable(self, fd):
+        if fd == self.wake_r:
+            self._drain_pipe(fd)
+        elif fd == self.ready_r:
+            self._ready_buffer += self._drain_pipe(fd)
+            *lines, self._ready_buffer = self._ready_buffer.split(b"\n")
+            for line in lines:
+                self._on_ready(int(line))
+        elif self.watcher is not None and fd == self.watcher.fileno():
+            changes = self.watcher.changes()
+            if changes and not self.stopping:
+                error_log.info("changed: %s; replacing the workers", ", ".join(changes))
+                self._replace_all()
+
+    @staticmethod
+    def _drain_pipe(fd):
+        data = b""
+        while True:
+            try:
+                chunk = os.read(fd, 4096)
+            except BlockingIOError:
+                return data
+            if not chunk:
+                return data
+            data += chunk
+
+    # ---- events ----------------------------------------------------------------
+
+    def _handle_signals(self):
+        pending, self.pending_signals = self.pending_signals, []
+        for signum in pending:
+            if signum in STOP_SIGNALS:
+                self._stop_all(signum)
+            elif signum == signal.SIGHUP and not self.stopping:
+                error_log.info("SIGHUP: replacing the workers one at a time")
+                self._replace_all()
+
+    def _stop_all(self, signum):
+        name = signal.Signals(signum).name
+        if self.stopping:
+            error_log.warning("%s again: workers close every connection now", name)
+        else:
+            error_log.info("%s: stopping %d worker(s) gracefully (grace period %g s)", name,
+                           len(self.workers), self.grace_period)
+        self._begin_stop()
+
+    def _begin_stop(self):
+        if not self.stopping:
+            self.stopping = True
+            # Once the workers closed theirs, the socket is closed: new
+            # connections are refused instead of waiting in a queue no one reads.
+            self.sock.close()
+        for worker in self.workers.values():
+            self._stop(worker)
+
+    def _replace_all(self):
+        self.generation += 1
+        self.blocked = False
+        self.failures = 0
+        self.next_start = 0.0
+
+    def _on_ready(self, pid):
+        worker = self.workers.get(pid)
+        if worker is None:
+            return
+        worker.ready_at = time.monotonic()
+        error_log.info("worker %d ready", pid)
+        if not self.serving and len(self._ready()) >= self.count:
+            self.serving = True
+            error_log.info("Lesto serving on http://%s:%d (%d workers, master pid %d)",
+                           self.address[0], self.address[1], self.count, os.getpid())
+
+    def _reap(self):
+        for worker in list(self.workers.values()):
+            code = worker.reap()
+            if code is None:
+                continue
+            del self.workers[worker.pid]
+            if worker.stopping:
+                # SIGTERM before its loop took the signal over: it served nothing.
+                clean = code in (0, -signal.SIGTERM)
+                if self.stopping:
+                    self.final_codes.append(0 if clean else code)
+                log = error_log.info if clean else error_log.warning
+                log("worker %d %s", worker.pid, describe(code))
+                continue
+            self._on_failure(worker, code)
+
+    def _on_failure(self, worker, code):
+        now = time.monotonic()
+        self.failures += 1
+        self.last_failure = now
+        delay = backoff(self.failures)
+        self.next_start = now + delay
+        if worker.ready_at is None:
+            if self.starter.reloads_code:
+                self.blocked = True
+                error_log.error("worker %d %s before serving; the running workers go on "
+                                "until the next change", worker.pid, describe(code))
+                return
+            if not self.serving:
+                error_log.error("worker %d %s before serving: stopping", worker.pid,
+                                describe(code))
+                self.final_codes.append(code)
+                self._begin_stop()
+                return
+        error_log.error("worker %d %s; starting another in %.1f s", worker.pid, describe(code),
+                        delay)
+
+    # ---- keeping `count` workers of the current generation --------------------
+
+    def _live(self):
+        return [w for w in self.workers.values() if not w.stopping]
+
+    def _ready(self):
+        return [w for w in self._live() if w.ready_at is not None]
+
+    def _maintain(self):
+        now = time.monotonic()
+        for worker in self.workers.values():
+            if worker.stopping and now >= worker.stop_deadline:
+                error_log.error("worker %d still running after the grace period: killing it",
+                                worker.pid)
+                worker.signal(signal.SIGKILL)
+                worker.stop_deadline = float("inf")
+        if self.stopping:
+            return
+        if self.failures and now - self.last_failure >= BACKOFF_RESET and self._ready():
+            self.failures = 0
+        live = self._live()
+        starting = [w for w in live if w.ready_at is None]
+        can_start = not self.blocked and now >= self.next_start
+        if len(live) < self.count:
+            if can_start:
+                for _ in range(self.count - len(live)):
+                    self._start()
+            return
+        if starting:
+            return  # one replacement at a time: wait until it serves
+        outdated = sorted((w for w in live if w.generation < self.generation),
+                          key=lambda w: w.started)
+        if len(live) > self.count:
+            for worker in (outdated or live)[: len(live) - self.count]:
+                self._stop(worker)
+        elif outdated and can_start:
+            self._start()  # the new one serves first; then an outdated one is stopped
+        elif not outdated and self.replacing:
+            self.replacing = False
+            error_log.info("workers replaced")
+
+    def _start(self):
+        pid, popen = self.starter.start(self.sock, self.ready_w, self.alive_r, self.private_fds)
+        self.workers[pid] = Worker(pid, self.generation, popen)
+        self.replacing = self.generation > 0
+        error_log.info("worker %d started", pid)
+
+    def _stop(self, worker):
+        if not worker.stopping:
+            worker.stop_deadline = time.monotonic() + self.grace_period + KILL_MARGIN
+        worker.signal(signal.SIGTERM)
+
+
+def run(app, host, port, *, worker_num=None, reload=False,
+        grace_period=server.DEFAULT_GRACE_PERIOD, reload_dirs=None):
+    """Serve `app` the way asked; returns the exit code. `app` may be None in reload mode.
+
+    In a worker that a master spawned (reload mode), serve on the inherited
+    socket and exit. Else bind host:port, then: without worker_num nor
+    reload, serve in this process; otherwise run a master over worker_num
+    workers (1 by default), forked from this process, or spawned anew in
+    reload mode.
+    """
+    from . import logs
+    from . import reload as reloading
+
+    logs.configure()
+    fds = inherited_worker_fds()
+    if fds is not None:
+        raise SystemExit(serve_inherited(app, fds, grace_period))
+    if reload:
+        argv = reloading.worker_argv()  # fails before binding when there is no program to rerun
+        watcher = reloading.Watcher(reload_dirs or reloading.default_dirs())
+    try:
+        sock = server.bind(host, port)
+    except OSError as exc:
+        error_log.error("cannot listen on %s:%d: %s", host, port, exc)
+        return 1
+    if reload:
+        error_log.info("reload: watching *.py under %s", ", ".join(watcher.dirs))
+        starter = Spawner(argv)
+    elif worker_num is None:
+        return server.serve(app, sock, grace_period=grace_period)
+    else:
+        watcher = None
+        starter = Forker(app, grace_period)
+    return Master(sock, worker_num or 1, starter, grace_period=grace_period,
+                  watcher=watcher).run()
