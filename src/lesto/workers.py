@@ -213,6 +213,7 @@ class Master:
         try:
             if self.watcher is not None:
                 self.watcher.start()
+            self._maintain()
             while not (self.stopping and not self.workers):
                 for key, _ in selector.select(self._timeout()):
                     self._readable(key.fd)
@@ -318,8 +319,9 @@ class Master:
         error_log.info("worker %d ready", pid)
         if not self.serving and len(self._ready()) >= self.count:
             self.serving = True
-            error_log.info("Lesto serving on http://%s:%d (%d workers, master pid %d)",
-                           self.address[0], self.address[1], self.count, os.getpid())
+            error_log.info("Lesto serving on http://%s:%d (%d worker%s, master pid %d)",
+                           self.address[0], self.address[1], self.count,
+                           "" if self.count == 1 else "s", os.getpid())
 
     def _reap(self):
         for worker in list(self.workers.values()):
