@@ -32,6 +32,7 @@ KILL_MARGIN = 10.0  # after the grace period, a stopping worker has this long fo
 
 WORKER_ENV = "LESTO_WORKER"  # "listen_fd,ready_fd,alive_fd" in a worker the master spawned
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+MASTER_SIGNALS = (*STOP_SIGNALS, signal.SIGHUP, signal.SIGCHLD)
 
 
 def backoff(failures):
@@ -133,12 +134,19 @@ class Forker:
         self.grace_period = grace_period
 
     def start(self, sock, ready_w, alive_r, private_fds):
+        sys.stdout.flush()  # else what the master buffered is written by each worker too
+        sys.stderr.flush()
+        # A signal arriving between fork and the worker's own handlers must not
+        # run the master's handler in the worker: block, fork, then unblock.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, MASTER_SIGNALS)
         pid = os.fork()
         if pid:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
             return pid, None
         code = 1
         try:
-            prepare_worker_signals()  # first: the master's handlers write to its wakeup pipe
+            prepare_worker_signals()
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
             os.setsid()
             for fd in private_fds:
                 os.close(fd)
@@ -208,7 +216,7 @@ class Master:
         self.private_fds = [self.wake_r, self.wake_w, self.ready_r, self.alive_w,
                             selector.fileno()]
         previous = {sig: signal.signal(sig, self._on_signal)
-                    for sig in (*STOP_SIGNALS, signal.SIGHUP, signal.SIGCHLD)}
+                    for sig in MASTER_SIGNALS}
         signal.set_wakeup_fd(self.wake_w)
         try:
             if self.watcher is not None:

@@ -8,7 +8,7 @@ import time
 
 import pytest
 import rawhttp
-from conftest import APPS_DIR, HOST
+from conftest import APPS_DIR, HOST, LOOPS
 from ops_helpers import LESTO, ClientLoop, Lesto, alive, wait_until
 
 from lesto.workers import BACKOFF_MAX, backoff
@@ -26,11 +26,11 @@ def start(tmp_path, hook_log):
     """start(*flags) -> a running `lesto ops_app:app --workers 2 ...`; killed after the test."""
     started = []
 
-    def start_lesto(*flags, workers=2, env=None):
+    def start_lesto(*flags, workers=2, env=None, loop="uvloop"):
         args = [*LESTO, "ops_app:app", "--host", HOST, "--workers", str(workers),
                 "--grace-period", str(GRACE), *flags]
         server = Lesto(args, tmp_path / f"lesto-{len(started)}.log",
-                       env={"OPS_HOOK_LOG": str(hook_log), **(env or {})})
+                       env={"OPS_HOOK_LOG": str(hook_log), "LESTO_LOOP": loop, **(env or {})})
         started.append(server)
         return server.start()
 
@@ -44,8 +44,9 @@ def hook_lines(hook_log):
     return hook_log.read_text().splitlines() if hook_log.exists() else []
 
 
-def test_two_workers_each_run_the_startup_hooks_in_their_own_process(start, hook_log):
-    server = start()
+@pytest.mark.parametrize("loop", LOOPS)
+def test_two_workers_each_run_the_startup_hooks_in_their_own_process(start, hook_log, loop):
+    server = start(loop=loop)
     workers = server.workers(2)
     lines = hook_lines(hook_log)
     for pid in workers:
@@ -88,8 +89,9 @@ def test_kill_9_of_a_worker_clients_go_on_and_a_new_worker_serves(start):
     assert server.stop() == 0
 
 
-def test_sigterm_finishes_received_requests_refuses_new_ones_and_exits_0(start, hook_log):
-    server = start()
+@pytest.mark.parametrize("loop", LOOPS)
+def test_sigterm_finishes_received_requests_refuses_new_ones_and_exits_0(start, hook_log, loop):
+    server = start(loop=loop)
     workers = server.workers(2)
     connections = []
     for _ in range(4):
@@ -197,6 +199,26 @@ def test_in_process_server_stops_gracefully_on_sigterm(tmp_path, hook_log):
     conn.close()
     assert server.wait() == 0
     assert f"shutdown-async same-loop=True {server.pid}" in hook_lines(hook_log)
+
+
+def test_a_worker_that_keeps_crashing_is_restarted_later_each_time(start):
+    server = start(workers=1)
+    pids = set()
+    for n in range(1, 4):
+        (worker,) = server.workers(1)
+        pids.add(worker)
+        server.wait_for_log(f"worker {worker} ready")
+        with rawhttp.Connection(HOST, server.port) as conn:
+            conn.send(rawhttp.get("/crash"))
+            conn.read_to_eof()
+        wait_until(lambda worker=worker: (lambda w: len(w) == 1 and worker not in w)(
+            server.workers()), "a new worker")
+        delay = backoff(n)
+        assert f"worker {worker} exited with code 3; starting another in {delay:.1f} s" \
+            in server.log()
+    assert len(pids) == 3
+    assert server.get("/").body == b"hello"
+    assert server.stop() == 0
 
 
 def test_backoff_grows_to_a_bound():

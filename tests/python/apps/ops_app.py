@@ -3,10 +3,10 @@
 Used as `lesto ops_app:app` (cwd tests/python/apps) or `python ops_app.py PORT [WORKERS]`.
 `/pid` answers the worker's pid, `/slow/{ms}` after ms milliseconds (noting
 "slow-start" in the hook log once it has the request), `/addr` what the
-request says of its client, `/error` raises. Startup and shutdown hooks (one
-sync, one async) append a line to the file named by OPS_HOOK_LOG, if set;
-with OPS_FAIL_STARTUP=1 the startup hook raises.
-"""
+request says of its client, `/error` raises, `/crash` ends the process
+(exit 3). Startup and shutdown hooks (one sync, one async) append a line to
+the file named by OPS_HOOK_LOG, if set; with OPS_FAIL_STARTUP=1 the startup
+hook raises."""
 
 import asyncio
 import os
@@ -69,6 +69,7 @@ app.router.add_route("/pid", pid)
 app.router.add_route("/slow/{ms}", slow)
 app.router.add_route("/addr", addr)
 app.router.add_route("/error", lambda request: 1 / 0)
+app.router.add_route("/crash", lambda request: os._exit(3))
 
 if __name__ == "__main__":
     workers = int(sys.argv[2]) if len(sys.argv) > 2 else None
