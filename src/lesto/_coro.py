@@ -6,6 +6,7 @@ suspend, the value it yielded has already been taken out of it; the Task made
 here yields that same value first, then drives the coroutine to its end.
 """
 
+import asyncio
 import types
 
 
@@ -28,16 +29,78 @@ async def _finish(coro, yielded):
     return await _continue(coro, yielded)
 
 
+class EagerStep:
+    """Stands for a handler's Task while the engine runs its first step itself.
+
+    asyncio.current_task() is this object during that step, so code that
+    needs a task (asyncio.timeout, TaskGroup) works before the handler first
+    suspends. Once it suspends and a real Task takes over, this object
+    forwards to it: a timeout entered in the first step cancels the Task.
+    """
+
+    __slots__ = ("_loop", "_task", "_cancels")
+
+    def __init__(self, loop):
+        self._loop = loop
+        self._task = None
+        self._cancels = 0
+
+    def bind(self, task):
+        self._task = task
+        for _ in range(self._cancels):
+            task.cancel()
+
+    def get_loop(self):
+        return self._loop
+
+    def cancel(self, msg=None):
+        if self._task is not None:
+            return self._task.cancel(msg)
+        self._cancels += 1
+        return True
+
+    def cancelling(self):
+        return self._task.cancelling() if self._task is not None else self._cancels
+
+    def uncancel(self):
+        if self._task is not None:
+            return self._task.uncancel()
+        self._cancels = max(0, self._cancels - 1)
+        return self._cancels
+
+    def done(self):
+        return self._task.done() if self._task is not None else False
+
+    def __getattr__(self, name):
+        task = self._task
+        if task is None:
+            raise AttributeError(f"{name!r}: the handler has not suspended yet, so it has no Task")
+        return getattr(task, name)
+
+
+class Scheduler:
+    """What the engine needs from asyncio to run handler coroutines on `loop`."""
+
+    def __init__(self, loop):
+        self.loop = loop
+        create_task = loop.create_task
+
+        def resume(coro, yielded):
+            if yielded is None:
+                # A bare yield (asyncio.sleep(0) and friends) asks only to be
+                # resumed on a later iteration with None: exactly what a Task
+                # does first, so the coroutine itself can be the Task's.
+                return create_task(coro)
+            return create_task(_finish(coro, yielded))
+
+        self.resume = resume
+        self.new_step = EagerStep
+        # asyncio's own bookkeeping of the current task (private, but stable
+        # from 3.7 to 3.13 and what Task.__step itself calls).
+        self.enter_task = getattr(asyncio.tasks, "_enter_task", None)
+        self.leave_task = getattr(asyncio.tasks, "_leave_task", None)
+
+
 def resumer(loop):
-    """The engine's hook: resume(coro, yielded) -> Task on `loop`."""
-    create_task = loop.create_task
-
-    def resume(coro, yielded):
-        if yielded is None:
-            # A bare yield (asyncio.sleep(0) and friends) asks only to be
-            # resumed on a later iteration with None: exactly what a Task
-            # does first, so the coroutine itself can be the Task's.
-            return create_task(coro)
-        return create_task(_finish(coro, yielded))
-
-    return resume
+    """The engine's hook for coroutines on `loop`."""
+    return Scheduler(loop)

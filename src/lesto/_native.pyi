@@ -90,7 +90,7 @@ class Server:
         headers_factory: Callable[[list[tuple[str, str]]], Mapping[str, str]],
         on_error: Callable[[Request, BaseException, bool], Any],
         on_not_found: Callable[[Request, str | None], Any],
-        resume: Callable[[Any, Any], Any],
+        resume: Any,
         call_soon: Callable[..., Any],
         limits: dict[str, int] | None = ...,
         timeouts: dict[str, int] | None = ...,

@@ -164,11 +164,13 @@ void Engine::complete(Connection& conn, std::uint64_t seq, RequestObject* req, P
         // Run the coroutine to its first suspension right here: one that never
         // suspends costs no Task and no extra loop iteration.
         PyObject* yielded = nullptr;
-        const PySendResult sent = PyIter_Send(result, Py_None, &yielded);
+        PyObject* step = nullptr;
+        const PySendResult sent = first_step(result, &yielded, &step);
         if (sent == PYGEN_NEXT) {
-            suspend(conn, seq, req, result, yielded, in_error_handler);
+            suspend(conn, seq, req, result, yielded, in_error_handler, step);
             return;
         }
+        Py_XDECREF(step);
         Py_DECREF(result);
         complete(conn, seq, req, sent == PYGEN_RETURN ? yielded : nullptr, in_error_handler);
         return;
@@ -232,11 +234,40 @@ void Engine::write(Connection& conn, std::uint64_t seq, RequestObject* req, Resp
     if (req->done_callbacks) done(req);
 }
 
+PySendResult Engine::first_step(PyObject* coro, PyObject** yielded, PyObject** step) {
+    if (!enter_task_) return PyIter_Send(coro, Py_None, yielded);
+    if (!step_ || Py_REFCNT(step_) > 1) {
+        // The last stand-in is held elsewhere (a timeout, a suspended task).
+        Py_XSETREF(step_, PyObject_CallOneArg(new_step_, loop_));
+        if (!step_) return PYGEN_ERROR;
+    }
+    *step = Py_NewRef(step_);
+    PyObject* args[2] = {loop_, step_};
+    PyObject* r = PyObject_Vectorcall(enter_task_, args, 2, nullptr);
+    if (!r) return PYGEN_ERROR;
+    Py_DECREF(r);
+    const PySendResult sent = PyIter_Send(coro, Py_None, yielded);
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);  // keep the handler's exception across the call
+    r = PyObject_Vectorcall(leave_task_, args, 2, nullptr);
+    if (!r) PyErr_WriteUnraisable(leave_task_);
+    Py_XDECREF(r);
+    PyErr_Restore(type, value, tb);
+    return sent;
+}
+
 void Engine::suspend(Connection& conn, std::uint64_t seq, RequestObject* req, PyObject* coro,
-                     PyObject* yielded, bool in_error_handler) {
+                     PyObject* yielded, bool in_error_handler, PyObject* step) {
     PyObject* task = PyObject_CallFunctionObjArgs(resume_, coro, yielded, nullptr);
     Py_DECREF(coro);
     Py_XDECREF(yielded);
+    if (task && step) {
+        // From now on the stand-in forwards to the real Task.
+        PyObject* r = PyObject_CallMethod(step, "bind", "O", task);
+        if (!r) Py_CLEAR(task);
+        Py_XDECREF(r);
+    }
+    Py_XDECREF(step);
     if (!task) {
         fail(conn, seq, req, in_error_handler);
         return;

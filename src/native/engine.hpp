@@ -24,6 +24,11 @@ public:
         Py_CLEAR(on_error_);
         Py_CLEAR(on_not_found_);
         Py_CLEAR(resume_);
+        Py_CLEAR(loop_);
+        Py_CLEAR(new_step_);
+        Py_CLEAR(enter_task_);
+        Py_CLEAR(leave_task_);
+        Py_CLEAR(step_);
         Py_CLEAR(call_soon_);
         Py_CLEAR(flush_);
         Py_CLEAR(access_log_);
@@ -51,7 +56,11 @@ public:
     PyObject* request_class_ = nullptr;
     PyObject* on_error_ = nullptr;
     PyObject* on_not_found_ = nullptr;
-    PyObject* resume_ = nullptr;
+    PyObject* resume_ = nullptr;      // resume(coro, yielded) -> Task
+    PyObject* loop_ = nullptr;
+    PyObject* new_step_ = nullptr;    // new_step(loop): the stand-in for the Task of a first step
+    PyObject* enter_task_ = nullptr;  // asyncio's _enter_task(loop, task), or null
+    PyObject* leave_task_ = nullptr;
     PyObject* call_soon_ = nullptr;
     PyObject* flush_ = nullptr;
     PyObject* access_log_ = nullptr;      // access_log(request, status, body_size, seconds) or null
@@ -68,9 +77,13 @@ private:
     void fail(Connection& conn, std::uint64_t seq, RequestObject* req, bool in_error_handler);
     void write(Connection& conn, std::uint64_t seq, RequestObject* req, ResponseObject* resp);
     void suspend(Connection& conn, std::uint64_t seq, RequestObject* req, PyObject* coro,
-                 PyObject* yielded, bool in_error_handler);
+                 PyObject* yielded, bool in_error_handler, PyObject* step);
+
+    /// Run one step of a coroutine as asyncio's current task would be run.
+    PySendResult first_step(PyObject* coro, PyObject** yielded, PyObject** step);
 
     RequestObject* spare_ = nullptr;  // reused while no one else holds it
+    PyObject* step_ = nullptr;        // a stand-in reused while no one else holds it
     std::vector<RequestObject*> done_;  // strong references, callbacks pending
     std::string decoded_path_;          // scratch: the percent-decoded path being routed
     ResponseView view_;

@@ -90,7 +90,19 @@ PyObject* Server_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
     eng.request_class_ = Py_NewRef(request_class);
     eng.on_error_ = Py_NewRef(on_error);
     eng.on_not_found_ = Py_NewRef(on_not_found);
-    eng.resume_ = Py_NewRef(resume);
+    eng.resume_ = PyObject_GetAttrString(resume, "resume");
+    eng.loop_ = PyObject_GetAttrString(resume, "loop");
+    eng.new_step_ = PyObject_GetAttrString(resume, "new_step");
+    eng.enter_task_ = PyObject_GetAttrString(resume, "enter_task");
+    eng.leave_task_ = PyObject_GetAttrString(resume, "leave_task");
+    if (!eng.resume_ || !eng.loop_ || !eng.new_step_ || !eng.enter_task_ || !eng.leave_task_) {
+        Py_DECREF(self);
+        return nullptr;
+    }
+    if (eng.enter_task_ == Py_None || eng.leave_task_ == Py_None) {
+        Py_CLEAR(eng.enter_task_);
+        Py_CLEAR(eng.leave_task_);
+    }
     eng.call_soon_ = Py_NewRef(call_soon);
     eng.access_log_ = access_log == Py_None ? nullptr : Py_NewRef(access_log);
     eng.callback_failed_ = Py_NewRef(callback_failed);

@@ -247,3 +247,12 @@ _routing_process = _session_server("routing_app")
 def routing_server(_routing_process):
     """Routes with literal text that clients percent-encode (apps/routing_app.py)."""
     yield from _checked(_routing_process)
+
+
+_tasks_process = _session_server("tasks_app")
+
+
+@pytest.fixture
+def tasks_server(_tasks_process):
+    """Handlers using asyncio.timeout, TaskGroup and current_task (apps/tasks_app.py)."""
+    yield from _checked(_tasks_process)

@@ -1,0 +1,64 @@
+"""tasks_app: handlers that need asyncio.current_task() before and after they first suspend.
+
+Usage: python tasks_app.py PORT.
+"""
+
+import asyncio
+import sys
+
+import applog
+
+from lesto import Application
+
+
+async def current(request):
+    before = asyncio.current_task() is not None
+    await asyncio.sleep(0.001)
+    after = asyncio.current_task() is not None
+    return request.Response(json={"before": before, "after": after})
+
+
+async def within_timeout(request):
+    async with asyncio.timeout(5):
+        await asyncio.sleep(0.001)
+    return request.Response(text="in time")
+
+
+async def timing_out(request):
+    try:
+        async with asyncio.timeout(0.05):
+            await asyncio.sleep(30)
+    except TimeoutError:
+        return request.Response(code=504, text="timed out")
+    return request.Response(text="not reached")
+
+
+async def task_group(request):
+    async def double(n):
+        await asyncio.sleep(0.001)
+        return 2 * n
+
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(double(n)) for n in range(3)]
+    return request.Response(json=[t.result() for t in tasks])
+
+
+async def never_suspends(request):
+    async with asyncio.timeout(5):
+        pass
+    return request.Response(text="at once")
+
+
+def make_app():
+    app = Application()
+    app.router.add_route("/current", current)
+    app.router.add_route("/within", within_timeout)
+    app.router.add_route("/timing-out", timing_out)
+    app.router.add_route("/group", task_group)
+    app.router.add_route("/at-once", never_suspends)
+    return app
+
+
+if __name__ == "__main__":
+    applog.setup()
+    make_app().run(host="127.0.0.1", port=int(sys.argv[1]))
