@@ -9,20 +9,14 @@ def worker_argv():
     """The command line that started this process, to start each worker the same way.
 
     A worker started so imports the app anew, with the code on disk now: the
-    script (or `-m` module, or the `lesto` command) runs again and its
-    app.run() serves as a worker, told so by the master (workers.WORKER_ENV).
+    script (or `-m` module, or `-c` code, or the `lesto` command) runs again,
+    with the same interpreter options, and its app.run() serves as a worker,
+    told so by the master (workers.WORKER_ENV).
     """
-    orig_argv = getattr(sys, "orig_argv", None)  # Python 3.10+: interpreter options included
     if sys.argv and sys.argv[0] == "":
         raise RuntimeError("reload=True needs a program started from a file, -m or -c, "
                            "not an interactive session")
-    if orig_argv:
-        return [sys.executable, *orig_argv[1:]]
-    spec = getattr(sys.modules["__main__"], "__spec__", None)
-    if spec is not None and spec.name:
-        name = spec.name.removesuffix(".__main__")
-        return [sys.executable, "-m", name, *sys.argv[1:]]
-    return [sys.executable, *sys.argv]
+    return [sys.executable, *sys.orig_argv[1:]]
 
 
 def default_dirs():
