@@ -1,7 +1,9 @@
 // connection_fuzz.cpp: Connection driven by a scripted application and socket: ordering, closing, backpressure.
 //
 // Input: 10 control bytes, a script, then the wire.
-//   [0] bit 0: small parser limits from the knobs
+//   [0] bit 0: small parser limits from the knobs; bit 1: timeouts (the
+//       script may abort() a request still arriving with 408, as the
+//       server's tick does)
 //   [1..6] limit knobs (fuzz_util.hpp limits_from)
 //   [7] max_in_flight: 0 keeps the default, else 1..8
 //   [8] max_output_buffer: 0 keeps the default, else 8..2040 bytes
@@ -274,8 +276,8 @@ std::vector<Response> responses_of(std::string_view out) {
 
 class Driver {
 public:
-    Driver(std::string_view wire, const Limits& limits, Choices& script, App& app, Connection& conn)
-        : wire_(wire), limits_(limits), script_(script), app_(app), conn_(conn) {}
+    Driver(std::string_view wire, const Limits& limits, Choices& script, App& app, Connection& conn, bool timeouts)
+        : wire_(wire), limits_(limits), script_(script), app_(app), conn_(conn), timeouts_(timeouts) {}
 
     /// Bytes as the socket layer would deliver them, until the wire is used
     /// up or the connection wants no more.
@@ -292,6 +294,11 @@ public:
                 if ((op & 0x10) && pos_ < wire_.size()) read(script_.cycle());  // two reads, one process()
                 if ((op & 0x20) && pos_ == wire_.size()) conn_.input_closed();  // EOF in the same batch
                 process();
+                if (timeouts_ && op % 16 == 14 && (conn_.reading_head() || conn_.reading_body())) {
+                    conn_.abort(408, "request timeout");
+                    aborted_ = true;
+                    process();
+                }
                 if (op & 0x40) drain(script_.cycle());
                 if (op & 0x80) answer_some(script_.cycle());
                 continue;
@@ -320,6 +327,7 @@ public:
     }
 
     const std::string& log() const noexcept { return log_; }
+    bool aborted() const noexcept { return aborted_; }
 
 private:
     static constexpr std::size_t piece_sizes[16] = {0, 1, 2, 3, 4, 5, 7, 8, 13, 16, 31, 64, 100, 256, 1000, 4096};
@@ -372,7 +380,8 @@ private:
 
     void check_state() {
         const std::size_t in_flight = conn_.in_flight();
-        FUZZ_CHECK(in_flight <= limits_.max_in_flight, std::to_string(in_flight));
+        // abort() may open one more slot, for its 408, on top of a full pipeline.
+        FUZZ_CHECK(in_flight <= limits_.max_in_flight + (aborted_ ? 1 : 0), std::to_string(in_flight));
         // Every request in flight may have an answer waiting in its slot,
         // and the last one to arrive may overshoot the output limit.
         const std::size_t bound = limits_.max_output_buffer + (limits_.max_in_flight + 2) * max_response;
@@ -402,11 +411,13 @@ private:
     std::size_t pos_ = 0;
     std::string log_;
     std::size_t produced_when_finished_ = 0;
+    bool timeouts_;
+    bool aborted_ = false;
 };
 
 /// The responses against what was dispatched and answered, and against the bare parser.
 void check_output(const std::vector<Response>& rs, const App& app, const Expected& exp, bool everything_answered,
-                  bool peer_closed) {
+                  bool peer_closed, bool aborted) {
     const auto& recs = app.records;
     // Dispatched requests are the bare parser's, in order.
     FUZZ_CHECK(recs.size() <= exp.requests.size(), std::to_string(recs.size()) + " dispatched, " +
@@ -421,7 +432,9 @@ void check_output(const std::vector<Response>& rs, const App& app, const Expecte
     }
     // Reading stops early only when the connection closes, after the last
     // request it will serve: once everything is answered, all were served.
-    const bool all_served = everything_answered && !(peer_closed && tolerate_eof_drop());
+    // An abort() ends the connection early: what was still to come is not served.
+    const bool all_served = everything_answered && !aborted && !(peer_closed && tolerate_eof_drop());
+    const int error = aborted ? 408 : exp.error;
     if (all_served) {
         FUZZ_CHECK(recs.size() == exp.requests.size(),
                    std::to_string(recs.size()) + " dispatched of the " + std::to_string(exp.requests.size()) +
@@ -464,15 +477,15 @@ void check_output(const std::vector<Response>& rs, const App& app, const Expecte
             }
         } else {
             // No request was dispatched for it: the engine's own error, last.
-            FUZZ_CHECK(k == recs.size() && exp.error != 0 && r.status == exp.error,
+            FUZZ_CHECK(k == recs.size() && error != 0 && r.status == error,
                        at + ": status " + std::to_string(r.status) + ", the parser says " +
-                           std::to_string(exp.error));
+                           std::to_string(error));
             FUZZ_CHECK(r.close && i + 1 == rs.size(), at + ": the error does not close");
         }
         ++k;
     }
-    if (all_served) {
-        const std::size_t owed = recs.size() + (exp.error != 0 ? 1 : 0);
+    if (all_served || (everything_answered && aborted)) {
+        const std::size_t owed = recs.size() + (error != 0 ? 1 : 0);
         FUZZ_CHECK(k == owed, std::to_string(k) + " responses for " + std::to_string(owed) + " owed");
     }
 }
@@ -502,9 +515,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<Response> responses;
     bool everything_answered = false;
     bool peer_closed = false;
+    bool aborted = false;
     {
         Connection conn(1, limits, app, date);
-        Driver driver(wire, limits, script, app, conn);
+        Driver driver(wire, limits, script, app, conn, options & 2);
         driver.feed_wire();
         everything_answered = (script.cycle() & 3) != 3;
         if (everything_answered) {
@@ -519,6 +533,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
         responses = responses_of(driver.log());
         peer_closed = conn.input_closed_by_peer();
+        aborted = driver.aborted();
         app.destroying = true;
     }
     // Abandoned: exactly the deferred requests with a token left unanswered.
@@ -530,6 +545,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::sort(got.begin(), got.end());
     FUZZ_CHECK(got == want, std::to_string(got.size()) + " abandoned, " + std::to_string(want.size()) + " expected");
 
-    check_output(responses, app, exp, everything_answered, peer_closed);
+    check_output(responses, app, exp, everything_answered, peer_closed, aborted);
     return 0;
 }
