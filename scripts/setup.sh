@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(g++ cmake ninja-build libgtest-dev curl wrk nginx-light)  # nginx: tests/python/test_ops_nginx.py
+apt_packages=(g++ cmake ninja-build libgtest-dev curl wrk nginx-light clang libclang-rt-14-dev)  # nginx: tests/python/test_ops_nginx.py; clang: fuzz/run.sh
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

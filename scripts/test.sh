@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# test.sh: set everything up, then run every test: C++ (plain and ASan+UBSan) and Python.
+# test.sh: set everything up, then run every test: C++ (plain and ASan+UBSan), the fuzzers
+# (LESTO_FUZZ_SECONDS each, default 60), ruff, and Python.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -18,6 +19,12 @@ for variant in release asan; do
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     "build/tests-$variant/lesto_tests" --gtest_brief=1
 done
+
+echo "== fuzzing (${LESTO_FUZZ_SECONDS:-60} s per target)"
+bash fuzz/run.sh "${LESTO_FUZZ_SECONDS:-60}"
+
+echo "== Python lint"
+.venv/bin/ruff check src tests examples bench fuzz
 
 echo "== Python tests"
 .venv/bin/python -m pytest -q "$@"
