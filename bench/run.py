@@ -53,6 +53,7 @@ def workloads(ceiling: Path) -> list[Workload]:
         Workload("lesto hello", (python, str(apps / "hello.py")), "/"),
         Workload("lesto json", (python, str(apps / "json_app.py")), "/json"),
         Workload("lesto async", (python, str(apps / "async_app.py")), "/"),
+        Workload("lesto async-direct", (python, str(apps / "async_app.py")), "/direct"),
     ]
 
 

@@ -1,4 +1,7 @@
-"""Bench app: async handler at / that yields to the loop once. Usage: python async_app.py PORT"""
+"""Bench app: async handlers: / yields to the loop once, /direct never suspends.
+
+Usage: python async_app.py PORT
+"""
 
 import asyncio
 import sys
@@ -11,10 +14,15 @@ async def hello(request):
     return request.Response(text='Hello world!')
 
 
+async def direct(request):
+    return request.Response(text='Hello world!')
+
+
 def main() -> None:
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 8080
     app = Application()
     app.router.add_route('/', hello)
+    app.router.add_route('/direct', direct)
     app.run(host='127.0.0.1', port=port)
 
 
