@@ -10,6 +10,11 @@
 // list, chunked with extensions, quoted strings and trailers). One or two
 // such requests go back to back; the wire is replayed like parser_fuzz does
 // (whole, byte by byte, two random splits) under the default limits.
+// Input byte 0: bit 0 two requests; bit 1 refuse mode instead: one request
+// broken in one way (bare LF, space before a colon, second Host, CL with TE,
+// HTTP/2.0, CONNECT, an unknown expectation, an unknown coding, obs-fold,
+// empty name, bad Content-Length, fragment, NUL, no Host on 1.1), which must
+// be refused with exactly the status tests/cases/README.md gives it.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -28,7 +33,6 @@ using lesto::http::Limits;
 
 constexpr std::string_view tchars = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 constexpr std::string_view reg_name = "-._~!$&'()*+,;=%0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-constexpr std::string_view hex_digits = "0123456789abcdefABCDEF";
 
 /// A string of up to `max` bytes drawn from `alphabet`, at least `min`.
 std::string draw(Choices& c, std::string_view alphabet, std::size_t min, std::size_t max) {
@@ -237,6 +241,78 @@ bool matches(const Request& got, const Request& want) {
            got.head_size == want.head_size && got.body == want.body && got.consumed == want.consumed;
 }
 
+/// Breaks the single request in `wire` (parsed as `want`) in one way chosen
+/// by the input and returns the status it must be refused with.
+int refuse(Choices& c, std::string& wire, const Request& want) {
+    std::size_t line = 0;
+    while (wire.compare(line, 2, "\r\n") == 0) line += 2;
+    const std::size_t line_end = wire.find("\r\n", line);
+    const std::size_t blank = want.head_size - 2;  // the empty line that ends the head
+    std::vector<std::size_t> fields;                // start of each field line
+    for (std::size_t at = line_end + 2; at < blank; at = wire.find("\r\n", at) + 2) fields.push_back(at);
+    const std::size_t boundary = fields.empty() ? blank : (c.byte() % 2 ? blank : fields[c.byte() % fields.size()]);
+    const auto insert = [&](std::string_view text) { wire.insert(boundary, text); };
+    bool has_host = false;
+    for (const auto& [name, value] : want.headers) has_host |= lesto::fuzz::ieq(name, "host");
+    const bool one_one = want.version_minor == 1;
+
+    switch (c.byte() % 14) {
+        case 0: {  // a bare LF ends a line
+            const std::size_t end = fields.empty() ? line_end : wire.find("\r\n", fields[c.byte() % fields.size()]);
+            wire.erase(end, 1);
+            return 400;
+        }
+        case 1:  // whitespace between a field name and its colon
+            if (fields.empty()) break;
+            wire.insert(wire.find(':', fields[c.byte() % fields.size()]), 1, ' ');
+            return 400;
+        case 2:
+            if (!has_host) break;
+            insert("Host: second\r\n");
+            return 400;
+        case 3:
+            insert("Content-Length: 0\r\nTransfer-Encoding: chunked\r\n");
+            return 400;
+        case 4:
+            wire.replace(line_end - 8, 8, (c.byte() & 1) ? "HTTP/2.0" : "HTTP/3.1");
+            return 505;
+        case 5:
+            wire.replace(line, want.method.size(), "CONNECT");
+            return 501;
+        case 6:
+            insert("Expect: 100-continue, x\r\n");
+            return 417;
+        case 7:
+            insert("Transfer-Encoding: gzip\r\n");
+            return one_one && want.body_kind == BodyKind::none ? 501 : 400;
+        case 8:  // obs-fold
+            insert(" folded\r\n");
+            return 400;
+        case 9:
+            insert(":x\r\n");
+            return 400;
+        case 10:
+            insert("Content-Length: x5\r\n");
+            return 400;
+        case 11:  // a fragment in the target
+            wire.insert(line + want.method.size() + 2, 1, '#');
+            return 400;
+        case 12:  // NUL at the end of a field value
+            if (fields.empty()) break;
+            wire.insert(wire.find("\r\n", fields[c.byte() % fields.size()]), 1, '\0');
+            return 400;
+        default:  // no Host on HTTP/1.1
+            if (!one_one) break;
+            for (std::size_t i = fields.size(); i-- > 0;) {
+                const std::size_t end = wire.find("\r\n", fields[i]) + 2;
+                if (lesto::fuzz::ieq(std::string_view(wire).substr(fields[i], 5), "host:")) wire.erase(fields[i], end - fields[i]);
+            }
+            return 400;
+    }
+    wire.replace(line_end - 8, 8, "HTTP/9.9");  // when the chosen break does not apply
+    return 505;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -244,7 +320,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::uint8_t options = c.byte();
     std::string wire;
     std::vector<Request> want{generate(c, wire)};
-    if (options & 1) want.push_back(generate(c, wire));
+    if (options & 2) {
+        // Refuse mode: one request, broken once; the parser must say exactly why.
+        Request refused;
+        refused.status = lesto::http::ParseStatus::error;
+        refused.code = refuse(c, wire, want[0]);
+        want[0] = refused;
+    } else if (options & 1) {
+        want.push_back(generate(c, wire));
+    }
     const Limits limits;
     const bool pipelined = want.size() > 1;
 
@@ -255,7 +339,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         ctx.split = lesto::fuzz::describe_ends(ends);
         const std::vector<Request> got = lesto::fuzz::replay(wire, ends, limits, pipelined, exact);
         bool ok = got.size() == want.size();
-        for (std::size_t i = 0; ok && i < got.size(); ++i) ok = matches(got[i], want[i]);
+        for (std::size_t i = 0; ok && i < got.size(); ++i) {
+            ok = want[i].status == lesto::http::ParseStatus::error
+                     ? got[i].status == want[i].status && got[i].code == want[i].code
+                     : matches(got[i], want[i]);
+        }
         FUZZ_CHECK(ok, "want:" + lesto::fuzz::show(want) + "\ngot:" + lesto::fuzz::show(got));
     };
     check({wire.size()}, false);
