@@ -234,6 +234,7 @@ void Server::service(Peer& peer) {
     } else if (peer.head_since == 0) {
         peer.head_since = now_;
     }
+    conn.release_idle_buffers();
     update_interest(peer, more);
 }
 
@@ -250,7 +251,6 @@ bool Server::send_output(Peer& peer) {
         close_peer(peer);
         return false;
     }
-    if (out.empty()) out.shrink_if_empty(256 * 1024);
     return true;
 }
 

@@ -1,6 +1,7 @@
 // connection.cpp: parsing, dispatching and ordering the responses of one connection.
 #include "pipeline/connection.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace lesto {
@@ -9,7 +10,9 @@ Connection::Connection(std::uint64_t id, const http::Limits& limits, Dispatcher&
                        const http::DateCache& date)
     : id_(id), limits_(&limits), dispatcher_(&dispatcher), date_(&date), parser_(limits),
       chunked_(limits) {
-    head_.headers.reserve(limits.max_header_count);
+    // Most requests carry a dozen headers or fewer; a larger head grows the
+    // vector once, and it keeps that capacity for the connection's life.
+    head_.headers.reserve(std::min<std::size_t>(limits.max_header_count, 16));
 }
 
 Connection::~Connection() {

@@ -1,0 +1,73 @@
+"""idle.py: server RSS per idle keep-alive connection (issue 6: at most 3 KiB each).
+
+Starts bench/apps/hello.py, opens N connections that each send one request
+and read its answer, then stay open and idle; prints the server's RSS growth
+per connection. Usage: python bench/idle.py [--connections N] [--port PORT]
+"""
+
+import argparse
+import resource
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def rss(pid):
+    with open(f"/proc/{pid}/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize()
+
+
+def wait_ready(port, server, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"idle.py: the server exited with {server.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("idle.py: the server did not accept in time")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--connections", type=int, default=10_000)
+    parser.add_argument("--port", type=int, default=8079)
+    args = parser.parse_args()
+    files = args.connections + 1000
+    resource.setrlimit(resource.RLIMIT_NOFILE, (files, files))  # inherited by the server
+    server = subprocess.Popen([sys.executable, str(HERE / "apps" / "hello.py"), str(args.port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    conns = []
+    try:
+        wait_ready(args.port, server)
+        time.sleep(0.5)
+        before = rss(server.pid)
+        request = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
+        for _ in range(args.connections):
+            sock = socket.create_connection(("127.0.0.1", args.port))
+            sock.sendall(request)
+            conns.append(sock)
+        for sock in conns:
+            data = b""
+            while b"Hello world!" not in data:
+                data += sock.recv(4096)
+        time.sleep(1.0)
+        after = rss(server.pid)
+    finally:
+        for sock in conns:
+            sock.close()
+        server.terminate()
+        server.wait()
+    per = (after - before) / args.connections / 1024
+    print(f"{args.connections} idle keep-alive connections: server RSS {before / 2**20:.1f} MiB -> "
+          f"{after / 2**20:.1f} MiB, {per:.2f} KiB per connection")
+
+
+if __name__ == "__main__":
+    main()
