@@ -1,4 +1,5 @@
-// chunked_fuzz.cpp: ChunkedDecoder on arbitrary bytes in arbitrary pieces, against a whole-buffer reference decoder.
+// chunked_fuzz.cpp: ChunkedDecoder on arbitrary bytes in arbitrary pieces, against a whole-buffer
+// reference decoder.
 //
 // Input: 8 control bytes, then chunked bodies back to back.
 //   [0] bit 0: small limits from the knobs
@@ -12,15 +13,15 @@
 // grammar (with the strict choices of tests/cases/README.md) off the whole
 // buffer in another way: line by line, with a partial line judged by whether
 // some ending would make it valid.
+#include "fuzz_util.hpp"
+#include "parser/chunked.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "fuzz_util.hpp"
-#include "parser/chunked.hpp"
 
 namespace {
 
@@ -38,27 +39,34 @@ struct Decoded {
     ParseStatus status = ParseStatus::incomplete;
     int code = 0;
     std::string reason;
-    std::size_t consumed = 0;  // when complete: bytes of this body
-    std::string body;          // decoded, also for an unfinished or refused body
+    std::size_t consumed = 0; // when complete: bytes of this body
+    std::string body;         // decoded, also for an unfinished or refused body
 
     bool operator==(const Decoded&) const = default;
 };
 
 std::string show(const Decoded& d) {
-    return "status=" + std::to_string(static_cast<int>(d.status)) + " code=" + std::to_string(d.code) + " reason='" +
-           d.reason + "' consumed=" + std::to_string(d.consumed) + " body='" + escape(d.body) + "'";
+    return "status=" + std::to_string(static_cast<int>(d.status)) +
+           " code=" + std::to_string(d.code) + " reason='" + d.reason +
+           "' consumed=" + std::to_string(d.consumed) + " body='" + escape(d.body) + "'";
 }
 
 // ---- the reference -------------------------------------------------------------------
 
-bool hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-int hex_value(char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; }
-bool bws(char c) { return c == ' ' || c == '\t'; }
+bool hex(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+int hex_value(char c) {
+    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+bool bws(char c) {
+    return c == ' ' || c == '\t';
+}
 bool tchar(char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
            std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
-bool qchar(char c) {  // qdtext plus quote and backslash: HTAB, SP, VCHAR, obs-text
+bool qchar(char c) { // qdtext plus quote and backslash: HTAB, SP, VCHAR, obs-text
     const auto u = static_cast<unsigned char>(c);
     return u == '\t' || (u >= 0x20 && u != 0x7f);
 }
@@ -73,9 +81,11 @@ bool field_char(char c) {
 bool valid_size_line(std::string_view l) {
     std::size_t i = 0;
     const auto skip_bws = [&] {
-        while (i < l.size() && bws(l[i])) ++i;
+        while (i < l.size() && bws(l[i]))
+            ++i;
     };
-    while (i < l.size() && hex(l[i])) ++i;
+    while (i < l.size() && hex(l[i]))
+        ++i;
     if (i == 0) return false;
     while (i < l.size()) {
         skip_bws();
@@ -83,7 +93,8 @@ bool valid_size_line(std::string_view l) {
         ++i;
         skip_bws();
         const std::size_t name = i;
-        while (i < l.size() && tchar(l[i])) ++i;
+        while (i < l.size() && tchar(l[i]))
+            ++i;
         if (i == name) return false;
         skip_bws();
         if (i < l.size() && l[i] == '=') {
@@ -99,7 +110,8 @@ bool valid_size_line(std::string_view l) {
                 ++i;
             } else {
                 const std::size_t value = i;
-                while (i < l.size() && tchar(l[i])) ++i;
+                while (i < l.size() && tchar(l[i]))
+                    ++i;
                 if (i == value) return false;
             }
             skip_bws();
@@ -130,8 +142,9 @@ bool chunk_size(std::string_view l, std::uint64_t& size) {
 /// A trailer field line (without CRLF), possibly cut short when `partial`.
 bool valid_trailer_line(std::string_view l, bool partial) {
     std::size_t i = 0;
-    while (i < l.size() && tchar(l[i])) ++i;
-    if (i == l.size()) return partial;  // a name still arriving (a complete line needs the colon)
+    while (i < l.size() && tchar(l[i]))
+        ++i;
+    if (i == l.size()) return partial; // a name still arriving (a complete line needs the colon)
     if (i == 0 || l[i] != ':') return false;
     for (++i; i < l.size(); ++i)
         if (!field_char(l[i])) return false;
@@ -159,9 +172,11 @@ Decoded reference(std::string_view in, const Limits& limits) {
         std::uint64_t size = 0;
         if (!chunk_size(line, size)) return fail();
         std::size_t digits = 0;
-        while (digits < line.size() && hex(line[digits])) ++digits;
+        while (digits < line.size() && hex(line[digits]))
+            ++digits;
         // The size is judged once a byte after its digits is present.
-        if (digits > 0 && (digits < line.size() || whole_line) && size > limits.max_body_bytes - decoded)
+        if (digits > 0 && (digits < line.size() || whole_line) &&
+            size > limits.max_body_bytes - decoded)
             return fail();
         if (!whole_line) return viable_size_line(line) ? d : fail();
         if (!valid_size_line(line)) return fail();
@@ -200,7 +215,8 @@ Decoded reference(std::string_view in, const Limits& limits) {
             return d;
         }
         // Field lines count with their CRLF, as far as present.
-        trailer_bytes += line.size() + (whole_line ? 1 : 0) + (whole_line && cr + 1 < in.size() ? 1 : 0);
+        trailer_bytes +=
+            line.size() + (whole_line ? 1 : 0) + (whole_line && cr + 1 < in.size() ? 1 : 0);
         if (trailer_bytes > limits.max_trailer_bytes) return fail();
         if (!valid_trailer_line(line, !whole_line)) return fail();
         if (!whole_line || cr + 1 == in.size()) return d;
@@ -239,7 +255,8 @@ Decoded decode(ChunkedDecoder& dec, std::string_view in, const std::vector<std::
             d.status = ParseStatus::complete;
             d.consumed = at + r.consumed;
             const ParseResult again = dec.feed("0\r\n\r\n", d.body);
-            FUZZ_CHECK(again.status == ParseStatus::complete && again.consumed == 0, "completion is not repeated");
+            FUZZ_CHECK(again.status == ParseStatus::complete && again.consumed == 0,
+                       "completion is not repeated");
             return d;
         }
         FUZZ_CHECK(r.consumed == piece.size(), "an incomplete feed left bytes");
@@ -270,11 +287,12 @@ std::vector<Decoded> decode_all(std::string_view wire, const Limits& limits, End
 
 std::string show(const std::vector<Decoded>& ds) {
     std::string s;
-    for (std::size_t i = 0; i < ds.size(); ++i) s += "\n  #" + std::to_string(i) + " " + show(ds[i]);
+    for (std::size_t i = 0; i < ds.size(); ++i)
+        s += "\n  #" + std::to_string(i) + " " + show(ds[i]);
     return s;
 }
 
-}  // namespace
+} // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const lesto::fuzz::Split in = lesto::fuzz::split_input(data, size, control_size);
@@ -289,16 +307,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     ctx.wire = wire;
     ctx.limits = lesto::fuzz::describe(limits);
     ctx.split = "whole";
-    const std::vector<Decoded> whole = decode_all(wire, limits, [](std::size_t n) {
-        return std::vector<std::size_t>{n};
-    });
+    const std::vector<Decoded> whole =
+        decode_all(wire, limits, [](std::size_t n) { return std::vector<std::size_t>{n}; });
 
     // Against the reference: the class, and consumed and the bytes decoded.
     std::size_t start = 0;
     for (const Decoded& d : whole) {
         const Decoded ref = reference(wire.substr(start), limits);
         FUZZ_CHECK(ref.status == d.status && ref.body == d.body && ref.consumed == d.consumed,
-                   "body at " + std::to_string(start) + ": decoder " + show(d) + "\nreference " + show(ref));
+                   "body at " + std::to_string(start) + ": decoder " + show(d) + "\nreference " +
+                       show(ref));
         start += d.consumed;
     }
 
@@ -308,7 +326,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         FUZZ_CHECK(other == whole, "whole:" + show(whole) + "\n" + name + ":" + show(other));
     };
     compare([](std::size_t n) { return lesto::fuzz::bytewise_ends(n); }, "one byte at a time");
-    compare([seed](std::size_t n) { return lesto::fuzz::random_ends(n, seed); }, "random split (seed)");
-    compare([seed](std::size_t n) { return lesto::fuzz::random_ends(n, seed + 256u); }, "random split (seed+256)");
+    compare([seed](std::size_t n) { return lesto::fuzz::random_ends(n, seed); },
+            "random split (seed)");
+    compare([seed](std::size_t n) { return lesto::fuzz::random_ends(n, seed + 256u); },
+            "random split (seed+256)");
     return 0;
 }

@@ -1,4 +1,5 @@
-// connection_fuzz.cpp: Connection driven by a scripted application and socket: ordering, closing, backpressure.
+// connection_fuzz.cpp: Connection driven by a scripted application and socket: ordering, closing,
+// backpressure.
 //
 // Input: 10 control bytes, a script, then the wire.
 //   [0] bit 0: small parser limits from the knobs; bit 1: timeouts (the
@@ -23,6 +24,12 @@
 // last with the parser's status; 100 Continue only for a request that asked
 // and never ahead of owed responses; the destructor abandons exactly the
 // deferred requests left unanswered.
+#include "fuzz_util.hpp"
+#include "parser/chunked.hpp"
+#include "parser/parser.hpp"
+#include "pipeline/connection.hpp"
+#include "response/writer.hpp"
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -32,12 +39,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "fuzz_util.hpp"
-#include "parser/chunked.hpp"
-#include "parser/parser.hpp"
-#include "pipeline/connection.hpp"
-#include "response/writer.hpp"
 
 namespace {
 
@@ -51,7 +52,7 @@ using lesto::http::ParseResult;
 using lesto::http::ParseStatus;
 
 constexpr std::size_t fixed_control = 10;
-constexpr std::size_t max_response = 1024;  // a bound on every response this target can cause
+constexpr std::size_t max_response = 1024; // a bound on every response this target can cause
 constexpr int max_steps = 100000;
 
 /// LESTO_FUZZ_TOLERATE_EOF_DROP=1: once the peer has closed, accept that
@@ -71,9 +72,10 @@ struct Req {
 };
 
 struct Expected {
-    std::vector<Req> requests;  // complete, in order, up to the first that closes
-    int error = 0;              // the engine's error status after them; 0 for none
-    bool next_expects = false;  // the request after them (unfinished or refused) has a complete head with 100-continue
+    std::vector<Req> requests; // complete, in order, up to the first that closes
+    int error = 0;             // the engine's error status after them; 0 for none
+    bool next_expects = false; // the request after them (unfinished or refused) has a complete head
+                               // with 100-continue
 };
 
 Expected expected_of(std::string_view wire, const Limits& limits) {
@@ -92,8 +94,8 @@ Expected expected_of(std::string_view wire, const Limits& limits) {
             return e;
         }
         if (r.status == ParseStatus::incomplete) return e;
-        Req q{std::string(head.method), std::string(head.target), {}, head.keep_alive, head.expect_continue,
-              head.version_minor};
+        Req q{std::string(head.method), std::string(head.target), {},
+              head.keep_alive,          head.expect_continue,     head.version_minor};
         std::size_t size = r.consumed;
         if (head.body_kind == BodyKind::content_length) {
             if (rest.size() - r.consumed < head.content_length) {
@@ -123,7 +125,7 @@ Expected expected_of(std::string_view wire, const Limits& limits) {
 struct Record {
     Req req;
     bool answered = false;
-    bool valid = true;  // answered with a valid spec (else the engine's 500)
+    bool valid = true; // answered with a valid spec (else the engine's 500)
     bool token = false;
 };
 
@@ -147,37 +149,38 @@ public:
         for (const std::string_view v : {h.method, h.target, h.path, h.query, h.host})
             FUZZ_CHECK(inside(v, r.raw_head), "view outside raw_head");
         for (const auto& f : h.headers)
-            FUZZ_CHECK(inside(f.name, r.raw_head) && inside(f.value, r.raw_head), "header outside raw_head");
+            FUZZ_CHECK(inside(f.name, r.raw_head) && inside(f.value, r.raw_head),
+                       "header outside raw_head");
         FUZZ_CHECK(r.has_body == (h.body_kind != BodyKind::none), "has_body");
         if (h.body_kind == BodyKind::content_length)
             FUZZ_CHECK(r.body.size() == h.content_length, std::to_string(r.body.size()));
         if (!r.has_body) FUZZ_CHECK(r.body.empty(), "a body without framing");
 
         Record rec;
-        rec.req = {std::string(h.method), std::string(h.target), std::string(r.body), h.keep_alive,
-                   h.expect_continue, h.version_minor};
+        rec.req = {std::string(h.method), std::string(h.target), std::string(r.body),
+                   h.keep_alive,          h.expect_continue,     h.version_minor};
         records.push_back(std::move(rec));
         tokens_.push_back(seq);
 
         const std::uint8_t d = script_.cycle();
-        if (d & 0x40) answer_one(conn, script_.cycle());  // re-entrant: an earlier one first
+        if (d & 0x40) answer_one(conn, script_.cycle()); // re-entrant: an earlier one first
         switch (d % 8) {
-            case 4:
-            case 5:
-                conn.set_token(seq, &tokens_[seq]);
-                records[seq].token = true;
-                pending.push_back(seq);
-                break;
-            case 6:
-                pending.push_back(seq);  // deferred without a token: nothing to abandon
-                break;
-            case 7:
-                answer(conn, seq, false);
-                break;
-            default:
-                answer(conn, seq, true);
-                if (d & 0x80) answer(conn, seq, true);  // a second answer is ignored
-                break;
+        case 4:
+        case 5:
+            conn.set_token(seq, &tokens_[seq]);
+            records[seq].token = true;
+            pending.push_back(seq);
+            break;
+        case 6:
+            pending.push_back(seq); // deferred without a token: nothing to abandon
+            break;
+        case 7:
+            answer(conn, seq, false);
+            break;
+        default:
+            answer(conn, seq, true);
+            if (d & 0x80) answer(conn, seq, true); // a second answer is ignored
+            break;
         }
     }
 
@@ -198,11 +201,12 @@ public:
         spec.version_minor = static_cast<std::uint8_t>(rec.req.version_minor);
         spec.headers = std::span<const lesto::http::Header>(headers, valid ? 1 : 2);
         const bool ok = conn.respond(seq, spec);
-        if (rec.answered) return;  // a repeat: ignored, whatever it returned
+        if (rec.answered) return; // a repeat: ignored, whatever it returned
         FUZZ_CHECK(ok == valid, "respond() returned " + std::to_string(ok));
         rec.answered = true;
         rec.valid = valid;
-        if (const auto it = std::find(pending.begin(), pending.end(), seq); it != pending.end()) pending.erase(it);
+        if (const auto it = std::find(pending.begin(), pending.end(), seq); it != pending.end())
+            pending.erase(it);
     }
 
     /// Answer one deferred request, chosen by `pick`; a few invalidly.
@@ -212,12 +216,13 @@ public:
         answer(conn, seq, (pick & 0xe0) != 0xe0);
     }
 
-    std::vector<Record> records;  // by seq
+    std::vector<Record> records; // by seq
     std::vector<std::uint64_t> pending;
     std::vector<void*> abandoned;
     bool destroying = false;
     bool finished_seen = false;
-    std::deque<std::uint64_t> tokens_;  // &tokens_[seq] is the token of seq (a deque keeps addresses)
+    std::deque<std::uint64_t>
+        tokens_; // &tokens_[seq] is the token of seq (a deque keeps addresses)
 
 private:
     Choices& script_;
@@ -237,7 +242,8 @@ struct Response {
 std::vector<Response> responses_of(std::string_view out) {
     std::vector<Response> rs;
     while (!out.empty()) {
-        FUZZ_CHECK(out.substr(0, 9) == "HTTP/1.1 " && out.size() >= 12, "response start: " + escape(out.substr(0, 40)));
+        FUZZ_CHECK(out.substr(0, 9) == "HTTP/1.1 " && out.size() >= 12,
+                   "response start: " + escape(out.substr(0, 40)));
         Response r;
         r.status = std::stoi(std::string(out.substr(9, 3)));
         const std::size_t end = out.find("\r\n\r\n");
@@ -276,8 +282,10 @@ std::vector<Response> responses_of(std::string_view out) {
 
 class Driver {
 public:
-    Driver(std::string_view wire, const Limits& limits, Choices& script, App& app, Connection& conn, bool timeouts)
-        : wire_(wire), limits_(limits), script_(script), app_(app), conn_(conn), timeouts_(timeouts) {}
+    Driver(std::string_view wire, const Limits& limits, Choices& script, App& app, Connection& conn,
+           bool timeouts)
+        : wire_(wire), limits_(limits), script_(script), app_(app), conn_(conn),
+          timeouts_(timeouts) {}
 
     /// Bytes as the socket layer would deliver them, until the wire is used
     /// up or the connection wants no more.
@@ -291,8 +299,10 @@ public:
                     return;
                 }
                 read(op);
-                if ((op & 0x10) && pos_ < wire_.size()) read(script_.cycle());  // two reads, one process()
-                if ((op & 0x20) && pos_ == wire_.size()) conn_.input_closed();  // EOF in the same batch
+                if ((op & 0x10) && pos_ < wire_.size())
+                    read(script_.cycle()); // two reads, one process()
+                if ((op & 0x20) && pos_ == wire_.size())
+                    conn_.input_closed(); // EOF in the same batch
                 process();
                 if (timeouts_ && op % 16 == 14 && (conn_.reading_head() || conn_.reading_body())) {
                     conn_.abort(408, "request timeout");
@@ -330,7 +340,8 @@ public:
     bool aborted() const noexcept { return aborted_; }
 
 private:
-    static constexpr std::size_t piece_sizes[16] = {0, 1, 2, 3, 4, 5, 7, 8, 13, 16, 31, 64, 100, 256, 1000, 4096};
+    static constexpr std::size_t piece_sizes[16] = {0,  1,  2,  3,  4,   5,   7,    8,
+                                                    13, 16, 31, 64, 100, 256, 1000, 4096};
 
     void read(std::uint8_t op) {
         std::size_t n = piece_sizes[op & 15];
@@ -345,17 +356,21 @@ private:
     void process() {
         conn_.process();
         check_state();
+        // As the server does after every service round: empty buffers are freed.
+        conn_.release_idle_buffers();
     }
 
     void drain(std::uint8_t amount) {
-        const std::size_t n = std::min<std::size_t>(conn_.output().size(), amount == 0 ? SIZE_MAX : amount * 8u);
+        const std::size_t n =
+            std::min<std::size_t>(conn_.output().size(), amount == 0 ? SIZE_MAX : amount * 8u);
         log_ += conn_.output().view().substr(0, n);
         conn_.output_sent(n);
         check_state();
     }
 
     void answer_some(std::uint8_t pick) {
-        for (int k = pick >> 6; k >= 0; --k) app_.answer_one(conn_, static_cast<std::uint8_t>(pick + k * 37));
+        for (int k = pick >> 6; k >= 0; --k)
+            app_.answer_one(conn_, static_cast<std::uint8_t>(pick + k * 37));
         check_state();
     }
 
@@ -381,23 +396,28 @@ private:
     void check_state() {
         const std::size_t in_flight = conn_.in_flight();
         // abort() may open one more slot, for its 408, on top of a full pipeline.
-        FUZZ_CHECK(in_flight <= limits_.max_in_flight + (aborted_ ? 1 : 0), std::to_string(in_flight));
+        FUZZ_CHECK(in_flight <= limits_.max_in_flight + (aborted_ ? 1 : 0),
+                   std::to_string(in_flight));
         // Every request in flight may have an answer waiting in its slot,
         // and the last one to arrive may overshoot the output limit.
-        const std::size_t bound = limits_.max_output_buffer + (limits_.max_in_flight + 2) * max_response;
+        const std::size_t bound =
+            limits_.max_output_buffer + (limits_.max_in_flight + 2) * max_response;
         FUZZ_CHECK(conn_.output().size() <= bound, std::to_string(conn_.output().size()));
         // In flight: from the first deferred (or past the last) to the last
         // seq opened, which is a dispatched one or an engine error.
         const std::uint64_t opened = app_.records.size();
         const std::uint64_t first_owed =
-            app_.pending.empty() ? opened : *std::min_element(app_.pending.begin(), app_.pending.end());
+            app_.pending.empty() ? opened
+                                 : *std::min_element(app_.pending.begin(), app_.pending.end());
         FUZZ_CHECK(in_flight == opened - first_owed || in_flight == opened + 1 - first_owed,
-                   "in_flight " + std::to_string(in_flight) + " with " + std::to_string(opened) + " dispatched");
+                   "in_flight " + std::to_string(in_flight) + " with " + std::to_string(opened) +
+                       " dispatched");
         const std::size_t produced = log_.size() + conn_.output().size();
         if (conn_.finished()) {
             FUZZ_CHECK(!conn_.wants_input(), "finished but wants input");
             FUZZ_CHECK(in_flight == 0, "finished with requests in flight");
-            if (app_.finished_seen) FUZZ_CHECK(produced == produced_when_finished_, "output after finished()");
+            if (app_.finished_seen)
+                FUZZ_CHECK(produced == produced_when_finished_, "output after finished()");
             if (!app_.finished_seen) produced_when_finished_ = produced;
             app_.finished_seen = true;
         }
@@ -416,32 +436,36 @@ private:
 };
 
 /// The responses against what was dispatched and answered, and against the bare parser.
-void check_output(const std::vector<Response>& rs, const App& app, const Expected& exp, bool everything_answered,
-                  bool peer_closed, bool aborted) {
+void check_output(const std::vector<Response>& rs, const App& app, const Expected& exp,
+                  bool everything_answered, bool peer_closed, bool aborted) {
     const auto& recs = app.records;
     // Dispatched requests are the bare parser's, in order.
     FUZZ_CHECK(recs.size() <= exp.requests.size(), std::to_string(recs.size()) + " dispatched, " +
-                                                       std::to_string(exp.requests.size()) + " in the wire");
+                                                       std::to_string(exp.requests.size()) +
+                                                       " in the wire");
     for (std::size_t i = 0; i < recs.size(); ++i) {
         const Req& a = recs[i].req;
         const Req& b = exp.requests[i];
-        FUZZ_CHECK(a.method == b.method && a.target == b.target && a.body == b.body && a.keep_alive == b.keep_alive,
-                   "request " + std::to_string(i) + ": " + escape(a.method) + " " + escape(a.target) + " body '" +
-                       escape(a.body) + "' vs " + escape(b.method) + " " + escape(b.target) + " body '" +
-                       escape(b.body) + "'");
+        FUZZ_CHECK(a.method == b.method && a.target == b.target && a.body == b.body &&
+                       a.keep_alive == b.keep_alive,
+                   "request " + std::to_string(i) + ": " + escape(a.method) + " " +
+                       escape(a.target) + " body '" + escape(a.body) + "' vs " + escape(b.method) +
+                       " " + escape(b.target) + " body '" + escape(b.body) + "'");
     }
     // Reading stops early only when the connection closes, after the last
     // request it will serve: once everything is answered, all were served.
     // An abort() ends the connection early: what was still to come is not served.
-    const bool all_served = everything_answered && !aborted && !(peer_closed && tolerate_eof_drop());
+    const bool all_served =
+        everything_answered && !aborted && !(peer_closed && tolerate_eof_drop());
     const int error = aborted ? 408 : exp.error;
     if (all_served) {
         FUZZ_CHECK(recs.size() == exp.requests.size(),
-                   std::to_string(recs.size()) + " dispatched of the " + std::to_string(exp.requests.size()) +
+                   std::to_string(recs.size()) + " dispatched of the " +
+                       std::to_string(exp.requests.size()) +
                        " complete requests sent before the client closed");
     }
 
-    std::size_t k = 0;  // final responses seen
+    std::size_t k = 0; // final responses seen
     bool interim = false;
     for (std::size_t i = 0; i < rs.size(); ++i) {
         const Response& r = rs[i];
@@ -449,9 +473,10 @@ void check_output(const std::vector<Response>& rs, const App& app, const Expecte
         if (r.status == 100) {
             FUZZ_CHECK(!interim, at + ": two 100 Continue in a row");
             // It belongs to request k: all earlier ones were answered, and k asked for it.
-            const bool asked = k < recs.size() ? recs[k].req.expect_continue
-                                               : (k < exp.requests.size() ? exp.requests[k].expect_continue
-                                                                          : exp.next_expects);
+            const bool asked = k < recs.size()
+                                   ? recs[k].req.expect_continue
+                                   : (k < exp.requests.size() ? exp.requests[k].expect_continue
+                                                              : exp.next_expects);
             FUZZ_CHECK(asked, at + ": 100 Continue for a request that did not ask");
             FUZZ_CHECK(r.body.empty() && !r.close, at + ": 100 Continue with content");
             interim = true;
@@ -462,16 +487,20 @@ void check_output(const std::vector<Response>& rs, const App& app, const Expecte
             const Record& rec = recs[k];
             FUZZ_CHECK(rec.answered, at + ": a response to a request never answered");
             if (rec.valid) {
-                FUZZ_CHECK(r.status == 200 && r.x_seq == std::to_string(k) && r.body == "seq=" + std::to_string(k),
-                           at + ": status " + std::to_string(r.status) + " X-Seq " + r.x_seq + " body " +
-                               escape(r.body));
+                FUZZ_CHECK(r.status == 200 && r.x_seq == std::to_string(k) &&
+                               r.body == "seq=" + std::to_string(k),
+                           at + ": status " + std::to_string(r.status) + " X-Seq " + r.x_seq +
+                               " body " + escape(r.body));
             } else {
-                FUZZ_CHECK(r.status == 500 && r.x_seq.empty(), at + ": " + std::to_string(r.status));
+                FUZZ_CHECK(r.status == 500 && r.x_seq.empty(),
+                           at + ": " + std::to_string(r.status));
             }
             const bool last = !rec.req.keep_alive;
             if (rec.valid) {
-                FUZZ_CHECK(r.close == (last && rec.req.version_minor == 1), at + ": Connection: close");
-                FUZZ_CHECK(r.keep_alive == (!last && rec.req.version_minor == 0), at + ": Connection: keep-alive");
+                FUZZ_CHECK(r.close == (last && rec.req.version_minor == 1),
+                           at + ": Connection: close");
+                FUZZ_CHECK(r.keep_alive == (!last && rec.req.version_minor == 0),
+                           at + ": Connection: keep-alive");
             } else {
                 FUZZ_CHECK(r.close == last, at + ": Connection: close on a 500");
             }
@@ -486,11 +515,12 @@ void check_output(const std::vector<Response>& rs, const App& app, const Expecte
     }
     if (all_served || (everything_answered && aborted)) {
         const std::size_t owed = recs.size() + (error != 0 ? 1 : 0);
-        FUZZ_CHECK(k == owed, std::to_string(k) + " responses for " + std::to_string(owed) + " owed");
+        FUZZ_CHECK(k == owed,
+                   std::to_string(k) + " responses for " + std::to_string(owed) + " owed");
     }
 }
 
-}  // namespace
+} // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const lesto::fuzz::Split fixed = lesto::fuzz::split_input(data, size, fixed_control);
@@ -527,7 +557,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             FUZZ_CHECK(app.pending.empty(), "answer_everything left some");
             // The peer closed or the connection is closing, and nothing is owed:
             // the socket can close, and finished() must say so.
-            FUZZ_CHECK(conn.finished(), "everything answered and sent, input closed, yet not finished");
+            FUZZ_CHECK(conn.finished(),
+                       "everything answered and sent, input closed, yet not finished");
         } else {
             driver.drain_all();
         }
@@ -543,7 +574,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<void*> got = app.abandoned;
     std::sort(want.begin(), want.end());
     std::sort(got.begin(), got.end());
-    FUZZ_CHECK(got == want, std::to_string(got.size()) + " abandoned, " + std::to_string(want.size()) + " expected");
+    FUZZ_CHECK(got == want, std::to_string(got.size()) + " abandoned, " +
+                                std::to_string(want.size()) + " expected");
 
     check_output(responses, app, exp, everything_answered, peer_closed, aborted);
     return 0;

@@ -1,5 +1,8 @@
-// fuzz_util.hpp: what the fuzz targets share: control bytes, limits and splits from the input, failure reports.
+// fuzz_util.hpp: what the fuzz targets share: control bytes, limits and splits from the input,
+// failure reports.
 #pragma once
+
+#include "parser/limits.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -11,8 +14,6 @@
 #include <string_view>
 #include <vector>
 
-#include "parser/limits.hpp"
-
 namespace lesto::fuzz {
 
 /// Bytes of the input read as choices. Past its end every choice is 0, so a
@@ -22,7 +23,9 @@ public:
     Choices() = default;
     explicit Choices(std::string_view bytes) noexcept : bytes_(bytes) {}
 
-    std::uint8_t byte() noexcept { return at_ < bytes_.size() ? static_cast<std::uint8_t>(bytes_[at_++]) : 0; }
+    std::uint8_t byte() noexcept {
+        return at_ < bytes_.size() ? static_cast<std::uint8_t>(bytes_[at_++]) : 0;
+    }
     /// Cycles over the bytes instead of running dry: for scripts that must
     /// keep deciding however long the run goes on.
     std::uint8_t cycle() noexcept {
@@ -62,7 +65,8 @@ struct Split {
     std::string_view payload;
 };
 
-inline Split split_input(const std::uint8_t* data, std::size_t size, std::size_t control_size) noexcept {
+inline Split split_input(const std::uint8_t* data, std::size_t size,
+                         std::size_t control_size) noexcept {
     const std::string_view all(reinterpret_cast<const char*>(data), size);
     if (size <= control_size) return {all, {}};
     return {all.substr(0, control_size), all.substr(control_size)};
@@ -97,7 +101,8 @@ inline std::vector<std::size_t> random_ends(std::size_t n, std::uint64_t seed) {
 
 inline std::vector<std::size_t> bytewise_ends(std::size_t n) {
     std::vector<std::size_t> ends(n);
-    for (std::size_t i = 0; i < n; ++i) ends[i] = i + 1;
+    for (std::size_t i = 0; i < n; ++i)
+        ends[i] = i + 1;
     return ends;
 }
 
@@ -115,13 +120,20 @@ inline std::string escape(std::string_view bytes) {
     std::string out;
     for (const char ch : bytes) {
         const auto u = static_cast<unsigned char>(ch);
-        if (ch == '\r') out += "\\r";
-        else if (ch == '\n') out += "\\n";
-        else if (ch == '\t') out += "\\t";
-        else if (ch == '\\') out += "\\\\";
-        else if (ch == '"') out += "\\\"";
-        else if (u < 0x20 || u >= 0x7f) (out += "\\x") += {hex[u >> 4], hex[u & 15]};
-        else out += ch;
+        if (ch == '\r')
+            out += "\\r";
+        else if (ch == '\n')
+            out += "\\n";
+        else if (ch == '\t')
+            out += "\\t";
+        else if (ch == '\\')
+            out += "\\\\";
+        else if (ch == '"')
+            out += "\\\"";
+        else if (u < 0x20 || u >= 0x7f)
+            (out += "\\x") += {hex[u >> 4], hex[u & 15]};
+        else
+            out += ch;
     }
     return out;
 }
@@ -140,7 +152,8 @@ inline std::string describe(const http::Limits& l) {
 inline std::string describe_ends(const std::vector<std::size_t>& ends) {
     if (ends.size() > 64) return std::to_string(ends.size()) + " pieces";
     std::string s;
-    for (const std::size_t e : ends) s += (s.empty() ? "" : ",") + std::to_string(e);
+    for (const std::size_t e : ends)
+        s += (s.empty() ? "" : ",") + std::to_string(e);
     return s;
 }
 
@@ -153,23 +166,24 @@ struct Context {
 };
 
 inline Context& context() noexcept {
-    static Context c;  // read only when a check fails; reset by every run
+    static Context c; // read only when a check fails; reset by every run
     return c;
 }
 
-[[noreturn]] inline void broken(const char* file, int line, const char* what, const std::string& detail) {
+[[noreturn]] inline void broken(const char* file, int line, const char* what,
+                                const std::string& detail) {
     const Context& c = context();
     std::fprintf(stderr, "\n==== invariant broken at %s:%d: %s\n", file, line, what);
     if (!detail.empty()) std::fprintf(stderr, "detail: %s\n", detail.c_str());
-    std::fprintf(stderr, "limits: %s\nsplit or script: %s\nwire (%zu bytes): \"%s\"\n", c.limits.c_str(),
-                 c.split.c_str(), c.wire.size(), escape(c.wire).c_str());
+    std::fprintf(stderr, "limits: %s\nsplit or script: %s\nwire (%zu bytes): \"%s\"\n",
+                 c.limits.c_str(), c.split.c_str(), c.wire.size(), escape(c.wire).c_str());
     std::abort();
 }
 
-}  // namespace lesto::fuzz
+} // namespace lesto::fuzz
 
 /// A fuzz invariant: on failure print the context and abort (libFuzzer saves the input).
-#define FUZZ_CHECK(cond, detail)                                                    \
-    do {                                                                            \
-        if (!(cond)) ::lesto::fuzz::broken(__FILE__, __LINE__, #cond, (detail));    \
+#define FUZZ_CHECK(cond, detail)                                                                   \
+    do {                                                                                           \
+        if (!(cond)) ::lesto::fuzz::broken(__FILE__, __LINE__, #cond, (detail));                   \
     } while (0)

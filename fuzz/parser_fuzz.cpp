@@ -1,4 +1,5 @@
-// parser_fuzz.cpp: RequestParser and the body decoders on arbitrary bytes, whole and in splits, with invariants.
+// parser_fuzz.cpp: RequestParser and the body decoders on arbitrary bytes, whole and in splits,
+// with invariants.
 //
 // Input: 8 control bytes, then the wire.
 //   [0] bit 0: small limits from the knobs; bit 1: pipelining (parse the
@@ -10,13 +11,13 @@
 // a read past the end trips AddressSanitizer. The outcome must not depend on
 // the split, and every accepted head is checked against the bytes it came
 // from by an independent reading of the grammar.
+#include "fuzz_util.hpp"
+#include "replay.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <vector>
-
-#include "fuzz_util.hpp"
-#include "replay.hpp"
 
 namespace {
 
@@ -27,7 +28,7 @@ using lesto::http::Limits;
 constexpr std::size_t control_size = 8;
 constexpr std::size_t bytewise_max = 1024;
 
-}  // namespace
+} // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const lesto::fuzz::Split in = lesto::fuzz::split_input(data, size, control_size);
@@ -39,7 +40,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const Limits small = lesto::fuzz::limits_from(knobs);
     if (options & 1) limits = small;
     const bool pipelined = options & 2;
-    for (int i = 0; i < 6; ++i) c.byte();
+    for (int i = 0; i < 6; ++i)
+        c.byte();
     const std::uint8_t seed = c.byte();
 
     auto& ctx = lesto::fuzz::context();
@@ -47,11 +49,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     ctx.limits = lesto::fuzz::describe(limits) + (pipelined ? " (pipelined)" : "");
 
     ctx.split = "whole";
-    const std::vector<Request> whole = lesto::fuzz::replay(wire, {wire.size()}, limits, pipelined, false);
+    const std::vector<Request> whole =
+        lesto::fuzz::replay(wire, {wire.size()}, limits, pipelined, false);
     const auto compare = [&](const std::vector<std::size_t>& ends, bool exact) {
         ctx.split = lesto::fuzz::describe_ends(ends);
-        const std::vector<Request> other = lesto::fuzz::replay(wire, ends, limits, pipelined, exact);
-        FUZZ_CHECK(other == whole, "whole:" + lesto::fuzz::show(whole) + "\nsplit:" + lesto::fuzz::show(other));
+        const std::vector<Request> other =
+            lesto::fuzz::replay(wire, ends, limits, pipelined, exact);
+        FUZZ_CHECK(other == whole,
+                   "whole:" + lesto::fuzz::show(whole) + "\nsplit:" + lesto::fuzz::show(other));
     };
     if (wire.empty()) return 0;
     if (wire.size() <= bytewise_max) compare(lesto::fuzz::bytewise_ends(wire.size()), true);

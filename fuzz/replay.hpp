@@ -1,8 +1,13 @@
-// replay.hpp: the parser replay and the checks of every accepted head, shared by parser_fuzz and request_fuzz.
+// replay.hpp: the parser replay and the checks of every accepted head, shared by parser_fuzz and
+// request_fuzz.
 //
 // Header-only on purpose: each fuzz target is its own binary and CMake builds
 // every fuzz/*_fuzz.cpp alone, so shared code lives in headers.
 #pragma once
+
+#include "fuzz_util.hpp"
+#include "parser/chunked.hpp"
+#include "parser/parser.hpp"
 
 #include <algorithm>
 #include <cstddef>
@@ -12,10 +17,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include "fuzz_util.hpp"
-#include "parser/chunked.hpp"
-#include "parser/parser.hpp"
 
 namespace lesto::fuzz {
 
@@ -42,28 +43,32 @@ struct Request {
     std::uint64_t content_length = 0;
     bool keep_alive = false, expect_continue = false;
     std::size_t head_size = 0;
-    std::string body;           // decoded; for an unfinished chunked body, what was decoded so far
-    std::size_t consumed = 0;   // head and body, when complete
+    std::string body;         // decoded; for an unfinished chunked body, what was decoded so far
+    std::size_t consumed = 0; // head and body, when complete
 
     bool operator==(const Request&) const = default;
 };
 
 inline std::string show(const Request& r) {
-    std::string s = "status=" + std::to_string(static_cast<int>(r.status)) + " code=" + std::to_string(r.code) +
-                    " reason='" + r.reason + "' method='" + escape(r.method) + "' target='" + escape(r.target) +
-                    "' path='" + escape(r.path) + "' query='" + escape(r.query) + "' host='" + escape(r.host) +
-                    "' v=" + std::to_string(r.version_minor) + " kind=" +
-                    std::to_string(static_cast<int>(r.body_kind)) + " cl=" + std::to_string(r.content_length) +
-                    " ka=" + std::to_string(r.keep_alive) + " ec=" + std::to_string(r.expect_continue) +
-                    " head=" + std::to_string(r.head_size) + " consumed=" + std::to_string(r.consumed) +
-                    " body='" + escape(r.body) + "' headers=" + std::to_string(r.headers.size());
-    for (const auto& [n, v] : r.headers) s += " [" + escape(n) + ": " + escape(v) + "]";
+    std::string s =
+        "status=" + std::to_string(static_cast<int>(r.status)) + " code=" + std::to_string(r.code) +
+        " reason='" + r.reason + "' method='" + escape(r.method) + "' target='" + escape(r.target) +
+        "' path='" + escape(r.path) + "' query='" + escape(r.query) + "' host='" + escape(r.host) +
+        "' v=" + std::to_string(r.version_minor) +
+        " kind=" + std::to_string(static_cast<int>(r.body_kind)) +
+        " cl=" + std::to_string(r.content_length) + " ka=" + std::to_string(r.keep_alive) +
+        " ec=" + std::to_string(r.expect_continue) + " head=" + std::to_string(r.head_size) +
+        " consumed=" + std::to_string(r.consumed) + " body='" + escape(r.body) +
+        "' headers=" + std::to_string(r.headers.size());
+    for (const auto& [n, v] : r.headers)
+        s += " [" + escape(n) + ": " + escape(v) + "]";
     return s;
 }
 
 inline std::string show(const std::vector<Request>& rs) {
     std::string s;
-    for (std::size_t i = 0; i < rs.size(); ++i) s += "\n  #" + std::to_string(i) + " " + show(rs[i]);
+    for (std::size_t i = 0; i < rs.size(); ++i)
+        s += "\n  #" + std::to_string(i) + " " + show(rs[i]);
     return s;
 }
 
@@ -73,12 +78,16 @@ inline bool tchar(char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
            std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
-inline bool token(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), tchar); }
+inline bool token(std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), tchar);
+}
 inline bool ctl(char c) {
     const auto u = static_cast<unsigned char>(c);
     return (u < 0x20 && c != '\t') || u == 0x7f;
 }
-inline char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+inline char lower(char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
+}
 inline bool ieq(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i)
@@ -86,8 +95,10 @@ inline bool ieq(std::string_view a, std::string_view b) {
     return true;
 }
 inline std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
     return s;
 }
 inline std::vector<std::string_view> elements(std::string_view v) {
@@ -118,8 +129,8 @@ inline void check_views(const RequestHead& h, std::string_view data) {
 }
 
 inline void check_error(int code, std::string_view reason) {
-    FUZZ_CHECK(code == 400 || code == 413 || code == 414 || code == 417 || code == 431 || code == 501 ||
-                   code == 505,
+    FUZZ_CHECK(code == 400 || code == 413 || code == 414 || code == 417 || code == 431 ||
+                   code == 501 || code == 505,
                "status " + std::to_string(code) + " reason " + std::string(reason));
     FUZZ_CHECK(!reason.empty(), "error without a reason");
 }
@@ -133,8 +144,11 @@ inline void check_head(const RequestHead& h, std::string_view data, const Limits
     const std::string_view head = data.substr(0, size);
     FUZZ_CHECK(head.substr(size - 4) == "\r\n\r\n", "head does not end with an empty line");
     for (std::size_t i = 0; i < size; ++i) {
-        if (head[i] == '\r') FUZZ_CHECK(i + 1 < size && head[i + 1] == '\n', "bare CR accepted at " + std::to_string(i));
-        if (head[i] == '\n') FUZZ_CHECK(i > 0 && head[i - 1] == '\r', "bare LF accepted at " + std::to_string(i));
+        if (head[i] == '\r')
+            FUZZ_CHECK(i + 1 < size && head[i + 1] == '\n',
+                       "bare CR accepted at " + std::to_string(i));
+        if (head[i] == '\n')
+            FUZZ_CHECK(i > 0 && head[i - 1] == '\r', "bare LF accepted at " + std::to_string(i));
         FUZZ_CHECK(head[i] != '\0', "NUL accepted at " + std::to_string(i));
     }
     std::vector<std::string_view> lines;
@@ -144,10 +158,12 @@ inline void check_head(const RequestHead& h, std::string_view data, const Limits
         at = crlf + 2;
     }
     std::size_t li = 0;
-    while (li < lines.size() && lines[li].empty()) ++li;
+    while (li < lines.size() && lines[li].empty())
+        ++li;
     FUZZ_CHECK(li < lines.size(), "no request line");
     const std::string_view line = lines[li++];
-    FUZZ_CHECK(line.size() <= limits.max_request_line, "request line of " + std::to_string(line.size()));
+    FUZZ_CHECK(line.size() <= limits.max_request_line,
+               "request line of " + std::to_string(line.size()));
     const std::size_t sp1 = line.find(' '), sp2 = line.find(' ', sp1 + 1);
     FUZZ_CHECK(sp1 != std::string_view::npos && sp2 != std::string_view::npos &&
                    line.find(' ', sp2 + 1) == std::string_view::npos,
@@ -155,16 +171,19 @@ inline void check_head(const RequestHead& h, std::string_view data, const Limits
     FUZZ_CHECK(h.method == line.substr(0, sp1) && token(h.method), escape(h.method));
     FUZZ_CHECK(h.target == line.substr(sp1 + 1, sp2 - sp1 - 1), escape(h.target));
     FUZZ_CHECK(!h.target.empty() && h.target.find('#') == std::string_view::npos, escape(h.target));
-    for (const char c : h.target) FUZZ_CHECK(!ctl(c) && c != ' ' && c != '\t', escape(h.target));
+    for (const char c : h.target)
+        FUZZ_CHECK(!ctl(c) && c != ' ' && c != '\t', escape(h.target));
     const std::string_view version = line.substr(sp2 + 1);
-    FUZZ_CHECK(version.size() == 8 && version.substr(0, 7) == "HTTP/1." && version[7] >= '0' && version[7] <= '9',
+    FUZZ_CHECK(version.size() == 8 && version.substr(0, 7) == "HTTP/1." && version[7] >= '0' &&
+                   version[7] <= '9',
                escape(version));
     FUZZ_CHECK(h.version_minor == (version[7] == '0' ? 0 : 1), escape(version));
     FUZZ_CHECK(h.method != "CONNECT", "CONNECT accepted");
 
     // Field lines, one per reported header, then the empty line.
     FUZZ_CHECK(lines.size() - li == h.headers.size() + 1 && lines.back().empty(),
-               std::to_string(lines.size() - li) + " lines for " + std::to_string(h.headers.size()) + " headers");
+               std::to_string(lines.size() - li) + " lines for " +
+                   std::to_string(h.headers.size()) + " headers");
     FUZZ_CHECK(h.headers.size() <= limits.max_header_count, std::to_string(h.headers.size()));
     int hosts = 0, lengths = 0, transfers = 0, expects = 0;
     bool close = false, keep = false;
@@ -177,7 +196,8 @@ inline void check_head(const RequestHead& h, std::string_view data, const Limits
         FUZZ_CHECK(f.name == l.substr(0, colon) && token(f.name), escape(l));
         FUZZ_CHECK(f.value == trim(l.substr(colon + 1)), escape(l));
         FUZZ_CHECK(f.value.data() >= l.data() + colon + 1, escape(l));
-        for (const char c : f.value) FUZZ_CHECK(!ctl(c), "control byte in value " + escape(f.value));
+        for (const char c : f.value)
+            FUZZ_CHECK(!ctl(c), "control byte in value " + escape(f.value));
         if (ieq(f.name, "host")) ++hosts, host_value = f.value;
         if (ieq(f.name, "content-length")) ++lengths;
         if (ieq(f.name, "transfer-encoding")) ++transfers, te_value = f.value;
@@ -191,20 +211,23 @@ inline void check_head(const RequestHead& h, std::string_view data, const Limits
     }
 
     // Target forms and the host.
-    const bool absolute = h.target.size() > 7 && (ieq(h.target.substr(0, 7), "http://") ||
-                                                  (h.target.size() > 8 && ieq(h.target.substr(0, 8), "https://")));
+    const bool absolute =
+        h.target.size() > 7 && (ieq(h.target.substr(0, 7), "http://") ||
+                                (h.target.size() > 8 && ieq(h.target.substr(0, 8), "https://")));
     FUZZ_CHECK(hosts <= 1, "two Host headers accepted");
     if (h.version_minor == 1) FUZZ_CHECK(hosts == 1, "HTTP/1.1 without Host accepted");
     if (h.target[0] == '/') {
         FUZZ_CHECK(h.path.find('?') == std::string_view::npos, escape(h.path));
-        const std::string rebuilt = std::string(h.path) + (h.has_query ? "?" + std::string(h.query) : "");
+        const std::string rebuilt =
+            std::string(h.path) + (h.has_query ? "?" + std::string(h.query) : "");
         FUZZ_CHECK(rebuilt == h.target, escape(rebuilt));
         FUZZ_CHECK(h.host == host_value, escape(h.host));
     } else if (h.target == "*") {
         FUZZ_CHECK(h.method == "OPTIONS" && h.path == "*" && !h.has_query, escape(h.method));
     } else {
         FUZZ_CHECK(absolute, "target form " + escape(h.target));
-        FUZZ_CHECK(!h.host.empty() && h.target.find(h.host) != std::string_view::npos, escape(h.host));
+        FUZZ_CHECK(!h.host.empty() && h.target.find(h.host) != std::string_view::npos,
+                   escape(h.host));
         FUZZ_CHECK(!h.path.empty() && h.path[0] == '/', escape(h.path));
     }
 
@@ -212,7 +235,8 @@ inline void check_head(const RequestHead& h, std::string_view data, const Limits
     FUZZ_CHECK(h.content_length <= limits.max_body_bytes || h.body_kind != BodyKind::content_length,
                std::to_string(h.content_length));
     if (transfers) {
-        FUZZ_CHECK(transfers == 1 && lengths == 0 && h.version_minor == 1, "ambiguous framing accepted");
+        FUZZ_CHECK(transfers == 1 && lengths == 0 && h.version_minor == 1,
+                   "ambiguous framing accepted");
         FUZZ_CHECK(h.body_kind == BodyKind::chunked, "Transfer-Encoding without a chunked body");
         // Any other coding is 501 and chunked twice is 400: what is accepted
         // is exactly one non-empty element, "chunked".
@@ -232,7 +256,8 @@ inline void check_head(const RequestHead& h, std::string_view data, const Limits
                 std::uint64_t v = 0;
                 bool digits = !e.empty();
                 for (const char ch : e) {
-                    digits = digits && ch >= '0' && ch <= '9' && v <= (std::numeric_limits<std::uint64_t>::max() - 9) / 10;
+                    digits = digits && ch >= '0' && ch <= '9' &&
+                             v <= (std::numeric_limits<std::uint64_t>::max() - 9) / 10;
                     if (digits) v = v * 10 + static_cast<std::uint64_t>(ch - '0');
                 }
                 FUZZ_CHECK(digits && v == h.content_length, escape(f.value));
@@ -259,7 +284,8 @@ inline Request take(const RequestHead& h) {
     r.host_set = h.host.data() != nullptr;
     r.has_query = h.has_query;
     r.version_minor = h.version_minor;
-    for (const auto& f : h.headers) r.headers.emplace_back(std::string(f.name), std::string(f.value));
+    for (const auto& f : h.headers)
+        r.headers.emplace_back(std::string(f.name), std::string(f.value));
     r.body_kind = h.body_kind;
     r.content_length = h.content_length;
     r.keep_alive = h.keep_alive;
@@ -272,8 +298,8 @@ inline Request take(const RequestHead& h) {
 /// requests one after another (only the first unless `pipelined`). With
 /// `exact`, each step adds one byte, and a head or chunked body must end
 /// exactly at the step that brought its last byte.
-inline std::vector<Request> replay(std::string_view wire, const std::vector<std::size_t>& ends, const Limits& limits,
-                            bool pipelined, bool exact) {
+inline std::vector<Request> replay(std::string_view wire, const std::vector<std::size_t>& ends,
+                                   const Limits& limits, bool pipelined, bool exact) {
     RequestParser parser(limits);
     ChunkedDecoder chunked(limits);
     RequestHead head;
@@ -281,8 +307,8 @@ inline std::vector<Request> replay(std::string_view wire, const std::vector<std:
     std::vector<Request> done;
     Request cur;
     bool in_body = false;
-    std::size_t start = 0;  // wire offset of the request being parsed
-    std::size_t fed = 0;    // wire offset up to which the chunked decoder has seen the body
+    std::size_t start = 0; // wire offset of the request being parsed
+    std::size_t fed = 0;   // wire offset up to which the chunked decoder has seen the body
     for (const std::size_t end : ends) {
         const auto buf = lesto::fuzz::exact_copy(wire, end);
         for (;;) {
@@ -298,14 +324,17 @@ inline std::vector<Request> replay(std::string_view wire, const std::vector<std:
                     cur.code = r.error.status;
                     cur.reason = r.error.reason;
                     const ParseResult again = parser.parse(data, head);
-                    FUZZ_CHECK(again.status == ParseStatus::error && again.error.status == r.error.status &&
+                    FUZZ_CHECK(again.status == ParseStatus::error &&
+                                   again.error.status == r.error.status &&
                                    again.error.reason == r.error.reason,
                                "an error is not repeated");
                     done.push_back(std::move(cur));
                     return done;
                 }
                 FUZZ_CHECK(r.consumed == head.head_size, std::to_string(r.consumed));
-                if (exact) FUZZ_CHECK(r.consumed == data.size(), "head complete before or after its last byte");
+                if (exact)
+                    FUZZ_CHECK(r.consumed == data.size(),
+                               "head complete before or after its last byte");
                 check_head(head, data, limits);
                 cur = take(head);
                 const ParseResult again = parser.parse(data, head);
@@ -320,7 +349,8 @@ inline std::vector<Request> replay(std::string_view wire, const std::vector<std:
                 finished = true;
             } else if (cur.body_kind == BodyKind::content_length) {
                 if (end - start - cur.head_size >= cur.content_length) {
-                    cur.body.assign(buf.get() + start + cur.head_size, static_cast<std::size_t>(cur.content_length));
+                    cur.body.assign(buf.get() + start + cur.head_size,
+                                    static_cast<std::size_t>(cur.content_length));
                     cur.consumed = cur.head_size + static_cast<std::size_t>(cur.content_length);
                     finished = true;
                 }
@@ -329,9 +359,11 @@ inline std::vector<Request> replay(std::string_view wire, const std::vector<std:
                 const std::size_t before = cur.body.size();
                 const ParseResult r = chunked.feed(piece, cur.body);
                 FUZZ_CHECK(cur.body.size() - before <= piece.size(), "decoded more than was fed");
-                FUZZ_CHECK(cur.body.size() <= limits.max_body_bytes, std::to_string(cur.body.size()));
+                FUZZ_CHECK(cur.body.size() <= limits.max_body_bytes,
+                           std::to_string(cur.body.size()));
                 if (r.status == ParseStatus::error) {
-                    FUZZ_CHECK(r.error.status == 400 || r.error.status == 413 || r.error.status == 431,
+                    FUZZ_CHECK(r.error.status == 400 || r.error.status == 413 ||
+                                   r.error.status == 431,
                                std::to_string(r.error.status));
                     check_error(r.error.status, r.error.reason);
                     // The head stays in the outcome, and so does the body
@@ -347,7 +379,9 @@ inline std::vector<Request> replay(std::string_view wire, const std::vector<std:
                     fed = end;
                 } else {
                     FUZZ_CHECK(r.consumed <= piece.size(), std::to_string(r.consumed));
-                    if (exact) FUZZ_CHECK(r.consumed == piece.size(), "body complete before or after its last byte");
+                    if (exact)
+                        FUZZ_CHECK(r.consumed == piece.size(),
+                                   "body complete before or after its last byte");
                     cur.consumed = fed + r.consumed - start;
                     finished = true;
                 }
@@ -378,4 +412,4 @@ inline std::vector<Request> replay(std::string_view wire, const std::vector<std:
     return done;
 }
 
-}  // namespace lesto::fuzz
+} // namespace lesto::fuzz

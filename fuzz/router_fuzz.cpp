@@ -1,4 +1,5 @@
-// router_fuzz.cpp: Router::add on arbitrary patterns and match() on arbitrary paths, against a naive reference.
+// router_fuzz.cpp: Router::add on arbitrary patterns and match() on arbitrary paths, against a
+// naive reference.
 //
 // Input: [0] route count (1..24), then per route a length byte, that many
 // pattern bytes and a method byte (bit i adds methods[i]; 0 is any method);
@@ -8,15 +9,15 @@
 // of the pattern syntax says; a refused add() leaves the router unchanged.
 // match() and allowed_methods() must give what trying every route in order
 // gives; captured params are non-empty views into the path.
+#include "fuzz_util.hpp"
+#include "router/router.hpp"
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "fuzz_util.hpp"
-#include "router/router.hpp"
 
 namespace {
 
@@ -26,7 +27,8 @@ using lesto::router::MatchKind;
 using lesto::router::RouteError;
 using lesto::router::Router;
 
-constexpr std::string_view route_methods[8] = {"GET", "POST", "PUT", "DELETE", "get", "HEAD", "G T", ""};
+constexpr std::string_view route_methods[8] = {"GET", "POST", "PUT", "DELETE",
+                                               "get", "HEAD", "G T", ""};
 constexpr std::string_view test_methods[6] = {"GET", "POST", "PUT", "DELETE", "get", "PATCH"};
 
 struct Segment {
@@ -47,7 +49,9 @@ bool tchar(char c) {
 }
 
 bool identifier(std::string_view s) {
-    const auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+    const auto letter = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    };
     if (s.empty() || !letter(s[0])) return false;
     for (const char c : s)
         if (!letter(c) && !(c >= '0' && c <= '9')) return false;
@@ -70,7 +74,8 @@ std::vector<std::string_view> pieces(std::string_view s) {
 bool reference_compile(std::string_view pattern, RefRoute& out) {
     if (pattern.empty() || pattern[0] != '/') return false;
     for (const std::string_view seg : pieces(pattern.substr(1))) {
-        if (seg.size() >= 3 && seg.front() == '{' && seg.back() == '}' && identifier(seg.substr(1, seg.size() - 2))) {
+        if (seg.size() >= 3 && seg.front() == '{' && seg.back() == '}' &&
+            identifier(seg.substr(1, seg.size() - 2))) {
             const std::string name(seg.substr(1, seg.size() - 2));
             for (const std::string& n : out.names)
                 if (n == name) return false;
@@ -93,7 +98,8 @@ bool reference_compile(std::string_view pattern, RefRoute& out) {
 }
 
 /// The captures when `path` matches `r`, else false.
-bool reference_walk(const RefRoute& r, std::string_view path, std::vector<std::string_view>& params) {
+bool reference_walk(const RefRoute& r, std::string_view path,
+                    std::vector<std::string_view>& params) {
     params.clear();
     if (path.empty() || path[0] != '/') return false;
     const std::vector<std::string_view> parts = pieces(path.substr(1));
@@ -116,7 +122,7 @@ bool allows(const RefRoute& r, std::string_view method) {
     return false;
 }
 
-}  // namespace
+} // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::string_view in(reinterpret_cast<const char*>(data), size);
@@ -131,7 +137,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     Router router;
     std::vector<RefRoute> routes;
     for (std::size_t i = 0; i < count && !in.empty(); ++i) {
-        const std::size_t len = std::min<std::size_t>(static_cast<unsigned char>(in[0]), in.size() - 1);
+        const std::size_t len =
+            std::min<std::size_t>(static_cast<unsigned char>(in[0]), in.size() - 1);
         const std::string_view pattern = in.substr(1, len);
         in.remove_prefix(1 + len);
         Choices c(in);
@@ -144,7 +151,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         RefRoute ref;
         ref.methods = methods;
         bool valid = reference_compile(pattern, ref);
-        for (const std::string& m : methods) valid = valid && !m.empty() && std::all_of(m.begin(), m.end(), tchar);
+        for (const std::string& m : methods)
+            valid = valid && !m.empty() && std::all_of(m.begin(), m.end(), tchar);
 
         const std::size_t before = router.size();
         bool added = false;
@@ -156,15 +164,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             FUZZ_CHECK(std::string_view(e.what()).size() > 0, "RouteError without a message");
             FUZZ_CHECK(router.size() == before, "a refused add() changed the router");
         }
-        FUZZ_CHECK(added == valid, "pattern '" + escape(pattern) + "': add " + (added ? "accepted" : "refused") +
-                                       ", the reference says " + (valid ? "valid" : "invalid"));
+        FUZZ_CHECK(added == valid, "pattern '" + escape(pattern) + "': add " +
+                                       (added ? "accepted" : "refused") + ", the reference says " +
+                                       (valid ? "valid" : "invalid"));
         if (!added) continue;
         const auto& route = router.route(before);
         FUZZ_CHECK(route.param_names == ref.names, "param names of '" + escape(pattern) + "'");
-        FUZZ_CHECK(route.segments.size() == ref.segments.size(), "segments of '" + escape(pattern) + "'");
+        FUZZ_CHECK(route.segments.size() == ref.segments.size(),
+                   "segments of '" + escape(pattern) + "'");
         for (std::size_t s = 0; s < ref.segments.size(); ++s) {
             FUZZ_CHECK(route.segments[s].is_param == ref.segments[s].param &&
-                           (route.segments[s].is_param || route.segments[s].literal == ref.segments[s].literal),
+                           (route.segments[s].is_param ||
+                            route.segments[s].literal == ref.segments[s].literal),
                        "segment " + std::to_string(s) + " of '" + escape(pattern) + "'");
         }
         routes.push_back(std::move(ref));
@@ -201,16 +212,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             want = MatchKind::method_not_allowed;
         }
         const std::string what = std::string(method) + " '" + escape(path) + "'";
-        FUZZ_CHECK(m.kind == want, what + ": kind " + std::to_string(static_cast<int>(m.kind)) + ", want " +
-                                       std::to_string(static_cast<int>(want)));
+        FUZZ_CHECK(m.kind == want, what + ": kind " + std::to_string(static_cast<int>(m.kind)) +
+                                       ", want " + std::to_string(static_cast<int>(want)));
         if (want == MatchKind::found) {
-            FUZZ_CHECK(m.route == want_route, what + ": route " + std::to_string(m.route) + ", want " +
-                                                  std::to_string(want_route));
-            FUZZ_CHECK(m.param_count == want_params.size(), what + ": " + std::to_string(m.param_count) + " params");
+            FUZZ_CHECK(m.route == want_route, what + ": route " + std::to_string(m.route) +
+                                                  ", want " + std::to_string(want_route));
+            FUZZ_CHECK(m.param_count == want_params.size(),
+                       what + ": " + std::to_string(m.param_count) + " params");
             for (std::size_t i = 0; i < m.param_count; ++i) {
                 const auto& p = m.params[i];
-                FUZZ_CHECK(p.name == i && p.value == want_params[i], what + ": param " + std::to_string(i));
-                FUZZ_CHECK(p.value.data() >= path.data() && p.value.data() + p.value.size() <= path.data() + path.size(),
+                FUZZ_CHECK(p.name == i && p.value == want_params[i],
+                           what + ": param " + std::to_string(i));
+                FUZZ_CHECK(p.value.data() >= path.data() &&
+                               p.value.data() + p.value.size() <= path.data() + path.size(),
                            what + ": param view outside the path");
             }
         }

@@ -1,4 +1,5 @@
-// writer_fuzz.cpp: write_response on arbitrary specs: refused exactly when invalid, else a head that reads back.
+// writer_fuzz.cpp: write_response on arbitrary specs: refused exactly when invalid, else a head
+// that reads back.
 //
 // Input: [0..1] status (100..599 and a few on each side), [2] flags
 // (bit 0 HEAD, bit 1 keep-alive, bit 2 HTTP/1.0 request, bit 3 bytes already
@@ -10,16 +11,16 @@
 // outside 100..599 or some name is not a token or some value holds a control
 // byte other than HTAB: the guard against response splitting. An accepted
 // one is read back line by line and must say exactly what the spec said.
+#include "fuzz_util.hpp"
+#include "pipeline/buffer.hpp"
+#include "response/status.hpp"
+#include "response/writer.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "fuzz_util.hpp"
-#include "pipeline/buffer.hpp"
-#include "response/status.hpp"
-#include "response/writer.hpp"
 
 namespace {
 
@@ -82,7 +83,7 @@ void expect_line(std::string_view out, std::size_t& at, const std::string& want)
     FUZZ_CHECK(got == want, "line '" + escape(got) + "', want '" + escape(want) + "'");
 }
 
-}  // namespace
+} // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view in(reinterpret_cast<const char*>(data), size);
@@ -107,13 +108,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         h.value = r.string();
     }
     std::vector<std::string_view> cookies;
-    while (!r.empty()) cookies.push_back(r.string());
+    while (!r.empty())
+        cookies.push_back(r.string());
     spec.headers = headers;
     spec.set_cookies = cookies;
 
     bool valid_fields = field_value(spec.content_type) && field_value(spec.charset);
-    for (const Header& h : headers) valid_fields = valid_fields && token(h.name) && field_value(h.value);
-    for (const std::string_view c : cookies) valid_fields = valid_fields && field_value(c);
+    for (const Header& h : headers)
+        valid_fields = valid_fields && token(h.name) && field_value(h.value);
+    for (const std::string_view c : cookies)
+        valid_fields = valid_fields && field_value(c);
     const bool valid_status = spec.status >= 100 && spec.status <= 599;
 
     // The engine's own error page: always a response, whatever the status.
@@ -122,20 +126,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string_view e = err.view();
     const int es = valid_status ? spec.status : 500;
     FUZZ_CHECK(e.substr(0, 13) == "HTTP/1.1 " + std::to_string(es) + " ", escape(e.substr(0, 40)));
-    const std::string tail = (es >= 200 && es != 204 && es != 304) ? std::string(spec.body) + "\n" : "";
-    FUZZ_CHECK(e.size() >= tail.size() && e.substr(e.size() - tail.size()) == std::string_view(tail), "error page body");
+    const std::string tail =
+        (es >= 200 && es != 204 && es != 304) ? std::string(spec.body) + "\n" : "";
+    FUZZ_CHECK(e.size() >= tail.size() &&
+                   e.substr(e.size() - tail.size()) == std::string_view(tail),
+               "error page body");
 
     lesto::Buffer buf;
-    const std::string prefix = (flags & 8) ? std::string("HTTP/1.1 204 No Content\r\n\r\n") : std::string();
+    const std::string prefix =
+        (flags & 8) ? std::string("HTTP/1.1 204 No Content\r\n\r\n") : std::string();
     if (!prefix.empty()) buf.append(prefix);
     const WriteStatus st = lesto::http::write_response(buf, spec, date);
     if (!valid_status || !valid_fields) {
         FUZZ_CHECK(st == (valid_status ? WriteStatus::bad_header : WriteStatus::bad_status),
-                   "status " + std::to_string(spec.status) + " result " + std::to_string(static_cast<int>(st)));
+                   "status " + std::to_string(spec.status) + " result " +
+                       std::to_string(static_cast<int>(st)));
         FUZZ_CHECK(buf.view() == prefix, "a refused response appended bytes");
         return 0;
     }
-    FUZZ_CHECK(st == WriteStatus::ok, "a valid spec refused: " + std::to_string(static_cast<int>(st)));
+    FUZZ_CHECK(st == WriteStatus::ok,
+               "a valid spec refused: " + std::to_string(static_cast<int>(st)));
     const std::string_view all = buf.view();
     FUZZ_CHECK(all.substr(0, prefix.size()) == prefix, "bytes already in the buffer changed");
     const std::string_view out = all.substr(prefix.size());
@@ -144,7 +154,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const int s = spec.status;
     const bool has_content = s >= 200 && s != 204 && s != 304;
     std::size_t at = 0;
-    expect_line(out, at, "HTTP/1.1 " + std::to_string(s) + " " + std::string(lesto::http::reason_phrase(s)));
+    expect_line(out, at,
+                "HTTP/1.1 " + std::to_string(s) + " " + std::string(lesto::http::reason_phrase(s)));
     if (has_content) expect_line(out, at, "Content-Length: " + std::to_string(spec.body.size()));
     if (!spec.content_type.empty()) {
         std::string ct = "Content-Type: " + std::string(spec.content_type);
@@ -154,8 +165,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     expect_line(out, at, "Date: " + std::string(date));
     if (!spec.keep_alive && spec.version_minor == 1) expect_line(out, at, "Connection: close");
     if (spec.keep_alive && spec.version_minor == 0) expect_line(out, at, "Connection: keep-alive");
-    for (const Header& h : headers) expect_line(out, at, std::string(h.name) + ": " + std::string(h.value));
-    for (const std::string_view c : cookies) expect_line(out, at, "Set-Cookie: " + std::string(c));
+    for (const Header& h : headers)
+        expect_line(out, at, std::string(h.name) + ": " + std::string(h.value));
+    for (const std::string_view c : cookies)
+        expect_line(out, at, "Set-Cookie: " + std::string(c));
     expect_line(out, at, "");
     const std::string_view body = out.substr(at);
     const bool send_body = has_content && !spec.head_request;
