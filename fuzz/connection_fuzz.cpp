@@ -4,7 +4,8 @@
 // Input: 10 control bytes, a script, then the wire.
 //   [0] bit 0: small parser limits from the knobs; bit 1: timeouts (the
 //       script may abort() a request still arriving with 408, as the
-//       server's tick does)
+//       server's tick does); bit 2: graceful drain (the script may call
+//       stop_reading(), as a server shutting down does)
 //   [1..6] limit knobs (fuzz_util.hpp limits_from)
 //   [7] max_in_flight: 0 keeps the default, else 1..8
 //   [8] max_output_buffer: 0 keeps the default, else 8..2040 bytes
@@ -283,9 +284,9 @@ std::vector<Response> responses_of(std::string_view out) {
 class Driver {
 public:
     Driver(std::string_view wire, const Limits& limits, Choices& script, App& app, Connection& conn,
-           bool timeouts)
+           bool timeouts, bool drains)
         : wire_(wire), limits_(limits), script_(script), app_(app), conn_(conn),
-          timeouts_(timeouts) {}
+          timeouts_(timeouts), drains_(drains) {}
 
     /// Bytes as the socket layer would deliver them, until the wire is used
     /// up or the connection wants no more.
@@ -307,6 +308,11 @@ public:
                 if (timeouts_ && op % 16 == 14 && (conn_.reading_head() || conn_.reading_body())) {
                     conn_.abort(408, "request timeout");
                     aborted_ = true;
+                    process();
+                }
+                if (drains_ && op % 16 == 13) {
+                    conn_.stop_reading();
+                    drained_ = true;
                     process();
                 }
                 if (op & 0x40) drain(script_.cycle());
@@ -338,6 +344,7 @@ public:
 
     const std::string& log() const noexcept { return log_; }
     bool aborted() const noexcept { return aborted_; }
+    bool drained() const noexcept { return drained_; }
 
 private:
     static constexpr std::size_t piece_sizes[16] = {0,  1,  2,  3,  4,   5,   7,    8,
@@ -432,12 +439,14 @@ private:
     std::string log_;
     std::size_t produced_when_finished_ = 0;
     bool timeouts_;
+    bool drains_;
     bool aborted_ = false;
+    bool drained_ = false;
 };
 
 /// The responses against what was dispatched and answered, and against the bare parser.
 void check_output(const std::vector<Response>& rs, const App& app, const Expected& exp,
-                  bool everything_answered, bool peer_closed, bool aborted) {
+                  bool everything_answered, bool peer_closed, bool aborted, bool drained) {
     const auto& recs = app.records;
     // Dispatched requests are the bare parser's, in order.
     FUZZ_CHECK(recs.size() <= exp.requests.size(), std::to_string(recs.size()) + " dispatched, " +
@@ -456,7 +465,7 @@ void check_output(const std::vector<Response>& rs, const App& app, const Expecte
     // request it will serve: once everything is answered, all were served.
     // An abort() ends the connection early: what was still to come is not served.
     const bool all_served =
-        everything_answered && !aborted && !(peer_closed && tolerate_eof_drop());
+        everything_answered && !aborted && !drained && !(peer_closed && tolerate_eof_drop());
     const int error = aborted ? 408 : exp.error;
     if (all_served) {
         FUZZ_CHECK(recs.size() == exp.requests.size(),
@@ -496,7 +505,13 @@ void check_output(const std::vector<Response>& rs, const App& app, const Expecte
                            at + ": " + std::to_string(r.status));
             }
             const bool last = !rec.req.keep_alive;
-            if (rec.valid) {
+            // Draining closes after the last request received, whose answer
+            // says so when it was still owed at that moment.
+            const bool drained_last = drained && k + 1 == recs.size();
+            if (drained_last && !last) {
+                FUZZ_CHECK(!r.close || rec.req.version_minor == 1 || !rec.valid,
+                           at + ": close on 1.0");
+            } else if (rec.valid) {
                 FUZZ_CHECK(r.close == (last && rec.req.version_minor == 1),
                            at + ": Connection: close");
                 FUZZ_CHECK(r.keep_alive == (!last && rec.req.version_minor == 0),
@@ -546,9 +561,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     bool everything_answered = false;
     bool peer_closed = false;
     bool aborted = false;
+    bool drained = false;
     {
         Connection conn(1, limits, app, date);
-        Driver driver(wire, limits, script, app, conn, options & 2);
+        Driver driver(wire, limits, script, app, conn, options & 2, options & 4);
         driver.feed_wire();
         everything_answered = (script.cycle() & 3) != 3;
         if (everything_answered) {
@@ -565,6 +581,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         responses = responses_of(driver.log());
         peer_closed = conn.input_closed_by_peer();
         aborted = driver.aborted();
+        drained = driver.drained();
         app.destroying = true;
     }
     // Abandoned: exactly the deferred requests with a token left unanswered.
@@ -577,6 +594,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(got == want, std::to_string(got.size()) + " abandoned, " +
                                 std::to_string(want.size()) + " expected");
 
-    check_output(responses, app, exp, everything_answered, peer_closed, aborted);
+    check_output(responses, app, exp, everything_answered, peer_closed, aborted, drained);
     return 0;
 }
