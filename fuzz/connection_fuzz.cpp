@@ -34,7 +34,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <string>
@@ -55,14 +54,6 @@ using lesto::http::ParseStatus;
 constexpr std::size_t fixed_control = 10;
 constexpr std::size_t max_response = 1024; // a bound on every response this target can cause
 constexpr int max_steps = 100000;
-
-/// LESTO_FUZZ_TOLERATE_EOF_DROP=1: once the peer has closed, accept that
-/// requests still buffered may never be served. Only to fuzz past that known
-/// bug while it is being fixed (fuzz/README.md); CI runs without it.
-bool tolerate_eof_drop() {
-    static const bool on = std::getenv("LESTO_FUZZ_TOLERATE_EOF_DROP") != nullptr;
-    return on;
-}
 
 // ---- what a bare parser makes of the wire -------------------------------------------
 
@@ -446,7 +437,7 @@ private:
 
 /// The responses against what was dispatched and answered, and against the bare parser.
 void check_output(const std::vector<Response>& rs, const App& app, const Expected& exp,
-                  bool everything_answered, bool peer_closed, bool aborted, bool drained) {
+                  bool everything_answered, bool aborted, bool drained) {
     const auto& recs = app.records;
     // Dispatched requests are the bare parser's, in order.
     FUZZ_CHECK(recs.size() <= exp.requests.size(), std::to_string(recs.size()) + " dispatched, " +
@@ -464,8 +455,7 @@ void check_output(const std::vector<Response>& rs, const App& app, const Expecte
     // Reading stops early only when the connection closes, after the last
     // request it will serve: once everything is answered, all were served.
     // An abort() ends the connection early: what was still to come is not served.
-    const bool all_served =
-        everything_answered && !aborted && !drained && !(peer_closed && tolerate_eof_drop());
+    const bool all_served = everything_answered && !aborted && !drained;
     const int error = aborted ? 408 : exp.error;
     if (all_served) {
         FUZZ_CHECK(recs.size() == exp.requests.size(),
@@ -559,7 +549,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     App app(script);
     std::vector<Response> responses;
     bool everything_answered = false;
-    bool peer_closed = false;
     bool aborted = false;
     bool drained = false;
     {
@@ -579,7 +568,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             driver.drain_all();
         }
         responses = responses_of(driver.log());
-        peer_closed = conn.input_closed_by_peer();
         aborted = driver.aborted();
         drained = driver.drained();
         app.destroying = true;
@@ -594,6 +582,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(got == want, std::to_string(got.size()) + " abandoned, " +
                                 std::to_string(want.size()) + " expected");
 
-    check_output(responses, app, exp, everything_answered, peer_closed, aborted, drained);
+    check_output(responses, app, exp, everything_answered, aborted, drained);
     return 0;
 }
