@@ -1,9 +1,10 @@
-"""Resuming a handler coroutine that the engine started and that suspended.
+"""Handing a handler coroutine that the engine started over to an asyncio Task.
 
-The engine runs an `async def` handler up to its first suspension itself, so a
-handler that never awaits anything pending costs no Task. When it does
-suspend, the value it yielded has already been taken out of it; the Task made
-here yields that same value first, then drives the coroutine to its end.
+The engine drives an `async def` handler itself for as long as it only yields
+bare (`await asyncio.sleep(0)`), so such a handler costs no Task
+(src/native/coroutines.cpp). When it yields a future instead, the value it
+yielded has already been taken out of it; the Task made here yields that same
+value first, then drives the coroutine to its end.
 """
 
 import asyncio
@@ -30,12 +31,13 @@ async def _finish(coro, yielded):
 
 
 class EagerStep:
-    """Stands for a handler's Task while the engine runs its first step itself.
+    """Stands for a handler's Task while the engine runs the handler's steps itself.
 
-    asyncio.current_task() is this object during that step, so code that
-    needs a task (asyncio.timeout, TaskGroup) works before the handler first
-    suspends. Once it suspends and a real Task takes over, this object
-    forwards to it: a timeout entered in the first step cancels the Task.
+    asyncio.current_task() is this object during those steps, so code that
+    needs a task (asyncio.timeout, TaskGroup) works. A cancel() is recorded;
+    the engine then hands the coroutine to a real Task, and this object
+    forwards to it and replays the cancel: a timeout entered before cancels
+    the Task.
     """
 
     __slots__ = ("_loop", "_task", "_cancels")
@@ -74,7 +76,9 @@ class EagerStep:
     def __getattr__(self, name):
         task = self._task
         if task is None:
-            raise AttributeError(f"{name!r}: the handler has not suspended yet, so it has no Task")
+            raise AttributeError(
+                f"{name!r}: the engine runs this handler without an asyncio Task "
+                "(it has awaited no future yet)")
         return getattr(task, name)
 
 

@@ -3,8 +3,6 @@
 
 #include "parser/percent.hpp"
 
-#include <structmember.h>
-
 #include <cstddef>
 #include <ctime>
 
@@ -21,73 +19,6 @@ double monotonic_seconds() noexcept {
 }  // namespace
 
 const router::Router& engine_router(const Engine& engine) noexcept { return engine.router_; }
-
-// ---- Completion: the done-callback of a handler's task ----------------------
-
-struct CompletionObject {
-    PyObject_HEAD
-    vectorcallfunc vectorcall;
-    ServerObject* server;
-    RequestObject* request;
-    std::uint64_t conn_id;
-    std::uint64_t seq;
-    bool in_error_handler;
-};
-
-namespace {
-
-PyObject* Completion_call(CompletionObject* c, PyObject* const* args, std::size_t nargsf, PyObject*) {
-    if (PyVectorcall_NARGS(nargsf) != 1) {
-        PyErr_SetString(PyExc_TypeError, "completion takes the finished task");
-        return nullptr;
-    }
-    Engine* e = c->server->engine;
-    Connection* conn = e ? e->find(c->conn_id) : nullptr;
-    if (!conn) {
-        // Closed first: the task was cancelled and released then.
-        if (e && c->request->done_callbacks) {
-            e->done(c->request);
-            e->run_done_callbacks();
-        }
-        Py_RETURN_NONE;
-    }
-    PyObject* task = args[0];
-    PyObject* result = PyObject_CallMethodNoArgs(task, c->server->state->str_result);
-    e->complete(*conn, c->seq, c->request, result, c->in_error_handler);
-    Py_DECREF(task);  // the reference the pipeline slot held as its token
-    e->answered_later(c->conn_id);
-    Py_RETURN_NONE;
-}
-
-void Completion_dealloc(CompletionObject* c) {
-    PyTypeObject* type = Py_TYPE(c);
-    Py_XDECREF(c->request);
-    Py_XDECREF(c->server);
-    type->tp_free(c);
-    Py_DECREF(type);
-}
-
-PyMemberDef Completion_members[] = {
-    {"__vectorcalloffset__", T_PYSSIZET, offsetof(CompletionObject, vectorcall), READONLY, nullptr},
-    {nullptr, 0, 0, 0, nullptr},
-};
-
-PyType_Slot Completion_slots[] = {
-    {Py_tp_dealloc, reinterpret_cast<void*>(Completion_dealloc)},
-    {Py_tp_call, reinterpret_cast<void*>(PyVectorcall_Call)},
-    {Py_tp_members, Completion_members},
-    {0, nullptr},
-};
-
-}  // namespace
-
-PyType_Spec completion_spec = {
-    "lesto._native.Completion",
-    sizeof(CompletionObject),
-    0,
-    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_DISALLOW_INSTANTIATION,
-    Completion_slots,
-};
 
 // ---- Engine -----------------------------------------------------------------
 
@@ -165,7 +96,7 @@ void Engine::complete(Connection& conn, std::uint64_t seq, RequestObject* req, P
         // suspends costs no Task and no extra loop iteration.
         PyObject* yielded = nullptr;
         PyObject* step = nullptr;
-        const PySendResult sent = first_step(result, &yielded, &step);
+        const PySendResult sent = step_coro(result, &yielded, &step);
         if (sent == PYGEN_NEXT) {
             suspend(conn, seq, req, result, yielded, in_error_handler, step);
             return;
@@ -232,78 +163,6 @@ void Engine::write(Connection& conn, std::uint64_t seq, RequestObject* req, Resp
         Py_XDECREF(took);
     }
     if (req->done_callbacks) done(req);
-}
-
-PySendResult Engine::first_step(PyObject* coro, PyObject** yielded, PyObject** step) {
-    if (!enter_task_) return PyIter_Send(coro, Py_None, yielded);
-    if (!step_ || Py_REFCNT(step_) > 1) {
-        // The last stand-in is held elsewhere (a timeout, a suspended task).
-        Py_XSETREF(step_, PyObject_CallOneArg(new_step_, loop_));
-        if (!step_) return PYGEN_ERROR;
-    }
-    *step = Py_NewRef(step_);
-    PyObject* args[2] = {loop_, step_};
-    PyObject* r = PyObject_Vectorcall(enter_task_, args, 2, nullptr);
-    if (!r) return PYGEN_ERROR;
-    Py_DECREF(r);
-    const PySendResult sent = PyIter_Send(coro, Py_None, yielded);
-    PyObject *type, *value, *tb;
-    PyErr_Fetch(&type, &value, &tb);  // keep the handler's exception across the call
-    r = PyObject_Vectorcall(leave_task_, args, 2, nullptr);
-    if (!r) PyErr_WriteUnraisable(leave_task_);
-    Py_XDECREF(r);
-    PyErr_Restore(type, value, tb);
-    return sent;
-}
-
-void Engine::suspend(Connection& conn, std::uint64_t seq, RequestObject* req, PyObject* coro,
-                     PyObject* yielded, bool in_error_handler, PyObject* step) {
-    PyObject* task = PyObject_CallFunctionObjArgs(resume_, coro, yielded, nullptr);
-    Py_DECREF(coro);
-    Py_XDECREF(yielded);
-    if (task && step) {
-        // From now on the stand-in forwards to the real Task.
-        PyObject* r = PyObject_CallMethod(step, "bind", "O", task);
-        if (!r) Py_CLEAR(task);
-        Py_XDECREF(r);
-    }
-    Py_XDECREF(step);
-    if (!task) {
-        fail(conn, seq, req, in_error_handler);
-        return;
-    }
-    auto* type = self_->state->completion_type;
-    auto* c = reinterpret_cast<CompletionObject*>(type->tp_alloc(type, 0));
-    if (!c) {
-        Py_DECREF(task);
-        fail(conn, seq, req, in_error_handler);
-        return;
-    }
-    c->vectorcall = reinterpret_cast<vectorcallfunc>(Completion_call);
-    c->server = reinterpret_cast<ServerObject*>(Py_NewRef(self_));
-    c->request = reinterpret_cast<RequestObject*>(Py_NewRef(req));
-    c->conn_id = conn.id();
-    c->seq = seq;
-    c->in_error_handler = in_error_handler;
-    PyObject* added = PyObject_CallMethodOneArg(task, self_->state->str_add_done_callback,
-                                                reinterpret_cast<PyObject*>(c));
-    Py_DECREF(c);
-    if (!added) {
-        Py_DECREF(task);
-        fail(conn, seq, req, in_error_handler);
-        return;
-    }
-    Py_DECREF(added);
-    request_detach(req);
-    conn.set_token(seq, task);  // the slot now owns this reference
-}
-
-void Engine::abandon(void* token) noexcept {
-    auto* task = static_cast<PyObject*>(token);
-    PyObject* r = PyObject_CallMethodNoArgs(task, self_->state->str_cancel);
-    if (!r) PyErr_Clear();  // the loop may already be closed at shutdown
-    Py_XDECREF(r);
-    Py_DECREF(task);
 }
 
 void Engine::done(RequestObject* req) {

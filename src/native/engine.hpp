@@ -9,6 +9,8 @@
 
 namespace lesto::py {
 
+struct SuspendedObject;
+
 /// The Dispatcher of one server: the only place that calls application code.
 /// Whether a handler is sync or async is decided here, once, by what it returns.
 class Engine final : public Dispatcher {
@@ -17,6 +19,7 @@ public:
         : self_(self), limits_(limits), net_(limits_, timeouts, *this) {}
 
     ~Engine() override {
+        for (SuspendedObject* s : ready_) Py_DECREF(s);
         Py_CLEAR(spare_);
         for (PyObject* h : handlers_) Py_DECREF(h);
         for (PyObject* r : routes_) Py_DECREF(r);
@@ -31,6 +34,7 @@ public:
         Py_CLEAR(step_);
         Py_CLEAR(call_soon_);
         Py_CLEAR(flush_);
+        Py_CLEAR(resume_round_);
         Py_CLEAR(access_log_);
         Py_CLEAR(callback_failed_);
         for (RequestObject* r : done_) Py_DECREF(r);
@@ -46,6 +50,8 @@ public:
     Connection* find(std::uint64_t conn_id) noexcept { return net_.find(conn_id); }
     /// Send what `answered_later` announced.
     void flush();
+    /// Resume every coroutine that yielded bare since the last round (coroutines.cpp).
+    void resume_round();
 
     ServerObject* self_;
     http::Limits limits_;
@@ -63,6 +69,7 @@ public:
     PyObject* leave_task_ = nullptr;
     PyObject* call_soon_ = nullptr;
     PyObject* flush_ = nullptr;
+    PyObject* resume_round_ = nullptr;  // the server's bound _resume_round
     PyObject* access_log_ = nullptr;      // access_log(request, status, body_size, seconds) or null
     PyObject* callback_failed_ = nullptr;  // callback_failed(request, callback, exc)
 
@@ -76,15 +83,26 @@ private:
     void release_request(RequestObject* req);
     void fail(Connection& conn, std::uint64_t seq, RequestObject* req, bool in_error_handler);
     void write(Connection& conn, std::uint64_t seq, RequestObject* req, ResponseObject* resp);
+    // Coroutines (coroutines.cpp).
+    /// A handler's coroutine yielded `yielded`: wait in ready_ or hand it to a Task.
     void suspend(Connection& conn, std::uint64_t seq, RequestObject* req, PyObject* coro,
                  PyObject* yielded, bool in_error_handler, PyObject* step);
-
-    /// Run one step of a coroutine as asyncio's current task would be run.
-    PySendResult first_step(PyObject* coro, PyObject** yielded, PyObject** step);
+    void park(Connection& conn, SuspendedObject* s, PyObject* coro, PyObject* yielded,
+              PyObject* step);
+    /// A Task (Scheduler.resume) takes the coroutine over; `s` is its done-callback.
+    PyObject* hand_over(SuspendedObject* s, PyObject* coro, PyObject* yielded, PyObject* step);
+    /// Send None into `coro` with a stand-in as asyncio's current task. `*step`:
+    /// in, the coroutine's own stand-in or null for any; out, the stand-in it
+    /// must keep from now on (someone holds or cancelled it) or null.
+    PySendResult step_coro(PyObject* coro, PyObject** yielded, PyObject** step);
+    /// A cancel() recorded on a stand-in and not yet delivered.
+    bool cancel_pending(PyObject* step);
 
     RequestObject* spare_ = nullptr;  // reused while no one else holds it
     PyObject* step_ = nullptr;        // a stand-in reused while no one else holds it
     std::vector<RequestObject*> done_;  // strong references, callbacks pending
+    std::vector<SuspendedObject*> ready_;  // strong references: to resume next round
+    bool round_scheduled_ = false;
     std::string decoded_path_;          // scratch: the percent-decoded path being routed
     ResponseView view_;
 };

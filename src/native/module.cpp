@@ -69,7 +69,8 @@ int module_exec(PyObject* m) {
     if (!(st->response_type = add_type(m, &response_spec, "Response"))) return -1;
     response_type_ready(st->response_type);
     if (!(st->server_type = add_type(m, &server_spec, "Server"))) return -1;
-    if (!(st->completion_type = add_type(m, &completion_spec, "Completion"))) return -1;
+    st->suspended_type = reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(m, &suspended_spec, nullptr));
+    if (!st->suspended_type) return -1;
     static constexpr const char* kw[8] = {"code",      "text",     "body",    "json",
                                           "mime_type", "encoding", "headers", "cookies"};
     for (int i = 0; i < 8; ++i) {
@@ -84,6 +85,8 @@ int module_exec(PyObject* m) {
     if (!(st->str_result = PyUnicode_InternFromString("result"))) return -1;
     if (!(st->str_cancelled = PyUnicode_InternFromString("cancelled"))) return -1;
     if (!(st->str_cancel = PyUnicode_InternFromString("cancel"))) return -1;
+    if (!(st->str_bind = PyUnicode_InternFromString("bind"))) return -1;
+    if (!(st->str__cancels = PyUnicode_InternFromString("_cancels"))) return -1;
     return 0;
 }
 
@@ -93,7 +96,7 @@ int module_traverse(PyObject* m, visitproc visit, void* arg) {
     Py_VISIT(st->request_type);
     Py_VISIT(st->response_type);
     Py_VISIT(st->server_type);
-    Py_VISIT(st->completion_type);
+    Py_VISIT(st->suspended_type);
     Py_VISIT(st->json_dumps);
     return 0;
 }
@@ -104,7 +107,7 @@ int module_clear(PyObject* m) {
     Py_CLEAR(st->request_type);
     Py_CLEAR(st->response_type);
     Py_CLEAR(st->server_type);
-    Py_CLEAR(st->completion_type);
+    Py_CLEAR(st->suspended_type);
     Py_CLEAR(st->json_dumps);
     for (PyObject*& o : st->kw) Py_CLEAR(o);
     for (PyObject*& o : st->methods) Py_CLEAR(o);
@@ -112,6 +115,8 @@ int module_clear(PyObject* m) {
     Py_CLEAR(st->str_result);
     Py_CLEAR(st->str_cancelled);
     Py_CLEAR(st->str_cancel);
+    Py_CLEAR(st->str_bind);
+    Py_CLEAR(st->str__cancels);
     return 0;
 }
 

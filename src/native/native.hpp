@@ -23,7 +23,7 @@ struct ModuleState {
     PyTypeObject* request_type = nullptr;
     PyTypeObject* response_type = nullptr;
     PyTypeObject* server_type = nullptr;
-    PyTypeObject* completion_type = nullptr;
+    PyTypeObject* suspended_type = nullptr;  // not in the module: private
     PyObject* json_dumps = nullptr;  // orjson.dumps, imported on first use
     // Interned keyword names of Response(...), compared by identity first.
     PyObject* kw[8] = {};
@@ -31,6 +31,8 @@ struct ModuleState {
     PyObject* str_result = nullptr;
     PyObject* str_cancelled = nullptr;
     PyObject* str_cancel = nullptr;
+    PyObject* str_bind = nullptr;
+    PyObject* str__cancels = nullptr;
     PyObject* methods[9] = {};  // GET HEAD POST PUT DELETE CONNECT OPTIONS TRACE PATCH
 };
 
@@ -130,6 +132,6 @@ struct ServerObject {
 
 extern PyType_Spec server_spec;
 const router::Router& engine_router(const Engine& engine) noexcept;
-extern PyType_Spec completion_spec;
+extern PyType_Spec suspended_spec;
 
 }  // namespace lesto::py

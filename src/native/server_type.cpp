@@ -107,7 +107,8 @@ PyObject* Server_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
     eng.access_log_ = access_log == Py_None ? nullptr : Py_NewRef(access_log);
     eng.callback_failed_ = Py_NewRef(callback_failed);
     eng.flush_ = PyObject_GetAttrString(reinterpret_cast<PyObject*>(self), "flush");
-    if (!eng.flush_) {
+    eng.resume_round_ = PyObject_GetAttrString(reinterpret_cast<PyObject*>(self), "_resume_round");
+    if (!eng.flush_ || !eng.resume_round_) {
         Py_DECREF(self);
         return nullptr;
     }
@@ -187,6 +188,11 @@ PyObject* Server_flush(ServerObject* self, PyObject*) {
     Py_RETURN_NONE;
 }
 
+PyObject* Server_resume_round(ServerObject* self, PyObject*) {
+    if (self->engine) self->engine->resume_round();
+    Py_RETURN_NONE;
+}
+
 PyObject* Server_tick(ServerObject* self, PyObject*) {
     if (self->engine) self->engine->net_.tick(std::time(nullptr));
     Py_RETURN_NONE;
@@ -227,6 +233,8 @@ PyMethodDef Server_methods[] = {
     {"poll", reinterpret_cast<PyCFunction>(Server_poll), METH_NOARGS, "Serve every ready socket."},
     {"flush", reinterpret_cast<PyCFunction>(Server_flush), METH_NOARGS,
      "Send responses that asynchronous handlers produced."},
+    {"_resume_round", reinterpret_cast<PyCFunction>(Server_resume_round), METH_NOARGS,
+     "Resume the handler coroutines that yielded to the loop (scheduled by the engine)."},
     {"tick", reinterpret_cast<PyCFunction>(Server_tick), METH_NOARGS,
      "Once a second: Date header and timeouts."},
     {"close_listeners", reinterpret_cast<PyCFunction>(Server_close_listeners), METH_NOARGS,

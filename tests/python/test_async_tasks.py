@@ -1,8 +1,8 @@
 """Async handlers see a current task from their first line: asyncio.timeout and TaskGroup work.
 
-The engine runs a handler's first step itself (no Task when it never
-suspends); a stand-in is asyncio's current task meanwhile, and forwards to
-the real Task once the handler suspends.
+The engine runs a handler's steps itself while it only yields bare (no Task);
+a stand-in is asyncio's current task meanwhile, and forwards to the real
+Task once one takes the handler over (it awaited a future, or was cancelled).
 """
 
 import sys
@@ -34,3 +34,31 @@ def test_timeout_in_a_handler_that_never_suspends(tasks_server):
     with tasks_server.connect() as conn:
         conn.send(get("/at-once") * 50)
         assert [r.body for r in conn.read_responses(50)] == [b"at once"] * 50
+
+
+def test_bare_yields_keep_one_current_task(tasks_server):
+    assert tasks_server.exchange(get("/bare-yields")).json() == {"task": True, "same": True}
+
+
+def test_timeout_cancels_a_handler_that_only_yields_bare(tasks_server):
+    response = tasks_server.exchange(get("/spin-timeout"))
+    assert (response.status, response.body) == (504, b"spun out")
+
+
+def test_cancelling_the_current_task_raises_at_the_next_await(tasks_server):
+    assert tasks_server.exchange(get("/cancel-self")).body == b"cancelled at the await"
+
+
+def test_pipelined_mix_of_driven_and_task_handlers_answers_in_order(tasks_server):
+    paths = ["/bare-yields", "/at-once", "/yield-then-wait/1", "/cancel-self", "/group",
+             "/yield-then-wait/2", "/bare-yields"] * 6
+    expected = {
+        "/bare-yields": b'{"task":true,"same":true}',
+        "/at-once": b"at once",
+        "/cancel-self": b"cancelled at the await",
+        "/group": b"[0,2,4]",
+    }
+    with tasks_server.connect() as conn:
+        conn.send(b"".join(get(p) for p in paths))
+        bodies = [r.body for r in conn.read_responses(len(paths))]
+    assert bodies == [expected.get(p, f"waited {p}".encode()) for p in paths]

@@ -48,6 +48,16 @@ def test_disconnect_while_awaiting_cancels_the_handler_quietly(lifecycle_server)
     assert "/wait/5000 HTTP/1.1" not in lifecycle_server.log()  # nothing was answered
 
 
+def test_disconnect_cancels_a_handler_that_only_yields_bare(lifecycle_server):
+    with lifecycle_server.connect() as conn:
+        conn.send(get("/spin"))
+        time.sleep(0.2)  # spinning now; other clients are still served meanwhile
+        assert lifecycle_server.exchange(get("/")).body == b"ok"
+    wait_for_event(lifecycle_server, ["cancelled", "/spin"])
+    wait_for_event(lifecycle_server, ["done", "/spin"])
+    assert "/spin HTTP/1.1" not in lifecycle_server.log()  # nothing was answered
+
+
 def test_half_close_answers_what_is_ready_and_cancels_what_awaits(lifecycle_server):
     # TCP cannot tell a half-close from a client that went away: like nginx,
     # Lesto takes EOF as the client leaving. Answers made without suspending

@@ -45,6 +45,17 @@ async def wait(request):
     return request.Response(text="waited")
 
 
+async def spin(request):
+    # Yields bare forever: the engine drives it without a Task until it is cancelled.
+    request.add_done_callback(record("done"))
+    try:
+        while True:
+            await asyncio.sleep(0)
+    except asyncio.CancelledError:
+        events.append(["cancelled", request.path])
+        raise
+
+
 def big(request):
     return request.Response(body=b"x" * int(request.match_dict["n"]))
 
@@ -55,6 +66,7 @@ def make_app():
     app.router.add_route("/failing-callback", failing_callback)
     app.router.add_route("/wait/{ms}", wait)
     app.router.add_route("/big/{n}", big)
+    app.router.add_route("/spin", spin)
     app.router.add_route("/events", lambda request: request.Response(json=events))
     app.router.add_route("/", lambda request: request.Response(text="ok"))
     return app

@@ -49,6 +49,41 @@ async def never_suspends(request):
     return request.Response(text="at once")
 
 
+async def bare_yields(request):
+    # Only bare yields: the engine drives this coroutine itself, no Task.
+    task = asyncio.current_task()
+    same = True
+    for _ in range(3):
+        await asyncio.sleep(0)
+        same = same and asyncio.current_task() is task
+    return request.Response(json={"task": task is not None, "same": same})
+
+
+async def spin_until_timeout(request):
+    try:
+        async with asyncio.timeout(0.05):
+            while True:
+                await asyncio.sleep(0)
+    except TimeoutError:
+        return request.Response(code=504, text="spun out")
+
+
+async def cancel_self(request):
+    asyncio.current_task().cancel()
+    try:
+        await asyncio.sleep(0)
+    except asyncio.CancelledError:
+        return request.Response(text="cancelled at the await")
+    return request.Response(text="not cancelled")
+
+
+async def yield_then_wait(request):
+    await asyncio.sleep(0)
+    await asyncio.sleep(0.001)
+    await asyncio.sleep(0)
+    return request.Response(text=f"waited {request.path}")
+
+
 def make_app():
     app = Application()
     app.router.add_route("/current", current)
@@ -56,6 +91,10 @@ def make_app():
     app.router.add_route("/timing-out", timing_out)
     app.router.add_route("/group", task_group)
     app.router.add_route("/at-once", never_suspends)
+    app.router.add_route("/bare-yields", bare_yields)
+    app.router.add_route("/spin-timeout", spin_until_timeout)
+    app.router.add_route("/cancel-self", cancel_self)
+    app.router.add_route("/yield-then-wait/{n}", yield_then_wait)
     return app
 
 

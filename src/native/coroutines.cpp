@@ -1,0 +1,280 @@
+// coroutines.cpp: driving `async def` handlers.
+//
+// The engine runs a handler coroutine itself for as long as the coroutine
+// only yields bare (asyncio.sleep(0) and other "let the loop run" points):
+// each one that yields waits in `ready_`, and one loop callback per round
+// resumes them all. No asyncio Task, Handle, context copy or done-callback
+// is made per request on that path. When a coroutine yields a future, or a
+// cancellation is pending for it, a real Task takes it over (Scheduler.resume
+// in lesto/_coro.py) and the same Suspended object becomes its done-callback.
+//
+// While the engine runs a step, a stand-in (EagerStep) is asyncio's current
+// task, so asyncio.timeout, TaskGroup and current_task() work; a stand-in
+// that someone kept (a timeout holds it) stays with its coroutine, and its
+// recorded cancels are replayed on the Task that takes over.
+#include "engine.hpp"
+
+#include <structmember.h>
+
+#include <cstddef>
+
+namespace lesto::py {
+
+struct SuspendedObject {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;  // as a Task's done-callback
+    ServerObject* server;
+    RequestObject* request;
+    PyObject* coro;  // while the engine drives it; null once a Task does
+    PyObject* step;  // the stand-in it runs under, when it must keep its own; else null
+    std::uint64_t conn_id;
+    std::uint64_t seq;
+    bool in_error_handler;
+};
+
+namespace {
+
+/// Called by the Task that took the coroutine over, once it is done.
+PyObject* Suspended_call(SuspendedObject* s, PyObject* const* args, std::size_t nargsf, PyObject*) {
+    if (PyVectorcall_NARGS(nargsf) != 1) {
+        PyErr_SetString(PyExc_TypeError, "a Suspended is called with the finished task");
+        return nullptr;
+    }
+    Engine* e = s->server->engine;
+    Connection* conn = e ? e->find(s->conn_id) : nullptr;
+    if (!conn) {
+        // Closed first: the task was cancelled and released then.
+        if (e && s->request->done_callbacks) {
+            e->done(s->request);
+            e->run_done_callbacks();
+        }
+        Py_RETURN_NONE;
+    }
+    PyObject* task = args[0];
+    PyObject* result = PyObject_CallMethodNoArgs(task, s->server->state->str_result);
+    e->complete(*conn, s->seq, s->request, result, s->in_error_handler);
+    Py_DECREF(task);  // the reference the pipeline slot held as its token
+    e->answered_later(s->conn_id);
+    Py_RETURN_NONE;
+}
+
+void Suspended_dealloc(SuspendedObject* s) {
+    PyTypeObject* type = Py_TYPE(s);
+    Py_XDECREF(s->coro);  // never resumed (the server closed): closing it runs its finally blocks
+    Py_XDECREF(s->step);
+    Py_XDECREF(s->request);
+    Py_XDECREF(s->server);
+    type->tp_free(s);
+    Py_DECREF(type);
+}
+
+PyMemberDef Suspended_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(SuspendedObject, vectorcall), READONLY, nullptr},
+    {nullptr, 0, 0, 0, nullptr},
+};
+
+PyType_Slot Suspended_slots[] = {
+    {Py_tp_dealloc, reinterpret_cast<void*>(Suspended_dealloc)},
+    {Py_tp_call, reinterpret_cast<void*>(PyVectorcall_Call)},
+    {Py_tp_members, Suspended_members},
+    {0, nullptr},
+};
+
+}  // namespace
+
+PyType_Spec suspended_spec = {
+    "lesto._native._Suspended",
+    sizeof(SuspendedObject),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    Suspended_slots,
+};
+
+// ---- running steps ---------------------------------------------------------------
+
+bool Engine::cancel_pending(PyObject* step) {
+    PyObject* n = PyObject_GetAttr(step, self_->state->str__cancels);
+    const bool pending = n && PyObject_IsTrue(n) == 1;
+    if (!n) PyErr_Clear();
+    Py_XDECREF(n);
+    return pending;
+}
+
+PySendResult Engine::step_coro(PyObject* coro, PyObject** yielded, PyObject** step) {
+    if (!enter_task_) return PyIter_Send(coro, Py_None, yielded);
+    PyObject* st = *step;
+    if (!st) {
+        // Any free stand-in will do: no one holds it, so no one can tell.
+        if (!step_ || Py_REFCNT(step_) > 1) {
+            Py_XSETREF(step_, PyObject_CallOneArg(new_step_, loop_));
+            if (!step_) return PYGEN_ERROR;
+        }
+        st = Py_NewRef(step_);
+    }
+    *step = nullptr;
+    PyObject* args[2] = {loop_, st};
+    PyObject* r = PyObject_Vectorcall(enter_task_, args, 2, nullptr);
+    if (!r) {
+        Py_DECREF(st);
+        return PYGEN_ERROR;
+    }
+    Py_DECREF(r);
+    const PySendResult sent = PyIter_Send(coro, Py_None, yielded);
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);  // keep the handler's exception across the calls
+    r = PyObject_Vectorcall(leave_task_, args, 2, nullptr);
+    if (!r) PyErr_WriteUnraisable(leave_task_);
+    Py_XDECREF(r);
+    const bool cancelled = cancel_pending(st);
+    PyErr_Restore(type, value, tb);
+    // Someone kept the stand-in (a timeout, a TaskGroup) or cancelled it:
+    // it belongs to this coroutine now and is never handed to another.
+    const Py_ssize_t ours = st == step_ ? 2 : 1;
+    if (Py_REFCNT(st) > ours || cancelled) {
+        if (st == step_) Py_CLEAR(step_);
+        if (sent == PYGEN_NEXT) {
+            *step = st;
+            return sent;
+        }
+    }
+    Py_DECREF(st);
+    return sent;
+}
+
+// ---- suspending, resuming, handing over --------------------------------------------
+
+void Engine::suspend(Connection& conn, std::uint64_t seq, RequestObject* req, PyObject* coro,
+                     PyObject* yielded, bool in_error_handler, PyObject* step) {
+    auto* type = self_->state->suspended_type;
+    auto* s = reinterpret_cast<SuspendedObject*>(type->tp_alloc(type, 0));
+    if (!s) {
+        Py_DECREF(coro);
+        Py_XDECREF(yielded);
+        Py_XDECREF(step);
+        fail(conn, seq, req, in_error_handler);
+        return;
+    }
+    s->vectorcall = reinterpret_cast<vectorcallfunc>(Suspended_call);
+    s->server = reinterpret_cast<ServerObject*>(Py_NewRef(self_));
+    s->request = reinterpret_cast<RequestObject*>(Py_NewRef(req));
+    s->conn_id = conn.id();
+    s->seq = seq;
+    s->in_error_handler = in_error_handler;
+    request_detach(req);  // it outlives this dispatch
+    park(conn, s, coro, yielded, step);
+    Py_DECREF(s);
+}
+
+void Engine::park(Connection& conn, SuspendedObject* s, PyObject* coro, PyObject* yielded,
+                  PyObject* step) {
+    if (yielded == Py_None && !(step && cancel_pending(step))) {
+        // A bare yield asks only to be resumed with None on a later round.
+        Py_DECREF(yielded);
+        s->coro = coro;
+        s->step = step;
+        ready_.push_back(reinterpret_cast<SuspendedObject*>(Py_NewRef(s)));
+        conn.set_token(s->seq, Py_NewRef(s));  // the slot's reference
+        if (!round_scheduled_) {
+            PyObject* r = PyObject_CallOneArg(call_soon_, resume_round_);
+            if (r) {
+                round_scheduled_ = true;
+                Py_DECREF(r);
+            } else {
+                PyErr_WriteUnraisable(call_soon_);
+            }
+        }
+        return;
+    }
+    PyObject* task = hand_over(s, coro, yielded, step);
+    if (!task) {
+        fail(conn, s->seq, s->request, s->in_error_handler);
+        return;
+    }
+    conn.set_token(s->seq, task);  // the slot now owns this reference
+}
+
+PyObject* Engine::hand_over(SuspendedObject* s, PyObject* coro, PyObject* yielded, PyObject* step) {
+    PyObject* task = PyObject_CallFunctionObjArgs(resume_, coro, yielded, nullptr);
+    Py_DECREF(coro);
+    Py_XDECREF(yielded);
+    if (task && step) {
+        // From now on the stand-in forwards to the real Task (and replays its cancels).
+        PyObject* r = PyObject_CallMethodOneArg(step, self_->state->str_bind, task);
+        if (!r) Py_CLEAR(task);
+        Py_XDECREF(r);
+    }
+    Py_XDECREF(step);
+    if (!task) return nullptr;
+    PyObject* added = PyObject_CallMethodOneArg(task, self_->state->str_add_done_callback,
+                                                reinterpret_cast<PyObject*>(s));
+    if (!added) {
+        Py_DECREF(task);
+        return nullptr;
+    }
+    Py_DECREF(added);
+    return task;
+}
+
+void Engine::resume_round() {
+    round_scheduled_ = false;
+    std::vector<SuspendedObject*> batch;
+    batch.swap(ready_);
+    for (SuspendedObject* s : batch) {
+        PyObject* coro = s->coro;
+        Connection* conn = coro ? find(s->conn_id) : nullptr;
+        if (!conn) {  // abandoned: a cancelled Task has it now
+            Py_DECREF(s);
+            continue;
+        }
+        s->coro = nullptr;
+        PyObject* step = s->step;
+        s->step = nullptr;
+        conn->set_token(s->seq, nullptr);
+        Py_DECREF(s);  // the slot's reference: it gets a new token, or is answered
+        if (step && cancel_pending(step)) {
+            // Cancelled while waiting (a timeout fired): a Task delivers it.
+            park(*conn, s, coro, Py_NewRef(Py_None), step);
+            Py_DECREF(s);
+            continue;
+        }
+        PyObject* yielded = nullptr;
+        const PySendResult sent = step_coro(coro, &yielded, &step);
+        if (sent == PYGEN_NEXT) {
+            park(*conn, s, coro, yielded, step);
+        } else {
+            Py_DECREF(coro);
+            complete(*conn, s->seq, s->request, sent == PYGEN_RETURN ? yielded : nullptr,
+                     s->in_error_handler);
+            net_.mark_dirty(s->conn_id);
+        }
+        Py_DECREF(s);
+    }
+    flush();  // what this round answered
+}
+
+void Engine::abandon(void* token) noexcept {
+    auto* obj = static_cast<PyObject*>(token);
+    if (Py_IS_TYPE(obj, self_->state->suspended_type)) {
+        // Waiting in ready_: a Task takes it over and is cancelled, so the
+        // handler sees CancelledError at its await, as it would under asyncio.
+        auto* s = reinterpret_cast<SuspendedObject*>(obj);
+        PyObject* coro = s->coro;
+        PyObject* step = s->step;
+        s->coro = s->step = nullptr;
+        PyObject* task = coro ? hand_over(s, coro, Py_NewRef(Py_None), step) : nullptr;
+        if (task) {
+            PyObject* r = PyObject_CallMethodNoArgs(task, self_->state->str_cancel);
+            Py_XDECREF(r);
+            Py_DECREF(task);
+        }
+        PyErr_Clear();  // the loop may already be closed at shutdown
+        Py_DECREF(obj);
+        return;
+    }
+    PyObject* r = PyObject_CallMethodNoArgs(obj, self_->state->str_cancel);
+    if (!r) PyErr_Clear();
+    Py_XDECREF(r);
+    Py_DECREF(obj);
+}
+
+}  // namespace lesto::py
