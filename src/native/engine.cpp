@@ -28,6 +28,12 @@ RequestObject* Engine::take_request() {
     auto* type = reinterpret_cast<PyTypeObject*>(request_class_);
     auto* r = reinterpret_cast<RequestObject*>(type->tp_alloc(type, 0));
     if (!r) return nullptr;
+    // An empty instance dict from the start: with one, CPython specializes
+    // `request.Response` (LOAD_METHOD_WITH_DICT); with none it cannot.
+    if (!(r->dict = PyDict_New())) {
+        Py_DECREF(r);
+        return nullptr;
+    }
     spare_ = r;
     return r;
 }
@@ -41,7 +47,15 @@ void Engine::release_request(RequestObject* req) {
         return;
     }
     request_reset(req);
-    Py_CLEAR(req->dict);
+    if (!req->dict || !PyDict_CheckExact(req->dict)) {
+        Py_XSETREF(req->dict, PyDict_New());  // replaced by the app: start afresh
+        if (!req->dict) {
+            PyErr_Clear();
+            Py_CLEAR(spare_);  // the next request gets a new object
+        }
+    } else if (PyDict_GET_SIZE(req->dict)) {
+        PyDict_Clear(req->dict);  // attributes the handler set die with its request
+    }
 }
 
 void Engine::dispatch(Connection& conn, std::uint64_t seq, const RequestRef& ref) {

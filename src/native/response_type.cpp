@@ -197,46 +197,36 @@ PyObject* response_new(ModuleState* st, PyTypeObject* type, PyObject* const* arg
     return reinterpret_cast<PyObject*>(r);
 }
 
-bool response_view(ResponseObject* r, ResponseView& view) {
+namespace {
+
+std::string_view default_mime_type(BodyKind kind) noexcept {
+    switch (kind) {
+        case BodyKind::text: return "text/plain";
+        case BodyKind::json: return "application/json";
+        case BodyKind::body: return "application/octet-stream";
+        case BodyKind::none: break;
+    }
+    return {};
+}
+
+/// The Content-Type of a response that names neither mime_type nor encoding.
+std::string_view default_content_type(BodyKind kind) noexcept {
+    switch (kind) {
+        case BodyKind::text: return "text/plain; charset=utf-8";
+        case BodyKind::json: return "application/json; charset=utf-8";
+        case BodyKind::body: return "application/octet-stream";
+        case BodyKind::none: break;
+    }
+    return {};
+}
+
+/// The user headers and cookies part of `response_view`.
+bool response_view_headers(ResponseObject* r, ResponseView& view) {
     http::ResponseSpec& spec = view.spec;
-    spec.status = r->code;
-    spec.body = {};
-    spec.charset = {};
-    if (r->content) {
-        Py_ssize_t n;
-        const char* p;
-        if (PyBytes_Check(r->content)) {
-            p = PyBytes_AS_STRING(r->content);
-            n = PyBytes_GET_SIZE(r->content);
-        } else {
-            p = PyUnicode_AsUTF8AndSize(r->content, &n);
-            if (!p) return false;
-        }
-        spec.body = {p, static_cast<std::size_t>(n)};
-    }
-    if (r->mime_type) {
-        Py_ssize_t n;
-        const char* p = PyUnicode_AsUTF8AndSize(r->mime_type, &n);
-        if (!p) return false;
-        spec.content_type = {p, static_cast<std::size_t>(n)};
-    } else {
-        switch (r->kind) {
-            case BodyKind::text: spec.content_type = "text/plain"; break;
-            case BodyKind::json: spec.content_type = "application/json"; break;
-            case BodyKind::body: spec.content_type = "application/octet-stream"; break;
-            case BodyKind::none: spec.content_type = {}; break;
-        }
-    }
-    // As japronto: text and JSON name their charset, raw bytes do not.
-    if (r->kind == BodyKind::text || r->kind == BodyKind::json) {
-        if (r->encoding) {
-            Py_ssize_t n;
-            const char* p = PyUnicode_AsUTF8AndSize(r->encoding, &n);
-            if (!p) return false;
-            spec.charset = {p, static_cast<std::size_t>(n)};
-        } else {
-            spec.charset = "utf-8";
-        }
+    if (!r->headers && !r->cookies) {
+        spec.headers = {};
+        spec.set_cookies = {};
+        return true;
     }
     view.headers.clear();
     if (r->headers) {
@@ -277,6 +267,55 @@ bool response_view(ResponseObject* r, ResponseView& view) {
     spec.set_cookies = view.cookies;
     return true;
 }
+
+}  // namespace
+
+bool response_view(ResponseObject* r, ResponseView& view) {
+    http::ResponseSpec& spec = view.spec;
+    spec.status = r->code;
+    spec.body = {};
+    spec.charset = {};
+    if (r->content) {
+        Py_ssize_t n;
+        const char* p;
+        if (PyBytes_Check(r->content)) {
+            p = PyBytes_AS_STRING(r->content);
+            n = PyBytes_GET_SIZE(r->content);
+        } else {
+            p = PyUnicode_AsUTF8AndSize(r->content, &n);
+            if (!p) return false;
+        }
+        spec.body = {p, static_cast<std::size_t>(n)};
+    }
+    // As japronto: text and JSON name their charset, raw bytes do not.
+    const bool has_charset = r->kind == BodyKind::text || r->kind == BodyKind::json;
+    spec.content_type_known = !r->mime_type && !r->encoding;
+    if (spec.content_type_known) {
+        // The defaults: constants the writer need not check again.
+        spec.content_type = default_content_type(r->kind);
+        return response_view_headers(r, view);
+    }
+    if (r->mime_type) {
+        Py_ssize_t n;
+        const char* p = PyUnicode_AsUTF8AndSize(r->mime_type, &n);
+        if (!p) return false;
+        spec.content_type = {p, static_cast<std::size_t>(n)};
+    } else {
+        spec.content_type = default_mime_type(r->kind);
+    }
+    if (has_charset) {
+        if (r->encoding) {
+            Py_ssize_t n;
+            const char* p = PyUnicode_AsUTF8AndSize(r->encoding, &n);
+            if (!p) return false;
+            spec.charset = {p, static_cast<std::size_t>(n)};
+        } else {
+            spec.charset = "utf-8";
+        }
+    }
+    return response_view_headers(r, view);
+}
+
 
 namespace {
 
@@ -339,11 +378,9 @@ PyObject* Response_get_text(ResponseObject* r, void*) {
 }
 
 PyObject* Response_get_mime_type(ResponseObject* r, void*) {
-    ResponseView view;
     if (r->mime_type) return Py_NewRef(r->mime_type);
-    if (!response_view(r, view)) return nullptr;
-    return PyUnicode_FromStringAndSize(view.spec.content_type.data(),
-                                       static_cast<Py_ssize_t>(view.spec.content_type.size()));
+    const std::string_view mime = default_mime_type(r->kind);
+    return PyUnicode_FromStringAndSize(mime.data(), static_cast<Py_ssize_t>(mime.size()));
 }
 
 PyObject* Response_get_headers(ResponseObject* r, void*) {

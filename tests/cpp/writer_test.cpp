@@ -333,6 +333,20 @@ TEST(Writer, RefusedContentTypeAndCharsetAppendNothing) {
     EXPECT_TRUE(out.empty());
 }
 
+TEST(Writer, KnownContentTypeIsWrittenAsGivenAndOnlyItSkipsTheCheck) {
+    ResponseSpec spec = hello();
+    spec.content_type = "text/plain; charset=utf-8";
+    spec.charset = {};
+    spec.content_type_known = true;
+    EXPECT_EQ(render(spec), render(hello()));
+    // The flag vouches for the content type alone: user headers are still checked.
+    const Header bad{"X-A", "1\r\nX-Injected: 1"};
+    spec.headers = {&bad, 1};
+    Buffer out;
+    EXPECT_EQ(write_response(out, spec, date), WriteStatus::bad_header);
+    EXPECT_TRUE(out.empty());
+}
+
 TEST(Writer, OneMegabyteHeaderAndBodyAreNotTruncated) {
     const std::string big(1 << 20, 'v');
     const std::string body(3 << 20, 'b');

@@ -27,6 +27,7 @@ constexpr std::string_view crlf = "\r\n";
 constexpr std::string_view name_separator = ": ";
 constexpr std::string_view end_of_head = "\r\n\r\n";
 constexpr std::string_view continue_response = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr std::size_t date_size = 29;  // an IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT"
 
 constexpr unsigned char token_char = 1;
 constexpr unsigned char field_char = 2;
@@ -154,7 +155,10 @@ char* put(char* p, std::string_view s) noexcept {
 }
 
 bool valid_headers(const ResponseSpec& spec) noexcept {
-    if (!is_field_value(spec.content_type) || !is_field_value(spec.charset)) return false;
+    if (!spec.content_type_known &&
+        (!is_field_value(spec.content_type) || !is_field_value(spec.charset))) {
+        return false;
+    }
     for (const Header& h : spec.headers) {
         if (!is_token(h.name) || !is_field_value(h.value)) return false;
     }
@@ -223,7 +227,12 @@ WriteStatus render(Buffer& out, const ResponseSpec& spec, std::string_view date,
         }
     }
     p = put_const<date_line>(p);
-    p = put(p, date);
+    if (date.size() == date_size) {
+        copy_fixed<date_size>(p, date.data());  // the usual case: plain stores
+        p += date_size;
+    } else {
+        p = put(p, date);
+    }
     if (close) p = put_const<close_line>(p);
     if (keep_alive) p = put_const<keep_alive_line>(p);
     for (const Header& h : spec.headers) {
@@ -257,8 +266,8 @@ void write_error(Buffer& out, int status, std::string_view reason, std::string_v
     // The engine only sends codes it knows; a code outside the range still
     // has to produce a valid response rather than nothing.
     spec.status = (status >= 100 && status <= 599) ? status : 500;
-    spec.content_type = "text/plain";
-    spec.charset = "utf-8";
+    spec.content_type = "text/plain; charset=utf-8";
+    spec.content_type_known = true;
     spec.body = reason;
     spec.keep_alive = keep_alive;
     render(out, spec, date, "\n");

@@ -22,6 +22,9 @@ struct ResponseSpec {
     std::uint8_t version_minor = 1;    ///< of the request: decides the Connection default
     bool keep_alive = true;            ///< the connection stays open after this response
     bool head_request = false;         ///< HEAD: same headers, no body bytes
+    /// content_type and charset are constants of the caller's, known valid:
+    /// not checked again per response (user-supplied values always are).
+    bool content_type_known = false;
 };
 
 enum class WriteStatus : std::uint8_t { ok, bad_status, bad_header };
