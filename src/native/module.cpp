@@ -81,6 +81,7 @@ int module_exec(PyObject* m) {
     for (int i = 0; i < 9; ++i) {
         if (!(st->methods[i] = PyUnicode_InternFromString(methods[i]))) return -1;
     }
+    st->json_scratch = new std::string;
     if (!(st->str_add_done_callback = PyUnicode_InternFromString("add_done_callback"))) return -1;
     if (!(st->str_result = PyUnicode_InternFromString("result"))) return -1;
     if (!(st->str_cancelled = PyUnicode_InternFromString("cancelled"))) return -1;
@@ -120,7 +121,13 @@ int module_clear(PyObject* m) {
     return 0;
 }
 
-void module_free(void* m) { module_clear(static_cast<PyObject*>(m)); }
+void module_free(void* m) {
+    module_clear(static_cast<PyObject*>(m));
+    if (ModuleState* st = state_of_module(static_cast<PyObject*>(m))) {
+        delete st->json_scratch;
+        st->json_scratch = nullptr;
+    }
+}
 
 PyModuleDef_Slot module_slots[] = {
     {Py_mod_exec, reinterpret_cast<void*>(module_exec)},

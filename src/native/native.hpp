@@ -25,6 +25,7 @@ struct ModuleState {
     PyTypeObject* server_type = nullptr;
     PyTypeObject* suspended_type = nullptr;  // not in the module: private
     PyObject* json_dumps = nullptr;  // orjson.dumps, imported on first use
+    std::string* json_scratch = nullptr;  // json_dumps' output before it becomes bytes
     // Interned keyword names of Response(...), compared by identity first.
     PyObject* kw[8] = {};
     PyObject* str_add_done_callback = nullptr;
@@ -57,6 +58,8 @@ struct ResponseObject {
 PyObject* response_new(ModuleState* st, PyTypeObject* type, PyObject* const* args,
                        std::size_t nargs, PyObject* kwnames);
 extern PyType_Spec response_spec;
+/// JSON for Response(json=...): encoded here for plain documents, by orjson otherwise (json.cpp).
+PyObject* json_dumps(ModuleState* st, PyObject* obj);
 void response_type_ready(PyTypeObject* type);
 
 /// Views of a Response for the writer; the Response must outlive the use.

@@ -171,14 +171,7 @@ PyObject* response_new(ModuleState* st, PyTypeObject* type, PyObject* const* arg
         }
     } else if (a[kw_json]) {
         kind = BodyKind::json;
-        if (!st->json_dumps) {
-            PyObject* orjson = PyImport_ImportModule("orjson");
-            if (!orjson) return nullptr;
-            st->json_dumps = PyObject_GetAttrString(orjson, "dumps");
-            Py_DECREF(orjson);
-            if (!st->json_dumps) return nullptr;
-        }
-        content = PyObject_CallOneArg(st->json_dumps, a[kw_json]);
+        content = json_dumps(st, a[kw_json]);
     }
     if (kind != BodyKind::none && !content) return nullptr;
 
