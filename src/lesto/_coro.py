@@ -73,13 +73,48 @@ class EagerStep:
     def done(self):
         return self._task.done() if self._task is not None else False
 
-    def __getattr__(self, name):
-        task = self._task
-        if task is None:
+    # The rest of the Task API, once a Task has taken over. Spelled out rather
+    # than forwarded by __getattr__: with a __getattr__, every attribute read
+    # of this object, the engine's included, takes CPython's slow path.
+    def _bound(self, name):
+        if self._task is None:
             raise AttributeError(
                 f"{name!r}: the engine runs this handler without an asyncio Task "
                 "(it has awaited no future yet)")
-        return getattr(task, name)
+        return self._task
+
+    def get_name(self):
+        return self._bound("get_name").get_name()
+
+    def set_name(self, value):
+        self._bound("set_name").set_name(value)
+
+    def get_coro(self):
+        return self._bound("get_coro").get_coro()
+
+    def get_context(self):
+        return self._bound("get_context").get_context()
+
+    def add_done_callback(self, fn, *, context=None):
+        self._bound("add_done_callback").add_done_callback(fn, context=context)
+
+    def remove_done_callback(self, fn):
+        return self._bound("remove_done_callback").remove_done_callback(fn)
+
+    def result(self):
+        return self._bound("result").result()
+
+    def exception(self):
+        return self._bound("exception").exception()
+
+    def cancelled(self):
+        return self._bound("cancelled").cancelled()
+
+    def get_stack(self, *, limit=None):
+        return self._bound("get_stack").get_stack(limit=limit)
+
+    def print_stack(self, *, limit=None, file=None):
+        self._bound("print_stack").print_stack(limit=limit, file=file)
 
 
 class Scheduler:

@@ -100,36 +100,60 @@ bool Engine::cancel_pending(PyObject* step) {
     return pending;
 }
 
-PySendResult Engine::step_coro(PyObject* coro, PyObject** yielded, PyObject** step) {
+bool Engine::enter(PyObject* step) {
+    PyObject* args[2] = {loop_, step};
+    PyObject* r = PyObject_Vectorcall(enter_task_, args, 2, nullptr);
+    Py_XDECREF(r);
+    return r != nullptr;
+}
+
+void Engine::leave(PyObject** entered) {
+    if (!*entered) return;
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);  // a handler's exception may be pending
+    PyObject* args[2] = {loop_, *entered};
+    PyObject* r = PyObject_Vectorcall(leave_task_, args, 2, nullptr);
+    if (!r) PyErr_WriteUnraisable(leave_task_);
+    Py_XDECREF(r);
+    Py_CLEAR(*entered);
+    PyErr_Restore(type, value, tb);
+}
+
+PySendResult Engine::step_coro(PyObject* coro, PyObject** yielded, PyObject** step,
+                               PyObject** entered) {
     if (!enter_task_) return PyIter_Send(coro, Py_None, yielded);
     PyObject* st = *step;
     if (!st) {
         // Any free stand-in will do: no one holds it, so no one can tell.
-        if (!step_ || Py_REFCNT(step_) > 1) {
+        const Py_ssize_t held = 1 + (entered && *entered == step_ ? 2 : 0);
+        if (!step_ || Py_REFCNT(step_) > held) {
             Py_XSETREF(step_, PyObject_CallOneArg(new_step_, loop_));
             if (!step_) return PYGEN_ERROR;
         }
         st = Py_NewRef(step_);
     }
     *step = nullptr;
-    PyObject* args[2] = {loop_, st};
-    PyObject* r = PyObject_Vectorcall(enter_task_, args, 2, nullptr);
-    if (!r) {
-        Py_DECREF(st);
-        return PYGEN_ERROR;
+    PyObject* alone = nullptr;  // no round: enter and leave around this step
+    PyObject** current = entered ? entered : &alone;
+    if (*current != st) {
+        leave(current);
+        if (!enter(st)) {
+            Py_DECREF(st);
+            return PYGEN_ERROR;
+        }
+        *current = Py_NewRef(st);
     }
-    Py_DECREF(r);
     const PySendResult sent = PyIter_Send(coro, Py_None, yielded);
+    leave(&alone);
     PyObject *type, *value, *tb;
-    PyErr_Fetch(&type, &value, &tb);  // keep the handler's exception across the calls
-    r = PyObject_Vectorcall(leave_task_, args, 2, nullptr);
-    if (!r) PyErr_WriteUnraisable(leave_task_);
-    Py_XDECREF(r);
+    PyErr_Fetch(&type, &value, &tb);
     const bool cancelled = cancel_pending(st);
     PyErr_Restore(type, value, tb);
     // Someone kept the stand-in (a timeout, a TaskGroup) or cancelled it:
     // it belongs to this coroutine now and is never handed to another.
-    const Py_ssize_t ours = st == step_ ? 2 : 1;
+    // Ours: `st`, step_ when it is that, and while entered our reference
+    // plus asyncio's.
+    const Py_ssize_t ours = 1 + (st == step_) + (entered && *entered == st ? 2 : 0);
     if (Py_REFCNT(st) > ours || cancelled) {
         if (st == step_) Py_CLEAR(step_);
         if (sent == PYGEN_NEXT) {
@@ -217,8 +241,12 @@ PyObject* Engine::hand_over(SuspendedObject* s, PyObject* coro, PyObject* yielde
 
 void Engine::resume_round() {
     round_scheduled_ = false;
-    std::vector<SuspendedObject*> batch;
+    std::vector<SuspendedObject*> nested;  // as in net::Server::flush
+    std::vector<SuspendedObject*>& batch = resuming_.empty() ? resuming_ : nested;
     batch.swap(ready_);
+    // One stand-in stays asyncio's current task across the round's steps
+    // while they all run under it: no enter/leave per coroutine.
+    PyObject* entered = nullptr;
     for (SuspendedObject* s : batch) {
         PyObject* coro = s->coro;
         Connection* conn = coro ? find(s->conn_id) : nullptr;
@@ -238,17 +266,24 @@ void Engine::resume_round() {
             continue;
         }
         PyObject* yielded = nullptr;
-        const PySendResult sent = step_coro(coro, &yielded, &step);
+        const PySendResult sent = step_coro(coro, &yielded, &step, &entered);
         if (sent == PYGEN_NEXT) {
             park(*conn, s, coro, yielded, step);
         } else {
             Py_DECREF(coro);
+            // A Response is written without running Python code; anything
+            // else may run an error handler, which must not find a task entered.
+            if (sent != PYGEN_RETURN || !Py_IS_TYPE(yielded, self_->state->response_type)) {
+                leave(&entered);
+            }
             complete(*conn, s->seq, s->request, sent == PYGEN_RETURN ? yielded : nullptr,
                      s->in_error_handler);
             net_.mark_dirty(s->conn_id);
         }
         Py_DECREF(s);
     }
+    leave(&entered);
+    batch.clear();
     flush();  // what this round answered
 }
 

@@ -19,7 +19,9 @@ public:
         : self_(self), limits_(limits), net_(limits_, timeouts, *this) {}
 
     ~Engine() override {
+        for (OwnedRequest* o : owned_pool_) delete o;
         for (SuspendedObject* s : ready_) Py_DECREF(s);
+        for (SuspendedObject* s : resuming_) Py_DECREF(s);
         Py_CLEAR(spare_);
         for (PyObject* h : handlers_) Py_DECREF(h);
         for (PyObject* r : routes_) Py_DECREF(r);
@@ -58,6 +60,7 @@ public:
     net::Server net_;
     router::Router router_;
     std::vector<PyObject*> handlers_;
+    std::vector<OwnedRequest*> owned_pool_;  // see engine_owned_request
     std::vector<PyObject*> routes_;
     PyObject* request_class_ = nullptr;
     PyObject* on_error_ = nullptr;
@@ -94,7 +97,11 @@ private:
     /// Send None into `coro` with a stand-in as asyncio's current task. `*step`:
     /// in, the coroutine's own stand-in or null for any; out, the stand-in it
     /// must keep from now on (someone holds or cancelled it) or null.
-    PySendResult step_coro(PyObject* coro, PyObject** yielded, PyObject** step);
+    /// `entered`: null to enter and leave around this step; else the stand-in
+    /// a round keeps entered across steps (leave it with `leave`).
+    PySendResult step_coro(PyObject* coro, PyObject** yielded, PyObject** step, PyObject** entered);
+    bool enter(PyObject* step);
+    void leave(PyObject** entered);
     /// A cancel() recorded on a stand-in and not yet delivered.
     bool cancel_pending(PyObject* step);
 
@@ -102,6 +109,7 @@ private:
     PyObject* step_ = nullptr;        // a stand-in reused while no one else holds it
     std::vector<RequestObject*> done_;  // strong references, callbacks pending
     std::vector<SuspendedObject*> ready_;  // strong references: to resume next round
+    std::vector<SuspendedObject*> resuming_;  // ready_ as it was when the round began
     bool round_scheduled_ = false;
     std::string decoded_path_;          // scratch: the percent-decoded path being routed
     ResponseView view_;

@@ -135,6 +135,10 @@ struct ServerObject {
 
 extern PyType_Spec server_spec;
 const router::Router& engine_router(const Engine& engine) noexcept;
+/// An OwnedRequest for request_detach, from the server's pool when it has one.
+OwnedRequest* engine_owned_request(ServerObject* server);
+/// Back to the pool (or freed): its strings keep their capacity for the next.
+void engine_recycle(ServerObject* server, OwnedRequest* owned) noexcept;
 extern PyType_Spec suspended_spec;
 
 }  // namespace lesto::py

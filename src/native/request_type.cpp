@@ -265,13 +265,15 @@ void request_reset(RequestObject* r) {
     Py_CLEAR(r->extra_obj);
     Py_CLEAR(r->done_callbacks);
     Py_CLEAR(r->route);
-    delete r->owned;
-    r->owned = nullptr;
+    if (r->owned) {
+        engine_recycle(r->server, r->owned);
+        r->owned = nullptr;
+    }
 }
 
 void request_detach(RequestObject* r) {
     if (r->owned) return;
-    auto* o = new OwnedRequest;
+    OwnedRequest* o = engine_owned_request(r->server);
     o->raw_head.assign(r->raw_head);
     o->body.assign(r->body);
     o->remote_addr = *r->remote_addr;
@@ -280,7 +282,11 @@ void request_detach(RequestObject* r) {
     o->route_path.assign(r->route_path);
     if (r->match) {
         // Parameters are views into the path the router matched.
-        o->match = *r->match;
+        // Only the params in use: a whole Match is half a kilobyte of raw storage.
+        o->match.kind = r->match->kind;
+        o->match.route = r->match->route;
+        o->match.param_count = r->match->param_count;
+        for (std::size_t i = 0; i < o->match.param_count; ++i) o->match.params[i] = r->match->params[i];
         for (std::size_t i = 0; i < o->match.param_count; ++i) {
             std::string_view& v = o->match.params[i].value;
             v = {o->route_path.data() + (v.data() - r->route_path.data()), v.size()};

@@ -62,3 +62,9 @@ def test_pipelined_mix_of_driven_and_task_handlers_answers_in_order(tasks_server
         conn.send(b"".join(get(p) for p in paths))
         bodies = [r.body for r in conn.read_responses(len(paths))]
     assert bodies == [expected.get(p, f"waited {p}".encode()) for p in paths]
+
+
+def test_the_stand_in_speaks_for_the_task_once_there_is_one(tasks_server):
+    got = tasks_server.exchange(get("/task-api")).json()
+    assert "without an asyncio Task" in got["before"]
+    assert got["after"].startswith("Task-") and got["done"] is False

@@ -331,7 +331,10 @@ bool Server::mark_dirty(std::uint64_t connection_id) {
 }
 
 void Server::flush() {
-    std::vector<std::uint64_t> ids;
+    // The two lists trade places, so neither is reallocated per flush. A
+    // nested flush (not expected) gets a list of its own.
+    std::vector<std::uint64_t> nested;
+    std::vector<std::uint64_t>& ids = flushing_.empty() ? flushing_ : nested;
     ids.swap(dirty_);
     for (std::uint64_t id : ids) {
         auto it = peers_.find(id);
@@ -339,6 +342,7 @@ void Server::flush() {
         it->second->dirty = false;
         service(*it->second);
     }
+    ids.clear();
 }
 
 Connection* Server::find(std::uint64_t connection_id) noexcept {

@@ -89,6 +89,7 @@ private:
     std::time_t now_ = 0;
     std::unordered_map<std::uint64_t, std::unique_ptr<Peer>> peers_;
     std::vector<std::uint64_t> dirty_;
+    std::vector<std::uint64_t> flushing_;  // dirty_ as it was when flush() began
 };
 
 }  // namespace lesto::net

@@ -84,6 +84,19 @@ async def yield_then_wait(request):
     return request.Response(text=f"waited {request.path}")
 
 
+async def task_api(request):
+    # The stand-in has no Task behind it until the handler awaits a future.
+    stand_in = asyncio.current_task()
+    try:
+        stand_in.get_name()
+        before = "no error"
+    except AttributeError as exc:
+        before = str(exc)
+    await asyncio.sleep(0.001)
+    return request.Response(json={"before": before, "after": stand_in.get_name(),
+                                  "done": stand_in.done()})
+
+
 def make_app():
     app = Application()
     app.router.add_route("/current", current)
@@ -92,6 +105,7 @@ def make_app():
     app.router.add_route("/group", task_group)
     app.router.add_route("/at-once", never_suspends)
     app.router.add_route("/bare-yields", bare_yields)
+    app.router.add_route("/task-api", task_api)
     app.router.add_route("/spin-timeout", spin_until_timeout)
     app.router.add_route("/cancel-self", cancel_self)
     app.router.add_route("/yield-then-wait/{n}", yield_then_wait)
