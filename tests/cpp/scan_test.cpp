@@ -1,27 +1,31 @@
 // scan_test.cpp: every scanner version agrees with a byte-by-byte reference, at every position.
-#include <gtest/gtest.h>
+#include "parser/scan.hpp"
 
 #include <cstring>
+#include <gtest/gtest.h>
 #include <memory>
 #include <random>
 #include <vector>
-
-#include "parser/scan.hpp"
 
 namespace {
 
 namespace scan = lesto::http::scan;
 
-
 struct Class {
     const char* name;
     scan::Finder scan::Scanners::*finder;
-    bool (*member)(char);  // the class a finder stops at
+    bool (*member)(char); // the class a finder stops at
 };
 
-bool stops_ctl(char c) { return scan::is_ctl(c); }
-bool stops_ctl_or_space(char c) { return scan::is_ctl_or_space(c); }
-bool stops_non_tchar(char c) { return !scan::is_tchar(c); }
+bool stops_ctl(char c) {
+    return scan::is_ctl(c);
+}
+bool stops_ctl_or_space(char c) {
+    return scan::is_ctl_or_space(c);
+}
+bool stops_non_tchar(char c) {
+    return !scan::is_tchar(c);
+}
 
 const Class classes[] = {
     {"ctl", &scan::Scanners::ctl, stops_ctl},
@@ -38,12 +42,15 @@ std::vector<const scan::Scanners*> versions() {
 
 std::size_t reference(const char* p, std::size_t n, bool (*member)(char)) {
     std::size_t i = 0;
-    while (i < n && !member(p[i])) ++i;
+    while (i < n && !member(p[i]))
+        ++i;
     return i;
 }
 
 /// Bytes that never stop the given class, to fill around the special byte.
-char filler(const Class& k) { return k.member('a') ? '{' : 'a'; }
+char filler(const Class& k) {
+    return k.member('a') ? '{' : 'a';
+}
 
 /// Checks every version on [p, p + n) of an exactly sized heap copy, so that
 /// a read past either end is an AddressSanitizer error.
@@ -54,19 +61,22 @@ void check_all(const std::string& bytes, const Class& k) {
     const std::size_t expect = reference(p, bytes.size(), k.member);
     for (const auto* v : versions()) {
         const char* got = (v->*k.finder)(p, p + bytes.size());
-        ASSERT_EQ(static_cast<std::size_t>(got - p), expect) << v->name << "." << k.name << " on " << bytes.size() << " bytes";
+        ASSERT_EQ(static_cast<std::size_t>(got - p), expect)
+            << v->name << "." << k.name << " on " << bytes.size() << " bytes";
     }
 }
 
 TEST(Scan, TheBestVersionIsOneOfTheOthers) {
     const auto& best = scan::best();
     bool found = false;
-    for (const auto* v : versions()) found |= (v == &best);
+    for (const auto* v : versions())
+        found |= (v == &best);
     EXPECT_TRUE(found) << best.name;
 }
 
 TEST(Scan, TablesMatchTheRfc) {
-    const std::string tchar = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    const std::string tchar =
+        "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
     for (int c = 0; c < 256; ++c) {
         const char ch = static_cast<char>(c);
         EXPECT_EQ(scan::is_tchar(ch), c != 0 && tchar.find(ch) != std::string::npos) << c;
@@ -79,8 +89,9 @@ TEST(Scan, SpecialBytesAtEveryPosition) {
     // Bytes on both sides of every class edge, alone at each position of
     // buffers of 0..70 bytes: this crosses the 16- and 32-byte blocks and
     // the overlapping last block.
-    const unsigned char special[] = {0x00, 0x01, '\t', '\n', '\r', 0x1f, ' ', '!', '"', '(', ')', ',', '/', '0', ':',
-                                     '@', 'A', '[', ']', '^', '{', '|', '}', '~', 0x7f, 0x80, 0xc3, 0xff};
+    const unsigned char special[] = {0x00, 0x01, '\t', '\n', '\r', 0x1f, ' ',  '!', '"', '(',
+                                     ')',  ',',  '/',  '0',  ':',  '@',  'A',  '[', ']', '^',
+                                     '{',  '|',  '}',  '~',  0x7f, 0x80, 0xc3, 0xff};
     for (const Class& k : classes) {
         for (std::size_t n = 0; n <= 70; ++n) {
             std::string bytes(n, filler(k));
@@ -98,7 +109,8 @@ TEST(Scan, SpecialBytesAtEveryPosition) {
 
 TEST(Scan, EveryByteValueAtBlockEdges) {
     for (const Class& k : classes) {
-        for (std::size_t at : {0u, 1u, 14u, 15u, 16u, 17u, 30u, 31u, 32u, 33u, 47u, 48u, 63u, 64u, 65u}) {
+        for (std::size_t at :
+             {0u, 1u, 14u, 15u, 16u, 17u, 30u, 31u, 32u, 33u, 47u, 48u, 63u, 64u, 65u}) {
             std::string bytes(66, filler(k));
             for (int c = 0; c < 256; ++c) {
                 bytes[at] = static_cast<char>(c);
@@ -117,8 +129,10 @@ TEST(Scan, RandomBuffersAndOffsets) {
             // Mostly bytes outside the class, so that the stop lands anywhere.
             std::string bytes(static_cast<std::size_t>(len(rng)), filler(k));
             for (char& c : bytes)
-                if (rare(rng) == 0) c = static_cast<char>(byte(rng));
-                else if (rare(rng) < 32) c = static_cast<char>('A' + rare(rng) % 26);
+                if (rare(rng) == 0)
+                    c = static_cast<char>(byte(rng));
+                else if (rare(rng) < 32)
+                    c = static_cast<char>('A' + rare(rng) % 26);
             check_all(bytes, k);
         }
     }
@@ -126,16 +140,18 @@ TEST(Scan, RandomBuffersAndOffsets) {
 
 TEST(Scan, StartsAndEndsInsideABuffer) {
     // Sub-ranges of one buffer: a match before p or at/after end is not seen.
-    const std::string bytes = std::string(40, 'a') + "\r" + std::string(40, 'b') + "\x01" + std::string(40, 'c');
+    const std::string bytes =
+        std::string(40, 'a') + "\r" + std::string(40, 'b') + "\x01" + std::string(40, 'c');
     for (const auto* v : versions()) {
         const char* p = bytes.data();
         for (std::size_t from = 0; from < bytes.size(); ++from) {
             for (std::size_t to = from; to <= bytes.size(); ++to) {
                 const std::size_t expect = from + reference(p + from, to - from, stops_ctl);
-                ASSERT_EQ(static_cast<std::size_t>(v->ctl(p + from, p + to) - p), expect) << v->name << " " << from << " " << to;
+                ASSERT_EQ(static_cast<std::size_t>(v->ctl(p + from, p + to) - p), expect)
+                    << v->name << " " << from << " " << to;
             }
         }
     }
 }
 
-}  // namespace
+} // namespace

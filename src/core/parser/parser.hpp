@@ -1,12 +1,12 @@
 // parser.hpp: the HTTP/1.x request-head parser (picohttpparser's contract, strict framing).
 #pragma once
 
+#include "parser/limits.hpp"
+#include "parser/request.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
-
-#include "parser/limits.hpp"
-#include "parser/request.hpp"
 
 namespace lesto::http {
 
@@ -21,8 +21,8 @@ enum class ParseStatus : std::uint8_t { complete, incomplete, error };
 
 struct ParseResult {
     ParseStatus status = ParseStatus::incomplete;
-    std::size_t consumed = 0;  ///< head bytes, when complete
-    ParseError error;          ///< when status == error
+    std::size_t consumed = 0; ///< head bytes, when complete
+    ParseError error;         ///< when status == error
 };
 
 /// Parses one request head from the start of a buffer. No I/O, no allocation
@@ -42,14 +42,14 @@ private:
     ParseResult fail(int status, std::string_view reason) noexcept;
 
     const Limits* limits_;
-    const char* base_ = nullptr;  // data() of the last call, to rebase views when the buffer moved
-    std::size_t line_ = 0;        // start of the line being parsed
-    std::size_t scanned_ = 0;     // resume point: bytes before it in this line are already checked
-    std::size_t mark_ = 0;        // end of the method, or the colon of a field line
-    std::size_t mark2_ = 0;       // end of the request-target
+    const char* base_ = nullptr; // data() of the last call, to rebase views when the buffer moved
+    std::size_t line_ = 0;       // start of the line being parsed
+    std::size_t scanned_ = 0;    // resume point: bytes before it in this line are already checked
+    std::size_t mark_ = 0;       // end of the method, or the colon of a field line
+    std::size_t mark2_ = 0;      // end of the request-target
     Stage stage_{};
-    std::uint8_t seen_ = 0;       // framing headers seen so far (flags in parser.cpp)
-    ParseError error_;            // repeated if parse is called again after an error
+    std::uint8_t seen_ = 0; // framing headers seen so far (flags in parser.cpp)
+    ParseError error_;      // repeated if parse is called again after an error
 };
 
-}  // namespace lesto::http
+} // namespace lesto::http

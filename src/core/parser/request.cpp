@@ -15,7 +15,7 @@ void move_view(std::string_view& v, std::uintptr_t old_base, std::uintptr_t new_
     v = std::string_view(reinterpret_cast<const char*>(at), v.size());
 }
 
-}  // namespace
+} // namespace
 
 void RequestHead::clear() noexcept {
     method = {};
@@ -37,11 +37,12 @@ void RequestHead::rebase(const char* old_base, const char* new_base) noexcept {
     const auto from = reinterpret_cast<std::uintptr_t>(old_base);
     const auto to = reinterpret_cast<std::uintptr_t>(new_base);
     if (from == to) return;
-    for (std::string_view* v : {&method, &target, &path, &query, &host}) move_view(*v, from, to);
+    for (std::string_view* v : {&method, &target, &path, &query, &host})
+        move_view(*v, from, to);
     for (Header& h : headers) {
         move_view(h.name, from, to);
         move_view(h.value, from, to);
     }
 }
 
-}  // namespace lesto::http
+} // namespace lesto::http

@@ -11,17 +11,20 @@ namespace {
 // ---- scalar -------------------------------------------------------------------
 
 const char* ctl_scalar(const char* p, const char* end) noexcept {
-    while (p != end && !is_ctl(*p)) ++p;
+    while (p != end && !is_ctl(*p))
+        ++p;
     return p;
 }
 
 const char* ctl_or_space_scalar(const char* p, const char* end) noexcept {
-    while (p != end && !is_ctl_or_space(*p)) ++p;
+    while (p != end && !is_ctl_or_space(*p))
+        ++p;
     return p;
 }
 
 const char* non_tchar_scalar(const char* p, const char* end) noexcept {
-    while (p != end && is_tchar(*p)) ++p;
+    while (p != end && is_tchar(*p))
+        ++p;
     return p;
 }
 
@@ -32,7 +35,9 @@ constexpr Scanners scalar_impl{ctl_scalar, ctl_or_space_scalar, non_tchar_scalar
 // ---- SSE2 (x86-64 baseline) ---------------------------------------------------
 // Each *_mask returns one bit per byte that belongs to the class.
 
-inline __m128i splat16(int c) noexcept { return _mm_set1_epi8(static_cast<char>(c)); }
+inline __m128i splat16(int c) noexcept {
+    return _mm_set1_epi8(static_cast<char>(c));
+}
 
 inline unsigned ctl_mask16(__m128i x) noexcept {
     // SSE2 has no unsigned byte compare; max_epu8(x, 0x20) == x means x >= 0x20.
@@ -102,7 +107,9 @@ constexpr Scanners sse2_impl{
 
 #define LESTO_AVX2 __attribute__((target("avx2")))
 
-LESTO_AVX2 inline __m256i splat32(int c) noexcept { return _mm256_set1_epi8(static_cast<char>(c)); }
+LESTO_AVX2 inline __m256i splat32(int c) noexcept {
+    return _mm256_set1_epi8(static_cast<char>(c));
+}
 
 LESTO_AVX2 inline unsigned ctl_mask32(__m256i x) noexcept {
     const __m256i ge_space = _mm256_cmpeq_epi8(_mm256_max_epu8(x, splat32(0x20)), x);
@@ -141,13 +148,17 @@ constexpr NibbleTables make_nibble_tables() {
 constexpr NibbleTables nibble_tables = make_nibble_tables();
 
 LESTO_AVX2 inline unsigned non_tchar_mask32(__m256i x) noexcept {
-    const __m256i low_table = _mm256_load_si256(reinterpret_cast<const __m256i*>(nibble_tables.low_bits));
-    const __m256i high_table = _mm256_load_si256(reinterpret_cast<const __m256i*>(nibble_tables.high_bits));
+    const __m256i low_table =
+        _mm256_load_si256(reinterpret_cast<const __m256i*>(nibble_tables.low_bits));
+    const __m256i high_table =
+        _mm256_load_si256(reinterpret_cast<const __m256i*>(nibble_tables.high_bits));
     const __m256i nibble = splat32(0x0f);
     const __m256i low = _mm256_and_si256(x, nibble);
     const __m256i high = _mm256_and_si256(_mm256_srli_epi16(x, 4), nibble);
-    const __m256i hit = _mm256_and_si256(_mm256_shuffle_epi8(low_table, low), _mm256_shuffle_epi8(high_table, high));
-    return static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(hit, _mm256_setzero_si256())));
+    const __m256i hit = _mm256_and_si256(_mm256_shuffle_epi8(low_table, low),
+                                         _mm256_shuffle_epi8(high_table, high));
+    return static_cast<unsigned>(
+        _mm256_movemask_epi8(_mm256_cmpeq_epi8(hit, _mm256_setzero_si256())));
 }
 
 LESTO_AVX2 inline __m256i load32(const char* p) noexcept {
@@ -178,11 +189,13 @@ constexpr Scanners avx2_impl{
     "avx2",
 };
 
-#endif  // __x86_64__
+#endif // __x86_64__
 
-}  // namespace
+} // namespace
 
-const Scanners& scalar() noexcept { return scalar_impl; }
+const Scanners& scalar() noexcept {
+    return scalar_impl;
+}
 
 const Scanners* sse2() noexcept {
 #if defined(__x86_64__)
@@ -210,4 +223,4 @@ const Scanners& best() noexcept {
     return chosen;
 }
 
-}  // namespace lesto::http::scan
+} // namespace lesto::http::scan

@@ -37,19 +37,24 @@ namespace detail {
 // one definition of each class.
 constexpr std::array<bool, 256> make_tchar() {
     std::array<bool, 256> t{};
-    for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = true;
-    for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = true;
-    for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = true;
+    for (int c = '0'; c <= '9'; ++c)
+        t[static_cast<std::size_t>(c)] = true;
+    for (int c = 'a'; c <= 'z'; ++c)
+        t[static_cast<std::size_t>(c)] = true;
+    for (int c = 'A'; c <= 'Z'; ++c)
+        t[static_cast<std::size_t>(c)] = true;
     for (char c : {'!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~'})
         t[static_cast<unsigned char>(c)] = true;
     return t;
 }
 
-}  // namespace detail
+} // namespace detail
 
 inline constexpr std::array<bool, 256> tchar_table = detail::make_tchar();
 
-constexpr bool is_tchar(char c) noexcept { return tchar_table[static_cast<unsigned char>(c)]; }
+constexpr bool is_tchar(char c) noexcept {
+    return tchar_table[static_cast<unsigned char>(c)];
+}
 
 constexpr bool is_ctl(char c) noexcept {
     const auto u = static_cast<unsigned char>(c);
@@ -61,4 +66,4 @@ constexpr bool is_ctl_or_space(char c) noexcept {
     return u <= 0x20 || u == 0x7f;
 }
 
-}  // namespace lesto::http::scan
+} // namespace lesto::http::scan
