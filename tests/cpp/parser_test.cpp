@@ -3,6 +3,7 @@
 #include "cases.hpp"
 #include "parser/chunked.hpp"
 #include "parser/parser.hpp"
+#include "parser/scan.hpp"
 
 #include <cstring>
 #include <gtest/gtest.h>
@@ -23,6 +24,7 @@ using lesto::http::ParseStatus;
 using lesto::http::RequestHead;
 using lesto::http::RequestParser;
 using lesto::test::HttpCase;
+namespace scan = lesto::http::scan;
 
 /// What one replay produced, copied out of the buffer as soon as it is known
 /// (the buffer moves as it grows).
@@ -58,8 +60,9 @@ void take_head(const RequestHead& h, Outcome& o) {
 /// (ascending, last == wire.size()). Small wires get a fresh buffer of the
 /// exact size at every step, so that a stale view or a read past the end
 /// trips AddressSanitizer; large ones grow in place to keep this linear.
-Outcome replay(std::string_view wire, const std::vector<std::size_t>& ends, const Limits& limits) {
-    RequestParser parser(limits);
+Outcome replay(std::string_view wire, const std::vector<std::size_t>& ends, const Limits& limits,
+               const scan::Scanners& scanners = scan::best()) {
+    RequestParser parser(limits, scanners);
     ChunkedDecoder chunked(limits);
     RequestHead head;
     head.headers.reserve(limits.max_header_count);
@@ -221,6 +224,16 @@ TEST_P(HttpCases, SameOutcomeInEverySplit) {
     for (int round = 0; round < 6; ++round) {
         SCOPED_TRACE("random split, round " + std::to_string(round));
         check(c, replay(wire, random_split(wire.size(), rng), limits));
+    }
+    // The parser tests the first 16 bytes of a span itself and hands longer
+    // spans to the scanners: every version the CPU has must do.
+    std::vector<const scan::Scanners*> versions{&scan::scalar()};
+    if (const auto* s = scan::sse2()) versions.push_back(s);
+    if (const auto* a = scan::avx2()) versions.push_back(a);
+    for (const scan::Scanners* v : versions) {
+        SCOPED_TRACE(std::string("whole and one byte at a time, scanners: ") + v->name);
+        check(c, replay(wire, whole(wire.size()), limits, *v));
+        if (wire.size() <= 4096) check(c, replay(wire, bytewise(wire.size()), limits, *v));
     }
     {
         // Bytes after the wire belong to later requests: they must change nothing.

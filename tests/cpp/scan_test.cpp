@@ -1,4 +1,5 @@
 // scan_test.cpp: every scanner version agrees with a byte-by-byte reference, at every position.
+#include "parser/first_block.hpp"
 #include "parser/scan.hpp"
 
 #include <cstring>
@@ -26,11 +27,15 @@ bool stops_ctl_or_space(char c) {
 bool stops_non_tchar(char c) {
     return !scan::is_tchar(c);
 }
+bool stops_target(char c) {
+    return scan::is_ctl_or_space(c) || c == '?' || c == '#';
+}
 
 const Class classes[] = {
     {"ctl", &scan::Scanners::ctl, stops_ctl},
     {"ctl_or_space", &scan::Scanners::ctl_or_space, stops_ctl_or_space},
     {"non_tchar", &scan::Scanners::non_tchar, stops_non_tchar},
+    {"target", &scan::Scanners::target, stops_target},
 };
 
 std::vector<const scan::Scanners*> versions() {
@@ -82,6 +87,11 @@ TEST(Scan, TablesMatchTheRfc) {
         EXPECT_EQ(scan::is_tchar(ch), c != 0 && tchar.find(ch) != std::string::npos) << c;
         EXPECT_EQ(scan::is_ctl(ch), (c < 0x20 && c != '\t') || c == 0x7f) << c;
         EXPECT_EQ(scan::is_ctl_or_space(ch), c <= 0x20 || c == 0x7f) << c;
+        EXPECT_EQ(scan::ends_target(ch), c <= 0x20 || c == 0x7f || ch == '?' || ch == '#') << c;
+        EXPECT_EQ(scan::has_class(ch, scan::value_class), !scan::is_ctl(ch)) << c;
+        EXPECT_EQ(scan::has_class(ch, scan::visible_class), !scan::is_ctl_or_space(ch)) << c;
+        const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        EXPECT_EQ(scan::has_class(ch, scan::name_fast_class), letter || ch == '-') << c;
     }
 }
 
@@ -151,6 +161,59 @@ TEST(Scan, StartsAndEndsInsideABuffer) {
                     << v->name << " " << from << " " << to;
             }
         }
+    }
+}
+
+// find_first is what the parser calls: its first 16 bytes inline (or the
+// block that ends at `end`, reading back into the buffer), then a Scanners
+// member. Every start, end and byte value near the edges, with each version
+// as the rest, against the byte-by-byte reference.
+template <std::uint8_t Class, class Stops>
+void check_find_first(Stops stops, scan::Finder scan::Scanners::*rest) {
+    std::mt19937 rng(99);
+    std::uniform_int_distribution<int> byte(0, 255), rare(0, 15);
+    for (int round = 0; round < 300; ++round) {
+        const std::size_t n = static_cast<std::size_t>(rng() % 90);
+        auto buf = std::make_unique<char[]>(n + 1);
+        for (std::size_t i = 0; i < n; ++i)
+            buf[i] = rare(rng) == 0 ? static_cast<char>(byte(rng)) : 'a';
+        const char* b = buf.get();
+        for (std::size_t from = 0; from <= n; ++from) {
+            for (std::size_t to = from; to <= n; to += 1 + (to > from + 40 ? 7 : 0)) {
+                std::size_t expect = from;
+                while (expect < to && !stops(b[expect]))
+                    ++expect;
+                for (const auto* v : versions()) {
+                    const char* got = scan::find_first<Class>(b, b + from, b + to, v->*rest);
+                    ASSERT_EQ(static_cast<std::size_t>(got - b), expect)
+                        << v->name << " " << n << " " << from << " " << to;
+                }
+            }
+        }
+    }
+}
+
+TEST(Scan, FindFirstAgreesWithTheReference) {
+    check_find_first<scan::value_class>(stops_ctl, &scan::Scanners::ctl);
+    check_find_first<scan::visible_class>(stops_ctl_or_space, &scan::Scanners::ctl_or_space);
+    check_find_first<scan::tchar_class>(stops_non_tchar, &scan::Scanners::non_tchar);
+    check_find_first<scan::target_class>(stops_target, &scan::Scanners::target);
+}
+
+TEST(Scan, FindFirstNameFastStopsAtAnyNonLetter) {
+    // Letters and '-', then the tchar scanner: it stops at the first byte
+    // that is not a letter or '-' within 16 bytes, and at the first
+    // non-tchar after.
+    const std::string bytes = "Accept-Language-Extra-Long-Name:x";
+    const char* b = bytes.data();
+    for (const auto* v : versions()) {
+        const char* end = b + bytes.size();
+        EXPECT_EQ(scan::find_first<scan::name_fast_class>(b, b, end, v->non_tchar) - b, 31);
+        const std::string digits = "X-B3-TraceId: 1";
+        EXPECT_EQ(scan::find_first<scan::name_fast_class>(
+                      digits.data(), digits.data(), digits.data() + digits.size(), v->non_tchar) -
+                      digits.data(),
+                  3);
     }
 }
 

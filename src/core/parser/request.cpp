@@ -1,4 +1,4 @@
-// request.cpp: resetting a parsed request head and moving its views to a new buffer.
+// request.cpp: moving the views of a parsed request head to a new buffer.
 #include "parser/request.hpp"
 
 #include <cstdint>
@@ -16,22 +16,6 @@ void move_view(std::string_view& v, std::uintptr_t old_base, std::uintptr_t new_
 }
 
 } // namespace
-
-void RequestHead::clear() noexcept {
-    method = {};
-    target = {};
-    path = {};
-    query = {};
-    has_query = false;
-    host = {};
-    version_minor = 1;
-    headers.clear();
-    body_kind = BodyKind::none;
-    content_length = 0;
-    keep_alive = true;
-    expect_continue = false;
-    head_size = 0;
-}
 
 void RequestHead::rebase(const char* old_base, const char* new_base) noexcept {
     const auto from = reinterpret_cast<std::uintptr_t>(old_base);

@@ -35,7 +35,18 @@ struct RequestHead {
     bool expect_continue = false;     ///< Expect: 100-continue on HTTP/1.1
     std::size_t head_size = 0;        ///< bytes of request line + headers + blank line
 
-    void clear() noexcept;
+    /// Inline, as the parser calls it for every request. Keeps the capacity of `headers`.
+    void clear() noexcept {
+        method = target = path = query = host = {};
+        has_query = false;
+        version_minor = 1;
+        headers.clear();
+        body_kind = BodyKind::none;
+        content_length = 0;
+        keep_alive = true;
+        expect_continue = false;
+        head_size = 0;
+    }
     /// Re-point every view from [old_base, ...) to the same offsets at new_base.
     void rebase(const char* old_base, const char* new_base) noexcept;
     bool is_head() const noexcept { return method == "HEAD"; }
