@@ -1,5 +1,4 @@
-// whole_head.cpp: RequestParser::parse, with its fast path: a whole head of the usual shape, in one
-// pass.
+// whole_head.cpp: RequestParser::parse and its fast path, for a whole head of the usual shape.
 #include "parser/first_block.hpp"
 #include "parser/head_rules.hpp"
 #include "parser/parser.hpp"
