@@ -1,17 +1,18 @@
-// parser_test.cpp: replays every HTTP case through the parser and body decoders, whole and in every split.
-#include <gtest/gtest.h>
+// parser_test.cpp: replays every HTTP case through the parser and body decoders, whole and in every
+// split.
+#include "cases.hpp"
+#include "parser/chunked.hpp"
+#include "parser/parser.hpp"
+#include "parser/scan.hpp"
 
 #include <cstring>
+#include <gtest/gtest.h>
 #include <memory>
 #include <random>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include "cases.hpp"
-#include "parser/chunked.hpp"
-#include "parser/parser.hpp"
 
 namespace {
 
@@ -23,6 +24,7 @@ using lesto::http::ParseStatus;
 using lesto::http::RequestHead;
 using lesto::http::RequestParser;
 using lesto::test::HttpCase;
+namespace scan = lesto::http::scan;
 
 /// What one replay produced, copied out of the buffer as soon as it is known
 /// (the buffer moves as it grows).
@@ -36,7 +38,7 @@ struct Outcome {
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
     bool keep_alive = false, expect_continue = false;
-    std::size_t consumed = 0;  // head and body
+    std::size_t consumed = 0; // head and body
 };
 
 void take_head(const RequestHead& h, Outcome& o) {
@@ -50,15 +52,17 @@ void take_head(const RequestHead& h, Outcome& o) {
     o.keep_alive = h.keep_alive;
     o.expect_continue = h.expect_continue;
     o.headers.clear();
-    for (const auto& f : h.headers) o.headers.emplace_back(std::string(f.name), std::string(f.value));
+    for (const auto& f : h.headers)
+        o.headers.emplace_back(std::string(f.name), std::string(f.value));
 }
 
 /// Feeds `wire` to a parser as a receive buffer growing to each of `ends`
 /// (ascending, last == wire.size()). Small wires get a fresh buffer of the
 /// exact size at every step, so that a stale view or a read past the end
 /// trips AddressSanitizer; large ones grow in place to keep this linear.
-Outcome replay(std::string_view wire, const std::vector<std::size_t>& ends, const Limits& limits) {
-    RequestParser parser(limits);
+Outcome replay(std::string_view wire, const std::vector<std::size_t>& ends, const Limits& limits,
+               const scan::Scanners& scanners = scan::best()) {
+    RequestParser parser(limits, scanners);
     ChunkedDecoder chunked(limits);
     RequestHead head;
     head.headers.reserve(limits.max_header_count);
@@ -66,8 +70,8 @@ Outcome replay(std::string_view wire, const std::vector<std::size_t>& ends, cons
     const bool fresh_buffers = wire.size() <= 4096;
     std::unique_ptr<char[]> buf = std::make_unique<char[]>(fresh_buffers ? 1 : wire.size());
     bool in_body = false;
-    std::size_t fed = 0;   // wire bytes already handed to the body decoder
-    std::size_t have = 0;  // wire bytes already in buf
+    std::size_t fed = 0;  // wire bytes already handed to the body decoder
+    std::size_t have = 0; // wire bytes already in buf
     for (std::size_t end : ends) {
         if (fresh_buffers) {
             auto next = std::make_unique<char[]>(end);
@@ -126,30 +130,57 @@ void check(const HttpCase& c, const Outcome& o) {
     if (!c.complete()) {
         ASSERT_EQ(o.status, ParseStatus::error) << "expected " << c.status;
         EXPECT_EQ(o.code, c.status) << "reason: " << o.reason;
-        if (c.reason) { EXPECT_NE(o.reason.find(*c.reason), std::string::npos) << "reason: " << o.reason; }
+        if (c.reason) {
+            EXPECT_NE(o.reason.find(*c.reason), std::string::npos) << "reason: " << o.reason;
+        }
         EXPECT_FALSE(o.reason.empty());
         return;
     }
     ASSERT_EQ(o.status, ParseStatus::complete) << "error " << o.code << ": " << o.reason;
     EXPECT_EQ(o.consumed, c.request_size());
-    if (c.method) { EXPECT_EQ(o.method, *c.method); }
-    if (c.target) { EXPECT_EQ(o.target, *c.target); }
-    if (c.path) { EXPECT_EQ(o.path, *c.path); }
-    if (c.query) { EXPECT_EQ(o.query, *c.query); }
-    if (c.has_query) { EXPECT_EQ(o.has_query, *c.has_query); }
-    if (c.host) { EXPECT_EQ(o.host, *c.host); }
-    if (c.version_minor) { EXPECT_EQ(o.version_minor, *c.version_minor); }
-    if (c.headers) { EXPECT_EQ(o.headers, *c.headers); }
-    if (c.body) { EXPECT_EQ(lesto::test::escape(o.body), lesto::test::escape(*c.body)); }
-    if (c.keep_alive) { EXPECT_EQ(o.keep_alive, *c.keep_alive); }
-    if (c.expect_continue) { EXPECT_EQ(o.expect_continue, *c.expect_continue); }
+    if (c.method) {
+        EXPECT_EQ(o.method, *c.method);
+    }
+    if (c.target) {
+        EXPECT_EQ(o.target, *c.target);
+    }
+    if (c.path) {
+        EXPECT_EQ(o.path, *c.path);
+    }
+    if (c.query) {
+        EXPECT_EQ(o.query, *c.query);
+    }
+    if (c.has_query) {
+        EXPECT_EQ(o.has_query, *c.has_query);
+    }
+    if (c.host) {
+        EXPECT_EQ(o.host, *c.host);
+    }
+    if (c.version_minor) {
+        EXPECT_EQ(o.version_minor, *c.version_minor);
+    }
+    if (c.headers) {
+        EXPECT_EQ(o.headers, *c.headers);
+    }
+    if (c.body) {
+        EXPECT_EQ(lesto::test::escape(o.body), lesto::test::escape(*c.body));
+    }
+    if (c.keep_alive) {
+        EXPECT_EQ(o.keep_alive, *c.keep_alive);
+    }
+    if (c.expect_continue) {
+        EXPECT_EQ(o.expect_continue, *c.expect_continue);
+    }
 }
 
-std::vector<std::size_t> whole(std::size_t n) { return {n}; }
+std::vector<std::size_t> whole(std::size_t n) {
+    return {n};
+}
 
 std::vector<std::size_t> bytewise(std::size_t n) {
     std::vector<std::size_t> ends;
-    for (std::size_t i = 1; i <= n; ++i) ends.push_back(i);
+    for (std::size_t i = 1; i <= n; ++i)
+        ends.push_back(i);
     return ends;
 }
 
@@ -169,7 +200,7 @@ const std::vector<HttpCase>& all_cases() {
         try {
             return lesto::test::load_cases(LESTO_CASES_DIR);
         } catch (const std::exception&) {
-            return std::vector<HttpCase>{};  // CasesLoader.LoadsEveryFile reports the error
+            return std::vector<HttpCase>{}; // CasesLoader.LoadsEveryFile reports the error
         }
     }();
     return cases;
@@ -194,6 +225,16 @@ TEST_P(HttpCases, SameOutcomeInEverySplit) {
         SCOPED_TRACE("random split, round " + std::to_string(round));
         check(c, replay(wire, random_split(wire.size(), rng), limits));
     }
+    // The parser tests the first 16 bytes of a span itself and hands longer
+    // spans to the scanners: every version the CPU has must do.
+    std::vector<const scan::Scanners*> versions{&scan::scalar()};
+    if (const auto* s = scan::sse2()) versions.push_back(s);
+    if (const auto* a = scan::avx2()) versions.push_back(a);
+    for (const scan::Scanners* v : versions) {
+        SCOPED_TRACE(std::string("whole and one byte at a time, scanners: ") + v->name);
+        check(c, replay(wire, whole(wire.size()), limits, *v));
+        if (wire.size() <= 4096) check(c, replay(wire, bytewise(wire.size()), limits, *v));
+    }
     {
         // Bytes after the wire belong to later requests: they must change nothing.
         SCOPED_TRACE("whole, followed by garbage");
@@ -207,9 +248,10 @@ INSTANTIATE_TEST_SUITE_P(Cases, HttpCases, testing::ValuesIn(all_cases()),
                          [](const testing::TestParamInfo<HttpCase>& p) { return p.param.id(); });
 
 bool same(const Outcome& a, const Outcome& b) {
-    return a.status == b.status && a.code == b.code && a.reason == b.reason && a.consumed == b.consumed &&
-           a.method == b.method && a.target == b.target && a.path == b.path && a.query == b.query &&
-           a.host == b.host && a.has_query == b.has_query && a.version_minor == b.version_minor &&
+    return a.status == b.status && a.code == b.code && a.reason == b.reason &&
+           a.consumed == b.consumed && a.method == b.method && a.target == b.target &&
+           a.path == b.path && a.query == b.query && a.host == b.host &&
+           a.has_query == b.has_query && a.version_minor == b.version_minor &&
            a.headers == b.headers && a.body == b.body && a.keep_alive == b.keep_alive &&
            a.expect_continue == b.expect_continue;
 }
@@ -226,8 +268,8 @@ TEST(ParserSplits, MutatedCasesGiveOneOutcomeInEverySplit) {
     tiny_limits.max_chunk_line = 10;
     tiny_limits.max_trailer_bytes = 20;
     const Limits defaults;
-    static constexpr char specials[] = {'\r', '\n', '\0', ' ', '\t', ':', ';', ',', '"', '\\', '?', '#',
-                                        '/', '0', 'f', 'x', '\x7f', '\x80', '='};
+    static constexpr char specials[] = {'\r', '\n', '\0', ' ', '\t', ':', ';',    ',',    '"', '\\',
+                                        '?',  '#',  '/',  '0', 'f',  'x', '\x7f', '\x80', '='};
     std::mt19937 rng(12345);
     const auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
     for (const HttpCase& c : all_cases()) {
@@ -238,9 +280,15 @@ TEST(ParserSplits, MutatedCasesGiveOneOutcomeInEverySplit) {
                 const std::size_t at = pick(wire.size() + 1);
                 const char b = specials[pick(sizeof specials)];
                 switch (pick(3)) {
-                    case 0: wire.insert(at, 1, b); break;
-                    case 1: if (at < wire.size()) wire[at] = b; break;
-                    default: if (at < wire.size()) wire.erase(at, 1); break;
+                case 0:
+                    wire.insert(at, 1, b);
+                    break;
+                case 1:
+                    if (at < wire.size()) wire[at] = b;
+                    break;
+                default:
+                    if (at < wire.size()) wire.erase(at, 1);
+                    break;
                 }
             }
             for (const Limits* limits : {&defaults, static_cast<const Limits*>(&tiny_limits)}) {
@@ -288,9 +336,11 @@ TEST(Parser, RebaseMovesEveryView) {
     ASSERT_EQ(parse_once(a, head, limits).status, ParseStatus::complete);
     const std::string b = a;
     head.rebase(a.data(), b.data());
-    a.assign(a.size(), 'z');  // the old bytes must no longer be seen
-    for (std::string_view v : {head.method, head.target, head.path, head.query, head.host}) EXPECT_TRUE(inside(v, b));
-    for (const auto& h : head.headers) EXPECT_TRUE(inside(h.name, b) && inside(h.value, b));
+    a.assign(a.size(), 'z'); // the old bytes must no longer be seen
+    for (std::string_view v : {head.method, head.target, head.path, head.query, head.host})
+        EXPECT_TRUE(inside(v, b));
+    for (const auto& h : head.headers)
+        EXPECT_TRUE(inside(h.name, b) && inside(h.value, b));
     EXPECT_EQ(head.method, "POST");
     EXPECT_EQ(head.target, "/p/q?x=1");
     EXPECT_EQ(head.path, "/p/q");
@@ -335,10 +385,13 @@ TEST(Parser, ResumesInAMovedBuffer) {
 
 TEST(Parser, EveryPrefixOfAHeadIsIncomplete) {
     const Limits limits;
-    const std::string wire = "\r\nPUT /x?y HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nA:\r\n\r\n";
+    const std::string wire =
+        "\r\nPUT /x?y HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nA:\r\n\r\n";
     for (std::size_t n = 0; n < wire.size(); ++n) {
         RequestHead head;
-        EXPECT_EQ(parse_once(std::string_view(wire).substr(0, n), head, limits).status, ParseStatus::incomplete) << n;
+        EXPECT_EQ(parse_once(std::string_view(wire).substr(0, n), head, limits).status,
+                  ParseStatus::incomplete)
+            << n;
     }
 }
 
@@ -376,7 +429,8 @@ TEST(Parser, ResetParsesPipelinedRequests) {
     RequestParser parser(limits);
     RequestHead head;
     head.headers.reserve(limits.max_header_count);
-    const std::string wire = std::string(tiny) + "GET /b HTTP/1.1\r\nHost: b\r\n\r\n" + std::string(tiny);
+    const std::string wire =
+        std::string(tiny) + "GET /b HTTP/1.1\r\nHost: b\r\n\r\n" + std::string(tiny);
     std::string_view rest = wire;
     std::vector<std::string> paths;
     while (!rest.empty()) {
@@ -396,7 +450,8 @@ TEST(Parser, HeadersStayWithinTheReservedCapacity) {
     head.headers.reserve(limits.max_header_count);
     const auto* storage = head.headers.data();
     std::string wire = "GET / HTTP/1.1\r\nHost: h\r\n";
-    for (std::size_t i = 1; i < limits.max_header_count; ++i) wire += "X-" + std::to_string(i) + ": v\r\n";
+    for (std::size_t i = 1; i < limits.max_header_count; ++i)
+        wire += "X-" + std::to_string(i) + ": v\r\n";
     wire += "\r\n";
     ASSERT_EQ(parse_once(wire, head, limits).status, ParseStatus::complete);
     EXPECT_EQ(head.headers.size(), limits.max_header_count);
@@ -416,15 +471,18 @@ TEST(ParserLimits, RequestLineIsRefusedAsSoonAsItIsTooLong) {
     Limits limits;
     limits.max_request_line = 16;
     int code = 0;
-    EXPECT_EQ(status_of("GET /0123456789a", limits), ParseStatus::incomplete);  // 16 bytes, CR may follow
+    EXPECT_EQ(status_of("GET /0123456789a", limits),
+              ParseStatus::incomplete); // 16 bytes, CR may follow
     EXPECT_EQ(status_of("GET /0123456789ab", limits, &code), ParseStatus::error);
     EXPECT_EQ(code, 414);
-    EXPECT_EQ(status_of("GET / HTTP/1.1x\r", limits, &code), ParseStatus::error);  // a bad version, refused at its CR
+    EXPECT_EQ(status_of("GET / HTTP/1.1x\r", limits, &code),
+              ParseStatus::error); // a bad version, refused at its CR
     EXPECT_EQ(code, 400);
     EXPECT_EQ(status_of("GET /01 HTTP/1.1\r\nHost: h\r\n\r\n", limits), ParseStatus::complete);
     EXPECT_EQ(status_of("GET /012 HTTP/1.1\r\nHost: h\r\n\r\n", limits, &code), ParseStatus::error);
     EXPECT_EQ(code, 414);
-    EXPECT_EQ(status_of("\r\n\r\nGET /01 HTTP/1.1\r\nHost: h\r\n\r\n", limits), ParseStatus::complete);
+    EXPECT_EQ(status_of("\r\n\r\nGET /01 HTTP/1.1\r\nHost: h\r\n\r\n", limits),
+              ParseStatus::complete);
 }
 
 TEST(ParserLimits, HeaderSectionIsRefusedAsSoonAsItIsTooLarge) {
@@ -440,11 +498,13 @@ TEST(ParserLimits, HeaderSectionIsRefusedAsSoonAsItIsTooLarge) {
     const std::string endless = "GET / HTTP/1.1\r\nHost: h\r\nX: " + std::string(100, 'a');
     limits.max_header_bytes = 64;
     EXPECT_EQ(status_of(std::string_view(endless).substr(0, 64), limits), ParseStatus::incomplete);
-    EXPECT_EQ(status_of(std::string_view(endless).substr(0, 65), limits, &code), ParseStatus::error);
+    EXPECT_EQ(status_of(std::string_view(endless).substr(0, 65), limits, &code),
+              ParseStatus::error);
     EXPECT_EQ(code, 431);
     // Empty lines before the request line count too, so they cannot go on forever.
     std::string blank;
-    for (int i = 0; i < 40; ++i) blank += "\r\n";
+    for (int i = 0; i < 40; ++i)
+        blank += "\r\n";
     EXPECT_EQ(status_of(blank, limits, &code), ParseStatus::error);
     EXPECT_EQ(code, 431);
 }
@@ -453,7 +513,8 @@ TEST(ParserLimits, HeaderCount) {
     Limits limits;
     limits.max_header_count = 3;
     int code = 0;
-    EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\n\r\n", limits), ParseStatus::complete);
+    EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\n\r\n", limits),
+              ParseStatus::complete);
     EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", limits, &code),
               ParseStatus::error);
     EXPECT_EQ(code, 431);
@@ -463,8 +524,10 @@ TEST(ParserLimits, ContentLengthAboveTheBodyLimit) {
     Limits limits;
     limits.max_body_bytes = 10;
     int code = 0;
-    EXPECT_EQ(status_of("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n", limits), ParseStatus::complete);
-    EXPECT_EQ(status_of("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n", limits, &code), ParseStatus::error);
+    EXPECT_EQ(status_of("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n", limits),
+              ParseStatus::complete);
+    EXPECT_EQ(status_of("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n", limits, &code),
+              ParseStatus::error);
     EXPECT_EQ(code, 413);
 }
 
@@ -475,7 +538,8 @@ TEST(CasesLoader, LoadsEveryFile) {
     ASSERT_NO_THROW(cases = lesto::test::load_cases(LESTO_CASES_DIR));
     EXPECT_GE(cases.size(), 150u);
     std::set<std::string> ids;
-    for (const HttpCase& c : cases) EXPECT_TRUE(ids.insert(c.id()).second) << "duplicate " << c.id();
+    for (const HttpCase& c : cases)
+        EXPECT_TRUE(ids.insert(c.id()).second) << "duplicate " << c.id();
 }
 
 TEST(CasesLoader, LiteralsEscapesAndRepetition) {
@@ -517,10 +581,13 @@ reason: bad thing
     EXPECT_EQ(cases[0].headers->at(0).second, "h");
     EXPECT_EQ(cases[1].status, 400);
     EXPECT_EQ(*cases[1].reason, "bad thing");
-    EXPECT_THROW(lesto::test::parse_cases("[case a]\nrequest: \"x\"\n[case a]\nrequest: \"y\"\n", "f"),
+    EXPECT_THROW(
+        lesto::test::parse_cases("[case a]\nrequest: \"x\"\n[case a]\nrequest: \"y\"\n", "f"),
+        std::runtime_error);
+    EXPECT_THROW(lesto::test::parse_cases("[case a]\nrequest: \"x\"\nrest: \"z\"\n", "f"),
                  std::runtime_error);
-    EXPECT_THROW(lesto::test::parse_cases("[case a]\nrequest: \"x\"\nrest: \"z\"\n", "f"), std::runtime_error);
-    EXPECT_THROW(lesto::test::parse_cases("[case a]\nrequest: \"x\"\nbogus: 1\n", "f"), std::runtime_error);
+    EXPECT_THROW(lesto::test::parse_cases("[case a]\nrequest: \"x\"\nbogus: 1\n", "f"),
+                 std::runtime_error);
 }
 
-}  // namespace
+} // namespace

@@ -1,14 +1,19 @@
 // parser.hpp: the HTTP/1.x request-head parser (picohttpparser's contract, strict framing).
 #pragma once
 
+#include "parser/limits.hpp"
+#include "parser/request.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
-#include "parser/limits.hpp"
-#include "parser/request.hpp"
-
 namespace lesto::http {
+
+namespace scan {
+struct Scanners;
+const Scanners& best() noexcept;
+} // namespace scan
 
 /// Why a request was refused: an HTTP status and a short human reason that
 /// goes into the response body. `reason` points to static storage.
@@ -21,8 +26,8 @@ enum class ParseStatus : std::uint8_t { complete, incomplete, error };
 
 struct ParseResult {
     ParseStatus status = ParseStatus::incomplete;
-    std::size_t consumed = 0;  ///< head bytes, when complete
-    ParseError error;          ///< when status == error
+    std::size_t consumed = 0; ///< head bytes, when complete
+    ParseError error;         ///< when status == error
 };
 
 /// Parses one request head from the start of a buffer. No I/O, no allocation
@@ -31,25 +36,45 @@ struct ParseResult {
 /// were already scanned are not scanned again for the end of the head.
 class RequestParser {
 public:
-    explicit RequestParser(const Limits& limits) noexcept : limits_(&limits) {}
+    /// `scanners` is for tests, which run every version the CPU has.
+    explicit RequestParser(const Limits& limits,
+                           const scan::Scanners& scanners = scan::best()) noexcept
+        : limits_(&limits), scan_(&scanners) {}
 
     ParseResult parse(std::string_view data, RequestHead& out);
     /// Forget the resume position; call before parsing the next request.
-    void reset() noexcept { *this = RequestParser(*limits_); }
+    void reset() noexcept { *this = RequestParser(*limits_, *scan_); }
 
 private:
-    enum class Stage : std::uint8_t;
+    // Every stage scans forward from scanned_ and stops at the first byte that
+    // ends it; when the data runs out, scanned_ remembers where to go on, so no
+    // byte of the head is looked at twice by the scanners, however it is split.
+    enum class Stage : std::uint8_t {
+        fresh, // nothing seen: clear `out` first
+        start, // skipping empty lines before the request line (RFC 9112 2.2)
+        method,
+        target,
+        version,
+        name, // start of a field line, or the blank line that ends the head
+        value,
+        done,
+        failed,
+    };
+    /// The resumable parser (parser.cpp); parse() has the fast path (whole_head.cpp).
+    ParseResult resume(std::string_view data, RequestHead& out);
     ParseResult fail(int status, std::string_view reason) noexcept;
 
     const Limits* limits_;
-    const char* base_ = nullptr;  // data() of the last call, to rebase views when the buffer moved
-    std::size_t line_ = 0;        // start of the line being parsed
-    std::size_t scanned_ = 0;     // resume point: bytes before it in this line are already checked
-    std::size_t mark_ = 0;        // end of the method, or the colon of a field line
-    std::size_t mark2_ = 0;       // end of the request-target
+    const scan::Scanners* scan_;
+    const char* base_ = nullptr; // data() of the last call, to rebase views when the buffer moved
+    std::size_t line_ = 0;       // start of the line being parsed
+    std::size_t scanned_ = 0;    // resume point: bytes before it in this line are already checked
+    std::size_t mark_ = 0;       // end of the method, or the colon of a field line
+    std::size_t mark2_ = 0;      // end of the request-target
+    std::size_t query_ = 0;      // first '?' of the request-target, 0 when none yet
     Stage stage_{};
-    std::uint8_t seen_ = 0;       // framing headers seen so far (flags in parser.cpp)
-    ParseError error_;            // repeated if parse is called again after an error
+    std::uint8_t seen_ = 0; // framing headers seen so far (flags in head_rules.hpp)
+    ParseError error_;      // repeated if parse is called again after an error
 };
 
-}  // namespace lesto::http
+} // namespace lesto::http

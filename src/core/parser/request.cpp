@@ -1,4 +1,4 @@
-// request.cpp: resetting a parsed request head and moving its views to a new buffer.
+// request.cpp: moving the views of a parsed request head to a new buffer.
 #include "parser/request.hpp"
 
 #include <cstdint>
@@ -15,33 +15,18 @@ void move_view(std::string_view& v, std::uintptr_t old_base, std::uintptr_t new_
     v = std::string_view(reinterpret_cast<const char*>(at), v.size());
 }
 
-}  // namespace
-
-void RequestHead::clear() noexcept {
-    method = {};
-    target = {};
-    path = {};
-    query = {};
-    has_query = false;
-    host = {};
-    version_minor = 1;
-    headers.clear();
-    body_kind = BodyKind::none;
-    content_length = 0;
-    keep_alive = true;
-    expect_continue = false;
-    head_size = 0;
-}
+} // namespace
 
 void RequestHead::rebase(const char* old_base, const char* new_base) noexcept {
     const auto from = reinterpret_cast<std::uintptr_t>(old_base);
     const auto to = reinterpret_cast<std::uintptr_t>(new_base);
     if (from == to) return;
-    for (std::string_view* v : {&method, &target, &path, &query, &host}) move_view(*v, from, to);
+    for (std::string_view* v : {&method, &target, &path, &query, &host})
+        move_view(*v, from, to);
     for (Header& h : headers) {
         move_view(h.name, from, to);
         move_view(h.value, from, to);
     }
 }
 
-}  // namespace lesto::http
+} // namespace lesto::http

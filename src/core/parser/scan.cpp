@@ -1,6 +1,8 @@
 // scan.cpp: the scalar, SSE2 and AVX2 scanners and the one-time choice between them.
 #include "parser/scan.hpp"
 
+#include "parser/first_block.hpp"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -11,68 +13,35 @@ namespace {
 // ---- scalar -------------------------------------------------------------------
 
 const char* ctl_scalar(const char* p, const char* end) noexcept {
-    while (p != end && !is_ctl(*p)) ++p;
+    while (p != end && !is_ctl(*p))
+        ++p;
     return p;
 }
 
 const char* ctl_or_space_scalar(const char* p, const char* end) noexcept {
-    while (p != end && !is_ctl_or_space(*p)) ++p;
+    while (p != end && !is_ctl_or_space(*p))
+        ++p;
     return p;
 }
 
 const char* non_tchar_scalar(const char* p, const char* end) noexcept {
-    while (p != end && is_tchar(*p)) ++p;
+    while (p != end && is_tchar(*p))
+        ++p;
     return p;
 }
 
-constexpr Scanners scalar_impl{ctl_scalar, ctl_or_space_scalar, non_tchar_scalar, "scalar"};
+const char* target_scalar(const char* p, const char* end) noexcept {
+    while (p != end && !ends_target(*p))
+        ++p;
+    return p;
+}
+
+constexpr Scanners scalar_impl{ctl_scalar, ctl_or_space_scalar, non_tchar_scalar, target_scalar,
+                               "scalar"};
 
 #if defined(__x86_64__)
 
-// ---- SSE2 (x86-64 baseline) ---------------------------------------------------
-// Each *_mask returns one bit per byte that belongs to the class.
-
-inline __m128i splat16(int c) noexcept { return _mm_set1_epi8(static_cast<char>(c)); }
-
-inline unsigned ctl_mask16(__m128i x) noexcept {
-    // SSE2 has no unsigned byte compare; max_epu8(x, 0x20) == x means x >= 0x20.
-    const __m128i ge_space = _mm_cmpeq_epi8(_mm_max_epu8(x, splat16(0x20)), x);
-    const __m128i allowed = _mm_or_si128(ge_space, _mm_cmpeq_epi8(x, splat16('\t')));
-    const __m128i ok = _mm_andnot_si128(_mm_cmpeq_epi8(x, splat16(0x7f)), allowed);
-    return ~static_cast<unsigned>(_mm_movemask_epi8(ok)) & 0xffffu;
-}
-
-inline unsigned ctl_or_space_mask16(__m128i x) noexcept {
-    const __m128i le_space = _mm_cmpeq_epi8(_mm_min_epu8(x, splat16(0x20)), x);
-    const __m128i bad = _mm_or_si128(le_space, _mm_cmpeq_epi8(x, splat16(0x7f)));
-    return static_cast<unsigned>(_mm_movemask_epi8(bad));
-}
-
-inline __m128i in_range16(__m128i x, int lo, int hi) noexcept {
-    // Signed compares: bytes >= 0x80 are negative and so fall outside every
-    // printable range, which is what the tchar test needs.
-    return _mm_and_si128(_mm_cmpgt_epi8(x, splat16(lo - 1)), _mm_cmplt_epi8(x, splat16(hi + 1)));
-}
-
-inline unsigned non_tchar_mask16(__m128i x) noexcept {
-    // Without pshufb (SSSE3) the set is tested as: visible ASCII minus the
-    // RFC 9110 delimiters "(),/:;<=>?@[\]{} and DQUOTE.
-    const __m128i visible = in_range16(x, 0x21, 0x7e);
-    __m128i delim = _mm_cmpeq_epi8(x, splat16('"'));
-    delim = _mm_or_si128(delim, _mm_cmpeq_epi8(_mm_or_si128(x, splat16(1)), splat16(')')));
-    delim = _mm_or_si128(delim, _mm_cmpeq_epi8(x, splat16(',')));
-    delim = _mm_or_si128(delim, _mm_cmpeq_epi8(x, splat16('/')));
-    delim = _mm_or_si128(delim, in_range16(x, ':', '@'));
-    delim = _mm_or_si128(delim, in_range16(x, '[', ']'));
-    delim = _mm_or_si128(delim, _mm_cmpeq_epi8(x, splat16('{')));
-    delim = _mm_or_si128(delim, _mm_cmpeq_epi8(x, splat16('}')));
-    const __m128i tchar = _mm_andnot_si128(delim, visible);
-    return ~static_cast<unsigned>(_mm_movemask_epi8(tchar)) & 0xffffu;
-}
-
-inline __m128i load16(const char* p) noexcept {
-    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-}
+// ---- SSE2 (x86-64 baseline): the block tests of first_block.hpp -----------------
 
 template <unsigned (*Mask)(__m128i), Finder Tail>
 const char* find16(const char* p, const char* end) noexcept {
@@ -95,6 +64,7 @@ constexpr Scanners sse2_impl{
     find16<ctl_mask16, ctl_scalar>,
     find16<ctl_or_space_mask16, ctl_or_space_scalar>,
     find16<non_tchar_mask16, non_tchar_scalar>,
+    find16<target_mask16, target_scalar>,
     "sse2",
 };
 
@@ -102,7 +72,9 @@ constexpr Scanners sse2_impl{
 
 #define LESTO_AVX2 __attribute__((target("avx2")))
 
-LESTO_AVX2 inline __m256i splat32(int c) noexcept { return _mm256_set1_epi8(static_cast<char>(c)); }
+LESTO_AVX2 inline __m256i splat32(int c) noexcept {
+    return _mm256_set1_epi8(static_cast<char>(c));
+}
 
 LESTO_AVX2 inline unsigned ctl_mask32(__m256i x) noexcept {
     const __m256i ge_space = _mm256_cmpeq_epi8(_mm256_max_epu8(x, splat32(0x20)), x);
@@ -111,10 +83,19 @@ LESTO_AVX2 inline unsigned ctl_mask32(__m256i x) noexcept {
     return ~static_cast<unsigned>(_mm256_movemask_epi8(ok));
 }
 
-LESTO_AVX2 inline unsigned ctl_or_space_mask32(__m256i x) noexcept {
+LESTO_AVX2 inline __m256i ctl_or_space32(__m256i x) noexcept {
     const __m256i le_space = _mm256_cmpeq_epi8(_mm256_min_epu8(x, splat32(0x20)), x);
-    const __m256i bad = _mm256_or_si256(le_space, _mm256_cmpeq_epi8(x, splat32(0x7f)));
-    return static_cast<unsigned>(_mm256_movemask_epi8(bad));
+    return _mm256_or_si256(le_space, _mm256_cmpeq_epi8(x, splat32(0x7f)));
+}
+
+LESTO_AVX2 inline unsigned ctl_or_space_mask32(__m256i x) noexcept {
+    return static_cast<unsigned>(_mm256_movemask_epi8(ctl_or_space32(x)));
+}
+
+LESTO_AVX2 inline unsigned target_mask32(__m256i x) noexcept {
+    const __m256i marks =
+        _mm256_or_si256(_mm256_cmpeq_epi8(x, splat32('?')), _mm256_cmpeq_epi8(x, splat32('#')));
+    return static_cast<unsigned>(_mm256_movemask_epi8(_mm256_or_si256(ctl_or_space32(x), marks)));
 }
 
 // tchar as a nibble lookup: bit h of low_bits[l] is set when byte 0xhl is a
@@ -130,7 +111,7 @@ constexpr NibbleTables make_nibble_tables() {
         for (int l = 0; l < 16; ++l) {
             unsigned bits = 0;
             for (int h = 0; h < 8; ++h)
-                if (tchar_table[static_cast<std::size_t>(h * 16 + l)]) bits |= 1u << h;
+                if (is_tchar(static_cast<char>(h * 16 + l))) bits |= 1u << h;
             t.low_bits[lane + l] = static_cast<unsigned char>(bits);
             t.high_bits[lane + l] = static_cast<unsigned char>(l < 8 ? 1u << l : 0u);
         }
@@ -141,13 +122,17 @@ constexpr NibbleTables make_nibble_tables() {
 constexpr NibbleTables nibble_tables = make_nibble_tables();
 
 LESTO_AVX2 inline unsigned non_tchar_mask32(__m256i x) noexcept {
-    const __m256i low_table = _mm256_load_si256(reinterpret_cast<const __m256i*>(nibble_tables.low_bits));
-    const __m256i high_table = _mm256_load_si256(reinterpret_cast<const __m256i*>(nibble_tables.high_bits));
+    const __m256i low_table =
+        _mm256_load_si256(reinterpret_cast<const __m256i*>(nibble_tables.low_bits));
+    const __m256i high_table =
+        _mm256_load_si256(reinterpret_cast<const __m256i*>(nibble_tables.high_bits));
     const __m256i nibble = splat32(0x0f);
     const __m256i low = _mm256_and_si256(x, nibble);
     const __m256i high = _mm256_and_si256(_mm256_srli_epi16(x, 4), nibble);
-    const __m256i hit = _mm256_and_si256(_mm256_shuffle_epi8(low_table, low), _mm256_shuffle_epi8(high_table, high));
-    return static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(hit, _mm256_setzero_si256())));
+    const __m256i hit = _mm256_and_si256(_mm256_shuffle_epi8(low_table, low),
+                                         _mm256_shuffle_epi8(high_table, high));
+    return static_cast<unsigned>(
+        _mm256_movemask_epi8(_mm256_cmpeq_epi8(hit, _mm256_setzero_si256())));
 }
 
 LESTO_AVX2 inline __m256i load32(const char* p) noexcept {
@@ -175,14 +160,17 @@ constexpr Scanners avx2_impl{
     find32<ctl_mask32, sse2_impl.ctl>,
     find32<ctl_or_space_mask32, sse2_impl.ctl_or_space>,
     find32<non_tchar_mask32, sse2_impl.non_tchar>,
+    find32<target_mask32, sse2_impl.target>,
     "avx2",
 };
 
-#endif  // __x86_64__
+#endif // __x86_64__
 
-}  // namespace
+} // namespace
 
-const Scanners& scalar() noexcept { return scalar_impl; }
+const Scanners& scalar() noexcept {
+    return scalar_impl;
+}
 
 const Scanners* sse2() noexcept {
 #if defined(__x86_64__)
@@ -210,4 +198,4 @@ const Scanners& best() noexcept {
     return chosen;
 }
 
-}  // namespace lesto::http::scan
+} // namespace lesto::http::scan

@@ -1,0 +1,126 @@
+// first_block.hpp: inline scans for short spans: one SSE2 block in the parser, then the Scanners.
+#pragma once
+
+#include "parser/scan.hpp"
+
+#include <cstddef>
+#include <cstdint>
+
+#if defined(__x86_64__)
+#include <emmintrin.h>
+#endif
+
+namespace lesto::http::scan {
+
+#if defined(__x86_64__)
+
+// Each *_mask16 returns one bit per byte of the block that ends its class's
+// span. SSE2 is the x86-64 baseline, so these need no run-time check and can
+// be inlined into the parser; scan.cpp builds its SSE2 scanners from them too.
+
+inline __m128i splat16(int c) noexcept {
+    return _mm_set1_epi8(static_cast<char>(c));
+}
+
+inline __m128i load16(const char* p) noexcept {
+    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+}
+
+inline unsigned ctl_mask16(__m128i x) noexcept {
+    // SSE2 has no unsigned byte compare; max_epu8(x, 0x20) == x means x >= 0x20.
+    const __m128i ge_space = _mm_cmpeq_epi8(_mm_max_epu8(x, splat16(0x20)), x);
+    const __m128i allowed = _mm_or_si128(ge_space, _mm_cmpeq_epi8(x, splat16('\t')));
+    const __m128i ok = _mm_andnot_si128(_mm_cmpeq_epi8(x, splat16(0x7f)), allowed);
+    return ~static_cast<unsigned>(_mm_movemask_epi8(ok)) & 0xffffu;
+}
+
+inline __m128i ctl_or_space16(__m128i x) noexcept {
+    const __m128i le_space = _mm_cmpeq_epi8(_mm_min_epu8(x, splat16(0x20)), x);
+    return _mm_or_si128(le_space, _mm_cmpeq_epi8(x, splat16(0x7f)));
+}
+
+inline unsigned ctl_or_space_mask16(__m128i x) noexcept {
+    return static_cast<unsigned>(_mm_movemask_epi8(ctl_or_space16(x)));
+}
+
+inline unsigned target_mask16(__m128i x) noexcept {
+    const __m128i marks =
+        _mm_or_si128(_mm_cmpeq_epi8(x, splat16('?')), _mm_cmpeq_epi8(x, splat16('#')));
+    return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(ctl_or_space16(x), marks)));
+}
+
+inline __m128i in_range16(__m128i x, int lo, int hi) noexcept {
+    // Signed compares: bytes >= 0x80 are negative and so fall outside every
+    // printable range, which is what the tchar and letter tests need.
+    return _mm_and_si128(_mm_cmpgt_epi8(x, splat16(lo - 1)), _mm_cmplt_epi8(x, splat16(hi + 1)));
+}
+
+inline unsigned non_tchar_mask16(__m128i x) noexcept {
+    // Without pshufb (SSSE3) the set is tested as: visible ASCII minus the
+    // RFC 9110 delimiters "(),/:;<=>?@[\]{} and DQUOTE.
+    const __m128i visible = in_range16(x, 0x21, 0x7e);
+    __m128i delim = _mm_cmpeq_epi8(x, splat16('"'));
+    delim = _mm_or_si128(delim, _mm_cmpeq_epi8(_mm_or_si128(x, splat16(1)), splat16(')')));
+    delim = _mm_or_si128(delim, _mm_cmpeq_epi8(x, splat16(',')));
+    delim = _mm_or_si128(delim, _mm_cmpeq_epi8(x, splat16('/')));
+    delim = _mm_or_si128(delim, in_range16(x, ':', '@'));
+    delim = _mm_or_si128(delim, in_range16(x, '[', ']'));
+    delim = _mm_or_si128(delim, _mm_cmpeq_epi8(x, splat16('{')));
+    delim = _mm_or_si128(delim, _mm_cmpeq_epi8(x, splat16('}')));
+    const __m128i tchar = _mm_andnot_si128(delim, visible);
+    return ~static_cast<unsigned>(_mm_movemask_epi8(tchar)) & 0xffffu;
+}
+
+inline unsigned name_fast_mask16(__m128i x) noexcept {
+    // OR 0x20 lower-cases A-Z and maps no other byte into a-z.
+    const __m128i letter = in_range16(_mm_or_si128(x, splat16(0x20)), 'a', 'z');
+    const __m128i ok = _mm_or_si128(letter, _mm_cmpeq_epi8(x, splat16('-')));
+    return ~static_cast<unsigned>(_mm_movemask_epi8(ok)) & 0xffffu;
+}
+
+/// The block test of each class of scan.hpp.
+template <std::uint8_t Class> inline unsigned stop_mask16(__m128i x) noexcept {
+    if constexpr (Class == value_class)
+        return ctl_mask16(x);
+    else if constexpr (Class == visible_class)
+        return ctl_or_space_mask16(x);
+    else if constexpr (Class == target_class)
+        return target_mask16(x);
+    else if constexpr (Class == tchar_class)
+        return non_tchar_mask16(x);
+    else {
+        static_assert(Class == name_fast_class);
+        return name_fast_mask16(x);
+    }
+}
+
+#endif // __x86_64__
+
+/// The first byte in [p, end) that lacks `Class`, or `end`. Most spans of a
+/// head are short: up to 64 bytes are tested here, inline, 16 at a time,
+/// and only a longer span pays for a call, to `rest` (a Scanners member for
+/// a class that holds no more than `Class`). `base` <= p is the start of
+/// the buffer; nothing outside [base, end) is read.
+template <std::uint8_t Class>
+inline const char* find_first(const char* base, const char* p, const char* end,
+                              Finder rest) noexcept {
+#if defined(__x86_64__)
+    if (end - p >= 16) {
+        if (const unsigned m = stop_mask16<Class>(load16(p))) return p + __builtin_ctz(m);
+        return rest(p + 16, end);
+    }
+    if (end - base >= 16) {
+        // Fewer than 16 bytes left, but the block that ends at `end` is in
+        // the buffer: its bytes before p are shifted out of the mask (all
+        // of them when p == end).
+        const unsigned m = stop_mask16<Class>(load16(end - 16)) >> (16 - (end - p));
+        return m ? p + __builtin_ctz(m) : end;
+    }
+#endif
+    const char* const stop = end - p > 16 ? p + 16 : end;
+    for (; p != stop; ++p)
+        if (!has_class(*p, Class)) return p;
+    return p == end ? end : rest(p, end);
+}
+
+} // namespace lesto::http::scan

@@ -1,0 +1,189 @@
+// head_rules.hpp: what the request line and the framing fields mean, for the request parser.
+#pragma once
+
+#include "parser/first_block.hpp"
+#include "parser/limits.hpp"
+#include "parser/parser.hpp"
+#include "parser/request.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+namespace lesto::http::detail {
+
+/// What the parser has seen so far in one head: flags kept across calls.
+enum Seen : std::uint8_t {
+    seen_host = 1,
+    seen_length = 2,
+    seen_transfer = 4,
+    absolute_target = 8,
+    conn_close = 16,
+    conn_keep_alive = 32,
+    transfer_unknown = 64, // a coding other than chunked: 501 at the end of the head
+    target_fragment = 128, // a '#' in the request-target: 400 once the line is read
+};
+
+/// The version of the request line; sets `minor` when it is one we speak.
+ParseError classify_version(std::string_view v, std::uint8_t& minor) noexcept;
+
+/// Checks the method and target in `out` against each other, and sets path,
+/// query and (absolute-form) host. `query` is the offset of the first '?'
+/// in the target, npos when there is none.
+ParseError check_any_target(RequestHead& out, std::uint8_t& seen, std::size_t query) noexcept;
+
+/// check_any_target, with the origin-form target of nearly every request inline.
+inline ParseError check_target(RequestHead& out, std::uint8_t& seen, std::size_t query) noexcept {
+    // CONNECT (the only 7-byte method refused) and a fragment are refused
+    // before the form is looked at: those, like every other form, go the
+    // long way.
+    if (out.target[0] != '/' || out.method.size() == 7 || (seen & target_fragment))
+        return check_any_target(out, seen, query);
+    if (query == std::string_view::npos) {
+        out.path = out.target;
+        return {};
+    }
+    out.path = out.target.substr(0, query);
+    out.query = out.target.substr(query + 1);
+    out.has_query = true;
+    return {};
+}
+
+/// The checks at the blank line that ends a head; sets keep_alive.
+inline ParseError finish_head(RequestHead& out, std::uint8_t seen) noexcept {
+    // RFC 9112 3.2: an HTTP/1.1 request without Host is a 400.
+    if (out.version_minor == 1 && !(seen & seen_host)) return {400, "missing Host header"};
+    if (seen & transfer_unknown) return {501, "unsupported transfer coding"};
+    out.keep_alive = !(seen & conn_close) && (out.version_minor == 1 || (seen & conn_keep_alive));
+    return {};
+}
+
+/// uri-host [ ":" port ] (RFC 9110 7.2); an empty value is valid for Host.
+bool valid_host(std::string_view h) noexcept;
+
+/// valid_host for a Host value in a buffer that starts at `base`.
+inline bool valid_host_in(std::string_view h, const char* base) noexcept {
+#if defined(__x86_64__)
+    // The usual host is letters, digits, '.' and '-', maybe with a port,
+    // and short: one SSE2 block says so, from the 16 bytes that end where
+    // it ends (they are in the buffer), the bytes before it shifted out.
+    // Any other host, valid or not, is judged by the full test.
+    if (h.size() <= 16 && h.data() + h.size() - base >= 16) {
+        using namespace scan;
+        const __m128i x = load16(h.data() + h.size() - 16);
+        const __m128i alpha = in_range16(_mm_or_si128(x, splat16(0x20)), 'a', 'z');
+        // '-' '.' '/' digits ':', then without the '/'.
+        const __m128i dash_to_colon = in_range16(x, '-', ':');
+        const __m128i ok =
+            _mm_or_si128(alpha, _mm_andnot_si128(_mm_cmpeq_epi8(x, splat16('/')), dash_to_colon));
+        const unsigned shift = static_cast<unsigned>(16 - h.size());
+        const unsigned all = 0xffffu >> shift;
+        const auto bits = [shift](__m128i m) {
+            return static_cast<unsigned>(_mm_movemask_epi8(m)) >> shift;
+        };
+        if ((bits(ok) & all) == all) {
+            const unsigned colons = bits(_mm_cmpeq_epi8(x, splat16(':')));
+            if (colons == 0) return true;
+            // After the first ':' only the digits of a port.
+            const unsigned port = all & ~((colons & (0u - colons)) * 2 - 1);
+            if ((bits(in_range16(x, '0', '9')) & port) == port) return true;
+        }
+    }
+#endif
+    return valid_host(h);
+}
+
+/// `base` is the start of the buffer that holds `value`.
+inline ParseError on_host(std::string_view value, RequestHead& out, std::uint8_t& seen,
+                          const char* base) noexcept {
+    if (seen & seen_host) return {400, "more than one Host header"};
+    seen |= seen_host;
+    if (!valid_host_in(value, base)) return {400, "invalid Host header"};
+    // An absolute-form target names the host itself (RFC 9112 3.2.2).
+    if (!(seen & absolute_target)) out.host = value;
+    return {};
+}
+
+ParseError on_content_length(std::string_view value, RequestHead& out, std::uint8_t& seen,
+                             const Limits& limits) noexcept;
+ParseError on_transfer_encoding(std::string_view value, RequestHead& out,
+                                std::uint8_t& seen) noexcept;
+ParseError on_expect(std::string_view value, RequestHead& out) noexcept;
+void on_connection(std::string_view value, std::uint8_t& seen) noexcept;
+
+/// Compares one word of `name` with one of a literal. With `Fold`, the
+/// name's bytes are OR-ed with 0x20 first, so a byte c matches a literal
+/// byte L when c is L or L - 0x20. For a lower-case letter L that is its
+/// upper case; for '-', '/', ':' and digits it is a control byte (0x0d,
+/// 0x0f, 0x1a, 0x10-0x19), which no name, value or target compared here
+/// holds (and HTAB becomes ')', in no literal). So against a lower-case
+/// literal of letters, digits, '-', '/' and ':' it is an exact
+/// case-insensitive compare.
+template <class Word, bool Fold> inline bool word_is(const char* name, const char* lit) noexcept {
+    Word a, b, fold = 0;
+    std::memcpy(&a, name, sizeof a);
+    std::memcpy(&b, lit, sizeof b);
+    if constexpr (Fold) std::memset(&fold, 0x20, sizeof fold);
+    return (a | fold) == b;
+}
+
+/// Whether the N - 1 bytes at `p` are the literal `lit` (ignoring case with
+/// `Fold`, see word_is): two or three overlapping word compares, where
+/// memcmp of an odd length may be a call.
+template <bool Fold, std::size_t N>
+inline bool bytes_are(const char* p, const char (&lit)[N]) noexcept {
+    constexpr std::size_t n = N - 1;
+    static_assert(n >= 4 && n <= 24);
+    if constexpr (n < 8) {
+        return word_is<std::uint32_t, Fold>(p, lit) &&
+               word_is<std::uint32_t, Fold>(p + n - 4, lit + n - 4);
+    } else if constexpr (n <= 16) {
+        return word_is<std::uint64_t, Fold>(p, lit) &&
+               word_is<std::uint64_t, Fold>(p + n - 8, lit + n - 8);
+    } else {
+        return word_is<std::uint64_t, Fold>(p, lit) &&
+               word_is<std::uint64_t, Fold>(p + 8, lit + 8) &&
+               word_is<std::uint64_t, Fold>(p + n - 8, lit + n - 8);
+    }
+}
+
+/// A field name (tchars only, checked by the caller) that is `lit`, in any case.
+template <std::size_t N> inline bool name_is(const char* name, const char (&lit)[N]) noexcept {
+    return bytes_are<true>(name, lit);
+}
+
+/// Bytes of a field value or target that are `lit`, in any case (see word_is).
+template <std::size_t N> inline bool ieq(std::string_view s, const char (&lit)[N]) noexcept {
+    return s.size() == N - 1 && bytes_are<true>(s.data(), lit);
+}
+
+/// Applies one field line to `out`. Inline: most fields are none of the
+/// framing ones and cost a switch on the length, sometimes one compare.
+/// `base` is the start of the buffer that holds the line.
+inline ParseError on_field(std::string_view name, std::string_view value, RequestHead& out,
+                           std::uint8_t& seen, const Limits& limits, const char* base) noexcept {
+    const char* const s = name.data();
+    switch (name.size()) {
+    case 4:
+        if (name_is(s, "host")) return on_host(value, out, seen, base);
+        break;
+    case 6:
+        if (name_is(s, "expect")) return on_expect(value, out);
+        break;
+    case 10:
+        if (name_is(s, "connection")) on_connection(value, seen);
+        break;
+    case 14:
+        if (name_is(s, "content-length")) return on_content_length(value, out, seen, limits);
+        break;
+    case 17:
+        if (name_is(s, "transfer-encoding")) return on_transfer_encoding(value, out, seen);
+        break;
+    default:
+        break;
+    }
+    return {};
+}
+
+} // namespace lesto::http::detail
