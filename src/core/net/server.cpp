@@ -234,7 +234,6 @@ void Server::service(Peer& peer) {
     } else if (peer.head_since == 0) {
         peer.head_since = now_;
     }
-    conn.release_idle_buffers();
     update_interest(peer, more);
 }
 
@@ -303,6 +302,10 @@ void Server::tick(std::time_t now) {
     for (auto& [id, peer] : peers_) {
         const Connection& conn = peer->conn;
         const std::time_t quiet = now - peer->last_active;
+        // A connection quiet for a second gives its (empty) buffers back: idle
+        // keep-alive connections cost little memory, and a busy one does not
+        // free and re-allocate them around every request.
+        if (quiet >= 1) peer->conn.release_idle_buffers();
         if (peer->lingering) {
             if (quiet >= timeouts_.linger) expired.push_back(peer.get());
         } else if (!conn.output().empty()) {

@@ -125,6 +125,9 @@ ParseResult RequestParser::parse(std::string_view data, RequestHead& out) {
     // Nearly every head arrives whole: the fast path parses those, and leaves
     // anything else to the resumable parser, from the start.
     if (stage_ == Stage::fresh) {
+        // A connection asks again as soon as it has answered; with nothing
+        // received yet, stay fresh so the next head still gets the fast path.
+        if (data.empty()) return {ParseStatus::incomplete, 0, {}};
         if (parse_whole_head(data, out, *limits_, *scan_)) {
             stage_ = Stage::done;
             return {ParseStatus::complete, out.head_size, {}};
