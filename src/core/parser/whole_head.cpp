@@ -127,7 +127,10 @@ ParseResult RequestParser::parse(std::string_view data, RequestHead& out) {
     if (stage_ == Stage::fresh) {
         // A connection asks again as soon as it has answered; with nothing
         // received yet, stay fresh so the next head still gets the fast path.
-        if (data.empty()) return {ParseStatus::incomplete, 0, {}};
+        if (data.empty()) {
+            out.clear();  // no view may outlive the buffer it pointed into
+            return {ParseStatus::incomplete, 0, {}};
+        }
         if (parse_whole_head(data, out, *limits_, *scan_)) {
             stage_ = Stage::done;
             return {ParseStatus::complete, out.head_size, {}};
