@@ -81,7 +81,8 @@ def run_once(app: Path, path: str, depth: int, batches: int, out: Path) -> None:
     port = free_port()
     cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, str(app),
            str(port)]
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    # A fixed hash seed: dict probing, and so the counts, repeat from run to run.
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0")
     with open(out.with_suffix(".log"), "w") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
