@@ -23,3 +23,48 @@ TEST(Buffer, AppendConsumeAndGrowKeepPendingBytes) {
     b.shrink_if_empty(0);
     EXPECT_EQ(b.capacity(), 0u);
 }
+
+TEST(BufferPool, AnIdleBufferGivesItsBlockToTheNextBufferOfThatSize) {
+    lesto::BufferPool pool(2);
+    lesto::Buffer a;
+    a.use_pool(&pool);
+    a.append("hello");
+    const char* block = a.data();
+    a.consume(5);
+    a.shrink_if_empty(0);
+    EXPECT_EQ(pool.spare(), 1u);
+    EXPECT_EQ(a.capacity(), 0u);
+    lesto::Buffer b;
+    b.use_pool(&pool);
+    b.append("again");
+    EXPECT_EQ(b.data(), block);  // the same memory, no malloc
+    EXPECT_EQ(b.view(), "again");
+    EXPECT_EQ(pool.spare(), 0u);
+}
+
+TEST(BufferPool, OnlyExactSizesAreReusedAndAFullPoolFrees) {
+    lesto::BufferPool pool(1);
+    {
+        lesto::Buffer small, large;
+        small.use_pool(&pool);
+        large.use_pool(&pool);
+        small.append("x");
+        large.prepare(64 * 1024);
+        EXPECT_EQ(large.capacity(), 64u * 1024);
+    }  // both die: the pool keeps one block, the other is freed
+    EXPECT_EQ(pool.spare(), 1u);
+    lesto::Buffer c;
+    c.use_pool(&pool);
+    c.prepare(100000);  // a size the pool has no block of
+    EXPECT_EQ(pool.spare(), 1u);
+}
+
+TEST(BufferPool, PendingBytesKeepTheirBlock) {
+    lesto::BufferPool pool(4);
+    lesto::Buffer a;
+    a.use_pool(&pool);
+    a.append("pending");
+    a.shrink_if_empty(0);  // not empty: kept
+    EXPECT_EQ(a.view(), "pending");
+    EXPECT_EQ(pool.spare(), 0u);
+}

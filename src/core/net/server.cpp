@@ -145,6 +145,7 @@ void Server::accept_all(int listen_fd) {
         const std::uint64_t id = next_id_++;
         auto peer = std::make_unique<Peer>(fd, id, limits_, *dispatcher_, date_);
         peer->conn.set_remote_addr(format_address(addr));
+        peer->conn.use_buffer_pool(&buffers_);
         peer->last_active = now_;
         peer->events = EPOLLIN | EPOLLRDHUP;
         epoll_event ev{};
@@ -234,6 +235,9 @@ void Server::service(Peer& peer) {
     } else if (peer.head_since == 0) {
         peer.head_since = now_;
     }
+    // Idle between requests: the buffers go back to the pool, so idle
+    // keep-alive connections hold no buffer memory.
+    conn.release_idle_buffers();
     update_interest(peer, more);
 }
 
@@ -302,10 +306,6 @@ void Server::tick(std::time_t now) {
     for (auto& [id, peer] : peers_) {
         const Connection& conn = peer->conn;
         const std::time_t quiet = now - peer->last_active;
-        // A connection quiet for a second gives its (empty) buffers back: idle
-        // keep-alive connections cost little memory, and a busy one does not
-        // free and re-allocate them around every request.
-        if (quiet >= 1) peer->conn.release_idle_buffers();
         if (peer->lingering) {
             if (quiet >= timeouts_.linger) expired.push_back(peer.get());
         } else if (!conn.output().empty()) {

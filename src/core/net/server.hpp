@@ -82,6 +82,7 @@ private:
     Timeouts timeouts_;
     Dispatcher* dispatcher_;
     http::DateCache date_;
+    BufferPool buffers_;  // before peers_: their buffers give blocks back to it
     int epoll_fd_ = -1;
     std::vector<std::unique_ptr<Watch>> listeners_;
     bool listeners_enabled_ = true;

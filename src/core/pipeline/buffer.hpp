@@ -10,6 +10,51 @@
 
 namespace lesto {
 
+/// Spare memory blocks for Buffers, so a connection can hand its buffers back
+/// whenever it goes idle (a keep-alive connection between requests) without
+/// a malloc and a free per request: the next buffer of that size reuses one.
+/// Bounded: beyond `max_blocks`, blocks go back to malloc.
+class BufferPool {
+public:
+    explicit BufferPool(std::size_t max_blocks = 64) : max_(max_blocks) {
+        blocks_ = static_cast<Block*>(std::malloc(max_ * sizeof(Block)));
+        if (!blocks_) max_ = 0;
+    }
+    BufferPool(const BufferPool&) = delete;
+    BufferPool& operator=(const BufferPool&) = delete;
+    ~BufferPool() {
+        for (std::size_t i = 0; i < count_; ++i) std::free(blocks_[i].data);
+        std::free(blocks_);
+    }
+    /// A spare block of exactly `size` bytes, or null.
+    char* take(std::size_t size) noexcept {
+        for (std::size_t i = count_; i-- > 0;) {
+            if (blocks_[i].size == size) {
+                char* p = blocks_[i].data;
+                blocks_[i] = blocks_[--count_];
+                return p;
+            }
+        }
+        return nullptr;
+    }
+    /// Keep `data` for reuse; false when full (the caller frees it).
+    bool give(char* data, std::size_t size) noexcept {
+        if (count_ == max_) return false;
+        blocks_[count_++] = {data, size};
+        return true;
+    }
+    std::size_t spare() const noexcept { return count_; }
+
+private:
+    struct Block {
+        char* data;
+        std::size_t size;
+    };
+    Block* blocks_ = nullptr;
+    std::size_t count_ = 0;
+    std::size_t max_;
+};
+
 /// Bytes in [begin, end) are pending; appends go to the end, `consume` moves
 /// the begin. Unlike std::string, growing never zero-fills, and the pending
 /// bytes move to the front only when space is needed (`compact`).
@@ -20,7 +65,9 @@ public:
     Buffer& operator=(const Buffer&) = delete;
     Buffer(Buffer&& o) noexcept { swap(o); }
     Buffer& operator=(Buffer&& o) noexcept { Buffer(std::move(o)).swap(*this); return *this; }
-    ~Buffer() { std::free(data_); }
+    ~Buffer() { release(); }
+    /// Take blocks from, and give them back to, `pool` (which must outlive this).
+    void use_pool(BufferPool* pool) noexcept { pool_ = pool; }
 
     const char* data() const noexcept { return data_ + begin_; }
     char* data() noexcept { return data_ + begin_; }
@@ -55,9 +102,10 @@ public:
     /// so an idle connection does not hold a large body's worth of memory.
     void shrink_if_empty(std::size_t keep) noexcept {
         if (empty() && cap_ > keep) {
-            std::free(data_);
+            release();
             data_ = nullptr;
             cap_ = 0;
+            begin_ = end_ = 0;
         }
     }
 
@@ -66,9 +114,14 @@ public:
         std::swap(cap_, o.cap_);
         std::swap(begin_, o.begin_);
         std::swap(end_, o.end_);
+        std::swap(pool_, o.pool_);
     }
 
 private:
+    void release() noexcept {
+        if (data_ && !(pool_ && pool_->give(data_, cap_))) std::free(data_);
+    }
+
     void grow(std::size_t n) {
         std::size_t pending = end_ - begin_;
         if (begin_ > 0 && cap_ - pending >= n && begin_ >= pending) {
@@ -77,7 +130,8 @@ private:
         } else {
             std::size_t want = cap_ ? cap_ * 2 : 4096;
             while (want < pending + n) want *= 2;
-            char* p = static_cast<char*>(std::malloc(want));
+            char* p = cap_ == 0 && pool_ ? pool_->take(want) : nullptr;
+            if (!p) p = static_cast<char*>(std::malloc(want));
             if (!p) throw std::bad_alloc();
             if (pending) std::memcpy(p, data_ + begin_, pending);
             std::free(data_);
@@ -92,6 +146,7 @@ private:
     std::size_t cap_ = 0;
     std::size_t begin_ = 0;
     std::size_t end_ = 0;
+    BufferPool* pool_ = nullptr;
 };
 
 }  // namespace lesto
