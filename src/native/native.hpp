@@ -109,6 +109,7 @@ struct RequestObject {
     PyObject* match_dict_obj;
     PyObject* remote_addr_obj;
     PyObject* extra_obj;
+    bool built;                // some value above was built (and must be cleared on reset)
     PyObject* done_callbacks;  // list, created by add_done_callback
     double started;            // monotonic seconds at dispatch, when timing is on
     PyObject* dict;  // for attributes set by the app

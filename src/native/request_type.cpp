@@ -47,13 +47,16 @@ PyObject* title_case(std::string_view name) {
 }
 
 template <class F>
-PyObject* cached(PyObject*& slot, F make) {
-    if (!slot) slot = make();
+PyObject* cached(RequestObject* r, PyObject*& slot, F make) {
+    if (!slot) {
+        slot = make();
+        r->built = true;
+    }
     return Py_XNewRef(slot);
 }
 
 PyObject* Request_get_method(RequestObject* r, void*) {
-    return cached(r->method_obj, [&]() -> PyObject* {
+    return cached(r, r->method_obj, [&]() -> PyObject* {
         static constexpr const char* known[9] = {"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
                                                  "CONNECT", "OPTIONS", "TRACE", "PATCH"};
         ModuleState* st = r->server->state;
@@ -65,7 +68,7 @@ PyObject* Request_get_method(RequestObject* r, void*) {
 }
 
 PyObject* Request_get_path(RequestObject* r, void*) {
-    return cached(r->path_obj, [&] { return decoded_utf8(r->route_path); });
+    return cached(r, r->path_obj, [&] { return decoded_utf8(r->route_path); });
 }
 
 PyObject* Request_get_version(RequestObject* r, void*) {
@@ -74,11 +77,11 @@ PyObject* Request_get_version(RequestObject* r, void*) {
 
 PyObject* Request_get_query_string(RequestObject* r, void*) {
     if (!r->head->has_query) Py_RETURN_NONE;
-    return cached(r->query_string_obj, [&] { return latin1(r->head->query); });
+    return cached(r, r->query_string_obj, [&] { return latin1(r->head->query); });
 }
 
 PyObject* Request_get_headers(RequestObject* r, void*) {
-    return cached(r->headers_obj, [&]() -> PyObject* {
+    return cached(r, r->headers_obj, [&]() -> PyObject* {
         const auto& headers = r->head->headers;
         PyObject* pairs = PyList_New(static_cast<Py_ssize_t>(headers.size()));
         if (!pairs) return nullptr;
@@ -102,13 +105,13 @@ PyObject* Request_get_headers(RequestObject* r, void*) {
 
 PyObject* Request_get_body(RequestObject* r, void*) {
     if (!r->has_body) Py_RETURN_NONE;
-    return cached(r->body_obj, [&] {
+    return cached(r, r->body_obj, [&] {
         return PyBytes_FromStringAndSize(r->body.data(), static_cast<Py_ssize_t>(r->body.size()));
     });
 }
 
 PyObject* Request_get_match_dict(RequestObject* r, void*) {
-    return cached(r->match_dict_obj, [&]() -> PyObject* {
+    return cached(r, r->match_dict_obj, [&]() -> PyObject* {
         PyObject* d = PyDict_New();
         if (!d || !r->match || r->match->kind != router::MatchKind::found) return d;
         const router::Route& route = engine_router(*r->server->engine).route(r->match->route);
@@ -130,7 +133,7 @@ PyObject* Request_get_match_dict(RequestObject* r, void*) {
 PyObject* Request_get_keep_alive(RequestObject* r, void*) { return PyBool_FromLong(r->head->keep_alive); }
 
 PyObject* Request_get_remote_addr(RequestObject* r, void*) {
-    return cached(r->remote_addr_obj, [&] {
+    return cached(r, r->remote_addr_obj, [&] {
         return PyUnicode_FromStringAndSize(r->remote_addr->data(),
                                            static_cast<Py_ssize_t>(r->remote_addr->size()));
     });
@@ -145,7 +148,7 @@ PyObject* Request_get_route(RequestObject* r, void*) {
     return Py_NewRef(r->route ? r->route : Py_None);
 }
 
-PyObject* Request_get_extra(RequestObject* r, void*) { return cached(r->extra_obj, PyDict_New); }
+PyObject* Request_get_extra(RequestObject* r, void*) { return cached(r, r->extra_obj, PyDict_New); }
 
 PyObject* Request_Response(RequestObject* r, PyObject* const* args, Py_ssize_t nargs,
                            PyObject* kwnames) {
@@ -255,14 +258,17 @@ void request_bind(RequestObject* r, ServerObject* server, Connection& conn, std:
 }
 
 void request_reset(RequestObject* r) {
-    Py_CLEAR(r->method_obj);
-    Py_CLEAR(r->path_obj);
-    Py_CLEAR(r->headers_obj);
-    Py_CLEAR(r->body_obj);
-    Py_CLEAR(r->query_string_obj);
-    Py_CLEAR(r->match_dict_obj);
-    Py_CLEAR(r->remote_addr_obj);
-    Py_CLEAR(r->extra_obj);
+    if (r->built) {  // most handlers read none of them
+        Py_CLEAR(r->method_obj);
+        Py_CLEAR(r->path_obj);
+        Py_CLEAR(r->headers_obj);
+        Py_CLEAR(r->body_obj);
+        Py_CLEAR(r->query_string_obj);
+        Py_CLEAR(r->match_dict_obj);
+        Py_CLEAR(r->remote_addr_obj);
+        Py_CLEAR(r->extra_obj);
+        r->built = false;
+    }
     Py_CLEAR(r->done_callbacks);
     Py_CLEAR(r->route);
     if (r->owned) {

@@ -274,6 +274,9 @@ bool response_view(ResponseObject* r, ResponseView& view) {
         if (PyBytes_Check(r->content)) {
             p = PyBytes_AS_STRING(r->content);
             n = PyBytes_GET_SIZE(r->content);
+        } else if (PyUnicode_IS_COMPACT_ASCII(r->content)) {  // its bytes are its UTF-8
+            p = static_cast<const char*>(PyUnicode_DATA(r->content));
+            n = PyUnicode_GET_LENGTH(r->content);
         } else {
             p = PyUnicode_AsUTF8AndSize(r->content, &n);
             if (!p) return false;
