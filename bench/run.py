@@ -70,6 +70,7 @@ class Measurement:
     req_per_s: float
     requests: int
     server_cpu_s: float
+    server_user_s: float
     wall_s: float
     client_cpu_s: float
     errors: dict[str, int]
@@ -78,12 +79,16 @@ class Measurement:
     def cpu_us_per_req(self) -> float:
         return self.server_cpu_s * 1e6 / self.requests if self.requests else float("nan")
 
+    @property
+    def user_us_per_req(self) -> float:
+        return self.server_user_s * 1e6 / self.requests if self.requests else float("nan")
+
 
 # ---- server CPU from /proc -----------------------------------------------------------------
 
 
-def _proc_stats() -> dict[int, tuple[int, int]]:
-    """pid -> (ppid, utime + stime + cutime + cstime in clock ticks) for every live process."""
+def _proc_stats() -> dict[int, tuple[int, int, int]]:
+    """pid -> (ppid, user ticks, all ticks) for every live process, reaped children included."""
     stats = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -97,23 +102,24 @@ def _proc_stats() -> dict[int, tuple[int, int]]:
         fields = raw[raw.rindex(b")") + 2 :].split()
         ppid = int(fields[1])
         utime, stime, cutime, cstime = (int(x) for x in fields[11:15])
-        stats[int(entry.name)] = (ppid, utime + stime + cutime + cstime)
+        stats[int(entry.name)] = (ppid, utime + cutime, utime + stime + cutime + cstime)
     return stats
 
 
-def tree_cpu_seconds(root: int) -> float:
-    """CPU time of root and all its live descendants, plus what their reaped children used."""
+def tree_cpu_seconds(root: int) -> tuple[float, float]:
+    """(all, user) CPU seconds of root and its live descendants, plus their reaped children's."""
     stats = _proc_stats()
     children: dict[int, list[int]] = {}
-    for pid, (ppid, _) in stats.items():
+    for pid, (ppid, _, _) in stats.items():
         children.setdefault(ppid, []).append(pid)
-    total, todo = 0, [root]
+    total, user, todo = 0, 0, [root]
     while todo:
         pid = todo.pop()
         if pid in stats:
-            total += stats[pid][1]
+            user += stats[pid][1]
+            total += stats[pid][2]
             todo.extend(children.get(pid, ()))
-    return total / CLOCK_TICKS
+    return total / CLOCK_TICKS, user / CLOCK_TICKS
 
 
 # ---- processes -----------------------------------------------------------------------------
@@ -227,9 +233,9 @@ def measure(workload: Workload, depth: int, args: argparse.Namespace) -> Measure
         server.wait_ready(args.start_timeout)
         if args.warmup > 0:
             run_wrk(wrk_command(port, workload.path, depth, args.warmup), client_cpu)
-        cpu_before, wall_before = tree_cpu_seconds(server.proc.pid), time.monotonic()
+        (cpu_before, user_before), wall_before = tree_cpu_seconds(server.proc.pid), time.monotonic()
         result = run_wrk(wrk_command(port, workload.path, depth, args.duration), client_cpu)
-        cpu_after, wall_after = tree_cpu_seconds(server.proc.pid), time.monotonic()
+        (cpu_after, user_after), wall_after = tree_cpu_seconds(server.proc.pid), time.monotonic()
         if server.proc.poll() is not None:
             raise RuntimeError(f"server died during the run\n{server.log_tail()}")
     finally:
@@ -238,6 +244,7 @@ def measure(workload: Workload, depth: int, args: argparse.Namespace) -> Measure
         req_per_s=result.req_per_s,
         requests=result.requests,
         server_cpu_s=cpu_after - cpu_before,
+        server_user_s=user_after - user_before,
         wall_s=wall_after - wall_before,
         client_cpu_s=result.client_cpu_s,
         errors=result.errors,
@@ -307,19 +314,26 @@ def table(rows: list[Row]) -> tuple[list[str], list[list[str]]]:
         "server CPU µs/req",
         "errors",
         "ratio",
+        "user µs/req",
+        "user ratio",
         "server CPU %",
         "wrk CPU %",
     ]
     ceiling = {
         row.depth: row.median("cpu_us_per_req") for row in rows if row.workload.uses_ceiling() and row.runs
     }
+    ceiling_user = {
+        row.depth: row.median("user_us_per_req") for row in rows if row.workload.uses_ceiling() and row.runs
+    }
     body = []
     for row in rows:
         if not row.runs:
-            body.append([row.workload.name, str(row.depth), "FAILED", "", "", "", "", ""])
+            body.append([row.workload.name, str(row.depth), "FAILED", "", "", "", "", "", "", ""])
             continue
         us = row.median("cpu_us_per_req")
         ratio = f"{us / ceiling[row.depth]:.2f}" if row.depth in ceiling else "-"
+        user = row.median("user_us_per_req")
+        user_ratio = f"{user / ceiling_user[row.depth]:.1f}" if ceiling_user.get(row.depth) else "-"
         server_pct = statistics.median(100 * r.server_cpu_s / r.wall_s for r in row.runs)
         client_pct = statistics.median(100 * r.client_cpu_s / r.wall_s for r in row.runs)
         body.append(
@@ -330,6 +344,8 @@ def table(rows: list[Row]) -> tuple[list[str], list[list[str]]]:
                 f"{us:.2f}",
                 format_errors(row.errors()),
                 ratio,
+                f"{user:.2f}",
+                user_ratio,
                 f"{server_pct:.0f}",
                 f"{client_pct:.0f}",
             ]
