@@ -13,25 +13,14 @@ import sys
 import time
 from pathlib import Path
 
+from run import wait_accepting  # bench/run.py, beside this file
+
 HERE = Path(__file__).resolve().parent
 
 
 def rss(pid):
     with open(f"/proc/{pid}/statm") as f:
         return int(f.read().split()[1]) * resource.getpagesize()
-
-
-def wait_ready(port, server, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"idle.py: the server exited with {server.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit("idle.py: the server did not accept in time")
 
 
 def main():
@@ -45,7 +34,10 @@ def main():
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     conns = []
     try:
-        wait_ready(args.port, server)
+        try:
+            wait_accepting(args.port, server, timeout=10.0)
+        except RuntimeError as exc:
+            raise SystemExit(f"idle.py: {exc}") from None
         time.sleep(0.5)
         before = rss(server.pid)
         request = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"

@@ -19,9 +19,10 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections import defaultdict
 from pathlib import Path
+
+from run import free_port, wait_accepting  # bench/run.py, beside this file
 
 BENCH = Path(__file__).resolve().parent
 WARM_BATCHES = 20
@@ -43,25 +44,6 @@ AREAS = [
     ("python", r"libpython|/Python-3|python3\.\d+"),
     ("libc", r"libc\.so|libc-|ld-linux|libm\.so"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_accepting(port: int, proc: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"profile.py: the app exited with {proc.returncode} before accepting")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.25)
-    raise SystemExit(f"profile.py: nothing accepted on port {port} within {timeout} s")
 
 
 def drive(port: int, path: str, depth: int, batches: int) -> None:
@@ -86,7 +68,10 @@ def run_once(app: Path, path: str, depth: int, batches: int, out: Path) -> None:
     with open(out.with_suffix(".log"), "w") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
-            wait_accepting(port, proc)
+            try:
+                wait_accepting(port, proc, timeout=120)  # valgrind starts slowly
+            except RuntimeError as exc:
+                raise SystemExit(f"profile.py: {exc}; see {out.with_suffix('.log')}") from None
             drive(port, path, depth, batches)
         finally:
             proc.send_signal(signal.SIGINT)

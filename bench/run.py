@@ -137,6 +137,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_accepting(port: int, proc: subprocess.Popen, timeout: float) -> None:
+    """Return once 127.0.0.1:PORT accepts; RuntimeError if `proc` exits first or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"server did not accept on port {port} within {timeout:.0f} s")
+
+
 class Server:
     """A server process in its own session, so stopping it stops any workers it forked."""
 
@@ -154,18 +168,10 @@ class Server:
         )
 
     def wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}\n{self.log_tail()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(
-            f"server did not accept on port {self.port} within {timeout:.0f} s\n{self.log_tail()}"
-        )
+        try:
+            wait_accepting(self.port, self.proc, timeout)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}\n{self.log_tail()}") from None
 
     def log_tail(self, lines: int = 20) -> str:
         self.log.seek(0)
