@@ -119,14 +119,17 @@ void Engine::leave(PyObject** entered) {
     PyErr_Restore(type, value, tb);
 }
 
+Py_ssize_t Engine::own_refs(PyObject* step, PyObject** entered) const noexcept {
+    return (step == step_) + (entered && *entered == step ? 2 : 0);
+}
+
 PySendResult Engine::step_coro(PyObject* coro, PyObject** yielded, PyObject** step,
                                PyObject** entered) {
     if (!enter_task_) return PyIter_Send(coro, Py_None, yielded);
     PyObject* st = *step;
     if (!st) {
         // Any free stand-in will do: no one holds it, so no one can tell.
-        const Py_ssize_t held = 1 + (entered && *entered == step_ ? 2 : 0);
-        if (!step_ || Py_REFCNT(step_) > held) {
+        if (!step_ || Py_REFCNT(step_) > own_refs(step_, entered)) {
             Py_XSETREF(step_, PyObject_CallOneArg(new_step_, loop_));
             if (!step_) return PYGEN_ERROR;
         }
@@ -151,10 +154,7 @@ PySendResult Engine::step_coro(PyObject* coro, PyObject** yielded, PyObject** st
     PyErr_Restore(type, value, tb);
     // Someone kept the stand-in (a timeout, a TaskGroup) or cancelled it:
     // it belongs to this coroutine now and is never handed to another.
-    // Ours: `st`, step_ when it is that, and while entered our reference
-    // plus asyncio's.
-    const Py_ssize_t ours = 1 + (st == step_) + (entered && *entered == st ? 2 : 0);
-    if (Py_REFCNT(st) > ours || cancelled) {
+    if (Py_REFCNT(st) > 1 + own_refs(st, entered) || cancelled) {  // 1: `st` itself
         if (st == step_) Py_CLEAR(step_);
         if (sent == PYGEN_NEXT) {
             *step = st;

@@ -102,6 +102,9 @@ private:
     PySendResult step_coro(PyObject* coro, PyObject** yielded, PyObject** step, PyObject** entered);
     bool enter(PyObject* step);
     void leave(PyObject** entered);
+    /// References the engine itself holds on a stand-in: step_, and while it
+    /// is entered, `*entered` and asyncio's current-task entry.
+    Py_ssize_t own_refs(PyObject* step, PyObject** entered) const noexcept;
     /// A cancel() recorded on a stand-in and not yet delivered.
     bool cancel_pending(PyObject* step);
 

@@ -95,11 +95,8 @@ char* put_escaped_byte(char* p, char c) noexcept {
 
 bool put_string(PyObject* s, Out& out) {
     Py_ssize_t len;
-    const char* src;
-    if (PyUnicode_IS_COMPACT_ASCII(s)) {  // the usual case: the bytes are right there
-        src = static_cast<const char*>(PyUnicode_DATA(s));
-        len = PyUnicode_GET_LENGTH(s);
-    } else if (!(src = PyUnicode_AsUTF8AndSize(s, &len))) {
+    const char* src = utf8_of(s, &len);
+    if (!src) {
         PyErr_Clear();  // lone surrogates: orjson says what is wrong
         return false;
     }

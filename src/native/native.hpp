@@ -39,6 +39,16 @@ struct ModuleState {
 
 ModuleState* state_of_type(PyTypeObject* type);
 
+/// The UTF-8 bytes of a str, without a lookup for the usual compact ASCII
+/// one; null with an exception set when it has none (lone surrogates).
+inline const char* utf8_of(PyObject* str, Py_ssize_t* size) {
+    if (PyUnicode_IS_COMPACT_ASCII(str)) {
+        *size = PyUnicode_GET_LENGTH(str);
+        return static_cast<const char*>(PyUnicode_DATA(str));
+    }
+    return PyUnicode_AsUTF8AndSize(str, size);
+}
+
 // ---- Response ---------------------------------------------------------------
 
 enum class BodyKind : std::uint8_t { none, text, body, json };

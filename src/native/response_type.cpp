@@ -192,22 +192,19 @@ PyObject* response_new(ModuleState* st, PyTypeObject* type, PyObject* const* arg
 
 namespace {
 
-std::string_view default_mime_type(BodyKind kind) noexcept {
-    switch (kind) {
-        case BodyKind::text: return "text/plain";
-        case BodyKind::json: return "application/json";
-        case BodyKind::body: return "application/octet-stream";
-        case BodyKind::none: break;
-    }
-    return {};
-}
+/// The media type a body kind gets by default, and the whole Content-Type of
+/// a response that names neither mime_type nor encoding. As japronto: text
+/// and JSON name their charset, raw bytes do not.
+struct DefaultType {
+    std::string_view mime;
+    std::string_view content_type;
+};
 
-/// The Content-Type of a response that names neither mime_type nor encoding.
-std::string_view default_content_type(BodyKind kind) noexcept {
+DefaultType default_type(BodyKind kind) noexcept {
     switch (kind) {
-        case BodyKind::text: return "text/plain; charset=utf-8";
-        case BodyKind::json: return "application/json; charset=utf-8";
-        case BodyKind::body: return "application/octet-stream";
+        case BodyKind::text: return {"text/plain", "text/plain; charset=utf-8"};
+        case BodyKind::json: return {"application/json", "application/json; charset=utf-8"};
+        case BodyKind::body: return {"application/octet-stream", "application/octet-stream"};
         case BodyKind::none: break;
     }
     return {};
@@ -274,12 +271,8 @@ bool response_view(ResponseObject* r, ResponseView& view) {
         if (PyBytes_Check(r->content)) {
             p = PyBytes_AS_STRING(r->content);
             n = PyBytes_GET_SIZE(r->content);
-        } else if (PyUnicode_IS_COMPACT_ASCII(r->content)) {  // its bytes are its UTF-8
-            p = static_cast<const char*>(PyUnicode_DATA(r->content));
-            n = PyUnicode_GET_LENGTH(r->content);
-        } else {
-            p = PyUnicode_AsUTF8AndSize(r->content, &n);
-            if (!p) return false;
+        } else if (!(p = utf8_of(r->content, &n))) {
+            return false;
         }
         spec.body = {p, static_cast<std::size_t>(n)};
     }
@@ -288,7 +281,7 @@ bool response_view(ResponseObject* r, ResponseView& view) {
     spec.content_type_known = !r->mime_type && !r->encoding;
     if (spec.content_type_known) {
         // The defaults: constants the writer need not check again.
-        spec.content_type = default_content_type(r->kind);
+        spec.content_type = default_type(r->kind).content_type;
         return response_view_headers(r, view);
     }
     if (r->mime_type) {
@@ -297,7 +290,7 @@ bool response_view(ResponseObject* r, ResponseView& view) {
         if (!p) return false;
         spec.content_type = {p, static_cast<std::size_t>(n)};
     } else {
-        spec.content_type = default_mime_type(r->kind);
+        spec.content_type = default_type(r->kind).mime;
     }
     if (has_charset) {
         if (r->encoding) {
@@ -375,7 +368,7 @@ PyObject* Response_get_text(ResponseObject* r, void*) {
 
 PyObject* Response_get_mime_type(ResponseObject* r, void*) {
     if (r->mime_type) return Py_NewRef(r->mime_type);
-    const std::string_view mime = default_mime_type(r->kind);
+    const std::string_view mime = default_type(r->kind).mime;
     return PyUnicode_FromStringAndSize(mime.data(), static_cast<Py_ssize_t>(mime.size()));
 }
 
