@@ -7,6 +7,7 @@
 #include <new>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace lesto {
 
@@ -16,22 +17,19 @@ namespace lesto {
 /// Bounded: beyond `max_blocks`, blocks go back to malloc.
 class BufferPool {
 public:
-    explicit BufferPool(std::size_t max_blocks = 64) : max_(max_blocks) {
-        blocks_ = static_cast<Block*>(std::malloc(max_ * sizeof(Block)));
-        if (!blocks_) max_ = 0;
-    }
+    explicit BufferPool(std::size_t max_blocks = 64) : max_(max_blocks) { blocks_.reserve(max_); }
     BufferPool(const BufferPool&) = delete;
     BufferPool& operator=(const BufferPool&) = delete;
     ~BufferPool() {
-        for (std::size_t i = 0; i < count_; ++i) std::free(blocks_[i].data);
-        std::free(blocks_);
+        for (const Block& b : blocks_) std::free(b.data);
     }
     /// A spare block of exactly `size` bytes, or null.
     char* take(std::size_t size) noexcept {
-        for (std::size_t i = count_; i-- > 0;) {
+        for (std::size_t i = blocks_.size(); i-- > 0;) {
             if (blocks_[i].size == size) {
                 char* p = blocks_[i].data;
-                blocks_[i] = blocks_[--count_];
+                blocks_[i] = blocks_.back();
+                blocks_.pop_back();
                 return p;
             }
         }
@@ -39,19 +37,18 @@ public:
     }
     /// Keep `data` for reuse; false when full (the caller frees it).
     bool give(char* data, std::size_t size) noexcept {
-        if (count_ == max_) return false;
-        blocks_[count_++] = {data, size};
+        if (blocks_.size() >= max_) return false;
+        blocks_.push_back({data, size});  // within the reserved capacity: no allocation
         return true;
     }
-    std::size_t spare() const noexcept { return count_; }
+    std::size_t spare() const noexcept { return blocks_.size(); }
 
 private:
     struct Block {
         char* data;
         std::size_t size;
     };
-    Block* blocks_ = nullptr;
-    std::size_t count_ = 0;
+    std::vector<Block> blocks_;
     std::size_t max_;
 };
 
