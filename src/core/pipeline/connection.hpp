@@ -81,13 +81,13 @@ public:
     /// Answer request `seq` with an engine-made error page.
     void respond_error(std::uint64_t seq, int status, std::string_view reason);
     void set_token(std::uint64_t seq, void* token) noexcept;
-    /// Give the buffers' memory back while both are empty, so that an idle
-    /// keep-alive connection holds a few hundred bytes, not 64 KiB.
     /// Buffers come from and go back to `pool` (the server's; it outlives us).
     void use_buffer_pool(BufferPool* pool) noexcept {
         in_.use_pool(pool);
         out_.use_pool(pool);
     }
+    /// Give the buffers' memory back while both are empty, so that an idle
+    /// keep-alive connection holds a few hundred bytes, not 64 KiB.
     void release_idle_buffers() noexcept {
         in_.shrink_if_empty(0);
         out_.shrink_if_empty(0);
