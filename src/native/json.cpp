@@ -8,12 +8,10 @@
 // instead, straight into one exact-size bytes object; anything else (other
 // types, subclasses, big ints, NaN, lone surrogates, deep nesting) goes to
 // orjson whole, so its results and its error messages are the reference.
-#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
-#include <string>
 
 #include "native.hpp"
 
@@ -29,28 +27,6 @@ constexpr auto escape_class = [] {
     for (char c : {'"', '\\', '\b', '\f', '\n', '\r', '\t'}) t[static_cast<unsigned char>(c)] = 1;
     return t;
 }();
-
-/// The output: a scratch string that only grows, written through raw pointers.
-class Out {
-public:
-    explicit Out(std::string& s) noexcept : s_(s) {}
-    /// At least `k` writable bytes at the end; `done` says where writing stopped.
-    char* room(std::size_t k) {
-        if (n_ + k > s_.size()) s_.resize(std::max(2 * s_.size(), n_ + k + 256));
-        return s_.data() + n_;
-    }
-    void done(char* p) noexcept { n_ = static_cast<std::size_t>(p - s_.data()); }
-    void put(std::string_view text) {
-        std::memcpy(room(text.size()), text.data(), text.size());
-        n_ += text.size();
-    }
-    void put(char c) { *room(1) = c, ++n_; }
-    std::string_view view() const noexcept { return {s_.data(), n_}; }
-
-private:
-    std::string& s_;
-    std::size_t n_ = 0;
-};
 
 char short_escape(char c) noexcept {
     switch (c) {
@@ -93,7 +69,7 @@ char* put_escaped_byte(char* p, char c) noexcept {
     return p;
 }
 
-bool put_string(PyObject* s, Out& out) {
+bool put_string(PyObject* s, Buffer& out) {
     Py_ssize_t len;
     const char* src = utf8_of(s, &len);
     if (!src) {
@@ -101,7 +77,9 @@ bool put_string(PyObject* s, Out& out) {
         return false;
     }
     const auto n = static_cast<std::size_t>(len);
-    char* p = out.room(6 * n + 2 + 8);  // every byte escaped as \u00XX, the quotes, a word of slack
+    // Room for every byte escaped as \u00XX, the quotes, and a word of slack.
+    char* const start = out.prepare(6 * n + 2 + 8);
+    char* p = start;
     *p++ = '"';
     constexpr std::uint64_t filler = 0x6161616161616161;  // 'a': never escaped
     if (n < 8) {
@@ -140,19 +118,19 @@ bool put_string(PyObject* s, Out& out) {
         }
     }
     *p++ = '"';
-    out.done(p);
+    out.commit(static_cast<std::size_t>(p - start));
     return true;
 }
 
-bool put_int(PyObject* v, Out& out) {
+bool put_int(PyObject* v, Buffer& out) {
     int overflow = 0;
     const long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
     if (overflow || (x == -1 && PyErr_Occurred())) {
         PyErr_Clear();
         return false;
     }
-    char* p = out.room(24);
-    out.done(std::to_chars(p, p + 24, x).ptr);
+    char* p = out.prepare(24);
+    out.commit(static_cast<std::size_t>(std::to_chars(p, p + 24, x).ptr - p));
     return true;
 }
 
@@ -160,13 +138,14 @@ bool put_int(PyObject* v, Out& out) {
 /// out: positional for decimal exponents -5..15 ("0.00001", "1e-6",
 /// "1000000000000000.0", "1e+16"), and always with a '.' or an exponent so
 /// the value reads back as a float.
-bool put_float(PyObject* v, Out& out) {
+bool put_float(PyObject* v, Buffer& out) {
     const double x = PyFloat_AS_DOUBLE(v);
     if (!(x - x == 0)) return false;  // NaN or infinite: orjson's choice (null)
     char sci[40];
     const char* end = std::to_chars(sci, sci + sizeof sci, x, std::chars_format::scientific).ptr;
     const char* q = sci;  // "-d.ddde-05"
-    char* p = out.room(48);
+    char* const start = out.prepare(48);
+    char* p = start;
     if (*q == '-') *p++ = *q++;
     char digits[24];
     int n = 0;
@@ -202,47 +181,47 @@ bool put_float(PyObject* v, Out& out) {
         *p++ = '.';
         *p++ = '0';
     }
-    out.done(p);
+    out.commit(static_cast<std::size_t>(p - start));
     return true;
 }
 
-bool put_value(PyObject* v, Out& out, int depth);
+bool put_value(PyObject* v, Buffer& out, int depth);
 
-bool put_items(PyObject* const* items, Py_ssize_t n, Out& out, int depth) {
-    out.put('[');
+bool put_items(PyObject* const* items, Py_ssize_t n, Buffer& out, int depth) {
+    out.push_back('[');
     for (Py_ssize_t i = 0; i < n; ++i) {
-        if (i) out.put(',');
+        if (i) out.push_back(',');
         if (!put_value(items[i], out, depth)) return false;
     }
-    out.put(']');
+    out.push_back(']');
     return true;
 }
 
-bool put_dict(PyObject* d, Out& out, int depth) {
-    out.put('{');
+bool put_dict(PyObject* d, Buffer& out, int depth) {
+    out.push_back('{');
     Py_ssize_t pos = 0;
     PyObject *key, *value;
     bool first = true;
     while (PyDict_Next(d, &pos, &key, &value)) {
         if (!PyUnicode_CheckExact(key)) return false;
-        if (!first) out.put(',');
+        if (!first) out.push_back(',');
         first = false;
         if (!put_string(key, out)) return false;
-        out.put(':');
+        out.push_back(':');
         if (!put_value(value, out, depth)) return false;
     }
-    out.put('}');
+    out.push_back('}');
     return true;
 }
 
-bool put_value(PyObject* v, Out& out, int depth) {
+bool put_value(PyObject* v, Buffer& out, int depth) {
     if (PyUnicode_CheckExact(v)) return put_string(v, out);
     if (v == Py_None) {
-        out.put("null");
+        out.append("null");
         return true;
     }
     if (v == Py_True || v == Py_False) {
-        out.put(v == Py_True ? "true" : "false");
+        out.append(v == Py_True ? "true" : "false");
         return true;
     }
     if (PyLong_CheckExact(v)) return put_int(v, out);
@@ -263,11 +242,12 @@ bool put_value(PyObject* v, Out& out, int depth) {
 }  // namespace
 
 PyObject* json_dumps(ModuleState* st, PyObject* obj) {
-    Out out(*st->json_scratch);
+    Buffer& out = *st->json_scratch;
+    out.clear();
     if (put_value(obj, out, 0)) {
-        const std::string_view text = out.view();
-        PyObject* bytes = PyBytes_FromStringAndSize(text.data(), static_cast<Py_ssize_t>(text.size()));
-        if (st->json_scratch->size() > 64 * 1024) std::string().swap(*st->json_scratch);  // not kept big
+        PyObject* bytes = PyBytes_FromStringAndSize(out.data(), static_cast<Py_ssize_t>(out.size()));
+        out.clear();
+        out.shrink_if_empty(64 * 1024);  // a big document's memory is not kept
         return bytes;
     }
     if (!st->json_dumps) {

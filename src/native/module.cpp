@@ -81,7 +81,7 @@ int module_exec(PyObject* m) {
     for (int i = 0; i < 9; ++i) {
         if (!(st->methods[i] = PyUnicode_InternFromString(methods[i]))) return -1;
     }
-    st->json_scratch = new std::string;
+    st->json_scratch = new Buffer;
     if (!(st->str_add_done_callback = PyUnicode_InternFromString("add_done_callback"))) return -1;
     if (!(st->str_result = PyUnicode_InternFromString("result"))) return -1;
     if (!(st->str_cancelled = PyUnicode_InternFromString("cancelled"))) return -1;

@@ -25,7 +25,7 @@ struct ModuleState {
     PyTypeObject* server_type = nullptr;
     PyTypeObject* suspended_type = nullptr;  // not in the module: private
     PyObject* json_dumps = nullptr;  // orjson.dumps, imported on first use
-    std::string* json_scratch = nullptr;  // json_dumps' output before it becomes bytes
+    Buffer* json_scratch = nullptr;  // json_dumps' output before it becomes bytes
     // Interned keyword names of Response(...), compared by identity first.
     PyObject* kw[8] = {};
     PyObject* str_add_done_callback = nullptr;
