@@ -9,18 +9,6 @@
 namespace lesto::http::detail {
 namespace {
 
-constexpr bool is_ows(char c) noexcept {
-    return c == ' ' || c == '\t';
-}
-
-constexpr std::string_view trim_ows(std::string_view s) noexcept {
-    while (!s.empty() && is_ows(s.front()))
-        s.remove_prefix(1);
-    while (!s.empty() && is_ows(s.back()))
-        s.remove_suffix(1);
-    return s;
-}
-
 /// Calls f on each comma-separated element of a field value, trimmed of OWS
 /// (empty ones included: each field decides what an empty element means).
 /// Stops early when f returns false.

@@ -13,6 +13,20 @@
 
 namespace lesto::http::detail {
 
+/// Optional whitespace (RFC 9110 5.6.3).
+constexpr bool is_ows(char c) noexcept {
+    return c == ' ' || c == '\t';
+}
+
+/// A field value without the OWS around it.
+constexpr std::string_view trim_ows(std::string_view s) noexcept {
+    while (!s.empty() && is_ows(s.front()))
+        s.remove_prefix(1);
+    while (!s.empty() && is_ows(s.back()))
+        s.remove_suffix(1);
+    return s;
+}
+
 /// What the parser has seen so far in one head: flags kept across calls.
 enum Seen : std::uint8_t {
     seen_host = 1,

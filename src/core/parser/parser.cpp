@@ -21,10 +21,6 @@ constexpr std::size_t add_sat(std::size_t a, std::size_t b) noexcept {
                                                            : a + b;
 }
 
-constexpr bool is_ows(char c) noexcept {
-    return c == ' ' || c == '\t';
-}
-
 /// Reason for a byte that ended a token where it may not.
 constexpr std::string_view line_end_reason(char c, std::string_view otherwise) noexcept {
     // Bare LF is refused although RFC 9112 2.2 lets a recipient accept it: a
@@ -294,12 +290,7 @@ ParseResult RequestParser::resume(std::string_view data, RequestHead& out) {
             }
             if (out.headers.size() >= limits.max_header_count)
                 return fail(431, "too many header fields");
-            std::size_t from = mark + 1, to = p;
-            while (from != to && is_ows(b[from]))
-                ++from;
-            while (to != from && is_ows(b[to - 1]))
-                --to;
-            const Header h{{b + line, mark - line}, {b + from, to - from}};
+            const Header h{{b + line, mark - line}, detail::trim_ows({b + mark + 1, p - mark - 1})};
             out.headers.push_back(h);
             if (const ParseError e = detail::on_field(h.name, h.value, out, seen, limits, b);
                 e.status)

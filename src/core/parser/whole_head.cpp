@@ -15,10 +15,6 @@ inline const char* find(const char* b, const char* p, const char* end, scan::Fin
     return scan::find_first<Class>(b, p, end, rest);
 }
 
-constexpr bool is_ows(char c) noexcept {
-    return c == ' ' || c == '\t';
-}
-
 /// Whether the two bytes at p are CR LF, in one compare.
 inline bool crlf_at(const char* p) noexcept {
     std::uint16_t w, crlf;
@@ -104,12 +100,14 @@ bool parse_whole_head(std::string_view data, RequestHead& out, const Limits& lim
         const char* const value_end = find<scan::value_class>(b, colon + 1, end, sc.ctl);
         if (end - value_end < 2 || !crlf_at(value_end)) return false;
         if (out.headers.size() >= limits.max_header_count) return false;
-        // OWS around the value: both loops stop at the CR at the latest.
+        // OWS around the value, trimmed here rather than by detail::trim_ows:
+        // the first loop needs no bound (it stops at the CR at the latest),
+        // a few instructions a field on the hot path.
         const char* from = colon + 1;
         const char* to = value_end;
-        while (is_ows(*from))
+        while (detail::is_ows(*from))
             ++from;
-        while (to > from && is_ows(to[-1]))
+        while (to > from && detail::is_ows(to[-1]))
             --to;
         const Header h{{line, static_cast<std::size_t>(colon - line)},
                        {from, static_cast<std::size_t>(to - from)}};
