@@ -118,6 +118,7 @@ int module_clear(PyObject* m) {
     Py_CLEAR(st->str_cancel);
     Py_CLEAR(st->str_bind);
     Py_CLEAR(st->str__cancels);
+    while (st->spare_response_count) PyObject_Free(st->spare_responses[--st->spare_response_count]);
     return 0;
 }
 

@@ -175,7 +175,13 @@ PyObject* response_new(ModuleState* st, PyTypeObject* type, PyObject* const* arg
     }
     if (kind != BodyKind::none && !content) return nullptr;
 
-    auto* r = PyObject_New(ResponseObject, type);
+    ResponseObject* r;
+    if (st->spare_response_count && type == st->response_type) {
+        r = reinterpret_cast<ResponseObject*>(st->spare_responses[--st->spare_response_count]);
+        PyObject_Init(reinterpret_cast<PyObject*>(r), type);
+    } else {
+        r = PyObject_New(ResponseObject, type);
+    }
     if (!r) {
         Py_XDECREF(content);
         return nullptr;
@@ -346,7 +352,12 @@ void Response_dealloc(ResponseObject* r) {
     Py_XDECREF(r->encoding);
     Py_XDECREF(r->headers);
     Py_XDECREF(r->cookies);
-    type->tp_free(r);
+    ModuleState* st = state_of_type(type);
+    if (st && st->spare_response_count < ModuleState::spare_response_max) {
+        st->spare_responses[st->spare_response_count++] = reinterpret_cast<PyObject*>(r);
+    } else {
+        type->tp_free(r);
+    }
     Py_DECREF(type);
 }
 
