@@ -1,6 +1,7 @@
 // buffer.hpp: a growable byte buffer with a read cursor, for socket input and output.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
@@ -120,15 +121,15 @@ private:
     }
 
     void grow(std::size_t n) {
+        if (cap_ == 0) return first_block(n);
         std::size_t pending = end_ - begin_;
         if (begin_ > 0 && cap_ - pending >= n && begin_ >= pending) {
             // Enough room once the consumed prefix is reclaimed.
             std::memmove(data_, data_ + begin_, pending);
         } else {
-            std::size_t want = cap_ ? cap_ * 2 : 4096;
+            std::size_t want = cap_ * 2;
             while (want < pending + n) want *= 2;
-            char* p = cap_ == 0 && pool_ ? pool_->take(want) : nullptr;
-            if (!p) p = static_cast<char*>(std::malloc(want));
+            char* p = static_cast<char*>(std::malloc(want));
             if (!p) throw std::bad_alloc();
             if (pending) std::memcpy(p, data_ + begin_, pending);
             std::free(data_);
@@ -138,6 +139,18 @@ private:
         begin_ = 0;
         end_ = pending;
     }
+
+    // No memory yet (a new buffer, or an idle one since shrink_if_empty): a
+    // keep-alive connection's every request starts here, so it is kept short.
+    void first_block(std::size_t n) {
+        const std::size_t want = n <= min_block ? min_block : std::bit_ceil(n);
+        char* p = pool_ ? pool_->take(want) : nullptr;
+        if (!p && !(p = static_cast<char*>(std::malloc(want)))) throw std::bad_alloc();
+        data_ = p;
+        cap_ = want;
+        begin_ = end_ = 0;
+    }
+    static constexpr std::size_t min_block = 4096;
 
     char* data_ = nullptr;
     std::size_t cap_ = 0;
