@@ -104,7 +104,12 @@ void Engine::dispatch(Connection& conn, std::uint64_t seq, const RequestRef& ref
     PyObject* arg = reinterpret_cast<PyObject*>(req);
     PyObject* result;
     if (found) {
-        result = PyObject_Vectorcall(handlers_[match.route], &arg, 1, nullptr);
+        // A Python function is called through its own vectorcall, without
+        // PyObject_Vectorcall's check of the result for misbehaving C code.
+        PyObject* handler = handlers_[match.route];
+        result = PyFunction_Check(handler)
+                     ? PyVectorcall_Function(handler)(handler, &arg, 1, nullptr)
+                     : PyObject_Vectorcall(handler, &arg, 1, nullptr);
     } else {
         PyObject* allowed = Py_None;
         PyObject* text = nullptr;
