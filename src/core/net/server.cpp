@@ -48,6 +48,14 @@ struct Server::Peer {
     Peer(int fd, std::uint64_t id, const http::Limits& limits, Dispatcher& d,
          const http::DateCache& date)
         : watch{false, fd, this}, conn(id, limits, d, date) {}
+
+    /// Asks for every cache line of the Peer whose Watch is at `w` (the Watch
+    /// is its first member); for a listener's Watch the extra lines are
+    /// harmless, a prefetch never faults.
+    static void prefetch(const void* w) noexcept {
+        const char* const p = static_cast<const char*>(w);
+        for (std::size_t off = 0; off < sizeof(Peer); off += 64) __builtin_prefetch(p + off);
+    }
 };
 
 Server::Server(const http::Limits& limits, const Timeouts& timeouts, Dispatcher& dispatcher)
@@ -115,6 +123,11 @@ std::size_t Server::poll() {
     int n = epoll_wait(epoll_fd_, events, 256, 0);
     if (n <= 0) return 0;
     for (int i = 0; i < n; ++i) {
+        // With many connections, each one's state has left the cache by the
+        // time it is ready again (the kernel's work in between evicts it):
+        // fetching the next one's while this one is served hides those misses
+        // (a fifth of the user time of single requests on 100 connections).
+        if (i + 1 < n) Peer::prefetch(events[i + 1].data.ptr);
         auto* watch = static_cast<Watch*>(events[i].data.ptr);
         if (watch->listener) {
             accept_all(watch->fd);
