@@ -28,6 +28,7 @@ constexpr std::string_view name_separator = ": ";
 constexpr std::string_view end_of_head = "\r\n\r\n";
 constexpr std::string_view continue_response = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr std::size_t date_size = 29;  // an IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT"
+constexpr std::size_t max_decimal_size = 20;  // 2^64 - 1 has 20 digits
 
 constexpr unsigned char token_char = 1;
 constexpr unsigned char field_char = 2;
@@ -96,24 +97,49 @@ bool is_field_value(std::string_view s) noexcept {
     return !suspect || all_of_class(s, field_char);
 }
 
-/// Decimal digits of an unsigned integer, rendered once into a small buffer
-/// so the length is known for sizing and the text ready for copying.
+// "00" to "99": a length is written two digits per division by 100.
 // Hand-rolled because snprintf parses a format string and consults the locale
 // on every call, which is measurable at a million responses a second.
-class Decimal {
-public:
-    explicit Decimal(std::uint64_t v) noexcept {
-        do {
-            buf_[--begin_] = static_cast<char>('0' + v % 10);
-            v /= 10;
-        } while (v != 0);
+constexpr auto digit_pairs = [] {
+    std::array<char, 200> table{};
+    for (int i = 0; i < 100; ++i) {
+        table[static_cast<std::size_t>(2 * i)] = static_cast<char>('0' + i / 10);
+        table[static_cast<std::size_t>(2 * i + 1)] = static_cast<char>('0' + i % 10);
     }
-    std::string_view view() const noexcept { return {buf_ + begin_, sizeof buf_ - begin_}; }
+    return table;
+}();
 
-private:
-    char buf_[20];  // 2^64 - 1 has 20 digits
-    std::size_t begin_ = sizeof buf_;
-};
+/// How many decimal digits `v` has.
+std::size_t decimal_size(std::uint64_t v) noexcept {
+    std::size_t n = 1;
+    for (; v >= 100; v /= 100) n += 2;
+    return n + (v >= 10 ? 1 : 0);
+}
+
+/// Writes `v` in decimal at `p`; returns the end.
+char* put_decimal(char* p, std::uint64_t v) noexcept {
+    // Short lengths need neither the digit count nor the loop.
+    if (v < 10) {
+        *p = static_cast<char>('0' + v);
+        return p + 1;
+    }
+    if (v < 100) {
+        std::memcpy(p, &digit_pairs[2 * v], 2);
+        return p + 2;
+    }
+    const std::size_t size = decimal_size(v);
+    char* q = p + size;
+    for (; v >= 100; v /= 100) {
+        q -= 2;
+        std::memcpy(q, &digit_pairs[2 * (v % 100)], 2);
+    }
+    if (v >= 10) {
+        std::memcpy(q - 2, &digit_pairs[2 * v], 2);
+    } else {
+        q[-1] = static_cast<char>('0' + v);
+    }
+    return p + size;
+}
 
 template <std::size_t N>
 void copy_fixed(char* dst, const char* src) noexcept {
@@ -127,19 +153,15 @@ char* put_const(char* p) noexcept {
     return p + S.size();
 }
 
-// Most pieces are a few dozen bytes: two overlapping fixed-size copies beat a
-// call into memcpy for them, and constant pieces fold to plain stores. A
-// default string_view has a null data(), which memcpy must not be given.
-char* put(char* p, std::string_view s) noexcept {
+/// Copies a piece of up to 32 bytes with two overlapping fixed-size copies
+/// (plain loads and stores), and a longer one 16 bytes at a time: no call.
+// A default string_view has a null data(), which memcpy must not be given.
+[[gnu::always_inline]] inline char* put_inline(char* p, std::string_view s) noexcept {
     const std::size_t n = s.size();
     const char* src = s.data();
     if (n >= 16) {
-        if (n <= 32) {
-            copy_fixed<16>(p, src);
-            copy_fixed<16>(p + n - 16, src + n - 16);
-        } else {
-            std::memcpy(p, src, n);
-        }
+        for (std::size_t i = 16; i < n; i += 16) copy_fixed<16>(p + i - 16, src + i - 16);
+        copy_fixed<16>(p + n - 16, src + n - 16);
     } else if (n >= 8) {
         copy_fixed<8>(p, src);
         copy_fixed<8>(p + n - 8, src + n - 8);
@@ -152,6 +174,16 @@ char* put(char* p, std::string_view s) noexcept {
         p[n - 1] = src[n - 1];
     }
     return p + n;
+}
+
+// Most pieces are a few dozen bytes: inline copies beat a call into memcpy
+// for them, and constant pieces fold to plain stores. Bodies can be large.
+[[gnu::always_inline]] inline char* put(char* p, std::string_view s) noexcept {
+    if (s.size() > 32) {
+        std::memcpy(p, s.data(), s.size());
+        return p + s.size();
+    }
+    return put_inline(p, s);
 }
 
 bool valid_headers(const ResponseSpec& spec) noexcept {
@@ -182,13 +214,13 @@ WriteStatus render(Buffer& out, const ResponseSpec& spec, std::string_view date,
     const bool has_content = status >= 200 && status != 204 && status != 304;
     const bool send_body = has_content && !spec.head_request;
     const std::size_t body_len = spec.body.size() + body_tail.size();
-    const Decimal length(body_len);
+    const std::size_t length_size = decimal_size(body_len);
     const bool close = !spec.keep_alive && spec.version_minor >= 1;
     const bool keep_alive = spec.keep_alive && spec.version_minor == 0;
     const std::string_view reason = status == 200 ? "OK" : reason_phrase(status);
 
     std::size_t total = status_prefix.size() + 4 + reason.size();
-    if (has_content) total += content_length_line.size() + length.view().size();
+    if (has_content) total += content_length_line.size() + length_size;
     if (!spec.content_type.empty()) {
         total += content_type_line.size() + spec.content_type.size();
         if (!spec.charset.empty()) total += charset_param.size() + spec.charset.size();
@@ -217,7 +249,7 @@ WriteStatus render(Buffer& out, const ResponseSpec& spec, std::string_view date,
         p = put(p, reason);
         if (has_content) p = put_const<content_length_line>(p);
     }
-    if (has_content) p = put(p, length.view());
+    if (has_content) p = put_decimal(p, body_len);
     if (!spec.content_type.empty()) {
         p = put_const<content_type_line>(p);
         p = put(p, spec.content_type);
@@ -254,9 +286,54 @@ WriteStatus render(Buffer& out, const ResponseSpec& spec, std::string_view date,
     return WriteStatus::ok;
 }
 
+/// The response nearly every request gets: 200 with a body and a type the
+/// caller vouches for, no headers of the application's, keep-alive on
+/// HTTP/1.1. It needs no validation and no optional header but the charset.
+bool is_plain(const ResponseSpec& spec, std::string_view date) noexcept {
+    return spec.status == 200 && spec.content_type_known &&
+           (spec.headers.size() | spec.set_cookies.size()) == 0 && spec.keep_alive &&
+           spec.version_minor == 1 && !spec.head_request && !spec.content_type.empty() &&
+           date.size() == date_size;
+}
+
+/// What `render` writes for an `is_plain` spec, without its branches: the
+/// common response is then a few constant copies around the length digits,
+/// the type, the date and the body. Only into room the buffer already has
+/// (false otherwise, nothing written): with no call to grow on this path,
+/// and memcpy only as the last step, the compiler keeps everything in
+/// scratch registers and saves none.
+bool render_plain(Buffer& out, const ResponseSpec& spec, std::string_view date) noexcept {
+    // Room is checked for the longest this response can be (20 length
+    // digits, a charset parameter), so its exact size need not be worked out.
+    const std::size_t most = ok_with_length.size() + max_decimal_size +
+                             content_type_line.size() + spec.content_type.size() +
+                             charset_param.size() + spec.charset.size() + date_line.size() +
+                             date_size + end_of_head.size() + spec.body.size();
+    if (out.tail_room() < most) return false;
+
+    char* const start = out.data() + out.size();
+    char* p = put_const<ok_with_length>(start);
+    p = put_decimal(p, spec.body.size());
+    p = put_const<content_type_line>(p);
+    p = put_inline(p, spec.content_type);
+    if (!spec.charset.empty()) {
+        p = put_const<charset_param>(p);
+        p = put_inline(p, spec.charset);
+    }
+    p = put_const<date_line>(p);
+    copy_fixed<date_size>(p, date.data());
+    p = put_const<end_of_head>(p + date_size);
+    // The body last, so that nothing is left to do after a call into memcpy.
+    out.commit(static_cast<std::size_t>(p - start) + spec.body.size());
+    put(p, spec.body);
+    return true;
+}
+
 }  // namespace
 
 WriteStatus write_response(Buffer& out, const ResponseSpec& spec, std::string_view date) {
+    // When the buffer has to grow first, the general path writes the same bytes.
+    if (is_plain(spec, date) && render_plain(out, spec, date)) return WriteStatus::ok;
     return render(out, spec, date, {});
 }
 
