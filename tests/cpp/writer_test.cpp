@@ -359,7 +359,8 @@ TEST(Writer, CommonResponseIsWrittenAsTheGeneralPathWritesIt) {
     const std::string_view charsets[] = {"", "utf-8", "x", std::string_view(long_text).substr(0, 40)};
     std::vector<std::size_t> lengths;
     for (std::size_t n = 0; n <= 70; ++n) lengths.push_back(n);
-    for (std::size_t n : {99u, 100u, 101u, 999u, 1000u, 9999u, 10000u, 65536u, 1000000u}) {
+    for (std::size_t n : {99u, 100u, 101u, 105u, 999u, 1000u, 1005u, 1234u, 5009u, 9999u, 10000u,
+                          65536u, 1000000u}) {
         lengths.push_back(n);
     }
     for (std::string_view type : types) {

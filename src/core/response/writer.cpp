@@ -1,4 +1,4 @@
-// writer.cpp: renders a response into one exact-size reservation of the output buffer.
+// writer.cpp: renders a response straight into the output buffer, with no temporary.
 #include "response/writer.hpp"
 
 #include <array>
@@ -28,7 +28,6 @@ constexpr std::string_view name_separator = ": ";
 constexpr std::string_view end_of_head = "\r\n\r\n";
 constexpr std::string_view continue_response = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr std::size_t date_size = 29;  // an IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT"
-constexpr std::size_t max_decimal_size = 20;  // 2^64 - 1 has 20 digits
 
 constexpr unsigned char token_char = 1;
 constexpr unsigned char field_char = 2;
@@ -118,15 +117,6 @@ std::size_t decimal_size(std::uint64_t v) noexcept {
 
 /// Writes `v` in decimal at `p`; returns the end.
 char* put_decimal(char* p, std::uint64_t v) noexcept {
-    // Short lengths need neither the digit count nor the loop.
-    if (v < 10) {
-        *p = static_cast<char>('0' + v);
-        return p + 1;
-    }
-    if (v < 100) {
-        std::memcpy(p, &digit_pairs[2 * v], 2);
-        return p + 2;
-    }
     const std::size_t size = decimal_size(v);
     char* q = p + size;
     for (; v >= 100; v /= 100) {
@@ -139,6 +129,32 @@ char* put_decimal(char* p, std::uint64_t v) noexcept {
         q[-1] = static_cast<char>('0' + v);
     }
     return p + size;
+}
+
+constexpr std::size_t small_decimal_limit = 10000;
+constexpr std::size_t small_decimal_size = 4;  // digits of small_decimal_limit - 1
+
+/// put_decimal for `v` below small_decimal_limit: no loop, and no 64-bit
+/// constant to hold in a register.
+char* put_small_decimal(char* p, std::size_t v) noexcept {
+    if (v < 10) {
+        *p = static_cast<char>('0' + v);
+        return p + 1;
+    }
+    if (v < 100) {
+        std::memcpy(p, &digit_pairs[2 * v], 2);
+        return p + 2;
+    }
+    const auto high = static_cast<unsigned>(v) / 100;
+    const auto low = static_cast<unsigned>(v) % 100;
+    if (high < 10) {
+        *p++ = static_cast<char>('0' + high);
+    } else {
+        std::memcpy(p, &digit_pairs[2 * high], 2);
+        p += 2;
+    }
+    std::memcpy(p, &digit_pairs[2 * low], 2);
+    return p + 2;
 }
 
 template <std::size_t N>
@@ -286,9 +302,9 @@ WriteStatus render(Buffer& out, const ResponseSpec& spec, std::string_view date,
     return WriteStatus::ok;
 }
 
-/// The response nearly every request gets: 200 with a body and a type the
-/// caller vouches for, no headers of the application's, keep-alive on
-/// HTTP/1.1. It needs no validation and no optional header but the charset.
+/// The response nearly every request gets: 200 with a type the caller
+/// vouches for, no headers of the application's, keep-alive on HTTP/1.1.
+/// It needs no validation and no optional header but the charset.
 bool is_plain(const ResponseSpec& spec, std::string_view date) noexcept {
     return spec.status == 200 && spec.content_type_known &&
            (spec.headers.size() | spec.set_cookies.size()) == 0 && spec.keep_alive &&
@@ -303,9 +319,11 @@ bool is_plain(const ResponseSpec& spec, std::string_view date) noexcept {
 /// and memcpy only as the last step, the compiler keeps everything in
 /// scratch registers and saves none.
 bool render_plain(Buffer& out, const ResponseSpec& spec, std::string_view date) noexcept {
-    // Room is checked for the longest this response can be (20 length
+    // A body that long costs its copy far more than the general path does.
+    if (spec.body.size() >= small_decimal_limit) return false;
+    // Room is checked for the longest this response can be (all the length
     // digits, a charset parameter), so its exact size need not be worked out.
-    const std::size_t most = ok_with_length.size() + max_decimal_size +
+    const std::size_t most = ok_with_length.size() + small_decimal_size +
                              content_type_line.size() + spec.content_type.size() +
                              charset_param.size() + spec.charset.size() + date_line.size() +
                              date_size + end_of_head.size() + spec.body.size();
@@ -313,7 +331,7 @@ bool render_plain(Buffer& out, const ResponseSpec& spec, std::string_view date) 
 
     char* const start = out.data() + out.size();
     char* p = put_const<ok_with_length>(start);
-    p = put_decimal(p, spec.body.size());
+    p = put_small_decimal(p, spec.body.size());
     p = put_const<content_type_line>(p);
     p = put_inline(p, spec.content_type);
     if (!spec.charset.empty()) {
