@@ -291,6 +291,31 @@ TEST(Writer, RefusedHeaderNamesAppendNothing) {
     }
 }
 
+TEST(Writer, NonTokenByteAtEveryPositionOfANameIsRefused) {
+    // Names are checked four bytes at a time and then the last 0 to 3: walk
+    // a refused byte across every position of every length around that.
+    for (std::size_t len = 1; len <= 13; ++len) {
+        for (std::size_t pos = 0; pos < len; ++pos) {
+            for (char c : {' ', ':', '\0', '\x80', '"'}) {
+                std::string name(len, 'a');
+                name[pos] = c;
+                const Header headers[] = {{name, "v"}};
+                ResponseSpec spec;
+                spec.headers = headers;
+                Buffer out;
+                ASSERT_EQ(write_response(out, spec, date), WriteStatus::bad_header)
+                    << "len " << len << " pos " << pos << " byte " << int(c);
+                ASSERT_TRUE(out.empty());
+            }
+        }
+        const std::string name(len, 'a');
+        const Header headers[] = {{name, "v"}};
+        ResponseSpec spec;
+        spec.headers = headers;
+        ASSERT_NE(render(spec).find("\r\n" + name + ": v\r\n"), std::string::npos) << len;
+    }
+}
+
 TEST(Writer, RefusedHeaderValuesAppendNothing) {
     using namespace std::string_literals;
     const std::string values[] = {
