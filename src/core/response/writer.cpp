@@ -187,6 +187,8 @@ char* put_const(char* p) noexcept {
 /// Copies a piece of up to 32 bytes with two overlapping fixed-size copies
 /// (plain loads and stores), and a longer one 16 bytes at a time: no call.
 // A default string_view has a null data(), which memcpy must not be given.
+// Forced inline, as is put: left to its heuristics GCC may call them once per
+// piece, which costs the common response a fifth more instructions.
 [[gnu::always_inline]] inline char* put_inline(char* p, std::string_view s) noexcept {
     const std::size_t n = s.size();
     const char* src = s.data();
