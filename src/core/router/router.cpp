@@ -295,8 +295,8 @@ std::size_t Router::add(std::string_view pattern, std::vector<std::string> metho
 
 Match Router::match(std::string_view method, std::string_view path) const noexcept {
     // Few literal paths (a hello-world app has one) are scanned right here,
-    // and a path with a sure route is answered at once. Every other way on
-    // is a tail call, so this common path saves no registers.
+    // and a path with a sure route is answered without looking at the
+    // method or at placeholder routes; everything else is match_group's.
     if (exact_.size() > linear_scan_limit) return match_hashed(method, path);
     for (const ExactGroup& g : exact_) {
         if (!same(g.path, path)) continue;
