@@ -455,6 +455,46 @@ TEST(Router, ManyExactRoutesUseTheIndexWithTheSameSemantics) {
     EXPECT_EQ(r.allowed_methods("/p/7"), "GET, POST");
 }
 
+TEST(Router, LiteralPathsOfEveryLengthMatchOnlyThemselves) {
+    // Paths are compared a word at a time with the last word overlapping:
+    // a different byte at any position of any length is a different path,
+    // both when the literal paths are scanned and when they are hashed.
+    for (int extra : {0, 20}) {
+        for (std::size_t len = 1; len <= 40; ++len) {
+            std::string path = "/";
+            for (std::size_t i = 1; i < len; ++i) path += static_cast<char>('a' + i % 26);
+            Router r;
+            for (int i = 0; i < extra; ++i) r.add("/other" + std::to_string(i));
+            const std::size_t route = r.add(path);
+            ASSERT_EQ(r.match("GET", path).route, route) << path;
+            for (std::size_t pos = 0; pos < len; ++pos) {
+                std::string other = path;
+                other[pos] = '_';
+                ASSERT_EQ(r.match("GET", other).kind, MatchKind::not_found) << other;
+            }
+            ASSERT_EQ(r.match("GET", path + "/").kind, MatchKind::not_found) << path;
+            ASSERT_EQ(r.match("GET", path.substr(0, len - 1)).kind, MatchKind::not_found) << path;
+        }
+    }
+}
+
+TEST(Router, AnyMethodExactRouteAnsweredAtOnceOnlyWhenNothingComesBeforeIt) {
+    // An exact route that takes any method and has no placeholder route
+    // before it is the answer for its path; with one before it, that one is
+    // still tried first, and later routes for the same path never win.
+    Router r;
+    r.add("/a");
+    r.add("/{x}", {"GET"});
+    r.add("/b");
+    r.add("/a", {"GET"});
+    EXPECT_EQ(r.match("GET", "/a").route, 0u);
+    EXPECT_EQ(r.match("PUT", "/a").route, 0u);
+    EXPECT_EQ(r.match("GET", "/b").route, 1u);
+    EXPECT_EQ(r.match("PUT", "/b").route, 2u);
+    EXPECT_EQ(r.match("GET", "/c").route, 1u);
+    EXPECT_EQ(r.match("PUT", "/c").kind, MatchKind::method_not_allowed);
+}
+
 TEST(Router, MatchDoesNotAllocate) {
     Router small;
     small.add("/");

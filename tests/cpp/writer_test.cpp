@@ -291,6 +291,31 @@ TEST(Writer, RefusedHeaderNamesAppendNothing) {
     }
 }
 
+TEST(Writer, NonTokenByteAtEveryPositionOfANameIsRefused) {
+    // Names are checked four bytes at a time and then the last 0 to 3: walk
+    // a refused byte across every position of every length around that.
+    for (std::size_t len = 1; len <= 13; ++len) {
+        for (std::size_t pos = 0; pos < len; ++pos) {
+            for (char c : {' ', ':', '\0', '\x80', '"'}) {
+                std::string name(len, 'a');
+                name[pos] = c;
+                const Header headers[] = {{name, "v"}};
+                ResponseSpec spec;
+                spec.headers = headers;
+                Buffer out;
+                ASSERT_EQ(write_response(out, spec, date), WriteStatus::bad_header)
+                    << "len " << len << " pos " << pos << " byte " << int(c);
+                ASSERT_TRUE(out.empty());
+            }
+        }
+        const std::string name(len, 'a');
+        const Header headers[] = {{name, "v"}};
+        ResponseSpec spec;
+        spec.headers = headers;
+        ASSERT_NE(render(spec).find("\r\n" + name + ": v\r\n"), std::string::npos) << len;
+    }
+}
+
 TEST(Writer, RefusedHeaderValuesAppendNothing) {
     using namespace std::string_literals;
     const std::string values[] = {
@@ -345,6 +370,58 @@ TEST(Writer, KnownContentTypeIsWrittenAsGivenAndOnlyItSkipsTheCheck) {
     Buffer out;
     EXPECT_EQ(write_response(out, spec, date), WriteStatus::bad_header);
     EXPECT_TRUE(out.empty());
+}
+
+// The common response (200, known type, no user headers, keep-alive on 1.1)
+// has its own branch-free path; it must write what the general path writes
+// for the same spec, which is taken when the type is not vouched for.
+TEST(Writer, CommonResponseIsWrittenAsTheGeneralPathWritesIt) {
+    const std::string long_text(70, 't');
+    const std::string_view types[] = {"text/plain; charset=utf-8", "application/json", "x",
+                                      "text/plain", std::string_view(long_text).substr(0, 16),
+                                      std::string_view(long_text).substr(0, 32),
+                                      std::string_view(long_text).substr(0, 33), long_text};
+    const std::string_view charsets[] = {"", "utf-8", "x", std::string_view(long_text).substr(0, 40)};
+    std::vector<std::size_t> lengths;
+    for (std::size_t n = 0; n <= 70; ++n) lengths.push_back(n);
+    for (std::size_t n : {99u, 100u, 101u, 105u, 999u, 1000u, 1005u, 1234u, 5009u, 9999u, 10000u,
+                          65536u, 1000000u}) {
+        lengths.push_back(n);
+    }
+    for (std::string_view type : types) {
+        for (std::string_view charset : charsets) {
+            for (std::size_t n : lengths) {
+                std::string body(n, 'b');
+                if (n > 0) body[n - 1] = 'e';
+                ResponseSpec general;
+                general.content_type = type;
+                general.charset = charset;
+                general.body = body;
+                ResponseSpec common = general;
+                common.content_type_known = true;
+                ASSERT_EQ(render(common), render(general))
+                    << "type " << type << " charset " << charset << " body " << n;
+            }
+        }
+    }
+}
+
+TEST(Writer, CommonResponseAtEveryTailRoomAroundItsSize) {
+    // Without room for its longest form it goes to the general path, which
+    // grows the buffer; the bytes are the same either way and nothing
+    // already buffered moves out of order.
+    ResponseSpec spec = hello();
+    spec.content_type_known = true;
+    const std::string one = render(spec);
+    for (std::size_t room = 0; room <= one.size() + 40; ++room) {
+        Buffer out;
+        out.prepare(4096);
+        const std::string filler(out.tail_room() - room, '.');
+        out.append(filler);
+        ASSERT_EQ(out.tail_room(), room);
+        ASSERT_EQ(write_response(out, spec, date), WriteStatus::ok);
+        ASSERT_EQ(out.view(), filler + one) << room;
+    }
 }
 
 TEST(Writer, OneMegabyteHeaderAndBodyAreNotTruncated) {

@@ -152,16 +152,35 @@ Compiled compile(std::string_view pattern) {
     return out;
 }
 
-/// Equality tuned for paths and methods, which are short: no call into
-/// memcmp for the common few bytes.
+template <class T>
+T load(const char* p) noexcept {
+    T v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/// Equality tuned for paths and methods, which are short: two overlapping
+/// loads of the widest word that fits, a word loop past 8 bytes, no call
+/// into memcmp. The smallest sizes are tested first since "/" is the one
+/// path every app has.
 inline bool same(std::string_view a, std::string_view b) noexcept {
     const std::size_t n = a.size();
     if (n != b.size()) return false;
-    if (n > 16) return std::memcmp(a.data(), b.data(), n) == 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        if (a[i] != b[i]) return false;
+    const char* x = a.data();
+    const char* y = b.data();
+    if (n < 2) return n == 0 || x[0] == y[0];
+    if (n < 4) {
+        return load<std::uint16_t>(x) == load<std::uint16_t>(y) &&
+               load<std::uint16_t>(x + n - 2) == load<std::uint16_t>(y + n - 2);
     }
-    return true;
+    if (n <= 8) {
+        return load<std::uint32_t>(x) == load<std::uint32_t>(y) &&
+               load<std::uint32_t>(x + n - 4) == load<std::uint32_t>(y + n - 4);
+    }
+    for (std::size_t i = 0; i + 8 < n; i += 8) {
+        if (load<std::uint64_t>(x + i) != load<std::uint64_t>(y + i)) return false;
+    }
+    return load<std::uint64_t>(x + n - 8) == load<std::uint64_t>(y + n - 8);
 }
 
 inline bool method_allowed(const Route& r, std::string_view method) noexcept {
@@ -259,7 +278,10 @@ std::size_t Router::add(std::string_view pattern, std::vector<std::string> metho
         return index;
     }
     exact_.reserve(exact_.size() + 1);
-    ExactGroup group{literal_path, {index}, route.methods.empty() ? index : no_route};
+    const std::size_t any = route.methods.empty() ? index : no_route;
+    // Placeholder routes are only ever appended: none before this one now
+    // means none before it ever.
+    ExactGroup group{literal_path, {index}, any, placeholder_routes_.empty() ? any : no_route};
     exact_index_.emplace(std::move(literal_path), exact_.size());
     try {
         routes_.push_back(std::move(route));
@@ -271,22 +293,33 @@ std::size_t Router::add(std::string_view pattern, std::vector<std::string> metho
     return index;
 }
 
-const Router::ExactGroup* Router::find_exact(std::string_view path) const noexcept {
-    if (exact_.size() <= linear_scan_limit) {
-        for (const ExactGroup& g : exact_) {
-            if (same(g.path, path)) return &g;
-        }
-        return nullptr;
+Match Router::match(std::string_view method, std::string_view path) const noexcept {
+    // Few literal paths (a hello-world app has one) are scanned right here,
+    // and a path with a sure route is answered without looking at the
+    // method or at placeholder routes; everything else is match_group's.
+    if (exact_.size() > linear_scan_limit) return match_hashed(method, path);
+    for (const ExactGroup& g : exact_) {
+        if (!same(g.path, path)) continue;
+        if (g.sure_route == no_route) return match_group(method, path, &g);
+        Match m;
+        m.kind = MatchKind::found;
+        m.route = g.sure_route;
+        return m;
     }
-    auto it = exact_index_.find(path);
-    return it == exact_index_.end() ? nullptr : &exact_[it->second];
+    return match_group(method, path, nullptr);
 }
 
-Match Router::match(std::string_view method, std::string_view path) const noexcept {
+Match Router::match_hashed(std::string_view method, std::string_view path) const noexcept {
+    auto it = exact_index_.find(path);
+    return match_group(method, path, it == exact_index_.end() ? nullptr : &exact_[it->second]);
+}
+
+Match Router::match_group(std::string_view method, std::string_view path,
+                          const ExactGroup* group) const noexcept {
     Match m;
     std::size_t best = no_route;
     bool path_known = false;
-    if (const ExactGroup* group = find_exact(path)) {
+    if (group) {
         path_known = true;
         best = group->first_any;
         for (std::size_t r : group->routes) {

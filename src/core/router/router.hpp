@@ -88,6 +88,10 @@ private:
         /// The first of `routes` that allows any method, or SIZE_MAX: lets the
         /// common single any-method route skip the method comparison.
         std::size_t first_any = static_cast<std::size_t>(-1);
+        /// The first of `routes` when it allows any method and no placeholder
+        /// route was added before it: the match for this path whatever the
+        /// method, with nothing else to try. SIZE_MAX otherwise.
+        std::size_t sure_route = static_cast<std::size_t>(-1);
     };
     /// A route with placeholders; `prefix` is its literal text up to the first
     /// placeholder segment (e.g. "/users/"), a cheap first test before the
@@ -102,7 +106,11 @@ private:
         std::size_t operator()(std::string_view s) const noexcept;
     };
 
-    const ExactGroup* find_exact(std::string_view path) const noexcept;
+    Match match_hashed(std::string_view method, std::string_view path) const noexcept;
+    /// The match once the literal routes of `path` are known (`group`, null
+    /// when there are none): their method check and the placeholder routes.
+    Match match_group(std::string_view method, std::string_view path,
+                      const ExactGroup* group) const noexcept;
 
     std::vector<Route> routes_;
     std::vector<ExactGroup> exact_;

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# run.sh: instructions per Router::match call, counted by callgrind.
+#
+#   bash bench/router/run.sh [ITERATIONS]     (default 2000; each iteration is 24 matches)
+#
+# Builds router_bench (Release, build/bench), runs it under callgrind for
+# ITERATIONS and 2 x ITERATIONS and prints (Ir(2N) - Ir(N)) / (24 N) for each
+# app. Only instructions inside Router::match and what it calls
+# are collected; the difference of two runs cancels start-up and exit.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+n=${1:-2000}
+build=build/bench
+cmake -S . -B "$build" -G Ninja -DLESTO_PYTHON=OFF -DLESTO_BENCH=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$build" -j 2 --target router_bench >/dev/null
+
+instructions() {  # total instructions of one run
+  valgrind --tool=callgrind --toggle-collect='lesto::router::Router::match*' \
+    --callgrind-out-file="$build/callgrind.$1.$2" "$build/router_bench" "$1" "$2" 2>&1 >/dev/null |
+    grep -oE 'Collected : [0-9]+' | grep -oE '[0-9]+$'
+}
+
+for kind in one ten; do
+  one=$(instructions "$kind" "$n")
+  two=$(instructions "$kind" $((2 * n)))
+  echo "$kind: $(( (two - one) / (24 * n) )) instructions per match"
+done
+echo "per-function profile: callgrind_annotate $build/callgrind.<app>.$((2 * n))"
