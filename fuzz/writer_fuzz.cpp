@@ -3,7 +3,8 @@
 //
 // Input: [0..1] status (100..599 and a few on each side), [2] flags
 // (bit 0 HEAD, bit 1 keep-alive, bit 2 HTTP/1.0 request, bit 3 bytes already
-// in the buffer), then length-prefixed strings: content type, charset, body,
+// in the buffer, bit 4 a valid content type marked known, as the engine's
+// constants are: the writer's fast path), then length-prefixed strings: content type, charset, body,
 // a header count (0..7) with that many name/value pairs, and Set-Cookie
 // values to the end.
 //
@@ -112,6 +113,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         cookies.push_back(r.string());
     spec.headers = headers;
     spec.set_cookies = cookies;
+    // `known` promises a valid type: the writer then skips checking it.
+    spec.content_type_known =
+        (flags & 16) && field_value(spec.content_type) && field_value(spec.charset);
 
     bool valid_fields = field_value(spec.content_type) && field_value(spec.charset);
     for (const Header& h : headers)

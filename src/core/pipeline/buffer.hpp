@@ -84,6 +84,7 @@ public:
     std::size_t tail_room() const noexcept { return cap_ - end_; }
 
     void append(const char* p, std::size_t n) {
+        if (n == 0) return;  // p may be null then, which memcpy must not get
         std::memcpy(prepare(n), p, n);
         end_ += n;
     }
