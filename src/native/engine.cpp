@@ -108,7 +108,7 @@ void Engine::dispatch(Connection& conn, std::uint64_t seq, const RequestRef& ref
         // PyObject_Vectorcall's check of the result for misbehaving C code.
         PyObject* handler = handlers_[match.route];
         result = PyFunction_Check(handler)
-                     ? PyVectorcall_Function(handler)(handler, &arg, 1, nullptr)
+                     ? reinterpret_cast<PyFunctionObject*>(handler)->vectorcall(handler, &arg, 1, nullptr)
                      : PyObject_Vectorcall(handler, &arg, 1, nullptr);
     } else {
         PyObject* allowed = Py_None;
