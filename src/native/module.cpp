@@ -106,6 +106,7 @@ int module_clear(PyObject* m) {
     ModuleState* st = state_of_module(m);
     if (!st) return 0;
     Py_CLEAR(st->request_type);
+    if (st->response_type) response_spares_clear(st->response_type);
     Py_CLEAR(st->response_type);
     Py_CLEAR(st->server_type);
     Py_CLEAR(st->suspended_type);
@@ -118,7 +119,6 @@ int module_clear(PyObject* m) {
     Py_CLEAR(st->str_cancel);
     Py_CLEAR(st->str_bind);
     Py_CLEAR(st->str__cancels);
-    while (st->spare_response_count) PyObject_Free(st->spare_responses[--st->spare_response_count]);
     return 0;
 }
 

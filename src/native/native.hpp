@@ -35,12 +35,6 @@ struct ModuleState {
     PyObject* str_bind = nullptr;
     PyObject* str__cancels = nullptr;
     PyObject* methods[9] = {};  // GET HEAD POST PUT DELETE CONNECT OPTIONS TRACE PATCH
-    // Dead Responses' memory, reused by the next: a handler builds one per
-    // request and it dies as soon as it is written, so without these every
-    // request pays a malloc and a free. Holds no references.
-    static constexpr int spare_response_max = 32;
-    PyObject* spare_responses[spare_response_max] = {};
-    int spare_response_count = 0;
 };
 
 ModuleState* state_of_type(PyTypeObject* type);
@@ -77,6 +71,8 @@ extern PyType_Spec response_spec;
 /// JSON for Response(json=...): encoded here for plain documents, by orjson otherwise (json.cpp).
 PyObject* json_dumps(ModuleState* st, PyObject* obj);
 void response_type_ready(PyTypeObject* type);
+/// Frees the memory of dead Responses of `type` kept for reuse (module clear).
+void response_spares_clear(PyTypeObject* type) noexcept;
 
 /// Views of a Response for the writer; the Response must outlive the use.
 struct ResponseView {

@@ -99,6 +99,30 @@ PyObject* encode_text(PyObject* text, PyObject* encoding) {
 
 }  // namespace
 
+namespace {
+
+/// Dead Responses' memory, reused by the next: a handler builds one per
+/// request and it dies as soon as it is written, so without these every
+/// request pays a malloc and a free. Holds no references. Process-wide,
+/// guarded by the GIL, so the hot path needs no module-state lookup; only
+/// Responses of the type of the module that last ran (response_type_ready)
+/// are kept, and its clear empties this before the type can die.
+struct SpareResponses {
+    static constexpr int max = 32;
+    PyTypeObject* type = nullptr;  // compared, not owned
+    PyObject* items[max] = {};
+    int count = 0;
+};
+SpareResponses spares;
+
+}  // namespace
+
+void response_spares_clear(PyTypeObject* type) noexcept {
+    if (type != spares.type) return;
+    while (spares.count) PyObject_Free(spares.items[--spares.count]);
+    spares.type = nullptr;
+}
+
 PyObject* response_new(ModuleState* st, PyTypeObject* type, PyObject* const* args,
                        std::size_t nargs, PyObject* kwnames) {
     if (nargs) {
@@ -176,8 +200,8 @@ PyObject* response_new(ModuleState* st, PyTypeObject* type, PyObject* const* arg
     if (kind != BodyKind::none && !content) return nullptr;
 
     ResponseObject* r;
-    if (st->spare_response_count && type == st->response_type) {
-        r = reinterpret_cast<ResponseObject*>(st->spare_responses[--st->spare_response_count]);
+    if (spares.count && type == spares.type) {
+        r = reinterpret_cast<ResponseObject*>(spares.items[--spares.count]);
         PyObject_Init(reinterpret_cast<PyObject*>(r), type);
     } else {
         r = PyObject_New(ResponseObject, type);
@@ -352,9 +376,8 @@ void Response_dealloc(ResponseObject* r) {
     Py_XDECREF(r->encoding);
     Py_XDECREF(r->headers);
     Py_XDECREF(r->cookies);
-    ModuleState* st = state_of_type(type);
-    if (st && st->spare_response_count < ModuleState::spare_response_max) {
-        st->spare_responses[st->spare_response_count++] = reinterpret_cast<PyObject*>(r);
+    if (type == spares.type && spares.count < SpareResponses::max) {
+        spares.items[spares.count++] = reinterpret_cast<PyObject*>(r);
     } else {
         type->tp_free(r);
     }
@@ -426,6 +449,8 @@ PyType_Spec response_spec = {
 /// Installed after the type is created: vectorcall for `Response(...)`.
 void response_type_ready(PyTypeObject* type) {
     type->tp_vectorcall = Response_vectorcall;
+    while (spares.count) PyObject_Free(spares.items[--spares.count]);  // another instance's
+    spares.type = type;
 }
 
 }  // namespace lesto::py
