@@ -336,11 +336,11 @@ bool is_plain(const ResponseSpec& spec, std::string_view date) noexcept {
 
 /// What `render` writes for an `is_plain` spec, without its branches: the
 /// common response is then a few constant copies around the length digits,
-/// the type, the date and the body. Only into room the buffer already has
-/// (false otherwise, nothing written): with no call to grow on this path,
-/// and memcpy only as the last step, the compiler keeps everything in
-/// scratch registers and saves none.
-bool render_plain(Buffer& out, const ResponseSpec& spec, std::string_view date) noexcept {
+/// the type, the date and the body. Into room the buffer already has, or
+/// into the first block of a buffer with none; false otherwise, nothing
+/// written. With memcpy only as the last step, the compiler keeps nearly
+/// everything in scratch registers.
+bool render_plain(Buffer& out, const ResponseSpec& spec, std::string_view date) {
     // A body that long costs its copy far more than the general path does.
     if (spec.body.size() >= small_decimal_limit) return false;
     // Room is checked for the longest this response can be (all the length
@@ -349,9 +349,12 @@ bool render_plain(Buffer& out, const ResponseSpec& spec, std::string_view date) 
                              content_type_line.size() + spec.content_type.size() +
                              charset_param.size() + spec.charset.size() + date_line.size() +
                              date_size + end_of_head.size() + spec.body.size();
-    if (out.tail_room() < most) return false;
+    // Short of room, a buffer that has memory grows by the general path's
+    // exact size (`most` could double it needlessly); one with none (a
+    // keep-alive connection's, between requests) gets its first block here.
+    if (out.tail_room() < most && out.capacity() != 0) return false;
 
-    char* const start = out.data() + out.size();
+    char* const start = out.prepare(most);
     char* p = put_const<ok_with_length>(start);
     p = put_small_decimal(p, spec.body.size());
     p = put_const<content_type_line>(p);
