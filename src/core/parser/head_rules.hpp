@@ -76,33 +76,32 @@ inline ParseError finish_head(RequestHead& out, std::uint8_t seen) noexcept {
 /// uri-host [ ":" port ] (RFC 9110 7.2); an empty value is valid for Host.
 bool valid_host(std::string_view h) noexcept;
 
-/// valid_host for a Host value in a buffer that starts at `base`.
+/// valid_host for a Host value in a buffer that starts at `base`. The
+/// value holds no CTL other than HTAB (the value scan stopped at the first).
 inline bool valid_host_in(std::string_view h, const char* base) noexcept {
 #if defined(__x86_64__)
     // The usual host is letters, digits, '.' and '-', maybe with a port,
     // and short: one SSE2 block says so, from the 16 bytes that end where
-    // it ends (they are in the buffer), the bytes before it shifted out.
-    // Any other host, valid or not, is judged by the full test.
+    // it ends (they are in the buffer), bits of the bytes before it masked
+    // off. Any other host, valid or not, is judged by the full test.
     if (h.size() <= 16 && h.data() + h.size() - base >= 16) {
         using namespace scan;
         const __m128i x = load16(h.data() + h.size() - 16);
-        const __m128i alpha = in_range16(_mm_or_si128(x, splat16(0x20)), 'a', 'z');
-        // '-' '.' '/' digits ':', then without the '/'.
-        const __m128i dash_to_colon = in_range16(x, '-', ':');
+        // OR 0x20 lower-cases letters and keeps '-', '.', '/', ':' and the
+        // digits; only CTLs (none here; HTAB becomes ')') join them.
+        const __m128i y = _mm_or_si128(x, splat16(0x20));
+        const __m128i alpha = in_range16(y, 'a', 'z');
+        const __m128i dash_to_colon = in_range16(y, '-', ':');
         const __m128i ok =
             _mm_or_si128(alpha, _mm_andnot_si128(_mm_cmpeq_epi8(x, splat16('/')), dash_to_colon));
-        const unsigned shift = static_cast<unsigned>(16 - h.size());
-        const unsigned all = 0xffffu >> shift;
-        const auto bits = [shift](__m128i m) {
-            return static_cast<unsigned>(_mm_movemask_epi8(m)) >> shift;
-        };
-        if ((bits(ok) & all) == all) {
-            const unsigned colons = bits(_mm_cmpeq_epi8(x, splat16(':')));
-            if (colons == 0) return true;
-            // After the first ':' only the digits of a port.
-            const unsigned port = all & ~((colons & (0u - colons)) * 2 - 1);
-            if ((bits(in_range16(x, '0', '9')) & port) == port) return true;
-        }
+        const auto bits = [](__m128i m) { return static_cast<unsigned>(_mm_movemask_epi8(m)); };
+        const unsigned mine = (0xffffu << (16 - h.size())) & 0xffffu;
+        // After the first ':' only the digits of a port: `port` has the
+        // bits above the lowest colon (none without a colon).
+        const unsigned colons = bits(_mm_cmpeq_epi8(x, splat16(':'))) & mine;
+        const unsigned port = ~(colons ^ (colons - 1));
+        const unsigned bad = ~bits(ok) | (port & ~bits(in_range16(x, '0', '9')));
+        if ((bad & mine) == 0) return true;
     }
 #endif
     return valid_host(h);
