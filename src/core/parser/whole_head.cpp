@@ -112,7 +112,7 @@ bool parse_whole_head(std::string_view data, RequestHead& out, const Limits& lim
         const Header h{{line, static_cast<std::size_t>(colon - line)},
                        {from, static_cast<std::size_t>(to - from)}};
         out.headers.push_back(h);
-        if (detail::on_field(h.name, h.value, out, seen, limits, b).status) return false;
+        if (detail::on_field(h.name, h.value, out, seen, limits).status) return false;
         line = value_end + 2;
     }
 }
