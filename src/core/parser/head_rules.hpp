@@ -100,14 +100,17 @@ inline bool valid_host_field(std::string_view h) noexcept {
         const __m128i dash_to_colon = in_range16(y, '-', ':');
         const __m128i ok =
             _mm_or_si128(alpha, _mm_andnot_si128(_mm_cmpeq_epi8(x, splat16('/')), dash_to_colon));
-        const auto bits = [](__m128i m) { return static_cast<unsigned>(_mm_movemask_epi8(m)); };
-        const unsigned mine = (0xffffu << (16 - h.size())) & 0xffffu;
+        // One bit per byte of the host, the bytes before it shifted out.
+        const auto bits = [shift = 16 - h.size()](__m128i m, unsigned flip) {
+            return (static_cast<unsigned>(_mm_movemask_epi8(m)) ^ flip) >> shift;
+        };
+        const unsigned not_ok = bits(ok, 0xffff);
         // After the first ':' only the digits of a port: `port` has the
         // bits above the lowest colon (none without a colon).
-        const unsigned colons = bits(_mm_cmpeq_epi8(x, splat16(':'))) & mine;
-        const unsigned port = ~(colons ^ (colons - 1));
-        const unsigned bad = ~bits(ok) | (port & ~bits(in_range16(x, '0', '9')));
-        if ((bad & mine) == 0) return true;
+        const unsigned colons = bits(_mm_cmpeq_epi8(x, splat16(':')), 0);
+        const unsigned port = colons ^ (0u - colons);
+        const unsigned not_digit = bits(in_range16(x, '0', '9'), 0xffff);
+        if ((not_ok | (port & not_digit)) == 0) return true;
     }
 #endif
     return valid_host(h);
