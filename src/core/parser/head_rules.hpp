@@ -187,10 +187,9 @@ template <std::size_t N> inline bool ieq(std::string_view s, const char (&lit)[N
 inline ParseError on_field(std::string_view name, std::string_view value, RequestHead& out,
                            std::uint8_t& seen, const Limits& limits) noexcept {
     const char* const s = name.data();
+    // Host first: every request has one.
+    if (name.size() == 4) return name_is(s, "host") ? on_host(value, out, seen) : ParseError{};
     switch (name.size()) {
-    case 4:
-        if (name_is(s, "host")) return on_host(value, out, seen);
-        break;
     case 6:
         if (name_is(s, "expect")) return on_expect(value, out);
         break;
