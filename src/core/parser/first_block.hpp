@@ -27,11 +27,11 @@ inline __m128i load16(const char* p) noexcept {
 }
 
 inline unsigned ctl_mask16(__m128i x) noexcept {
-    // SSE2 has no unsigned byte compare; max_epu8(x, 0x20) == x means x >= 0x20.
-    const __m128i ge_space = _mm_cmpeq_epi8(_mm_max_epu8(x, splat16(0x20)), x);
-    const __m128i allowed = _mm_or_si128(ge_space, _mm_cmpeq_epi8(x, splat16('\t')));
-    const __m128i ok = _mm_andnot_si128(_mm_cmpeq_epi8(x, splat16(0x7f)), allowed);
-    return ~static_cast<unsigned>(_mm_movemask_epi8(ok)) & 0xffffu;
+    // SSE2 has no unsigned byte compare; min_epu8(x, 0x1f) == x means x < 0x20.
+    const __m128i below_space = _mm_cmpeq_epi8(_mm_min_epu8(x, splat16(0x1f)), x);
+    const __m128i ctl = _mm_andnot_si128(_mm_cmpeq_epi8(x, splat16('\t')), below_space);
+    const __m128i del = _mm_cmpeq_epi8(x, splat16(0x7f));
+    return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(ctl, del)));
 }
 
 inline __m128i ctl_or_space16(__m128i x) noexcept {
