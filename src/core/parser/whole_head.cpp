@@ -158,6 +158,8 @@ ParseResult RequestParser::parse(std::string_view data, RequestHead& out) {
         if (data.empty()) return {ParseStatus::incomplete, 0, {}};
         stage_ = Stage::start;
         base_ = data.data();
+        line_ = scanned_ = mark_ = mark2_ = query_ = 0;
+        seen_ = 0;
     }
     return resume(data, out);
 }
