@@ -12,10 +12,16 @@ namespace {
 
 /// The first byte in [p, stop) that lacks `Class`, or `stop`. Every span
 /// the fast path scans ends at `stop`, and the head it takes has at least
-/// 16 bytes before that (checked once, at the start).
+/// 16 bytes before that (checked once, at the start). `rest` finishes a
+/// long span where there is no SSE2 to do it inline.
 template <std::uint8_t Class>
-inline const char* find(const char* p, const char* stop, scan::Finder rest) noexcept {
+inline const char* find(const char* p, const char* stop,
+                        [[maybe_unused]] scan::Finder rest) noexcept {
+#if defined(__x86_64__)
+    return scan::find_first_inline<Class>(p, stop);
+#else
     return scan::find_first_backed<Class>(p, stop, rest);
+#endif
 }
 
 /// Whether the two bytes at p are CR LF, in one compare.
