@@ -225,8 +225,9 @@ TEST_P(HttpCases, SameOutcomeInEverySplit) {
         SCOPED_TRACE("random split, round " + std::to_string(round));
         check(c, replay(wire, random_split(wire.size(), rng), limits));
     }
-    // The parser tests the first 16 bytes of a span itself and hands longer
-    // spans to the scanners: every version the CPU has must do.
+    // The resumable parser tests the first 16 bytes of a span itself and
+    // hands longer spans to the scanners (the fast path, on x86, tests every
+    // block itself): every version the CPU has must do.
     std::vector<const scan::Scanners*> versions{&scan::scalar()};
     if (const auto* s = scan::sse2()) versions.push_back(s);
     if (const auto* a = scan::avx2()) versions.push_back(a);

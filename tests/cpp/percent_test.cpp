@@ -41,4 +41,24 @@ TEST(Percent, RoutingKeepsEncodedSlashAndPercent) {
     EXPECT_EQ(value, "/%2F");
 }
 
+TEST(Percent, FindsAPercentAtEveryPlaceOfEveryLength) {
+    // The inline check reads short paths a word at a time, the words
+    // overlapping at the end: a '%' anywhere, and bytes that differ from '%'
+    // by one bit or by a borrow, must give the answer memchr gives.
+    for (std::size_t n = 0; n <= 70; ++n) {
+        for (const char filler : {'g', '$', '&', '\x05', '\xa5', '\x00', '\xff'}) {
+            const std::string plain(n, filler);
+            std::string out = "untouched";
+            EXPECT_FALSE(lesto::http::routing_decode(plain, out)) << n;
+            EXPECT_EQ(out, "untouched");
+            for (std::size_t at = 0; at < n; ++at) {
+                std::string s = plain;
+                s[at] = '%';
+                EXPECT_TRUE(lesto::http::routing_decode(s, out)) << n << " " << at;
+                EXPECT_EQ(out, s) << n << " " << at;  // no hex digits follow: it stays
+            }
+        }
+    }
+}
+
 }  // namespace

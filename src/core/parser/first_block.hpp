@@ -27,11 +27,11 @@ inline __m128i load16(const char* p) noexcept {
 }
 
 inline unsigned ctl_mask16(__m128i x) noexcept {
-    // SSE2 has no unsigned byte compare; max_epu8(x, 0x20) == x means x >= 0x20.
-    const __m128i ge_space = _mm_cmpeq_epi8(_mm_max_epu8(x, splat16(0x20)), x);
-    const __m128i allowed = _mm_or_si128(ge_space, _mm_cmpeq_epi8(x, splat16('\t')));
-    const __m128i ok = _mm_andnot_si128(_mm_cmpeq_epi8(x, splat16(0x7f)), allowed);
-    return ~static_cast<unsigned>(_mm_movemask_epi8(ok)) & 0xffffu;
+    // SSE2 has no unsigned byte compare; min_epu8(x, 0x1f) == x means x < 0x20.
+    const __m128i below_space = _mm_cmpeq_epi8(_mm_min_epu8(x, splat16(0x1f)), x);
+    const __m128i ctl = _mm_andnot_si128(_mm_cmpeq_epi8(x, splat16('\t')), below_space);
+    const __m128i del = _mm_cmpeq_epi8(x, splat16(0x7f));
+    return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(ctl, del)));
 }
 
 inline __m128i ctl_or_space16(__m128i x) noexcept {
@@ -50,9 +50,11 @@ inline unsigned target_mask16(__m128i x) noexcept {
 }
 
 inline __m128i in_range16(__m128i x, int lo, int hi) noexcept {
-    // Signed compares: bytes >= 0x80 are negative and so fall outside every
-    // printable range, which is what the tchar and letter tests need.
-    return _mm_and_si128(_mm_cmpgt_epi8(x, splat16(lo - 1)), _mm_cmplt_epi8(x, splat16(hi + 1)));
+    // For 0 <= lo <= hi < 0x80: x - lo, wrapped, is at most hi - lo exactly
+    // when x is in range; biased by -128, one signed compare tests that.
+    // Bytes >= 0x80 fall outside every such range.
+    const __m128i biased = _mm_add_epi8(x, splat16(-128 - lo));
+    return _mm_cmpgt_epi8(splat16(hi - lo - 127), biased);
 }
 
 inline unsigned non_tchar_mask16(__m128i x) noexcept {
@@ -96,26 +98,52 @@ template <std::uint8_t Class> inline unsigned stop_mask16(__m128i x) noexcept {
 
 #endif // __x86_64__
 
-/// The first byte in [p, end) that lacks `Class`, or `end`. Most spans of a
-/// head are short: up to 64 bytes are tested here, inline, 16 at a time,
-/// and only a longer span pays for a call, to `rest` (a Scanners member for
-/// a class that holds no more than `Class`). `base` <= p is the start of
-/// the buffer; nothing outside [base, end) is read.
+/// The first byte in [p, end) that lacks `Class`, or `end`, for a span whose
+/// buffer holds the 16 bytes before `end`: the first 16 bytes are tested
+/// here, inline, and only a longer span pays for a call, to `rest` (a
+/// Scanners member for a class that holds no more than `Class`).
 template <std::uint8_t Class>
-inline const char* find_first(const char* base, const char* p, const char* end,
-                              Finder rest) noexcept {
+inline const char* find_first_backed(const char* p, const char* end, Finder rest) noexcept {
 #if defined(__x86_64__)
     if (end - p >= 16) {
         if (const unsigned m = stop_mask16<Class>(load16(p))) return p + __builtin_ctz(m);
         return rest(p + 16, end);
     }
-    if (end - base >= 16) {
-        // Fewer than 16 bytes left, but the block that ends at `end` is in
-        // the buffer: its bytes before p are shifted out of the mask (all
-        // of them when p == end).
-        const unsigned m = stop_mask16<Class>(load16(end - 16)) >> (16 - (end - p));
-        return m ? p + __builtin_ctz(m) : end;
-    }
+    // Fewer than 16 bytes left: the block that ends at `end` has its bytes
+    // before p shifted out of the mask (all of them when p == end).
+    const unsigned m = stop_mask16<Class>(load16(end - 16)) >> (16 - (end - p));
+    return m ? p + __builtin_ctz(m) : end;
+#else
+    const char* const stop = end - p > 16 ? p + 16 : end;
+    for (; p != stop; ++p)
+        if (!has_class(*p, Class)) return p;
+    return p == end ? end : rest(p, end);
+#endif
+}
+
+#if defined(__x86_64__)
+/// find_first_backed without the call: every block tested here, inline.
+/// For the fast path, whose spans are short: a call anywhere in its loop
+/// costs it more (registers saved around it, pointers kept for it) than
+/// the few more blocks of a long span that SSE2 tests instead of AVX2.
+template <std::uint8_t Class>
+inline const char* find_first_inline(const char* p, const char* end) noexcept {
+    for (; end - p >= 16; p += 16)
+        if (const unsigned m = stop_mask16<Class>(load16(p))) return p + __builtin_ctz(m);
+    const unsigned m = stop_mask16<Class>(load16(end - 16)) >> (16 - (end - p));
+    return m ? p + __builtin_ctz(m) : end;
+}
+#endif
+
+/// find_first_backed for any span: `base` <= p is the start of the buffer;
+/// nothing outside [base, end) is read.
+template <std::uint8_t Class>
+inline const char* find_first(const char* base, const char* p, const char* end,
+                              Finder rest) noexcept {
+#if defined(__x86_64__)
+    if (end - p >= 16 || end - base >= 16) return find_first_backed<Class>(p, end, rest);
+#else
+    (void)base;
 #endif
     const char* const stop = end - p > 16 ? p + 16 : end;
     for (; p != stop; ++p)

@@ -222,7 +222,7 @@ ParseError on_expect(std::string_view value, RequestHead& out) noexcept {
     return err;
 }
 
-void on_connection(std::string_view value, std::uint8_t& seen) noexcept {
+std::uint8_t on_connection(std::string_view value, std::uint8_t seen) noexcept {
     each_element(value, [&](std::string_view e) {
         if (ieq(e, "close"))
             seen |= conn_close;
@@ -230,6 +230,7 @@ void on_connection(std::string_view value, std::uint8_t& seen) noexcept {
             seen |= conn_keep_alive;
         return true;
     });
+    return seen;
 }
 
 } // namespace lesto::http::detail

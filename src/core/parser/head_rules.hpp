@@ -52,8 +52,12 @@ inline ParseError check_target(RequestHead& out, std::uint8_t& seen, std::size_t
     // CONNECT (the only 7-byte method refused) and a fragment are refused
     // before the form is looked at: those, like every other form, go the
     // long way.
-    if (out.target[0] != '/' || out.method.size() == 7 || (seen & target_fragment))
-        return check_any_target(out, seen, query);
+    if (out.target[0] != '/' || out.method.size() == 7 || (seen & target_fragment)) {
+        std::uint8_t flags = seen; // a copy, as on_field explains
+        const ParseError e = check_any_target(out, flags, query);
+        seen = flags;
+        return e;
+    }
     if (query == std::string_view::npos) {
         out.path = out.target;
         return {};
@@ -76,44 +80,46 @@ inline ParseError finish_head(RequestHead& out, std::uint8_t seen) noexcept {
 /// uri-host [ ":" port ] (RFC 9110 7.2); an empty value is valid for Host.
 bool valid_host(std::string_view h) noexcept;
 
-/// valid_host for a Host value in a buffer that starts at `base`.
-inline bool valid_host_in(std::string_view h, const char* base) noexcept {
+/// valid_host for the value of a Host field line. The value holds no CTL
+/// other than HTAB (the value scan stopped at the first), and it ends at
+/// least 16 bytes into the buffer: the shortest request line, "M / HTTP/1.1"
+/// and CRLF, is 14 bytes, and a field name and its colon 2 more.
+inline bool valid_host_field(std::string_view h) noexcept {
 #if defined(__x86_64__)
     // The usual host is letters, digits, '.' and '-', maybe with a port,
     // and short: one SSE2 block says so, from the 16 bytes that end where
-    // it ends (they are in the buffer), the bytes before it shifted out.
-    // Any other host, valid or not, is judged by the full test.
-    if (h.size() <= 16 && h.data() + h.size() - base >= 16) {
+    // it ends (they are in the buffer), bits of the bytes before it masked
+    // off. Any other host, valid or not, is judged by the full test.
+    if (h.size() <= 16) {
         using namespace scan;
         const __m128i x = load16(h.data() + h.size() - 16);
-        const __m128i alpha = in_range16(_mm_or_si128(x, splat16(0x20)), 'a', 'z');
-        // '-' '.' '/' digits ':', then without the '/'.
-        const __m128i dash_to_colon = in_range16(x, '-', ':');
+        // OR 0x20 lower-cases letters and keeps '-', '.', '/', ':' and the
+        // digits; only CTLs (none here; HTAB becomes ')') join them.
+        const __m128i y = _mm_or_si128(x, splat16(0x20));
+        const __m128i alpha = in_range16(y, 'a', 'z');
+        const __m128i dash_to_colon = in_range16(y, '-', ':');
         const __m128i ok =
             _mm_or_si128(alpha, _mm_andnot_si128(_mm_cmpeq_epi8(x, splat16('/')), dash_to_colon));
-        const unsigned shift = static_cast<unsigned>(16 - h.size());
-        const unsigned all = 0xffffu >> shift;
-        const auto bits = [shift](__m128i m) {
-            return static_cast<unsigned>(_mm_movemask_epi8(m)) >> shift;
+        // One bit per byte of the host, the bytes before it shifted out.
+        const auto bits = [shift = 16 - h.size()](__m128i m, unsigned flip) {
+            return (static_cast<unsigned>(_mm_movemask_epi8(m)) ^ flip) >> shift;
         };
-        if ((bits(ok) & all) == all) {
-            const unsigned colons = bits(_mm_cmpeq_epi8(x, splat16(':')));
-            if (colons == 0) return true;
-            // After the first ':' only the digits of a port.
-            const unsigned port = all & ~((colons & (0u - colons)) * 2 - 1);
-            if ((bits(in_range16(x, '0', '9')) & port) == port) return true;
-        }
+        const unsigned not_ok = bits(ok, 0xffff);
+        // After the first ':' only the digits of a port: `port` has the
+        // bits above the lowest colon (none without a colon).
+        const unsigned colons = bits(_mm_cmpeq_epi8(x, splat16(':')), 0);
+        const unsigned port = colons ^ (0u - colons);
+        const unsigned not_digit = bits(in_range16(x, '0', '9'), 0xffff);
+        if ((not_ok | (port & not_digit)) == 0) return true;
     }
 #endif
     return valid_host(h);
 }
 
-/// `base` is the start of the buffer that holds `value`.
-inline ParseError on_host(std::string_view value, RequestHead& out, std::uint8_t& seen,
-                          const char* base) noexcept {
+inline ParseError on_host(std::string_view value, RequestHead& out, std::uint8_t& seen) noexcept {
     if (seen & seen_host) return {400, "more than one Host header"};
     seen |= seen_host;
-    if (!valid_host_in(value, base)) return {400, "invalid Host header"};
+    if (!valid_host_field(value)) return {400, "invalid Host header"};
     // An absolute-form target names the host itself (RFC 9112 3.2.2).
     if (!(seen & absolute_target)) out.host = value;
     return {};
@@ -124,7 +130,8 @@ ParseError on_content_length(std::string_view value, RequestHead& out, std::uint
 ParseError on_transfer_encoding(std::string_view value, RequestHead& out,
                                 std::uint8_t& seen) noexcept;
 ParseError on_expect(std::string_view value, RequestHead& out) noexcept;
-void on_connection(std::string_view value, std::uint8_t& seen) noexcept;
+/// `seen` with the connection options of `value` added.
+std::uint8_t on_connection(std::string_view value, std::uint8_t seen) noexcept;
 
 /// Compares one word of `name` with one of a literal. With `Fold`, the
 /// name's bytes are OR-ed with 0x20 first, so a byte c matches a literal
@@ -174,25 +181,43 @@ template <std::size_t N> inline bool ieq(std::string_view s, const char (&lit)[N
 
 /// Applies one field line to `out`. Inline: most fields are none of the
 /// framing ones and cost a switch on the length, sometimes one compare.
-/// `base` is the start of the buffer that holds the line.
+/// The rules out of line get a copy of `seen`: were the caller's own
+/// passed by reference, its address would escape and it could not stay in
+/// a register.
 inline ParseError on_field(std::string_view name, std::string_view value, RequestHead& out,
-                           std::uint8_t& seen, const Limits& limits, const char* base) noexcept {
+                           std::uint8_t& seen, const Limits& limits) noexcept {
     const char* const s = name.data();
+    // Host first: every request has one.
+    if (name.size() == 4) return name_is(s, "host") ? on_host(value, out, seen) : ParseError{};
     switch (name.size()) {
-    case 4:
-        if (name_is(s, "host")) return on_host(value, out, seen, base);
-        break;
     case 6:
         if (name_is(s, "expect")) return on_expect(value, out);
         break;
     case 10:
-        if (name_is(s, "connection")) on_connection(value, seen);
+        if (!name_is(s, "connection")) break;
+        // The usual value is one token: the list walk only for the others.
+        if (ieq(value, "keep-alive"))
+            seen |= conn_keep_alive;
+        else if (ieq(value, "close"))
+            seen |= conn_close;
+        else
+            seen = on_connection(value, seen);
         break;
     case 14:
-        if (name_is(s, "content-length")) return on_content_length(value, out, seen, limits);
+        if (name_is(s, "content-length")) {
+            std::uint8_t flags = seen;
+            const ParseError e = on_content_length(value, out, flags, limits);
+            seen = flags;
+            return e;
+        }
         break;
     case 17:
-        if (name_is(s, "transfer-encoding")) return on_transfer_encoding(value, out, seen);
+        if (name_is(s, "transfer-encoding")) {
+            std::uint8_t flags = seen;
+            const ParseError e = on_transfer_encoding(value, out, flags);
+            seen = flags;
+            return e;
+        }
         break;
     default:
         break;

@@ -292,7 +292,7 @@ ParseResult RequestParser::resume(std::string_view data, RequestHead& out) {
                 return fail(431, "too many header fields");
             const Header h{{b + line, mark - line}, detail::trim_ows({b + mark + 1, p - mark - 1})};
             out.headers.push_back(h);
-            if (const ParseError e = detail::on_field(h.name, h.value, out, seen, limits, b);
+            if (const ParseError e = detail::on_field(h.name, h.value, out, seen, limits);
                 e.status)
                 return fail(e.status, e.reason);
             line = scanned = p + 2;

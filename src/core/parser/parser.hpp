@@ -43,7 +43,9 @@ public:
 
     ParseResult parse(std::string_view data, RequestHead& out);
     /// Forget the resume position; call before parsing the next request.
-    void reset() noexcept { *this = RequestParser(*limits_, *scan_); }
+    /// One store: the resume state is set afresh when a head first goes
+    /// the resumable way (parse, whole_head.cpp).
+    void reset() noexcept { stage_ = Stage::fresh; }
 
 private:
     // Every stage scans forward from scanned_ and stops at the first byte that

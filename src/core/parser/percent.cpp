@@ -1,8 +1,6 @@
 // percent.cpp: percent-decoding of a request path.
 #include "parser/percent.hpp"
 
-#include <cstring>
-
 namespace lesto::http {
 
 namespace {
@@ -16,10 +14,9 @@ int hex_value(char c) noexcept {
 
 }  // namespace
 
-namespace {
+namespace detail {
 
-bool decode(std::string_view in, std::string& out, bool keep_reserved) {
-    if (std::memchr(in.data(), '%', in.size()) == nullptr) return false;
+void decode_escapes(std::string_view in, std::string& out, bool keep_reserved) {
     out.clear();
     out.reserve(in.size());
     for (std::size_t i = 0; i < in.size(); ++i) {
@@ -38,13 +35,8 @@ bool decode(std::string_view in, std::string& out, bool keep_reserved) {
             out.push_back(in[i]);
         }
     }
-    return true;
 }
 
-}  // namespace
-
-bool percent_decode(std::string_view in, std::string& out) { return decode(in, out, false); }
-
-bool routing_decode(std::string_view in, std::string& out) { return decode(in, out, true); }
+}  // namespace detail
 
 }  // namespace lesto::http
