@@ -8,26 +8,43 @@ value first, then drives the coroutine to its end.
 """
 
 import asyncio
-import types
+import collections.abc
 
 
-@types.coroutine
-def _continue(coro, yielded):
-    send, throw = coro.send, coro.throw
-    while True:
-        try:
-            try:
-                value = yield yielded
-            except BaseException as exc:  # cancellation included: pass it in
-                yielded = throw(exc)
-            else:
-                yielded = send(value)
-        except StopIteration as stop:
-            return stop.value
+class _Continuation(collections.abc.Coroutine):
+    """The coroutine of a Task that takes over a handler the engine started.
 
+    Its first step hands the Task what the handler last yielded (the engine
+    has already taken it out); every later step goes straight to the handler.
+    It has no code of its own to start: a cancel() that reaches the Task
+    before its first step is thrown into the handler where it waits, as
+    asyncio does (an `async def` wrapper would die of it at its first line,
+    and the handler would never see the CancelledError).
+    """
 
-async def _finish(coro, yielded):
-    return await _continue(coro, yielded)
+    __slots__ = ("_coro", "_first")
+
+    def __init__(self, coro, yielded):
+        self._coro = coro
+        self._first = yielded
+
+    def send(self, value):
+        first = self._first
+        if first is not None:
+            self._first = None
+            return first
+        return self._coro.send(value)
+
+    def throw(self, exc, *rest):
+        self._first = None
+        return self._coro.throw(exc, *rest)
+
+    def close(self):
+        self._first = None
+        self._coro.close()
+
+    def __await__(self):  # the ABC asks for it; only its Task runs it
+        raise TypeError("a handler's continuation is run by its Task, not awaited")
 
 
 class EagerStep:
@@ -130,7 +147,7 @@ class Scheduler:
                 # resumed on a later iteration with None: exactly what a Task
                 # does first, so the coroutine itself can be the Task's.
                 return create_task(coro)
-            return create_task(_finish(coro, yielded))
+            return create_task(_Continuation(coro, yielded))
 
         self.resume = resume
         self.new_step = EagerStep
