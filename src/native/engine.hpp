@@ -44,6 +44,8 @@ public:
 
     void dispatch(Connection& conn, std::uint64_t seq, const RequestRef& ref) override;
     void abandon(void* token) noexcept override;
+    /// Coroutines wait for their next round, or done-callbacks to run.
+    bool wants_loop() const noexcept override { return round_scheduled_ || !done_.empty(); }
     void complete(Connection& conn, std::uint64_t seq, RequestObject* req, PyObject* result,
                   bool in_error_handler);
     /// An answer was produced outside `poll` (a task finished): have it sent soon.

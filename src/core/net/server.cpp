@@ -119,23 +119,37 @@ void Server::set_listeners_enabled(bool enabled) {
 }
 
 std::size_t Server::poll() {
-    epoll_event events[256];
-    int n = epoll_wait(epoll_fd_, events, 256, 0);
-    if (n <= 0) return 0;
-    for (int i = 0; i < n; ++i) {
-        // With many connections, each one's state has left the cache by the
-        // time it is ready again (the kernel's work in between evicts it):
-        // fetching the next one's while this one is served hides those misses
-        // (a fifth of the user time of single requests on 100 connections).
-        if (i + 1 < n) Peer::prefetch(events[i + 1].data.ptr);
-        auto* watch = static_cast<Watch*>(events[i].data.ptr);
-        if (watch->listener) {
-            accept_all(watch->fd);
-        } else {
-            on_event(*watch->peer, events[i].events);
+    // While serving one batch, clients answered earlier send again: looking
+    // once more before going back to the event loop serves them without the
+    // loop's own wait, wake-up and callback (on 100 busy connections sending
+    // one request at a time, ~1 us less CPU per request, mostly kernel time).
+    // Bounded, so timers and other callbacks still run between rounds, and
+    // not taken while work waits for the loop (coroutines to resume, answers
+    // to flush): async handlers lost ~10% to the extra rounds.
+    constexpr int max_rounds = 4;
+    std::size_t served = 0;
+    for (int round = 0; round < max_rounds; ++round) {
+        if (round > 0 && (!dirty_.empty() || dispatcher_->wants_loop())) break;
+        epoll_event events[256];
+        const int n = epoll_wait(epoll_fd_, events, 256, 0);
+        if (n <= 0) break;
+        for (int i = 0; i < n; ++i) {
+            // With many connections, each one's state has left the cache by
+            // the time it is ready again (the kernel's work in between evicts
+            // it): fetching the next one's while this one is served hides
+            // those misses (a fifth of the user time of single requests on
+            // 100 connections).
+            if (i + 1 < n) Peer::prefetch(events[i + 1].data.ptr);
+            auto* watch = static_cast<Watch*>(events[i].data.ptr);
+            if (watch->listener) {
+                accept_all(watch->fd);
+            } else {
+                on_event(*watch->peer, events[i].events);
+            }
         }
+        served += static_cast<std::size_t>(n);
     }
-    return static_cast<std::size_t>(n);
+    return served;
 }
 
 void Server::accept_all(int listen_fd) {

@@ -41,6 +41,9 @@ public:
     /// token is handed to `abandon` so the work can be cancelled.
     virtual void dispatch(Connection& conn, std::uint64_t seq, const RequestRef& request) = 0;
     virtual void abandon(void* token) noexcept = 0;
+    /// Work is waiting for the event loop (e.g. coroutines to resume): the
+    /// socket layer then returns to the loop rather than look for more input.
+    virtual bool wants_loop() const noexcept { return false; }
 };
 
 /// Owns the input and output buffers of one connection. The socket layer
