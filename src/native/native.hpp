@@ -135,6 +135,10 @@ void request_bind(RequestObject* r, ServerObject* server, Connection& conn, std:
 void request_reset(RequestObject* r);
 /// Copy everything the request views so it stays valid after the dispatch.
 void request_detach(RequestObject* r);
+/// Gives `cls` (a subclass of Request the engine instantiates) its own
+/// `Response` method descriptor, unless the class overrides it. Returns
+/// false with an exception set.
+bool request_class_ready(PyTypeObject* cls);
 
 // ---- Server -----------------------------------------------------------------
 
