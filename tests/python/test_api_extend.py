@@ -119,3 +119,30 @@ def test_a_callable_without_a_name_needs_name():
 
     with pytest.raises(TypeError, match="pass name="):
         Application().extend_request(NoName())
+
+
+def test_the_engine_gives_the_app_request_class_its_own_response_method():
+    # Its own descriptor: a call checks the request's type by one compare.
+    import asyncio
+
+    from lesto.server import make_engine
+
+    loop = asyncio.new_event_loop()
+    try:
+        app = Application()
+        make_engine(app, loop)
+        descriptor = vars(app.request_class)["Response"]
+        assert descriptor.__objclass__ is app.request_class
+        with pytest.raises(ValueError, match="request.Response already exists"):
+            app.extend_request(lambda request: None, name="Response")
+
+        overriding = Application()
+
+        def response(request, **kwargs):
+            return "the app's own"
+
+        overriding.request_class.Response = response
+        make_engine(overriding, loop)
+        assert vars(overriding.request_class)["Response"] is response
+    finally:
+        loop.close()
