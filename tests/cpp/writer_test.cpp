@@ -27,6 +27,21 @@ std::string render(const ResponseSpec& spec) {
     return std::string(out.view());
 }
 
+/// A spec with the one header `name: value` is refused whole: bad_header
+/// and nothing appended.
+testing::AssertionResult header_refused(const std::string& name, const std::string& value) {
+    const Header headers[] = {{name, value}};
+    ResponseSpec spec;
+    spec.headers = headers;
+    Buffer out;
+    const WriteStatus st = write_response(out, spec, date);
+    if (st != WriteStatus::bad_header) {
+        return testing::AssertionFailure() << "status " << static_cast<int>(st);
+    }
+    if (!out.empty()) return testing::AssertionFailure() << "appended " << out.size() << " bytes";
+    return testing::AssertionSuccess();
+}
+
 ResponseSpec hello() {
     ResponseSpec spec;
     spec.content_type = "text/plain";
@@ -213,13 +228,8 @@ TEST(Writer, ControlByteAtEveryPositionOfEveryShortLengthIsRefused) {
             for (char c : bad) {
                 std::string value(len, 'a');
                 value[pos] = c;
-                const Header headers[] = {{"X", value}};
-                ResponseSpec spec;
-                spec.headers = headers;
-                Buffer out;
-                ASSERT_EQ(write_response(out, spec, date), WriteStatus::bad_header)
+                ASSERT_TRUE(header_refused("X", value))
                     << "len " << len << " pos " << pos << " byte " << int(c);
-                ASSERT_TRUE(out.empty());
             }
         }
     }
@@ -299,13 +309,8 @@ TEST(Writer, NonTokenByteAtEveryPositionOfANameIsRefused) {
             for (char c : {' ', ':', '\0', '\x80', '"'}) {
                 std::string name(len, 'a');
                 name[pos] = c;
-                const Header headers[] = {{name, "v"}};
-                ResponseSpec spec;
-                spec.headers = headers;
-                Buffer out;
-                ASSERT_EQ(write_response(out, spec, date), WriteStatus::bad_header)
+                ASSERT_TRUE(header_refused(name, "v"))
                     << "len " << len << " pos " << pos << " byte " << int(c);
-                ASSERT_TRUE(out.empty());
             }
         }
         const std::string name(len, 'a');

@@ -46,7 +46,9 @@ public:
     /// others finish the requests they already sent, then close.
     void drain();
 
-    /// Serve every socket that is ready now, without blocking.
+    /// Serve every socket that is ready now, without blocking, and look again
+    /// (a few rounds) while sockets keep becoming ready and the dispatcher
+    /// has no work waiting for the loop. Returns the events served.
     std::size_t poll();
     /// Once a second: refresh the Date header, enforce timeouts, retry accept.
     void tick(std::time_t now);

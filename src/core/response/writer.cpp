@@ -375,7 +375,8 @@ bool render_plain(Buffer& out, const ResponseSpec& spec, std::string_view date) 
 }  // namespace
 
 WriteStatus write_response(Buffer& out, const ResponseSpec& spec, std::string_view date) {
-    // When the buffer has to grow first, the general path writes the same bytes.
+    // Anything else, and a buffer with memory that would have to grow, goes
+    // the general path: the same bytes, sized exactly.
     if (is_plain(spec, date) && render_plain(out, spec, date)) return WriteStatus::ok;
     return render(out, spec, date, {});
 }
