@@ -7,6 +7,7 @@ process lives for the whole session per loop; after each test its output
 since the test began is checked for tracebacks and crashes.
 """
 
+import itertools
 import os
 import signal
 import socket
@@ -24,6 +25,9 @@ HOST = "127.0.0.1"
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
 START_ATTEMPTS = 3  # a free port can be taken by another process before the server binds it
+# Each start of each server gets its own log file: test modules that start the
+# same app (each has its own session fixture) must not share, and truncate, one.
+_LOG_NUMBERS = itertools.count(1)
 
 RECORD_PREFIX = "LOG "  # the apps' log format, apps/applog.py
 FAILURE_LEVELS = ("LOG ERROR ", "LOG CRITICAL ")
@@ -80,7 +84,6 @@ class ServerProcess:
         self.port = None
         self.proc = None
         self.log_path = None
-        self._starts = 0
         self._mark = 0
         self._allowed = []
 
@@ -91,9 +94,8 @@ class ServerProcess:
 
     def start(self):
         for _ in range(START_ATTEMPTS):
-            self._starts += 1
             self.port = free_port()
-            self.log_path = self.log_dir / f"{self.app}-{self.loop}-{self._starts}.log"
+            self.log_path = self.log_dir / f"{self.app}-{self.loop}-{next(_LOG_NUMBERS)}.log"
             env = dict(os.environ, LESTO_LOOP=self.loop, PYTHONUNBUFFERED="1")
             with open(self.log_path, "wb") as log:
                 self.proc = subprocess.Popen(
