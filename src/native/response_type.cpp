@@ -240,14 +240,34 @@ DefaultType default_type(BodyKind kind) noexcept {
     return {};
 }
 
-/// The user headers and cookies part of `response_view`.
-bool response_view_headers(ResponseObject* r, ResponseView& view) {
-    http::ResponseSpec& spec = view.spec;
-    if (!r->headers && !r->cookies) {
-        spec.headers = {};
-        spec.set_cookies = {};
-        return true;
+/// The Content-Type part of `response_view` for a response that names its
+/// mime_type or encoding.
+bool view_given_type(ResponseObject* r, http::ResponseSpec& spec) {
+    if (r->mime_type) {
+        Py_ssize_t n;
+        const char* p = PyUnicode_AsUTF8AndSize(r->mime_type, &n);
+        if (!p) return false;
+        spec.content_type = {p, static_cast<std::size_t>(n)};
+    } else {
+        spec.content_type = default_type(r->kind).mime;
     }
+    // As japronto: text and JSON name their charset, raw bytes do not.
+    if (r->kind == BodyKind::text || r->kind == BodyKind::json) {
+        if (r->encoding) {
+            Py_ssize_t n;
+            const char* p = PyUnicode_AsUTF8AndSize(r->encoding, &n);
+            if (!p) return false;
+            spec.charset = {p, static_cast<std::size_t>(n)};
+        } else {
+            spec.charset = "utf-8";
+        }
+    }
+    return true;
+}
+
+/// The user headers and cookies part of `response_view`, for a response that has any.
+bool view_user_headers(ResponseObject* r, ResponseView& view) {
+    http::ResponseSpec& spec = view.spec;
     view.headers.clear();
     if (r->headers) {
         Py_ssize_t pos = 0;
@@ -306,33 +326,20 @@ bool response_view(ResponseObject* r, ResponseView& view) {
         }
         spec.body = {p, static_cast<std::size_t>(n)};
     }
-    // As japronto: text and JSON name their charset, raw bytes do not.
-    const bool has_charset = r->kind == BodyKind::text || r->kind == BodyKind::json;
     spec.content_type_known = !r->mime_type && !r->encoding;
     if (spec.content_type_known) {
         // The defaults: constants the writer need not check again.
         spec.content_type = default_type(r->kind).content_type;
-        return response_view_headers(r, view);
+    } else if (!view_given_type(r, spec)) {
+        return false;
     }
-    if (r->mime_type) {
-        Py_ssize_t n;
-        const char* p = PyUnicode_AsUTF8AndSize(r->mime_type, &n);
-        if (!p) return false;
-        spec.content_type = {p, static_cast<std::size_t>(n)};
-    } else {
-        spec.content_type = default_type(r->kind).mime;
+    // Inline, the test most responses stop at.
+    if (!r->headers && !r->cookies) {
+        spec.headers = {};
+        spec.set_cookies = {};
+        return true;
     }
-    if (has_charset) {
-        if (r->encoding) {
-            Py_ssize_t n;
-            const char* p = PyUnicode_AsUTF8AndSize(r->encoding, &n);
-            if (!p) return false;
-            spec.charset = {p, static_cast<std::size_t>(n)};
-        } else {
-            spec.charset = "utf-8";
-        }
-    }
-    return response_view_headers(r, view);
+    return view_user_headers(r, view);
 }
 
 

@@ -186,14 +186,13 @@ void Connection::answer(std::uint64_t seq, Render&& render) {
     }
 }
 
-bool Connection::respond(std::uint64_t seq, const http::ResponseSpec& spec) {
+bool Connection::respond(std::uint64_t seq, http::ResponseSpec& spec) {
     bool ok = true;
     answer(seq, [&](Buffer& out, bool keep_alive) {
-        http::ResponseSpec s = spec;
-        s.keep_alive = spec.keep_alive && keep_alive;
-        if (http::write_response(out, s, date_->value()) != http::WriteStatus::ok) {
+        spec.keep_alive = spec.keep_alive && keep_alive;
+        if (http::write_response(out, spec, date_->value()) != http::WriteStatus::ok) {
             ok = false;
-            http::write_error(out, 500, "Internal Server Error", date_->value(), s.keep_alive);
+            http::write_error(out, 500, "Internal Server Error", date_->value(), spec.keep_alive);
         }
     });
     return ok;

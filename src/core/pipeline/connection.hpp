@@ -80,7 +80,10 @@ public:
 
     // ---- output ------------------------------------------------------------
     /// Answer request `seq`. Returns false (and answers 500) if the spec is invalid.
-    bool respond(std::uint64_t seq, const http::ResponseSpec& spec);
+    /// Clears `spec.keep_alive` when the connection closes after this answer
+    /// (the request said close, or the connection drains): the spec is the
+    /// caller's scratch, not copied per response.
+    bool respond(std::uint64_t seq, http::ResponseSpec& spec);
     /// Answer request `seq` with an engine-made error page.
     void respond_error(std::uint64_t seq, int status, std::string_view reason);
     void set_token(std::uint64_t seq, void* token) noexcept;
