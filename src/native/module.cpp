@@ -63,11 +63,26 @@ PyTypeObject* add_type(PyObject* m, PyType_Spec* spec, const char* name, PyObjec
     return type;
 }
 
+/// Request.Response: a descriptor of its own type, see response_method.cpp.
+bool request_type_add_response(PyObject* m, ModuleState* st) {
+    PyObject* method_type = PyType_FromModuleAndSpec(m, &response_method_spec, nullptr);
+    if (!method_type) return false;
+    PyObject* method =
+        response_method_new(reinterpret_cast<PyTypeObject*>(method_type), st->response_type);
+    Py_DECREF(method_type);
+    if (!method) return false;
+    const int r =
+        PyObject_SetAttrString(reinterpret_cast<PyObject*>(st->request_type), "Response", method);
+    Py_DECREF(method);
+    return r == 0;
+}
+
 int module_exec(PyObject* m) {
     ModuleState* st = state_of_module(m);
     if (!(st->request_type = add_type(m, &request_spec, "Request"))) return -1;
     if (!(st->response_type = add_type(m, &response_spec, "Response"))) return -1;
     response_type_ready(st->response_type);
+    if (!request_type_add_response(m, st)) return -1;
     if (!(st->server_type = add_type(m, &server_spec, "Server"))) return -1;
     st->suspended_type = reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(m, &suspended_spec, nullptr));
     if (!st->suspended_type) return -1;

@@ -74,6 +74,11 @@ void response_type_ready(PyTypeObject* type);
 /// Frees the memory of dead Responses of `type` kept for reuse (module clear).
 void response_spares_clear(PyTypeObject* type) noexcept;
 
+/// The type of request.Response (response_method.cpp), and the one instance
+/// the Request class holds: builds Responses of `response_type`.
+extern PyType_Spec response_method_spec;
+PyObject* response_method_new(PyTypeObject* method_type, PyTypeObject* response_type);
+
 /// Views of a Response for the writer; the Response must outlive the use.
 struct ResponseView {
     http::ResponseSpec spec;
@@ -131,14 +136,16 @@ extern PyType_Spec request_spec;
 void request_bind(RequestObject* r, ServerObject* server, Connection& conn, std::uint64_t seq,
                   const RequestRef& ref, std::string_view route_path, const router::Match* match,
                   PyObject* route);
-/// Drop the cached values so a spare request can serve the next one.
-void request_reset(RequestObject* r);
+/// The part of request_reset for a request that built values, has done-callbacks or owns copies.
+void request_reset_extras(RequestObject* r);
+/// Drop the cached values so a spare request can serve the next one. Inline:
+/// it runs after every request, and most handlers leave nothing to drop.
+inline void request_reset(RequestObject* r) {
+    if (r->built || r->done_callbacks || r->owned) request_reset_extras(r);
+    Py_CLEAR(r->route);
+}
 /// Copy everything the request views so it stays valid after the dispatch.
 void request_detach(RequestObject* r);
-/// Gives `cls` (a subclass of Request the engine instantiates) its own
-/// `Response` method descriptor, unless the class overrides it. Returns
-/// false with an exception set.
-bool request_class_ready(PyTypeObject* cls);
 
 // ---- Server -----------------------------------------------------------------
 

@@ -150,12 +150,6 @@ PyObject* Request_get_route(RequestObject* r, void*) {
 
 PyObject* Request_get_extra(RequestObject* r, void*) { return cached(r, r->extra_obj, PyDict_New); }
 
-PyObject* Request_Response(RequestObject* r, PyObject* const* args, Py_ssize_t nargs,
-                           PyObject* kwnames) {
-    ModuleState* st = r->server->state;
-    return response_new(st, st->response_type, args, static_cast<std::size_t>(nargs), kwnames);
-}
-
 PyObject* Request_add_done_callback(RequestObject* r, PyObject* cb) {
     if (!PyCallable_Check(cb)) {
         PyErr_Format(PyExc_TypeError, "add_done_callback() takes a callable, not %.100R", cb);
@@ -200,32 +194,12 @@ PyGetSetDef Request_getset[] = {
 };
 
 PyMethodDef Request_methods[] = {
-    {"Response", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(Request_Response)),
-     METH_FASTCALL | METH_KEYWORDS, "Build a Response (same arguments as lesto.Response)."},
     {"add_done_callback", reinterpret_cast<PyCFunction>(Request_add_done_callback), METH_O,
      "Call cb(request) once the response has been written, or the connection closed first."},
     {nullptr, nullptr, 0, nullptr},
 };
 
 }  // namespace
-
-// A method descriptor checks its object's type on every call; for an object
-// of a subclass that is a walk of the MRO (PyType_IsSubtype, ~22 instructions
-// a request), for one of the descriptor's own type a pointer compare.
-bool request_class_ready(PyTypeObject* cls) {
-    PyObject* found = PyObject_GetAttrString(reinterpret_cast<PyObject*>(cls), "Response");
-    if (!found) return false;
-    const bool ours = Py_IS_TYPE(found, &PyMethodDescr_Type) &&
-                      reinterpret_cast<PyMethodDescrObject*>(found)->d_method->ml_meth ==
-                          Request_methods[0].ml_meth;
-    Py_DECREF(found);
-    if (!ours) return true;  // the application's own Response method
-    PyObject* descr = PyDescr_NewMethod(cls, &Request_methods[0]);
-    if (!descr) return false;
-    const int r = PyObject_SetAttrString(reinterpret_cast<PyObject*>(cls), "Response", descr);
-    Py_DECREF(descr);
-    return r == 0;
-}
 
 namespace {
 
@@ -279,8 +253,8 @@ void request_bind(RequestObject* r, ServerObject* server, Connection& conn, std:
     r->route = Py_XNewRef(route);
 }
 
-void request_reset(RequestObject* r) {
-    if (r->built) {  // most handlers read none of them
+void request_reset_extras(RequestObject* r) {
+    if (r->built) {
         Py_CLEAR(r->method_obj);
         Py_CLEAR(r->path_obj);
         Py_CLEAR(r->headers_obj);
@@ -292,7 +266,6 @@ void request_reset(RequestObject* r) {
         r->built = false;
     }
     Py_CLEAR(r->done_callbacks);
-    Py_CLEAR(r->route);
     if (r->owned) {
         engine_recycle(r->server, r->owned);
         r->owned = nullptr;

@@ -57,10 +57,6 @@ PyObject* Server_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
         PyErr_SetString(PyExc_TypeError, "request_class must be a subclass of lesto._native.Request");
         return nullptr;
     }
-    if (reinterpret_cast<PyTypeObject*>(request_class) != st->request_type &&
-        !request_class_ready(reinterpret_cast<PyTypeObject*>(request_class))) {
-        return nullptr;
-    }
     http::Limits lim;
     net::Timeouts tmo;
     if (limits && !(read_size(limits, "max_request_line", lim.max_request_line) &&

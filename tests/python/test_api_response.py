@@ -59,6 +59,20 @@ def test_cookies_from_a_simple_cookie(api):
     ]
 
 
+@pytest.mark.parametrize("path", ["/resp/bound", "/resp/unbound"])
+def test_response_method_bound_or_from_the_class(api, path):
+    response = api.exchange(get(path))
+    assert response.status == 203
+    assert response.body == path.rsplit("/", 1)[1].encode()
+
+
+def test_response_method_without_a_request_says_how_to_call_it():
+    with pytest.raises(TypeError, match=r"needs a request: call request\.Response\(\.\.\.\)"):
+        lesto.Request.Response(text="x")
+    assert repr(lesto.Request.Response) == "<method 'Response' of lesto requests>"
+    assert "same arguments as lesto.Response" in lesto.Request.Response.__doc__
+
+
 def test_standalone_response_built_once_serves_many_requests(api):
     with api.connect() as conn:
         conn.send(get("/resp/standalone") * 3)

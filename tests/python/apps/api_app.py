@@ -83,6 +83,17 @@ def resp_text(request):
     return request.Response(text="Hello world!")
 
 
+def resp_bound(request):
+    """request.Response kept aside and called later, as a bound method."""
+    make = request.Response
+    return make(text="bound", code=203)
+
+
+def resp_unbound(request):
+    """Response looked up on the request's class: called with the request first."""
+    return type(request).Response(request, text="unbound", code=203)
+
+
 def resp_encoding(request):
     return request.Response(text="Já pronto!", encoding="iso-8859-1")
 
@@ -234,6 +245,8 @@ r.add_route("/twice", twice)
 r.add_route("/fresh", fresh)
 r.add_route("/query", query_getall)
 r.add_route("/resp/text", resp_text)
+r.add_route("/resp/bound", resp_bound)
+r.add_route("/resp/unbound", resp_unbound)
 r.add_route("/resp/encoding", resp_encoding)
 r.add_route("/resp/mime", resp_mime)
 r.add_route("/resp/body", resp_body)
