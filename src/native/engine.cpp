@@ -125,16 +125,10 @@ void Engine::dispatch(Connection& conn, std::uint64_t seq, const RequestRef& ref
     release_request(req);
 }
 
-void Engine::complete(Connection& conn, std::uint64_t seq, RequestObject* req, PyObject* result,
-                      bool in_error_handler) {
+void Engine::complete_other(Connection& conn, std::uint64_t seq, RequestObject* req,
+                            PyObject* result, bool in_error_handler) {
     if (!result) {
         fail(conn, seq, req, in_error_handler);
-        return;
-    }
-    ModuleState* st = self_->state;
-    if (Py_IS_TYPE(result, st->response_type)) {
-        write(conn, seq, req, reinterpret_cast<ResponseObject*>(result));
-        Py_DECREF(result);
         return;
     }
     if (PyCoro_CheckExact(result)) {

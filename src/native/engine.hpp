@@ -46,8 +46,18 @@ public:
     void abandon(void* token) noexcept override;
     /// Coroutines wait for their next round, or done-callbacks to run.
     bool wants_loop() const noexcept override { return round_scheduled_ || !done_.empty(); }
+    /// What a handler (or the error handler) returned, null if it raised:
+    /// write a Response, run a coroutine, or fail.
     void complete(Connection& conn, std::uint64_t seq, RequestObject* req, PyObject* result,
-                  bool in_error_handler);
+                  bool in_error_handler) {
+        // Inline: nearly every result is a Response.
+        if (result && Py_IS_TYPE(result, self_->state->response_type)) {
+            write(conn, seq, req, reinterpret_cast<ResponseObject*>(result));
+            Py_DECREF(result);
+            return;
+        }
+        complete_other(conn, seq, req, result, in_error_handler);
+    }
     /// An answer was produced outside `poll` (a task finished): have it sent soon.
     void answered_later(std::uint64_t conn_id);
     /// The connection with this id; null once closed.
@@ -88,6 +98,9 @@ private:
     void release_request(RequestObject* req);
     void fail(Connection& conn, std::uint64_t seq, RequestObject* req, bool in_error_handler);
     void write(Connection& conn, std::uint64_t seq, RequestObject* req, ResponseObject* resp);
+    /// complete() for anything but a Response.
+    void complete_other(Connection& conn, std::uint64_t seq, RequestObject* req, PyObject* result,
+                        bool in_error_handler);
     // Coroutines (coroutines.cpp).
     /// A handler's coroutine yielded `yielded`: wait in ready_ or hand it to a Task.
     void suspend(Connection& conn, std::uint64_t seq, RequestObject* req, PyObject* coro,

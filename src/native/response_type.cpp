@@ -123,6 +123,42 @@ void response_spares_clear(PyTypeObject* type) noexcept {
     spares.type = nullptr;
 }
 
+namespace {
+
+/// The checks of every argument but text=, out of line: most Responses are
+/// built from text= alone. Sets `code`.
+bool check_arguments(PyObject* const (&a)[8], int& code) {
+    if (a[kw_code]) {
+        if (!PyLong_Check(a[kw_code])) {
+            PyErr_Format(PyExc_TypeError, "Response(code=...) must be an int, not %.100s",
+                         Py_TYPE(a[kw_code])->tp_name);
+            return false;
+        }
+        const long c = PyLong_AsLong(a[kw_code]);
+        if (c == -1 && PyErr_Occurred()) return false;
+        if (c < 100 || c > 599) {
+            PyErr_Format(PyExc_ValueError, "Response(code=%ld): status code must be within 100-599", c);
+            return false;
+        }
+        code = static_cast<int>(c);
+    }
+    const int given = (a[kw_text] != nullptr) + (a[kw_body] != nullptr) + (a[kw_json] != nullptr);
+    if (given > 1) {
+        PyErr_SetString(PyExc_TypeError, "Response() takes only one of text=, body= and json=");
+        return false;
+    }
+    for (int k : {kw_mime_type, kw_encoding}) {
+        if (a[k] && !PyUnicode_Check(a[k])) {
+            PyErr_Format(PyExc_TypeError, "Response(%s=...) must be str, not %.100s", kw_names[k],
+                         Py_TYPE(a[k])->tp_name);
+            return false;
+        }
+    }
+    return !a[kw_headers] || check_headers(a[kw_headers]);
+}
+
+}  // namespace
+
 PyObject* response_new(ModuleState* st, PyTypeObject* type, PyObject* const* args,
                        std::size_t nargs, PyObject* kwnames) {
     if (nargs) {
@@ -132,6 +168,7 @@ PyObject* response_new(ModuleState* st, PyTypeObject* type, PyObject* const* arg
         return nullptr;
     }
     PyObject* a[8] = {};
+    unsigned given = 0;  // bit k: keyword k has a value (None counts as not given)
     const Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
     for (Py_ssize_t i = 0; i < nkw; ++i) {
         PyObject* name = PyTuple_GET_ITEM(kwnames, i);
@@ -143,37 +180,13 @@ PyObject* response_new(ModuleState* st, PyTypeObject* type, PyObject* const* arg
                          name);
             return nullptr;
         }
-        if (args[i] != Py_None) a[k] = args[i];
+        if (args[i] != Py_None) {
+            a[k] = args[i];
+            given |= 1u << k;
+        }
     }
-
     int code = 200;
-    if (a[kw_code]) {
-        if (!PyLong_Check(a[kw_code])) {
-            PyErr_Format(PyExc_TypeError, "Response(code=...) must be an int, not %.100s",
-                         Py_TYPE(a[kw_code])->tp_name);
-            return nullptr;
-        }
-        const long c = PyLong_AsLong(a[kw_code]);
-        if (c == -1 && PyErr_Occurred()) return nullptr;
-        if (c < 100 || c > 599) {
-            PyErr_Format(PyExc_ValueError, "Response(code=%ld): status code must be within 100-599", c);
-            return nullptr;
-        }
-        code = static_cast<int>(c);
-    }
-    const int given = (a[kw_text] != nullptr) + (a[kw_body] != nullptr) + (a[kw_json] != nullptr);
-    if (given > 1) {
-        PyErr_SetString(PyExc_TypeError, "Response() takes only one of text=, body= and json=");
-        return nullptr;
-    }
-    for (int k : {kw_mime_type, kw_encoding}) {
-        if (a[k] && !PyUnicode_Check(a[k])) {
-            PyErr_Format(PyExc_TypeError, "Response(%s=...) must be str, not %.100s", kw_names[k],
-                         Py_TYPE(a[k])->tp_name);
-            return nullptr;
-        }
-    }
-    if (a[kw_headers] && !check_headers(a[kw_headers])) return nullptr;
+    if ((given & ~(1u << kw_text)) && !check_arguments(a, code)) return nullptr;
 
     PyObject* content = nullptr;
     BodyKind kind = BodyKind::none;
