@@ -210,6 +210,7 @@ void Engine::done(RequestObject* req) {
 }
 
 void Engine::run_done_callbacks() {
+    if (done_.empty()) return;  // after every poll: nearly always
     std::vector<RequestObject*> ready;
     ready.swap(done_);
     for (RequestObject* req : ready) {
