@@ -92,16 +92,24 @@ class ServerProcess:
 
     # ---- lifecycle -----------------------------------------------------------
 
+    log_prefix = ""
+    cwd = None
+
+    def command(self):
+        """The server's command line, for self.port."""
+        return [sys.executable, "-X", "faulthandler", str(APPS_DIR / f"{self.app}.py"),
+                str(self.port)]
+
     def start(self):
         for _ in range(START_ATTEMPTS):
             self.port = free_port()
-            self.log_path = self.log_dir / f"{self.app}-{self.loop}-{next(_LOG_NUMBERS)}.log"
+            self.log_path = (self.log_dir /
+                             f"{self.log_prefix}{self.app}-{self.loop}-{next(_LOG_NUMBERS)}.log")
             env = dict(os.environ, LESTO_LOOP=self.loop, PYTHONUNBUFFERED="1")
             with open(self.log_path, "wb") as log:
                 self.proc = subprocess.Popen(
-                    [sys.executable, "-X", "faulthandler", str(APPS_DIR / f"{self.app}.py"),
-                     str(self.port)],
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+                    self.command(), stdin=subprocess.DEVNULL, stdout=log,
+                    stderr=subprocess.STDOUT, env=env, cwd=self.cwd,
                 )
             if self._wait_ready():
                 self._mark = 0

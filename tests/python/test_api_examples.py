@@ -1,12 +1,10 @@
 """examples/: each run as a real server (python examples/X.py HOST PORT), asked over a socket."""
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import START_ATTEMPTS, ServerProcess, _checked, free_port
+from conftest import ServerProcess, _checked
 from rawhttp import get, post
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
@@ -15,26 +13,12 @@ EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 class ExampleProcess(ServerProcess):
     """An example app, started the way its docstring says: `python examples/X.py HOST PORT`."""
 
-    def start(self):
-        for _ in range(START_ATTEMPTS):
-            self._starts += 1
-            self.port = free_port()
-            self.log_path = self.log_dir / f"example-{self.app}-{self.loop}-{self._starts}.log"
-            env = dict(os.environ, LESTO_LOOP=self.loop, PYTHONUNBUFFERED="1")
-            with open(self.log_path, "wb") as log:
-                self.proc = subprocess.Popen(
-                    [sys.executable, "-X", "faulthandler", str(EXAMPLES_DIR / f"{self.app}.py"),
-                     self.host, str(self.port)],
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
-                    cwd=EXAMPLES_DIR,
-                )
-            if self._wait_ready():
-                self._mark = 0
-                return
-            if "Address already in use" not in self.log():
-                break
-        pytest.fail(f"{self!r} did not start (exit code {self.proc.poll()}):\n{self.log()}",
-                    pytrace=False)
+    log_prefix = "example-"
+    cwd = EXAMPLES_DIR
+
+    def command(self):
+        return [sys.executable, "-X", "faulthandler", str(EXAMPLES_DIR / f"{self.app}.py"),
+                self.host, str(self.port)]
 
 
 EXAMPLES = ("hello", "async_handlers", "router", "request", "response", "exceptions", "extend",
