@@ -236,10 +236,10 @@ void Server::service(Peer& peer) {
     // the connection back after the other ready sockets had their turn.
     bool more = false;
     for (int round = 0;; ++round) {
-        conn.process();
-        const std::size_t produced = conn.output().size();
+        const bool held = conn.process();
         if (!send_output(peer)) return;
-        if (produced == 0 || !conn.output().empty() || !conn.wants_input()) break;
+        // Only backpressure stops processing short of the input's end.
+        if (!held || !conn.output().empty() || !conn.wants_input()) break;
         if (round == 8) {
             more = true;
             break;

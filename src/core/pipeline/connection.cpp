@@ -41,19 +41,26 @@ bool Connection::finished() const noexcept {
     return no_more_ && next_out_ == next_seq_;
 }
 
-void Connection::process() {
-    while (!no_more_ && !paused()) {
-        if (stage_ == Stage::head && !parse_head()) break;
+bool Connection::process() {
+    bool held = false;
+    while (!no_more_) {
+        if (paused()) {
+            held = true;
+            break;
+        }
+        // Input used up (the usual end): nothing for the parser to look at.
+        if (stage_ == Stage::head && (in_.empty() || !parse_head())) break;
         if (stage_ != Stage::head && !read_body()) break;
         dispatch_current();
     }
-    if ((peer_closed_ || draining_) && !no_more_ && !paused()) {
+    if ((peer_closed_ || draining_) && !no_more_ && !held) {
         // Whatever is left is an unfinished request that can never complete.
         no_more_ = true;
         // Draining: the last request received gets `Connection: close`
         // (when it is still unanswered), so the client knows to reconnect.
         last_seq_ = draining_ && next_seq_ > next_out_ ? next_seq_ - 1 : next_seq_;
     }
+    return held;
 }
 
 bool Connection::parse_head() {

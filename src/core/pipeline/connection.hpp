@@ -75,8 +75,9 @@ public:
     /// received (the last answer says `Connection: close`), then finish.
     void stop_reading() noexcept { draining_ = true; }
     /// Parse and dispatch every complete buffered request, until the input is
-    /// exhausted, the connection is closing, or backpressure applies.
-    void process();
+    /// exhausted, the connection is closing, or backpressure applies. Returns
+    /// true in the last case: once output is sent, it may go on.
+    bool process();
 
     // ---- output ------------------------------------------------------------
     /// Answer request `seq`. Returns false (and answers 500) if the spec is invalid.
