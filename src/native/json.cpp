@@ -51,6 +51,22 @@ bool word_needs_escape(std::uint64_t x) noexcept {
            highs;
 }
 
+/// Copies n < 8 bytes as a 4-, a 2- and a 1-byte piece: a memcpy of a
+/// length the compiler cannot see is a call into libc, costlier than the
+/// copy of a short key.
+void load_short(char* dst, const char* src, std::size_t n) noexcept {
+    std::size_t k = 0;
+    if (n & 4) {
+        std::memcpy(dst, src, 4);
+        k = 4;
+    }
+    if (n & 2) {
+        std::memcpy(dst + k, src + k, 2);
+        k += 2;
+    }
+    if (n & 1) dst[k] = src[k];
+}
+
 char* put_escaped_byte(char* p, char c) noexcept {
     const std::uint8_t cls = escape_class[static_cast<unsigned char>(c)];
     if (cls == 0) {
@@ -85,7 +101,7 @@ bool put_string(PyObject* s, Buffer& out) {
     if (n < 8) {
         // One word: the string padded with bytes that need no escape.
         std::uint64_t w = filler;
-        std::memcpy(&w, src, n);
+        load_short(reinterpret_cast<char*>(&w), src, n);
         if (!word_needs_escape(w)) {
             std::memcpy(p, &w, 8);  // the padding lands in the slack and is overwritten
             p += n;
