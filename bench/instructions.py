@@ -1,6 +1,6 @@
-"""profile.py: user-space instructions per request, by area, measured with callgrind.
+"""instructions.py: user-space instructions per request, by area, measured with callgrind.
 
-    python bench/profile.py [--app hello|json|async] [--path /] [--depth 24] [--batches 1000]
+    python bench/instructions.py [--app hello|json_app|async_app] [--path /] [--depth 24] [--batches 1000]
 
 Instruction counts don't drift with the machine's load, so they are the
 yardstick for the engine's own work (wrk ratios in run.py are the verdict).
@@ -55,7 +55,7 @@ def drive(port: int, path: str, depth: int, batches: int) -> None:
             while buf.count(b"HTTP/1.1 200 ") < depth:
                 chunk = s.recv(1 << 16)
                 if not chunk:
-                    raise SystemExit("profile.py: the server closed the connection")
+                    raise SystemExit("instructions.py: the server closed the connection")
                 buf += chunk
 
 
@@ -71,7 +71,7 @@ def run_once(app: Path, path: str, depth: int, batches: int, out: Path) -> None:
             try:
                 wait_accepting(port, proc, timeout=120)  # valgrind starts slowly
             except RuntimeError as exc:
-                raise SystemExit(f"profile.py: {exc}; see {out.with_suffix('.log')}") from None
+                raise SystemExit(f"instructions.py: {exc}; see {out.with_suffix('.log')}") from None
             drive(port, path, depth, batches)
         finally:
             proc.send_signal(signal.SIGINT)
@@ -81,7 +81,7 @@ def run_once(app: Path, path: str, depth: int, batches: int, out: Path) -> None:
                 proc.kill()
                 proc.wait()
     if not out.exists():
-        raise SystemExit(f"profile.py: callgrind wrote no {out}; see {out.with_suffix('.log')}")
+        raise SystemExit(f"instructions.py: callgrind wrote no {out}; see {out.with_suffix('.log')}")
 
 
 def self_costs(out: Path) -> dict[str, int]:
@@ -127,7 +127,7 @@ def main() -> None:
     args = ap.parse_args()
     app = BENCH / "apps" / f"{args.app}.py"
     if not app.exists():
-        raise SystemExit(f"profile.py: no {app}; choose one of bench/apps/*.py")
+        raise SystemExit(f"instructions.py: no {app}; choose one of bench/apps/*.py")
     with tempfile.TemporaryDirectory(prefix="lesto-profile-") as tmp:
         if args.keep:
             Path(args.keep).mkdir(parents=True, exist_ok=True)
