@@ -25,4 +25,4 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q "scikit-build-core>=0.10"
 echo "setup: building and installing lesto into .venv"
-.venv/bin/python -m pip install -q --no-build-isolation ".[test]"
+bash scripts/build.sh

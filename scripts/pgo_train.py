@@ -1,0 +1,113 @@
+"""pgo_train.py: the training run of the profile-guided build (scripts/build.sh).
+
+    python scripts/pgo_train.py PROFILE_DIR
+
+Serves the bench apps (bench/apps/) with the instrumented lesto installed in
+this interpreter and sends each one the traffic bench/run.py measures:
+pipelined batches and single requests on several connections, sync, JSON and
+async handlers. Each server stops with SIGTERM and exits normally, which is
+when GCC's instrumentation writes its profile into PROFILE_DIR. Exits 1,
+saying why, when a server does not start or answer, or no profile appears.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+APPS = ROOT / "bench" / "apps"
+# (app, path, requests per write): what bench/run.py measures.
+WORKLOADS = [
+    ("hello", "/", 24),
+    ("hello", "/", 1),
+    ("json_app", "/json", 24),
+    ("async_app", "/", 24),
+    ("async_app", "/direct", 24),
+]
+CONNECTIONS = 8
+REQUESTS = 60_000  # per workload: a few seconds, enough for the profile's proportions
+START_TIMEOUT = 20.0
+STATUS_LINE = b"HTTP/1.1 200 OK\r\n"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_accepting(port: int, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"pgo_train.py: the server exited with {proc.returncode} before accepting")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1.0).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"pgo_train.py: no server accepting on port {port} after {START_TIMEOUT:.0f} s")
+
+
+def drive(port: int, path: str, depth: int) -> None:
+    """REQUESTS requests, `depth` per write, round-robin over CONNECTIONS connections."""
+    batch = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode() * depth
+    conns = [socket.create_connection(("127.0.0.1", port), timeout=10.0) for _ in range(CONNECTIONS)]
+    try:
+        for _ in range(REQUESTS // (depth * CONNECTIONS)):
+            for c in conns:
+                c.sendall(batch)
+            for c in conns:
+                answered, tail = 0, b""
+                while answered < depth:
+                    chunk = c.recv(65536)
+                    if not chunk:
+                        raise SystemExit(f"pgo_train.py: the server closed a connection ({path})")
+                    data = tail + chunk  # a status line may straddle two reads
+                    answered += data.count(STATUS_LINE)
+                    tail = data[1 - len(STATUS_LINE):]
+    finally:
+        for c in conns:
+            c.close()
+
+
+def train(app: str, path: str, depth: int) -> None:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, str(APPS / f"{app}.py"), str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_accepting(port, proc)
+        drive(port, path, depth)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            _, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise SystemExit(f"pgo_train.py: {app} did not stop after SIGTERM") from None
+    if proc.returncode != 0:
+        raise SystemExit(f"pgo_train.py: {app} exited with {proc.returncode}:\n{err.decode()[-2000:]}")
+
+
+def main() -> None:
+    if len(sys.argv) != 2:
+        raise SystemExit(__doc__.strip().split("\n\n")[1].strip())
+    profile_dir = Path(sys.argv[1])
+    for app, path, depth in WORKLOADS:
+        started = time.monotonic()
+        train(app, path, depth)
+        print(f"pgo_train.py: {app} {path}, {depth} per write: {time.monotonic() - started:.1f} s")
+    written = list(profile_dir.rglob("*.gcda")) if profile_dir.is_dir() else []
+    if not written:
+        raise SystemExit(f"pgo_train.py: no profile (*.gcda) in {profile_dir}: "
+                         "is the installed lesto the instrumented build (LESTO_PGO=generate)?")
+    print(f"pgo_train.py: {len(written)} profile files in {profile_dir}")
+
+
+if __name__ == "__main__":
+    os.chdir(ROOT)
+    main()
