@@ -253,29 +253,30 @@ DefaultType default_type(BodyKind kind) noexcept {
     return {};
 }
 
+/// The UTF-8 of a str, as a view into the str; false with an exception set.
+bool utf8_view(PyObject* str, std::string_view& out) {
+    Py_ssize_t n;
+    const char* p = PyUnicode_AsUTF8AndSize(str, &n);
+    if (!p) return false;
+    out = {p, static_cast<std::size_t>(n)};
+    return true;
+}
+
 /// The Content-Type part of `response_view` for a response that names its
 /// mime_type or encoding.
 bool view_given_type(ResponseObject* r, http::ResponseSpec& spec) {
-    if (r->mime_type) {
-        Py_ssize_t n;
-        const char* p = PyUnicode_AsUTF8AndSize(r->mime_type, &n);
-        if (!p) return false;
-        spec.content_type = {p, static_cast<std::size_t>(n)};
-    } else {
+    if (!r->mime_type) {
         spec.content_type = default_type(r->kind).mime;
+    } else if (!utf8_view(r->mime_type, spec.content_type)) {
+        return false;
     }
     // As japronto: text and JSON name their charset, raw bytes do not.
-    if (r->kind == BodyKind::text || r->kind == BodyKind::json) {
-        if (r->encoding) {
-            Py_ssize_t n;
-            const char* p = PyUnicode_AsUTF8AndSize(r->encoding, &n);
-            if (!p) return false;
-            spec.charset = {p, static_cast<std::size_t>(n)};
-        } else {
-            spec.charset = "utf-8";
-        }
+    if (r->kind != BodyKind::text && r->kind != BodyKind::json) return true;
+    if (!r->encoding) {
+        spec.charset = "utf-8";
+        return true;
     }
-    return true;
+    return utf8_view(r->encoding, spec.charset);
 }
 
 /// The user headers and cookies part of `response_view`, for a response that has any.
