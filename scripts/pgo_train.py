@@ -19,6 +19,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from run import free_port, wait_accepting  # noqa: E402  (bench/run.py: how the bench starts servers)
+
 APPS = ROOT / "bench" / "apps"
 # (app, path, requests per write): what bench/run.py measures.
 WORKLOADS = [
@@ -32,25 +35,6 @@ CONNECTIONS = 8
 REQUESTS = 60_000  # per workload: a few seconds, enough for the profile's proportions
 START_TIMEOUT = 20.0
 STATUS_LINE = b"HTTP/1.1 200 OK\r\n"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_accepting(port: int, proc: subprocess.Popen) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"pgo_train.py: the server exited with {proc.returncode} before accepting")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1.0).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit(f"pgo_train.py: no server accepting on port {port} after {START_TIMEOUT:.0f} s")
 
 
 def drive(port: int, path: str, depth: int) -> None:
@@ -80,7 +64,10 @@ def train(app: str, path: str, depth: int) -> None:
     proc = subprocess.Popen([sys.executable, str(APPS / f"{app}.py"), str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        wait_accepting(port, proc)
+        try:
+            wait_accepting(port, proc, START_TIMEOUT)
+        except RuntimeError as e:
+            raise SystemExit(f"pgo_train.py: {app}: {e}") from None
         drive(port, path, depth)
     finally:
         proc.send_signal(signal.SIGTERM)
