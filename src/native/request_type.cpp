@@ -199,10 +199,6 @@ PyMethodDef Request_methods[] = {
     {nullptr, nullptr, 0, nullptr},
 };
 
-}  // namespace
-
-namespace {
-
 PyMemberDef Request_members[] = {
     {"__dictoffset__", T_PYSSIZET, offsetof(RequestObject, dict), READONLY, nullptr},
     {nullptr, 0, 0, 0, nullptr},

@@ -97,34 +97,6 @@ PyObject* encode_text(PyObject* text, PyObject* encoding) {
     return enc ? PyUnicode_AsEncodedString(text, enc, "strict") : nullptr;
 }
 
-}  // namespace
-
-namespace {
-
-/// Dead Responses' memory, reused by the next: a handler builds one per
-/// request and it dies as soon as it is written, so without these every
-/// request pays a malloc and a free. Holds no references. Process-wide,
-/// guarded by the GIL, so the hot path needs no module-state lookup; only
-/// Responses of the type of the module that last ran (response_type_ready)
-/// are kept, and its clear empties this before the type can die.
-struct SpareResponses {
-    static constexpr int max = 32;
-    PyTypeObject* type = nullptr;  // compared, not owned
-    PyObject* items[max] = {};
-    int count = 0;
-};
-SpareResponses spares;
-
-}  // namespace
-
-void response_spares_clear(PyTypeObject* type) noexcept {
-    if (type != spares.type) return;
-    while (spares.count) PyObject_Free(spares.items[--spares.count]);
-    spares.type = nullptr;
-}
-
-namespace {
-
 /// The checks of every argument but text=, out of line: most Responses are
 /// built from text= alone. Sets `code`.
 bool check_arguments(PyObject* const (&a)[8], int& code) {
@@ -158,6 +130,31 @@ bool check_arguments(PyObject* const (&a)[8], int& code) {
 }
 
 }  // namespace
+
+namespace {
+
+/// Dead Responses' memory, reused by the next: a handler builds one per
+/// request and it dies as soon as it is written, so without these every
+/// request pays a malloc and a free. Holds no references. Process-wide,
+/// guarded by the GIL, so the hot path needs no module-state lookup; only
+/// Responses of the type of the module that last ran (response_type_ready)
+/// are kept, and its clear empties this before the type can die.
+struct SpareResponses {
+    static constexpr int max = 32;
+    PyTypeObject* type = nullptr;  // compared, not owned
+    PyObject* items[max] = {};
+    int count = 0;
+};
+SpareResponses spares;
+
+}  // namespace
+
+void response_spares_clear(PyTypeObject* type) noexcept {
+    if (type != spares.type) return;
+    while (spares.count) PyObject_Free(spares.items[--spares.count]);
+    spares.type = nullptr;
+}
+
 
 PyObject* response_new(ModuleState* st, PyTypeObject* type, PyObject* const* args,
                        std::size_t nargs, PyObject* kwnames) {

@@ -17,7 +17,7 @@ namespace lesto::http::detail {
 /// `inline` alone lets GCC keep them out of line, being called from both
 /// the fast path and the resumable parser: each call then costs a prologue,
 /// spills and `seen` in memory, ~120 of the ~350 instructions a wrk request
-/// took in `Server::service` (bench/profile.py).
+/// took in `Server::service` (bench/instructions.py).
 #define LESTO_HOT_RULE [[gnu::always_inline]] inline
 
 /// Optional whitespace (RFC 9110 5.6.3).
