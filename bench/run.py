@@ -320,6 +320,7 @@ def table(rows: list[Row]) -> tuple[list[str], list[list[str]]]:
         "server CPU µs/req",
         "errors",
         "ratio",
+        "round ratios",
         "user µs/req",
         "user ratio",
         "server CPU %",
@@ -331,13 +332,21 @@ def table(rows: list[Row]) -> tuple[list[str], list[list[str]]]:
     ceiling_user = {
         row.depth: row.median("user_us_per_req") for row in rows if row.workload.uses_ceiling() and row.runs
     }
+    ceiling_runs = {row.depth: row.runs for row in rows if row.workload.uses_ceiling()}
     body = []
     for row in rows:
         if not row.runs:
-            body.append([row.workload.name, str(row.depth), "FAILED", "", "", "", "", "", "", ""])
+            body.append([row.workload.name, str(row.depth), "FAILED", *[""] * (len(header) - 3)])
             continue
         us = row.median("cpu_us_per_req")
         ratio = f"{us / ceiling[row.depth]:.2f}" if row.depth in ceiling else "-"
+        # Each round's ratio to the ceiling of the same round: how far one
+        # round can stray, which the median above hides. Rows stop at their
+        # first failure, so round i is the i-th run of both rows.
+        per_round = [
+            run.cpu_us_per_req / c.cpu_us_per_req for run, c in zip(row.runs, ceiling_runs.get(row.depth, []))
+        ]
+        spread = f"{min(per_round):.2f}-{max(per_round):.2f}" if len(per_round) > 1 else "-"
         user = row.median("user_us_per_req")
         user_ratio = f"{user / ceiling_user[row.depth]:.1f}" if ceiling_user.get(row.depth) else "-"
         server_pct = statistics.median(100 * r.server_cpu_s / r.wall_s for r in row.runs)
@@ -350,6 +359,7 @@ def table(rows: list[Row]) -> tuple[list[str], list[list[str]]]:
                 f"{us:.2f}",
                 format_errors(row.errors()),
                 ratio,
+                spread,
                 f"{user:.2f}",
                 user_ratio,
                 f"{server_pct:.0f}",
