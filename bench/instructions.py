@@ -1,14 +1,18 @@
 """instructions.py: user-space instructions per request, by area, measured with callgrind.
 
-    python bench/instructions.py [--app hello|json_app|async_app] [--path /] [--depth 24] [--batches 1000]
+    python bench/instructions.py [--app hello|json_app|async_app] [--path /] [--depth 24]
+                                  [--connections 1] [--batches 1000]
 
 Instruction counts don't drift with the machine's load, so they are the
 yardstick for the engine's own work (wrk ratios in run.py are the verdict).
 The app runs twice under `valgrind --tool=callgrind`, once answering 20
-batches and once 20 + BATCHES, one client connection sending DEPTH
-pipelined requests per write; the difference divided by the extra requests
-cancels startup and shutdown. Costs are exclusive (self) costs, grouped by
-area from the function and object names; kernel time is not counted.
+batches and once 20 + BATCHES, each batch DEPTH pipelined requests written
+on each of CONNECTIONS client connections; the difference divided by the
+extra requests cancels startup and shutdown. With one connection and depth
+1, every request pays a whole event-loop turn; with 32 connections one turn
+serves many, as under wrk -c100, and the count is the per-request work.
+Costs are exclusive (self) costs, grouped by area from the function and
+object names; kernel time is not counted.
 """
 
 import argparse
@@ -46,20 +50,27 @@ AREAS = [
 ]
 
 
-def drive(port: int, path: str, depth: int, batches: int) -> None:
+def drive(port: int, path: str, depth: int, batches: int, connections: int) -> None:
+    """Each batch: DEPTH pipelined requests written on every connection, then all answers read."""
     request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode() * depth
-    with socket.create_connection(("127.0.0.1", port)) as s:
+    socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(connections)]
+    try:
         for _ in range(batches):
-            s.sendall(request)
-            buf = b""
-            while buf.count(b"HTTP/1.1 200 ") < depth:
-                chunk = s.recv(1 << 16)
-                if not chunk:
-                    raise SystemExit("instructions.py: the server closed the connection")
-                buf += chunk
+            for s in socks:
+                s.sendall(request)
+            for s in socks:
+                buf = b""
+                while buf.count(b"HTTP/1.1 200 ") < depth:
+                    chunk = s.recv(1 << 16)
+                    if not chunk:
+                        raise SystemExit("instructions.py: the server closed the connection")
+                    buf += chunk
+    finally:
+        for s in socks:
+            s.close()
 
 
-def run_once(app: Path, path: str, depth: int, batches: int, out: Path) -> None:
+def run_once(app: Path, path: str, depth: int, batches: int, connections: int, out: Path) -> None:
     port = free_port()
     cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, str(app),
            str(port)]
@@ -72,7 +83,7 @@ def run_once(app: Path, path: str, depth: int, batches: int, out: Path) -> None:
                 wait_accepting(port, proc, timeout=120)  # valgrind starts slowly
             except RuntimeError as exc:
                 raise SystemExit(f"instructions.py: {exc}; see {out.with_suffix('.log')}") from None
-            drive(port, path, depth, batches)
+            drive(port, path, depth, batches, connections)
         finally:
             proc.send_signal(signal.SIGINT)
             try:
@@ -122,6 +133,9 @@ def main() -> None:
     ap.add_argument("--path", default="/", help="request path (default /)")
     ap.add_argument("--depth", type=int, default=24, help="pipelined requests per write (default 24)")
     ap.add_argument("--batches", type=int, default=1000, help="extra batches of the second run")
+    ap.add_argument("--connections", type=int, default=1,
+                    help="connections written in each batch (default 1); with more, one wake-up of "
+                         "the server serves several connections, as under wrk -c100")
     ap.add_argument("--top", type=int, default=25, help="functions listed (default 25)")
     ap.add_argument("--keep", metavar="DIR", help="keep the callgrind files (base.out, more.out) in DIR")
     args = ap.parse_args()
@@ -132,16 +146,17 @@ def main() -> None:
         if args.keep:
             Path(args.keep).mkdir(parents=True, exist_ok=True)
         base, more = Path(args.keep or tmp, "base.out"), Path(args.keep or tmp, "more.out")
-        run_once(app, args.path, args.depth, WARM_BATCHES, base)
-        run_once(app, args.path, args.depth, WARM_BATCHES + args.batches, more)
+        run_once(app, args.path, args.depth, WARM_BATCHES, args.connections, base)
+        run_once(app, args.path, args.depth, WARM_BATCHES + args.batches, args.connections, more)
         a, b = self_costs(base), self_costs(more)
-    requests = args.batches * args.depth
+    requests = args.batches * args.depth * args.connections
     delta = {k: b.get(k, 0) - a.get(k, 0) for k in set(a) | set(b)}
     total = sum(delta.values()) / requests
     areas: dict[str, float] = defaultdict(float)
     for name, cost in delta.items():
         areas[area_of(name)] += cost / requests
-    print(f"{args.app} {args.path}, {args.depth} pipelined: {total:,.0f} user-space instructions per request")
+    print(f"{args.app} {args.path}, {args.depth} pipelined, {args.connections} connection(s): "
+          f"{total:,.0f} user-space instructions per request")
     print()
     print("| area | instr/req |")
     print("|---|---:|")
