@@ -68,3 +68,45 @@ TEST(BufferPool, PendingBytesKeepTheirBlock) {
     EXPECT_EQ(a.view(), "pending");
     EXPECT_EQ(pool.spare(), 0u);
 }
+
+TEST(BufferPool, ABlockAboveMaxSizeGoesBackToMalloc) {
+    lesto::BufferPool pool(4);
+    {
+        lesto::Buffer big, kept;
+        big.use_pool(&pool);
+        kept.use_pool(&pool);
+        big.prepare(lesto::BufferPool::max_size + 1);  // a large body's worth
+        kept.prepare(lesto::BufferPool::max_size);
+        EXPECT_EQ(big.capacity(), 2 * lesto::BufferPool::max_size);
+    }
+    EXPECT_EQ(pool.spare(), 1u);  // only the 1 MiB block is kept
+    lesto::Buffer again;
+    again.use_pool(&pool);
+    again.prepare(lesto::BufferPool::max_size);
+    EXPECT_EQ(pool.spare(), 0u);
+}
+
+TEST(BufferPool, EachSizeIsTakenFromItsOwnBlocks) {
+    lesto::BufferPool pool(8);
+    const char* small_block;
+    const char* large_block;
+    {
+        lesto::Buffer small, large;
+        small.use_pool(&pool);
+        large.use_pool(&pool);
+        small.append("x");
+        large.prepare(64 * 1024);
+        small_block = small.data();
+        large_block = large.data();
+        small.consume(1);
+    }
+    EXPECT_EQ(pool.spare(), 2u);
+    lesto::Buffer a, b;
+    a.use_pool(&pool);
+    b.use_pool(&pool);
+    a.prepare(64 * 1024);
+    b.append("y");
+    EXPECT_EQ(a.data(), large_block);
+    EXPECT_EQ(b.data(), small_block);
+    EXPECT_EQ(pool.spare(), 0u);
+}

@@ -8,48 +8,64 @@
 #include <new>
 #include <string_view>
 #include <utility>
-#include <vector>
 
 namespace lesto {
 
 /// Spare memory blocks for Buffers, so a connection can hand its buffers back
 /// whenever it goes idle (a keep-alive connection between requests) without
 /// a malloc and a free per request: the next buffer of that size reuses one.
-/// Bounded: beyond `max_blocks`, blocks go back to malloc.
+/// A Buffer's blocks are powers of two, so each size has a free list of its
+/// own, linked through the spare blocks' first bytes: taking or giving one is
+/// a few instructions (on non-pipelined traffic both happen for every
+/// request). Bounded: at most `max_blocks` blocks, none above `max_size` (a
+/// large body's memory goes back to malloc at once).
 class BufferPool {
 public:
-    explicit BufferPool(std::size_t max_blocks = 64) : max_(max_blocks) { blocks_.reserve(max_); }
+    static constexpr std::size_t min_size = 4096;  // a Buffer's first block
+    static constexpr std::size_t max_size = std::size_t{1} << 20;
+
+    explicit BufferPool(std::size_t max_blocks = 64) noexcept : max_(max_blocks) {}
     BufferPool(const BufferPool&) = delete;
     BufferPool& operator=(const BufferPool&) = delete;
     ~BufferPool() {
-        for (const Block& b : blocks_) std::free(b.data);
+        for (char* p : free_)
+            while (p) std::free(std::exchange(p, next(p)));
     }
     /// A spare block of exactly `size` bytes, or null.
     char* take(std::size_t size) noexcept {
-        for (std::size_t i = blocks_.size(); i-- > 0;) {
-            if (blocks_[i].size == size) {
-                char* p = blocks_[i].data;
-                blocks_[i] = blocks_.back();
-                blocks_.pop_back();
-                return p;
-            }
-        }
-        return nullptr;
+        const int k = size_class(size);
+        if (k < 0 || !free_[k]) return nullptr;
+        char* p = free_[k];
+        free_[k] = next(p);
+        --spare_;
+        return p;
     }
-    /// Keep `data` for reuse; false when full (the caller frees it).
+    /// Keep `data` for reuse; false when full or not a pooled size (the caller frees it).
     bool give(char* data, std::size_t size) noexcept {
-        if (blocks_.size() >= max_) return false;
-        blocks_.push_back({data, size});  // within the reserved capacity: no allocation
+        const int k = size_class(size);
+        if (k < 0 || spare_ >= max_) return false;
+        std::memcpy(data, &free_[k], sizeof(char*));
+        free_[k] = data;
+        ++spare_;
         return true;
     }
-    std::size_t spare() const noexcept { return blocks_.size(); }
+    std::size_t spare() const noexcept { return spare_; }
 
 private:
-    struct Block {
-        char* data;
-        std::size_t size;
-    };
-    std::vector<Block> blocks_;
+    static constexpr int classes = std::countr_zero(max_size) - std::countr_zero(min_size) + 1;
+    static int size_class(std::size_t size) noexcept {
+        // One tzcnt and a compare (std::has_single_bit is a libgcc call without -mpopcnt).
+        const int k = std::countr_zero(size) - std::countr_zero(min_size);
+        return k >= 0 && k < classes && size == min_size << k ? k : -1;
+    }
+    static char* next(const char* block) noexcept {
+        char* p;
+        std::memcpy(&p, block, sizeof p);
+        return p;
+    }
+
+    char* free_[classes] = {};  // the head of each size's list
+    std::size_t spare_ = 0;
     std::size_t max_;
 };
 
