@@ -21,7 +21,7 @@ namespace lesto {
 /// large body's memory goes back to malloc at once).
 class BufferPool {
 public:
-    static constexpr std::size_t min_size = 4096;  // a Buffer's first block
+    static constexpr std::size_t min_size = 4096;  // a Buffer's first block, its smallest size
     static constexpr std::size_t max_size = std::size_t{1} << 20;
 
     explicit BufferPool(std::size_t max_blocks = 64) noexcept : max_(max_blocks) {}
@@ -167,7 +167,7 @@ private:
         cap_ = want;
         begin_ = end_ = 0;
     }
-    static constexpr std::size_t min_block = 4096;
+    static constexpr std::size_t min_block = BufferPool::min_size;
 
     char* data_ = nullptr;
     std::size_t cap_ = 0;
