@@ -139,6 +139,8 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=25, help="functions listed (default 25)")
     ap.add_argument("--keep", metavar="DIR", help="keep the callgrind files (base.out, more.out) in DIR")
     args = ap.parse_args()
+    if min(args.depth, args.batches, args.connections) < 1:
+        ap.error("--depth, --batches and --connections must be at least 1")
     app = BENCH / "apps" / f"{args.app}.py"
     if not app.exists():
         raise SystemExit(f"instructions.py: no {app}; choose one of bench/apps/*.py")
