@@ -129,10 +129,6 @@ bool check_arguments(PyObject* const (&a)[8], int& code) {
     return !a[kw_headers] || check_headers(a[kw_headers]);
 }
 
-}  // namespace
-
-namespace {
-
 /// Dead Responses' memory, reused by the next: a handler builds one per
 /// request and it dies as soon as it is written, so without these every
 /// request pays a malloc and a free. Holds no references. Process-wide,
@@ -154,7 +150,6 @@ void response_spares_clear(PyTypeObject* type) noexcept {
     while (spares.count) PyObject_Free(spares.items[--spares.count]);
     spares.type = nullptr;
 }
-
 
 PyObject* response_new(ModuleState* st, PyTypeObject* type, PyObject* const* args,
                        std::size_t nargs, PyObject* kwnames) {
