@@ -19,14 +19,13 @@ import argparse
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-from run import free_port, wait_accepting  # bench/run.py, beside this file
+from run import free_port, send_batches, wait_accepting  # bench/run.py, beside this file
 
 BENCH = Path(__file__).resolve().parent
 WARM_BATCHES = 20
@@ -50,26 +49,6 @@ AREAS = [
 ]
 
 
-def drive(port: int, path: str, depth: int, batches: int, connections: int) -> None:
-    """Each batch: DEPTH pipelined requests written on every connection, then all answers read."""
-    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode() * depth
-    socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(connections)]
-    try:
-        for _ in range(batches):
-            for s in socks:
-                s.sendall(request)
-            for s in socks:
-                buf = b""
-                while buf.count(b"HTTP/1.1 200 ") < depth:
-                    chunk = s.recv(1 << 16)
-                    if not chunk:
-                        raise SystemExit("instructions.py: the server closed the connection")
-                    buf += chunk
-    finally:
-        for s in socks:
-            s.close()
-
-
 def run_once(app: Path, path: str, depth: int, batches: int, connections: int, out: Path) -> None:
     port = free_port()
     cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, str(app),
@@ -81,9 +60,9 @@ def run_once(app: Path, path: str, depth: int, batches: int, connections: int, o
         try:
             try:
                 wait_accepting(port, proc, timeout=120)  # valgrind starts slowly
+                send_batches(port, path, depth, batches, connections)
             except RuntimeError as exc:
                 raise SystemExit(f"instructions.py: {exc}; see {out.with_suffix('.log')}") from None
-            drive(port, path, depth, batches, connections)
         finally:
             proc.send_signal(signal.SIGINT)
             try:

@@ -151,6 +151,33 @@ def wait_accepting(port: int, proc: subprocess.Popen, timeout: float) -> None:
     raise RuntimeError(f"server did not accept on port {port} within {timeout:.0f} s")
 
 
+def send_batches(port: int, path: str, depth: int, batches: int, connections: int,
+                 timeout: float | None = None) -> None:
+    """BATCHES times: DEPTH pipelined GETs of PATH written on each of CONNECTIONS
+    connections, then every answer read. The bench's clients other than wrk
+    (instructions.py, scripts/pgo_train.py) drive servers this way. RuntimeError
+    if the server closes a connection."""
+    batch = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode() * depth
+    status_line = b"HTTP/1.1 200 OK\r\n"
+    conns = [socket.create_connection(("127.0.0.1", port), timeout=timeout) for _ in range(connections)]
+    try:
+        for _ in range(batches):
+            for c in conns:
+                c.sendall(batch)
+            for c in conns:
+                answered, tail = 0, b""
+                while answered < depth:
+                    chunk = c.recv(65536)
+                    if not chunk:
+                        raise RuntimeError(f"the server closed a connection ({path})")
+                    data = tail + chunk  # a status line may straddle two reads
+                    answered += data.count(status_line)
+                    tail = data[1 - len(status_line):]
+    finally:
+        for c in conns:
+            c.close()
+
+
 class Server:
     """A server process in its own session, so stopping it stops any workers it forked."""
 

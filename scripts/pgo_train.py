@@ -12,7 +12,6 @@ saying why, when a server does not start or answer, or no profile appears.
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from run import free_port, wait_accepting  # noqa: E402  (bench/run.py: how the bench starts servers)
+from run import free_port, send_batches, wait_accepting  # noqa: E402  (bench/run.py: how the bench drives servers)
 
 APPS = ROOT / "bench" / "apps"
 # (app, path, requests per write): what bench/run.py measures.
@@ -34,29 +33,6 @@ WORKLOADS = [
 CONNECTIONS = 8
 REQUESTS = 60_000  # per workload: a few seconds, enough for the profile's proportions
 START_TIMEOUT = 20.0
-STATUS_LINE = b"HTTP/1.1 200 OK\r\n"
-
-
-def drive(port: int, path: str, depth: int) -> None:
-    """REQUESTS requests, `depth` per write, round-robin over CONNECTIONS connections."""
-    batch = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode() * depth
-    conns = [socket.create_connection(("127.0.0.1", port), timeout=10.0) for _ in range(CONNECTIONS)]
-    try:
-        for _ in range(REQUESTS // (depth * CONNECTIONS)):
-            for c in conns:
-                c.sendall(batch)
-            for c in conns:
-                answered, tail = 0, b""
-                while answered < depth:
-                    chunk = c.recv(65536)
-                    if not chunk:
-                        raise SystemExit(f"pgo_train.py: the server closed a connection ({path})")
-                    data = tail + chunk  # a status line may straddle two reads
-                    answered += data.count(STATUS_LINE)
-                    tail = data[1 - len(STATUS_LINE):]
-    finally:
-        for c in conns:
-            c.close()
 
 
 def train(app: str, path: str, depth: int) -> None:
@@ -66,9 +42,10 @@ def train(app: str, path: str, depth: int) -> None:
     try:
         try:
             wait_accepting(port, proc, START_TIMEOUT)
+            # REQUESTS requests, `depth` per write, over CONNECTIONS connections.
+            send_batches(port, path, depth, REQUESTS // (depth * CONNECTIONS), CONNECTIONS, timeout=10.0)
         except RuntimeError as e:
             raise SystemExit(f"pgo_train.py: {app}: {e}") from None
-        drive(port, path, depth)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
