@@ -1,4 +1,4 @@
-"""idle.py: server RSS per idle keep-alive connection (issue 6: at most 3 KiB each).
+"""idle.py: server RSS per idle keep-alive connection (target: at most 3 KiB each, see RESULTS.md).
 
 Starts bench/apps/hello.py, opens N connections that each send one request
 and read its answer, then stay open and idle; prints the server's RSS growth
