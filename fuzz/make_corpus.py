@@ -29,13 +29,17 @@ PARSER_CONTROL = b"\x02" + b"\0" * 7  # pipelined, default limits, split seed 0
 CHUNKED_CONTROL = b"\0" * 8
 CONNECTION_CONTROL = b"\0" * 10  # default limits, empty script: all at once, answered at once
 
-# Routes of every router seed: literal, placeholder, escaped braces, methods.
+# Routes of every router seed: literal, placeholder, text before a
+# placeholder, anonymous placeholder, escaped braces, methods.
 ROUTER_ROUTES = (
     (b"/", 0),
     (b"/users/{id}", 0b0001),
     (b"/users/{id}/posts/{post}", 0b0011),
     (b"/static/{{name}}", 0),
+    (b"/user_{id}/edit", 0b0001),
+    (b"/x{a}", 0),
     (b"/{a}/{b}", 0b0100),
+    (b"/files/{}", 0b0010),
     (b"/a/b", 0b1000),
 )
 
@@ -58,7 +62,8 @@ def router_seed(case):
     words = case.request.lstrip(b"\r\n").split(b"\r\n", 1)[0].split(b" ")
     target = words[1] if len(words) > 1 else b"/"
     path = case.path if case.path is not None else target.split(b"?", 1)[0]
-    return bytes([len(ROUTER_ROUTES) - 1]) + routes + b"\n".join((path, target, b"/users/" + path))
+    return bytes([len(ROUTER_ROUTES) - 1]) + routes + b"\n".join(
+        (path, target, b"/users/" + path, b"/x" + path, b"/user_7/edit", b"/files" + path))
 
 
 def writer_seed(case):

@@ -48,16 +48,6 @@ bool tchar(char c) {
            std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
-bool identifier(std::string_view s) {
-    const auto letter = [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-    };
-    if (s.empty() || !letter(s[0])) return false;
-    for (const char c : s)
-        if (!letter(c) && !(c >= '0' && c <= '9')) return false;
-    return true;
-}
-
 /// `s` cut at every '/', empty pieces kept.
 std::vector<std::string_view> pieces(std::string_view s) {
     std::vector<std::string_view> out;
@@ -69,30 +59,43 @@ std::vector<std::string_view> pieces(std::string_view s) {
     }
 }
 
-/// The pattern syntax read another way: a segment is a placeholder when it
-/// is exactly "{identifier}", else a literal in which every brace is doubled.
+/// `s` with every brace pair "{{" / "}}" made one brace; false when a
+/// brace is left unpaired.
+bool unescape(std::string_view s, std::string& out) {
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const char c = s[i];
+        if (c == '{' || c == '}') {
+            if (i + 1 == s.size() || s[i + 1] != c) return false;
+            ++i;
+        }
+        out += c;
+    }
+    return true;
+}
+
+/// The pattern syntax read another way: cut at every '/', a piece is
+/// either brace-doubled literal text, or such text followed by "{name}"
+/// with a name free of braces. The name's '{' is then the piece's last.
 bool reference_compile(std::string_view pattern, RefRoute& out) {
     if (pattern.empty() || pattern[0] != '/') return false;
-    for (const std::string_view seg : pieces(pattern.substr(1))) {
-        if (seg.size() >= 3 && seg.front() == '{' && seg.back() == '}' &&
-            identifier(seg.substr(1, seg.size() - 2))) {
-            const std::string name(seg.substr(1, seg.size() - 2));
-            for (const std::string& n : out.names)
-                if (n == name) return false;
-            out.names.push_back(name);
-            out.segments.push_back({{}, true});
-            continue;
-        }
-        Segment lit;
-        for (std::size_t i = 0; i < seg.size(); ++i) {
-            const char c = seg[i];
-            if (c == '{' || c == '}') {
-                if (i + 1 == seg.size() || seg[i + 1] != c) return false;
-                ++i;
+    for (const std::string_view piece : pieces(pattern.substr(1))) {
+        Segment seg;
+        const std::size_t open = piece.rfind('{');
+        if (!piece.empty() && piece.back() == '}' && open != std::string_view::npos) {
+            const std::string_view name = piece.substr(open + 1, piece.size() - open - 2);
+            if (name.find('}') == std::string_view::npos &&
+                unescape(piece.substr(0, open), seg.literal)) {
+                for (const std::string& n : out.names)
+                    if (n == name) return false;
+                out.names.emplace_back(name);
+                seg.param = true;
+                out.segments.push_back(std::move(seg));
+                continue;
             }
-            lit.literal += c;
+            seg.literal.clear();
         }
-        out.segments.push_back(std::move(lit));
+        if (!unescape(piece, seg.literal)) return false;
+        out.segments.push_back(std::move(seg));
     }
     return out.names.size() <= lesto::router::max_params;
 }
@@ -106,8 +109,9 @@ bool reference_walk(const RefRoute& r, std::string_view path,
     if (parts.size() != r.segments.size()) return false;
     for (std::size_t i = 0; i < parts.size(); ++i) {
         if (r.segments[i].param) {
-            if (parts[i].empty()) return false;
-            params.push_back(parts[i]);
+            const std::string& prefix = r.segments[i].literal;
+            if (parts[i].size() <= prefix.size() || !parts[i].starts_with(prefix)) return false;
+            params.push_back(parts[i].substr(prefix.size()));
         } else if (parts[i] != r.segments[i].literal) {
             return false;
         }
@@ -174,8 +178,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                    "segments of '" + escape(pattern) + "'");
         for (std::size_t s = 0; s < ref.segments.size(); ++s) {
             FUZZ_CHECK(route.segments[s].is_param == ref.segments[s].param &&
-                           (route.segments[s].is_param ||
-                            route.segments[s].literal == ref.segments[s].literal),
+                           route.segments[s].literal == ref.segments[s].literal,
                        "segment " + std::to_string(s) + " of '" + escape(pattern) + "'");
         }
         routes.push_back(std::move(ref));

@@ -51,10 +51,12 @@ class Router:
     def add_route(self, pattern, handler, method=None, methods=None):
         """Route `pattern` to `handler`.
 
-        `{name}` in a pattern captures one path segment into
-        `request.match_dict`; `{{` and `}}` stand for literal braces. `method`
-        names one method, `methods` several; with neither, any method matches.
-        Raises ValueError for a malformed pattern, saying what to fix.
+        `{name}` in a pattern captures the rest of one path segment into
+        `request.match_dict`, after any literal text before it in that
+        segment (`/user_{id}`); `{}` captures under the key ''. `{{` and `}}`
+        stand for literal braces. `method` names one method, `methods`
+        several; with neither, any method matches. Raises ValueError for a
+        malformed pattern, saying what to fix.
         """
         if not isinstance(pattern, str):
             raise TypeError(f"route pattern must be str, not {type(pattern).__name__}")

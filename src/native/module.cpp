@@ -13,30 +13,14 @@ PyObject* check_route(PyObject*, PyObject* args) {
     PyObject* pattern;
     PyObject* methods;
     if (!PyArg_ParseTuple(args, "UO!", &pattern, &PyTuple_Type, &methods)) return nullptr;
-    std::vector<std::string> names;
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(methods); ++i) {
-        PyObject* m = PyTuple_GET_ITEM(methods, i);
-        const char* s = PyUnicode_Check(m) ? PyUnicode_AsUTF8(m) : nullptr;
-        if (!s) {
-            if (!PyErr_Occurred()) PyErr_Format(PyExc_TypeError, "method names must be str, not %R", m);
-            return nullptr;
-        }
-        names.emplace_back(s);
-    }
-    const char* p = PyUnicode_AsUTF8(pattern);
-    if (!p) return nullptr;
     router::Router router;
-    try {
-        router.add(p, std::move(names));
-    } catch (const router::RouteError& e) {
-        PyErr_SetString(PyExc_ValueError, e.what());
-        return nullptr;
-    }
+    if (!add_route(router, pattern, methods)) return nullptr;
     const router::Route& route = router.route(0);
     PyObject* result = PyTuple_New(static_cast<Py_ssize_t>(route.param_names.size()));
     if (!result) return nullptr;
     for (std::size_t i = 0; i < route.param_names.size(); ++i) {
-        PyObject* name = PyUnicode_FromString(route.param_names[i].c_str());
+        const std::string& n = route.param_names[i];
+        PyObject* name = PyUnicode_FromStringAndSize(n.data(), static_cast<Py_ssize_t>(n.size()));
         if (!name) {
             Py_DECREF(result);
             return nullptr;
@@ -151,6 +135,32 @@ PyModuleDef_Slot module_slots[] = {
 };
 
 }  // namespace
+
+
+bool add_route(router::Router& router, PyObject* pattern, PyObject* methods) {
+    // Views of the whole UTF-8, not C strings: a NUL would cut a pattern
+    // or method short and route requests the app never asked for.
+    std::string_view p;
+    if (!utf8_view(pattern, p)) return false;
+    std::vector<std::string> names;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(methods); ++i) {
+        PyObject* m = PyTuple_GET_ITEM(methods, i);
+        std::string_view name;
+        if (!PyUnicode_Check(m)) {
+            PyErr_Format(PyExc_TypeError, "method names must be str, not %R", m);
+            return false;
+        }
+        if (!utf8_view(m, name)) return false;
+        names.emplace_back(name);
+    }
+    try {
+        router.add(p, std::move(names));
+    } catch (const router::RouteError& e) {
+        PyErr_SetString(PyExc_ValueError, e.what());
+        return false;
+    }
+    return true;
+}
 
 ModuleState* state_of_type(PyTypeObject* type) {
     return static_cast<ModuleState*>(PyType_GetModuleState(type));

@@ -49,6 +49,20 @@ inline const char* utf8_of(PyObject* str, Py_ssize_t* size) {
     return PyUnicode_AsUTF8AndSize(str, size);
 }
 
+/// The UTF-8 of a str, as a view into the str, whole (a NUL in it stays);
+/// false with an exception set.
+inline bool utf8_view(PyObject* str, std::string_view& out) {
+    Py_ssize_t n;
+    const char* p = utf8_of(str, &n);
+    if (!p) return false;
+    out = {p, static_cast<std::size_t>(n)};
+    return true;
+}
+
+/// Adds the route `pattern` (a str) for `methods` (a tuple of str) to
+/// `router`: false with ValueError saying what to fix, or TypeError.
+bool add_route(router::Router& router, PyObject* pattern, PyObject* methods);
+
 // ---- Response ---------------------------------------------------------------
 
 enum class BodyKind : std::uint8_t { none, text, body, json };

@@ -118,13 +118,16 @@ PyObject* Request_get_match_dict(RequestObject* r, void*) {
         for (std::size_t i = 0; i < r->match->param_count; ++i) {
             const router::Param& p = r->match->params[i];
             const std::string& name = route.param_names[p.name];
-            PyObject* value = decoded_utf8(p.value);
-            if (!value || PyDict_SetItemString(d, name.c_str(), value) < 0) {
-                Py_XDECREF(value);
+            PyObject* key = PyUnicode_FromStringAndSize(name.data(),
+                                                        static_cast<Py_ssize_t>(name.size()));
+            PyObject* value = key ? decoded_utf8(p.value) : nullptr;
+            const int set = value ? PyDict_SetItem(d, key, value) : -1;
+            Py_XDECREF(key);
+            Py_XDECREF(value);
+            if (set < 0) {
                 Py_DECREF(d);
                 return nullptr;
             }
-            Py_DECREF(value);
         }
         return d;
     });

@@ -245,15 +245,6 @@ DefaultType default_type(BodyKind kind) noexcept {
     return {};
 }
 
-/// The UTF-8 of a str, as a view into the str; false with an exception set.
-bool utf8_view(PyObject* str, std::string_view& out) {
-    Py_ssize_t n;
-    const char* p = PyUnicode_AsUTF8AndSize(str, &n);
-    if (!p) return false;
-    out = {p, static_cast<std::size_t>(n)};
-    return true;
-}
-
 /// The Content-Type part of `response_view` for a response that names its
 /// mime_type or encoding.
 bool view_given_type(ResponseObject* r, http::ResponseSpec& spec) {

@@ -119,19 +119,7 @@ PyObject* Server_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
             Py_DECREF(self);
             return nullptr;
         }
-        std::vector<std::string> names;
-        for (Py_ssize_t m = 0; m < PyTuple_GET_SIZE(methods); ++m) {
-            const char* s = PyUnicode_AsUTF8(PyTuple_GET_ITEM(methods, m));
-            if (!s) {
-                Py_DECREF(self);
-                return nullptr;
-            }
-            names.emplace_back(s);
-        }
-        try {
-            eng.router_.add(PyUnicode_AsUTF8(pattern), std::move(names));
-        } catch (const router::RouteError& e) {
-            PyErr_SetString(PyExc_ValueError, e.what());
+        if (!add_route(eng.router_, pattern, methods)) {
             Py_DECREF(self);
             return nullptr;
         }

@@ -2,6 +2,7 @@
 // split.
 #include "cases.hpp"
 #include "parser/chunked.hpp"
+#include "parser/errors.hpp"
 #include "parser/parser.hpp"
 #include "parser/scan.hpp"
 
@@ -247,6 +248,28 @@ TEST_P(HttpCases, SameOutcomeInEverySplit) {
 
 INSTANTIATE_TEST_SUITE_P(Cases, HttpCases, testing::ValuesIn(all_cases()),
                          [](const testing::TestParamInfo<HttpCase>& p) { return p.param.id(); });
+
+TEST(ParserErrors, EveryErrorIsGivenBySomeCase) {
+    // A reason is only as exact as the cases that pin it: each error of
+    // errors.hpp must be some case's outcome, and no case may get an error
+    // that errors.hpp does not list.
+    std::set<std::pair<int, std::string>> given;
+    for (const HttpCase& c : all_cases()) {
+        const Outcome o = replay(c.request, whole(c.request.size()), Limits{});
+        if (o.status == ParseStatus::error) given.emplace(o.code, o.reason);
+    }
+    std::set<std::pair<int, std::string>> listed;
+    for (const lesto::http::ParseError& e : lesto::http::errors::all) {
+        listed.emplace(e.status, std::string(e.reason));
+        EXPECT_TRUE(given.count({e.status, std::string(e.reason)}))
+            << "no case gives " << e.status << " " << e.reason;
+    }
+    EXPECT_EQ(listed.size(), std::size(lesto::http::errors::all)) << "an error listed twice";
+    for (const auto& [status, reason] : given) {
+        EXPECT_TRUE(listed.count({status, reason}))
+            << "not in errors::all: " << status << " " << reason;
+    }
+}
 
 bool same(const Outcome& a, const Outcome& b) {
     return a.status == b.status && a.code == b.code && a.reason == b.reason &&

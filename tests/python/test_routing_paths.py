@@ -1,4 +1,7 @@
-"""Routing sees the decoded path, as the app does; an encoded slash stays inside its segment."""
+"""Routing sees the decoded path, as the app does; an encoded slash stays inside its segment.
+
+Placeholder forms over the wire: text before a placeholder, the anonymous `{}`.
+"""
 
 import pytest
 from rawhttp import get
@@ -41,3 +44,31 @@ def test_absolute_form_authority_wins_over_host(routing_server):
     request = b"GET http://a.example:81/files/z HTTP/1.1\r\nHost: b.example\r\n\r\n"
     info = routing_server.exchange(request).json()
     assert (info["hostname"], info["port"], info["match_dict"]) == ("a.example", 81, {"name": "z"})
+
+
+@pytest.mark.parametrize(
+    "sent, route, match_dict",
+    [
+        ("/xyz", "/x{a}", {"a": "yz"}),
+        ("/x%2Fy", "/x{a}", {"a": "/y"}),
+        ("/user_42/edit", "/user_{id}/edit", {"id": "42"}),
+        ("/user_%C3%A9/edit", "/user_{id}/edit", {"id": "é"}),
+        # The prefix is matched against the decoded path, like literal routes.
+        ("/caf%C3%A9-au-lait", "/café-{x}", {"x": "au-lait"}),
+        # A placeholder captures at least one byte: "/x" is left to "/{}".
+        ("/x", "/{}", {"": "x"}),
+        ("/user_/edit", None, None),
+        ("/user_42", "/{}", {"": "user_42"}),
+        ("/anything", "/{}", {"": "anything"}),
+        # A name is any text without braces or '/', a NUL too.
+        ("/n/1", "/n/{a\0b}", {"a\0b": "1"}),
+    ],
+)
+def test_text_before_a_placeholder_and_the_anonymous_one(routing_server, sent, route, match_dict):
+    response = routing_server.exchange(get(sent))
+    if route is None:
+        assert response.status == 404
+        return
+    assert response.status == 200
+    info = response.json()
+    assert (info["route"], info["match_dict"]) == (route, match_dict)

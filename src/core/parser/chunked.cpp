@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "parser/errors.hpp"
 #include "parser/scan.hpp"
 
 namespace lesto::http {
@@ -64,11 +65,20 @@ void ChunkedDecoder::reset() noexcept {
     decoded_ = 0;
 }
 
-ParseResult ChunkedDecoder::fail(int status, std::string_view reason, std::size_t at) noexcept {
+ParseResult ChunkedDecoder::fail(ParseError e, std::size_t at) noexcept {
     state_ = State::failed;
-    error_ = {status, reason};
+    error_ = e;
     return {ParseStatus::error, at, error_};
 }
+
+namespace {
+
+/// The error for `c` where a line may not end, or `otherwise`.
+constexpr ParseError line_end_error(char c, ParseError otherwise) noexcept {
+    return c == '\n' ? errors::bare_lf_in_chunked : otherwise;
+}
+
+}  // namespace
 
 ParseResult ChunkedDecoder::feed(std::string_view in, std::string& body) {
     const Limits& limits = *limits_;
@@ -88,13 +98,14 @@ ParseResult ChunkedDecoder::feed(std::string_view in, std::string& body) {
         }
         const char c = in[i];
         const std::size_t at = i++;
+        const auto refuse = [&](ParseError e) noexcept { return fail(e, at); };
 
         // The size line, extensions included, is bounded; its CRLF is not counted.
         if (state_ < State::size_lf && c != '\r' && ++line_bytes_ > limits.max_chunk_line)
-            return fail(400, "chunk size line too long", at);
+            return refuse(errors::chunk_line_too_long);
         if (state_ >= State::trailer_name && state_ <= State::trailer_lf &&
             ++trailer_bytes_ > limits.max_trailer_bytes)
-            return fail(431, "chunked trailer section too large", at);
+            return refuse(errors::trailers_too_large);
 
         switch (state_) {
             case State::size_first:
@@ -102,27 +113,34 @@ ParseResult ChunkedDecoder::feed(std::string_view in, std::string& body) {
                 const int d = hex_value(c);
                 if (d >= 0) {
                     if (remaining_ > (std::numeric_limits<std::uint64_t>::max() >> 4))
-                        return fail(400, "chunk size overflows", at);
+                        return refuse(errors::chunk_size_overflows);
                     remaining_ = (remaining_ << 4) | static_cast<std::uint64_t>(d);
                     state_ = State::size;
                     break;
                 }
-                if (state_ == State::size_first) return fail(400, "invalid chunk size", at);
+                if (state_ == State::size_first) {
+                    const bool empty = c == '\r' || c == ';';
+                    return refuse(empty ? errors::missing_chunk_size
+                                        : line_end_error(c, errors::invalid_chunk_size));
+                }
                 // The size is known: refuse an oversized body before reading it.
-                if (remaining_ > limits.max_body_bytes - decoded_) return fail(413, "chunked body larger than the body limit", at);
+                if (remaining_ > limits.max_body_bytes - decoded_) return refuse(errors::chunked_too_large);
                 if (c == ';') state_ = State::ext_name_start;
                 else if (is_bws(c)) state_ = State::size_space;
                 else if (c == '\r') state_ = State::size_lf;
-                else return fail(400, c == '\n' ? "bare LF in chunked body" : "invalid chunk size", at);
+                else return refuse(line_end_error(c, errors::invalid_chunk_size));
                 break;
             }
             case State::size_space:
+                // BWS may only come before a ';' (RFC 9112 7.1.1).
                 if (c == ';') state_ = State::ext_name_start;
-                else if (!is_bws(c)) return fail(400, "invalid chunk size", at);
+                else if (c == '\r') return refuse(errors::space_ends_chunk_line);
+                else if (!is_bws(c)) return refuse(line_end_error(c, errors::after_chunk_size));
                 break;
             case State::ext_name_start:
                 if (scan::is_tchar(c)) state_ = State::ext_name;
-                else if (!is_bws(c)) return fail(400, "invalid chunk extension", at);
+                else if (c == '\r' || c == ';' || c == '=') return refuse(errors::empty_extension_name);
+                else if (!is_bws(c)) return refuse(line_end_error(c, errors::invalid_extension_name));
                 break;
             case State::ext_name:
             case State::ext_after_name:
@@ -131,12 +149,15 @@ ParseResult ChunkedDecoder::feed(std::string_view in, std::string& body) {
                 else if (c == '=') state_ = State::ext_value_start;
                 else if (c == ';') state_ = State::ext_name_start;
                 else if (c == '\r') state_ = State::size_lf;
-                else return fail(400, "invalid chunk extension", at);
+                else if (state_ == State::ext_name)
+                    return refuse(line_end_error(c, errors::invalid_extension_name));
+                else return refuse(line_end_error(c, errors::after_extension_name));
                 break;
             case State::ext_value_start:
                 if (c == '"') state_ = State::ext_quoted;
                 else if (scan::is_tchar(c)) state_ = State::ext_value;
-                else if (!is_bws(c)) return fail(400, "invalid chunk extension value", at);
+                else if (c == '\r' || c == ';') return refuse(errors::empty_extension_value);
+                else if (!is_bws(c)) return refuse(line_end_error(c, errors::invalid_extension_value));
                 break;
             case State::ext_value:
             case State::ext_after_value:
@@ -144,28 +165,33 @@ ParseResult ChunkedDecoder::feed(std::string_view in, std::string& body) {
                 if (is_bws(c)) state_ = State::ext_after_value;
                 else if (c == ';') state_ = State::ext_name_start;
                 else if (c == '\r') state_ = State::size_lf;
-                else return fail(400, "invalid chunk extension value", at);
+                else if (state_ == State::ext_value)
+                    return refuse(line_end_error(c, errors::invalid_extension_value));
+                else return refuse(line_end_error(c, errors::after_extension_value));
                 break;
             case State::ext_quoted:
-                if (c == '"') state_ = State::ext_after_value;
-                else if (c == '\\') state_ = State::ext_quoted_pair;
-                else if (!is_quoted_text(c)) return fail(400, "invalid character in chunk extension", at);
-                break;
             case State::ext_quoted_pair:
-                if (!is_quoted_text(c)) return fail(400, "invalid character in chunk extension", at);
-                state_ = State::ext_quoted;
+                if (!is_quoted_text(c)) {
+                    // No CR or LF in a quoted-string: the line ended inside one.
+                    const bool line_end = c == '\r' || c == '\n';
+                    return refuse(line_end ? errors::unterminated_quote
+                                           : errors::invalid_extension_value);
+                }
+                if (state_ == State::ext_quoted_pair) state_ = State::ext_quoted;
+                else if (c == '"') state_ = State::ext_after_value;
+                else if (c == '\\') state_ = State::ext_quoted_pair;
                 break;
             case State::size_lf:
-                if (c != '\n') return fail(400, "bare CR in chunked body", at);
+                if (c != '\n') return refuse(errors::bare_cr_in_chunked);
                 line_bytes_ = 0;
                 state_ = remaining_ == 0 ? State::trailer_start : State::data;
                 break;
             case State::data_cr:
-                if (c != '\r') return fail(400, "chunk data not followed by CRLF", at);
+                if (c != '\r') return refuse(line_end_error(c, errors::data_without_crlf));
                 state_ = State::data_lf;
                 break;
             case State::data_lf:
-                if (c != '\n') return fail(400, "chunk data not followed by CRLF", at);
+                if (c != '\n') return refuse(errors::bare_cr_in_chunked);
                 state_ = State::size_first;
                 break;
             case State::trailer_start:
@@ -173,31 +199,41 @@ ParseResult ChunkedDecoder::feed(std::string_view in, std::string& body) {
                     state_ = State::final_lf;
                     break;
                 }
-                if (!scan::is_tchar(c)) return fail(400, "invalid trailer field", at);
+                if (!scan::is_tchar(c)) {
+                    // Before the first trailer there is nothing to fold.
+                    if (is_bws(c)) return refuse(trailer_bytes_ == 0 ? errors::space_before_trailers
+                                                                     : errors::trailer_obs_fold);
+                    if (c == ':') return refuse(errors::empty_trailer_name);
+                    return refuse(line_end_error(c, errors::invalid_trailer_name));
+                }
                 state_ = State::trailer_name;
                 if (++trailer_bytes_ > limits.max_trailer_bytes)
-                    return fail(431, "chunked trailer section too large", at);
+                    return refuse(errors::trailers_too_large);
                 break;
             case State::trailer_name:
                 if (c == ':') state_ = State::trailer_value;
-                else if (!scan::is_tchar(c)) return fail(400, "invalid trailer field name", at);
+                else if (is_bws(c)) return refuse(errors::trailer_space_before_colon);
+                else if (c == '\r') return refuse(errors::trailer_no_colon);
+                else if (c == '\n') return refuse(errors::bare_lf_in_trailer);
+                else if (!scan::is_tchar(c)) return refuse(errors::invalid_trailer_name);
                 break;
             case State::trailer_value:
                 if (c == '\r') state_ = State::trailer_lf;
-                else if (scan::is_ctl(c)) return fail(400, "invalid character in trailer field", at);
+                else if (c == '\n') return refuse(errors::bare_lf_in_trailer);
+                else if (scan::is_ctl(c)) return refuse(errors::invalid_trailer_value);
                 break;
             case State::trailer_lf:
-                if (c != '\n') return fail(400, "bare CR in chunked trailer", at);
+                if (c != '\n') return refuse(errors::bare_cr_in_trailer);
                 state_ = State::trailer_start;
                 break;
             case State::final_lf:
-                if (c != '\n') return fail(400, "bare CR in chunked body", at);
+                if (c != '\n') return refuse(errors::bare_cr_in_chunked);
                 state_ = State::done;
                 return {ParseStatus::complete, i, {}};
             case State::data:
             case State::done:
             case State::failed:
-                return fail(500, "chunked decoder in an impossible state", at);
+                return refuse(errors::chunked_state);
         }
     }
     return {ParseStatus::incomplete, i, {}};

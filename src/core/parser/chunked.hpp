@@ -26,7 +26,7 @@ public:
 
 private:
     enum class State : std::uint8_t;
-    ParseResult fail(int status, std::string_view reason, std::size_t at) noexcept;
+    ParseResult fail(ParseError e, std::size_t at) noexcept;
 
     const Limits* limits_;
     State state_{};

@@ -92,17 +92,17 @@ ParseError classify_version(std::string_view v, std::uint8_t& minor) noexcept {
         if (is_digit(v[7])) return minor = 1, ParseError{};
     } else if (v.size() == 8 && std::memcmp(v.data(), "HTTP/", 5) == 0 && is_digit(v[5]) &&
                v[6] == '.' && is_digit(v[7])) {
-        return {505, "HTTP version not supported"};
+        return errors::version_not_supported;
     }
-    return {400, "malformed HTTP version"};
+    return errors::malformed_version;
 }
 
 ParseError check_any_target(RequestHead& out, std::uint8_t& seen, std::size_t query) noexcept {
     const std::string_view t = out.target;
     // Lesto serves origins, it is not a proxy: CONNECT is a method it does
     // not implement, hence 501 rather than a 400 for its authority-form.
-    if (out.method == "CONNECT") return {501, "CONNECT is not supported"};
-    if (seen & target_fragment) return {400, "fragment in request target"};
+    if (out.method == "CONNECT") return errors::connect;
+    if (seen & target_fragment) return errors::fragment;
     if (t[0] == '/') {
         if (query == std::string_view::npos) {
             out.path = t;
@@ -114,7 +114,7 @@ ParseError check_any_target(RequestHead& out, std::uint8_t& seen, std::size_t qu
         return {};
     }
     if (t == "*") {
-        if (out.method != "OPTIONS") return {400, "asterisk-form target is only for OPTIONS"};
+        if (out.method != "OPTIONS") return errors::asterisk_not_options;
         out.path = t;
         return {};
     }
@@ -123,11 +123,11 @@ ParseError check_any_target(RequestHead& out, std::uint8_t& seen, std::size_t qu
         scheme = 7;
     else if (t.size() > 8 && ieq(t.substr(0, 8), "https://"))
         scheme = 8;
-    if (scheme == 0) return {400, "invalid request target"};
+    if (scheme == 0) return errors::target_form;
     const std::string_view rest = t.substr(scheme);
     const std::string_view authority = rest.substr(0, rest.find_first_of("/?"));
     if (authority.empty() || authority[0] == ':' || !valid_host(authority))
-        return {400, "invalid host in request target"};
+        return errors::target_host;
     out.host = authority;
     seen |= absolute_target;
     const std::string_view tail = rest.substr(authority.size());
@@ -147,43 +147,43 @@ ParseError check_any_target(RequestHead& out, std::uint8_t& seen, std::size_t qu
 
 ParseError on_content_length(std::string_view value, RequestHead& out, std::uint8_t& seen,
                              const Limits& limits) noexcept {
-    if (seen & seen_transfer) return {400, "Content-Length and Transfer-Encoding together"};
+    if (seen & seen_transfer) return errors::length_and_transfer;
     ParseError err;
     std::uint64_t first = 0;
     bool any = false;
     // A list of identical values ("5, 5") is one length (RFC 9110 8.6).
     each_element(value, [&](std::string_view e) {
-        if (e.empty()) return err = {400, "invalid Content-Length"}, false;
+        if (e.empty())
+            return err = value.empty() ? errors::empty_length : errors::empty_length_element, false;
         std::uint64_t v = 0;
         for (char c : e) {
-            if (!is_digit(c)) return err = {400, "invalid Content-Length"}, false;
+            if (!is_digit(c)) return err = errors::invalid_length, false;
             const auto d = static_cast<std::uint64_t>(c - '0');
             if (v > (std::numeric_limits<std::uint64_t>::max() - d) / 10)
-                return err = {400, "Content-Length overflows"}, false;
+                return err = errors::length_overflows, false;
             v = v * 10 + d;
         }
-        if (any && v != first) return err = {400, "conflicting Content-Length values"}, false;
+        if (any && v != first) return err = errors::conflicting_lengths, false;
         first = v;
         any = true;
         return true;
     });
     if (err.status) return err;
-    if ((seen & seen_length) && out.content_length != first)
-        return {400, "conflicting Content-Length values"};
+    if ((seen & seen_length) && out.content_length != first) return errors::conflicting_lengths;
     seen |= seen_length;
     out.body_kind = BodyKind::content_length;
     out.content_length = first;
-    if (first > limits.max_body_bytes) return {413, "Content-Length larger than the body limit"};
+    if (first > limits.max_body_bytes) return errors::length_too_large;
     return {};
 }
 
 ParseError on_transfer_encoding(std::string_view value, RequestHead& out,
                                 std::uint8_t& seen) noexcept {
-    if (out.version_minor == 0) return {400, "Transfer-Encoding in an HTTP/1.0 request"};
+    if (out.version_minor == 0) return errors::transfer_in_http10;
     // Two field lines would be one list by RFC 9110 5.3, but combining them is
     // where proxies disagree; refusing is the smuggling-safe answer.
-    if (seen & seen_transfer) return {400, "more than one Transfer-Encoding header"};
-    if (seen & seen_length) return {400, "Content-Length and Transfer-Encoding together"};
+    if (seen & seen_transfer) return errors::two_transfers;
+    if (seen & seen_length) return errors::length_and_transfer;
     seen |= seen_transfer;
     bool any = false, last_chunked = false, chunked_not_last = false, unknown = false;
     each_element(value, [&](std::string_view e) {
@@ -196,8 +196,8 @@ ParseError on_transfer_encoding(std::string_view value, RequestHead& out,
         any = true;
         return true;
     });
-    if (!any) return {400, "empty Transfer-Encoding"};
-    if (chunked_not_last) return {400, "chunked is not the final transfer coding"};
+    if (!any) return errors::empty_transfer;
+    if (chunked_not_last) return errors::chunked_not_last;
     // An unknown coding is refused only once the head is complete, so that a
     // later Content-Length or second Transfer-Encoding still answers 400:
     // ambiguous framing gets the same answer whatever the order of lines.
@@ -213,7 +213,7 @@ ParseError on_expect(std::string_view value, RequestHead& out) noexcept {
     bool any = false;
     each_element(value, [&](std::string_view e) {
         if (e.empty()) return true;
-        if (!ieq(e, "100-continue")) return err = {417, "unsupported expectation"}, false;
+        if (!ieq(e, "100-continue")) return err = errors::expectation, false;
         any = true;
         return true;
     });

@@ -1,6 +1,7 @@
 // head_rules.hpp: what the request line and the framing fields mean, for the request parser.
 #pragma once
 
+#include "parser/errors.hpp"
 #include "parser/first_block.hpp"
 #include "parser/limits.hpp"
 #include "parser/parser.hpp"
@@ -79,8 +80,8 @@ LESTO_HOT_RULE ParseError check_target(RequestHead& out, std::uint8_t& seen,
 /// The checks at the blank line that ends a head; sets keep_alive.
 LESTO_HOT_RULE ParseError finish_head(RequestHead& out, std::uint8_t seen) noexcept {
     // RFC 9112 3.2: an HTTP/1.1 request without Host is a 400.
-    if (out.version_minor == 1 && !(seen & seen_host)) return {400, "missing Host header"};
-    if (seen & transfer_unknown) return {501, "unsupported transfer coding"};
+    if (out.version_minor == 1 && !(seen & seen_host)) return errors::missing_host;
+    if (seen & transfer_unknown) return errors::unknown_coding;
     out.keep_alive = !(seen & conn_close) && (out.version_minor == 1 || (seen & conn_keep_alive));
     return {};
 }
@@ -126,9 +127,9 @@ inline bool valid_host_field(std::string_view h) noexcept {
 
 LESTO_HOT_RULE ParseError on_host(std::string_view value, RequestHead& out,
                                   std::uint8_t& seen) noexcept {
-    if (seen & seen_host) return {400, "more than one Host header"};
+    if (seen & seen_host) return errors::two_hosts;
     seen |= seen_host;
-    if (!valid_host_field(value)) return {400, "invalid Host header"};
+    if (!valid_host_field(value)) return errors::invalid_host;
     // An absolute-form target names the host itself (RFC 9112 3.2.2).
     if (!(seen & absolute_target)) out.host = value;
     return {};

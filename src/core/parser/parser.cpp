@@ -1,6 +1,7 @@
 // parser.cpp: the HTTP/1.x request-head parser, one resumable pass over the head.
 #include "parser/parser.hpp"
 
+#include "parser/errors.hpp"
 #include "parser/first_block.hpp"
 #include "parser/head_rules.hpp"
 #include "parser/scan.hpp"
@@ -21,13 +22,35 @@ constexpr std::size_t add_sat(std::size_t a, std::size_t b) noexcept {
                                                            : a + b;
 }
 
-/// Reason for a byte that ended a token where it may not.
-constexpr std::string_view line_end_reason(char c, std::string_view otherwise) noexcept {
+/// The error for a byte that ended a token where it may not.
+constexpr ParseError line_end_error(char c, ParseError otherwise) noexcept {
     // Bare LF is refused although RFC 9112 2.2 lets a recipient accept it: a
     // proxy in front that disagrees about line ends is a smuggling vector.
-    if (c == '\n') return "bare LF (line ends must be CRLF)";
-    if (c == '\r') return "bare CR (line ends must be CRLF)";
+    if (c == '\n') return errors::bare_lf;
+    if (c == '\r') return errors::bare_cr;
     return otherwise;
+}
+
+/// What is wrong with a method that ends at b[p] (not the single space
+/// that ends a method): the request line starts at b[line].
+constexpr ParseError method_error(const char* b, std::size_t line, std::size_t p) noexcept {
+    const char c = b[p];
+    if (c == '\n') return errors::bare_lf;
+    if (c == ' ') return errors::line_starts_with_space; // a method ends at its first space
+    if (c == '\r' && p != line) return errors::missing_target;
+    return errors::invalid_method;
+}
+
+/// What is wrong with an HTTP version that ends at b[p], not at its CR:
+/// the version starts at b[from].
+ParseError version_error(const char* b, std::size_t from, std::size_t p) noexcept {
+    const char c = b[p];
+    if (c == '\n') return errors::bare_lf;
+    if (c == ' ' && p == from) return errors::space_before_version;
+    std::uint8_t minor;
+    if (detail::classify_version({b + from, p - from}, minor).status == 0)
+        return errors::after_version;
+    return errors::malformed_version;
 }
 
 /// The first byte at or after `from` in b[0, end) that lacks `Class`.
@@ -39,9 +62,9 @@ inline std::size_t find(const char* b, std::size_t from, std::size_t end,
 
 } // namespace
 
-ParseResult RequestParser::fail(int status, std::string_view reason) noexcept {
+ParseResult RequestParser::fail(ParseError e) noexcept {
     stage_ = Stage::failed;
-    error_ = {status, reason};
+    error_ = e;
     return {ParseStatus::error, 0, error_};
 }
 
@@ -93,8 +116,8 @@ ParseResult RequestParser::resume(std::string_view data, RequestHead& out) {
     // What a scan of the request line that found no end means.
     const auto line_out_of_room = [&](std::size_t window) noexcept {
         if (window == n) return suspend(window);
-        if (window == head_cap) return fail(431, "request header section too large");
-        return fail(414, "request line too long");
+        if (window == head_cap) return fail(errors::head_too_large);
+        return fail(errors::line_too_long);
     };
 
     // Checks that b[i] is the LF after a CR at i - 1.
@@ -109,16 +132,16 @@ ParseResult RequestParser::resume(std::string_view data, RequestHead& out) {
     case Stage::start: {
         for (;;) {
             if (line >= n) return suspend(line);
-            if (line >= head_cap) return fail(431, "request header section too large");
-            if (b[line] == '\n') return fail(400, line_end_reason('\n', {}));
+            if (line >= head_cap) return fail(errors::head_too_large);
+            if (b[line] == '\n') return fail(errors::bare_lf);
             if (b[line] != '\r') break;
             switch (lf_at(line + 1)) {
             case Lf::short_of_data:
                 return suspend(line);
             case Lf::over:
-                return fail(431, "request header section too large");
+                return fail(errors::head_too_large);
             case Lf::bad:
-                return fail(400, line_end_reason('\r', {}));
+                return fail(errors::bare_cr);
             case Lf::ok:
                 line += 2;
                 break;
@@ -144,11 +167,7 @@ ParseResult RequestParser::resume(std::string_view data, RequestHead& out) {
             const std::size_t window = line_window();
             const std::size_t p = find<scan::tchar_class>(b, scanned, window, sc.non_tchar);
             if (p == window) return line_out_of_room(window);
-            const char c = b[p];
-            if (c == '\n') return fail(400, line_end_reason(c, {}));
-            if (p == line) return fail(400, "missing method");
-            if (c == '\r') return fail(400, "request line without a target");
-            if (c != ' ') return fail(400, "invalid character in method");
+            if (b[p] != ' ' || p == line) return fail(method_error(b, line, p));
             mark = p;
             scanned = p + 1;
             stage = Stage::target;
@@ -172,9 +191,12 @@ ParseResult RequestParser::resume(std::string_view data, RequestHead& out) {
             scanned = p + 1;
         }
         const char c = b[p];
-        if (c == ' ' && p == mark + 1) return fail(400, "empty request target");
-        if (c == '\r' || c == '\n') return fail(400, "missing HTTP version");
-        if (c != ' ') return fail(400, "invalid character in request target");
+        if (c != ' ' || p == mark + 1) {
+            if (c == ' ') return fail(errors::space_after_method); // the target is empty
+            if (c == '\r')
+                return fail(p == mark + 1 ? errors::missing_target : errors::missing_version);
+            return fail(line_end_error(c, errors::invalid_target));
+        }
         mark2 = p;
         scanned = p + 1;
         stage = Stage::version;
@@ -194,7 +216,7 @@ ParseResult RequestParser::resume(std::string_view data, RequestHead& out) {
         }
         if (p == window && (window == n || window == head_cap || b[p] != '\r'))
             return line_out_of_room(window);
-        if (b[p] != '\r') return fail(400, line_end_reason(b[p], "malformed HTTP version"));
+        if (b[p] != '\r') return fail(version_error(b, mark2 + 1, p));
         // Judged at the CR already, so that a bad version or target is
         // refused without waiting for another byte.
         out.method = {b + line, mark - line};
@@ -204,18 +226,18 @@ ParseResult RequestParser::resume(std::string_view data, RequestHead& out) {
         } else if (const ParseError e =
                        detail::classify_version({b + mark2 + 1, p - mark2 - 1}, out.version_minor);
                    e.status) {
-            return fail(e.status, e.reason);
+            return fail(p == mark2 + 1 ? errors::missing_version : e); // "GET / \r\n"
         }
         const std::size_t query_at = query ? query - (mark + 1) : std::string_view::npos;
         if (const ParseError e = detail::check_target(out, seen, query_at); e.status)
-            return fail(e.status, e.reason);
+            return fail(e);
         switch (lf_at(p + 1)) {
         case Lf::short_of_data:
             return suspend(p);
         case Lf::over:
-            return fail(431, "request header section too large");
+            return fail(errors::head_too_large);
         case Lf::bad:
-            return fail(400, line_end_reason('\r', {}));
+            return fail(errors::bare_cr);
         case Lf::ok:
             break;
         }
@@ -233,7 +255,7 @@ ParseResult RequestParser::resume(std::string_view data, RequestHead& out) {
                 if (p != head_window && scan::is_tchar(b[p]))
                     p = find<scan::tchar_class>(b, p, head_window, sc.non_tchar);
                 if (p == head_window) {
-                    if (head_window < n) return fail(431, "request header section too large");
+                    if (head_window < n) return fail(errors::head_too_large);
                     return suspend(p);
                 }
                 const char c = b[p];
@@ -242,59 +264,57 @@ ParseResult RequestParser::resume(std::string_view data, RequestHead& out) {
                     scanned = p + 1;
                     stage = Stage::value;
                 } else if (p != line) {
-                    if (c == ' ' || c == '\t')
-                        return fail(400, "whitespace between header name and colon");
-                    if (c == '\r') return fail(400, "header line without a colon");
-                    return fail(400, line_end_reason(c, "invalid character in header name"));
+                    if (c == ' ' || c == '\t') return fail(errors::space_before_colon);
+                    if (c == '\r') return fail(errors::no_colon);
+                    return fail(line_end_error(c, errors::invalid_name));
                 } else if (c == '\r') {
                     switch (lf_at(p + 1)) {
                     case Lf::short_of_data:
                         return suspend(p);
                     case Lf::over:
-                        return fail(431, "request header section too large");
+                        return fail(errors::head_too_large);
                     case Lf::bad:
-                        return fail(400, line_end_reason('\r', {}));
+                        return fail(errors::bare_cr);
                     case Lf::ok:
                         break;
                     }
                     if (const ParseError e = detail::finish_head(out, seen); e.status)
-                        return fail(e.status, e.reason);
+                        return fail(e);
                     out.head_size = p + 2;
                     stage_ = Stage::done;
                     return {ParseStatus::complete, p + 2, {}};
                 } else {
                     // obs-fold is refused (RFC 9112 5.2 allows 400): unfolding
-                    // is another place where two parsers can disagree.
-                    if (c == ' ' || c == '\t') return fail(400, "folded header line (obs-fold)");
-                    if (c == ':') return fail(400, "empty header name");
-                    return fail(400, line_end_reason(c, "invalid character in header name"));
+                    // is another place where two parsers can disagree. Before
+                    // the first field there is nothing to fold (RFC 9112 2.2).
+                    if (c == ' ' || c == '\t')
+                        return fail(out.headers.empty() ? errors::space_before_fields
+                                                        : errors::obs_fold);
+                    if (c == ':') return fail(errors::empty_name);
+                    return fail(line_end_error(c, errors::invalid_name));
                 }
             }
             const std::size_t p = find<scan::value_class>(b, scanned, head_window, sc.ctl);
             if (p == head_window) {
-                if (head_window < n) return fail(431, "request header section too large");
+                if (head_window < n) return fail(errors::head_too_large);
                 return suspend(p);
             }
-            if (b[p] != '\r')
-                return fail(400, b[p] == '\n' ? line_end_reason('\n', {})
-                                              : "invalid character in header value");
+            if (b[p] != '\r') return fail(line_end_error(b[p], errors::invalid_value));
             switch (lf_at(p + 1)) {
             case Lf::short_of_data:
                 return suspend(p);
             case Lf::over:
-                return fail(431, "request header section too large");
+                return fail(errors::head_too_large);
             case Lf::bad:
-                return fail(400, line_end_reason('\r', {}));
+                return fail(errors::bare_cr);
             case Lf::ok:
                 break;
             }
-            if (out.headers.size() >= limits.max_header_count)
-                return fail(431, "too many header fields");
+            if (out.headers.size() >= limits.max_header_count) return fail(errors::too_many_fields);
             const Header h{{b + line, mark - line}, detail::trim_ows({b + mark + 1, p - mark - 1})};
             out.headers.push_back(h);
-            if (const ParseError e = detail::on_field(h.name, h.value, out, seen, limits);
-                e.status)
-                return fail(e.status, e.reason);
+            if (const ParseError e = detail::on_field(h.name, h.value, out, seen, limits); e.status)
+                return fail(e);
             line = scanned = p + 2;
             stage = Stage::name;
         }
@@ -303,7 +323,7 @@ ParseResult RequestParser::resume(std::string_view data, RequestHead& out) {
     case Stage::failed:
         break;
     }
-    return fail(500, "parser in an impossible state");
+    return fail(errors::parser_state);
 }
 
 } // namespace lesto::http

@@ -16,7 +16,8 @@ const Scanners& best() noexcept;
 } // namespace scan
 
 /// Why a request was refused: an HTTP status and a short human reason that
-/// goes into the response body. `reason` points to static storage.
+/// goes into the response body. `reason` points to static storage; every
+/// error there is is defined in errors.hpp.
 struct ParseError {
     int status = 0;
     std::string_view reason;
@@ -64,7 +65,7 @@ private:
     };
     /// The resumable parser (parser.cpp); parse() has the fast path (whole_head.cpp).
     ParseResult resume(std::string_view data, RequestHead& out);
-    ParseResult fail(int status, std::string_view reason) noexcept;
+    ParseResult fail(ParseError e) noexcept;
 
     const Limits* limits_;
     const scan::Scanners* scan_;

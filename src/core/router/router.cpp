@@ -1,6 +1,7 @@
 // router.cpp: compiles route patterns and matches requests against them.
 #include "router/router.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -61,19 +62,30 @@ bool is_token(std::string_view s) noexcept {
     return true;
 }
 
-bool is_identifier(std::string_view s) noexcept {
-    auto letter = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
-    if (s.empty() || !letter(s[0])) return false;
-    for (char c : s.substr(1)) {
-        if (!letter(c) && !(c >= '0' && c <= '9')) return false;
-    }
-    return true;
-}
-
 struct Compiled {
     std::vector<Route::Segment> segments;
     std::vector<std::string> names;
 };
+
+/// Records the name of a placeholder, refusing a repeated one: two captures
+/// under one match_dict key would hide each other.
+void add_name(Compiled& out, std::string_view name, std::string_view pattern) {
+    for (const std::string& seen : out.names) {
+        if (seen != name) continue;
+        if (name.empty()) {
+            throw RouteError("invalid route pattern: more than one anonymous placeholder '{}' in " +
+                             quoted(pattern) +
+                             "; each would be match_dict[''], so name all but one");
+        }
+        throw RouteError("invalid route pattern: duplicate placeholder name " + quoted(name) +
+                         " in " + quoted(pattern));
+    }
+    if (out.names.size() == max_params) {
+        throw RouteError("invalid route pattern: too many placeholders in " + quoted(pattern) +
+                         " (at most " + std::to_string(max_params) + ")");
+    }
+    out.names.emplace_back(name);
+}
 
 /// Splits `pattern` into segments, unescaping `{{`/`}}` and checking every
 /// rule in one left-to-right pass so errors can name the offending position.
@@ -85,67 +97,45 @@ Compiled compile(std::string_view pattern) {
     const std::size_t n = pattern.size();
     std::size_t i = 1;
     for (;;) {
-        const std::size_t seg_start = i;
-        std::string literal;
-        bool has_literal = false;
-        std::size_t placeholders = 0;
-        std::string_view name;
+        Route::Segment seg;
         while (i < n && pattern[i] != '/') {
             const char c = pattern[i];
             if ((c == '{' || c == '}') && i + 1 < n && pattern[i + 1] == c) {
-                literal += c;
-                has_literal = true;
+                seg.literal += c;
                 i += 2;
                 continue;
             }
+            // A lone '}' is refused, not taken literally as japronto did: it
+            // is far more often a '{' forgotten than a brace meant.
             if (c == '}') fail_at("unbalanced brace", i, pattern);
-            if (c == '{') {
-                std::size_t close = i + 1;
-                while (close < n && pattern[close] != '}' && pattern[close] != '{' &&
-                       pattern[close] != '/') {
-                    ++close;
-                }
-                if (close == n || pattern[close] != '}') fail_at("unbalanced brace", i, pattern);
-                name = pattern.substr(i + 1, close - i - 1);
-                if (name.empty()) fail_at("empty placeholder name", i, pattern);
-                if (!is_identifier(name)) {
-                    throw RouteError("invalid route pattern: placeholder name " + quoted(name) +
-                                     " at position " + std::to_string(i) + " in " +
-                                     quoted(pattern) +
-                                     " is not an identifier ([A-Za-z_][A-Za-z0-9_]*)");
-                }
-                ++placeholders;
-                i = close + 1;
+            if (c != '{') {
+                seg.literal += c;
+                ++i;
                 continue;
             }
-            literal += c;
-            has_literal = true;
-            ++i;
-        }
-        if (placeholders > 1 || (placeholders == 1 && has_literal)) {
-            throw RouteError("invalid route pattern: segment " +
-                             quoted(pattern.substr(seg_start, i - seg_start)) + " in " +
-                             quoted(pattern) +
-                             " mixes a placeholder with other text; a placeholder must be a "
-                             "whole segment");
-        }
-        if (placeholders == 1) {
-            for (const std::string& seen : out.names) {
-                if (seen == name) {
-                    throw RouteError("invalid route pattern: duplicate placeholder name " +
-                                     quoted(name) + " in " + quoted(pattern));
-                }
+            // The name runs to the next '}'; a '{' or '/' before it means
+            // that '}' is missing.
+            std::size_t close = i + 1;
+            while (close < n && pattern[close] != '}' && pattern[close] != '{' &&
+                   pattern[close] != '/') {
+                ++close;
             }
-            if (out.names.size() == max_params) {
-                throw RouteError("invalid route pattern: too many placeholders in " +
-                                 quoted(pattern) + " (at most " + std::to_string(max_params) +
-                                 ")");
+            if (close == n || pattern[close] != '}') fail_at("unbalanced brace", i, pattern);
+            const std::size_t after = close + 1;
+            if (after < n && pattern[after] != '/') {
+                const std::size_t end = std::min(pattern.find('/', after), n);
+                throw RouteError("invalid route pattern: placeholder " +
+                                 quoted(pattern.substr(i, after - i)) + " at position " +
+                                 std::to_string(i) + " in " + quoted(pattern) + " is followed by " +
+                                 quoted(pattern.substr(after, end - after)) +
+                                 "; a placeholder must end its segment ('/' or the end of the "
+                                 "pattern after its '}')");
             }
-            out.names.emplace_back(name);
-            out.segments.push_back({std::string(), true});
-        } else {
-            out.segments.push_back({std::move(literal), false});
+            add_name(out, pattern.substr(i + 1, close - i - 1), pattern);
+            seg.is_param = true;
+            i = after;
         }
+        out.segments.push_back(std::move(seg));
         if (i == n) break;
         ++i;  // the '/' that ends this segment
     }
@@ -203,9 +193,11 @@ bool walk(const Route& r, std::string_view path, std::size_t pos, std::size_t fi
         const std::string_view text = path.substr(pos, end - pos);
         const Route::Segment& seg = r.segments[s];
         if (seg.is_param) {
-            if (text.empty()) return false;
+            // The text before the placeholder, then at least one byte.
+            const std::size_t skip = seg.literal.size();
+            if (text.size() <= skip || !same(text.substr(0, skip), seg.literal)) return false;
             std::construct_at(m.params + captured,
-                              Param{static_cast<std::uint16_t>(captured), text});
+                              Param{static_cast<std::uint16_t>(captured), text.substr(skip)});
             ++captured;
         } else if (!same(text, seg.literal)) {
             return false;

@@ -22,7 +22,8 @@ public:
 inline constexpr std::size_t max_params = 16;
 
 /// One `{name}` capture: the index of the name in the route's `param_names`
-/// and the matched segment, a view into the matched path.
+/// and the captured text (the segment after the placeholder's prefix), a
+/// view into the matched path.
 struct Param {
     std::uint16_t name = 0;
     std::string_view value;
@@ -31,10 +32,12 @@ struct Param {
 struct Route {
     std::string pattern;
     std::vector<std::string> methods;      ///< upper-case; empty means any method
-    std::vector<std::string> param_names;  ///< in pattern order
+    std::vector<std::string> param_names;  ///< in pattern order; "" for `{}`
     // compiled form: private to router.cpp's matcher
     struct Segment {
-        std::string literal;   ///< literal text (braces already unescaped) when !is_param
+        /// The segment's literal text, braces unescaped; for a placeholder,
+        /// the text before it ("user_" in `user_{id}`), often empty.
+        std::string literal;
         bool is_param = false;
     };
     std::vector<Segment> segments;
@@ -61,14 +64,17 @@ struct Match {
 /// method set both match wins. A path that some route matches but with another
 /// method gives method_not_allowed (405), never not_found.
 ///
-/// Pattern syntax: segments separated by '/'; a segment `{name}` captures one
-/// non-empty segment; `{{` and `}}` are literal braces. Literal text and
-/// placeholders cannot share a segment.
+/// Pattern syntax (japronto's): segments separated by '/'. A placeholder
+/// `{name}` ends its segment, after optional literal text (`/user_{id}`), and
+/// captures the rest of that segment of the path, at least one byte. The
+/// name is any text without braces or '/'; `{}` is a placeholder named "".
+/// `{{` and `}}` are literal braces.
 class Router {
 public:
     /// Compile and append a route; returns its index. Throws RouteError for an
-    /// unbalanced brace, an empty or duplicate name, a method that is not a
-    /// token, more than max_params placeholders, or a pattern not starting with '/'.
+    /// unbalanced brace, text after a placeholder in its segment, a repeated
+    /// name, a method that is not a token, more than max_params placeholders,
+    /// or a pattern not starting with '/'.
     std::size_t add(std::string_view pattern, std::vector<std::string> methods = {});
 
     Match match(std::string_view method, std::string_view path) const noexcept;

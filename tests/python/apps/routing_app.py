@@ -1,4 +1,4 @@
-"""routing_app: routes whose literal text clients percent-encode, and a placeholder echo.
+"""routing_app: routes whose literal text clients percent-encode, placeholder forms, an echo.
 
 Usage: python routing_app.py PORT.
 """
@@ -22,7 +22,10 @@ def describe(request):
 
 def make_app():
     app = Application()
-    for pattern in ("/café", "/a b", "/x/{{y}}", "/files/{name}", "/files/{name}/meta"):
+    for pattern in ("/café", "/a b", "/x/{{y}}", "/files/{name}", "/files/{name}/meta",
+                    "/x{a}", "/user_{id}/edit", "/café-{x}", "/n/{a\0b}",
+                    # Last: any one-segment path the routes above leave.
+                    "/{}"):
         app.router.add_route(pattern, describe)
     return app
 
