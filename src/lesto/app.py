@@ -3,9 +3,11 @@
 import builtins
 import keyword
 import logging
+import signal
 import traceback
 import types
 
+from . import stop_signals
 from ._native import Response
 from .errors import MethodNotAllowed, RouteNotFoundException
 from .request import Request
@@ -183,7 +185,8 @@ class Application:
         (default: the working directory and the program's) changes.
         access_log=None logs each request when debug is on. On SIGTERM, a
         worker stops accepting and lets the requests it received finish for
-        up to `grace_period` seconds. proxy_headers=True takes
+        up to `grace_period` seconds. A stop signal at any moment of start-up
+        is a graceful stop too. proxy_headers=True takes
         request.remote_addr and request.scheme from X-Forwarded-For and
         X-Forwarded-Proto when the peer is in `forwarded_allow_ips` (a comma
         list of addresses or networks, '*' for any; default 127.0.0.1).
@@ -201,7 +204,16 @@ class Application:
         if not grace_period >= 0:
             raise ValueError(f"grace_period must be >= 0 seconds, got {grace_period!r}")
         proxy.configure(self.request_class, proxy_headers, forwarded_allow_ips)
-        code = workers.run(self, host, port, worker_num=worker_num, reload=reload,
-                           grace_period=grace_period, reload_dirs=reload_dirs)
+        # From here on SIGTERM and SIGINT stop the server gracefully, whenever they come.
+        previous = {sig: signal.getsignal(sig) for sig in stop_signals.STOP_SIGNALS}
+        stop_signals.catch()
+        try:
+            code = workers.run(self, host, port, worker_num=worker_num, reload=reload,
+                               grace_period=grace_period, reload_dirs=reload_dirs)
+        finally:
+            stop_signals.take()  # caught once the server had stopped: asked for what is done
+            for sig, handler in previous.items():
+                if handler is not None:  # None: not set from Python; leave it as it is
+                    signal.signal(sig, handler)
         if code:
             raise SystemExit(code)

@@ -6,7 +6,7 @@ import importlib.util
 import os
 import sys
 
-from . import __version__, logs, proxy, workers
+from . import __version__, logs, proxy, stop_signals, workers
 from .server import DEFAULT_GRACE_PERIOD
 
 EXIT_USAGE = 2  # argparse's own code for a malformed command line
@@ -127,6 +127,9 @@ def make_parser():
 
 
 def main(argv=None):
+    # First of all: a SIGTERM or Ctrl-C from now on stops the server gracefully,
+    # even before it serves (lesto.stop_signals).
+    stop_signals.catch()
     parser = make_parser()
     args = parser.parse_args(argv)
     try:
