@@ -185,8 +185,9 @@ class Application:
         (default: the working directory and the program's) changes.
         access_log=None logs each request when debug is on. On SIGTERM, a
         worker stops accepting and lets the requests it received finish for
-        up to `grace_period` seconds. A stop signal at any moment of start-up
-        is a graceful stop too. proxy_headers=True takes
+        up to `grace_period` seconds, then answers those still running 503.
+        A stop signal at any moment of start-up is a graceful stop too.
+        proxy_headers=True takes
         request.remote_addr and request.scheme from X-Forwarded-For and
         X-Forwarded-Proto when the peer is in `forwarded_allow_ips` (a comma
         list of addresses or networks, '*' for any; default 127.0.0.1).

@@ -120,8 +120,8 @@ def make_parser():
                              "--proxy-headers, '*' for any (default: %(default)s)")
     parser.add_argument("--grace-period", type=seconds, default=DEFAULT_GRACE_PERIOD,
                         metavar="SECONDS",
-                        help="on SIGTERM, how long requests already received may take to finish "
-                             "(default: %(default)g)")
+                        help="on SIGTERM, how long requests already received may take to finish; "
+                             "those still running then get 503 (default: %(default)g)")
     parser.add_argument("--version", action="version", version=f"lesto {__version__}")
     return parser
 

@@ -15,6 +15,7 @@ from .logs import error_log, log_access, log_callback_failure
 DEFAULT_GRACE_PERIOD = 30.0
 DRAIN_CHECK_INTERVAL = 0.05  # how often a draining worker looks at its connection count
 SETTLE_TIME = 1.0  # on stop, seconds between closing the listener and draining (see Worker.stop)
+REFUSAL_TIME = 1.0  # after the grace period, seconds the 503s get to reach their clients
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # stopped, but a shutdown hook failed
@@ -242,16 +243,23 @@ class Worker:
         have delivered its first request yet, and drain() would take it for
         an idle one. Then engine.drain() closes the idle connections; one
         with requests in progress gets its answers, the last one with
-        Connection: close, and then closes.
+        Connection: close, and then closes. When the grace period ends (or
+        a second signal comes) first, each connection's first unanswered
+        request is answered 503 in its place, its handler cancelled, and
+        the 503s get a moment (REFUSAL_TIME) to reach their clients.
         """
         engine, loop = self.engine, self.loop
         deadline = loop.time() + self.grace_period
         engine.close_listeners()
         await self._wait_for_connections(min(deadline, loop.time() + SETTLE_TIME))
         engine.drain()
-        if not await self._wait_for_connections(deadline):
-            error_log.warning("grace period over: closing %d connection(s)",
-                              engine.connection_count)
+        drained = await self._wait_for_connections(deadline)
+        if engine.connection_count:
+            refused = engine.refuse_unanswered()
+            if not drained:
+                error_log.warning("grace period over: %d request(s) answered 503, "
+                                  "closing %d connection(s)", refused, engine.connection_count)
+            await self._wait_for_connections(loop.time() + REFUSAL_TIME)
         loop.remove_reader(engine.fileno())
         self._tick_handle.cancel()
         engine.close()  # what remains is closed, handlers still awaiting are cancelled

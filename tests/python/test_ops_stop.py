@@ -1,4 +1,4 @@
-"""Stopping at any moment: a signal during start-up.
+"""Stopping at any moment: a signal during start-up, and requests the grace period cuts short.
 
 Every test runs `lesto ops_app:app` as a real process, in one process
 ("single") and as a master with workers ("workers"), sends the signal at a
@@ -11,6 +11,7 @@ import signal
 import socket
 
 import pytest
+import rawhttp
 from conftest import HOST
 from ops_helpers import LESTO, SERVING, Lesto, wait_until
 
@@ -130,3 +131,56 @@ def test_a_signal_right_after_serving_began_is_a_normal_graceful_stop(start):
     server.signal(signal.SIGTERM)
     assert_stopped_cleanly(server)
 
+
+# ---- the end of the grace period ----------------------------------------------------
+
+
+def slow_request_cut_short(start, hook_log, mode, requests):
+    """Send `requests` on one connection to a server with a 1 s grace period; SIGTERM once
+    every /slow one reached its handler. Returns (server, connection)."""
+    server = start(mode, "--grace-period", "1")
+    server.wait_for_log(SERVING)
+    conn = rawhttp.Connection(HOST, server.port)
+    conn.send(b"".join(requests))
+    hooks_seen(hook_log, "slow-start", sum(b"/slow/" in r for r in requests))
+    server.signal(signal.SIGTERM)
+    return server, conn
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_request_still_running_when_the_grace_period_ends_gets_503(start, hook_log, mode):
+    server, conn = slow_request_cut_short(start, hook_log, mode, [rawhttp.get("/slow/60000")])
+    with conn:
+        response = conn.read_response()
+        assert response.status == 503
+        assert response.header("Connection") == "close"
+        assert response.header("Retry-After") == "1"
+        conn.assert_closed()
+    hooks_seen(hook_log, "slow-cancelled")
+    assert_stopped_cleanly(server)
+    assert "grace period over: 1 request(s) answered 503" in server.log()
+
+
+def test_requests_pipelined_behind_the_503_get_nothing_and_are_cancelled(start, hook_log):
+    # The first unanswered request gets the 503 with Connection: close; no
+    # answer may follow a close (RFC 9112 9.6), not even one that is ready:
+    # the client retries the rest on a new connection.
+    requests = [rawhttp.get("/slow/60000"), rawhttp.get("/"), rawhttp.get("/slow/60000")]
+    server, conn = slow_request_cut_short(start, hook_log, "single", requests)
+    with conn:
+        response = conn.read_response()
+        assert (response.status, response.header("Connection")) == (503, "close")
+        conn.assert_closed()
+    hooks_seen(hook_log, "slow-cancelled", 2)
+    assert_stopped_cleanly(server)
+
+
+def test_answers_ready_before_the_running_request_are_sent_before_its_503(start, hook_log):
+    requests = [rawhttp.get("/"), rawhttp.get("/slow/60000")]
+    server, conn = slow_request_cut_short(start, hook_log, "single", requests)
+    with conn:
+        first, second = conn.read_responses(2)
+        assert (first.status, first.body) == (200, b"hello")
+        assert (second.status, second.header("Retry-After")) == (503, "1")
+        conn.assert_closed()
+    assert_stopped_cleanly(server)
