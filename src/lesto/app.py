@@ -12,7 +12,7 @@ from ._native import Response
 from .errors import MethodNotAllowed, RouteNotFoundException
 from .request import Request
 from .router import Router
-from .server import DEFAULT_GRACE_PERIOD
+from .server import DEFAULT_GRACE_PERIOD, new_event_loop
 
 error_log = logging.getLogger("lesto.error")
 
@@ -44,10 +44,19 @@ class Application:
     `limits` overrides the engine's size limits (see LIMIT_NAMES) and
     `timeouts` its timeouts in whole seconds (see TIMEOUT_NAMES), all checked
     by one periodic tick. japronto's `reaper_settings={'check_interval': s,
-    'idle_timeout': s}` still works: the tick interval and keep-alive timeout.
+    'idle_timeout': s}` still works: the tick interval and keep-alive timeout;
+    so does its `log_request=True|False`: the access log (`access_log`).
     """
 
-    def __init__(self, *, debug=False, limits=None, timeouts=None, reaper_settings=None):
+    def __init__(self, *, debug=False, limits=None, timeouts=None, reaper_settings=None,
+                 log_request=None, protocol_factory=None):
+        if protocol_factory is not None:
+            raise TypeError("protocol_factory= is not supported: Lesto's C++ engine handles the "
+                            "connections, there is no asyncio Protocol to replace; see "
+                            "'Differences from japronto' in Lesto's README")
+        if log_request is not None and not isinstance(log_request, bool):
+            raise TypeError(f"log_request must be True, False or None (the access log), "
+                            f"got {log_request!r}")
         self.router = Router()
         self.debug = debug
         self.limits = _checked("limit", limits, LIMIT_NAMES)
@@ -59,7 +68,8 @@ class Application:
             if "idle_timeout" in reaper:
                 self.timeouts.setdefault("keep_alive", reaper["idle_timeout"])
         self._error_handlers = []
-        self.access_log = None  # None: on with debug; see run()
+        self.access_log = log_request  # None: on with debug; see run()
+        self._loop = None  # see the loop property; lesto.server.serve sets it while serving
         self._startup_hooks = []
         self._shutdown_hooks = []
         # Per app, so that extend_request() and `request.app` concern this app only.
@@ -151,6 +161,22 @@ class Application:
         return Response(code=500, text="Internal Server Error")
 
     # ---- running ------------------------------------------------------------
+
+    @property
+    def loop(self):
+        """The event loop this app runs on.
+
+        While a worker runs (startup and shutdown hooks, handlers): that
+        worker's loop. Before run(): made at first use (uvloop unless
+        LESTO_LOOP=asyncio), and run() without workers serves on it, so that
+        `app.loop.run_until_complete(setup())` before `app.run()` prepares
+        what the handlers use, as with japronto. The workers of a master each
+        run a new loop (a loop cannot be shared across a fork). Once run()
+        returns, the loop it ran is closed; the next use makes a new one.
+        """
+        if self._loop is None or self._loop.is_closed():
+            self._loop = new_event_loop()
+        return self._loop
 
     def on_startup(self, hook):
         """Run `hook(app)` in each worker, in its own event loop, before it accepts connections.

@@ -85,16 +85,21 @@ async def run_hook(hook, app):
         await result
 
 
-def serve(app, sock, *, grace_period=DEFAULT_GRACE_PERIOD, ready_fd=None, alive_fd=None):
+def serve(app, sock, *, grace_period=DEFAULT_GRACE_PERIOD, ready_fd=None, alive_fd=None,
+          own_loop=False):
     """Serve `app` on the listening socket `sock` until SIGTERM or SIGINT; return the exit code.
 
-    Runs in the worker's own new event loop: startup hooks, then serving;
-    on the first signal a graceful stop (see Worker.stop), on a second one
-    the stop stops waiting. Under a master, `ready_fd` receives this
-    process's pid once it serves, and `alive_fd` reads end of file when the
-    master is gone, which stops the worker too.
+    Runs in `app.loop` (the one made before run(), else a new one), or with
+    `own_loop` in a new one (a forked worker: a loop made before the fork
+    is the master's). Startup hooks, then serving; on the first signal a
+    graceful stop (see Worker.stop), on a second one the stop stops
+    waiting. Under a master, `ready_fd` receives this process's pid once it
+    serves, and `alive_fd` reads end of file when the master is gone, which
+    stops the worker too.
     """
-    loop = new_event_loop()
+    loop = app._loop
+    if own_loop or loop is None or loop.is_closed():
+        loop = app._loop = new_event_loop()
     asyncio.set_event_loop(loop)
     try:
         worker = Worker(app, loop, grace_period)
@@ -105,6 +110,7 @@ def serve(app, sock, *, grace_period=DEFAULT_GRACE_PERIOD, ready_fd=None, alive_
         asyncio.set_event_loop(None)
         loop.close()  # the loop's signal handlers go with it
         stop_signals.catch()  # so that a late signal cannot kill the process on its way out
+        app._loop = None
 
 
 def _cancel_remaining_tasks(loop):

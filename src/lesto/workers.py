@@ -155,7 +155,7 @@ class Forker:
             for fd in private_fds:
                 os.close(fd)
             code = server.serve(self.app, sock, grace_period=self.grace_period,
-                                ready_fd=ready_w, alive_fd=alive_r)
+                                ready_fd=ready_w, alive_fd=alive_r, own_loop=True)
         except BaseException:  # noqa: BLE001 (a forked worker never returns into the master's code)
             error_log.exception("worker failed")
         finally:
@@ -463,6 +463,9 @@ def run(app, host, port, *, worker_num=None, reload=False,
     elif worker_num is None:
         return server.serve(app, sock, grace_period=grace_period)
     else:
+        if app._loop is not None:
+            error_log.warning("app.loop was made before run(): each worker runs a loop of its "
+                              "own, not that one; set up loop-bound resources in on_startup hooks")
         watcher = None
         starter = Forker(app, grace_period)
     return Master(sock, worker_num or 1, starter, grace_period=grace_period,
