@@ -1,6 +1,7 @@
 """Application: routes, error handlers and settings; `run` serves them."""
 
 import builtins
+import contextvars
 import keyword
 import logging
 import signal
@@ -15,6 +16,11 @@ from .router import Router
 from .server import DEFAULT_GRACE_PERIOD, new_event_loop
 
 error_log = logging.getLogger("lesto.error")
+
+# True while the `lesto` command imports the app (cli.load_app): an app.run()
+# that a japronto-style module calls at import is then ignored, as japronto's
+# command did, and the command line's options apply.
+importing_for_cli = contextvars.ContextVar("lesto_importing_for_cli", default=False)
 
 LIMIT_NAMES = (
     "max_request_line",
@@ -217,9 +223,15 @@ class Application:
         request.remote_addr and request.scheme from X-Forwarded-For and
         X-Forwarded-Proto when the peer is in `forwarded_allow_ips` (a comma
         list of addresses or networks, '*' for any; default 127.0.0.1).
+        While the `lesto` command imports the app, a call is ignored (the
+        command line decides), as japronto's command did.
         """
         from . import proxy, workers
 
+        if importing_for_cli.get():
+            error_log.info("app.run() called while the lesto command imports the app: ignored, "
+                           "the command line's options apply")
+            return
         if debug is not None:
             self.debug = debug
         if access_log is not None:

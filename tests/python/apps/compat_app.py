@@ -1,10 +1,12 @@
 """compat_app: a japronto-style app: log_request, app.loop used before run(), app.run() at import.
 
 As japronto's examples do, the module calls app.run() at import, unguarded:
-`python compat_app.py` serves on 127.0.0.1:$COMPAT_PORT with
-$COMPAT_WORKERS workers if set. Before run(), a task started on `app.loop`
-counts ticks: `/loop` tells whether the server runs on that loop (the ticks
-go on) and whether `app.loop` is the running loop.
+`lesto compat_app:app` ignores that call (the command line decides), while
+`lesto --script compat_app.py` and `python compat_app.py` serve through it,
+on 127.0.0.1:$COMPAT_PORT with $COMPAT_WORKERS workers if set. Before
+run(), a task started on `app.loop` counts ticks: `/loop` tells whether the
+server runs on that loop (the ticks go on) and whether `app.loop` is the
+running loop.
 """
 
 import asyncio
