@@ -5,7 +5,8 @@
 //   [0] bit 0: small parser limits from the knobs; bit 1: timeouts (the
 //       script may abort() a request still arriving with 408, as the
 //       server's tick does); bit 2: graceful drain (the script may call
-//       stop_reading(), as a server shutting down does)
+//       stop_reading(), as a server shutting down does); bit 3: when not
+//       everything gets answered, the grace period ends (refuse_unanswered())
 //   [1..6] limit knobs (fuzz_util.hpp limits_from)
 //   [7] max_in_flight: 0 keeps the default, else 1..8
 //   [8] max_output_buffer: 0 keeps the default, else 8..2040 bytes
@@ -24,7 +25,10 @@
 // and once everything is answered all of them were; an engine error answers
 // last with the parser's status; 100 Continue only for a request that asked
 // and never ahead of owed responses; the destructor abandons exactly the
-// deferred requests left unanswered.
+// deferred requests left unanswered. When the grace period ends: the first
+// request still owed gets a 503 with Connection: close and nothing follows
+// it, the connection is finished, and the deferred requests are abandoned
+// then rather than by the destructor.
 #include "fuzz_util.hpp"
 #include "parser/chunked.hpp"
 #include "parser/parser.hpp"
@@ -177,7 +181,7 @@ public:
     }
 
     void abandon(void* token) noexcept override {
-        FUZZ_CHECK(destroying, "abandon outside the destructor");
+        FUZZ_CHECK(destroying || refusing, "abandon outside the destructor and refuse_unanswered");
         abandoned.push_back(token);
     }
 
@@ -212,6 +216,7 @@ public:
     std::vector<std::uint64_t> pending;
     std::vector<void*> abandoned;
     bool destroying = false;
+    bool refusing = false;
     bool finished_seen = false;
     std::deque<std::uint64_t>
         tokens_; // &tokens_[seq] is the token of seq (a deque keeps addresses)
@@ -436,8 +441,9 @@ private:
 };
 
 /// The responses against what was dispatched and answered, and against the bare parser.
+/// `refused`: the seq answered 503 when the grace period ended, or -1.
 void check_output(const std::vector<Response>& rs, const App& app, const Expected& exp,
-                  bool everything_answered, bool aborted, bool drained) {
+                  bool everything_answered, bool aborted, bool drained, std::int64_t refused) {
     const auto& recs = app.records;
     // Dispatched requests are the bare parser's, in order.
     FUZZ_CHECK(recs.size() <= exp.requests.size(), std::to_string(recs.size()) + " dispatched, " +
@@ -482,6 +488,13 @@ void check_output(const std::vector<Response>& rs, const App& app, const Expecte
             continue;
         }
         interim = false;
+        if (refused >= 0 && k == static_cast<std::size_t>(refused)) {
+            FUZZ_CHECK(r.status == 503 && r.close && r.x_seq.empty(),
+                       at + ": the end of the grace period gave " + std::to_string(r.status));
+            FUZZ_CHECK(i + 1 == rs.size(), at + ": a response after the 503");
+            ++k;
+            continue;
+        }
         if (k < recs.size()) {
             const Record& rec = recs[k];
             FUZZ_CHECK(rec.answered, at + ": a response to a request never answered");
@@ -518,6 +531,11 @@ void check_output(const std::vector<Response>& rs, const App& app, const Expecte
         }
         ++k;
     }
+    if (refused >= 0) {
+        FUZZ_CHECK(k == static_cast<std::size_t>(refused) + 1,
+                   std::to_string(k) + " responses, the 503 answering seq " +
+                       std::to_string(refused));
+    }
     if (all_served || (everything_answered && aborted)) {
         const std::size_t owed = recs.size() + (error != 0 ? 1 : 0);
         FUZZ_CHECK(k == owed,
@@ -551,6 +569,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     bool everything_answered = false;
     bool aborted = false;
     bool drained = false;
+    std::int64_t refused = -1;
+    std::vector<void*> want; // the tokens to abandon: of the deferred requests left unanswered
     {
         Connection conn(1, limits, app, date);
         Driver driver(wire, limits, script, app, conn, options & 2, options & 4);
@@ -565,6 +585,29 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             FUZZ_CHECK(conn.finished(),
                        "everything answered and sent, input closed, yet not finished");
         } else {
+            for (const std::uint64_t seq : app.pending)
+                if (app.records[seq].token) want.push_back(&app.tokens_[seq]);
+            if (options & 8) {
+                // The grace period ends: the first request owed is answered 503.
+                // The first request owed is always a deferred one: an answer
+                // ready at its turn leaves at once.
+                const bool owed = conn.in_flight() > 0;
+                FUZZ_CHECK(owed == !app.pending.empty(), "owed without a deferred request");
+                if (owed)
+                    refused = static_cast<std::int64_t>(
+                        *std::min_element(app.pending.begin(), app.pending.end()));
+                app.refusing = true;
+                FUZZ_CHECK(conn.refuse_unanswered() == owed, "refuse_unanswered's result");
+                app.refusing = false;
+                FUZZ_CHECK(conn.finished() && conn.in_flight() == 0 && !conn.wants_input(),
+                           "not finished after refuse_unanswered");
+                FUZZ_CHECK(app.abandoned.size() == want.size(),
+                           std::to_string(app.abandoned.size()) + " abandoned by the 503, " +
+                               std::to_string(want.size()) + " expected");
+                for (const std::uint64_t seq : app.pending)
+                    FUZZ_CHECK(!conn.owes(seq), "still owes a refused request");
+                app.pending.clear(); // answering them now does nothing
+            }
             driver.drain_all();
         }
         responses = responses_of(driver.log());
@@ -573,15 +616,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         app.destroying = true;
     }
     // Abandoned: exactly the deferred requests with a token left unanswered.
-    std::vector<void*> want;
-    for (const std::uint64_t seq : app.pending)
-        if (app.records[seq].token) want.push_back(&app.tokens_[seq]);
     std::vector<void*> got = app.abandoned;
     std::sort(want.begin(), want.end());
     std::sort(got.begin(), got.end());
     FUZZ_CHECK(got == want, std::to_string(got.size()) + " abandoned, " +
                                 std::to_string(want.size()) + " expected");
 
-    check_output(responses, app, exp, everything_answered, aborted, drained);
+    check_output(responses, app, exp, everything_answered, aborted, drained, refused);
     return 0;
 }

@@ -1,18 +1,26 @@
 """Application: routes, error handlers and settings; `run` serves them."""
 
 import builtins
+import contextvars
 import keyword
 import logging
+import signal
 import traceback
 import types
 
+from . import stop_signals
 from ._native import Response
 from .errors import MethodNotAllowed, RouteNotFoundException
 from .request import Request
 from .router import Router
-from .server import DEFAULT_GRACE_PERIOD
+from .server import DEFAULT_GRACE_PERIOD, new_event_loop
 
 error_log = logging.getLogger("lesto.error")
+
+# True while the `lesto` command imports the app (cli.load_app): an app.run()
+# that a japronto-style module calls at import is then ignored, as japronto's
+# command did, and the command line's options apply.
+importing_for_cli = contextvars.ContextVar("lesto_importing_for_cli", default=False)
 
 LIMIT_NAMES = (
     "max_request_line",
@@ -42,10 +50,19 @@ class Application:
     `limits` overrides the engine's size limits (see LIMIT_NAMES) and
     `timeouts` its timeouts in whole seconds (see TIMEOUT_NAMES), all checked
     by one periodic tick. japronto's `reaper_settings={'check_interval': s,
-    'idle_timeout': s}` still works: the tick interval and keep-alive timeout.
+    'idle_timeout': s}` still works: the tick interval and keep-alive timeout;
+    so does its `log_request=True|False`: the access log (`access_log`).
     """
 
-    def __init__(self, *, debug=False, limits=None, timeouts=None, reaper_settings=None):
+    def __init__(self, *, debug=False, limits=None, timeouts=None, reaper_settings=None,
+                 log_request=None, protocol_factory=None):
+        if protocol_factory is not None:
+            raise TypeError("protocol_factory= is not supported: Lesto's C++ engine handles the "
+                            "connections, there is no asyncio Protocol to replace; see "
+                            "'Differences from japronto' in Lesto's README")
+        if log_request is not None and not isinstance(log_request, bool):
+            raise TypeError(f"log_request must be True, False or None (the access log), "
+                            f"got {log_request!r}")
         self.router = Router()
         self.debug = debug
         self.limits = _checked("limit", limits, LIMIT_NAMES)
@@ -57,7 +74,8 @@ class Application:
             if "idle_timeout" in reaper:
                 self.timeouts.setdefault("keep_alive", reaper["idle_timeout"])
         self._error_handlers = []
-        self.access_log = None  # None: on with debug; see run()
+        self.access_log = log_request  # None: on with debug; see run()
+        self._loop = None  # see the loop property; lesto.server.serve sets it while serving
         self._startup_hooks = []
         self._shutdown_hooks = []
         # Per app, so that extend_request() and `request.app` concern this app only.
@@ -150,6 +168,22 @@ class Application:
 
     # ---- running ------------------------------------------------------------
 
+    @property
+    def loop(self):
+        """The event loop this app runs on.
+
+        While a worker runs (startup and shutdown hooks, handlers): that
+        worker's loop. Before run(): made at first use (uvloop unless
+        LESTO_LOOP=asyncio), and run() without workers serves on it, so that
+        `app.loop.run_until_complete(setup())` before `app.run()` prepares
+        what the handlers use, as with japronto. The workers of a master each
+        run a new loop (a loop cannot be shared across a fork). Once run()
+        returns, the loop it ran is closed; the next use makes a new one.
+        """
+        if self._loop is None or self._loop.is_closed():
+            self._loop = new_event_loop()
+        return self._loop
+
     def on_startup(self, hook):
         """Run `hook(app)` in each worker, in its own event loop, before it accepts connections.
 
@@ -183,13 +217,21 @@ class Application:
         (default: the working directory and the program's) changes.
         access_log=None logs each request when debug is on. On SIGTERM, a
         worker stops accepting and lets the requests it received finish for
-        up to `grace_period` seconds. proxy_headers=True takes
+        up to `grace_period` seconds, then answers those still running 503.
+        A stop signal at any moment of start-up is a graceful stop too.
+        proxy_headers=True takes
         request.remote_addr and request.scheme from X-Forwarded-For and
         X-Forwarded-Proto when the peer is in `forwarded_allow_ips` (a comma
         list of addresses or networks, '*' for any; default 127.0.0.1).
+        While the `lesto` command imports the app, a call is ignored (the
+        command line decides), as japronto's command did.
         """
         from . import proxy, workers
 
+        if importing_for_cli.get():
+            error_log.info("app.run() called while the lesto command imports the app: ignored, "
+                           "the command line's options apply")
+            return
         if debug is not None:
             self.debug = debug
         if access_log is not None:
@@ -201,7 +243,16 @@ class Application:
         if not grace_period >= 0:
             raise ValueError(f"grace_period must be >= 0 seconds, got {grace_period!r}")
         proxy.configure(self.request_class, proxy_headers, forwarded_allow_ips)
-        code = workers.run(self, host, port, worker_num=worker_num, reload=reload,
-                           grace_period=grace_period, reload_dirs=reload_dirs)
+        # From here on SIGTERM and SIGINT stop the server gracefully, whenever they come.
+        previous = {sig: signal.getsignal(sig) for sig in stop_signals.STOP_SIGNALS}
+        stop_signals.catch()
+        try:
+            code = workers.run(self, host, port, worker_num=worker_num, reload=reload,
+                               grace_period=grace_period, reload_dirs=reload_dirs)
+        finally:
+            stop_signals.take()  # caught once the server had stopped: asked for what is done
+            for sig, handler in previous.items():
+                if handler is not None:  # None: not set from Python; leave it as it is
+                    signal.signal(sig, handler)
         if code:
             raise SystemExit(code)

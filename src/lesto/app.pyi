@@ -1,5 +1,6 @@
 """Type stubs for lesto.app."""
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -29,7 +30,11 @@ class Application:
         limits: dict[str, int] | None = ...,
         timeouts: dict[str, int] | None = ...,
         reaper_settings: dict[str, int] | None = ...,
+        log_request: bool | None = ...,
+        protocol_factory: None = ...,
     ) -> None: ...
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop: ...
     def extend_request(
         self, handler: Callable[..., Any], *, name: str | None = ..., property: bool = ...
     ) -> None: ...

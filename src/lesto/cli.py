@@ -4,9 +4,10 @@ import argparse
 import importlib
 import importlib.util
 import os
+import runpy
 import sys
 
-from . import __version__, logs, proxy, workers
+from . import __version__, logs, proxy, stop_signals, workers
 from .server import DEFAULT_GRACE_PERIOD
 
 EXIT_USAGE = 2  # argparse's own code for a malformed command line
@@ -43,10 +44,14 @@ def _missing(exc, module_name):
 
 
 def load_app(spec):
-    """Import 'module:attr' (or 'module.attr') and return the Application it names."""
-    from .app import Application
+    """Import 'module:attr' (or 'module.attr') and return the Application it names.
+
+    An app.run() the module calls at import is ignored (see app.importing_for_cli).
+    """
+    from .app import Application, importing_for_cli
 
     module_name, attr = split_spec(spec)
+    importing = importing_for_cli.set(True)
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
@@ -54,6 +59,8 @@ def load_app(spec):
             raise AppSpecError(f"cannot import {module_name!r}: no module named {exc.name!r} "
                                f"(looked in {os.getcwd()} and sys.path)") from None
         raise
+    finally:
+        importing_for_cli.reset(importing)
     app = module
     for part in attr.split("."):
         try:
@@ -94,13 +101,14 @@ def make_parser():
         description="Run a Lesto application. SIGTERM or Ctrl-C stops it gracefully "
                     "(twice: at once); SIGHUP to the master replaces its workers one at a time.",
     )
-    parser.add_argument("app", help="the application: module:attribute (or module.attribute)")
+    parser.add_argument("app", help="the application: module:attribute (or module.attribute); "
+                                    "with --script, a Python file")
     parser.add_argument("--host", default="0.0.0.0",
                         help="address to listen on (default: %(default)s)")
     parser.add_argument("--port", type=int, default=8080, help="port (default: %(default)s)")
-    parser.add_argument("--workers", type=positive_int, metavar="N",
+    parser.add_argument("--workers", "--worker-num", type=positive_int, metavar="N",
                         help="run a master supervising N worker processes "
-                             "(default: serve in this process)")
+                             "(default: serve in this process); --worker-num is japronto's name")
     parser.add_argument("--reload", action="store_true",
                         help="replace the workers when a *.py file changes (development)")
     parser.add_argument("--reload-dir", action="append", metavar="DIR",
@@ -120,13 +128,41 @@ def make_parser():
                              "--proxy-headers, '*' for any (default: %(default)s)")
     parser.add_argument("--grace-period", type=seconds, default=DEFAULT_GRACE_PERIOD,
                         metavar="SECONDS",
-                        help="on SIGTERM, how long requests already received may take to finish "
-                             "(default: %(default)g)")
+                        help="on SIGTERM, how long requests already received may take to finish; "
+                             "those still running then get 503 (default: %(default)g)")
+    parser.add_argument("--script", action="store_true",
+                        help="run the file APP as `python APP` would: its own app.run() call "
+                             "serves, with the arguments it gives (japronto's --script)")
     parser.add_argument("--version", action="version", version=f"lesto {__version__}")
     return parser
 
 
+# What app.run() takes: with --script, the script's own call gives these.
+RUN_OPTIONS = ("host", "port", "workers", "reload", "reload_dir", "debug", "access_log",
+               "proxy_headers", "forwarded_allow_ips", "grace_period")
+
+
+def run_script(parser, args):
+    """--script: run the file args.app as the program, as `python FILE` would; never returns."""
+    given = [name for name in RUN_OPTIONS if getattr(args, name) != parser.get_default(name)]
+    if given:
+        options = ", ".join("--" + name.replace("_", "-") for name in given)
+        parser.error(f"{options}: with --script, the script's app.run(...) call sets these; "
+                     "pass them to it instead")
+    path = os.path.abspath(args.app)
+    if not os.path.isfile(path):
+        print(f"lesto: error: script {args.app!r} not found (in {os.getcwd()})", file=sys.stderr)
+        sys.exit(EXIT_NO_APP)
+    sys.argv = [args.app]
+    sys.path.insert(0, os.path.dirname(path))  # as for `python FILE`: the script's directory
+    runpy.run_path(path, run_name="__main__")
+    sys.exit(0)
+
+
 def main(argv=None):
+    # First of all: a SIGTERM or Ctrl-C from now on stops the server gracefully,
+    # even before it serves (lesto.stop_signals).
+    stop_signals.catch()
     parser = make_parser()
     args = parser.parse_args(argv)
     try:
@@ -134,6 +170,8 @@ def main(argv=None):
     except ValueError as exc:
         parser.error(str(exc))
     logs.configure(args.log_level)
+    if args.script:
+        run_script(parser, args)
     sys.path.insert(0, os.getcwd())
     try:
         if args.reload and workers.WORKER_ENV not in os.environ:

@@ -7,7 +7,7 @@ import os
 import signal
 import socket
 
-from . import _native
+from . import _native, stop_signals
 from ._coro import resumer
 from .headers import Headers
 from .logs import error_log, log_access, log_callback_failure
@@ -15,6 +15,7 @@ from .logs import error_log, log_access, log_callback_failure
 DEFAULT_GRACE_PERIOD = 30.0
 DRAIN_CHECK_INTERVAL = 0.05  # how often a draining worker looks at its connection count
 SETTLE_TIME = 1.0  # on stop, seconds between closing the listener and draining (see Worker.stop)
+REFUSAL_TIME = 1.0  # after the grace period, seconds the 503s get to reach their clients
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # stopped, but a shutdown hook failed
@@ -84,16 +85,21 @@ async def run_hook(hook, app):
         await result
 
 
-def serve(app, sock, *, grace_period=DEFAULT_GRACE_PERIOD, ready_fd=None, alive_fd=None):
+def serve(app, sock, *, grace_period=DEFAULT_GRACE_PERIOD, ready_fd=None, alive_fd=None,
+          own_loop=False):
     """Serve `app` on the listening socket `sock` until SIGTERM or SIGINT; return the exit code.
 
-    Runs in the worker's own new event loop: startup hooks, then serving;
-    on the first signal a graceful stop (see Worker.stop), on a second one
-    the stop stops waiting. Under a master, `ready_fd` receives this
-    process's pid once it serves, and `alive_fd` reads end of file when the
-    master is gone, which stops the worker too.
+    Runs in `app.loop` (the one made before run(), else a new one), or with
+    `own_loop` in a new one (a forked worker: a loop made before the fork
+    is the master's). Startup hooks, then serving; on the first signal a
+    graceful stop (see Worker.stop), on a second one the stop stops
+    waiting. Under a master, `ready_fd` receives this process's pid once it
+    serves, and `alive_fd` reads end of file when the master is gone, which
+    stops the worker too.
     """
-    loop = new_event_loop()
+    loop = app._loop
+    if own_loop or loop is None or loop.is_closed():
+        loop = app._loop = new_event_loop()
     asyncio.set_event_loop(loop)
     try:
         worker = Worker(app, loop, grace_period)
@@ -102,7 +108,9 @@ def serve(app, sock, *, grace_period=DEFAULT_GRACE_PERIOD, ready_fd=None, alive_
         _cancel_remaining_tasks(loop)
         loop.run_until_complete(loop.shutdown_asyncgens())
         asyncio.set_event_loop(None)
-        loop.close()
+        loop.close()  # the loop's signal handlers go with it
+        stop_signals.catch()  # so that a late signal cannot kill the process on its way out
+        app._loop = None
 
 
 def _cancel_remaining_tasks(loop):
@@ -125,16 +133,34 @@ class Worker:
         self.stop_requested = asyncio.Event()
         self.engine = None
         self._tick_handle = None
+        self._startup = None  # the task running the startup hooks, while it runs
 
     def _on_signal(self, signum):
         self.signals += 1
-        if self.signals == 1:
-            error_log.info("%s: stopping gracefully (grace period %g s)",
-                           signal.Signals(signum).name, self.grace_period)
+        name = signal.Signals(signum).name
+        if self._startup is not None:
+            self._stop_starting(name)
+        elif self.engine is None:
+            error_log.info("%s during start-up: not serving", name)
+        elif self.signals == 1:
+            error_log.info("%s: stopping gracefully (grace period %g s)", name,
+                           self.grace_period)
         else:
-            error_log.warning("%s again: closing every connection now",
-                              signal.Signals(signum).name)
+            error_log.warning("%s again: closing every connection now", name)
         self.stop_requested.set()
+
+    def _stop_starting(self, name):
+        """A stop signal during the startup hooks: they get the grace period, a second signal none."""
+        if self.signals == 1:
+            error_log.info("%s during start-up: stopping once the startup hooks are done "
+                           "(grace period %g s)", name, self.grace_period)
+            self.loop.call_later(self.grace_period, self._cancel_startup, "grace period over")
+        else:
+            self._cancel_startup(f"{name} again")
+
+    def _cancel_startup(self, why):
+        if self._startup is not None and self._startup.cancel():
+            error_log.warning("%s: cancelling the startup hooks", why)
 
     def _on_master_gone(self, alive_fd):
         self.loop.remove_reader(alive_fd)
@@ -147,18 +173,32 @@ class Worker:
         self.engine.tick()
         self._tick_handle = self.loop.call_later(self.app.tick_interval, self._tick)
 
+    async def _run_startup_hooks(self):
+        for hook in self.app._startup_hooks:
+            await run_hook(hook, self.app)
+
     async def run(self, sock, ready_fd, alive_fd):
         loop = self.loop
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in stop_signals.STOP_SIGNALS:
             loop.add_signal_handler(sig, self._on_signal, sig)
+        # The loop's handlers first, then what was caught before them: a
+        # signal is seen by one or the other, never lost between the two.
+        for sig in stop_signals.take():
+            self._on_signal(sig)
         if alive_fd is not None:
             loop.add_reader(alive_fd, self._on_master_gone, alive_fd)
-        try:
-            for hook in self.app._startup_hooks:
-                await run_hook(hook, self.app)
-        except Exception:  # noqa: BLE001 (logged; the worker never serves)
-            error_log.exception("startup hook failed: not serving")
-            return EXIT_BOOT_FAILED
+        if self.stop_requested.is_set():
+            sock.close()
+            error_log.info("stopped before the startup hooks (pid %d)", os.getpid())
+            return EXIT_OK
+        code = await self._start_up()
+        if code is not None:
+            sock.close()
+            return code
+        if self.stop_requested.is_set():
+            sock.close()
+            error_log.info("startup hooks done: stopping without serving")
+            return await self.shut_down()
         self.engine = engine = make_engine(self.app, loop)
         address = sock.getsockname()
         engine.add_listener(os.dup(sock.fileno()))
@@ -179,6 +219,28 @@ class Worker:
         await self.stop()
         return await self.shut_down()
 
+    async def _start_up(self):
+        """Run the startup hooks; None when they all ran, else the exit code (they did not).
+
+        In a task of their own, so that a stop can cancel them: a start-up
+        cut short is not an app that started, and gets no shutdown hooks,
+        as when a startup hook raises.
+        """
+        self._startup = self.loop.create_task(self._run_startup_hooks())
+        try:
+            await self._startup
+        except asyncio.CancelledError:
+            if not self._startup.cancelled():
+                raise  # this worker's own task was cancelled, not the hooks
+            error_log.info("stopped during the startup hooks (pid %d)", os.getpid())
+            return EXIT_OK
+        except Exception:  # noqa: BLE001 (logged; the worker never serves)
+            error_log.exception("startup hook failed: not serving")
+            return EXIT_BOOT_FAILED
+        finally:
+            self._startup = None
+        return None
+
     async def stop(self):
         """Stop accepting, let received requests finish (within the grace period), close the rest.
 
@@ -187,16 +249,23 @@ class Worker:
         have delivered its first request yet, and drain() would take it for
         an idle one. Then engine.drain() closes the idle connections; one
         with requests in progress gets its answers, the last one with
-        Connection: close, and then closes.
+        Connection: close, and then closes. When the grace period ends (or
+        a second signal comes) first, each connection's first unanswered
+        request is answered 503 in its place, its handler cancelled, and
+        the 503s get a moment (REFUSAL_TIME) to reach their clients.
         """
         engine, loop = self.engine, self.loop
         deadline = loop.time() + self.grace_period
         engine.close_listeners()
         await self._wait_for_connections(min(deadline, loop.time() + SETTLE_TIME))
         engine.drain()
-        if not await self._wait_for_connections(deadline):
-            error_log.warning("grace period over: closing %d connection(s)",
-                              engine.connection_count)
+        drained = await self._wait_for_connections(deadline)
+        if engine.connection_count:
+            refused = engine.refuse_unanswered()
+            if not drained:
+                error_log.warning("grace period over: %d request(s) answered 503, "
+                                  "closing %d connection(s)", refused, engine.connection_count)
+            await self._wait_for_connections(loop.time() + REFUSAL_TIME)
         loop.remove_reader(engine.fileno())
         self._tick_handle.cancel()
         engine.close()  # what remains is closed, handlers still awaiting are cancelled

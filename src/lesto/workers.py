@@ -11,7 +11,9 @@ event loop and, in reload mode under the CLI, never imports the app.
 Signals to the master: SIGTERM or SIGINT stops every worker gracefully (a
 second one makes them close at once) and the master exits once they all did,
 0 if they all exited 0; SIGHUP replaces the workers one at a time, each new
-one serving before an old one is told to stop.
+one serving before an old one is told to stop. A stop signal is never lost
+to a moment of start-up: until the master's (or a worker's loop's) own
+handlers are installed, lesto.stop_signals records it.
 """
 
 import os
@@ -21,7 +23,7 @@ import subprocess
 import sys
 import time
 
-from . import server
+from . import server, stop_signals
 from .logs import error_log
 
 BACKOFF_FIRST = 0.1  # seconds before restarting a worker that died; doubles on each failure
@@ -31,7 +33,7 @@ MAX_WAIT = 1.0  # the master looks at its workers at least this often
 KILL_MARGIN = 10.0  # after the grace period, a stopping worker has this long for its shutdown hooks
 
 WORKER_ENV = "LESTO_WORKER"  # "listen_fd,ready_fd,alive_fd" in a worker the master spawned
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+STOP_SIGNALS = stop_signals.STOP_SIGNALS
 MASTER_SIGNALS = (*STOP_SIGNALS, signal.SIGHUP, signal.SIGCHLD)
 
 
@@ -81,12 +83,13 @@ def serve_inherited(app, fds, grace_period):
 
 
 def prepare_worker_signals():
-    # A worker answers SIGTERM and SIGINT (its loop installs that); SIGHUP is
-    # the master's. It runs in a session of its own, so that a terminal's
-    # Ctrl-C reaches the master alone, which stops the workers gracefully.
+    # A worker answers SIGTERM and SIGINT (its loop installs that, and takes
+    # over what was caught until then); SIGHUP is the master's. It runs in a
+    # session of its own, so that a terminal's Ctrl-C reaches the master
+    # alone, which stops the workers gracefully.
     signal.set_wakeup_fd(-1)
-    for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    stop_signals.catch()
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
 
@@ -146,12 +149,13 @@ class Forker:
         code = 1
         try:
             prepare_worker_signals()
+            stop_signals.take()  # the master's record, copied by the fork, is not this worker's
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
             os.setsid()
             for fd in private_fds:
                 os.close(fd)
             code = server.serve(self.app, sock, grace_period=self.grace_period,
-                                ready_fd=ready_w, alive_fd=alive_r)
+                                ready_fd=ready_w, alive_fd=alive_r, own_loop=True)
         except BaseException:  # noqa: BLE001 (a forked worker never returns into the master's code)
             error_log.exception("worker failed")
         finally:
@@ -218,9 +222,13 @@ class Master:
         previous = {sig: signal.signal(sig, self._on_signal)
                     for sig in MASTER_SIGNALS}
         signal.set_wakeup_fd(self.wake_w)
+        # Caught before the handlers above were installed (while binding, say):
+        # a stop now starts no worker.
+        self.pending_signals += stop_signals.take()
         try:
             if self.watcher is not None:
                 self.watcher.start()
+            self._handle_signals()
             self._maintain()
             while not (self.stopping and not self.workers):
                 for key, _ in selector.select(self._timeout()):
@@ -299,6 +307,8 @@ class Master:
         name = signal.Signals(signum).name
         if self.stopping:
             error_log.warning("%s again: workers close every connection now", name)
+        elif not self.workers:
+            error_log.info("%s during start-up: starting no worker", name)
         else:
             error_log.info("%s: stopping %d worker(s) gracefully (grace period %g s)", name,
                            len(self.workers), self.grace_period)
@@ -338,7 +348,8 @@ class Master:
                 continue
             del self.workers[worker.pid]
             if worker.stopping:
-                # SIGTERM before its loop took the signal over: it served nothing.
+                # Killed by SIGTERM: a spawned worker told to stop before its
+                # program caught the signal (lesto.stop_signals); it served nothing.
                 clean = code in (0, -signal.SIGTERM)
                 if self.stopping:
                     self.final_codes.append(0 if clean else code)
@@ -452,6 +463,9 @@ def run(app, host, port, *, worker_num=None, reload=False,
     elif worker_num is None:
         return server.serve(app, sock, grace_period=grace_period)
     else:
+        if app._loop is not None:
+            error_log.warning("app.loop was made before run(): each worker runs a loop of its "
+                              "own, not that one; set up loop-bound resources in on_startup hooks")
         watcher = None
         starter = Forker(app, grace_period)
     return Master(sock, worker_num or 1, starter, grace_period=grace_period,

@@ -42,8 +42,9 @@ PyObject* Suspended_call(SuspendedObject* s, PyObject* const* args, std::size_t 
     }
     Engine* e = s->server->engine;
     Connection* conn = e ? e->find(s->conn_id) : nullptr;
-    if (!conn) {
-        // Closed first: the task was cancelled and released then.
+    if (!conn || !conn->owes(s->seq)) {
+        // Closed first, or answered 503 at the end of a stop: the task was
+        // cancelled and the slot's reference to it released then.
         if (e && s->request->done_callbacks) {
             e->done(s->request);
             e->run_done_callbacks();

@@ -199,6 +199,15 @@ PyObject* Server_drain(ServerObject* self, PyObject*) {
     Py_RETURN_NONE;
 }
 
+PyObject* Server_refuse_unanswered(ServerObject* self, PyObject*) {
+    std::size_t refused = 0;
+    if (self->engine) {
+        refused = self->engine->net_.refuse_unanswered();
+        self->engine->run_done_callbacks();
+    }
+    return PyLong_FromSize_t(refused);
+}
+
 PyObject* Server_close(ServerObject* self, PyObject*) {
     if (self->engine) {
         self->engine->net_.close_all();  // abandoned requests' callbacks become due
@@ -229,6 +238,9 @@ PyMethodDef Server_methods[] = {
      "Stop accepting connections."},
     {"drain", reinterpret_cast<PyCFunction>(Server_drain), METH_NOARGS,
      "Graceful stop: accept nothing more, close idle connections, finish received requests."},
+    {"refuse_unanswered", reinterpret_cast<PyCFunction>(Server_refuse_unanswered), METH_NOARGS,
+     "Grace period over: answer each connection's first unanswered request 503, then close it. "
+     "Returns the number of 503s."},
     {"close", reinterpret_cast<PyCFunction>(Server_close), METH_NOARGS,
      "Close every connection and listener."},
     {nullptr, nullptr, 0, nullptr},

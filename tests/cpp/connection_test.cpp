@@ -272,6 +272,41 @@ TEST_F(ConnectionTest, StopReadingAnswersWhatWasReceivedThenFinishes) {
     EXPECT_TRUE(c.finished());
 }
 
+TEST_F(ConnectionTest, RefusingUnansweredWorkAnswers503InPlaceOfTheFirstAndNothingAfterIt) {
+    Connection c(1, limits, app, date);
+    app.defer = true;
+    feed(c, std::string(get_a) + std::string(get_b) + std::string(get_c));
+    c.stop_reading();
+    c.process();
+    App::answer(c, 0, "a");
+    App::answer(c, 2, "c");  // made, but behind the unanswered /b
+    EXPECT_TRUE(c.refuse_unanswered());
+    const std::string out = take(c);
+    const std::size_t refusal = out.find("HTTP/1.1 503 Service Unavailable\r\n");
+    ASSERT_NE(refusal, std::string::npos);
+    EXPECT_EQ(bodies(out.substr(0, refusal)), (std::vector<std::string>{"a"}));
+    const std::string tail = out.substr(refusal);
+    EXPECT_NE(tail.find("Connection: close\r\n"), std::string::npos);
+    EXPECT_NE(tail.find("Retry-After: 1\r\n"), std::string::npos);
+    EXPECT_EQ(out.find("\r\n\r\nc"), std::string::npos);  // nothing follows the close
+    EXPECT_EQ(app.abandoned.size(), 1u);  // /b's work; /c's was done
+    EXPECT_TRUE(c.finished());
+    EXPECT_EQ(c.in_flight(), 0u);
+    EXPECT_FALSE(c.owes(1));
+    App::answer(c, 1, "too late");
+    EXPECT_EQ(take(c), "");
+}
+
+TEST_F(ConnectionTest, RefusingUnansweredWorkWhenNoneIsLeftWritesNothingAndFinishes) {
+    Connection c(1, limits, app, date);
+    feed(c, std::string(get_a) + "GET /partial HT");
+    take(c);
+    EXPECT_FALSE(c.refuse_unanswered());
+    EXPECT_EQ(take(c), "");
+    EXPECT_TRUE(c.finished());
+    EXPECT_FALSE(c.wants_input());
+}
+
 TEST_F(ConnectionTest, StopReadingAnIdleConnectionFinishesAtOnce) {
     Connection c(1, limits, app, date);
     feed(c, std::string(get_a));

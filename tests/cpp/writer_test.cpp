@@ -500,6 +500,21 @@ TEST(Writer, ErrorResponse) {
               "too large\n");
 }
 
+TEST(Writer, ErrorResponseWithHeaders) {
+    Buffer out;
+    const lesto::http::Header retry_after{"Retry-After", "1"};
+    write_error(out, 503, "stopping", date, false, {&retry_after, 1});
+    EXPECT_EQ(out.view(),
+              "HTTP/1.1 503 Service Unavailable\r\n"
+              "Content-Length: 9\r\n"
+              "Content-Type: text/plain; charset=utf-8\r\n"
+              "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+              "Connection: close\r\n"
+              "Retry-After: 1\r\n"
+              "\r\n"
+              "stopping\n");
+}
+
 TEST(Writer, ErrorWithAnOutOfRangeCodeIsStillAResponse) {
     Buffer out;
     write_error(out, 42, "oops", date, false);

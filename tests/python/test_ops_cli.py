@@ -14,7 +14,7 @@ from ops_helpers import LESTO, WAIT, Lesto, wait_until
 CONSOLE_SCRIPT = [sys.executable, str(Path(sys.executable).parent / "lesto")]
 OPTIONS = ("--host", "--port", "--workers", "--reload", "--reload-dir", "--debug", "--log-level",
            "--access-log", "--no-access-log", "--proxy-headers", "--forwarded-allow-ips",
-           "--grace-period", "--version")
+           "--grace-period", "--worker-num", "--script", "--version")
 # client "METHOD PATH HTTP/x" status bytes seconds
 ACCESS_LINE = re.compile(r'lesto\.access INFO (\S+) "(\S+) (\S+) HTTP/1\.1" (\d+) (\d+) (\d+\.\d+)$',
                          re.MULTILINE)
@@ -73,7 +73,8 @@ def test_help_lists_every_option(command):
     (["ops_app"], 2, "app 'ops_app' must look like 'module:attribute'"),
     (["ops_app:"], 2, "must look like 'module:attribute'"),
     (["nosuchmodule:app", "--reload"], 1, "no module named 'nosuchmodule'"),
-    (["ops_app:app", "--workers", "0"], 2, "--workers: must be 1 or more"),
+    (["ops_app:app", "--workers", "0"], 2, "--workers/--worker-num: must be 1 or more"),
+    (["ops_app:app", "--worker-num", "0"], 2, "--workers/--worker-num: must be 1 or more"),
     (["ops_app:app", "--grace-period", "-1"], 2, "--grace-period: must be 0 or more"),
     (["ops_app:app", "--log-level", "loud"], 2, "--log-level: invalid choice"),
     (["ops_app:app", "--forwarded-allow-ips", "10.0.0.1,proxy"], 2,

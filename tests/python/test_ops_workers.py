@@ -119,14 +119,17 @@ def test_sigterm_finishes_received_requests_refuses_new_ones_and_exits_0(start, 
     assert not server.problems()
 
 
-def test_a_second_sigterm_stops_without_waiting_for_the_grace_period(start):
+def test_a_second_sigterm_stops_without_waiting_for_the_grace_period(start, hook_log):
     server = start()
     conn = server_connection(server)
     conn.send(b"GET /slow/60000 HTTP/1.1\r\nHost: x\r\n\r\n")
+    wait_until(lambda: "slow-start" in hook_log.read_text(), "the slow request to start")
     server.signal(signal.SIGTERM)
     server.wait_for_log("stopping 2 worker(s) gracefully")
     server.signal(signal.SIGTERM)
     assert server.wait(GRACE) == 0  # well before the handler's minute, and before GRACE
+    # Cut short, the request is answered 503 in place of its answer.
+    assert conn.read_response().status == 503
     conn.assert_closed()
     conn.close()
     assert "SIGTERM again" in server.log()

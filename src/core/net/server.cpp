@@ -107,6 +107,19 @@ void Server::drain() {
     }
 }
 
+std::size_t Server::refuse_unanswered() {
+    std::vector<Peer*> peers;  // service() may close a peer, which leaves peers_
+    peers.reserve(peers_.size());
+    for (auto& [id, peer] : peers_) peers.push_back(peer.get());
+    std::size_t refused = 0;
+    for (Peer* peer : peers) {
+        if (peer->lingering) continue;
+        if (peer->conn.refuse_unanswered()) ++refused;
+        service(*peer);
+    }
+    return refused;
+}
+
 void Server::set_listeners_enabled(bool enabled) {
     if (enabled == listeners_enabled_) return;
     listeners_enabled_ = enabled;

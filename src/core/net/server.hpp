@@ -45,6 +45,10 @@ public:
     /// Graceful shutdown: stop accepting, close idle connections, and let the
     /// others finish the requests they already sent, then close.
     void drain();
+    /// The graceful shutdown ran out of time: each connection answers its
+    /// first unanswered request 503 (Connection::refuse_unanswered), sends
+    /// what it owes and closes. Returns how many requests were answered 503.
+    std::size_t refuse_unanswered();
 
     /// Serve every socket that is ready now, without blocking, and look again
     /// (a few rounds) while sockets keep becoming ready and the dispatcher

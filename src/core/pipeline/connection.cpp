@@ -6,6 +6,15 @@
 
 namespace lesto {
 
+namespace {
+
+// Seconds a client whose request a stop cut short is told to wait before
+// retrying it: a stop is a restart or a scale-down, and another worker or
+// instance usually serves the retry at once.
+constexpr std::string_view stop_retry_after = "1";
+
+}  // namespace
+
 Connection::Connection(std::uint64_t id, const http::Limits& limits, Dispatcher& dispatcher,
                        const http::DateCache& date)
     : id_(id), limits_(&limits), dispatcher_(&dispatcher), date_(&date), parser_(limits),
@@ -169,6 +178,24 @@ void Connection::fail(int status, std::string_view reason) {
 void Connection::abort(int status, std::string_view reason) {
     if (no_more_) return;
     fail(status, reason);
+}
+
+bool Connection::refuse_unanswered() {
+    no_more_ = true;
+    if (next_out_ == next_seq_) return false;
+    // Slots from next_out_ on: the first unanswered request's and those behind it.
+    std::deque<Slot> pending;
+    pending.swap(slots_);
+    const http::Header retry_after{"Retry-After", stop_retry_after};
+    http::write_error(out_, 503, "Service Unavailable: the server is stopping", date_->value(),
+                      false, {&retry_after, 1});
+    last_seq_ = next_out_;
+    next_out_ = next_seq_;
+    // After the state is settled: abandoning runs the dispatcher's code.
+    for (Slot& slot : pending) {
+        if (!slot.done && slot.token) dispatcher_->abandon(slot.token);
+    }
+    return true;
 }
 
 template <class Render>

@@ -120,6 +120,17 @@ public:
     /// Refuse the request being read (e.g. 408 on a timeout): it is answered
     /// after the responses still owed, and the connection then closes.
     void abort(int status, std::string_view reason);
+    /// A graceful stop ran out of time. Nothing of an unanswered request's
+    /// response exists yet (a response is rendered whole, when it is
+    /// answered), so the first unanswered one, in order, is answered `503
+    /// Service Unavailable` with `Connection: close` and `Retry-After` in its
+    /// place. No answer may follow a close (RFC 9112 9.6): the requests
+    /// behind it get none, even one already made; their work is abandoned and
+    /// the client retries them on a new connection. Nothing more is read.
+    /// Returns whether a 503 was written; the connection is then finished.
+    bool refuse_unanswered();
+    /// Request `seq` is still owed an answer (else answering it does nothing).
+    bool owes(std::uint64_t seq) const noexcept { return seq >= next_out_ && seq < next_seq_; }
     const http::RequestHead& current_head() const noexcept { return head_; }
 
 private:

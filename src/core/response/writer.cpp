@@ -382,7 +382,7 @@ WriteStatus write_response(Buffer& out, const ResponseSpec& spec, std::string_vi
 }
 
 void write_error(Buffer& out, int status, std::string_view reason, std::string_view date,
-                 bool keep_alive) {
+                 bool keep_alive, std::span<const Header> headers) {
     ResponseSpec spec;
     // The engine only sends codes it knows; a code outside the range still
     // has to produce a valid response rather than nothing.
@@ -391,6 +391,7 @@ void write_error(Buffer& out, int status, std::string_view reason, std::string_v
     spec.content_type_known = true;
     spec.body = reason;
     spec.keep_alive = keep_alive;
+    spec.headers = headers;
     render(out, spec, date, "\n");
 }
 

@@ -35,9 +35,10 @@ enum class WriteStatus : std::uint8_t { ok, bad_status, bad_header };
 WriteStatus write_response(Buffer& out, const ResponseSpec& spec, std::string_view date);
 
 /// A minimal response for errors the engine answers itself (400, 408, 413, ...):
-/// text/plain body `reason` followed by a newline, `Connection: close` when !keep_alive.
+/// text/plain body `reason` followed by a newline, `Connection: close` when
+/// !keep_alive, and `headers` (valid constants of the caller's, e.g. Retry-After).
 void write_error(Buffer& out, int status, std::string_view reason, std::string_view date,
-                 bool keep_alive);
+                 bool keep_alive, std::span<const Header> headers = {});
 
 /// The interim response to `Expect: 100-continue`.
 void write_continue(Buffer& out);

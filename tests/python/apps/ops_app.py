@@ -2,15 +2,18 @@
 
 Used as `lesto ops_app:app` (cwd tests/python/apps) or `python ops_app.py PORT [WORKERS]`.
 `/pid` answers the worker's pid, `/slow/{ms}` after ms milliseconds (noting
-"slow-start" in the hook log once it has the request), `/addr` what the
-request says of its client, `/error` raises, `/crash` ends the process
-(exit 3). Startup and shutdown hooks (one sync, one async) append a line to
+"slow-start" in the hook log once it has the request, "slow-cancelled" if
+it is cancelled), `/addr` what the request says of its client, `/error`
+raises, `/crash` ends the process (exit 3). Startup and shutdown hooks (one sync, one async) append a line to
 the file named by OPS_HOOK_LOG, if set; with OPS_FAIL_STARTUP=1 the startup
-hook raises."""
+hook raises. OPS_SLOW_IMPORT=s makes importing this module take s seconds
+(after noting "import-begin"), OPS_SLOW_STARTUP=s the async startup hook
+(after "startup-begin"): moments of start-up that tests send signals in."""
 
 import asyncio
 import os
 import sys
+import time
 
 from lesto import Application
 
@@ -25,6 +28,11 @@ def hook_log(event):
             f.write(f"{event} {os.getpid()}\n")
 
 
+if os.environ.get("OPS_SLOW_IMPORT"):
+    hook_log("import-begin")
+    time.sleep(float(os.environ["OPS_SLOW_IMPORT"]))
+
+
 @app.on_startup
 def started(app):
     if os.environ.get("OPS_FAIL_STARTUP"):
@@ -34,6 +42,9 @@ def started(app):
 
 @app.on_startup
 async def started_async(app):
+    if os.environ.get("OPS_SLOW_STARTUP"):
+        hook_log("startup-begin")
+        await asyncio.sleep(float(os.environ["OPS_SLOW_STARTUP"]))
     await asyncio.sleep(0)
     app.loop_seen_at_startup = id(asyncio.get_running_loop())
     hook_log("startup-async")
@@ -52,7 +63,11 @@ def pid(request):
 
 async def slow(request):
     hook_log("slow-start")
-    await asyncio.sleep(int(request.match_dict["ms"]) / 1000)
+    try:
+        await asyncio.sleep(int(request.match_dict["ms"]) / 1000)
+    except asyncio.CancelledError:
+        hook_log("slow-cancelled")
+        raise
     return request.Response(text=f"slow {os.getpid()}")
 
 
