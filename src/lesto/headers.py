@@ -6,9 +6,10 @@ from collections.abc import Mapping
 class Headers(Mapping):
     """Request headers in arrival order.
 
-    Lookup ignores case; names iterate in Title-Case (as japronto showed them).
-    A name sent several times maps to its values joined by ", " (RFC 9110
-    5.3); `getall` returns them one by one.
+    Lookup ignores case; names iterate as japronto showed them: a letter after
+    a letter lower case, any other upper case ('x-0a' -> 'X-0A'). A name sent
+    several times maps to its values joined by ", " (RFC 9110 5.3); `getall`
+    returns them one by one.
     """
 
     __slots__ = ("_pairs", "_index")
