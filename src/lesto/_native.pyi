@@ -38,9 +38,8 @@ class Request:
     def extra(self) -> dict[str, Any]: ...
     def Response(
         self,
-        *,
-        code: int | None = ...,
         text: str | None = ...,
+        code: int | None = ...,
         body: bytes | bytearray | memoryview | None = ...,
         json: Any = ...,
         mime_type: str | None = ...,
@@ -52,13 +51,12 @@ class Request:
 
 @final
 class Response:
-    """An HTTP response; keyword arguments only, at most one of text, body and json."""
+    """An HTTP response; arguments by keyword or in this order, at most one of text, body and json."""
 
     def __new__(
         cls,
-        *,
-        code: int | None = ...,
         text: str | None = ...,
+        code: int | None = ...,
         body: bytes | bytearray | memoryview | None = ...,
         json: Any = ...,
         mime_type: str | None = ...,
