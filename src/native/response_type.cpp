@@ -65,7 +65,8 @@ template <bool Checked>
 }
 
 /// Arguments by position, in japronto's order, then the keywords after them.
-bool take_positional(ModuleState* st, PyObject* const* args, std::size_t nargs, PyObject* kwnames,
+/// Out of line: inlined, it would cost the keyword-only call registers.
+[[gnu::noinline]] bool take_positional(ModuleState* st, PyObject* const* args, std::size_t nargs, PyObject* kwnames,
                      PyObject* (&a)[8], unsigned& given) {
     if (nargs > 8) {
         PyErr_Format(PyExc_TypeError,
