@@ -2,7 +2,7 @@
 
 from collections.abc import Awaitable, Callable, Mapping
 from http.cookies import SimpleCookie
-from typing import Any, final
+from typing import Any, TypeVar, final
 
 from typing_extensions import Self
 
@@ -108,3 +108,8 @@ class Server:
 
 def check_route(pattern: str, methods: tuple[str, ...], /) -> tuple[str, ...]:
     """Validate a route pattern and method names; return the placeholder names."""
+
+_T = TypeVar("_T", bound=type)
+
+def json_as_dict(cls: _T, /) -> _T:
+    """Response(json=...) encodes instances of `cls` as dict(instance); returns `cls`."""

@@ -2,14 +2,17 @@
 
 from collections.abc import Mapping
 
+from . import _native
 
+
+@_native.json_as_dict
 class Headers(Mapping):
     """Request headers in arrival order.
 
     Lookup ignores case; names iterate as japronto showed them: a letter after
     a letter lower case, any other upper case ('x-0a' -> 'X-0A'). A name sent
     several times maps to its values joined by ", " (RFC 9110 5.3); `getall`
-    returns them one by one.
+    returns them one by one. Response(json=headers) encodes dict(headers).
     """
 
     __slots__ = ("_pairs", "_index")
