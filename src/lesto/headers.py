@@ -55,7 +55,7 @@ class Headers(Mapping):
         return [] if default is None else default
 
     def raw(self):
-        """The header lines as (Title-Case name, value) pairs, repeats included."""
+        """The header lines as (name as shown, value) pairs, repeats included."""
         return list(self._pairs)
 
     def __repr__(self):
