@@ -28,7 +28,7 @@ def echo(request):
         'query_string': request.query_string,
         'query': dict(request.query),                # the last value of each name
         'query_all': request.query.multi_items(),    # every pair; or .getall(name)
-        'headers': dict(request.headers),            # Title-Case names
+        'headers': dict(request.headers),            # names as japronto showed them
         'mime_type': request.mime_type,
         'encoding': request.encoding,
         'body_length': None if body is None else len(body),

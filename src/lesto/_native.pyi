@@ -2,7 +2,7 @@
 
 from collections.abc import Awaitable, Callable, Mapping
 from http.cookies import SimpleCookie
-from typing import Any, final
+from typing import Any, TypeVar, final
 
 from typing_extensions import Self
 
@@ -38,9 +38,8 @@ class Request:
     def extra(self) -> dict[str, Any]: ...
     def Response(
         self,
-        *,
-        code: int | None = ...,
         text: str | None = ...,
+        code: int | None = ...,
         body: bytes | bytearray | memoryview | None = ...,
         json: Any = ...,
         mime_type: str | None = ...,
@@ -52,13 +51,12 @@ class Request:
 
 @final
 class Response:
-    """An HTTP response; keyword arguments only, at most one of text, body and json."""
+    """An HTTP response; arguments by keyword or in this order, at most one of text, body and json."""
 
     def __new__(
         cls,
-        *,
-        code: int | None = ...,
         text: str | None = ...,
+        code: int | None = ...,
         body: bytes | bytearray | memoryview | None = ...,
         json: Any = ...,
         mime_type: str | None = ...,
@@ -111,3 +109,8 @@ class Server:
 
 def check_route(pattern: str, methods: tuple[str, ...], /) -> tuple[str, ...]:
     """Validate a route pattern and method names; return the placeholder names."""
+
+_T = TypeVar("_T", bound=type)
+
+def json_as_dict(cls: _T, /) -> _T:
+    """Response(json=...) encodes instances of `cls` as dict(instance); returns `cls`."""

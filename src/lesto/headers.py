@@ -2,13 +2,17 @@
 
 from collections.abc import Mapping
 
+from . import _native
 
+
+@_native.json_as_dict
 class Headers(Mapping):
     """Request headers in arrival order.
 
-    Lookup ignores case; names iterate in Title-Case (as japronto showed them).
-    A name sent several times maps to its values joined by ", " (RFC 9110
-    5.3); `getall` returns them one by one.
+    Lookup ignores case; names iterate as japronto showed them: a letter after
+    a letter lower case, any other upper case ('x-0a' -> 'X-0A'). A name sent
+    several times maps to its values joined by ", " (RFC 9110 5.3); `getall`
+    returns them one by one. Response(json=headers) encodes dict(headers).
     """
 
     __slots__ = ("_pairs", "_index")
@@ -51,7 +55,7 @@ class Headers(Mapping):
         return [] if default is None else default
 
     def raw(self):
-        """The header lines as (Title-Case name, value) pairs, repeats included."""
+        """The header lines as (name as shown, value) pairs, repeats included."""
         return list(self._pairs)
 
     def __repr__(self):

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Generic, TypeVar, overload
 
+from . import _native
+
 V = TypeVar("V")
 D = TypeVar("D")
 
 
+@_native.json_as_dict
 class MultiDict(Mapping[str, V], Generic[V]):
     """Name-value pairs in the order received.
 
@@ -17,6 +20,7 @@ class MultiDict(Mapping[str, V], Generic[V]):
     `query.get('page', '1')`. A name sent several times keeps all its values:
     `getall(name)` returns them in order, `multi_items()` returns every pair.
     Names iterate in the order of their first appearance.
+    Response(json=multidict) encodes dict(multidict): each name's last value.
     """
 
     __slots__ = ("_last", "_pairs")

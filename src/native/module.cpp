@@ -34,6 +34,9 @@ PyMethodDef module_methods[] = {
     {"check_route", check_route, METH_VARARGS,
      "check_route(pattern, methods) -> names\n--\n\nValidate a route pattern and method names the "
      "way the server will; return the placeholder names. Raises ValueError saying what to fix."},
+    {"json_as_dict", json_as_dict, METH_O,
+     "json_as_dict(cls) -> cls\n--\n\nResponse(json=...) encodes instances of cls (a mapping "
+     "class, subclasses included) as dict(instance). Returns cls: a class decorator."},
     {nullptr, nullptr, 0, nullptr},
 };
 
@@ -80,7 +83,7 @@ int module_exec(PyObject* m) {
     for (int i = 0; i < 9; ++i) {
         if (!(st->methods[i] = PyUnicode_InternFromString(methods[i]))) return -1;
     }
-    st->json_scratch = new Buffer;
+    st->json_scratch = json_scratch_new();
     if (!(st->str_add_done_callback = PyUnicode_InternFromString("add_done_callback"))) return -1;
     if (!(st->str_result = PyUnicode_InternFromString("result"))) return -1;
     if (!(st->str_cancelled = PyUnicode_InternFromString("cancelled"))) return -1;
@@ -98,6 +101,7 @@ int module_traverse(PyObject* m, visitproc visit, void* arg) {
     Py_VISIT(st->server_type);
     Py_VISIT(st->suspended_type);
     Py_VISIT(st->json_dumps);
+    Py_VISIT(st->json_mappings);
     return 0;
 }
 
@@ -110,6 +114,7 @@ int module_clear(PyObject* m) {
     Py_CLEAR(st->server_type);
     Py_CLEAR(st->suspended_type);
     Py_CLEAR(st->json_dumps);
+    Py_CLEAR(st->json_mappings);
     for (PyObject*& o : st->kw) Py_CLEAR(o);
     for (PyObject*& o : st->methods) Py_CLEAR(o);
     Py_CLEAR(st->str_add_done_callback);
@@ -124,7 +129,7 @@ int module_clear(PyObject* m) {
 void module_free(void* m) {
     module_clear(static_cast<PyObject*>(m));
     if (ModuleState* st = state_of_module(static_cast<PyObject*>(m))) {
-        delete st->json_scratch;
+        json_scratch_free(st->json_scratch);
         st->json_scratch = nullptr;
     }
 }

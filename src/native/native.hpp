@@ -17,6 +17,8 @@
 
 namespace lesto::py {
 
+struct JsonScratch;
+
 /// Per-module state: the types and interned names every hot path needs.
 /// Objects reach it through the Server they belong to, never through a global.
 struct ModuleState {
@@ -24,8 +26,9 @@ struct ModuleState {
     PyTypeObject* response_type = nullptr;
     PyTypeObject* server_type = nullptr;
     PyTypeObject* suspended_type = nullptr;  // not in the module: private
-    PyObject* json_dumps = nullptr;  // orjson.dumps, imported on first use
-    Buffer* json_scratch = nullptr;  // json_dumps' output before it becomes bytes
+    PyObject* json_dumps = nullptr;     // orjson.dumps, imported on first use
+    PyObject* json_mappings = nullptr;  // list of the classes json_as_dict registered
+    JsonScratch* json_scratch = nullptr;  // json_dumps' output before it becomes bytes
     // Interned keyword names of Response(...), compared by identity first.
     PyObject* kw[8] = {};
     PyObject* str_add_done_callback = nullptr;
@@ -82,8 +85,14 @@ struct ResponseObject {
 PyObject* response_new(ModuleState* st, PyTypeObject* type, PyObject* const* args,
                        std::size_t nargs, PyObject* kwnames);
 extern PyType_Spec response_spec;
-/// JSON for Response(json=...): encoded here for plain documents, by orjson otherwise (json.cpp).
+/// JSON for Response(json=...) (json.cpp): the engine walks the containers,
+/// orjson encodes the values it does not know.
 PyObject* json_dumps(ModuleState* st, PyObject* obj);
+/// _native.json_as_dict(cls): Response(json=...) encodes instances of `cls`
+/// as dict(instance). Returns `cls`, so it can decorate the class.
+PyObject* json_as_dict(PyObject* module, PyObject* cls);
+JsonScratch* json_scratch_new();
+void json_scratch_free(JsonScratch* scratch) noexcept;
 void response_type_ready(PyTypeObject* type);
 /// Frees the memory of dead Responses of `type` kept for reuse (module clear).
 void response_spares_clear(PyTypeObject* type) noexcept;

@@ -30,18 +30,23 @@ PyObject* latin1(std::string_view s) {
     return PyUnicode_DecodeLatin1(s.data(), static_cast<Py_ssize_t>(s.size()), nullptr);
 }
 
-// japronto showed header names in Title-Case; keep that for apps that iterate.
+// Header names as japronto showed them: a letter that follows a letter is
+// lower case, any other letter (first, or after a digit, '-', '_', ...) is
+// upper case: "x-0a" -> "X-0A", "x_y" -> "X_Y", "WWW-authenticate" ->
+// "Www-Authenticate". One function of the lower-cased name, so names that
+// differ only in case show alike, as lookups (case-insensitive) see them.
 PyObject* title_case(std::string_view name) {
     PyObject* s = PyUnicode_New(static_cast<Py_ssize_t>(name.size()), 127);
     if (!s) return nullptr;
     auto* p = static_cast<char*>(PyUnicode_DATA(s));
-    bool upper = true;
+    bool after_letter = false;
     for (std::size_t i = 0; i < name.size(); ++i) {
         char c = name[i];
-        if (upper && c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
-        if (!upper && c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+        const char lower = static_cast<char>(c | 0x20);
+        const bool letter = lower >= 'a' && lower <= 'z';
+        if (letter) c = after_letter ? lower : static_cast<char>(lower - 32);
         p[i] = c;
-        upper = c == '-';
+        after_letter = letter;
     }
     return s;
 }

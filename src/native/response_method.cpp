@@ -83,7 +83,7 @@ PyType_Slot ResponseMethod_slots[] = {
     {Py_tp_dealloc, reinterpret_cast<void*>(ResponseMethod_dealloc)},
     {Py_tp_members, ResponseMethod_members},
     {Py_tp_doc, const_cast<char*>(
-                    "Response(**kwargs)\n--\n\nBuild a Response (same arguments as lesto.Response).")},
+                    "Response(*args, **kwargs)\n--\n\nBuild a Response (same arguments as lesto.Response).")},
     {0, nullptr},
 };
 

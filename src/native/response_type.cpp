@@ -1,5 +1,6 @@
 // response_type.cpp: lesto.Response, built by request.Response(...) or Response(...), and its wire view.
 #include <cstring>
+#include <vector>
 
 #include "native.hpp"
 
@@ -11,6 +12,10 @@ enum Kw { kw_code, kw_text, kw_body, kw_json, kw_mime_type, kw_encoding, kw_head
 constexpr const char* kw_names[8] = {"code",      "text",     "body",    "json",
                                      "mime_type", "encoding", "headers", "cookies"};
 
+// japronto's order of the arguments given by position: Response('hi', 404).
+constexpr Kw positional_order[8] = {kw_text,      kw_code,     kw_body,    kw_json,
+                                    kw_mime_type, kw_encoding, kw_headers, kw_cookies};
+
 int kw_index(ModuleState* st, PyObject* name) {
     for (int i = 0; i < 8; ++i) {
         if (name == st->kw[i]) return i;  // interned: the usual case
@@ -19,6 +24,67 @@ int kw_index(ModuleState* st, PyObject* name) {
         if (PyUnicode_CompareWithASCIIString(name, kw_names[i]) == 0) return i;
     }
     return -1;
+}
+
+/// Reads the keyword arguments (`kwnames`, their values at `values`) into
+/// `a`; bit k of `given` is set when argument k has a value (None counts as
+/// not given). With `Checked`, an argument already named in `named` (given by
+/// position) is an error; a call without positional arguments cannot name
+/// one twice, and skips the test.
+template <bool Checked>
+[[gnu::always_inline]] inline bool take_keywords(ModuleState* st, PyObject* const* values,
+                                                 PyObject* kwnames, PyObject* (&a)[8], unsigned& given,
+                                                 unsigned named) {
+    const Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (Py_ssize_t i = 0; i < nkw; ++i) {
+        PyObject* name = PyTuple_GET_ITEM(kwnames, i);
+        const int k = kw_index(st, name);
+        if (k < 0) {
+            PyErr_Format(PyExc_TypeError,
+                         "Response() got an unexpected keyword argument %R (expected code, text, "
+                         "body, json, mime_type, encoding, headers or cookies)",
+                         name);
+            return false;
+        }
+        if constexpr (Checked) {
+            if (named & (1u << k)) {
+                PyErr_Format(PyExc_TypeError,
+                             "Response() got multiple values for argument '%s' (by position and "
+                             "as %s=)",
+                             kw_names[k], kw_names[k]);
+                return false;
+            }
+            named |= 1u << k;
+        }
+        if (values[i] != Py_None) {
+            a[k] = values[i];
+            given |= 1u << k;
+        }
+    }
+    return true;
+}
+
+/// Arguments by position, in japronto's order, then the keywords after them.
+/// Out of line: inlined, it would cost the keyword-only call registers.
+[[gnu::noinline]] bool take_positional(ModuleState* st, PyObject* const* args, std::size_t nargs, PyObject* kwnames,
+                     PyObject* (&a)[8], unsigned& given) {
+    if (nargs > 8) {
+        PyErr_Format(PyExc_TypeError,
+                     "Response() takes at most 8 positional arguments (text, code, body, json, "
+                     "mime_type, encoding, headers, cookies), %zu given",
+                     nargs);
+        return false;
+    }
+    unsigned named = 0;
+    for (std::size_t i = 0; i < nargs; ++i) {
+        const int k = positional_order[i];
+        named |= 1u << k;
+        if (args[i] != Py_None) {
+            a[k] = args[i];
+            given |= 1u << k;
+        }
+    }
+    return take_keywords<true>(st, args + nargs, kwnames, a, given, named);
 }
 
 bool iequals(std::string_view a, std::string_view lower) {
@@ -153,29 +219,12 @@ void response_spares_clear(PyTypeObject* type) noexcept {
 
 PyObject* response_new(ModuleState* st, PyTypeObject* type, PyObject* const* args,
                        std::size_t nargs, PyObject* kwnames) {
-    if (nargs) {
-        PyErr_SetString(PyExc_TypeError,
-                        "Response() takes keyword arguments only: code, text, body, json, "
-                        "mime_type, encoding, headers, cookies");
-        return nullptr;
-    }
     PyObject* a[8] = {};
-    unsigned given = 0;  // bit k: keyword k has a value (None counts as not given)
-    const Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
-    for (Py_ssize_t i = 0; i < nkw; ++i) {
-        PyObject* name = PyTuple_GET_ITEM(kwnames, i);
-        const int k = kw_index(st, name);
-        if (k < 0) {
-            PyErr_Format(PyExc_TypeError,
-                         "Response() got an unexpected keyword argument %R (expected code, text, "
-                         "body, json, mime_type, encoding, headers or cookies)",
-                         name);
-            return nullptr;
-        }
-        if (args[i] != Py_None) {
-            a[k] = args[i];
-            given |= 1u << k;
-        }
+    unsigned given = 0;  // bit k: argument k has a value (None counts as not given)
+    if (nargs) {
+        if (!take_positional(st, args, nargs, kwnames, a, given)) return nullptr;
+    } else if (!take_keywords<false>(st, args, kwnames, a, given, 0)) {
+        return nullptr;
     }
     int code = 200;
     if ((given & ~(1u << kw_text)) && !check_arguments(a, code)) return nullptr;
@@ -349,26 +398,24 @@ PyObject* Response_vectorcall(PyObject* type, PyObject* const* args, std::size_t
 }
 
 PyObject* Response_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
-    // The slow path (subclasses, **kwargs calls): convert to vectorcall form.
-    PyObject* stack[8];
+    // The slow path (Response.__new__(Response, ...)): convert to vectorcall form.
+    const Py_ssize_t nargs = PyTuple_GET_SIZE(args);
+    const Py_ssize_t nkw = kwargs ? PyDict_GET_SIZE(kwargs) : 0;
+    std::vector<PyObject*> stack(static_cast<std::size_t>(nargs + nkw));
+    for (Py_ssize_t i = 0; i < nargs; ++i) stack[static_cast<std::size_t>(i)] = PyTuple_GET_ITEM(args, i);
     PyObject* names = nullptr;
-    std::size_t n = 0;
-    if (PyTuple_GET_SIZE(args)) return response_new(state_of_type(type), type, nullptr, 1, nullptr);
-    if (kwargs && PyDict_GET_SIZE(kwargs)) {
-        if (PyDict_GET_SIZE(kwargs) > 8) {
-            PyErr_SetString(PyExc_TypeError, "Response() got too many keyword arguments");
-            return nullptr;
-        }
-        names = PyTuple_New(PyDict_GET_SIZE(kwargs));
+    if (nkw) {
+        names = PyTuple_New(nkw);
         if (!names) return nullptr;
-        Py_ssize_t pos = 0;
+        Py_ssize_t pos = 0, n = 0;
         PyObject *k, *v;
         while (PyDict_Next(kwargs, &pos, &k, &v)) {
-            PyTuple_SET_ITEM(names, static_cast<Py_ssize_t>(n), Py_NewRef(k));
-            stack[n++] = v;
+            PyTuple_SET_ITEM(names, n, Py_NewRef(k));
+            stack[static_cast<std::size_t>(nargs + n++)] = v;
         }
     }
-    PyObject* r = response_new(state_of_type(type), type, stack, 0, names);
+    PyObject* r =
+        response_new(state_of_type(type), type, stack.data(), static_cast<std::size_t>(nargs), names);
     Py_XDECREF(names);
     return r;
 }
@@ -435,7 +482,7 @@ PyType_Slot Response_slots[] = {
     {Py_tp_getset, Response_getset},
     {Py_tp_repr, reinterpret_cast<void*>(Response_repr)},
     {Py_tp_doc, const_cast<char*>(
-                    "Response(*, code=200, text=None, body=None, json=None, mime_type=None, "
+                    "Response(text=None, code=200, body=None, json=None, mime_type=None, "
                     "encoding=None, headers=None, cookies=None)\n--\n\nAn HTTP response.")},
     {0, nullptr},
 };

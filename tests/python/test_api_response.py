@@ -97,7 +97,8 @@ def test_standalone_response_built_once_serves_many_requests(api):
     ("int-header-value", "TypeError", ["must be str", "int"]),
     ("bytes-header-name", "TypeError", ["must be str", "bytes"]),
     ("text-bytes", "TypeError", ["text=", "use body= for bytes"]),
-    ("positional", "TypeError", ["keyword arguments only"]),
+    ("positional-and-keyword", "TypeError", ["multiple values for argument 'text'"]),
+    ("nine-positional", "TypeError", ["at most 8 positional arguments", "9 given"]),
     ("unknown-kw", "TypeError", ["'txt'", "expected code, text"]),
 ])
 def test_misuse_raises_an_exception_that_says_what_to_fix(api, kind, exc_type, words):
@@ -192,6 +193,32 @@ def test_response_misuse_messages(kwargs, exc_type, words):
         Response(**kwargs)
     for word in words:
         assert word in str(info.value)
+
+
+def test_positional_arguments_in_japrontos_order():
+    response = Response("Já", 201, None, None, "text/html", "iso-8859-1", {"X-A": "1"})
+    assert (response.code, response.mime_type, response.body, response.headers) == (
+        201, "text/html", "Já".encode("latin-1"), {"X-A": "1"})
+    assert Response(None, 202, b"raw").body == b"raw"
+    assert Response(None, None, None, [1]).body == b"[1]"
+    assert Response("x", code=404).code == 404
+    assert Response.__new__(Response, "slow path", 203).code == 203
+
+
+@pytest.mark.parametrize("args, kwargs, words", [
+    (("a",), {"text": "b"}, ["multiple values for argument 'text'"]),
+    ((None,), {"text": "b"}, ["multiple values for argument 'text'"]),  # None is still given
+    (("a", 200), {"code": 201}, ["multiple values for argument 'code'"]),
+    ((None,) * 8, {"cookies": None}, ["multiple values for argument 'cookies'"]),
+    ((None,) * 9, {}, ["at most 8 positional arguments", "9 given"]),
+    (("a", "b", b"c"), {}, ["code=", "must be an int"]),
+])
+def test_positional_misuse(args, kwargs, words):
+    for make in (Response, lambda *a, **k: Response.__new__(Response, *a, **k)):
+        with pytest.raises(TypeError) as info:
+            make(*args, **kwargs)
+        for word in words:
+            assert word in str(info.value)
 
 
 def test_status_codes_at_the_edges_are_accepted():

@@ -111,10 +111,17 @@ def test_root_all_matches():
         assert hasattr(lesto, name)
 
 
-def test_response_keyword_arguments_match():
-    (new,) = [item for item in stub_classes(PACKAGE / "_native.pyi")["Response"].body
-              if isinstance(item, ast.FunctionDef) and item.name == "__new__"]
-    names = [arg.arg for arg in new.args.kwonlyargs]
-    assert names == ["code", "text", "body", "json", "mime_type", "encoding", "headers",
-                     "cookies"]
+def test_response_arguments_match():
+    """The stubs' order is japronto's, the one the runtime takes by position."""
+    stubs = [(stub_classes(PACKAGE / "_native.pyi")[cls], name)
+             for cls, name in (("Response", "__new__"), ("Request", "Response"))]
+    for cls, name in stubs:
+        (method,) = [item for item in cls.body
+                     if isinstance(item, ast.FunctionDef) and item.name == name]
+        names = [arg.arg for arg in method.args.args[1:]]
+        assert names == ["text", "code", "body", "json", "mime_type", "encoding", "headers",
+                         "cookies"]
+        assert not method.args.kwonlyargs
     assert lesto.Response(**dict.fromkeys(names)).code == 200  # each accepted, None = default
+    assert lesto.Response(*[None] * len(names)).code == 200
+    assert lesto.Response(*names[:1], 201).code == 201

@@ -161,7 +161,8 @@ MISUSES = {
     "int-header-value": lambda: Response(headers={"X-A": 1}),
     "bytes-header-name": lambda: Response(headers={b"X-A": "1"}),
     "text-bytes": lambda: Response(text=b"bytes"),
-    "positional": lambda: Response("text"),
+    "positional-and-keyword": lambda: Response("text", text="again"),
+    "nine-positional": lambda: Response("a", 200, None, None, None, None, None, None, None),
     "unknown-kw": lambda: Response(txt="a"),
 }
 
