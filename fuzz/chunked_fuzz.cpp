@@ -15,6 +15,8 @@
 // some ending would make it valid.
 #include "fuzz_util.hpp"
 #include "parser/chunked.hpp"
+#include "support/bytes.hpp"
+#include "support/splits.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -26,11 +28,11 @@
 namespace {
 
 using lesto::fuzz::Choices;
-using lesto::fuzz::escape;
 using lesto::http::ChunkedDecoder;
 using lesto::http::Limits;
 using lesto::http::ParseResult;
 using lesto::http::ParseStatus;
+using lesto::test::escape;
 
 constexpr std::size_t control_size = 8;
 constexpr std::size_t max_bodies = 4;
@@ -233,8 +235,8 @@ Decoded decode(ChunkedDecoder& dec, std::string_view in, const std::vector<std::
     Decoded d;
     std::size_t at = 0;
     for (const std::size_t end : ends) {
-        const auto buf = lesto::fuzz::exact_copy(in.substr(at), end - at);
-        const std::string_view piece(buf.get(), end - at);
+        const lesto::test::ExactCopy copy(in.substr(at, end - at));
+        const std::string_view piece = copy.view();
         const std::size_t before = d.body.size();
         const ParseResult r = dec.feed(piece, d.body);
         FUZZ_CHECK(d.body.size() - before <= piece.size(), "decoded more bytes than were fed");
@@ -325,10 +327,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const std::vector<Decoded> other = decode_all(wire, limits, ends_of);
         FUZZ_CHECK(other == whole, "whole:" + show(whole) + "\n" + name + ":" + show(other));
     };
-    compare([](std::size_t n) { return lesto::fuzz::bytewise_ends(n); }, "one byte at a time");
-    compare([seed](std::size_t n) { return lesto::fuzz::random_ends(n, seed); },
+    compare([](std::size_t n) { return lesto::test::bytewise_ends(n); }, "one byte at a time");
+    compare([seed](std::size_t n) { return lesto::test::random_ends(n, seed); },
             "random split (seed)");
-    compare([seed](std::size_t n) { return lesto::fuzz::random_ends(n, seed + 256u); },
+    compare([seed](std::size_t n) { return lesto::test::random_ends(n, seed + 256u); },
             "random split (seed+256)");
     return 0;
 }

@@ -30,6 +30,7 @@
 #include "parser/parser.hpp"
 #include "pipeline/connection.hpp"
 #include "response/writer.hpp"
+#include "support/bytes.hpp"
 
 #include <algorithm>
 #include <cstddef>
@@ -45,11 +46,12 @@ namespace {
 using lesto::Connection;
 using lesto::RequestRef;
 using lesto::fuzz::Choices;
-using lesto::fuzz::escape;
 using lesto::http::BodyKind;
 using lesto::http::Limits;
 using lesto::http::ParseResult;
 using lesto::http::ParseStatus;
+using lesto::test::escape;
+using lesto::test::inside;
 
 constexpr std::size_t fixed_control = 10;
 constexpr std::size_t max_response = 1024; // a bound on every response this target can cause
@@ -120,13 +122,6 @@ struct Record {
     bool valid = true; // answered with a valid spec (else the engine's 500)
     bool token = false;
 };
-
-bool inside(std::string_view v, std::string_view buf) {
-    if (v.data() == nullptr) return v.empty();
-    const auto p = reinterpret_cast<std::uintptr_t>(v.data());
-    const auto b = reinterpret_cast<std::uintptr_t>(buf.data());
-    return p >= b && p - b <= buf.size() && v.size() <= buf.size() - (p - b);
-}
 
 class App final : public lesto::Dispatcher {
 public:

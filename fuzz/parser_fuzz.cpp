@@ -13,6 +13,7 @@
 // from by an independent reading of the grammar.
 #include "fuzz_util.hpp"
 #include "replay.hpp"
+#include "support/splits.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -52,15 +53,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::vector<Request> whole =
         lesto::fuzz::replay(wire, {wire.size()}, limits, pipelined, false);
     const auto compare = [&](const std::vector<std::size_t>& ends, bool exact) {
-        ctx.split = lesto::fuzz::describe_ends(ends);
+        ctx.split = lesto::test::describe_ends(ends);
         const std::vector<Request> other =
             lesto::fuzz::replay(wire, ends, limits, pipelined, exact);
         FUZZ_CHECK(other == whole,
                    "whole:" + lesto::fuzz::show(whole) + "\nsplit:" + lesto::fuzz::show(other));
     };
     if (wire.empty()) return 0;
-    if (wire.size() <= bytewise_max) compare(lesto::fuzz::bytewise_ends(wire.size()), true);
-    compare(lesto::fuzz::random_ends(wire.size(), seed), false);
-    compare(lesto::fuzz::random_ends(wire.size(), seed + 256u), false);
+    if (wire.size() <= bytewise_max) compare(lesto::test::bytewise_ends(wire.size()), true);
+    compare(lesto::test::random_ends(wire.size(), seed), false);
+    compare(lesto::test::random_ends(wire.size(), seed + 256u), false);
     return 0;
 }

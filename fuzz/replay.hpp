@@ -8,6 +8,7 @@
 #include "fuzz_util.hpp"
 #include "parser/chunked.hpp"
 #include "parser/parser.hpp"
+#include "support/bytes.hpp"
 
 #include <algorithm>
 #include <cstddef>
@@ -27,6 +28,8 @@ using lesto::http::ParseResult;
 using lesto::http::ParseStatus;
 using lesto::http::RequestHead;
 using lesto::http::RequestParser;
+using lesto::test::escape;
+using lesto::test::inside;
 
 constexpr std::size_t max_requests = 8;
 
@@ -109,13 +112,6 @@ inline std::vector<std::string_view> elements(std::string_view v) {
         if (comma == std::string_view::npos) return out;
         v.remove_prefix(comma + 1);
     }
-}
-
-inline bool inside(std::string_view v, std::string_view buf) {
-    if (v.data() == nullptr) return v.empty();
-    const auto p = reinterpret_cast<std::uintptr_t>(v.data());
-    const auto b = reinterpret_cast<std::uintptr_t>(buf.data());
-    return p >= b && p - b <= buf.size() && v.size() <= buf.size() - (p - b);
 }
 
 /// Every view of `h` points into `data`, whatever the parse returned.
@@ -310,10 +306,11 @@ inline std::vector<Request> replay(std::string_view wire, const std::vector<std:
     std::size_t start = 0; // wire offset of the request being parsed
     std::size_t fed = 0;   // wire offset up to which the chunked decoder has seen the body
     for (const std::size_t end : ends) {
-        const auto buf = lesto::fuzz::exact_copy(wire, end);
+        const lesto::test::ExactCopy copy(wire.substr(0, end));
+        const char* const buf = copy.view().data();
         for (;;) {
             if (!in_body) {
-                const std::string_view data(buf.get() + start, end - start);
+                const std::string_view data(buf + start, end - start);
                 const ParseResult r = parser.parse(data, head);
                 check_views(head, data);
                 FUZZ_CHECK(r.consumed <= data.size(), std::to_string(r.consumed));
@@ -349,13 +346,13 @@ inline std::vector<Request> replay(std::string_view wire, const std::vector<std:
                 finished = true;
             } else if (cur.body_kind == BodyKind::content_length) {
                 if (end - start - cur.head_size >= cur.content_length) {
-                    cur.body.assign(buf.get() + start + cur.head_size,
+                    cur.body.assign(buf + start + cur.head_size,
                                     static_cast<std::size_t>(cur.content_length));
                     cur.consumed = cur.head_size + static_cast<std::size_t>(cur.content_length);
                     finished = true;
                 }
             } else {
-                const std::string_view piece(buf.get() + fed, end - fed);
+                const std::string_view piece(buf + fed, end - fed);
                 const std::size_t before = cur.body.size();
                 const ParseResult r = chunked.feed(piece, cur.body);
                 FUZZ_CHECK(cur.body.size() - before <= piece.size(), "decoded more than was fed");

@@ -18,6 +18,7 @@
 // be refused with exactly the status tests/cases/README.md gives it.
 #include "fuzz_util.hpp"
 #include "replay.hpp"
+#include "support/splits.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -365,7 +366,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     ctx.wire = wire;
     ctx.limits = "defaults" + std::string(pipelined ? " (pipelined)" : "");
     const auto check = [&](const std::vector<std::size_t>& ends, bool exact) {
-        ctx.split = lesto::fuzz::describe_ends(ends);
+        ctx.split = lesto::test::describe_ends(ends);
         const std::vector<Request> got = lesto::fuzz::replay(wire, ends, limits, pipelined, exact);
         bool ok = got.size() == want.size();
         for (std::size_t i = 0; ok && i < got.size(); ++i) {
@@ -376,8 +377,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         FUZZ_CHECK(ok, "want:" + lesto::fuzz::show(want) + "\ngot:" + lesto::fuzz::show(got));
     };
     check({wire.size()}, false);
-    check(lesto::fuzz::bytewise_ends(wire.size()), true);
-    check(lesto::fuzz::random_ends(wire.size(), options), false);
-    check(lesto::fuzz::random_ends(wire.size(), options + 256u), false);
+    check(lesto::test::bytewise_ends(wire.size()), true);
+    check(lesto::test::random_ends(wire.size(), options), false);
+    check(lesto::test::random_ends(wire.size(), options + 256u), false);
     return 0;
 }

@@ -11,6 +11,7 @@
 // gives; captured params are non-empty views into the path.
 #include "fuzz_util.hpp"
 #include "router/router.hpp"
+#include "support/bytes.hpp"
 
 #include <algorithm>
 #include <cstddef>
@@ -22,10 +23,10 @@
 namespace {
 
 using lesto::fuzz::Choices;
-using lesto::fuzz::escape;
 using lesto::router::MatchKind;
 using lesto::router::RouteError;
 using lesto::router::Router;
+using lesto::test::escape;
 
 constexpr std::string_view route_methods[8] = {"GET", "POST", "PUT", "DELETE",
                                                "get", "HEAD", "G T", ""};
@@ -193,8 +194,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
              }
          }()) {
         // Its own exact-size copy: a view past the path trips AddressSanitizer.
-        const auto copy = lesto::fuzz::exact_copy(path_in, path_in.size());
-        const std::string_view path(copy.get(), path_in.size());
+        const lesto::test::ExactCopy copy(path_in);
+        const std::string_view path = copy.view();
         const std::string_view method = test_methods[n++ % 6];
         const auto m = router.match(method, path);
 
@@ -223,8 +224,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 const auto& p = m.params[i];
                 FUZZ_CHECK(p.name == i && p.value == want_params[i],
                            what + ": param " + std::to_string(i));
-                FUZZ_CHECK(p.value.data() >= path.data() &&
-                               p.value.data() + p.value.size() <= path.data() + path.size(),
+                FUZZ_CHECK(lesto::test::inside(p.value, path),
                            what + ": param view outside the path");
             }
         }

@@ -4,9 +4,8 @@
 // Input: [0..1] status (100..599 and a few on each side), [2] flags
 // (bit 0 HEAD, bit 1 keep-alive, bit 2 HTTP/1.0 request, bit 3 bytes already
 // in the buffer, bit 4 a valid content type marked known, as the engine's
-// constants are: the writer's fast path), then length-prefixed strings: content type, charset, body,
-// a header count (0..7) with that many name/value pairs, and Set-Cookie
-// values to the end.
+// constants are: the writer's fast path), then length-prefixed strings: content type, charset,
+// body, a header count (0..7) with that many name/value pairs, and Set-Cookie values to the end.
 //
 // A spec is refused (and nothing appended) exactly when the status is
 // outside 100..599 or some name is not a token or some value holds a control
@@ -16,6 +15,7 @@
 #include "pipeline/buffer.hpp"
 #include "response/status.hpp"
 #include "response/writer.hpp"
+#include "support/bytes.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -25,9 +25,9 @@
 
 namespace {
 
-using lesto::fuzz::escape;
 using lesto::http::Header;
 using lesto::http::WriteStatus;
+using lesto::test::escape;
 
 constexpr std::string_view date = "Sun, 06 Nov 1994 08:49:37 GMT";
 

@@ -230,20 +230,4 @@ std::vector<HttpCase> load_cases(const std::string& dir) {
     return all;
 }
 
-std::string escape(std::string_view bytes) {
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    for (char ch : bytes) {
-        const auto u = static_cast<unsigned char>(ch);
-        if (ch == '\r') out += "\\r";
-        else if (ch == '\n') out += "\\n";
-        else if (ch == '\t') out += "\\t";
-        else if (ch == '\\') out += "\\\\";
-        else if (ch == '"') out += "\\\"";
-        else if (u < 0x20 || u >= 0x7f) (out += "\\x") += {hex[u >> 4], hex[u & 15]};
-        else out += ch;
-    }
-    return out;
-}
-
 }  // namespace lesto::test

@@ -4,6 +4,8 @@
 #include "parser/chunked.hpp"
 #include "parser/parser.hpp"
 #include "parser/scan.hpp"
+#include "support/bytes.hpp"
+#include "support/splits.hpp"
 
 #include <cstring>
 #include <gtest/gtest.h>
@@ -23,7 +25,11 @@ using lesto::http::ParseResult;
 using lesto::http::ParseStatus;
 using lesto::http::RequestHead;
 using lesto::http::RequestParser;
+using lesto::test::bytewise_ends;
+using lesto::test::escape;
 using lesto::test::HttpCase;
+using lesto::test::inside;
+using lesto::test::random_ends;
 namespace scan = lesto::http::scan;
 
 /// What one replay produced, copied out of the buffer as soon as it is known
@@ -163,7 +169,7 @@ void check(const HttpCase& c, const Outcome& o) {
         EXPECT_EQ(o.headers, *c.headers);
     }
     if (c.body) {
-        EXPECT_EQ(lesto::test::escape(o.body), lesto::test::escape(*c.body));
+        EXPECT_EQ(escape(o.body), escape(*c.body));
     }
     if (c.keep_alive) {
         EXPECT_EQ(o.keep_alive, *c.keep_alive);
@@ -175,24 +181,6 @@ void check(const HttpCase& c, const Outcome& o) {
 
 std::vector<std::size_t> whole(std::size_t n) {
     return {n};
-}
-
-std::vector<std::size_t> bytewise(std::size_t n) {
-    std::vector<std::size_t> ends;
-    for (std::size_t i = 1; i <= n; ++i)
-        ends.push_back(i);
-    return ends;
-}
-
-std::vector<std::size_t> random_split(std::size_t n, std::mt19937& rng) {
-    // Mostly small pieces, sometimes large, so splits land everywhere.
-    std::vector<std::size_t> ends;
-    std::uniform_int_distribution<std::size_t> small(1, 8), large(1, 512), pick(0, 3);
-    for (std::size_t at = 0; at < n;) {
-        at = std::min(n, at + (pick(rng) == 0 ? large(rng) : small(rng)));
-        ends.push_back(at);
-    }
-    return ends;
 }
 
 const std::vector<HttpCase>& all_cases() {
@@ -218,12 +206,12 @@ TEST_P(HttpCases, SameOutcomeInEverySplit) {
     }
     {
         SCOPED_TRACE("one byte at a time");
-        check(c, replay(wire, bytewise(wire.size()), limits));
+        check(c, replay(wire, bytewise_ends(wire.size()), limits));
     }
     std::mt19937 rng(static_cast<std::uint32_t>(std::hash<std::string>{}(c.id()) & 0xffffffffu));
     for (int round = 0; round < 6; ++round) {
         SCOPED_TRACE("random split, round " + std::to_string(round));
-        check(c, replay(wire, random_split(wire.size(), rng), limits));
+        check(c, replay(wire, random_ends(wire.size(), rng()), limits));
     }
     // The resumable parser tests the first 16 bytes of a span itself and
     // hands longer spans to the scanners (the fast path, on x86, tests every
@@ -234,7 +222,7 @@ TEST_P(HttpCases, SameOutcomeInEverySplit) {
     for (const scan::Scanners* v : versions) {
         SCOPED_TRACE(std::string("whole and one byte at a time, scanners: ") + v->name);
         check(c, replay(wire, whole(wire.size()), limits, *v));
-        if (wire.size() <= 4096) check(c, replay(wire, bytewise(wire.size()), limits, *v));
+        if (wire.size() <= 4096) check(c, replay(wire, bytewise_ends(wire.size()), limits, *v));
     }
     {
         // Bytes after the wire belong to later requests: they must change nothing.
@@ -294,10 +282,11 @@ TEST(ParserSplits, MutatedCasesGiveOneOutcomeInEverySplit) {
             }
             for (const Limits* limits : {&defaults, static_cast<const Limits*>(&tiny_limits)}) {
                 const Outcome whole_outcome = replay(wire, whole(wire.size()), *limits);
-                const Outcome bytes_outcome = replay(wire, bytewise(wire.size()), *limits);
-                const Outcome split_outcome = replay(wire, random_split(wire.size(), rng), *limits);
-                ASSERT_TRUE(same(whole_outcome, bytes_outcome)) << lesto::test::escape(wire);
-                ASSERT_TRUE(same(whole_outcome, split_outcome)) << lesto::test::escape(wire);
+                const Outcome bytes_outcome = replay(wire, bytewise_ends(wire.size()), *limits);
+                const Outcome split_outcome =
+                    replay(wire, random_ends(wire.size(), rng()), *limits);
+                ASSERT_TRUE(same(whole_outcome, bytes_outcome)) << escape(wire);
+                ASSERT_TRUE(same(whole_outcome, split_outcome)) << escape(wire);
             }
         }
     }
@@ -310,10 +299,6 @@ constexpr std::string_view tiny = "GET / HTTP/1.1\r\nHost: localhost:8080\r\n\r\
 ParseResult parse_once(std::string_view data, RequestHead& head, const Limits& limits) {
     RequestParser parser(limits);
     return parser.parse(data, head);
-}
-
-bool inside(std::string_view v, const std::string& buf) {
-    return v.data() >= buf.data() && v.data() + v.size() <= buf.data() + buf.size();
 }
 
 TEST(Parser, TinyRequest) {
