@@ -16,6 +16,7 @@
 #include "fuzz_util.hpp"
 #include "parser/chunked.hpp"
 #include "support/bytes.hpp"
+#include "support/grammar.hpp"
 #include "support/splits.hpp"
 
 #include <cstddef>
@@ -32,7 +33,11 @@ using lesto::http::ChunkedDecoder;
 using lesto::http::Limits;
 using lesto::http::ParseResult;
 using lesto::http::ParseStatus;
+using lesto::test::blank;
 using lesto::test::escape;
+using lesto::test::field_byte;
+using lesto::test::hex_value;
+using lesto::test::tchar;
 
 constexpr std::size_t control_size = 8;
 constexpr std::size_t max_bodies = 4;
@@ -55,38 +60,16 @@ std::string show(const Decoded& d) {
 
 // ---- the reference -------------------------------------------------------------------
 
-bool hex(char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-int hex_value(char c) {
-    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-}
-bool bws(char c) {
-    return c == ' ' || c == '\t';
-}
-bool tchar(char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-bool qchar(char c) { // qdtext plus quote and backslash: HTAB, SP, VCHAR, obs-text
-    const auto u = static_cast<unsigned char>(c);
-    return u == '\t' || (u >= 0x20 && u != 0x7f);
-}
-bool field_char(char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u == '\t' || (u >= 0x20 && u != 0x7f);
-}
-
 /// A whole chunk-size line (without CRLF) as the decoder accepts it:
 ///   1*HEXDIG *( *BWS ";" *BWS ext-name [ *BWS "=" *BWS ( token / quoted-string ) ] *BWS )
 /// where trailing BWS is allowed only after an extension.
 bool valid_size_line(std::string_view l) {
     std::size_t i = 0;
     const auto skip_bws = [&] {
-        while (i < l.size() && bws(l[i]))
+        while (i < l.size() && blank(l[i]))
             ++i;
     };
-    while (i < l.size() && hex(l[i]))
+    while (i < l.size() && hex_value(l[i]) >= 0)
         ++i;
     if (i == 0) return false;
     while (i < l.size()) {
@@ -107,7 +90,7 @@ bool valid_size_line(std::string_view l) {
                     if (i == l.size()) return false;
                     if (l[i] == '"') break;
                     if (l[i] == '\\' && ++i == l.size()) return false;
-                    if (!qchar(l[i])) return false;
+                    if (!field_byte(l[i])) return false;
                 }
                 ++i;
             } else {
@@ -134,7 +117,7 @@ bool viable_size_line(std::string_view l) {
 /// The chunk size of a size line's leading hex digits; false on overflow.
 bool chunk_size(std::string_view l, std::uint64_t& size) {
     size = 0;
-    for (std::size_t i = 0; i < l.size() && hex(l[i]); ++i) {
+    for (std::size_t i = 0; i < l.size() && hex_value(l[i]) >= 0; ++i) {
         if (size > (std::numeric_limits<std::uint64_t>::max() >> 4)) return false;
         size = size * 16 + static_cast<std::uint64_t>(hex_value(l[i]));
     }
@@ -149,7 +132,7 @@ bool valid_trailer_line(std::string_view l, bool partial) {
     if (i == l.size()) return partial; // a name still arriving (a complete line needs the colon)
     if (i == 0 || l[i] != ':') return false;
     for (++i; i < l.size(); ++i)
-        if (!field_char(l[i])) return false;
+        if (!field_byte(l[i])) return false;
     return true;
 }
 
@@ -174,7 +157,7 @@ Decoded reference(std::string_view in, const Limits& limits) {
         std::uint64_t size = 0;
         if (!chunk_size(line, size)) return fail();
         std::size_t digits = 0;
-        while (digits < line.size() && hex(line[digits]))
+        while (digits < line.size() && hex_value(line[digits]) >= 0)
             ++digits;
         // The size is judged once a byte after its digits is present.
         if (digits > 0 && (digits < line.size() || whole_line) &&

@@ -9,6 +9,7 @@
 #include "parser/chunked.hpp"
 #include "parser/parser.hpp"
 #include "support/bytes.hpp"
+#include "support/grammar.hpp"
 
 #include <algorithm>
 #include <cstddef>
@@ -28,8 +29,14 @@ using lesto::http::ParseResult;
 using lesto::http::ParseStatus;
 using lesto::http::RequestHead;
 using lesto::http::RequestParser;
+using lesto::test::blank;
+using lesto::test::elements;
 using lesto::test::escape;
+using lesto::test::field_byte;
+using lesto::test::ieq;
 using lesto::test::inside;
+using lesto::test::token;
+using lesto::test::trim;
 
 constexpr std::size_t max_requests = 8;
 
@@ -76,43 +83,6 @@ inline std::string show(const std::vector<Request>& rs) {
 }
 
 // ---- an independent reading of what an accepted head must be -------------------------
-
-inline bool tchar(char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-inline bool token(std::string_view s) {
-    return !s.empty() && std::all_of(s.begin(), s.end(), tchar);
-}
-inline bool ctl(char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return (u < 0x20 && c != '\t') || u == 0x7f;
-}
-inline char lower(char c) {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
-}
-inline bool ieq(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (lower(a[i]) != lower(b[i])) return false;
-    return true;
-}
-inline std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
-inline std::vector<std::string_view> elements(std::string_view v) {
-    std::vector<std::string_view> out;
-    for (;;) {
-        const std::size_t comma = v.find(',');
-        out.push_back(trim(v.substr(0, comma)));
-        if (comma == std::string_view::npos) return out;
-        v.remove_prefix(comma + 1);
-    }
-}
 
 /// Every view of `h` points into `data`, whatever the parse returned.
 inline void check_views(const RequestHead& h, std::string_view data) {
@@ -168,7 +138,7 @@ inline void check_head(const RequestHead& h, std::string_view data, const Limits
     FUZZ_CHECK(h.target == line.substr(sp1 + 1, sp2 - sp1 - 1), escape(h.target));
     FUZZ_CHECK(!h.target.empty() && h.target.find('#') == std::string_view::npos, escape(h.target));
     for (const char c : h.target)
-        FUZZ_CHECK(!ctl(c) && c != ' ' && c != '\t', escape(h.target));
+        FUZZ_CHECK(field_byte(c) && !blank(c), escape(h.target));
     const std::string_view version = line.substr(sp2 + 1);
     FUZZ_CHECK(version.size() == 8 && version.substr(0, 7) == "HTTP/1." && version[7] >= '0' &&
                    version[7] <= '9',
@@ -193,7 +163,7 @@ inline void check_head(const RequestHead& h, std::string_view data, const Limits
         FUZZ_CHECK(f.value == trim(l.substr(colon + 1)), escape(l));
         FUZZ_CHECK(f.value.data() >= l.data() + colon + 1, escape(l));
         for (const char c : f.value)
-            FUZZ_CHECK(!ctl(c), "control byte in value " + escape(f.value));
+            FUZZ_CHECK(field_byte(c), "control byte in value " + escape(f.value));
         if (ieq(f.name, "host")) ++hosts, host_value = f.value;
         if (ieq(f.name, "content-length")) ++lengths;
         if (ieq(f.name, "transfer-encoding")) ++transfers, te_value = f.value;

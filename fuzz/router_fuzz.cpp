@@ -12,6 +12,7 @@
 #include "fuzz_util.hpp"
 #include "router/router.hpp"
 #include "support/bytes.hpp"
+#include "support/grammar.hpp"
 
 #include <algorithm>
 #include <cstddef>
@@ -27,6 +28,7 @@ using lesto::router::MatchKind;
 using lesto::router::RouteError;
 using lesto::router::Router;
 using lesto::test::escape;
+using lesto::test::split;
 
 constexpr std::string_view route_methods[8] = {"GET", "POST", "PUT", "DELETE",
                                                "get", "HEAD", "G T", ""};
@@ -44,11 +46,6 @@ struct RefRoute {
     std::vector<std::string> methods;
 };
 
-bool tchar(char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
 bool identifier(std::string_view s) {
     const auto letter = [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
@@ -59,22 +56,11 @@ bool identifier(std::string_view s) {
     return true;
 }
 
-/// `s` cut at every '/', empty pieces kept.
-std::vector<std::string_view> pieces(std::string_view s) {
-    std::vector<std::string_view> out;
-    for (;;) {
-        const std::size_t slash = s.find('/');
-        out.push_back(s.substr(0, slash));
-        if (slash == std::string_view::npos) return out;
-        s.remove_prefix(slash + 1);
-    }
-}
-
 /// The pattern syntax read another way: a segment is a placeholder when it
 /// is exactly "{identifier}", else a literal in which every brace is doubled.
 bool reference_compile(std::string_view pattern, RefRoute& out) {
     if (pattern.empty() || pattern[0] != '/') return false;
-    for (const std::string_view seg : pieces(pattern.substr(1))) {
+    for (const std::string_view seg : split(pattern.substr(1), '/')) {
         if (seg.size() >= 3 && seg.front() == '{' && seg.back() == '}' &&
             identifier(seg.substr(1, seg.size() - 2))) {
             const std::string name(seg.substr(1, seg.size() - 2));
@@ -103,7 +89,7 @@ bool reference_walk(const RefRoute& r, std::string_view path,
                     std::vector<std::string_view>& params) {
     params.clear();
     if (path.empty() || path[0] != '/') return false;
-    const std::vector<std::string_view> parts = pieces(path.substr(1));
+    const std::vector<std::string_view> parts = split(path.substr(1), '/');
     if (parts.size() != r.segments.size()) return false;
     for (std::size_t i = 0; i < parts.size(); ++i) {
         if (r.segments[i].param) {
@@ -153,7 +139,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         ref.methods = methods;
         bool valid = reference_compile(pattern, ref);
         for (const std::string& m : methods)
-            valid = valid && !m.empty() && std::all_of(m.begin(), m.end(), tchar);
+            valid = valid && lesto::test::token(m);
 
         const std::size_t before = router.size();
         bool added = false;
@@ -184,15 +170,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     std::size_t n = 0;
     std::vector<std::string_view> params;
-    for (const std::string_view path_in : [&] {
-             std::vector<std::string_view> paths;
-             for (;;) {
-                 const std::size_t nl = in.find('\n');
-                 paths.push_back(in.substr(0, nl));
-                 if (nl == std::string_view::npos) return paths;
-                 in.remove_prefix(nl + 1);
-             }
-         }()) {
+    for (const std::string_view path_in : split(in, '\n')) {
         // Its own exact-size copy: a view past the path trips AddressSanitizer.
         const lesto::test::ExactCopy copy(path_in);
         const std::string_view path = copy.view();

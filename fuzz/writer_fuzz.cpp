@@ -16,6 +16,7 @@
 #include "response/status.hpp"
 #include "response/writer.hpp"
 #include "support/bytes.hpp"
+#include "support/grammar.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -28,25 +29,10 @@ namespace {
 using lesto::http::Header;
 using lesto::http::WriteStatus;
 using lesto::test::escape;
+using lesto::test::field_value;
+using lesto::test::token;
 
 constexpr std::string_view date = "Sun, 06 Nov 1994 08:49:37 GMT";
-
-bool tchar(char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-bool token(std::string_view s) {
-    for (const char c : s)
-        if (!tchar(c)) return false;
-    return !s.empty();
-}
-bool field_value(std::string_view s) {
-    for (const char c : s) {
-        const auto u = static_cast<unsigned char>(c);
-        if ((u < 0x20 && c != '\t') || u == 0x7f) return false;
-    }
-    return true;
-}
 
 /// Length-prefixed strings off the front of the input.
 class Reader {

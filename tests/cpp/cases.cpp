@@ -1,6 +1,8 @@
 // cases.cpp: parser for the *.cases format (literals with escapes and *N repetition).
 #include "cases.hpp"
 
+#include "support/grammar.hpp"
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -13,17 +15,11 @@ namespace {
 
 [[noreturn]] void bad(const std::string& what) { throw std::runtime_error(what); }
 
-std::string_view trim(std::string_view s) {
+// Blanks around a line or a part of one, and the CR of a file saved with CRLF line ends.
+std::string_view trim_line(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
     return s;
-}
-
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
 }
 
 bool parse_bool(std::string_view v) {
@@ -146,8 +142,8 @@ std::vector<std::string> parse_literals(std::string_view text) {
                 case '\\': s += '\\'; break;
                 case '"': s += '"'; break;
                 case 'x': {
-                    const int hi = i + 1 < text.size() ? hex_digit(text[i + 1]) : -1;
-                    const int lo = i + 2 < text.size() ? hex_digit(text[i + 2]) : -1;
+                    const int hi = i + 1 < text.size() ? hex_value(text[i + 1]) : -1;
+                    const int lo = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
                     if (hi < 0 || lo < 0) bad("\\x needs two hex digits");
                     s += static_cast<char>(hi * 16 + lo);
                     i += 2;
@@ -179,7 +175,7 @@ std::vector<HttpCase> parse_cases(std::string_view text, const std::string& file
     int line_no = 0;
     while (!text.empty()) {
         const std::size_t nl = text.find('\n');
-        const std::string_view line = trim(text.substr(0, nl));
+        const std::string_view line = trim_line(text.substr(0, nl));
         text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
         ++line_no;
         try {
@@ -189,7 +185,7 @@ std::vector<HttpCase> parse_cases(std::string_view text, const std::string& file
                 if (!cases.empty()) check_case(cases.back());
                 HttpCase c;
                 c.file = file;
-                c.name = std::string(trim(line.substr(6, line.size() - 7)));
+                c.name = std::string(trim_line(line.substr(6, line.size() - 7)));
                 c.line = line_no;
                 if (c.name.empty()) bad("case without a name");
                 if (!names.insert(c.name).second) bad("duplicate case name '" + c.name + "'");
@@ -199,7 +195,7 @@ std::vector<HttpCase> parse_cases(std::string_view text, const std::string& file
             if (cases.empty()) bad("key outside a case");
             const std::size_t colon = line.find(':');
             if (colon == std::string_view::npos) bad("expected 'key: value'");
-            set_key(cases.back(), trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
+            set_key(cases.back(), trim_line(line.substr(0, colon)), trim_line(line.substr(colon + 1)));
         } catch (const std::runtime_error& e) {
             bad(file + ".cases:" + std::to_string(line_no) + ": " + e.what());
         }
