@@ -26,11 +26,10 @@
 // and never ahead of owed responses; the destructor abandons exactly the
 // deferred requests left unanswered.
 #include "fuzz_util.hpp"
-#include "parser/chunked.hpp"
-#include "parser/parser.hpp"
 #include "pipeline/connection.hpp"
 #include "response/writer.hpp"
 #include "support/bytes.hpp"
+#include "support/replay.hpp"
 
 #include <algorithm>
 #include <cstddef>
@@ -48,10 +47,10 @@ using lesto::RequestRef;
 using lesto::fuzz::Choices;
 using lesto::http::BodyKind;
 using lesto::http::Limits;
-using lesto::http::ParseResult;
 using lesto::http::ParseStatus;
 using lesto::test::escape;
 using lesto::test::inside;
+using lesto::test::Request;
 
 constexpr std::size_t fixed_control = 10;
 constexpr std::size_t max_response = 1024; // a bound on every response this target can cause
@@ -59,65 +58,34 @@ constexpr int max_steps = 100000;
 
 // ---- what a bare parser makes of the wire -------------------------------------------
 
-struct Req {
-    std::string method, target, body;
-    bool keep_alive = true, expect_continue = false;
-    int version_minor = 1;
-};
-
 struct Expected {
-    std::vector<Req> requests; // complete, in order, up to the first that closes
-    int error = 0;             // the engine's error status after them; 0 for none
-    bool next_expects = false; // the request after them (unfinished or refused) has a complete head
-                               // with 100-continue
+    std::vector<Request> requests; // complete, in order, up to the first that closes
+    int error = 0;                 // the engine's error status after them; 0 for none
+    bool next_expects = false;     // the request after them (unfinished or refused) has a complete
+                                   // head with 100-continue
 };
 
 Expected expected_of(std::string_view wire, const Limits& limits) {
     Expected e;
-    lesto::http::RequestParser parser(limits);
-    lesto::http::ChunkedDecoder chunked(limits);
-    lesto::http::RequestHead head;
-    head.headers.reserve(limits.max_header_count);
-    std::size_t start = 0;
-    for (;;) {
-        parser.reset();
-        const std::string_view rest = wire.substr(start);
-        const ParseResult r = parser.parse(rest, head);
-        if (r.status == ParseStatus::error) {
-            e.error = r.error.status;
-            return e;
+    std::vector<Request> parsed = lesto::test::replay(
+        wire, {wire.size()}, limits, lesto::fuzz::broken, {.max_requests = SIZE_MAX});
+    for (Request& r : parsed) {
+        if (r.status != ParseStatus::complete) {
+            if (r.status == ParseStatus::error) e.error = r.code;
+            e.next_expects = r.expect_continue;
+            break;
         }
-        if (r.status == ParseStatus::incomplete) return e;
-        Req q{std::string(head.method), std::string(head.target), {},
-              head.keep_alive,          head.expect_continue,     head.version_minor};
-        std::size_t size = r.consumed;
-        if (head.body_kind == BodyKind::content_length) {
-            if (rest.size() - r.consumed < head.content_length) {
-                e.next_expects = head.expect_continue;
-                return e;
-            }
-            q.body = rest.substr(r.consumed, static_cast<std::size_t>(head.content_length));
-            size += q.body.size();
-        } else if (head.body_kind == BodyKind::chunked) {
-            chunked.reset();
-            const ParseResult b = chunked.feed(rest.substr(r.consumed), q.body);
-            if (b.status != ParseStatus::complete) {
-                e.next_expects = head.expect_continue;
-                if (b.status == ParseStatus::error) e.error = b.error.status;
-                return e;
-            }
-            size += b.consumed;
-        }
-        e.requests.push_back(std::move(q));
-        if (!e.requests.back().keep_alive) return e;
-        start += size;
+        const bool closes = !r.keep_alive;
+        e.requests.push_back(std::move(r));
+        if (closes) break;
     }
+    return e;
 }
 
 // ---- the application -------------------------------------------------------------------
 
 struct Record {
-    Req req;
+    Request req;
     bool answered = false;
     bool valid = true; // answered with a valid spec (else the engine's 500)
     bool token = false;
@@ -144,8 +112,8 @@ public:
         if (!r.has_body) FUZZ_CHECK(r.body.empty(), "a body without framing");
 
         Record rec;
-        rec.req = {std::string(h.method), std::string(h.target), std::string(r.body),
-                   h.keep_alive,          h.expect_continue,     h.version_minor};
+        rec.req = lesto::test::take(h);
+        rec.req.body = r.body;
         records.push_back(std::move(rec));
         tokens_.push_back(seq);
 
@@ -439,8 +407,8 @@ void check_output(const std::vector<Response>& rs, const App& app, const Expecte
                                                        std::to_string(exp.requests.size()) +
                                                        " in the wire");
     for (std::size_t i = 0; i < recs.size(); ++i) {
-        const Req& a = recs[i].req;
-        const Req& b = exp.requests[i];
+        const Request& a = recs[i].req;
+        const Request& b = exp.requests[i];
         FUZZ_CHECK(a.method == b.method && a.target == b.target && a.body == b.body &&
                        a.keep_alive == b.keep_alive,
                    "request " + std::to_string(i) + ": " + escape(a.method) + " " +

@@ -4,6 +4,7 @@
 
 #include "parser/limits.hpp"
 #include "support/bytes.hpp"
+#include "support/check.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -65,6 +66,10 @@ inline http::Limits limits_from(Choices& c) noexcept {
     return l;
 }
 
+/// Requests parsed back to back at most when a target pipelines: enough
+/// for every boundary between two of them, few enough to stay fast.
+constexpr std::size_t max_pipelined = 8;
+
 inline std::string describe(const http::Limits& l) {
     return "max_request_line=" + std::to_string(l.max_request_line) +
            " max_header_bytes=" + std::to_string(l.max_header_bytes) +
@@ -89,6 +94,7 @@ inline Context& context() noexcept {
     return c;
 }
 
+/// The Broken of every target (support/check.hpp).
 [[noreturn]] inline void broken(const char* file, int line, const char* what,
                                 const std::string& detail) {
     const Context& c = context();
@@ -102,7 +108,4 @@ inline Context& context() noexcept {
 } // namespace lesto::fuzz
 
 /// A fuzz invariant: on failure print the context and abort (libFuzzer saves the input).
-#define FUZZ_CHECK(cond, detail)                                                                   \
-    do {                                                                                           \
-        if (!(cond)) ::lesto::fuzz::broken(__FILE__, __LINE__, #cond, (detail));                   \
-    } while (0)
+#define FUZZ_CHECK(cond, detail) LESTO_CHECK(::lesto::fuzz::broken, cond, detail)

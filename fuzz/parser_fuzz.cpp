@@ -12,7 +12,7 @@
 // the split, and every accepted head is checked against the bytes it came
 // from by an independent reading of the grammar.
 #include "fuzz_util.hpp"
-#include "replay.hpp"
+#include "support/replay.hpp"
 #include "support/splits.hpp"
 
 #include <cstddef>
@@ -23,8 +23,8 @@
 namespace {
 
 using lesto::fuzz::Choices;
-using lesto::fuzz::Request;
 using lesto::http::Limits;
+using lesto::test::Request;
 
 constexpr std::size_t control_size = 8;
 constexpr std::size_t bytewise_max = 1024;
@@ -49,19 +49,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     ctx.wire = wire;
     ctx.limits = lesto::fuzz::describe(limits) + (pipelined ? " (pipelined)" : "");
 
-    ctx.split = "whole";
-    const std::vector<Request> whole =
-        lesto::fuzz::replay(wire, {wire.size()}, limits, pipelined, false);
-    const auto compare = [&](const std::vector<std::size_t>& ends, bool exact) {
+    const lesto::test::ReplayOptions replay_options{.max_requests =
+                                                        pipelined ? lesto::fuzz::max_pipelined : 1};
+    const auto replay = [&](const std::vector<std::size_t>& ends) {
         ctx.split = lesto::test::describe_ends(ends);
-        const std::vector<Request> other =
-            lesto::fuzz::replay(wire, ends, limits, pipelined, exact);
+        return lesto::test::replay(wire, ends, limits, lesto::fuzz::broken, replay_options);
+    };
+    const std::vector<Request> whole = replay({wire.size()});
+    const auto compare = [&](const std::vector<std::size_t>& ends) {
+        const std::vector<Request> other = replay(ends);
         FUZZ_CHECK(other == whole,
-                   "whole:" + lesto::fuzz::show(whole) + "\nsplit:" + lesto::fuzz::show(other));
+                   "whole:" + lesto::test::show(whole) + "\nsplit:" + lesto::test::show(other));
     };
     if (wire.empty()) return 0;
-    if (wire.size() <= bytewise_max) compare(lesto::test::bytewise_ends(wire.size()), true);
-    compare(lesto::test::random_ends(wire.size(), seed), false);
-    compare(lesto::test::random_ends(wire.size(), seed + 256u), false);
+    if (wire.size() <= bytewise_max) compare(lesto::test::bytewise_ends(wire.size()));
+    compare(lesto::test::random_ends(wire.size(), seed));
+    compare(lesto::test::random_ends(wire.size(), seed + 256u));
     return 0;
 }

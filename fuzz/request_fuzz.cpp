@@ -17,8 +17,8 @@
 // empty name, bad Content-Length, fragment, NUL, no Host on 1.1), which must
 // be refused with exactly the status tests/cases/README.md gives it.
 #include "fuzz_util.hpp"
-#include "replay.hpp"
 #include "support/grammar.hpp"
+#include "support/replay.hpp"
 #include "support/splits.hpp"
 
 #include <cstddef>
@@ -30,10 +30,10 @@
 namespace {
 
 using lesto::fuzz::Choices;
-using lesto::fuzz::Request;
 using lesto::http::BodyKind;
 using lesto::http::Limits;
 using lesto::test::ieq;
+using lesto::test::Request;
 
 constexpr std::string_view tchars =
     "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -366,20 +366,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto& ctx = lesto::fuzz::context();
     ctx.wire = wire;
     ctx.limits = "defaults" + std::string(pipelined ? " (pipelined)" : "");
-    const auto check = [&](const std::vector<std::size_t>& ends, bool exact) {
+    const lesto::test::ReplayOptions replay_options{.max_requests =
+                                                        pipelined ? lesto::fuzz::max_pipelined : 1};
+    const auto check = [&](const std::vector<std::size_t>& ends) {
         ctx.split = lesto::test::describe_ends(ends);
-        const std::vector<Request> got = lesto::fuzz::replay(wire, ends, limits, pipelined, exact);
+        const std::vector<Request> got =
+            lesto::test::replay(wire, ends, limits, lesto::fuzz::broken, replay_options);
         bool ok = got.size() == want.size();
         for (std::size_t i = 0; ok && i < got.size(); ++i) {
             ok = want[i].status == lesto::http::ParseStatus::error
                      ? got[i].status == want[i].status && got[i].code == want[i].code
                      : matches(got[i], want[i]);
         }
-        FUZZ_CHECK(ok, "want:" + lesto::fuzz::show(want) + "\ngot:" + lesto::fuzz::show(got));
+        FUZZ_CHECK(ok, "want:" + lesto::test::show(want) + "\ngot:" + lesto::test::show(got));
     };
-    check({wire.size()}, false);
-    check(lesto::test::bytewise_ends(wire.size()), true);
-    check(lesto::test::random_ends(wire.size(), options), false);
-    check(lesto::test::random_ends(wire.size(), options + 256u), false);
+    check({wire.size()});
+    check(lesto::test::bytewise_ends(wire.size()));
+    check(lesto::test::random_ends(wire.size(), options));
+    check(lesto::test::random_ends(wire.size(), options + 256u));
     return 0;
 }

@@ -1,13 +1,13 @@
 // parser_test.cpp: replays every HTTP case through the parser and body decoders, whole and in every
 // split.
 #include "cases.hpp"
-#include "parser/chunked.hpp"
+#include "invariant.hpp"
 #include "parser/parser.hpp"
 #include "parser/scan.hpp"
 #include "support/bytes.hpp"
+#include "support/replay.hpp"
 #include "support/splits.hpp"
 
-#include <cstring>
 #include <gtest/gtest.h>
 #include <memory>
 #include <random>
@@ -19,7 +19,6 @@
 namespace {
 
 using lesto::http::BodyKind;
-using lesto::http::ChunkedDecoder;
 using lesto::http::Limits;
 using lesto::http::ParseResult;
 using lesto::http::ParseStatus;
@@ -30,109 +29,18 @@ using lesto::test::escape;
 using lesto::test::HttpCase;
 using lesto::test::inside;
 using lesto::test::random_ends;
+using lesto::test::Request;
 namespace scan = lesto::http::scan;
 
-/// What one replay produced, copied out of the buffer as soon as it is known
-/// (the buffer moves as it grows).
-struct Outcome {
-    ParseStatus status = ParseStatus::incomplete;
-    int code = 0;
-    std::string reason;
-    std::string method, target, path, query, host;
-    bool has_query = false;
-    int version_minor = -1;
-    std::vector<std::pair<std::string, std::string>> headers;
-    std::string body;
-    bool keep_alive = false, expect_continue = false;
-    std::size_t consumed = 0; // head and body
-};
-
-void take_head(const RequestHead& h, Outcome& o) {
-    o.method = h.method;
-    o.target = h.target;
-    o.path = h.path;
-    o.query = h.query;
-    o.host = h.host;
-    o.has_query = h.has_query;
-    o.version_minor = h.version_minor;
-    o.keep_alive = h.keep_alive;
-    o.expect_continue = h.expect_continue;
-    o.headers.clear();
-    for (const auto& f : h.headers)
-        o.headers.emplace_back(std::string(f.name), std::string(f.value));
-}
-
-/// Feeds `wire` to a parser as a receive buffer growing to each of `ends`
-/// (ascending, last == wire.size()). Small wires get a fresh buffer of the
-/// exact size at every step, so that a stale view or a read past the end
-/// trips AddressSanitizer; large ones grow in place to keep this linear.
-Outcome replay(std::string_view wire, const std::vector<std::size_t>& ends, const Limits& limits,
+/// The first request of `wire`, fed in the pieces ending at `ends`.
+Request replay(std::string_view wire, const std::vector<std::size_t>& ends, const Limits& limits,
                const scan::Scanners& scanners = scan::best()) {
-    RequestParser parser(limits, scanners);
-    ChunkedDecoder chunked(limits);
-    RequestHead head;
-    head.headers.reserve(limits.max_header_count);
-    Outcome o;
-    const bool fresh_buffers = wire.size() <= 4096;
-    std::unique_ptr<char[]> buf = std::make_unique<char[]>(fresh_buffers ? 1 : wire.size());
-    bool in_body = false;
-    std::size_t fed = 0;  // wire bytes already handed to the body decoder
-    std::size_t have = 0; // wire bytes already in buf
-    for (std::size_t end : ends) {
-        if (fresh_buffers) {
-            auto next = std::make_unique<char[]>(end);
-            std::memcpy(next.get(), wire.data(), end);
-            buf = std::move(next);
-        } else {
-            std::memcpy(buf.get() + have, wire.data() + have, end - have);
-        }
-        have = end;
-        const std::string_view data(buf.get(), end);
-        if (!in_body) {
-            const ParseResult r = parser.parse(data, head);
-            if (r.status == ParseStatus::error) {
-                o.status = r.status;
-                o.code = r.error.status;
-                o.reason = r.error.reason;
-                return o;
-            }
-            if (r.status == ParseStatus::incomplete) continue;
-            EXPECT_EQ(r.consumed, head.head_size);
-            take_head(head, o);
-            in_body = true;
-            fed = r.consumed;
-        }
-        if (head.body_kind == BodyKind::none) {
-            o.status = ParseStatus::complete;
-            o.consumed = fed;
-            return o;
-        }
-        if (head.body_kind == BodyKind::content_length) {
-            if (end - head.head_size < head.content_length) continue;
-            o.body.assign(data.substr(head.head_size, head.content_length));
-            o.status = ParseStatus::complete;
-            o.consumed = head.head_size + head.content_length;
-            return o;
-        }
-        const ParseResult r = chunked.feed(data.substr(fed), o.body);
-        if (r.status == ParseStatus::error) {
-            o.status = r.status;
-            o.code = r.error.status;
-            o.reason = r.error.reason;
-            return o;
-        }
-        if (r.status == ParseStatus::complete) {
-            o.status = ParseStatus::complete;
-            o.consumed = fed + r.consumed;
-            return o;
-        }
-        EXPECT_EQ(r.consumed, end - fed) << "incomplete feed must use all its input";
-        fed = end;
-    }
-    return o;
+    std::vector<Request> got =
+        lesto::test::replay(wire, ends, limits, lesto::test::fail_test, {.scanners = &scanners});
+    return got.empty() ? Request{} : std::move(got.front());
 }
 
-void check(const HttpCase& c, const Outcome& o) {
+void check(const HttpCase& c, const Request& o) {
     if (!c.complete()) {
         ASSERT_EQ(o.status, ParseStatus::error) << "expected " << c.status;
         EXPECT_EQ(o.code, c.status) << "reason: " << o.reason;
@@ -179,10 +87,6 @@ void check(const HttpCase& c, const Outcome& o) {
     }
 }
 
-std::vector<std::size_t> whole(std::size_t n) {
-    return {n};
-}
-
 const std::vector<HttpCase>& all_cases() {
     static const std::vector<HttpCase> cases = [] {
         try {
@@ -202,7 +106,7 @@ TEST_P(HttpCases, SameOutcomeInEverySplit) {
     const std::string_view wire = c.request;
     {
         SCOPED_TRACE("whole");
-        check(c, replay(wire, whole(wire.size()), limits));
+        check(c, replay(wire, {wire.size()}, limits));
     }
     {
         SCOPED_TRACE("one byte at a time");
@@ -221,7 +125,7 @@ TEST_P(HttpCases, SameOutcomeInEverySplit) {
     if (const auto* a = scan::avx2()) versions.push_back(a);
     for (const scan::Scanners* v : versions) {
         SCOPED_TRACE(std::string("whole and one byte at a time, scanners: ") + v->name);
-        check(c, replay(wire, whole(wire.size()), limits, *v));
+        check(c, replay(wire, {wire.size()}, limits, *v));
         if (wire.size() <= 4096) check(c, replay(wire, bytewise_ends(wire.size()), limits, *v));
     }
     {
@@ -229,21 +133,12 @@ TEST_P(HttpCases, SameOutcomeInEverySplit) {
         SCOPED_TRACE("whole, followed by garbage");
         std::string more(wire);
         more += std::string("\n\0\x7f\r\r\n\r\n \x80garbage", 18);
-        check(c, replay(more, whole(more.size()), limits));
+        check(c, replay(more, {more.size()}, limits));
     }
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, HttpCases, testing::ValuesIn(all_cases()),
                          [](const testing::TestParamInfo<HttpCase>& p) { return p.param.id(); });
-
-bool same(const Outcome& a, const Outcome& b) {
-    return a.status == b.status && a.code == b.code && a.reason == b.reason &&
-           a.consumed == b.consumed && a.method == b.method && a.target == b.target &&
-           a.path == b.path && a.query == b.query && a.host == b.host &&
-           a.has_query == b.has_query && a.version_minor == b.version_minor &&
-           a.headers == b.headers && a.body == b.body && a.keep_alive == b.keep_alive &&
-           a.expect_continue == b.expect_continue;
-}
 
 TEST(ParserSplits, MutatedCasesGiveOneOutcomeInEverySplit) {
     // Random edits of every small case, under the default limits and under
@@ -281,12 +176,15 @@ TEST(ParserSplits, MutatedCasesGiveOneOutcomeInEverySplit) {
                 }
             }
             for (const Limits* limits : {&defaults, static_cast<const Limits*>(&tiny_limits)}) {
-                const Outcome whole_outcome = replay(wire, whole(wire.size()), *limits);
-                const Outcome bytes_outcome = replay(wire, bytewise_ends(wire.size()), *limits);
-                const Outcome split_outcome =
-                    replay(wire, random_ends(wire.size(), rng()), *limits);
-                ASSERT_TRUE(same(whole_outcome, bytes_outcome)) << escape(wire);
-                ASSERT_TRUE(same(whole_outcome, split_outcome)) << escape(wire);
+                const Request whole = replay(wire, {wire.size()}, *limits);
+                const Request bytes = replay(wire, bytewise_ends(wire.size()), *limits);
+                const Request split = replay(wire, random_ends(wire.size(), rng()), *limits);
+                ASSERT_TRUE(whole == bytes) << escape(wire) << "\n"
+                                            << show(whole) << "\n"
+                                            << show(bytes);
+                ASSERT_TRUE(whole == split) << escape(wire) << "\n"
+                                            << show(whole) << "\n"
+                                            << show(split);
             }
         }
     }
