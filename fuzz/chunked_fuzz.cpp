@@ -15,7 +15,7 @@
 // some ending would make it valid.
 #include "fuzz_util.hpp"
 #include "parser/chunked.hpp"
-#include "support/bytes.hpp"
+#include "support/decode.hpp"
 #include "support/grammar.hpp"
 #include "support/splits.hpp"
 
@@ -31,32 +31,16 @@ namespace {
 using lesto::fuzz::Choices;
 using lesto::http::ChunkedDecoder;
 using lesto::http::Limits;
-using lesto::http::ParseResult;
 using lesto::http::ParseStatus;
 using lesto::test::blank;
-using lesto::test::escape;
+using lesto::test::Decoded;
 using lesto::test::field_byte;
 using lesto::test::hex_value;
+using lesto::test::show;
 using lesto::test::tchar;
 
 constexpr std::size_t control_size = 8;
 constexpr std::size_t max_bodies = 4;
-
-struct Decoded {
-    ParseStatus status = ParseStatus::incomplete;
-    int code = 0;
-    std::string reason;
-    std::size_t consumed = 0; // when complete: bytes of this body
-    std::string body;         // decoded, also for an unfinished or refused body
-
-    bool operator==(const Decoded&) const = default;
-};
-
-std::string show(const Decoded& d) {
-    return "status=" + std::to_string(static_cast<int>(d.status)) +
-           " code=" + std::to_string(d.code) + " reason='" + d.reason +
-           "' consumed=" + std::to_string(d.consumed) + " body='" + escape(d.body) + "'";
-}
 
 // ---- the reference -------------------------------------------------------------------
 
@@ -212,44 +196,6 @@ Decoded reference(std::string_view in, const Limits& limits) {
 
 // ---- the decoder, fed in pieces --------------------------------------------------------
 
-/// Feeds `in` to `dec` in pieces ending at `ends` (relative to `in`), each
-/// piece a fresh exact-size buffer.
-Decoded decode(ChunkedDecoder& dec, std::string_view in, const std::vector<std::size_t>& ends) {
-    Decoded d;
-    std::size_t at = 0;
-    for (const std::size_t end : ends) {
-        const lesto::test::ExactCopy copy(in.substr(at, end - at));
-        const std::string_view piece = copy.view();
-        const std::size_t before = d.body.size();
-        const ParseResult r = dec.feed(piece, d.body);
-        FUZZ_CHECK(d.body.size() - before <= piece.size(), "decoded more bytes than were fed");
-        FUZZ_CHECK(r.consumed <= piece.size(), std::to_string(r.consumed));
-        if (r.status == ParseStatus::error) {
-            FUZZ_CHECK(r.error.status == 400 || r.error.status == 413 || r.error.status == 431,
-                       std::to_string(r.error.status));
-            FUZZ_CHECK(!r.error.reason.empty(), "error without a reason");
-            d.status = ParseStatus::error;
-            d.code = r.error.status;
-            d.reason = r.error.reason;
-            const ParseResult again = dec.feed("0\r\n\r\n", d.body);
-            FUZZ_CHECK(again.status == ParseStatus::error && again.error.reason == r.error.reason,
-                       "an error is not repeated");
-            return d;
-        }
-        if (r.status == ParseStatus::complete) {
-            d.status = ParseStatus::complete;
-            d.consumed = at + r.consumed;
-            const ParseResult again = dec.feed("0\r\n\r\n", d.body);
-            FUZZ_CHECK(again.status == ParseStatus::complete && again.consumed == 0,
-                       "completion is not repeated");
-            return d;
-        }
-        FUZZ_CHECK(r.consumed == piece.size(), "an incomplete feed left bytes");
-        at = end;
-    }
-    return d;
-}
-
 /// Bodies back to back in `wire`, each split the same way relative to its
 /// start: `ends_of(n)` gives the ends for n remaining bytes.
 template <class Ends>
@@ -259,7 +205,9 @@ std::vector<Decoded> decode_all(std::string_view wire, const Limits& limits, End
     std::size_t start = 0;
     while (out.size() < max_bodies) {
         const std::string_view rest = wire.substr(start);
-        out.push_back(rest.empty() ? Decoded{} : decode(dec, rest, ends_of(rest.size())));
+        out.push_back(rest.empty() ? Decoded{}
+                                   : lesto::test::decode(dec, rest, ends_of(rest.size()),
+                                                         lesto::fuzz::broken));
         const Decoded& d = out.back();
         FUZZ_CHECK(d.body.size() <= limits.max_body_bytes, std::to_string(d.body.size()));
         if (d.status != ParseStatus::complete) break;
@@ -268,13 +216,6 @@ std::vector<Decoded> decode_all(std::string_view wire, const Limits& limits, End
         dec.reset();
     }
     return out;
-}
-
-std::string show(const std::vector<Decoded>& ds) {
-    std::string s;
-    for (std::size_t i = 0; i < ds.size(); ++i)
-        s += "\n  #" + std::to_string(i) + " " + show(ds[i]);
-    return s;
 }
 
 } // namespace

@@ -3,8 +3,12 @@
 
 #include <cstdio>
 #include <string>
+#include <vector>
 
+#include "invariant.hpp"
 #include "parser/chunked.hpp"
+#include "support/decode.hpp"
+#include "support/splits.hpp"
 
 namespace {
 
@@ -12,35 +16,15 @@ using lesto::http::ChunkedDecoder;
 using lesto::http::Limits;
 using lesto::http::ParseResult;
 using lesto::http::ParseStatus;
-
-struct Decoded {
-    ParseStatus status = ParseStatus::incomplete;
-    int code = 0;
-    std::size_t consumed = 0;
-    std::string body;
-};
+using lesto::test::Decoded;
+using lesto::test::even_ends;
 
 /// Feeds `wire` in pieces of `step` bytes (0: whole) until the decoder ends.
 Decoded decode(std::string_view wire, const Limits& limits, std::size_t step = 0) {
     ChunkedDecoder d(limits);
-    Decoded out;
-    std::size_t at = 0;
-    while (at < wire.size()) {
-        const std::size_t n = step == 0 ? wire.size() - at : std::min(step, wire.size() - at);
-        const ParseResult r = d.feed(wire.substr(at, n), out.body);
-        out.status = r.status;
-        if (r.status == ParseStatus::error) {
-            out.code = r.error.status;
-            return out;
-        }
-        if (r.status == ParseStatus::complete) {
-            out.consumed = at + r.consumed;
-            return out;
-        }
-        EXPECT_EQ(r.consumed, n);
-        at += n;
-    }
-    return out;
+    const std::vector<std::size_t> ends =
+        step == 0 ? std::vector<std::size_t>{wire.size()} : even_ends(wire.size(), step);
+    return lesto::test::decode(d, wire, ends, lesto::test::fail_test);
 }
 
 /// Same outcome whole, byte by byte and in pieces of 2..7 bytes.
@@ -48,10 +32,8 @@ Decoded decode_all_ways(std::string_view wire, const Limits& limits = {}) {
     const Decoded whole = decode(wire, limits);
     for (std::size_t step = 1; step < 8; ++step) {
         const Decoded split = decode(wire, limits, step);
-        EXPECT_EQ(split.status, whole.status) << "step " << step;
-        EXPECT_EQ(split.code, whole.code) << "step " << step;
-        EXPECT_EQ(split.consumed, whole.consumed) << "step " << step;
-        EXPECT_EQ(split.body, whole.body) << "step " << step;
+        EXPECT_TRUE(split == whole) << "step " << step << ": " << show(split)
+                                    << "\nwhole: " << show(whole);
     }
     return whole;
 }

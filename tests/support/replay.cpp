@@ -2,6 +2,7 @@
 #include "support/replay.hpp"
 
 #include "support/bytes.hpp"
+#include "support/decode.hpp"
 #include "support/head_check.hpp"
 
 #include <cstring>
@@ -150,11 +151,7 @@ std::vector<Request> replay(std::string_view wire, const std::vector<std::size_t
                 LESTO_CHECK(broken, cur.body.size() <= limits.max_body_bytes,
                             std::to_string(cur.body.size()));
                 if (r.status == ParseStatus::error) {
-                    LESTO_CHECK(broken,
-                                r.error.status == 400 || r.error.status == 413 ||
-                                    r.error.status == 431,
-                                std::to_string(r.error.status));
-                    check_error(r.error.status, r.error.reason, broken);
+                    check_chunked_error(r.error.status, r.error.reason, broken);
                     // The head stays in the outcome, and so does the body
                     // decoded before the bad byte: it must not depend on the split.
                     cur.status = ParseStatus::error;

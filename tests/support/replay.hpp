@@ -6,6 +6,7 @@
 #include "parser/parser.hpp"
 #include "parser/scan.hpp"
 #include "support/check.hpp"
+#include "support/outcome.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -19,10 +20,7 @@ namespace lesto::test {
 /// One request as parsed, copied out of the buffer (which is replaced at
 /// every step). Two replays of the same wire must give equal ones, however
 /// the wire was split.
-struct Request {
-    http::ParseStatus status = http::ParseStatus::incomplete;
-    int code = 0; ///< the error status
-    std::string reason;
+struct Request : Outcome {
     std::string method, target, path, query, host;
     bool has_query = false, host_set = false, query_set = false;
     int version_minor = -1;
