@@ -30,6 +30,7 @@
 #include "response/writer.hpp"
 #include "support/bytes.hpp"
 #include "support/replay.hpp"
+#include "support/responses.hpp"
 
 #include <algorithm>
 #include <cstddef>
@@ -51,6 +52,7 @@ using lesto::http::ParseStatus;
 using lesto::test::escape;
 using lesto::test::inside;
 using lesto::test::Request;
+using lesto::test::Response;
 
 constexpr std::size_t fixed_control = 10;
 constexpr std::size_t max_response = 1024; // a bound on every response this target can cause
@@ -182,56 +184,6 @@ public:
 private:
     Choices& script_;
 };
-
-// ---- responses on the wire --------------------------------------------------------------
-
-struct Response {
-    int status = 0;
-    std::string x_seq;
-    bool close = false, keep_alive = false;
-    std::string body;
-};
-
-/// Splits the bytes the client received into responses; 100 Continue
-/// interim responses are returned as status 100.
-std::vector<Response> responses_of(std::string_view out) {
-    std::vector<Response> rs;
-    while (!out.empty()) {
-        FUZZ_CHECK(out.substr(0, 9) == "HTTP/1.1 " && out.size() >= 12,
-                   "response start: " + escape(out.substr(0, 40)));
-        Response r;
-        r.status = std::stoi(std::string(out.substr(9, 3)));
-        const std::size_t end = out.find("\r\n\r\n");
-        FUZZ_CHECK(end != std::string_view::npos, "unterminated response head");
-        const std::string_view head = out.substr(0, end + 2);
-        std::size_t length = 0;
-        bool has_length = false;
-        for (std::size_t at = head.find("\r\n") + 2; at < head.size();) {
-            const std::size_t crlf = head.find("\r\n", at);
-            const std::string_view line = head.substr(at, crlf - at);
-            const std::size_t colon = line.find(": ");
-            FUZZ_CHECK(colon != std::string_view::npos, "response header " + escape(line));
-            const std::string_view name = line.substr(0, colon), value = line.substr(colon + 2);
-            if (name == "Content-Length") {
-                has_length = true;
-                length = std::stoul(std::string(value));
-            } else if (name == "X-Seq") {
-                r.x_seq = value;
-            } else if (name == "Connection") {
-                r.close |= value == "close";
-                r.keep_alive |= value == "keep-alive";
-            }
-            at = crlf + 2;
-        }
-        out.remove_prefix(end + 4);
-        FUZZ_CHECK(has_length || r.status == 100, "final response without Content-Length");
-        FUZZ_CHECK(out.size() >= length, "response body cut short");
-        r.body = out.substr(0, length);
-        out.remove_prefix(length);
-        rs.push_back(std::move(r));
-    }
-    return rs;
-}
 
 // ---- the driver --------------------------------------------------------------------------
 
@@ -431,6 +383,8 @@ void check_output(const std::vector<Response>& rs, const App& app, const Expecte
     bool interim = false;
     for (std::size_t i = 0; i < rs.size(); ++i) {
         const Response& r = rs[i];
+        const bool close = r.says("Connection", "close");
+        const bool keep_alive = r.says("Connection", "keep-alive");
         const std::string at = "response " + std::to_string(k);
         if (r.status == 100) {
             FUZZ_CHECK(!interim, at + ": two 100 Continue in a row");
@@ -440,7 +394,7 @@ void check_output(const std::vector<Response>& rs, const App& app, const Expecte
                                    : (k < exp.requests.size() ? exp.requests[k].expect_continue
                                                               : exp.next_expects);
             FUZZ_CHECK(asked, at + ": 100 Continue for a request that did not ask");
-            FUZZ_CHECK(r.body.empty() && !r.close, at + ": 100 Continue with content");
+            FUZZ_CHECK(r.body.empty() && !close, at + ": 100 Continue with content");
             interim = true;
             continue;
         }
@@ -449,12 +403,12 @@ void check_output(const std::vector<Response>& rs, const App& app, const Expecte
             const Record& rec = recs[k];
             FUZZ_CHECK(rec.answered, at + ": a response to a request never answered");
             if (rec.valid) {
-                FUZZ_CHECK(r.status == 200 && r.x_seq == std::to_string(k) &&
+                FUZZ_CHECK(r.status == 200 && r.field("X-Seq") == std::to_string(k) &&
                                r.body == "seq=" + std::to_string(k),
-                           at + ": status " + std::to_string(r.status) + " X-Seq " + r.x_seq +
-                               " body " + escape(r.body));
+                           at + ": status " + std::to_string(r.status) + " X-Seq " +
+                               std::string(r.field("X-Seq")) + " body " + escape(r.body));
             } else {
-                FUZZ_CHECK(r.status == 500 && r.x_seq.empty(),
+                FUZZ_CHECK(r.status == 500 && r.field("X-Seq").empty(),
                            at + ": " + std::to_string(r.status));
             }
             const bool last = !rec.req.keep_alive;
@@ -462,22 +416,22 @@ void check_output(const std::vector<Response>& rs, const App& app, const Expecte
             // says so when it was still owed at that moment.
             const bool drained_last = drained && k + 1 == recs.size();
             if (drained_last && !last) {
-                FUZZ_CHECK(!r.close || rec.req.version_minor == 1 || !rec.valid,
+                FUZZ_CHECK(!close || rec.req.version_minor == 1 || !rec.valid,
                            at + ": close on 1.0");
             } else if (rec.valid) {
-                FUZZ_CHECK(r.close == (last && rec.req.version_minor == 1),
+                FUZZ_CHECK(close == (last && rec.req.version_minor == 1),
                            at + ": Connection: close");
-                FUZZ_CHECK(r.keep_alive == (!last && rec.req.version_minor == 0),
+                FUZZ_CHECK(keep_alive == (!last && rec.req.version_minor == 0),
                            at + ": Connection: keep-alive");
             } else {
-                FUZZ_CHECK(r.close == last, at + ": Connection: close on a 500");
+                FUZZ_CHECK(close == last, at + ": Connection: close on a 500");
             }
         } else {
             // No request was dispatched for it: the engine's own error, last.
             FUZZ_CHECK(k == recs.size() && error != 0 && r.status == error,
                        at + ": status " + std::to_string(r.status) + ", the parser says " +
                            std::to_string(error));
-            FUZZ_CHECK(r.close && i + 1 == rs.size(), at + ": the error does not close");
+            FUZZ_CHECK(close && i + 1 == rs.size(), at + ": the error does not close");
         }
         ++k;
     }
@@ -530,7 +484,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         } else {
             driver.drain_all();
         }
-        responses = responses_of(driver.log());
+        responses = lesto::test::read_responses(driver.log(), lesto::fuzz::broken);
         aborted = driver.aborted();
         drained = driver.drained();
         app.destroying = true;
