@@ -28,7 +28,6 @@
 
 namespace {
 
-using lesto::fuzz::Choices;
 using lesto::http::ChunkedDecoder;
 using lesto::http::Limits;
 using lesto::http::ParseStatus;
@@ -39,7 +38,6 @@ using lesto::test::hex_value;
 using lesto::test::show;
 using lesto::test::tchar;
 
-constexpr std::size_t control_size = 8;
 constexpr std::size_t max_bodies = 4;
 
 // ---- the reference -------------------------------------------------------------------
@@ -221,17 +219,11 @@ std::vector<Decoded> decode_all(std::string_view wire, const Limits& limits, End
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    const lesto::fuzz::Split in = lesto::fuzz::split_input(data, size, control_size);
-    const std::string_view wire = in.payload;
-    Choices c(in.control);
-    const std::uint8_t options = c.byte();
-    const Limits small = lesto::fuzz::limits_from(c);
-    const Limits limits = (options & 1) ? small : Limits{};
-    const std::uint8_t seed = c.byte();
-
+    const lesto::fuzz::WireInput in = lesto::fuzz::read_wire_input(data, size);
+    const std::string_view wire = in.wire;
+    const Limits& limits = in.limits;
+    const std::uint8_t seed = in.seed;
     auto& ctx = lesto::fuzz::context();
-    ctx.wire = wire;
-    ctx.limits = lesto::fuzz::describe(limits);
     ctx.split = "whole";
     const std::vector<Decoded> whole =
         decode_all(wire, limits, [](std::size_t n) { return std::vector<std::size_t>{n}; });

@@ -447,9 +447,7 @@ void check_output(const std::vector<Response>& rs, const App& app, const Expecte
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const lesto::fuzz::Split fixed = lesto::fuzz::split_input(data, size, fixed_control);
     Choices c(fixed.control);
-    const std::uint8_t options = c.byte();
-    const Limits small = lesto::fuzz::limits_from(c);
-    Limits limits = (options & 1) ? small : Limits{};
+    auto [options, limits] = lesto::fuzz::read_controls(c);
     if (const std::uint8_t k = c.byte()) limits.max_in_flight = 1 + k % 8;
     if (const std::uint8_t k = c.byte()) limits.max_output_buffer = std::size_t{k} * 8;
     const std::size_t script_size = std::min<std::size_t>(c.byte(), fixed.payload.size());

@@ -25,6 +25,15 @@ public:
     std::uint8_t byte() noexcept {
         return at_ < bytes_.size() ? static_cast<std::uint8_t>(bytes_[at_++]) : 0;
     }
+    /// A length byte, then that many bytes (fewer where the input ends).
+    std::string_view string() noexcept {
+        const std::size_t n = byte();
+        const std::string_view s = at_ < bytes_.size() ? bytes_.substr(at_, n) : std::string_view();
+        at_ += s.size();
+        return s;
+    }
+    /// Whether every byte has been read.
+    bool empty() const noexcept { return at_ >= bytes_.size(); }
     /// Cycles over the bytes instead of running dry: for scripts that must
     /// keep deciding however long the run goes on.
     std::uint8_t cycle() noexcept {
@@ -66,6 +75,22 @@ inline http::Limits limits_from(Choices& c) noexcept {
     return l;
 }
 
+/// Control bytes [0..6] of the HTTP targets: [0] option bits, of which bit 0
+/// takes small limits from the six knobs [1..6] (limits_from); the other
+/// bits are the target's.
+struct Controls {
+    std::uint8_t options = 0;
+    http::Limits limits;
+};
+
+inline Controls read_controls(Choices& c) noexcept {
+    Controls k;
+    k.options = c.byte();
+    const http::Limits small = limits_from(c);
+    if (k.options & 1) k.limits = small;
+    return k;
+}
+
 /// Requests parsed back to back at most when a target pipelines: enough
 /// for every boundary between two of them, few enough to stay fast.
 constexpr std::size_t max_pipelined = 8;
@@ -92,6 +117,26 @@ struct Context {
 inline Context& context() noexcept {
     static Context c; // read only when a check fails; reset by every run
     return c;
+}
+
+/// The input of the targets fed a wire in splits: the controls, [7] the
+/// seed of the random splits, then the wire. The context gets the wire and
+/// the limits.
+struct WireInput {
+    std::uint8_t options = 0;
+    http::Limits limits;
+    std::uint8_t seed = 0;
+    std::string_view wire;
+};
+
+inline WireInput read_wire_input(const std::uint8_t* data, std::size_t size) {
+    const Split in = split_input(data, size, 8);
+    Choices c(in.control);
+    const Controls k = read_controls(c);
+    const WireInput w{k.options, k.limits, c.byte(), in.payload};
+    context().wire = w.wire;
+    context().limits = describe(w.limits);
+    return w;
 }
 
 /// The Broken of every target (support/check.hpp).

@@ -22,32 +22,20 @@
 
 namespace {
 
-using lesto::fuzz::Choices;
 using lesto::http::Limits;
 using lesto::test::Request;
 
-constexpr std::size_t control_size = 8;
 constexpr std::size_t bytewise_max = 1024;
 
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    const lesto::fuzz::Split in = lesto::fuzz::split_input(data, size, control_size);
-    const std::string_view wire = in.payload;
-    Choices c(in.control);
-    const std::uint8_t options = c.byte();
-    Limits limits;
-    Choices knobs = c;
-    const Limits small = lesto::fuzz::limits_from(knobs);
-    if (options & 1) limits = small;
-    const bool pipelined = options & 2;
-    for (int i = 0; i < 6; ++i)
-        c.byte();
-    const std::uint8_t seed = c.byte();
-
+    const lesto::fuzz::WireInput in = lesto::fuzz::read_wire_input(data, size);
+    const std::string_view wire = in.wire;
+    const Limits& limits = in.limits;
+    const bool pipelined = in.options & 2;
     auto& ctx = lesto::fuzz::context();
-    ctx.wire = wire;
-    ctx.limits = lesto::fuzz::describe(limits) + (pipelined ? " (pipelined)" : "");
+    if (pipelined) ctx.limits += " (pipelined)";
 
     const lesto::test::ReplayOptions replay_options{.max_requests =
                                                         pipelined ? lesto::fuzz::max_pipelined : 1};
@@ -63,7 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     };
     if (wire.empty()) return 0;
     if (wire.size() <= bytewise_max) compare(lesto::test::bytewise_ends(wire.size()));
-    compare(lesto::test::random_ends(wire.size(), seed));
-    compare(lesto::test::random_ends(wire.size(), seed + 256u));
+    compare(lesto::test::random_ends(wire.size(), in.seed));
+    compare(lesto::test::random_ends(wire.size(), in.seed + 256u));
     return 0;
 }

@@ -34,28 +34,6 @@ using lesto::test::token;
 
 constexpr std::string_view date = "Sun, 06 Nov 1994 08:49:37 GMT";
 
-/// Length-prefixed strings off the front of the input.
-class Reader {
-public:
-    explicit Reader(std::string_view in) noexcept : in_(in) {}
-    std::uint8_t byte() noexcept {
-        if (in_.empty()) return 0;
-        const auto b = static_cast<std::uint8_t>(in_[0]);
-        in_.remove_prefix(1);
-        return b;
-    }
-    std::string_view string() noexcept {
-        const std::size_t n = std::min<std::size_t>(byte(), in_.size());
-        const std::string_view s = in_.substr(0, n);
-        in_.remove_prefix(n);
-        return s;
-    }
-    bool empty() const noexcept { return in_.empty(); }
-
-private:
-    std::string_view in_;
-};
-
 /// The next "\r\n"-terminated line of `out` from `at`.
 std::string_view next_line(std::string_view out, std::size_t& at) {
     const std::size_t crlf = out.find("\r\n", at);
@@ -78,7 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     ctx.wire = in;
     ctx.limits = "writer";
     ctx.split = "-";
-    Reader r(in);
+    lesto::fuzz::Choices r(in);
     lesto::http::ResponseSpec spec;
     const unsigned raw = r.byte() | (unsigned{r.byte()} << 8);
     spec.status = 90 + static_cast<int>(raw % 520);
