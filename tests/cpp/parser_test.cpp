@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 #include <memory>
+#include <optional>
 #include <random>
 #include <set>
 #include <stdexcept>
@@ -40,6 +41,13 @@ Request replay(std::string_view wire, const std::vector<std::size_t>& ends, cons
     return got.empty() ? Request{} : std::move(got.front());
 }
 
+/// The case's expectation of one field, when it has one.
+template <class T> void expect_field(const char* name, const std::optional<T>& want, const T& got) {
+    if (want) {
+        EXPECT_EQ(got, *want) << name;
+    }
+}
+
 void check(const HttpCase& c, const Request& o) {
     if (!c.complete()) {
         ASSERT_EQ(o.status, ParseStatus::error) << "expected " << c.status;
@@ -52,39 +60,19 @@ void check(const HttpCase& c, const Request& o) {
     }
     ASSERT_EQ(o.status, ParseStatus::complete) << "error " << o.code << ": " << o.reason;
     EXPECT_EQ(o.consumed, c.request_size());
-    if (c.method) {
-        EXPECT_EQ(o.method, *c.method);
-    }
-    if (c.target) {
-        EXPECT_EQ(o.target, *c.target);
-    }
-    if (c.path) {
-        EXPECT_EQ(o.path, *c.path);
-    }
-    if (c.query) {
-        EXPECT_EQ(o.query, *c.query);
-    }
-    if (c.has_query) {
-        EXPECT_EQ(o.has_query, *c.has_query);
-    }
-    if (c.host) {
-        EXPECT_EQ(o.host, *c.host);
-    }
-    if (c.version_minor) {
-        EXPECT_EQ(o.version_minor, *c.version_minor);
-    }
-    if (c.headers) {
-        EXPECT_EQ(o.headers, *c.headers);
-    }
+    expect_field("method", c.method, o.method);
+    expect_field("target", c.target, o.target);
+    expect_field("path", c.path, o.path);
+    expect_field("query", c.query, o.query);
+    expect_field("has_query", c.has_query, o.has_query);
+    expect_field("host", c.host, o.host);
+    expect_field("version", c.version_minor, o.version_minor);
+    expect_field("headers", c.headers, o.headers);
     if (c.body) {
         EXPECT_EQ(escape(o.body), escape(*c.body));
     }
-    if (c.keep_alive) {
-        EXPECT_EQ(o.keep_alive, *c.keep_alive);
-    }
-    if (c.expect_continue) {
-        EXPECT_EQ(o.expect_continue, *c.expect_continue);
-    }
+    expect_field("keep_alive", c.keep_alive, o.keep_alive);
+    expect_field("expect_continue", c.expect_continue, o.expect_continue);
 }
 
 const std::vector<HttpCase>& all_cases() {
