@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <utility>
 #include <sstream>
 #include <stdexcept>
 
@@ -43,6 +44,27 @@ std::string joined(std::string_view v) {
     return out;
 }
 
+// The keys that set one field: text (see text_value) or true/false.
+using TextField = std::optional<std::string> HttpCase::*;
+using BoolField = std::optional<bool> HttpCase::*;
+constexpr std::pair<std::string_view, TextField> text_keys[] = {
+    {"reason", &HttpCase::reason}, {"method", &HttpCase::method}, {"target", &HttpCase::target},
+    {"path", &HttpCase::path},     {"query", &HttpCase::query},   {"host", &HttpCase::host},
+};
+constexpr std::pair<std::string_view, BoolField> bool_keys[] = {
+    {"has_query", &HttpCase::has_query},
+    {"keep_alive", &HttpCase::keep_alive},
+    {"expect_continue", &HttpCase::expect_continue},
+};
+
+// The field `key` sets, or null.
+template <class Field, std::size_t N>
+Field field_of(const std::pair<std::string_view, Field> (&keys)[N], std::string_view key) {
+    for (const auto& [name, field] : keys)
+        if (name == key) return field;
+    return nullptr;
+}
+
 void set_key(HttpCase& c, std::string_view key, std::string_view v) {
     if (key == "request") {
         c.request += joined(v);
@@ -58,18 +80,10 @@ void set_key(HttpCase& c, std::string_view key, std::string_view v) {
             if (s < 100 || s > 599) bad("expect: status out of range");
             c.status = s;
         }
-    } else if (key == "reason") {
-        c.reason = text_value(v);
-    } else if (key == "method") {
-        c.method = text_value(v);
-    } else if (key == "target") {
-        c.target = text_value(v);
-    } else if (key == "path") {
-        c.path = text_value(v);
-    } else if (key == "query") {
-        c.query = text_value(v);
-    } else if (key == "host") {
-        c.host = text_value(v);
+    } else if (const TextField text = field_of(text_keys, key)) {
+        c.*text = text_value(v);
+    } else if (const BoolField flag = field_of(bool_keys, key)) {
+        c.*flag = parse_bool(v);
     } else if (key == "version") {
         if (v == "1.0") c.version_minor = 0;
         else if (v == "1.1") c.version_minor = 1;
@@ -83,12 +97,6 @@ void set_key(HttpCase& c, std::string_view key, std::string_view v) {
         c.body = c.body.value_or("") + joined(v);
     } else if (key == "rest") {
         c.rest = c.rest.value_or("") + joined(v);
-    } else if (key == "has_query") {
-        c.has_query = parse_bool(v);
-    } else if (key == "keep_alive") {
-        c.keep_alive = parse_bool(v);
-    } else if (key == "expect_continue") {
-        c.expect_continue = parse_bool(v);
     } else {
         bad("unknown key '" + std::string(key) + "'");
     }
