@@ -332,27 +332,27 @@ TEST(Parser, HeadersStayWithinTheReservedCapacity) {
 
 // ---- limits, with small custom values ------------------------------------------------
 
-ParseStatus status_of(std::string_view wire, const Limits& limits, int* code = nullptr) {
+ParseStatus status_of(std::string_view wire, const Limits& limits) {
+    RequestHead head;
+    return parse_once(wire, head, limits).status;
+}
+
+/// The status `wire` is refused with, or 0 when it is not refused.
+int refusal(std::string_view wire, const Limits& limits) {
     RequestHead head;
     const ParseResult r = parse_once(wire, head, limits);
-    if (code) *code = r.error.status;
-    return r.status;
+    return r.status == ParseStatus::error ? r.error.status : 0;
 }
 
 TEST(ParserLimits, RequestLineIsRefusedAsSoonAsItIsTooLong) {
     Limits limits;
     limits.max_request_line = 16;
-    int code = 0;
     EXPECT_EQ(status_of("GET /0123456789a", limits),
               ParseStatus::incomplete); // 16 bytes, CR may follow
-    EXPECT_EQ(status_of("GET /0123456789ab", limits, &code), ParseStatus::error);
-    EXPECT_EQ(code, 414);
-    EXPECT_EQ(status_of("GET / HTTP/1.1x\r", limits, &code),
-              ParseStatus::error); // a bad version, refused at its CR
-    EXPECT_EQ(code, 400);
+    EXPECT_EQ(refusal("GET /0123456789ab", limits), 414);
+    EXPECT_EQ(refusal("GET / HTTP/1.1x\r", limits), 400); // a bad version, refused at its CR
     EXPECT_EQ(status_of("GET /01 HTTP/1.1\r\nHost: h\r\n\r\n", limits), ParseStatus::complete);
-    EXPECT_EQ(status_of("GET /012 HTTP/1.1\r\nHost: h\r\n\r\n", limits, &code), ParseStatus::error);
-    EXPECT_EQ(code, 414);
+    EXPECT_EQ(refusal("GET /012 HTTP/1.1\r\nHost: h\r\n\r\n", limits), 414);
     EXPECT_EQ(status_of("\r\n\r\nGET /01 HTTP/1.1\r\nHost: h\r\n\r\n", limits),
               ParseStatus::complete);
 }
@@ -363,44 +363,38 @@ TEST(ParserLimits, HeaderSectionIsRefusedAsSoonAsItIsTooLarge) {
     limits.max_header_bytes = wire.size();
     EXPECT_EQ(status_of(wire, limits), ParseStatus::complete);
     limits.max_header_bytes = wire.size() - 1;
-    int code = 0;
-    EXPECT_EQ(status_of(wire, limits, &code), ParseStatus::error);
-    EXPECT_EQ(code, 431);
+    EXPECT_EQ(refusal(wire, limits), 431);
     // No end of head in sight: refused once one byte past the limit is present.
     const std::string endless = "GET / HTTP/1.1\r\nHost: h\r\nX: " + std::string(100, 'a');
     limits.max_header_bytes = 64;
     EXPECT_EQ(status_of(std::string_view(endless).substr(0, 64), limits), ParseStatus::incomplete);
-    EXPECT_EQ(status_of(std::string_view(endless).substr(0, 65), limits, &code),
-              ParseStatus::error);
-    EXPECT_EQ(code, 431);
+    EXPECT_EQ(refusal(std::string_view(endless).substr(0, 65), limits), 431);
     // Empty lines before the request line count too, so they cannot go on forever.
     std::string blank;
     for (int i = 0; i < 40; ++i)
         blank += "\r\n";
-    EXPECT_EQ(status_of(blank, limits, &code), ParseStatus::error);
-    EXPECT_EQ(code, 431);
+    EXPECT_EQ(refusal(blank, limits), 431);
+}
+
+/// `at` is a head right at a limit, accepted; `past` one byte or field
+/// beyond it, refused with `status`.
+void expect_limit(const Limits& limits, std::string_view at, std::string_view past, int status) {
+    EXPECT_EQ(status_of(at, limits), ParseStatus::complete) << at;
+    EXPECT_EQ(refusal(past, limits), status) << past;
 }
 
 TEST(ParserLimits, HeaderCount) {
     Limits limits;
     limits.max_header_count = 3;
-    int code = 0;
-    EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\n\r\n", limits),
-              ParseStatus::complete);
-    EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", limits, &code),
-              ParseStatus::error);
-    EXPECT_EQ(code, 431);
+    expect_limit(limits, "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\n\r\n",
+                 "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", 431);
 }
 
 TEST(ParserLimits, ContentLengthAboveTheBodyLimit) {
     Limits limits;
     limits.max_body_bytes = 10;
-    int code = 0;
-    EXPECT_EQ(status_of("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n", limits),
-              ParseStatus::complete);
-    EXPECT_EQ(status_of("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n", limits, &code),
-              ParseStatus::error);
-    EXPECT_EQ(code, 413);
+    expect_limit(limits, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n",
+                 "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n", 413);
 }
 
 // ---- the case-file loader ----------------------------------------------------------
