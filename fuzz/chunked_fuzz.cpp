@@ -31,12 +31,7 @@ namespace {
 using lesto::http::ChunkedDecoder;
 using lesto::http::Limits;
 using lesto::http::ParseStatus;
-using lesto::test::blank;
-using lesto::test::Decoded;
-using lesto::test::field_byte;
-using lesto::test::hex_value;
-using lesto::test::show;
-using lesto::test::tchar;
+using namespace lesto::test;
 
 constexpr std::size_t max_bodies = 4;
 

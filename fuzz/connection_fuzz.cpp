@@ -49,10 +49,7 @@ using lesto::fuzz::Choices;
 using lesto::http::BodyKind;
 using lesto::http::Limits;
 using lesto::http::ParseStatus;
-using lesto::test::escape;
-using lesto::test::inside;
-using lesto::test::Request;
-using lesto::test::Response;
+using namespace lesto::test;
 
 constexpr std::size_t fixed_control = 10;
 constexpr std::size_t max_response = 1024; // a bound on every response this target can cause

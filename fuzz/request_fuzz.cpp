@@ -32,8 +32,7 @@ namespace {
 using lesto::fuzz::Choices;
 using lesto::http::BodyKind;
 using lesto::http::Limits;
-using lesto::test::ieq;
-using lesto::test::Request;
+using namespace lesto::test;
 
 constexpr std::string_view tchars =
     "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";

@@ -27,8 +27,7 @@ using lesto::fuzz::Choices;
 using lesto::router::MatchKind;
 using lesto::router::RouteError;
 using lesto::router::Router;
-using lesto::test::escape;
-using lesto::test::split;
+using namespace lesto::test;
 
 constexpr std::string_view route_methods[8] = {"GET", "POST", "PUT", "DELETE",
                                                "get", "HEAD", "G T", ""};

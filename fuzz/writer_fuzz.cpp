@@ -28,9 +28,7 @@ namespace {
 
 using lesto::http::Header;
 using lesto::http::WriteStatus;
-using lesto::test::escape;
-using lesto::test::field_value;
-using lesto::test::token;
+using namespace lesto::test;
 
 constexpr std::string_view date = "Sun, 06 Nov 1994 08:49:37 GMT";
 

@@ -13,12 +13,8 @@
 
 namespace {
 
-using lesto::http::ChunkedDecoder;
-using lesto::http::Limits;
-using lesto::http::ParseResult;
-using lesto::http::ParseStatus;
-using lesto::test::Decoded;
-using lesto::test::even_ends;
+using namespace lesto::http;
+using namespace lesto::test;
 
 /// Feeds `wire` in pieces of `step` bytes (0: whole) until the decoder ends.
 Decoded decode(std::string_view wire, const Limits& limits, std::size_t step = 0) {

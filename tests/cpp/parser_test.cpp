@@ -19,19 +19,8 @@
 
 namespace {
 
-using lesto::http::BodyKind;
-using lesto::http::Limits;
-using lesto::http::ParseResult;
-using lesto::http::ParseStatus;
-using lesto::http::RequestHead;
-using lesto::http::RequestParser;
-using lesto::test::bytewise_ends;
-using lesto::test::escape;
-using lesto::test::HttpCase;
-using lesto::test::inside;
-using lesto::test::random_ends;
-using lesto::test::Request;
-namespace scan = lesto::http::scan;
+using namespace lesto::http;
+using namespace lesto::test;
 
 /// The first request of `wire`, fed in the pieces ending at `ends`.
 Request replay(std::string_view wire, const std::vector<std::size_t>& ends, const Limits& limits,

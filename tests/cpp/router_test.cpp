@@ -10,11 +10,7 @@
 
 #include "router/router.hpp"
 
-using lesto::router::Match;
-using lesto::router::MatchKind;
-using lesto::router::max_params;
-using lesto::router::RouteError;
-using lesto::router::Router;
+using namespace lesto::router;
 
 // Replaces the global allocation functions for the whole test binary, so
 // "match allocates nothing" is checked rather than assumed. Counting is off
