@@ -15,6 +15,9 @@
 // some ending would make it valid.
 #include "fuzz_util.hpp"
 #include "parser/chunked.hpp"
+#include "support/decode.hpp"
+#include "support/grammar.hpp"
+#include "support/splits.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -25,55 +28,14 @@
 
 namespace {
 
-using lesto::fuzz::Choices;
-using lesto::fuzz::escape;
 using lesto::http::ChunkedDecoder;
 using lesto::http::Limits;
-using lesto::http::ParseResult;
 using lesto::http::ParseStatus;
+using namespace lesto::test;
 
-constexpr std::size_t control_size = 8;
 constexpr std::size_t max_bodies = 4;
 
-struct Decoded {
-    ParseStatus status = ParseStatus::incomplete;
-    int code = 0;
-    std::string reason;
-    std::size_t consumed = 0; // when complete: bytes of this body
-    std::string body;         // decoded, also for an unfinished or refused body
-
-    bool operator==(const Decoded&) const = default;
-};
-
-std::string show(const Decoded& d) {
-    return "status=" + std::to_string(static_cast<int>(d.status)) +
-           " code=" + std::to_string(d.code) + " reason='" + d.reason +
-           "' consumed=" + std::to_string(d.consumed) + " body='" + escape(d.body) + "'";
-}
-
 // ---- the reference -------------------------------------------------------------------
-
-bool hex(char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-int hex_value(char c) {
-    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-}
-bool bws(char c) {
-    return c == ' ' || c == '\t';
-}
-bool tchar(char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-bool qchar(char c) { // qdtext plus quote and backslash: HTAB, SP, VCHAR, obs-text
-    const auto u = static_cast<unsigned char>(c);
-    return u == '\t' || (u >= 0x20 && u != 0x7f);
-}
-bool field_char(char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u == '\t' || (u >= 0x20 && u != 0x7f);
-}
 
 /// A whole chunk-size line (without CRLF) as the decoder accepts it:
 ///   1*HEXDIG *( *BWS ";" *BWS ext-name [ *BWS "=" *BWS ( token / quoted-string ) ] *BWS )
@@ -81,10 +43,10 @@ bool field_char(char c) {
 bool valid_size_line(std::string_view l) {
     std::size_t i = 0;
     const auto skip_bws = [&] {
-        while (i < l.size() && bws(l[i]))
+        while (i < l.size() && blank(l[i]))
             ++i;
     };
-    while (i < l.size() && hex(l[i]))
+    while (i < l.size() && hex_value(l[i]) >= 0)
         ++i;
     if (i == 0) return false;
     while (i < l.size()) {
@@ -105,7 +67,7 @@ bool valid_size_line(std::string_view l) {
                     if (i == l.size()) return false;
                     if (l[i] == '"') break;
                     if (l[i] == '\\' && ++i == l.size()) return false;
-                    if (!qchar(l[i])) return false;
+                    if (!field_byte(l[i])) return false;
                 }
                 ++i;
             } else {
@@ -132,7 +94,7 @@ bool viable_size_line(std::string_view l) {
 /// The chunk size of a size line's leading hex digits; false on overflow.
 bool chunk_size(std::string_view l, std::uint64_t& size) {
     size = 0;
-    for (std::size_t i = 0; i < l.size() && hex(l[i]); ++i) {
+    for (std::size_t i = 0; i < l.size() && hex_value(l[i]) >= 0; ++i) {
         if (size > (std::numeric_limits<std::uint64_t>::max() >> 4)) return false;
         size = size * 16 + static_cast<std::uint64_t>(hex_value(l[i]));
     }
@@ -147,7 +109,7 @@ bool valid_trailer_line(std::string_view l, bool partial) {
     if (i == l.size()) return partial; // a name still arriving (a complete line needs the colon)
     if (i == 0 || l[i] != ':') return false;
     for (++i; i < l.size(); ++i)
-        if (!field_char(l[i])) return false;
+        if (!field_byte(l[i])) return false;
     return true;
 }
 
@@ -172,7 +134,7 @@ Decoded reference(std::string_view in, const Limits& limits) {
         std::uint64_t size = 0;
         if (!chunk_size(line, size)) return fail();
         std::size_t digits = 0;
-        while (digits < line.size() && hex(line[digits]))
+        while (digits < line.size() && hex_value(line[digits]) >= 0)
             ++digits;
         // The size is judged once a byte after its digits is present.
         if (digits > 0 && (digits < line.size() || whole_line) &&
@@ -227,44 +189,6 @@ Decoded reference(std::string_view in, const Limits& limits) {
 
 // ---- the decoder, fed in pieces --------------------------------------------------------
 
-/// Feeds `in` to `dec` in pieces ending at `ends` (relative to `in`), each
-/// piece a fresh exact-size buffer.
-Decoded decode(ChunkedDecoder& dec, std::string_view in, const std::vector<std::size_t>& ends) {
-    Decoded d;
-    std::size_t at = 0;
-    for (const std::size_t end : ends) {
-        const auto buf = lesto::fuzz::exact_copy(in.substr(at), end - at);
-        const std::string_view piece(buf.get(), end - at);
-        const std::size_t before = d.body.size();
-        const ParseResult r = dec.feed(piece, d.body);
-        FUZZ_CHECK(d.body.size() - before <= piece.size(), "decoded more bytes than were fed");
-        FUZZ_CHECK(r.consumed <= piece.size(), std::to_string(r.consumed));
-        if (r.status == ParseStatus::error) {
-            FUZZ_CHECK(r.error.status == 400 || r.error.status == 413 || r.error.status == 431,
-                       std::to_string(r.error.status));
-            FUZZ_CHECK(!r.error.reason.empty(), "error without a reason");
-            d.status = ParseStatus::error;
-            d.code = r.error.status;
-            d.reason = r.error.reason;
-            const ParseResult again = dec.feed("0\r\n\r\n", d.body);
-            FUZZ_CHECK(again.status == ParseStatus::error && again.error.reason == r.error.reason,
-                       "an error is not repeated");
-            return d;
-        }
-        if (r.status == ParseStatus::complete) {
-            d.status = ParseStatus::complete;
-            d.consumed = at + r.consumed;
-            const ParseResult again = dec.feed("0\r\n\r\n", d.body);
-            FUZZ_CHECK(again.status == ParseStatus::complete && again.consumed == 0,
-                       "completion is not repeated");
-            return d;
-        }
-        FUZZ_CHECK(r.consumed == piece.size(), "an incomplete feed left bytes");
-        at = end;
-    }
-    return d;
-}
-
 /// Bodies back to back in `wire`, each split the same way relative to its
 /// start: `ends_of(n)` gives the ends for n remaining bytes.
 template <class Ends>
@@ -274,7 +198,9 @@ std::vector<Decoded> decode_all(std::string_view wire, const Limits& limits, End
     std::size_t start = 0;
     while (out.size() < max_bodies) {
         const std::string_view rest = wire.substr(start);
-        out.push_back(rest.empty() ? Decoded{} : decode(dec, rest, ends_of(rest.size())));
+        out.push_back(rest.empty() ? Decoded{}
+                                   : lesto::test::decode(dec, rest, ends_of(rest.size()),
+                                                         lesto::fuzz::broken));
         const Decoded& d = out.back();
         FUZZ_CHECK(d.body.size() <= limits.max_body_bytes, std::to_string(d.body.size()));
         if (d.status != ParseStatus::complete) break;
@@ -285,27 +211,14 @@ std::vector<Decoded> decode_all(std::string_view wire, const Limits& limits, End
     return out;
 }
 
-std::string show(const std::vector<Decoded>& ds) {
-    std::string s;
-    for (std::size_t i = 0; i < ds.size(); ++i)
-        s += "\n  #" + std::to_string(i) + " " + show(ds[i]);
-    return s;
-}
-
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    const lesto::fuzz::Split in = lesto::fuzz::split_input(data, size, control_size);
-    const std::string_view wire = in.payload;
-    Choices c(in.control);
-    const std::uint8_t options = c.byte();
-    const Limits small = lesto::fuzz::limits_from(c);
-    const Limits limits = (options & 1) ? small : Limits{};
-    const std::uint8_t seed = c.byte();
-
+    const lesto::fuzz::WireInput in = lesto::fuzz::read_wire_input(data, size);
+    const std::string_view wire = in.wire;
+    const Limits& limits = in.limits;
+    const std::uint8_t seed = in.seed;
     auto& ctx = lesto::fuzz::context();
-    ctx.wire = wire;
-    ctx.limits = lesto::fuzz::describe(limits);
     ctx.split = "whole";
     const std::vector<Decoded> whole =
         decode_all(wire, limits, [](std::size_t n) { return std::vector<std::size_t>{n}; });
@@ -325,10 +238,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const std::vector<Decoded> other = decode_all(wire, limits, ends_of);
         FUZZ_CHECK(other == whole, "whole:" + show(whole) + "\n" + name + ":" + show(other));
     };
-    compare([](std::size_t n) { return lesto::fuzz::bytewise_ends(n); }, "one byte at a time");
-    compare([seed](std::size_t n) { return lesto::fuzz::random_ends(n, seed); },
+    compare([](std::size_t n) { return lesto::test::bytewise_ends(n); }, "one byte at a time");
+    compare([seed](std::size_t n) { return lesto::test::random_ends(n, seed); },
             "random split (seed)");
-    compare([seed](std::size_t n) { return lesto::fuzz::random_ends(n, seed + 256u); },
+    compare([seed](std::size_t n) { return lesto::test::random_ends(n, seed + 256u); },
             "random split (seed+256)");
     return 0;
 }

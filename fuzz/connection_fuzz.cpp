@@ -30,10 +30,11 @@
 // it, the connection is finished, and the deferred requests are abandoned
 // then rather than by the destructor.
 #include "fuzz_util.hpp"
-#include "parser/chunked.hpp"
-#include "parser/parser.hpp"
 #include "pipeline/connection.hpp"
 #include "response/writer.hpp"
+#include "support/bytes.hpp"
+#include "support/replay.hpp"
+#include "support/responses.hpp"
 
 #include <algorithm>
 #include <cstddef>
@@ -49,11 +50,10 @@ namespace {
 using lesto::Connection;
 using lesto::RequestRef;
 using lesto::fuzz::Choices;
-using lesto::fuzz::escape;
 using lesto::http::BodyKind;
 using lesto::http::Limits;
-using lesto::http::ParseResult;
 using lesto::http::ParseStatus;
+using namespace lesto::test;
 
 constexpr std::size_t fixed_control = 10;
 constexpr std::size_t max_response = 1024; // a bound on every response this target can cause
@@ -61,76 +61,38 @@ constexpr int max_steps = 100000;
 
 // ---- what a bare parser makes of the wire -------------------------------------------
 
-struct Req {
-    std::string method, target, body;
-    bool keep_alive = true, expect_continue = false;
-    int version_minor = 1;
-};
-
 struct Expected {
-    std::vector<Req> requests; // complete, in order, up to the first that closes
-    int error = 0;             // the engine's error status after them; 0 for none
-    bool next_expects = false; // the request after them (unfinished or refused) has a complete head
-                               // with 100-continue
+    std::vector<Request> requests; // complete, in order, up to the first that closes
+    int error = 0;                 // the engine's error status after them; 0 for none
+    bool next_expects = false;     // the request after them (unfinished or refused) has a complete
+                                   // head with 100-continue
 };
 
 Expected expected_of(std::string_view wire, const Limits& limits) {
     Expected e;
-    lesto::http::RequestParser parser(limits);
-    lesto::http::ChunkedDecoder chunked(limits);
-    lesto::http::RequestHead head;
-    head.headers.reserve(limits.max_header_count);
-    std::size_t start = 0;
-    for (;;) {
-        parser.reset();
-        const std::string_view rest = wire.substr(start);
-        const ParseResult r = parser.parse(rest, head);
-        if (r.status == ParseStatus::error) {
-            e.error = r.error.status;
-            return e;
+    std::vector<Request> parsed = lesto::test::replay(
+        wire, {wire.size()}, limits, lesto::fuzz::broken, {.max_requests = SIZE_MAX});
+    for (Request& r : parsed) {
+        if (r.status != ParseStatus::complete) {
+            if (r.status == ParseStatus::error) e.error = r.code;
+            e.next_expects = r.expect_continue;
+            break;
         }
-        if (r.status == ParseStatus::incomplete) return e;
-        Req q{std::string(head.method), std::string(head.target), {},
-              head.keep_alive,          head.expect_continue,     head.version_minor};
-        std::size_t size = r.consumed;
-        if (head.body_kind == BodyKind::content_length) {
-            if (rest.size() - r.consumed < head.content_length) {
-                e.next_expects = head.expect_continue;
-                return e;
-            }
-            q.body = rest.substr(r.consumed, static_cast<std::size_t>(head.content_length));
-            size += q.body.size();
-        } else if (head.body_kind == BodyKind::chunked) {
-            chunked.reset();
-            const ParseResult b = chunked.feed(rest.substr(r.consumed), q.body);
-            if (b.status != ParseStatus::complete) {
-                e.next_expects = head.expect_continue;
-                if (b.status == ParseStatus::error) e.error = b.error.status;
-                return e;
-            }
-            size += b.consumed;
-        }
-        e.requests.push_back(std::move(q));
-        if (!e.requests.back().keep_alive) return e;
-        start += size;
+        const bool closes = !r.keep_alive;
+        e.requests.push_back(std::move(r));
+        if (closes) break;
     }
+    return e;
 }
 
 // ---- the application -------------------------------------------------------------------
 
 struct Record {
-    Req req;
+    Request req;
     bool answered = false;
     bool valid = true; // answered with a valid spec (else the engine's 500)
     bool token = false;
 };
-
-bool inside(std::string_view v, std::string_view buf) {
-    if (v.data() == nullptr) return v.empty();
-    const auto p = reinterpret_cast<std::uintptr_t>(v.data());
-    const auto b = reinterpret_cast<std::uintptr_t>(buf.data());
-    return p >= b && p - b <= buf.size() && v.size() <= buf.size() - (p - b);
-}
 
 class App final : public lesto::Dispatcher {
 public:
@@ -153,8 +115,8 @@ public:
         if (!r.has_body) FUZZ_CHECK(r.body.empty(), "a body without framing");
 
         Record rec;
-        rec.req = {std::string(h.method), std::string(h.target), std::string(r.body),
-                   h.keep_alive,          h.expect_continue,     h.version_minor};
+        rec.req = lesto::test::take(h);
+        rec.req.body = r.body;
         records.push_back(std::move(rec));
         tokens_.push_back(seq);
 
@@ -224,56 +186,6 @@ public:
 private:
     Choices& script_;
 };
-
-// ---- responses on the wire --------------------------------------------------------------
-
-struct Response {
-    int status = 0;
-    std::string x_seq;
-    bool close = false, keep_alive = false;
-    std::string body;
-};
-
-/// Splits the bytes the client received into responses; 100 Continue
-/// interim responses are returned as status 100.
-std::vector<Response> responses_of(std::string_view out) {
-    std::vector<Response> rs;
-    while (!out.empty()) {
-        FUZZ_CHECK(out.substr(0, 9) == "HTTP/1.1 " && out.size() >= 12,
-                   "response start: " + escape(out.substr(0, 40)));
-        Response r;
-        r.status = std::stoi(std::string(out.substr(9, 3)));
-        const std::size_t end = out.find("\r\n\r\n");
-        FUZZ_CHECK(end != std::string_view::npos, "unterminated response head");
-        const std::string_view head = out.substr(0, end + 2);
-        std::size_t length = 0;
-        bool has_length = false;
-        for (std::size_t at = head.find("\r\n") + 2; at < head.size();) {
-            const std::size_t crlf = head.find("\r\n", at);
-            const std::string_view line = head.substr(at, crlf - at);
-            const std::size_t colon = line.find(": ");
-            FUZZ_CHECK(colon != std::string_view::npos, "response header " + escape(line));
-            const std::string_view name = line.substr(0, colon), value = line.substr(colon + 2);
-            if (name == "Content-Length") {
-                has_length = true;
-                length = std::stoul(std::string(value));
-            } else if (name == "X-Seq") {
-                r.x_seq = value;
-            } else if (name == "Connection") {
-                r.close |= value == "close";
-                r.keep_alive |= value == "keep-alive";
-            }
-            at = crlf + 2;
-        }
-        out.remove_prefix(end + 4);
-        FUZZ_CHECK(has_length || r.status == 100, "final response without Content-Length");
-        FUZZ_CHECK(out.size() >= length, "response body cut short");
-        r.body = out.substr(0, length);
-        out.remove_prefix(length);
-        rs.push_back(std::move(r));
-    }
-    return rs;
-}
 
 // ---- the driver --------------------------------------------------------------------------
 
@@ -450,8 +362,8 @@ void check_output(const std::vector<Response>& rs, const App& app, const Expecte
                                                        std::to_string(exp.requests.size()) +
                                                        " in the wire");
     for (std::size_t i = 0; i < recs.size(); ++i) {
-        const Req& a = recs[i].req;
-        const Req& b = exp.requests[i];
+        const Request& a = recs[i].req;
+        const Request& b = exp.requests[i];
         FUZZ_CHECK(a.method == b.method && a.target == b.target && a.body == b.body &&
                        a.keep_alive == b.keep_alive,
                    "request " + std::to_string(i) + ": " + escape(a.method) + " " +
@@ -474,6 +386,8 @@ void check_output(const std::vector<Response>& rs, const App& app, const Expecte
     bool interim = false;
     for (std::size_t i = 0; i < rs.size(); ++i) {
         const Response& r = rs[i];
+        const bool close = r.says("Connection", "close");
+        const bool keep_alive = r.says("Connection", "keep-alive");
         const std::string at = "response " + std::to_string(k);
         if (r.status == 100) {
             FUZZ_CHECK(!interim, at + ": two 100 Continue in a row");
@@ -483,13 +397,13 @@ void check_output(const std::vector<Response>& rs, const App& app, const Expecte
                                    : (k < exp.requests.size() ? exp.requests[k].expect_continue
                                                               : exp.next_expects);
             FUZZ_CHECK(asked, at + ": 100 Continue for a request that did not ask");
-            FUZZ_CHECK(r.body.empty() && !r.close, at + ": 100 Continue with content");
+            FUZZ_CHECK(r.body.empty() && !close, at + ": 100 Continue with content");
             interim = true;
             continue;
         }
         interim = false;
         if (refused >= 0 && k == static_cast<std::size_t>(refused)) {
-            FUZZ_CHECK(r.status == 503 && r.close && r.x_seq.empty(),
+            FUZZ_CHECK(r.status == 503 && close && r.field("X-Seq").empty(),
                        at + ": the end of the grace period gave " + std::to_string(r.status));
             FUZZ_CHECK(i + 1 == rs.size(), at + ": a response after the 503");
             ++k;
@@ -499,12 +413,12 @@ void check_output(const std::vector<Response>& rs, const App& app, const Expecte
             const Record& rec = recs[k];
             FUZZ_CHECK(rec.answered, at + ": a response to a request never answered");
             if (rec.valid) {
-                FUZZ_CHECK(r.status == 200 && r.x_seq == std::to_string(k) &&
+                FUZZ_CHECK(r.status == 200 && r.field("X-Seq") == std::to_string(k) &&
                                r.body == "seq=" + std::to_string(k),
-                           at + ": status " + std::to_string(r.status) + " X-Seq " + r.x_seq +
-                               " body " + escape(r.body));
+                           at + ": status " + std::to_string(r.status) + " X-Seq " +
+                               std::string(r.field("X-Seq")) + " body " + escape(r.body));
             } else {
-                FUZZ_CHECK(r.status == 500 && r.x_seq.empty(),
+                FUZZ_CHECK(r.status == 500 && r.field("X-Seq").empty(),
                            at + ": " + std::to_string(r.status));
             }
             const bool last = !rec.req.keep_alive;
@@ -512,22 +426,22 @@ void check_output(const std::vector<Response>& rs, const App& app, const Expecte
             // says so when it was still owed at that moment.
             const bool drained_last = drained && k + 1 == recs.size();
             if (drained_last && !last) {
-                FUZZ_CHECK(!r.close || rec.req.version_minor == 1 || !rec.valid,
+                FUZZ_CHECK(!close || rec.req.version_minor == 1 || !rec.valid,
                            at + ": close on 1.0");
             } else if (rec.valid) {
-                FUZZ_CHECK(r.close == (last && rec.req.version_minor == 1),
+                FUZZ_CHECK(close == (last && rec.req.version_minor == 1),
                            at + ": Connection: close");
-                FUZZ_CHECK(r.keep_alive == (!last && rec.req.version_minor == 0),
+                FUZZ_CHECK(keep_alive == (!last && rec.req.version_minor == 0),
                            at + ": Connection: keep-alive");
             } else {
-                FUZZ_CHECK(r.close == last, at + ": Connection: close on a 500");
+                FUZZ_CHECK(close == last, at + ": Connection: close on a 500");
             }
         } else {
             // No request was dispatched for it: the engine's own error, last.
             FUZZ_CHECK(k == recs.size() && error != 0 && r.status == error,
                        at + ": status " + std::to_string(r.status) + ", the parser says " +
                            std::to_string(error));
-            FUZZ_CHECK(r.close && i + 1 == rs.size(), at + ": the error does not close");
+            FUZZ_CHECK(close && i + 1 == rs.size(), at + ": the error does not close");
         }
         ++k;
     }
@@ -548,9 +462,7 @@ void check_output(const std::vector<Response>& rs, const App& app, const Expecte
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const lesto::fuzz::Split fixed = lesto::fuzz::split_input(data, size, fixed_control);
     Choices c(fixed.control);
-    const std::uint8_t options = c.byte();
-    const Limits small = lesto::fuzz::limits_from(c);
-    Limits limits = (options & 1) ? small : Limits{};
+    auto [options, limits] = lesto::fuzz::read_controls(c);
     if (const std::uint8_t k = c.byte()) limits.max_in_flight = 1 + k % 8;
     if (const std::uint8_t k = c.byte()) limits.max_output_buffer = std::size_t{k} * 8;
     const std::size_t script_size = std::min<std::size_t>(c.byte(), fixed.payload.size());
@@ -610,7 +522,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             }
             driver.drain_all();
         }
-        responses = responses_of(driver.log());
+        responses = lesto::test::read_responses(driver.log(), lesto::fuzz::broken);
         aborted = driver.aborted();
         drained = driver.drained();
         app.destroying = true;

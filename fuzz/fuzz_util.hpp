@@ -1,18 +1,17 @@
-// fuzz_util.hpp: what the fuzz targets share: control bytes, limits and splits from the input,
-// failure reports.
+// fuzz_util.hpp: what the fuzz targets share beyond tests/support: control bytes and limits from
+// the input, failure reports.
 #pragma once
 
 #include "parser/limits.hpp"
+#include "support/bytes.hpp"
+#include "support/check.hpp"
 
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <memory>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace lesto::fuzz {
 
@@ -26,6 +25,15 @@ public:
     std::uint8_t byte() noexcept {
         return at_ < bytes_.size() ? static_cast<std::uint8_t>(bytes_[at_++]) : 0;
     }
+    /// A length byte, then that many bytes (fewer where the input ends).
+    std::string_view string() noexcept {
+        const std::size_t n = byte();
+        const std::string_view s = at_ < bytes_.size() ? bytes_.substr(at_, n) : std::string_view();
+        at_ += s.size();
+        return s;
+    }
+    /// Whether every byte has been read.
+    bool empty() const noexcept { return at_ >= bytes_.size(); }
     /// Cycles over the bytes instead of running dry: for scripts that must
     /// keep deciding however long the run goes on.
     std::uint8_t cycle() noexcept {
@@ -38,24 +46,6 @@ public:
 private:
     std::string_view bytes_;
     std::size_t at_ = 0;
-};
-
-/// A small deterministic generator (splitmix64), for split positions derived
-/// from a seed byte: the same input always replays the same splits.
-class Rng {
-public:
-    explicit Rng(std::uint64_t seed) noexcept : s_(seed * 0x9e3779b97f4a7c15ull + 1) {}
-    std::uint64_t next() noexcept {
-        std::uint64_t z = (s_ += 0x9e3779b97f4a7c15ull);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-        return z ^ (z >> 31);
-    }
-    /// Uniform enough in [0, n) for choosing split sizes; n > 0.
-    std::size_t below(std::size_t n) noexcept { return static_cast<std::size_t>(next() % n); }
-
-private:
-    std::uint64_t s_;
 };
 
 /// Input layout shared by the HTTP targets: `control_size` control bytes,
@@ -85,58 +75,25 @@ inline http::Limits limits_from(Choices& c) noexcept {
     return l;
 }
 
-/// Buffer ends for a split of `n` bytes: ascending, last == n, never empty
-/// for n > 0. Mostly small pieces, some large, so cuts land everywhere.
-inline std::vector<std::size_t> random_ends(std::size_t n, std::uint64_t seed) {
-    Rng rng(seed);
-    std::vector<std::size_t> ends;
-    const std::size_t large = n / 8 + 2;
-    for (std::size_t at = 0; at < n;) {
-        const std::size_t piece = rng.below(4) == 0 ? 1 + rng.below(large) : 1 + rng.below(8);
-        at = piece >= n - at ? n : at + piece;
-        ends.push_back(at);
-    }
-    return ends;
+/// Control bytes [0..6] of the HTTP targets: [0] option bits, of which bit 0
+/// takes small limits from the six knobs [1..6] (limits_from); the other
+/// bits are the target's.
+struct Controls {
+    std::uint8_t options = 0;
+    http::Limits limits;
+};
+
+inline Controls read_controls(Choices& c) noexcept {
+    Controls k;
+    k.options = c.byte();
+    const http::Limits small = limits_from(c);
+    if (k.options & 1) k.limits = small;
+    return k;
 }
 
-inline std::vector<std::size_t> bytewise_ends(std::size_t n) {
-    std::vector<std::size_t> ends(n);
-    for (std::size_t i = 0; i < n; ++i)
-        ends[i] = i + 1;
-    return ends;
-}
-
-/// A heap copy of exactly `n` bytes: reading one byte past it trips
-/// AddressSanitizer, and every copy has a new address (stale views show).
-inline std::unique_ptr<char[]> exact_copy(std::string_view bytes, std::size_t n) {
-    auto p = std::make_unique<char[]>(n == 0 ? 1 : n);
-    if (n) std::memcpy(p.get(), bytes.data(), n);
-    return p;
-}
-
-/// Bytes as a case-file literal body (the escapes of tests/cases/README.md).
-inline std::string escape(std::string_view bytes) {
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    for (const char ch : bytes) {
-        const auto u = static_cast<unsigned char>(ch);
-        if (ch == '\r')
-            out += "\\r";
-        else if (ch == '\n')
-            out += "\\n";
-        else if (ch == '\t')
-            out += "\\t";
-        else if (ch == '\\')
-            out += "\\\\";
-        else if (ch == '"')
-            out += "\\\"";
-        else if (u < 0x20 || u >= 0x7f)
-            (out += "\\x") += {hex[u >> 4], hex[u & 15]};
-        else
-            out += ch;
-    }
-    return out;
-}
+/// Requests parsed back to back at most when a target pipelines: enough
+/// for every boundary between two of them, few enough to stay fast.
+constexpr std::size_t max_pipelined = 8;
 
 inline std::string describe(const http::Limits& l) {
     return "max_request_line=" + std::to_string(l.max_request_line) +
@@ -147,14 +104,6 @@ inline std::string describe(const http::Limits& l) {
            " max_trailer_bytes=" + std::to_string(l.max_trailer_bytes) +
            " max_in_flight=" + std::to_string(l.max_in_flight) +
            " max_output_buffer=" + std::to_string(l.max_output_buffer);
-}
-
-inline std::string describe_ends(const std::vector<std::size_t>& ends) {
-    if (ends.size() > 64) return std::to_string(ends.size()) + " pieces";
-    std::string s;
-    for (const std::size_t e : ends)
-        s += (s.empty() ? "" : ",") + std::to_string(e);
-    return s;
 }
 
 /// Context printed with a broken invariant: the wire, the limits, the split.
@@ -170,20 +119,38 @@ inline Context& context() noexcept {
     return c;
 }
 
+/// The input of the targets fed a wire in splits: the controls, [7] the
+/// seed of the random splits, then the wire. The context gets the wire and
+/// the limits.
+struct WireInput {
+    std::uint8_t options = 0;
+    http::Limits limits;
+    std::uint8_t seed = 0;
+    std::string_view wire;
+};
+
+inline WireInput read_wire_input(const std::uint8_t* data, std::size_t size) {
+    const Split in = split_input(data, size, 8);
+    Choices c(in.control);
+    const Controls k = read_controls(c);
+    const WireInput w{k.options, k.limits, c.byte(), in.payload};
+    context().wire = w.wire;
+    context().limits = describe(w.limits);
+    return w;
+}
+
+/// The Broken of every target (support/check.hpp).
 [[noreturn]] inline void broken(const char* file, int line, const char* what,
                                 const std::string& detail) {
     const Context& c = context();
     std::fprintf(stderr, "\n==== invariant broken at %s:%d: %s\n", file, line, what);
     if (!detail.empty()) std::fprintf(stderr, "detail: %s\n", detail.c_str());
     std::fprintf(stderr, "limits: %s\nsplit or script: %s\nwire (%zu bytes): \"%s\"\n",
-                 c.limits.c_str(), c.split.c_str(), c.wire.size(), escape(c.wire).c_str());
+                 c.limits.c_str(), c.split.c_str(), c.wire.size(), test::escape(c.wire).c_str());
     std::abort();
 }
 
 } // namespace lesto::fuzz
 
 /// A fuzz invariant: on failure print the context and abort (libFuzzer saves the input).
-#define FUZZ_CHECK(cond, detail)                                                                   \
-    do {                                                                                           \
-        if (!(cond)) ::lesto::fuzz::broken(__FILE__, __LINE__, #cond, (detail));                   \
-    } while (0)
+#define FUZZ_CHECK(cond, detail) LESTO_CHECK(::lesto::fuzz::broken, cond, detail)

@@ -12,7 +12,8 @@
 // the split, and every accepted head is checked against the bytes it came
 // from by an independent reading of the grammar.
 #include "fuzz_util.hpp"
-#include "replay.hpp"
+#include "support/replay.hpp"
+#include "support/splits.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -21,46 +22,36 @@
 
 namespace {
 
-using lesto::fuzz::Choices;
-using lesto::fuzz::Request;
 using lesto::http::Limits;
+using lesto::test::Request;
 
-constexpr std::size_t control_size = 8;
 constexpr std::size_t bytewise_max = 1024;
 
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    const lesto::fuzz::Split in = lesto::fuzz::split_input(data, size, control_size);
-    const std::string_view wire = in.payload;
-    Choices c(in.control);
-    const std::uint8_t options = c.byte();
-    Limits limits;
-    Choices knobs = c;
-    const Limits small = lesto::fuzz::limits_from(knobs);
-    if (options & 1) limits = small;
-    const bool pipelined = options & 2;
-    for (int i = 0; i < 6; ++i)
-        c.byte();
-    const std::uint8_t seed = c.byte();
-
+    const lesto::fuzz::WireInput in = lesto::fuzz::read_wire_input(data, size);
+    const std::string_view wire = in.wire;
+    const Limits& limits = in.limits;
+    const bool pipelined = in.options & 2;
     auto& ctx = lesto::fuzz::context();
-    ctx.wire = wire;
-    ctx.limits = lesto::fuzz::describe(limits) + (pipelined ? " (pipelined)" : "");
+    if (pipelined) ctx.limits += " (pipelined)";
 
-    ctx.split = "whole";
-    const std::vector<Request> whole =
-        lesto::fuzz::replay(wire, {wire.size()}, limits, pipelined, false);
-    const auto compare = [&](const std::vector<std::size_t>& ends, bool exact) {
-        ctx.split = lesto::fuzz::describe_ends(ends);
-        const std::vector<Request> other =
-            lesto::fuzz::replay(wire, ends, limits, pipelined, exact);
+    const lesto::test::ReplayOptions replay_options{.max_requests =
+                                                        pipelined ? lesto::fuzz::max_pipelined : 1};
+    const auto replay = [&](const std::vector<std::size_t>& ends) {
+        ctx.split = lesto::test::describe_ends(ends);
+        return lesto::test::replay(wire, ends, limits, lesto::fuzz::broken, replay_options);
+    };
+    const std::vector<Request> whole = replay({wire.size()});
+    const auto compare = [&](const std::vector<std::size_t>& ends) {
+        const std::vector<Request> other = replay(ends);
         FUZZ_CHECK(other == whole,
-                   "whole:" + lesto::fuzz::show(whole) + "\nsplit:" + lesto::fuzz::show(other));
+                   "whole:" + lesto::test::show(whole) + "\nsplit:" + lesto::test::show(other));
     };
     if (wire.empty()) return 0;
-    if (wire.size() <= bytewise_max) compare(lesto::fuzz::bytewise_ends(wire.size()), true);
-    compare(lesto::fuzz::random_ends(wire.size(), seed), false);
-    compare(lesto::fuzz::random_ends(wire.size(), seed + 256u), false);
+    if (wire.size() <= bytewise_max) compare(lesto::test::bytewise_ends(wire.size()));
+    compare(lesto::test::random_ends(wire.size(), in.seed));
+    compare(lesto::test::random_ends(wire.size(), in.seed + 256u));
     return 0;
 }

@@ -17,7 +17,9 @@
 // empty name, bad Content-Length, fragment, NUL, no Host on 1.1), which must
 // be refused with exactly the status tests/cases/README.md gives it.
 #include "fuzz_util.hpp"
-#include "replay.hpp"
+#include "support/grammar.hpp"
+#include "support/replay.hpp"
+#include "support/splits.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -28,9 +30,9 @@
 namespace {
 
 using lesto::fuzz::Choices;
-using lesto::fuzz::Request;
 using lesto::http::BodyKind;
 using lesto::http::Limits;
+using namespace lesto::test;
 
 constexpr std::string_view tchars =
     "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -169,14 +171,13 @@ Request generate(Choices& c, std::string& wire) {
     }
     for (int n = c.byte() % 5; n > 0; --n) {
         std::string name = draw(c, tchars, 1, 12);
-        using lesto::fuzz::ieq;
         if (ieq(name, "host") || ieq(name, "content-length") || ieq(name, "transfer-encoding") ||
             ieq(name, "expect") || ieq(name, "connection"))
             name = "x-" + name;
         std::string value;
         for (int k = c.byte() % 16; k > 0; --k)
             value += value_byte(c.byte(), true);
-        value = std::string(lesto::fuzz::trim(value));
+        value = std::string(lesto::test::trim(value));
         fields.push_back({name, ows(c) + value + ows(c), value});
     }
     bool close = false, keep = false;
@@ -185,9 +186,9 @@ Request generate(Choices& c, std::string& wire) {
                                                       "upgrade", "CLOSE"};
         std::string v = std::string(tokens[cb % 5]);
         if (cb & 0x20) v += ", " + std::string(tokens[cb / 5 % 5]);
-        for (const std::string_view e : lesto::fuzz::elements(v)) {
-            close |= lesto::fuzz::ieq(e, "close");
-            keep |= lesto::fuzz::ieq(e, "keep-alive");
+        for (const std::string_view e : lesto::test::elements(v)) {
+            close |= ieq(e, "close");
+            keep |= ieq(e, "keep-alive");
         }
         fields.push_back({"Connection", ows(c) + v, v});
     }
@@ -213,7 +214,7 @@ Request generate(Choices& c, std::string& wire) {
         want.content_length = n;
     } else if (fb % 3 == 2) {
         const std::string v = (fb & 0x40) ? "Chunked" : ((fb & 0x80) ? "chunked ," : "chunked");
-        fields.push_back({"Transfer-Encoding", " " + v, std::string(lesto::fuzz::trim(v))});
+        fields.push_back({"Transfer-Encoding", " " + v, std::string(lesto::test::trim(v))});
         want.body_kind = BodyKind::chunked;
         for (int k = c.byte() % 4; k > 0; --k) {
             const std::size_t n = 1 + c.byte() % 16;
@@ -280,7 +281,7 @@ int refuse(Choices& c, std::string& wire, const Request& want) {
     const auto insert = [&](std::string_view text) { wire.insert(boundary, text); };
     bool has_host = false;
     for (const auto& [name, value] : want.headers)
-        has_host |= lesto::fuzz::ieq(name, "host");
+        has_host |= ieq(name, "host");
     const bool one_one = want.version_minor == 1;
 
     switch (c.byte() % 14) {
@@ -333,7 +334,7 @@ int refuse(Choices& c, std::string& wire, const Request& want) {
         if (!one_one) break;
         for (std::size_t i = fields.size(); i-- > 0;) {
             const std::size_t end = wire.find("\r\n", fields[i]) + 2;
-            if (lesto::fuzz::ieq(std::string_view(wire).substr(fields[i], 5), "host:"))
+            if (ieq(std::string_view(wire).substr(fields[i], 5), "host:"))
                 wire.erase(fields[i], end - fields[i]);
         }
         return 400;
@@ -364,20 +365,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto& ctx = lesto::fuzz::context();
     ctx.wire = wire;
     ctx.limits = "defaults" + std::string(pipelined ? " (pipelined)" : "");
-    const auto check = [&](const std::vector<std::size_t>& ends, bool exact) {
-        ctx.split = lesto::fuzz::describe_ends(ends);
-        const std::vector<Request> got = lesto::fuzz::replay(wire, ends, limits, pipelined, exact);
+    const lesto::test::ReplayOptions replay_options{.max_requests =
+                                                        pipelined ? lesto::fuzz::max_pipelined : 1};
+    const auto check = [&](const std::vector<std::size_t>& ends) {
+        ctx.split = lesto::test::describe_ends(ends);
+        const std::vector<Request> got =
+            lesto::test::replay(wire, ends, limits, lesto::fuzz::broken, replay_options);
         bool ok = got.size() == want.size();
         for (std::size_t i = 0; ok && i < got.size(); ++i) {
             ok = want[i].status == lesto::http::ParseStatus::error
                      ? got[i].status == want[i].status && got[i].code == want[i].code
                      : matches(got[i], want[i]);
         }
-        FUZZ_CHECK(ok, "want:" + lesto::fuzz::show(want) + "\ngot:" + lesto::fuzz::show(got));
+        FUZZ_CHECK(ok, "want:" + lesto::test::show(want) + "\ngot:" + lesto::test::show(got));
     };
-    check({wire.size()}, false);
-    check(lesto::fuzz::bytewise_ends(wire.size()), true);
-    check(lesto::fuzz::random_ends(wire.size(), options), false);
-    check(lesto::fuzz::random_ends(wire.size(), options + 256u), false);
+    check({wire.size()});
+    check(lesto::test::bytewise_ends(wire.size()));
+    check(lesto::test::random_ends(wire.size(), options));
+    check(lesto::test::random_ends(wire.size(), options + 256u));
     return 0;
 }

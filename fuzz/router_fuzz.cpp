@@ -11,6 +11,8 @@
 // gives; captured params are non-empty views into the path.
 #include "fuzz_util.hpp"
 #include "router/router.hpp"
+#include "support/bytes.hpp"
+#include "support/grammar.hpp"
 
 #include <algorithm>
 #include <cstddef>
@@ -22,10 +24,10 @@
 namespace {
 
 using lesto::fuzz::Choices;
-using lesto::fuzz::escape;
 using lesto::router::MatchKind;
 using lesto::router::RouteError;
 using lesto::router::Router;
+using namespace lesto::test;
 
 constexpr std::string_view route_methods[8] = {"GET", "POST", "PUT", "DELETE",
                                                "get", "HEAD", "G T", ""};
@@ -42,22 +44,6 @@ struct RefRoute {
     std::vector<std::string> names;
     std::vector<std::string> methods;
 };
-
-bool tchar(char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-/// `s` cut at every '/', empty pieces kept.
-std::vector<std::string_view> pieces(std::string_view s) {
-    std::vector<std::string_view> out;
-    for (;;) {
-        const std::size_t slash = s.find('/');
-        out.push_back(s.substr(0, slash));
-        if (slash == std::string_view::npos) return out;
-        s.remove_prefix(slash + 1);
-    }
-}
 
 /// `s` with every brace pair "{{" / "}}" made one brace; false when a
 /// brace is left unpaired.
@@ -78,7 +64,7 @@ bool unescape(std::string_view s, std::string& out) {
 /// with a name free of braces. The name's '{' is then the piece's last.
 bool reference_compile(std::string_view pattern, RefRoute& out) {
     if (pattern.empty() || pattern[0] != '/') return false;
-    for (const std::string_view piece : pieces(pattern.substr(1))) {
+    for (const std::string_view piece : split(pattern.substr(1), '/')) {
         Segment seg;
         const std::size_t open = piece.rfind('{');
         if (!piece.empty() && piece.back() == '}' && open != std::string_view::npos) {
@@ -105,7 +91,7 @@ bool reference_walk(const RefRoute& r, std::string_view path,
                     std::vector<std::string_view>& params) {
     params.clear();
     if (path.empty() || path[0] != '/') return false;
-    const std::vector<std::string_view> parts = pieces(path.substr(1));
+    const std::vector<std::string_view> parts = split(path.substr(1), '/');
     if (parts.size() != r.segments.size()) return false;
     for (std::size_t i = 0; i < parts.size(); ++i) {
         if (r.segments[i].param) {
@@ -156,7 +142,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         ref.methods = methods;
         bool valid = reference_compile(pattern, ref);
         for (const std::string& m : methods)
-            valid = valid && !m.empty() && std::all_of(m.begin(), m.end(), tchar);
+            valid = valid && lesto::test::token(m);
 
         const std::size_t before = router.size();
         bool added = false;
@@ -186,18 +172,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     std::size_t n = 0;
     std::vector<std::string_view> params;
-    for (const std::string_view path_in : [&] {
-             std::vector<std::string_view> paths;
-             for (;;) {
-                 const std::size_t nl = in.find('\n');
-                 paths.push_back(in.substr(0, nl));
-                 if (nl == std::string_view::npos) return paths;
-                 in.remove_prefix(nl + 1);
-             }
-         }()) {
+    for (const std::string_view path_in : split(in, '\n')) {
         // Its own exact-size copy: a view past the path trips AddressSanitizer.
-        const auto copy = lesto::fuzz::exact_copy(path_in, path_in.size());
-        const std::string_view path(copy.get(), path_in.size());
+        const lesto::test::ExactCopy copy(path_in);
+        const std::string_view path = copy.view();
         const std::string_view method = test_methods[n++ % 6];
         const auto m = router.match(method, path);
 
@@ -226,8 +204,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 const auto& p = m.params[i];
                 FUZZ_CHECK(p.name == i && p.value == want_params[i],
                            what + ": param " + std::to_string(i));
-                FUZZ_CHECK(p.value.data() >= path.data() &&
-                               p.value.data() + p.value.size() <= path.data() + path.size(),
+                FUZZ_CHECK(lesto::test::inside(p.value, path),
                            what + ": param view outside the path");
             }
         }

@@ -4,9 +4,8 @@
 // Input: [0..1] status (100..599 and a few on each side), [2] flags
 // (bit 0 HEAD, bit 1 keep-alive, bit 2 HTTP/1.0 request, bit 3 bytes already
 // in the buffer, bit 4 a valid content type marked known, as the engine's
-// constants are: the writer's fast path), then length-prefixed strings: content type, charset, body,
-// a header count (0..7) with that many name/value pairs, and Set-Cookie
-// values to the end.
+// constants are: the writer's fast path), then length-prefixed strings: content type, charset,
+// body, a header count (0..7) with that many name/value pairs, and Set-Cookie values to the end.
 //
 // A spec is refused (and nothing appended) exactly when the status is
 // outside 100..599 or some name is not a token or some value holds a control
@@ -16,6 +15,8 @@
 #include "pipeline/buffer.hpp"
 #include "response/status.hpp"
 #include "response/writer.hpp"
+#include "support/bytes.hpp"
+#include "support/grammar.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -25,50 +26,11 @@
 
 namespace {
 
-using lesto::fuzz::escape;
 using lesto::http::Header;
 using lesto::http::WriteStatus;
+using namespace lesto::test;
 
 constexpr std::string_view date = "Sun, 06 Nov 1994 08:49:37 GMT";
-
-bool tchar(char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-bool token(std::string_view s) {
-    for (const char c : s)
-        if (!tchar(c)) return false;
-    return !s.empty();
-}
-bool field_value(std::string_view s) {
-    for (const char c : s) {
-        const auto u = static_cast<unsigned char>(c);
-        if ((u < 0x20 && c != '\t') || u == 0x7f) return false;
-    }
-    return true;
-}
-
-/// Length-prefixed strings off the front of the input.
-class Reader {
-public:
-    explicit Reader(std::string_view in) noexcept : in_(in) {}
-    std::uint8_t byte() noexcept {
-        if (in_.empty()) return 0;
-        const auto b = static_cast<std::uint8_t>(in_[0]);
-        in_.remove_prefix(1);
-        return b;
-    }
-    std::string_view string() noexcept {
-        const std::size_t n = std::min<std::size_t>(byte(), in_.size());
-        const std::string_view s = in_.substr(0, n);
-        in_.remove_prefix(n);
-        return s;
-    }
-    bool empty() const noexcept { return in_.empty(); }
-
-private:
-    std::string_view in_;
-};
 
 /// The next "\r\n"-terminated line of `out` from `at`.
 std::string_view next_line(std::string_view out, std::size_t& at) {
@@ -92,7 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     ctx.wire = in;
     ctx.limits = "writer";
     ctx.split = "-";
-    Reader r(in);
+    lesto::fuzz::Choices r(in);
     lesto::http::ResponseSpec spec;
     const unsigned raw = r.byte() | (unsigned{r.byte()} << 8);
     spec.status = 90 + static_cast<int>(raw % 520);

@@ -5,6 +5,17 @@
 
 #include "pipeline/buffer.hpp"
 
+namespace {
+
+/// A buffer that takes its blocks from `pool` and gives them back to it.
+lesto::Buffer pooled(lesto::BufferPool& pool) {
+    lesto::Buffer b;
+    b.use_pool(&pool);
+    return b;
+}
+
+}  // namespace
+
 TEST(Buffer, AppendConsumeAndGrowKeepPendingBytes) {
     lesto::Buffer b;
     std::string expect;
@@ -26,16 +37,14 @@ TEST(Buffer, AppendConsumeAndGrowKeepPendingBytes) {
 
 TEST(BufferPool, AnIdleBufferGivesItsBlockToTheNextBufferOfThatSize) {
     lesto::BufferPool pool(2);
-    lesto::Buffer a;
-    a.use_pool(&pool);
+    lesto::Buffer a = pooled(pool);
     a.append("hello");
     const char* block = a.data();
     a.consume(5);
     a.shrink_if_empty(0);
     EXPECT_EQ(pool.spare(), 1u);
     EXPECT_EQ(a.capacity(), 0u);
-    lesto::Buffer b;
-    b.use_pool(&pool);
+    lesto::Buffer b = pooled(pool);
     b.append("again");
     EXPECT_EQ(b.data(), block);  // the same memory, no malloc
     EXPECT_EQ(b.view(), "again");
@@ -45,24 +54,20 @@ TEST(BufferPool, AnIdleBufferGivesItsBlockToTheNextBufferOfThatSize) {
 TEST(BufferPool, OnlyExactSizesAreReusedAndAFullPoolFrees) {
     lesto::BufferPool pool(1);
     {
-        lesto::Buffer small, large;
-        small.use_pool(&pool);
-        large.use_pool(&pool);
+        lesto::Buffer small = pooled(pool), large = pooled(pool);
         small.append("x");
         large.prepare(64 * 1024);
         EXPECT_EQ(large.capacity(), 64u * 1024);
     }  // both die: the pool keeps one block, the other is freed
     EXPECT_EQ(pool.spare(), 1u);
-    lesto::Buffer c;
-    c.use_pool(&pool);
+    lesto::Buffer c = pooled(pool);
     c.prepare(100000);  // a size the pool has no block of
     EXPECT_EQ(pool.spare(), 1u);
 }
 
 TEST(BufferPool, PendingBytesKeepTheirBlock) {
     lesto::BufferPool pool(4);
-    lesto::Buffer a;
-    a.use_pool(&pool);
+    lesto::Buffer a = pooled(pool);
     a.append("pending");
     a.shrink_if_empty(0);  // not empty: kept
     EXPECT_EQ(a.view(), "pending");
@@ -72,16 +77,13 @@ TEST(BufferPool, PendingBytesKeepTheirBlock) {
 TEST(BufferPool, ABlockAboveMaxSizeGoesBackToMalloc) {
     lesto::BufferPool pool(4);
     {
-        lesto::Buffer big, kept;
-        big.use_pool(&pool);
-        kept.use_pool(&pool);
+        lesto::Buffer big = pooled(pool), kept = pooled(pool);
         big.prepare(lesto::BufferPool::max_size + 1);  // a large body's worth
         kept.prepare(lesto::BufferPool::max_size);
         EXPECT_EQ(big.capacity(), 2 * lesto::BufferPool::max_size);
     }
     EXPECT_EQ(pool.spare(), 1u);  // only the 1 MiB block is kept
-    lesto::Buffer again;
-    again.use_pool(&pool);
+    lesto::Buffer again = pooled(pool);
     again.prepare(lesto::BufferPool::max_size);
     EXPECT_EQ(pool.spare(), 0u);
 }
@@ -91,9 +93,7 @@ TEST(BufferPool, EachSizeIsTakenFromItsOwnBlocks) {
     const char* small_block;
     const char* large_block;
     {
-        lesto::Buffer small, large;
-        small.use_pool(&pool);
-        large.use_pool(&pool);
+        lesto::Buffer small = pooled(pool), large = pooled(pool);
         small.append("x");
         large.prepare(64 * 1024);
         small_block = small.data();
@@ -101,9 +101,7 @@ TEST(BufferPool, EachSizeIsTakenFromItsOwnBlocks) {
         small.consume(1);
     }
     EXPECT_EQ(pool.spare(), 2u);
-    lesto::Buffer a, b;
-    a.use_pool(&pool);
-    b.use_pool(&pool);
+    lesto::Buffer a = pooled(pool), b = pooled(pool);
     a.prepare(64 * 1024);
     b.append("y");
     EXPECT_EQ(a.data(), large_block);

@@ -1,10 +1,13 @@
 // cases.cpp: parser for the *.cases format (literals with escapes and *N repetition).
 #include "cases.hpp"
 
+#include "support/grammar.hpp"
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <utility>
 #include <sstream>
 #include <stdexcept>
 
@@ -13,17 +16,11 @@ namespace {
 
 [[noreturn]] void bad(const std::string& what) { throw std::runtime_error(what); }
 
-std::string_view trim(std::string_view s) {
+// Blanks around a line or a part of one, and the CR of a file saved with CRLF line ends.
+std::string_view trim_line(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
     return s;
-}
-
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
 }
 
 bool parse_bool(std::string_view v) {
@@ -47,6 +44,27 @@ std::string joined(std::string_view v) {
     return out;
 }
 
+// The keys that set one field: text (see text_value) or true/false.
+using TextField = std::optional<std::string> HttpCase::*;
+using BoolField = std::optional<bool> HttpCase::*;
+constexpr std::pair<std::string_view, TextField> text_keys[] = {
+    {"reason", &HttpCase::reason}, {"method", &HttpCase::method}, {"target", &HttpCase::target},
+    {"path", &HttpCase::path},     {"query", &HttpCase::query},   {"host", &HttpCase::host},
+};
+constexpr std::pair<std::string_view, BoolField> bool_keys[] = {
+    {"has_query", &HttpCase::has_query},
+    {"keep_alive", &HttpCase::keep_alive},
+    {"expect_continue", &HttpCase::expect_continue},
+};
+
+// The field `key` sets, or null.
+template <class Field, std::size_t N>
+Field field_of(const std::pair<std::string_view, Field> (&keys)[N], std::string_view key) {
+    for (const auto& [name, field] : keys)
+        if (name == key) return field;
+    return nullptr;
+}
+
 void set_key(HttpCase& c, std::string_view key, std::string_view v) {
     if (key == "request") {
         c.request += joined(v);
@@ -62,18 +80,10 @@ void set_key(HttpCase& c, std::string_view key, std::string_view v) {
             if (s < 100 || s > 599) bad("expect: status out of range");
             c.status = s;
         }
-    } else if (key == "reason") {
-        c.reason = text_value(v);
-    } else if (key == "method") {
-        c.method = text_value(v);
-    } else if (key == "target") {
-        c.target = text_value(v);
-    } else if (key == "path") {
-        c.path = text_value(v);
-    } else if (key == "query") {
-        c.query = text_value(v);
-    } else if (key == "host") {
-        c.host = text_value(v);
+    } else if (const TextField text = field_of(text_keys, key)) {
+        c.*text = text_value(v);
+    } else if (const BoolField flag = field_of(bool_keys, key)) {
+        c.*flag = parse_bool(v);
     } else if (key == "version") {
         if (v == "1.0") c.version_minor = 0;
         else if (v == "1.1") c.version_minor = 1;
@@ -87,12 +97,6 @@ void set_key(HttpCase& c, std::string_view key, std::string_view v) {
         c.body = c.body.value_or("") + joined(v);
     } else if (key == "rest") {
         c.rest = c.rest.value_or("") + joined(v);
-    } else if (key == "has_query") {
-        c.has_query = parse_bool(v);
-    } else if (key == "keep_alive") {
-        c.keep_alive = parse_bool(v);
-    } else if (key == "expect_continue") {
-        c.expect_continue = parse_bool(v);
     } else {
         bad("unknown key '" + std::string(key) + "'");
     }
@@ -146,8 +150,8 @@ std::vector<std::string> parse_literals(std::string_view text) {
                 case '\\': s += '\\'; break;
                 case '"': s += '"'; break;
                 case 'x': {
-                    const int hi = i + 1 < text.size() ? hex_digit(text[i + 1]) : -1;
-                    const int lo = i + 2 < text.size() ? hex_digit(text[i + 2]) : -1;
+                    const int hi = i + 1 < text.size() ? hex_value(text[i + 1]) : -1;
+                    const int lo = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
                     if (hi < 0 || lo < 0) bad("\\x needs two hex digits");
                     s += static_cast<char>(hi * 16 + lo);
                     i += 2;
@@ -179,7 +183,7 @@ std::vector<HttpCase> parse_cases(std::string_view text, const std::string& file
     int line_no = 0;
     while (!text.empty()) {
         const std::size_t nl = text.find('\n');
-        const std::string_view line = trim(text.substr(0, nl));
+        const std::string_view line = trim_line(text.substr(0, nl));
         text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
         ++line_no;
         try {
@@ -189,7 +193,7 @@ std::vector<HttpCase> parse_cases(std::string_view text, const std::string& file
                 if (!cases.empty()) check_case(cases.back());
                 HttpCase c;
                 c.file = file;
-                c.name = std::string(trim(line.substr(6, line.size() - 7)));
+                c.name = std::string(trim_line(line.substr(6, line.size() - 7)));
                 c.line = line_no;
                 if (c.name.empty()) bad("case without a name");
                 if (!names.insert(c.name).second) bad("duplicate case name '" + c.name + "'");
@@ -199,7 +203,7 @@ std::vector<HttpCase> parse_cases(std::string_view text, const std::string& file
             if (cases.empty()) bad("key outside a case");
             const std::size_t colon = line.find(':');
             if (colon == std::string_view::npos) bad("expected 'key: value'");
-            set_key(cases.back(), trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
+            set_key(cases.back(), trim_line(line.substr(0, colon)), trim_line(line.substr(colon + 1)));
         } catch (const std::runtime_error& e) {
             bad(file + ".cases:" + std::to_string(line_no) + ": " + e.what());
         }
@@ -228,22 +232,6 @@ std::vector<HttpCase> load_cases(const std::string& dir) {
         for (HttpCase& c : parse_cases(text.str(), path.stem().string())) all.push_back(std::move(c));
     }
     return all;
-}
-
-std::string escape(std::string_view bytes) {
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    for (char ch : bytes) {
-        const auto u = static_cast<unsigned char>(ch);
-        if (ch == '\r') out += "\\r";
-        else if (ch == '\n') out += "\\n";
-        else if (ch == '\t') out += "\\t";
-        else if (ch == '\\') out += "\\\\";
-        else if (ch == '"') out += "\\\"";
-        else if (u < 0x20 || u >= 0x7f) (out += "\\x") += {hex[u >> 4], hex[u & 15]};
-        else out += ch;
-    }
-    return out;
 }
 
 }  // namespace lesto::test

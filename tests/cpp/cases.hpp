@@ -42,11 +42,9 @@ std::vector<HttpCase> load_cases(const std::string& dir);
 std::vector<HttpCase> parse_cases(std::string_view text, const std::string& file);
 
 /// The byte strings of one value: C-style literals, each with an optional
-/// `*N`. Throws std::runtime_error on bad syntax.
+/// `*N`. Throws std::runtime_error on bad syntax. (support/bytes.hpp's
+/// escape writes a literal's body.)
 std::vector<std::string> parse_literals(std::string_view text);
-
-/// A readable form of bytes (escapes as in the case files), for messages.
-std::string escape(std::string_view bytes);
 
 inline void PrintTo(const HttpCase& c, std::ostream* os) { *os << c.file << ".cases:" << c.line << " " << c.name; }
 

@@ -2,45 +2,26 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <initializer_list>
 #include <string>
+#include <vector>
 
+#include "invariant.hpp"
 #include "parser/chunked.hpp"
+#include "support/decode.hpp"
+#include "support/splits.hpp"
 
 namespace {
 
-using lesto::http::ChunkedDecoder;
-using lesto::http::Limits;
-using lesto::http::ParseResult;
-using lesto::http::ParseStatus;
-
-struct Decoded {
-    ParseStatus status = ParseStatus::incomplete;
-    int code = 0;
-    std::size_t consumed = 0;
-    std::string body;
-};
+using namespace lesto::http;
+using namespace lesto::test;
 
 /// Feeds `wire` in pieces of `step` bytes (0: whole) until the decoder ends.
 Decoded decode(std::string_view wire, const Limits& limits, std::size_t step = 0) {
     ChunkedDecoder d(limits);
-    Decoded out;
-    std::size_t at = 0;
-    while (at < wire.size()) {
-        const std::size_t n = step == 0 ? wire.size() - at : std::min(step, wire.size() - at);
-        const ParseResult r = d.feed(wire.substr(at, n), out.body);
-        out.status = r.status;
-        if (r.status == ParseStatus::error) {
-            out.code = r.error.status;
-            return out;
-        }
-        if (r.status == ParseStatus::complete) {
-            out.consumed = at + r.consumed;
-            return out;
-        }
-        EXPECT_EQ(r.consumed, n);
-        at += n;
-    }
-    return out;
+    const std::vector<std::size_t> ends =
+        step == 0 ? std::vector<std::size_t>{wire.size()} : even_ends(wire.size(), step);
+    return lesto::test::decode(d, wire, ends, lesto::test::fail_test);
 }
 
 /// Same outcome whole, byte by byte and in pieces of 2..7 bytes.
@@ -48,10 +29,8 @@ Decoded decode_all_ways(std::string_view wire, const Limits& limits = {}) {
     const Decoded whole = decode(wire, limits);
     for (std::size_t step = 1; step < 8; ++step) {
         const Decoded split = decode(wire, limits, step);
-        EXPECT_EQ(split.status, whole.status) << "step " << step;
-        EXPECT_EQ(split.code, whole.code) << "step " << step;
-        EXPECT_EQ(split.consumed, whole.consumed) << "step " << step;
-        EXPECT_EQ(split.body, whole.body) << "step " << step;
+        EXPECT_TRUE(split == whole) << "step " << step << ": " << show(split)
+                                    << "\nwhole: " << show(whole);
     }
     return whole;
 }
@@ -130,33 +109,38 @@ TEST(Chunked, Refusals) {
     EXPECT_EQ(decode_all_ways(std::string(nul_in_extension, sizeof nul_in_extension - 1)).code, 400);
 }
 
+/// `at` is a body right at a limit, decoded; each of `past` goes beyond
+/// it and is refused with `status`.
+void expect_limit(const Limits& limits, std::string_view at, int status,
+                  std::initializer_list<std::string_view> past) {
+    EXPECT_EQ(decode_all_ways(at, limits).status, ParseStatus::complete) << at;
+    for (std::string_view wire : past) EXPECT_EQ(decode_all_ways(wire, limits).code, status) << wire;
+}
+
 TEST(Chunked, BodyLimitCountsEveryChunk) {
     Limits limits;
     limits.max_body_bytes = 10;
-    EXPECT_EQ(decode_all_ways("5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n", limits).status, ParseStatus::complete);
-    const Decoded over = decode_all_ways("5\r\nhello\r\n6\r\nworld!\r\n0\r\n\r\n", limits);
-    EXPECT_EQ(over.code, 413);
-    // Refused from the size line, before any of that chunk's data arrives.
-    EXPECT_EQ(decode_all_ways("5\r\nhello\r\nffffffff\r\n", limits).code, 413);
+    expect_limit(limits, "5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n", 413,
+                 {"5\r\nhello\r\n6\r\nworld!\r\n0\r\n\r\n",
+                  // Refused from the size line, before any of that chunk's data arrives.
+                  "5\r\nhello\r\nffffffff\r\n"});
 }
 
 TEST(Chunked, SizeLineLimit) {
     Limits limits;
     limits.max_chunk_line = 8;
-    EXPECT_EQ(decode_all_ways("1;a=bcde\r\nx\r\n0\r\n\r\n", limits).status, ParseStatus::complete);
-    EXPECT_EQ(decode_all_ways("1;a=bcdef\r\n", limits).code, 400);
-    EXPECT_EQ(decode_all_ways("000000001\r\n", limits).code, 400);
-    // Without a line end in sight: refused once the limit is passed.
-    EXPECT_EQ(decode_all_ways("1;aaaaaaaaaaaaaaaa", limits).code, 400);
+    expect_limit(limits, "1;a=bcde\r\nx\r\n0\r\n\r\n", 400,
+                 {"1;a=bcdef\r\n", "000000001\r\n",
+                  // Without a line end in sight: refused once the limit is passed.
+                  "1;aaaaaaaaaaaaaaaa"});
 }
 
 TEST(Chunked, TrailerLimit) {
     Limits limits;
     limits.max_trailer_bytes = 16;
     // A field line counts with its CRLF; the final empty line does not count.
-    EXPECT_EQ(decode_all_ways("0\r\nA: 01234567890\r\n\r\n", limits).status, ParseStatus::complete);
-    EXPECT_EQ(decode_all_ways("0\r\nA: 012345678901\r\n\r\n", limits).code, 431);
-    EXPECT_EQ(decode_all_ways("0\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", limits).code, 431);
+    expect_limit(limits, "0\r\nA: 01234567890\r\n\r\n", 431,
+                 {"0\r\nA: 012345678901\r\n\r\n", "0\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n"});
 }
 
 TEST(Chunked, LargeChunksInBigPieces) {

@@ -5,7 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "invariant.hpp"
 #include "pipeline/connection.hpp"
+#include "support/responses.hpp"
 
 namespace {
 
@@ -65,16 +67,11 @@ struct ConnectionTest : ::testing::Test {
         c.output_sent(out.size());
         return out;
     }
-    // Bodies of the responses in `wire`, in order.
+    // Bodies of the final responses in `wire`, in order.
     static std::vector<std::string> bodies(const std::string& wire) {
         std::vector<std::string> out;
-        std::size_t pos = 0;
-        while ((pos = wire.find("Content-Length: ", pos)) != std::string::npos) {
-            const std::size_t len = std::stoul(wire.substr(pos + 16));
-            const std::size_t start = wire.find("\r\n\r\n", pos) + 4;
-            out.push_back(wire.substr(start, len));
-            pos = start + len;
-        }
+        for (const auto& r : lesto::test::read_responses(wire, lesto::test::fail_test))
+            if (r.status != 100) out.push_back(r.body);
         return out;
     }
 };

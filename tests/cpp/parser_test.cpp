@@ -1,14 +1,17 @@
 // parser_test.cpp: replays every HTTP case through the parser and body decoders, whole and in every
 // split.
 #include "cases.hpp"
-#include "parser/chunked.hpp"
+#include "invariant.hpp"
 #include "parser/errors.hpp"
 #include "parser/parser.hpp"
 #include "parser/scan.hpp"
+#include "support/bytes.hpp"
+#include "support/replay.hpp"
+#include "support/splits.hpp"
 
-#include <cstring>
 #include <gtest/gtest.h>
 #include <memory>
+#include <optional>
 #include <random>
 #include <set>
 #include <stdexcept>
@@ -17,117 +20,25 @@
 
 namespace {
 
-using lesto::http::BodyKind;
-using lesto::http::ChunkedDecoder;
-using lesto::http::Limits;
-using lesto::http::ParseResult;
-using lesto::http::ParseStatus;
-using lesto::http::RequestHead;
-using lesto::http::RequestParser;
-using lesto::test::HttpCase;
-namespace scan = lesto::http::scan;
+using namespace lesto::http;
+using namespace lesto::test;
 
-/// What one replay produced, copied out of the buffer as soon as it is known
-/// (the buffer moves as it grows).
-struct Outcome {
-    ParseStatus status = ParseStatus::incomplete;
-    int code = 0;
-    std::string reason;
-    std::string method, target, path, query, host;
-    bool has_query = false;
-    int version_minor = -1;
-    std::vector<std::pair<std::string, std::string>> headers;
-    std::string body;
-    bool keep_alive = false, expect_continue = false;
-    std::size_t consumed = 0; // head and body
-};
-
-void take_head(const RequestHead& h, Outcome& o) {
-    o.method = h.method;
-    o.target = h.target;
-    o.path = h.path;
-    o.query = h.query;
-    o.host = h.host;
-    o.has_query = h.has_query;
-    o.version_minor = h.version_minor;
-    o.keep_alive = h.keep_alive;
-    o.expect_continue = h.expect_continue;
-    o.headers.clear();
-    for (const auto& f : h.headers)
-        o.headers.emplace_back(std::string(f.name), std::string(f.value));
-}
-
-/// Feeds `wire` to a parser as a receive buffer growing to each of `ends`
-/// (ascending, last == wire.size()). Small wires get a fresh buffer of the
-/// exact size at every step, so that a stale view or a read past the end
-/// trips AddressSanitizer; large ones grow in place to keep this linear.
-Outcome replay(std::string_view wire, const std::vector<std::size_t>& ends, const Limits& limits,
+/// The first request of `wire`, fed in the pieces ending at `ends`.
+Request replay(std::string_view wire, const std::vector<std::size_t>& ends, const Limits& limits,
                const scan::Scanners& scanners = scan::best()) {
-    RequestParser parser(limits, scanners);
-    ChunkedDecoder chunked(limits);
-    RequestHead head;
-    head.headers.reserve(limits.max_header_count);
-    Outcome o;
-    const bool fresh_buffers = wire.size() <= 4096;
-    std::unique_ptr<char[]> buf = std::make_unique<char[]>(fresh_buffers ? 1 : wire.size());
-    bool in_body = false;
-    std::size_t fed = 0;  // wire bytes already handed to the body decoder
-    std::size_t have = 0; // wire bytes already in buf
-    for (std::size_t end : ends) {
-        if (fresh_buffers) {
-            auto next = std::make_unique<char[]>(end);
-            std::memcpy(next.get(), wire.data(), end);
-            buf = std::move(next);
-        } else {
-            std::memcpy(buf.get() + have, wire.data() + have, end - have);
-        }
-        have = end;
-        const std::string_view data(buf.get(), end);
-        if (!in_body) {
-            const ParseResult r = parser.parse(data, head);
-            if (r.status == ParseStatus::error) {
-                o.status = r.status;
-                o.code = r.error.status;
-                o.reason = r.error.reason;
-                return o;
-            }
-            if (r.status == ParseStatus::incomplete) continue;
-            EXPECT_EQ(r.consumed, head.head_size);
-            take_head(head, o);
-            in_body = true;
-            fed = r.consumed;
-        }
-        if (head.body_kind == BodyKind::none) {
-            o.status = ParseStatus::complete;
-            o.consumed = fed;
-            return o;
-        }
-        if (head.body_kind == BodyKind::content_length) {
-            if (end - head.head_size < head.content_length) continue;
-            o.body.assign(data.substr(head.head_size, head.content_length));
-            o.status = ParseStatus::complete;
-            o.consumed = head.head_size + head.content_length;
-            return o;
-        }
-        const ParseResult r = chunked.feed(data.substr(fed), o.body);
-        if (r.status == ParseStatus::error) {
-            o.status = r.status;
-            o.code = r.error.status;
-            o.reason = r.error.reason;
-            return o;
-        }
-        if (r.status == ParseStatus::complete) {
-            o.status = ParseStatus::complete;
-            o.consumed = fed + r.consumed;
-            return o;
-        }
-        EXPECT_EQ(r.consumed, end - fed) << "incomplete feed must use all its input";
-        fed = end;
-    }
-    return o;
+    std::vector<Request> got =
+        lesto::test::replay(wire, ends, limits, lesto::test::fail_test, {.scanners = &scanners});
+    return got.empty() ? Request{} : std::move(got.front());
 }
 
-void check(const HttpCase& c, const Outcome& o) {
+/// The case's expectation of one field, when it has one.
+template <class T> void expect_field(const char* name, const std::optional<T>& want, const T& got) {
+    if (want) {
+        EXPECT_EQ(got, *want) << name;
+    }
+}
+
+void check(const HttpCase& c, const Request& o) {
     if (!c.complete()) {
         ASSERT_EQ(o.status, ParseStatus::error) << "expected " << c.status;
         EXPECT_EQ(o.code, c.status) << "reason: " << o.reason;
@@ -139,61 +50,19 @@ void check(const HttpCase& c, const Outcome& o) {
     }
     ASSERT_EQ(o.status, ParseStatus::complete) << "error " << o.code << ": " << o.reason;
     EXPECT_EQ(o.consumed, c.request_size());
-    if (c.method) {
-        EXPECT_EQ(o.method, *c.method);
-    }
-    if (c.target) {
-        EXPECT_EQ(o.target, *c.target);
-    }
-    if (c.path) {
-        EXPECT_EQ(o.path, *c.path);
-    }
-    if (c.query) {
-        EXPECT_EQ(o.query, *c.query);
-    }
-    if (c.has_query) {
-        EXPECT_EQ(o.has_query, *c.has_query);
-    }
-    if (c.host) {
-        EXPECT_EQ(o.host, *c.host);
-    }
-    if (c.version_minor) {
-        EXPECT_EQ(o.version_minor, *c.version_minor);
-    }
-    if (c.headers) {
-        EXPECT_EQ(o.headers, *c.headers);
-    }
+    expect_field("method", c.method, o.method);
+    expect_field("target", c.target, o.target);
+    expect_field("path", c.path, o.path);
+    expect_field("query", c.query, o.query);
+    expect_field("has_query", c.has_query, o.has_query);
+    expect_field("host", c.host, o.host);
+    expect_field("version", c.version_minor, o.version_minor);
+    expect_field("headers", c.headers, o.headers);
     if (c.body) {
-        EXPECT_EQ(lesto::test::escape(o.body), lesto::test::escape(*c.body));
+        EXPECT_EQ(escape(o.body), escape(*c.body));
     }
-    if (c.keep_alive) {
-        EXPECT_EQ(o.keep_alive, *c.keep_alive);
-    }
-    if (c.expect_continue) {
-        EXPECT_EQ(o.expect_continue, *c.expect_continue);
-    }
-}
-
-std::vector<std::size_t> whole(std::size_t n) {
-    return {n};
-}
-
-std::vector<std::size_t> bytewise(std::size_t n) {
-    std::vector<std::size_t> ends;
-    for (std::size_t i = 1; i <= n; ++i)
-        ends.push_back(i);
-    return ends;
-}
-
-std::vector<std::size_t> random_split(std::size_t n, std::mt19937& rng) {
-    // Mostly small pieces, sometimes large, so splits land everywhere.
-    std::vector<std::size_t> ends;
-    std::uniform_int_distribution<std::size_t> small(1, 8), large(1, 512), pick(0, 3);
-    for (std::size_t at = 0; at < n;) {
-        at = std::min(n, at + (pick(rng) == 0 ? large(rng) : small(rng)));
-        ends.push_back(at);
-    }
-    return ends;
+    expect_field("keep_alive", c.keep_alive, o.keep_alive);
+    expect_field("expect_continue", c.expect_continue, o.expect_continue);
 }
 
 const std::vector<HttpCase>& all_cases() {
@@ -215,16 +84,16 @@ TEST_P(HttpCases, SameOutcomeInEverySplit) {
     const std::string_view wire = c.request;
     {
         SCOPED_TRACE("whole");
-        check(c, replay(wire, whole(wire.size()), limits));
+        check(c, replay(wire, {wire.size()}, limits));
     }
     {
         SCOPED_TRACE("one byte at a time");
-        check(c, replay(wire, bytewise(wire.size()), limits));
+        check(c, replay(wire, bytewise_ends(wire.size()), limits));
     }
     std::mt19937 rng(static_cast<std::uint32_t>(std::hash<std::string>{}(c.id()) & 0xffffffffu));
     for (int round = 0; round < 6; ++round) {
         SCOPED_TRACE("random split, round " + std::to_string(round));
-        check(c, replay(wire, random_split(wire.size(), rng), limits));
+        check(c, replay(wire, random_ends(wire.size(), rng()), limits));
     }
     // The resumable parser tests the first 16 bytes of a span itself and
     // hands longer spans to the scanners (the fast path, on x86, tests every
@@ -234,15 +103,15 @@ TEST_P(HttpCases, SameOutcomeInEverySplit) {
     if (const auto* a = scan::avx2()) versions.push_back(a);
     for (const scan::Scanners* v : versions) {
         SCOPED_TRACE(std::string("whole and one byte at a time, scanners: ") + v->name);
-        check(c, replay(wire, whole(wire.size()), limits, *v));
-        if (wire.size() <= 4096) check(c, replay(wire, bytewise(wire.size()), limits, *v));
+        check(c, replay(wire, {wire.size()}, limits, *v));
+        if (wire.size() <= 4096) check(c, replay(wire, bytewise_ends(wire.size()), limits, *v));
     }
     {
         // Bytes after the wire belong to later requests: they must change nothing.
         SCOPED_TRACE("whole, followed by garbage");
         std::string more(wire);
         more += std::string("\n\0\x7f\r\r\n\r\n \x80garbage", 18);
-        check(c, replay(more, whole(more.size()), limits));
+        check(c, replay(more, {more.size()}, limits));
     }
 }
 
@@ -255,7 +124,7 @@ TEST(ParserErrors, EveryErrorIsGivenBySomeCase) {
     // that errors.hpp does not list.
     std::set<std::pair<int, std::string>> given;
     for (const HttpCase& c : all_cases()) {
-        const Outcome o = replay(c.request, whole(c.request.size()), Limits{});
+        const Request o = replay(c.request, {c.request.size()}, Limits{});
         if (o.status == ParseStatus::error) given.emplace(o.code, o.reason);
     }
     std::set<std::pair<int, std::string>> listed;
@@ -269,15 +138,6 @@ TEST(ParserErrors, EveryErrorIsGivenBySomeCase) {
         EXPECT_TRUE(listed.count({status, reason}))
             << "not in errors::all: " << status << " " << reason;
     }
-}
-
-bool same(const Outcome& a, const Outcome& b) {
-    return a.status == b.status && a.code == b.code && a.reason == b.reason &&
-           a.consumed == b.consumed && a.method == b.method && a.target == b.target &&
-           a.path == b.path && a.query == b.query && a.host == b.host &&
-           a.has_query == b.has_query && a.version_minor == b.version_minor &&
-           a.headers == b.headers && a.body == b.body && a.keep_alive == b.keep_alive &&
-           a.expect_continue == b.expect_continue;
 }
 
 TEST(ParserSplits, MutatedCasesGiveOneOutcomeInEverySplit) {
@@ -316,11 +176,15 @@ TEST(ParserSplits, MutatedCasesGiveOneOutcomeInEverySplit) {
                 }
             }
             for (const Limits* limits : {&defaults, static_cast<const Limits*>(&tiny_limits)}) {
-                const Outcome whole_outcome = replay(wire, whole(wire.size()), *limits);
-                const Outcome bytes_outcome = replay(wire, bytewise(wire.size()), *limits);
-                const Outcome split_outcome = replay(wire, random_split(wire.size(), rng), *limits);
-                ASSERT_TRUE(same(whole_outcome, bytes_outcome)) << lesto::test::escape(wire);
-                ASSERT_TRUE(same(whole_outcome, split_outcome)) << lesto::test::escape(wire);
+                const Request whole = replay(wire, {wire.size()}, *limits);
+                const Request bytes = replay(wire, bytewise_ends(wire.size()), *limits);
+                const Request split = replay(wire, random_ends(wire.size(), rng()), *limits);
+                ASSERT_TRUE(whole == bytes) << escape(wire) << "\n"
+                                            << show(whole) << "\n"
+                                            << show(bytes);
+                ASSERT_TRUE(whole == split) << escape(wire) << "\n"
+                                            << show(whole) << "\n"
+                                            << show(split);
             }
         }
     }
@@ -333,10 +197,6 @@ constexpr std::string_view tiny = "GET / HTTP/1.1\r\nHost: localhost:8080\r\n\r\
 ParseResult parse_once(std::string_view data, RequestHead& head, const Limits& limits) {
     RequestParser parser(limits);
     return parser.parse(data, head);
-}
-
-bool inside(std::string_view v, const std::string& buf) {
-    return v.data() >= buf.data() && v.data() + v.size() <= buf.data() + buf.size();
 }
 
 TEST(Parser, TinyRequest) {
@@ -484,27 +344,27 @@ TEST(Parser, HeadersStayWithinTheReservedCapacity) {
 
 // ---- limits, with small custom values ------------------------------------------------
 
-ParseStatus status_of(std::string_view wire, const Limits& limits, int* code = nullptr) {
+ParseStatus status_of(std::string_view wire, const Limits& limits) {
+    RequestHead head;
+    return parse_once(wire, head, limits).status;
+}
+
+/// The status `wire` is refused with, or 0 when it is not refused.
+int refusal(std::string_view wire, const Limits& limits) {
     RequestHead head;
     const ParseResult r = parse_once(wire, head, limits);
-    if (code) *code = r.error.status;
-    return r.status;
+    return r.status == ParseStatus::error ? r.error.status : 0;
 }
 
 TEST(ParserLimits, RequestLineIsRefusedAsSoonAsItIsTooLong) {
     Limits limits;
     limits.max_request_line = 16;
-    int code = 0;
     EXPECT_EQ(status_of("GET /0123456789a", limits),
               ParseStatus::incomplete); // 16 bytes, CR may follow
-    EXPECT_EQ(status_of("GET /0123456789ab", limits, &code), ParseStatus::error);
-    EXPECT_EQ(code, 414);
-    EXPECT_EQ(status_of("GET / HTTP/1.1x\r", limits, &code),
-              ParseStatus::error); // a bad version, refused at its CR
-    EXPECT_EQ(code, 400);
+    EXPECT_EQ(refusal("GET /0123456789ab", limits), 414);
+    EXPECT_EQ(refusal("GET / HTTP/1.1x\r", limits), 400); // a bad version, refused at its CR
     EXPECT_EQ(status_of("GET /01 HTTP/1.1\r\nHost: h\r\n\r\n", limits), ParseStatus::complete);
-    EXPECT_EQ(status_of("GET /012 HTTP/1.1\r\nHost: h\r\n\r\n", limits, &code), ParseStatus::error);
-    EXPECT_EQ(code, 414);
+    EXPECT_EQ(refusal("GET /012 HTTP/1.1\r\nHost: h\r\n\r\n", limits), 414);
     EXPECT_EQ(status_of("\r\n\r\nGET /01 HTTP/1.1\r\nHost: h\r\n\r\n", limits),
               ParseStatus::complete);
 }
@@ -515,44 +375,38 @@ TEST(ParserLimits, HeaderSectionIsRefusedAsSoonAsItIsTooLarge) {
     limits.max_header_bytes = wire.size();
     EXPECT_EQ(status_of(wire, limits), ParseStatus::complete);
     limits.max_header_bytes = wire.size() - 1;
-    int code = 0;
-    EXPECT_EQ(status_of(wire, limits, &code), ParseStatus::error);
-    EXPECT_EQ(code, 431);
+    EXPECT_EQ(refusal(wire, limits), 431);
     // No end of head in sight: refused once one byte past the limit is present.
     const std::string endless = "GET / HTTP/1.1\r\nHost: h\r\nX: " + std::string(100, 'a');
     limits.max_header_bytes = 64;
     EXPECT_EQ(status_of(std::string_view(endless).substr(0, 64), limits), ParseStatus::incomplete);
-    EXPECT_EQ(status_of(std::string_view(endless).substr(0, 65), limits, &code),
-              ParseStatus::error);
-    EXPECT_EQ(code, 431);
+    EXPECT_EQ(refusal(std::string_view(endless).substr(0, 65), limits), 431);
     // Empty lines before the request line count too, so they cannot go on forever.
     std::string blank;
     for (int i = 0; i < 40; ++i)
         blank += "\r\n";
-    EXPECT_EQ(status_of(blank, limits, &code), ParseStatus::error);
-    EXPECT_EQ(code, 431);
+    EXPECT_EQ(refusal(blank, limits), 431);
+}
+
+/// `at` is a head right at a limit, accepted; `past` one byte or field
+/// beyond it, refused with `status`.
+void expect_limit(const Limits& limits, std::string_view at, std::string_view past, int status) {
+    EXPECT_EQ(status_of(at, limits), ParseStatus::complete) << at;
+    EXPECT_EQ(refusal(past, limits), status) << past;
 }
 
 TEST(ParserLimits, HeaderCount) {
     Limits limits;
     limits.max_header_count = 3;
-    int code = 0;
-    EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\n\r\n", limits),
-              ParseStatus::complete);
-    EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", limits, &code),
-              ParseStatus::error);
-    EXPECT_EQ(code, 431);
+    expect_limit(limits, "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\n\r\n",
+                 "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", 431);
 }
 
 TEST(ParserLimits, ContentLengthAboveTheBodyLimit) {
     Limits limits;
     limits.max_body_bytes = 10;
-    int code = 0;
-    EXPECT_EQ(status_of("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n", limits),
-              ParseStatus::complete);
-    EXPECT_EQ(status_of("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n", limits, &code),
-              ParseStatus::error);
-    EXPECT_EQ(code, 413);
+    expect_limit(limits, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n",
+                 "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n", 413);
 }
 
 // ---- the case-file loader ----------------------------------------------------------

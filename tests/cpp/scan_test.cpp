@@ -1,8 +1,8 @@
 // scan_test.cpp: every scanner version agrees with a byte-by-byte reference, at every position.
 #include "parser/first_block.hpp"
 #include "parser/scan.hpp"
+#include "support/bytes.hpp"
 
-#include <cstring>
 #include <gtest/gtest.h>
 #include <memory>
 #include <random>
@@ -60,9 +60,8 @@ char filler(const Class& k) {
 /// Checks every version on [p, p + n) of an exactly sized heap copy, so that
 /// a read past either end is an AddressSanitizer error.
 void check_all(const std::string& bytes, const Class& k) {
-    auto buf = std::make_unique<char[]>(bytes.size() + 1);
-    std::memcpy(buf.get(), bytes.data(), bytes.size());
-    const char* p = buf.get();
+    const lesto::test::ExactCopy copy(bytes);
+    const char* p = copy.view().data();
     const std::size_t expect = reference(p, bytes.size(), k.member);
     for (const auto* v : versions()) {
         const char* got = (v->*k.finder)(p, p + bytes.size());

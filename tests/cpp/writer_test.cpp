@@ -10,12 +10,7 @@
 #include "response/writer.hpp"
 
 using lesto::Buffer;
-using lesto::http::Header;
-using lesto::http::ResponseSpec;
-using lesto::http::write_continue;
-using lesto::http::write_error;
-using lesto::http::write_response;
-using lesto::http::WriteStatus;
+using namespace lesto::http;
 
 namespace {
 
