@@ -26,5 +26,20 @@ bash fuzz/run.sh "${LESTO_FUZZ_SECONDS:-60}"
 echo "== Python lint"
 .venv/bin/ruff check src tests examples bench fuzz
 
-echo "== Python tests"
+echo "== Python tests ($(.venv/bin/python --version))"
 .venv/bin/python -m pytest -q "$@"
+
+# The oldest and the newest Python the package claims, each in a venv of its own with a plain
+# build: the binding's refcount bets (see src/native/refcount.hpp) differ between them.
+for version in ${LESTO_OTHER_PYTHONS-3.10 3.13}; do
+  if ! python=$(bash scripts/find_python.sh "$version"); then
+    echo "== Python tests on $version: skipped, no python$version on the PATH or in pyenv" >&2
+    continue
+  fi
+  echo "== Python tests ($("$python" --version))"
+  venv=.venv-$version
+  [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --upgrade pip "scikit-build-core>=0.10"
+  "$venv/bin/python" -m pip install -q --no-build-isolation -C build-dir="build/py$version" ".[test]"
+  "$venv/bin/python" -m pytest -q "$@"
+done
