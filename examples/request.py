@@ -36,8 +36,8 @@ def echo(request):
         'json': attempt(lambda: request.json),
         'form': attempt(lambda: dict(request.form)),
         'files': attempt(lambda: [
-            {'name': f.name, 'filename': f.filename, 'content_type': f.content_type,
-             'size': len(f.body)}
+            {'field_name': f.field_name, 'name': f.name, 'type': f.type,
+             'content_type': f.content_type, 'size': len(f.body)}
             for f in request.files.values()
         ]),
         'cookies': request.cookies,

@@ -32,28 +32,39 @@ class FormError(ValueError):
 class UploadedFile:
     """A file part of a multipart/form-data body.
 
-    `name` is the form field, `filename` the file name the client gave ('' when
-    a browser sends a file input left empty), `content_type` the part's
-    Content-Type (None when it has none) and `body` its bytes.
+    japronto's File attributes keep their meaning: `type` is the part's media
+    type (lower-cased, without parameters; None when the part has no
+    Content-Type), `body` its bytes and `name` the file name the client gave
+    ('' when a browser sends a file input left empty). Besides those:
+    `filename` is that file name again, `field_name` the form field the file
+    came in (the key in request.files) and `content_type` the part's whole
+    Content-Type value, parameters included (None without one).
     """
 
-    __slots__ = ("body", "content_type", "filename", "name")
+    __slots__ = ("body", "content_type", "field_name", "filename", "type")
 
-    def __init__(self, name: str, filename: str, content_type: str | None, body: bytes) -> None:
-        self.name = name
+    def __init__(self, field_name: str, filename: str, content_type: str | None,
+                 body: bytes) -> None:
+        self.field_name = field_name
         self.filename = filename
         self.content_type = content_type
+        self.type = parse_header_params(content_type)[0] or None
         self.body = body
 
+    @property
+    def name(self) -> str:
+        """The file name, as in japronto (the field is `field_name`)."""
+        return self.filename
+
     def __repr__(self) -> str:
-        return (f"UploadedFile(name={self.name!r}, filename={self.filename!r}, "
+        return (f"UploadedFile(field_name={self.field_name!r}, filename={self.filename!r}, "
                 f"content_type={self.content_type!r}, {len(self.body)} bytes)")
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, UploadedFile):
             return NotImplemented
-        return (self.name, self.filename, self.content_type, self.body) == (
-            other.name, other.filename, other.content_type, other.body)
+        return (self.field_name, self.filename, self.content_type, self.body) == (
+            other.field_name, other.filename, other.content_type, other.body)
 
     __hash__ = None  # type: ignore[assignment]
 

@@ -109,8 +109,9 @@ class Request(_native.Request):
     def files(self):
         """File parts of a multipart/form-data body: a MultiDict of UploadedFile.
 
-        Each has `name`, `filename`, `content_type` and `body`; empty for
-        other bodies.
+        Keyed by field; each has japronto's `type`, `body` and `name` (the file
+        name), and `filename`, `field_name`, `content_type`. Empty for other
+        bodies.
         """
         return self._form_and_files[1]
 

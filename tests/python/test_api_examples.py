@@ -119,8 +119,8 @@ def test_request_form_files_and_bad_json(example):
     info = example.exchange(post("/echo", body, [
         ("Content-Type", f"multipart/form-data; boundary={boundary}")])).json()
     assert info["form"] == {"name": "Ana"}
-    assert info["files"] == [{"name": "up", "filename": "a.txt", "content_type": "text/plain",
-                              "size": 5}]
+    assert info["files"] == [{"field_name": "up", "name": "a.txt", "type": "text/plain",
+                              "content_type": "text/plain", "size": 5}]
     assert info["json"]["error"].startswith("InvalidJSON: request body is not valid JSON")
 
 

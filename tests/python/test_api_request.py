@@ -280,11 +280,23 @@ def test_multipart_fields_and_files(api):
     files = value(info, "files")
     assert [name for name, _ in files] == ["upload", "upload", "empty"]
     first, second, empty = (f for _, f in files)
-    assert first == {"name": "upload", "filename": "café.bin",
+    # name is the file name (japronto's File.name); the field is field_name.
+    assert first == {"name": "café.bin", "filename": "café.bin", "field_name": "upload",
+                     "type": "application/octet-stream",
                      "content_type": "application/octet-stream",
                      "body": FILE_BYTES.decode("latin-1")}
     assert second["filename"] == "notes.txt" and second["body"] == "notes"
-    assert empty == {"name": "empty", "filename": "", "content_type": None, "body": ""}
+    assert empty == {"name": "", "filename": "", "field_name": "empty", "type": None,
+                     "content_type": None, "body": ""}
+
+
+def test_uploaded_file_type_is_the_bare_media_type(api):
+    body, content_type = multipart([
+        ([disposition("doc", "a.txt"), ("Content-Type", "Text/Plain; charset=utf-8")], b"hi"),
+    ])
+    (field, f), = value(describe(api, body_request(body, content_type)), "files")
+    assert (field, f["field_name"], f["name"]) == ("doc", "doc", "a.txt")
+    assert (f["type"], f["content_type"]) == ("text/plain", "Text/Plain; charset=utf-8")
 
 
 def test_multipart_in_a_chunked_body(api):

@@ -22,8 +22,9 @@ def jsonable(value):
     if hasattr(value, "multi_items"):
         return [[name, jsonable(v)] for name, v in value.multi_items()]
     if hasattr(value, "filename"):
-        return {"name": value.name, "filename": value.filename,
-                "content_type": value.content_type, "body": value.body.decode("latin-1")}
+        return {"name": value.name, "filename": value.filename, "field_name": value.field_name,
+                "type": value.type, "content_type": value.content_type,
+                "body": value.body.decode("latin-1")}
     if isinstance(value, bytes):
         return value.decode("latin-1")
     return value
