@@ -151,21 +151,25 @@ def parse_multipart(
 
 def parse_form(
     body: bytes | None, content_type: str | None
-) -> tuple[MultiDict[str], MultiDict[UploadedFile]]:
-    """(form, files) of a request: MultiDicts of str and of UploadedFile.
+) -> tuple[MultiDict[str] | None, MultiDict[UploadedFile] | None]:
+    """(form, files) of a request: a MultiDict of str and one of UploadedFile, or None.
 
-    Both are empty unless `content_type` (the request's Content-Type) is
-    urlencoded or multipart/form-data and there is a body. Field values are
-    decoded with the part's charset, else the request's, else UTF-8, bytes
-    not valid in it becoming U+FFFD. Raises FormError.
+    As in japronto, form is None unless `content_type` (the request's
+    Content-Type) is urlencoded or multipart/form-data, and files is None
+    unless it is multipart/form-data: an app can tell "no form was sent"
+    from "an empty form was sent". Without a body they are empty. Field
+    values are decoded with the part's charset, else the request's, else
+    UTF-8, bytes not valid in it becoming U+FFFD. Raises FormError.
     """
     mime_type, params = parse_header_params(content_type)
+    if mime_type not in (URLENCODED, MULTIPART):
+        return None, None
     charset = params.get("charset")
     try:
-        if body and mime_type == URLENCODED:
-            return parse_pairs(body, charset or "utf-8"), MultiDict()
-        if body and mime_type == MULTIPART:
-            return parse_multipart(body, params.get("boundary"), charset)
+        if mime_type == URLENCODED:
+            return parse_pairs(body or b"", charset or "utf-8"), None
+        if not body:
+            return MultiDict(), MultiDict()
+        return parse_multipart(body, params.get("boundary"), charset)
     except LookupError as exc:
         raise FormError(f"form charset is not a text encoding Python knows: {exc}") from None
-    return MultiDict(), MultiDict()

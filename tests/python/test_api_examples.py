@@ -105,7 +105,7 @@ def test_request(example):
     assert info["cookies"] == {"theme": "dark"}
     assert (info["hostname"], info["port"]) == ("localhost", None)
     assert info["match_dict"] == {"name": "x"} and info["route"] == "/echo/{name}"
-    assert info["form"] == {} and info["files"] == []
+    assert info["form"] is None and info["files"] is None
     assert info["headers"]["Cookie"] == "theme=dark"
     assert info["remote_addr"] == "127.0.0.1" and info["keep_alive"] is True
 

@@ -213,18 +213,28 @@ MULTIPART = "multipart/form-data; boundary=B"
 def test_urlencoded_form():
     form, files = parse_form(b"a=1&a=2&b=x+y", "application/x-www-form-urlencoded")
     assert form.multi_items() == [("a", "1"), ("a", "2"), ("b", "x y")]
-    assert files == {}
+    assert files is None  # japronto's files: None for a urlencoded body
 
 
 @pytest.mark.parametrize("body, content_type", [
-    (None, "application/x-www-form-urlencoded"),
-    (b"", MULTIPART),
     (b"a=1", None),
+    (b"a=1", ""),
     (b"a=1", "text/plain"),
     (b"a=1", "application/json"),
+    (None, "application/x-www-form-urlencoded-not"),
 ])
-def test_no_form(body, content_type):
-    assert parse_form(body, content_type) == ({}, {})
+def test_no_form_is_none(body, content_type):
+    assert parse_form(body, content_type) == (None, None)
+
+
+@pytest.mark.parametrize("body, content_type, files", [
+    (None, "application/x-www-form-urlencoded", None),
+    (b"", "Application/X-WWW-Form-Urlencoded; charset=klingon", None),
+    (None, MULTIPART, {}),
+    (b"", "multipart/form-data", {}),
+])
+def test_a_form_type_without_a_body_is_an_empty_form(body, content_type, files):
+    assert parse_form(body, content_type) == ({}, files)
 
 
 def test_multipart():
