@@ -34,10 +34,11 @@ def echo(request):
         'body_length': None if body is None else len(body),
         'text': attempt(lambda: request.text),
         'json': attempt(lambda: request.json),
-        'form': attempt(lambda: dict(request.form)),
-        'files': attempt(lambda: [
-            {'name': f.name, 'filename': f.filename, 'content_type': f.content_type,
-             'size': len(f.body)}
+        # form: None unless the body is urlencoded or multipart; files: unless multipart.
+        'form': attempt(lambda: None if request.form is None else dict(request.form)),
+        'files': attempt(lambda: None if request.files is None else [
+            {'field_name': f.field_name, 'name': f.name, 'type': f.type,
+             'content_type': f.content_type, 'size': len(f.body)}
             for f in request.files.values()
         ]),
         'cookies': request.cookies,

@@ -32,28 +32,39 @@ class FormError(ValueError):
 class UploadedFile:
     """A file part of a multipart/form-data body.
 
-    `name` is the form field, `filename` the file name the client gave ('' when
-    a browser sends a file input left empty), `content_type` the part's
-    Content-Type (None when it has none) and `body` its bytes.
+    japronto's File attributes keep their meaning: `type` is the part's media
+    type (lower-cased, without parameters; None when the part has no
+    Content-Type), `body` its bytes and `name` the file name the client gave
+    ('' when a browser sends a file input left empty). Besides those:
+    `filename` is that file name again, `field_name` the form field the file
+    came in (the key in request.files) and `content_type` the part's whole
+    Content-Type value, parameters included (None without one).
     """
 
-    __slots__ = ("body", "content_type", "filename", "name")
+    __slots__ = ("body", "content_type", "field_name", "filename", "type")
 
-    def __init__(self, name: str, filename: str, content_type: str | None, body: bytes) -> None:
-        self.name = name
+    def __init__(self, field_name: str, filename: str, content_type: str | None,
+                 body: bytes) -> None:
+        self.field_name = field_name
         self.filename = filename
         self.content_type = content_type
+        self.type = parse_header_params(content_type)[0] or None
         self.body = body
 
+    @property
+    def name(self) -> str:
+        """The file name, as in japronto (the field is `field_name`)."""
+        return self.filename
+
     def __repr__(self) -> str:
-        return (f"UploadedFile(name={self.name!r}, filename={self.filename!r}, "
+        return (f"UploadedFile(field_name={self.field_name!r}, filename={self.filename!r}, "
                 f"content_type={self.content_type!r}, {len(self.body)} bytes)")
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, UploadedFile):
             return NotImplemented
-        return (self.name, self.filename, self.content_type, self.body) == (
-            other.name, other.filename, other.content_type, other.body)
+        return (self.field_name, self.filename, self.content_type, self.body) == (
+            other.field_name, other.filename, other.content_type, other.body)
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -140,21 +151,25 @@ def parse_multipart(
 
 def parse_form(
     body: bytes | None, content_type: str | None
-) -> tuple[MultiDict[str], MultiDict[UploadedFile]]:
-    """(form, files) of a request: MultiDicts of str and of UploadedFile.
+) -> tuple[MultiDict[str] | None, MultiDict[UploadedFile] | None]:
+    """(form, files) of a request: a MultiDict of str and one of UploadedFile, or None.
 
-    Both are empty unless `content_type` (the request's Content-Type) is
-    urlencoded or multipart/form-data and there is a body. Field values are
-    decoded with the part's charset, else the request's, else UTF-8, bytes
-    not valid in it becoming U+FFFD. Raises FormError.
+    As in japronto, form is None unless `content_type` (the request's
+    Content-Type) is urlencoded or multipart/form-data, and files is None
+    unless it is multipart/form-data: an app can tell "no form was sent"
+    from "an empty form was sent". Without a body they are empty. Field
+    values are decoded with the part's charset, else the request's, else
+    UTF-8, bytes not valid in it becoming U+FFFD. Raises FormError.
     """
     mime_type, params = parse_header_params(content_type)
+    if mime_type not in (URLENCODED, MULTIPART):
+        return None, None
     charset = params.get("charset")
     try:
-        if body and mime_type == URLENCODED:
-            return parse_pairs(body, charset or "utf-8"), MultiDict()
-        if body and mime_type == MULTIPART:
-            return parse_multipart(body, params.get("boundary"), charset)
+        if mime_type == URLENCODED:
+            return parse_pairs(body or b"", charset or "utf-8"), None
+        if not body:
+            return MultiDict(), MultiDict()
+        return parse_multipart(body, params.get("boundary"), charset)
     except LookupError as exc:
         raise FormError(f"form charset is not a text encoding Python knows: {exc}") from None
-    return MultiDict(), MultiDict()

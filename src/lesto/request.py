@@ -100,8 +100,8 @@ class Request(_native.Request):
     def form(self):
         """Fields of a urlencoded or multipart/form-data body: a MultiDict of str.
 
-        Empty for other bodies. A malformed multipart body raises
-        lesto.forms.FormError.
+        None when the Content-Type is neither (as in japronto); empty without
+        a body. A malformed multipart body raises lesto.forms.FormError.
         """
         return self._form_and_files[0]
 
@@ -109,8 +109,9 @@ class Request(_native.Request):
     def files(self):
         """File parts of a multipart/form-data body: a MultiDict of UploadedFile.
 
-        Each has `name`, `filename`, `content_type` and `body`; empty for
-        other bodies.
+        Keyed by field; each has japronto's `type`, `body` and `name` (the file
+        name), and `filename`, `field_name`, `content_type`. None when the
+        Content-Type is not multipart/form-data (as in japronto).
         """
         return self._form_and_files[1]
 

@@ -105,7 +105,7 @@ def test_request(example):
     assert info["cookies"] == {"theme": "dark"}
     assert (info["hostname"], info["port"]) == ("localhost", None)
     assert info["match_dict"] == {"name": "x"} and info["route"] == "/echo/{name}"
-    assert info["form"] == {} and info["files"] == []
+    assert info["form"] is None and info["files"] is None
     assert info["headers"]["Cookie"] == "theme=dark"
     assert info["remote_addr"] == "127.0.0.1" and info["keep_alive"] is True
 
@@ -119,8 +119,8 @@ def test_request_form_files_and_bad_json(example):
     info = example.exchange(post("/echo", body, [
         ("Content-Type", f"multipart/form-data; boundary={boundary}")])).json()
     assert info["form"] == {"name": "Ana"}
-    assert info["files"] == [{"name": "up", "filename": "a.txt", "content_type": "text/plain",
-                              "size": 5}]
+    assert info["files"] == [{"field_name": "up", "name": "a.txt", "type": "text/plain",
+                              "content_type": "text/plain", "size": 5}]
     assert info["json"]["error"].startswith("InvalidJSON: request body is not valid JSON")
 
 

@@ -213,30 +213,49 @@ MULTIPART = "multipart/form-data; boundary=B"
 def test_urlencoded_form():
     form, files = parse_form(b"a=1&a=2&b=x+y", "application/x-www-form-urlencoded")
     assert form.multi_items() == [("a", "1"), ("a", "2"), ("b", "x y")]
-    assert files == {}
+    assert files is None  # japronto's files: None for a urlencoded body
 
 
 @pytest.mark.parametrize("body, content_type", [
-    (None, "application/x-www-form-urlencoded"),
-    (b"", MULTIPART),
     (b"a=1", None),
+    (b"a=1", ""),
     (b"a=1", "text/plain"),
     (b"a=1", "application/json"),
+    (None, "application/x-www-form-urlencoded-not"),
 ])
-def test_no_form(body, content_type):
-    assert parse_form(body, content_type) == ({}, {})
+def test_no_form_is_none(body, content_type):
+    assert parse_form(body, content_type) == (None, None)
+
+
+@pytest.mark.parametrize("body, content_type, files", [
+    (None, "application/x-www-form-urlencoded", None),
+    (b"", "Application/X-WWW-Form-Urlencoded; charset=klingon", None),
+    (None, MULTIPART, {}),
+    (b"", "multipart/form-data", {}),
+])
+def test_a_form_type_without_a_body_is_an_empty_form(body, content_type, files):
+    assert parse_form(body, content_type) == ({}, files)
 
 
 def test_multipart():
     body = (b"--B\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n"
             b"--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"r\xc3\xa9.txt\"\r\n"
-            b"Content-Type: text/plain\r\n\r\nline\r\n\r\n"
+            b"Content-Type: Text/Plain; charset=utf-8\r\n\r\nline\r\n\r\n"
             b"--B--\r\nepilogue is ignored")
     form, files = parse_form(body, MULTIPART)
     assert form.multi_items() == [("a", "1")]
-    assert files["f"] == UploadedFile("f", "ré.txt", "text/plain", b"line\r\n")
-    assert repr(files["f"]) == ("UploadedFile(name='f', filename='ré.txt', "
-                                "content_type='text/plain', 6 bytes)")
+    f = files["f"]
+    assert f == UploadedFile("f", "ré.txt", "Text/Plain; charset=utf-8", b"line\r\n")
+    assert repr(f) == ("UploadedFile(field_name='f', filename='ré.txt', "
+                       "content_type='Text/Plain; charset=utf-8', 6 bytes)")
+    # japronto's File(type, body, name): name is the file name, type the bare media type.
+    assert (f.type, f.body, f.name) == ("text/plain", b"line\r\n", "ré.txt")
+    assert (f.field_name, f.filename) == ("f", "ré.txt")
+
+
+def test_uploaded_file_without_a_content_type_has_type_none():
+    f = UploadedFile("f", "", None, b"")
+    assert (f.type, f.content_type, f.name, f.filename) == (None, None, "", "")
 
 
 def test_multipart_in_one_byte_writes_is_the_same():

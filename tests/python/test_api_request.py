@@ -223,7 +223,7 @@ def test_urlencoded_form(api):
     info = describe(api, body_request(b"name=J%C3%BAlia+M&tag=a&tag=b&empty=&flag", URLENCODED))
     assert value(info, "form") == [["name", "Júlia M"], ["tag", "a"], ["tag", "b"],
                                    ["empty", ""], ["flag", ""]]
-    assert value(info, "files") == []
+    assert value(info, "files") is None  # as in japronto: files only for multipart
 
 
 def test_urlencoded_form_in_a_declared_charset(api):
@@ -231,11 +231,18 @@ def test_urlencoded_form_in_a_declared_charset(api):
     assert value(info, "form") == [["city", "São Paulo"]]
 
 
-def test_form_and_files_are_empty_for_other_bodies(api):
+def test_form_and_files_are_none_for_other_bodies(api):
     for data in (body_request(b"a=1", "text/plain"), body_request(b"a=1"), get("/describe"),
-                 body_request(b"", URLENCODED)):
+                 body_request(b"{}", "application/json")):
         info = describe(api, data)
-        assert value(info, "form") == [] and value(info, "files") == []
+        assert value(info, "form") is None and value(info, "files") is None
+
+
+def test_a_form_content_type_without_a_body_gives_an_empty_form(api):
+    info = describe(api, body_request(b"", URLENCODED))
+    assert value(info, "form") == [] and value(info, "files") is None
+    info = describe(api, body_request(b"", "multipart/form-data; boundary=x"))
+    assert value(info, "form") == [] and value(info, "files") == []
 
 
 def multipart(parts, boundary="----lesto-boundary"):
@@ -280,11 +287,39 @@ def test_multipart_fields_and_files(api):
     files = value(info, "files")
     assert [name for name, _ in files] == ["upload", "upload", "empty"]
     first, second, empty = (f for _, f in files)
-    assert first == {"name": "upload", "filename": "café.bin",
+    # name is the file name (japronto's File.name); the field is field_name.
+    assert first == {"name": "café.bin", "filename": "café.bin", "field_name": "upload",
+                     "type": "application/octet-stream",
                      "content_type": "application/octet-stream",
                      "body": FILE_BYTES.decode("latin-1")}
     assert second["filename"] == "notes.txt" and second["body"] == "notes"
-    assert empty == {"name": "empty", "filename": "", "content_type": None, "body": ""}
+    assert empty == {"name": "", "filename": "", "field_name": "empty", "type": None,
+                     "content_type": None, "body": ""}
+
+
+def test_uploaded_file_type_is_the_bare_media_type(api):
+    body, content_type = multipart([
+        ([disposition("doc", "a.txt"), ("Content-Type", "Text/Plain; charset=utf-8")], b"hi"),
+    ])
+    (field, f), = value(describe(api, body_request(body, content_type)), "files")
+    assert (field, f["field_name"], f["name"]) == ("doc", "doc", "a.txt")
+    assert (f["type"], f["content_type"]) == ("text/plain", "Text/Plain; charset=utf-8")
+
+
+def test_a_japronto_form_handler_runs_unchanged(api):
+    body, content_type = multipart([
+        ([disposition("title")], b"Report"),
+        ([disposition("upload", "notes.txt"), ("Content-Type", "text/plain")], b"notes"),
+    ])
+    with api.connect() as conn:
+        conn.send(body_request(body, content_type, path="/japronto-form")
+                  + body_request(b"a=1&b=2", URLENCODED, path="/japronto-form")
+                  + body_request(b"a=1", "text/plain", path="/japronto-form")
+                  + get("/japronto-form"))
+        responses = conn.read_responses(4)
+    assert [r.status for r in responses] == [200] * 4
+    assert [r.body.decode() for r in responses] == [
+        "title=Report\nfile upload: notes.txt text/plain 5", "a=1\nb=2", "no form", "no form"]
 
 
 def test_multipart_in_a_chunked_body(api):

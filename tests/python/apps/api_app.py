@@ -22,8 +22,9 @@ def jsonable(value):
     if hasattr(value, "multi_items"):
         return [[name, jsonable(v)] for name, v in value.multi_items()]
     if hasattr(value, "filename"):
-        return {"name": value.name, "filename": value.filename,
-                "content_type": value.content_type, "body": value.body.decode("latin-1")}
+        return {"name": value.name, "filename": value.filename, "field_name": value.field_name,
+                "type": value.type, "content_type": value.content_type,
+                "body": value.body.decode("latin-1")}
     if isinstance(value, bytes):
         return value.decode("latin-1")
     return value
@@ -74,6 +75,17 @@ def query_getall(request):
         "missing_default": request.query.getall("missing", "none"),
         "names": list(request.query),
     })
+
+
+def japronto_form(request):
+    """A handler written for japronto: `form is None` for no form, File's type/body/name."""
+    if request.form is None:
+        return request.Response(text="no form")
+    lines = [f"{name}={value}" for name, value in request.form.items()]
+    if request.files is not None:
+        lines += [f"file {field}: {f.name} {f.type} {len(f.body)}"
+                  for field, f in request.files.items()]
+    return request.Response(text="\n".join(lines))
 
 
 # ---- responses ---------------------------------------------------------------
@@ -245,6 +257,7 @@ r.add_route("/describe/{a}/{b}", describe)
 r.add_route("/twice", twice)
 r.add_route("/fresh", fresh)
 r.add_route("/query", query_getall)
+r.add_route("/japronto-form", japronto_form)
 r.add_route("/resp/text", resp_text)
 r.add_route("/resp/bound", resp_bound)
 r.add_route("/resp/unbound", resp_unbound)
