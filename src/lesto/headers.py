@@ -60,3 +60,7 @@ class Headers(Mapping):
 
     def __repr__(self):
         return f"Headers({self._pairs!r})"
+
+    def __str__(self):
+        # As MultiDict's: japronto's headers were a dict, and apps print them.
+        return str(dict(self))

@@ -59,3 +59,10 @@ class MultiDict(Mapping[str, V], Generic[V]):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._pairs!r})"
+
+    def __str__(self) -> str:
+        # japronto's query and form were dicts, and apps print them (its own
+        # request example formats `{0.query}`): show the mapping as
+        # `dict(self)` does, the last value of a repeated name. repr() keeps
+        # every pair.
+        return str(dict(self))

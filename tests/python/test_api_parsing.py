@@ -9,6 +9,7 @@ from lesto.body import InvalidJSON, decode_text, parse_json
 from lesto.content_type import parse_content_type, parse_header_params
 from lesto.cookies import parse_cookies
 from lesto.forms import FormError, UploadedFile, parse_form
+from lesto.headers import Headers
 from lesto.host import parse_host
 from lesto.multidict import MultiDict
 from lesto.query import parse_pairs, parse_query
@@ -37,6 +38,20 @@ def test_multidict_keeps_every_value():
     assert d.getall("c", "x") == "x"
     assert d.multi_items() == [("a", "1"), ("b", "2"), ("a", "3")]
     assert repr(d) == "MultiDict([('a', '1'), ('b', '2'), ('a', '3')])"
+
+
+def test_multidict_prints_as_japronto_printed_its_dict():
+    # japronto's query and form were dicts; its examples format them: str()
+    # shows the mapping (the last of a repeated name), repr() every pair.
+    assert str(MultiDict([("a", "1"), ("b", "2"), ("a", "3")])) == "{'a': '3', 'b': '2'}"
+    assert f"{MultiDict([('q', 'x')])}" == "{'q': 'x'}"
+    assert str(MultiDict([])) == "{}"
+
+
+def test_headers_print_as_a_dict_of_joined_values():
+    headers = Headers([("X-A", "1"), ("X-A", "2"), ("Host", "h")])
+    assert str(headers) == "{'X-A': '1, 2', 'Host': 'h'}"
+    assert repr(headers) == "Headers([('X-A', '1'), ('X-A', '2'), ('Host', 'h')])"
 
 
 def test_multidict_is_read_only():
