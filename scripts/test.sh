@@ -30,7 +30,7 @@ echo "== Python tests ($(.venv/bin/python --version))"
 .venv/bin/python -m pytest -q "$@"
 
 # The oldest and the newest Python the package claims, each in a venv of its own with a plain
-# build: the binding's refcount bets (see src/native/refcount.hpp) differ between them.
+# build: the binding relies on CPython details (refcounts, its C API) that differ between them.
 for version in ${LESTO_OTHER_PYTHONS-3.10 3.13}; do
   if ! python=$(bash scripts/find_python.sh "$version"); then
     echo "== Python tests on $version: skipped, no python$version on the PATH or in pyenv" >&2
