@@ -6,6 +6,7 @@ with their output in a file, find the workers among the master's children in
 deadline; none decides a test by how long something took.
 """
 
+import contextlib
 import os
 import shutil
 import signal
@@ -33,6 +34,23 @@ def wait_until(predicate, what, timeout=WAIT, interval=0.05):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(interval)
+
+
+@contextlib.contextmanager
+def killed_after():
+    """A list for the Lesto processes a test starts; any still running at the end is killed."""
+    started = []
+    try:
+        yield started
+    finally:
+        for server in started:
+            if server.proc.poll() is None:
+                server.kill()
+
+
+def hook_lines(hook_log):
+    """The lines ops_app's hooks wrote to OPS_HOOK_LOG, none before the file exists."""
+    return hook_log.read_text().splitlines() if hook_log.exists() else []
 
 
 def child_pids(pid):

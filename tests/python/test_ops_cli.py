@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import APPS_DIR, HOST
-from ops_helpers import LESTO, WAIT, Lesto, wait_until
+from ops_helpers import LESTO, WAIT, Lesto, killed_after, wait_until
 
 CONSOLE_SCRIPT = [sys.executable, str(Path(sys.executable).parent / "lesto")]
 OPTIONS = ("--host", "--port", "--workers", "--reload", "--reload-dir", "--debug", "--log-level",
@@ -28,20 +28,16 @@ def run_cli(*args, command=LESTO):
 @pytest.fixture
 def lesto(tmp_path):
     """lesto(*args) -> a started in-process `lesto ops_app:app --host 127.0.0.1 *args`."""
-    started = []
+    with killed_after() as started:
+        def start(*args, spec="ops_app:app", wait_for="Lesto serving on"):
+            server = Lesto([*LESTO, spec, "--host", HOST, *args], tmp_path / f"{len(started)}.log")
+            started.append(server)
+            server.start(wait_for=wait_for)
+            if wait_for is None:
+                wait_until(lambda: answers(server), "the server to answer")
+            return server
 
-    def start(*args, spec="ops_app:app", wait_for="Lesto serving on"):
-        server = Lesto([*LESTO, spec, "--host", HOST, *args], tmp_path / f"{len(started)}.log")
-        started.append(server)
-        server.start(wait_for=wait_for)
-        if wait_for is None:
-            wait_until(lambda: answers(server), "the server to answer")
-        return server
-
-    yield start
-    for server in started:
-        if server.proc.poll() is None:
-            server.kill()
+        yield start
 
 
 def answers(server):

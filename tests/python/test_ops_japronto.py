@@ -7,7 +7,7 @@ import sys
 
 import pytest
 from conftest import APPS_DIR, HOST, free_port
-from ops_helpers import LESTO, SERVING, WAIT, Lesto, wait_until
+from ops_helpers import LESTO, SERVING, WAIT, Lesto, killed_after, wait_until
 
 from lesto import Application
 
@@ -18,18 +18,14 @@ IGNORED = "app.run() called while the lesto command imports the app: ignored"
 @pytest.fixture
 def run(tmp_path):
     """run(args, env=) -> a started process running `args` (cwd: the test apps)."""
-    started = []
+    with killed_after() as started:
+        def start(args, *, env=None, port=None, port_arg=True):
+            server = Lesto(args, tmp_path / f"{len(started)}.log", env=env, port=port,
+                           port_arg=port_arg)
+            started.append(server)
+            return server.start()
 
-    def start(args, *, env=None, port=None, port_arg=True):
-        server = Lesto(args, tmp_path / f"{len(started)}.log", env=env, port=port,
-                       port_arg=port_arg)
-        started.append(server)
-        return server.start()
-
-    yield start
-    for server in started:
-        if server.proc.poll() is None:
-            server.kill()
+        yield start
 
 
 def loop_report(server):

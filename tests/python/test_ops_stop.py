@@ -13,7 +13,7 @@ import socket
 import pytest
 import rawhttp
 from conftest import HOST
-from ops_helpers import LESTO, SERVING, Lesto, wait_until
+from ops_helpers import LESTO, SERVING, Lesto, hook_lines, killed_after, wait_until
 
 MODES = {"single": [], "workers": ["--workers", "2"]}
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -27,23 +27,15 @@ def hook_log(tmp_path):
 @pytest.fixture
 def start(tmp_path, hook_log):
     """start(mode, *flags, env=) -> a `lesto ops_app:app` process, not waited for."""
-    started = []
+    with killed_after() as started:
+        def start_lesto(mode, *flags, env=None):
+            args = [*LESTO, "ops_app:app", "--host", HOST, *MODES[mode], *flags]
+            server = Lesto(args, tmp_path / f"lesto-{len(started)}.log",
+                           env={"OPS_HOOK_LOG": str(hook_log), **(env or {})})
+            started.append(server)
+            return server.start(wait_for=None)
 
-    def start_lesto(mode, *flags, env=None):
-        args = [*LESTO, "ops_app:app", "--host", HOST, *MODES[mode], *flags]
-        server = Lesto(args, tmp_path / f"lesto-{len(started)}.log",
-                       env={"OPS_HOOK_LOG": str(hook_log), **(env or {})})
-        started.append(server)
-        return server.start(wait_for=None)
-
-    yield start_lesto
-    for server in started:
-        if server.proc.poll() is None:
-            server.kill()
-
-
-def hook_lines(hook_log):
-    return hook_log.read_text().splitlines() if hook_log.exists() else []
+        yield start_lesto
 
 
 def hooks_seen(hook_log, event, count=1):

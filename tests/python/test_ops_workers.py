@@ -9,7 +9,7 @@ import time
 import pytest
 import rawhttp
 from conftest import APPS_DIR, HOST, LOOPS
-from ops_helpers import LESTO, ClientLoop, Lesto, alive, wait_until
+from ops_helpers import LESTO, ClientLoop, Lesto, alive, hook_lines, killed_after, wait_until
 
 from lesto.workers import BACKOFF_MAX, backoff
 
@@ -24,24 +24,16 @@ def hook_log(tmp_path):
 @pytest.fixture
 def start(tmp_path, hook_log):
     """start(*flags) -> a running `lesto ops_app:app --workers 2 ...`; killed after the test."""
-    started = []
+    with killed_after() as started:
+        def start_lesto(*flags, workers=2, env=None, loop="uvloop"):
+            args = [*LESTO, "ops_app:app", "--host", HOST, "--workers", str(workers),
+                    "--grace-period", str(GRACE), *flags]
+            server = Lesto(args, tmp_path / f"lesto-{len(started)}.log",
+                           env={"OPS_HOOK_LOG": str(hook_log), "LESTO_LOOP": loop, **(env or {})})
+            started.append(server)
+            return server.start()
 
-    def start_lesto(*flags, workers=2, env=None, loop="uvloop"):
-        args = [*LESTO, "ops_app:app", "--host", HOST, "--workers", str(workers),
-                "--grace-period", str(GRACE), *flags]
-        server = Lesto(args, tmp_path / f"lesto-{len(started)}.log",
-                       env={"OPS_HOOK_LOG": str(hook_log), "LESTO_LOOP": loop, **(env or {})})
-        started.append(server)
-        return server.start()
-
-    yield start_lesto
-    for server in started:
-        if server.proc.poll() is None:
-            server.kill()
-
-
-def hook_lines(hook_log):
-    return hook_log.read_text().splitlines() if hook_log.exists() else []
+        yield start_lesto
 
 
 @pytest.mark.parametrize("loop", LOOPS)
