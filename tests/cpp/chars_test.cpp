@@ -8,6 +8,7 @@
 #include "http/chars.hpp"
 #include "http/fields.hpp"
 #include "parser/scan.hpp"
+#include "response/status.hpp"
 
 namespace http = lesto::http;
 
@@ -89,4 +90,11 @@ TEST(Fields, QuotedEscapesControlBytes) {
     EXPECT_EQ(http::quoted("X-A"), "'X-A'");
     EXPECT_EQ(http::quoted("a\r\nb\t\x01\x7f\0"s), "'a\\r\\nb\\t\\x01\\x7f\\x00'");
     EXPECT_EQ(http::quoted("caf\xc3\xa9"), "'caf\xc3\xa9'");
+}
+
+TEST(Status, ValidCodesAreThreeDigits100To599) {
+    for (int code = -1; code <= 1000; ++code) {
+        EXPECT_EQ(http::is_valid_status(code), code >= 100 && code <= 599) << code;
+        EXPECT_EQ(http::reason_phrase(code).empty(), !http::is_valid_status(code)) << code;
+    }
 }

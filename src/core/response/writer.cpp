@@ -162,7 +162,7 @@ std::size_t user_lines_size(const ResponseSpec& spec) noexcept {
 WriteStatus render(Buffer& out, const ResponseSpec& spec, std::string_view date,
                    std::string_view body_tail) {
     const int status = spec.status;
-    if (status < 100 || status > 599) return WriteStatus::bad_status;
+    if (!is_valid_status(status)) return WriteStatus::bad_status;
     if (!spec.content_type_known &&
         (!is_field_value(spec.content_type) || !is_field_value(spec.charset))) {
         return WriteStatus::bad_header;
@@ -305,7 +305,7 @@ void write_error(Buffer& out, int status, std::string_view reason, std::string_v
     ResponseSpec spec;
     // The engine only sends codes it knows; a code outside the range still
     // has to produce a valid response rather than nothing.
-    spec.status = (status >= 100 && status <= 599) ? status : 500;
+    spec.status = is_valid_status(status) ? status : 500;
     spec.content_type = "text/plain; charset=utf-8";
     spec.content_type_known = true;
     spec.body = reason;
