@@ -162,8 +162,8 @@ bool check_headers(PyObject* headers) {
 
 bool header_view(PyObject* name, PyObject* value, http::Header& out) {
     // Checked when the Response was built; the dict may have changed since.
-    // What the writer would refuse it refuses; what it cannot even be given
-    // is refused here.
+    // What the writer would refuse it refuses (and it is logged); what it
+    // cannot even be given is refused here, with the handler's error path.
     if (!PyUnicode_Check(name) || !PyUnicode_Check(value)) {
         PyErr_Format(PyExc_TypeError,
                      "Response header names and values must be str, got %.100s: %.100s (the "

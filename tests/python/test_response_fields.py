@@ -2,7 +2,10 @@
 
 Response(...) checks each field with core's rules (the ones the writer
 applies) and raises ValueError naming the field and the position of the
-character at fault; what it accepts goes on the wire byte for byte.
+character at fault; what it accepts goes on the wire byte for byte. A
+Response whose headers dict changes after it was built reaches the writer
+unchecked: its refusal is a 500 and a line on lesto.error naming the route
+and the reason, never silence.
 """
 
 import importlib
@@ -142,3 +145,47 @@ def test_refusal_not_caught_is_a_500_logged_with_the_route(fields):
     log = fields.log()
     assert marker in log
     assert "ValueError: Response(headers=...): header 'X-A' value 'a\\x01b' has '\\x01' at position 1" in log
+
+
+# ---- the writer, the last line of defence ---------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/changed/", "/changed-async/"])
+@pytest.mark.parametrize("change, reason", [
+    ("control-byte", "header 'X-Late' value 'a\\x01b': byte 0x01 at position 1 is not allowed; "
+                     + VALUE_RULE),
+    ("space-in-name", "header name 'X Late': byte 0x20 at position 1 is not allowed; "
+                      + TOKEN_RULE),
+])
+def test_writer_refusal_is_a_500_and_a_log_line_with_the_route_and_the_reason(
+        fields, path, change, reason):
+    route = f"GET {path}{change}"
+    fields.expect_traceback(f"response refused for {route}")
+    with fields.connect() as conn:
+        conn.send(get(path + change) + get("/build/header-value/e9"))
+        refused, after = conn.read_responses(2)
+    assert refused.status == 500
+    assert refused.body == b"Internal Server Error\n"
+    assert b"X-Late" not in refused.raw_head
+    assert after.status == 200  # the connection goes on
+    line = f"lesto.error: response refused for {route}, answered 500 Internal Server Error: {reason}"
+    assert line in fields.log()
+
+
+@pytest.mark.parametrize("change, error", [
+    ("not-latin-1", "ValueError: Response header 'X-Late' (changed after the Response was built) "
+                    "has '\u20ac' at position 0; " + LATIN1_RULE),
+    ("not-a-str", "TypeError: Response header names and values must be str, got str: int (the "
+                  "headers dict changed after the Response was built)"),
+])
+def test_headers_the_writer_cannot_be_given_fail_as_the_handler_would(fields, change, error):
+    marker = f"unhandled exception in handler for GET /changed/{change}"
+    fields.expect_traceback(marker)
+    with fields.connect() as conn:
+        conn.send(get(f"/changed/{change}") + get("/build/header-value/e9"))
+        failed, after = conn.read_responses(2)
+    assert failed.status == 500 and failed.body == b"Internal Server Error"
+    assert after.status == 200
+    log = fields.log()
+    assert marker in log
+    assert error in log

@@ -6,8 +6,11 @@ Usage: python fields_app.py PORT.
 `field`. The ValueError Response(...) raises comes back as JSON (status
 422); a Response it accepts is sent as it is, so the test sees its bytes.
 /uncaught/{field}/{code}: the same, the exception left to the server.
+/changed/...: a Response whose headers dict changes after it was built,
+with something the writer refuses or cannot be given.
 """
 
+import asyncio
 import sys
 from http.cookies import Morsel, SimpleCookie
 
@@ -60,8 +63,32 @@ def uncaught(request):
     return BUILDERS[field](chr(code))
 
 
+# What goes into the headers dict after Response(...) checked it.
+CHANGES = {
+    "control-byte": ("X-Late", "a\x01b"),
+    "space-in-name": ("X Late", "1"),
+    "not-latin-1": ("X-Late", "\u20ac"),
+    "not-a-str": ("X-Late", 1),
+}
+
+
+def changed(request):
+    headers = {"X-Early": "1"}
+    response = request.Response(text="changed", headers=headers)
+    name, value = CHANGES[request.match_dict["change"]]
+    headers[name] = value
+    return response
+
+
+async def changed_async(request):
+    await asyncio.sleep(0.001)  # a Task answers, not the dispatch
+    return changed(request)
+
+
 r.add_route("/build/{field}/{code}", build)
 r.add_route("/uncaught/{field}/{code}", uncaught)
+r.add_route("/changed/{change}", changed)
+r.add_route("/changed-async/{change}", changed_async)
 
 
 if __name__ == "__main__":
