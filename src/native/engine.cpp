@@ -96,7 +96,7 @@ void Engine::dispatch(Connection& conn, std::uint64_t seq, const RequestRef& ref
     RequestObject* req = take_request();
     if (!req) {
         PyErr_WriteUnraisable(reinterpret_cast<PyObject*>(self_));
-        conn.respond_error(seq, 500, "Internal Server Error");
+        conn.respond_error(seq, 500, http::reason_phrase(500));
         return;
     }
     const bool found = match.kind == router::MatchKind::found;
@@ -172,7 +172,7 @@ void Engine::fail(Connection& conn, std::uint64_t seq, RequestObject* req, bool 
         if (written) return;
         // The last resort failed too: nothing is left to ask.
         PyErr_WriteUnraisable(on_error_);
-        conn.respond_error(seq, 500, "Internal Server Error");
+        conn.respond_error(seq, 500, http::reason_phrase(500));
         return;
     }
     if (result && !in_error_handler) {
@@ -181,7 +181,7 @@ void Engine::fail(Connection& conn, std::uint64_t seq, RequestObject* req, bool 
     }
     if (!result) PyErr_WriteUnraisable(on_error_);
     Py_XDECREF(result);
-    conn.respond_error(seq, 500, "Internal Server Error");
+    conn.respond_error(seq, 500, http::reason_phrase(500));
 }
 
 bool Engine::write(Connection& conn, std::uint64_t seq, RequestObject* req, ResponseObject* resp) {
