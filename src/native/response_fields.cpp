@@ -29,27 +29,30 @@ Py_ssize_t first_beyond_latin1(PyObject* s) {
     return n;  // unreachable: a wider kind holds such a character
 }
 
-/// The character of `s` at `i`, as a str, for a message (its repr shows it).
-PyObject* char_at(PyObject* s, Py_ssize_t i) {
-    return PyUnicode_Substring(s, i, i + 1);
+// Messages name what is refused with a prefix made only on refusal (a
+// Describe returns it as a new str, or null): a check that passes costs no
+// formatting.
+
+/// `s` refused at character `i`: "<what> has '\x01' at position 1; <rule>".
+template <class Describe>
+void refuse_at(Describe describe, PyObject* s, Py_ssize_t i, std::string_view rule) {
+    PyObject* what = describe();
+    PyObject* c = what ? PyUnicode_Substring(s, i, i + 1) : nullptr;
+    if (c) {
+        const std::string text(rule);
+        PyErr_Format(PyExc_ValueError, "%U has %R at position %zd; %s", what, c, i, text.c_str());
+    }
+    Py_XDECREF(c);
+    Py_XDECREF(what);
 }
 
-/// `what` refused at character `i` of `s`: "<what> has '\x01' at position 1; <rule>".
-void refuse_at(const std::string& what, PyObject* s, Py_ssize_t i, std::string_view rule) {
-    PyObject* c = char_at(s, i);
-    if (!c) return;
-    const std::string text(rule);
-    PyErr_Format(PyExc_ValueError, "%s has %R at position %zd; %s", what.c_str(), c, i,
-                 text.c_str());
-    Py_DECREF(c);
-}
-
-/// `what` (a header name or value, a mime_type or encoding) as the bytes the
+/// `s` (a header name or value, a mime_type or encoding) as the bytes the
 /// writer sends: latin-1, one byte a character, as request.headers reads
 /// them. A str of 1-byte kind already is those bytes.
-bool latin1_of(const std::string& what, PyObject* s, std::string_view& out) {
+template <class Describe>
+bool latin1_of(PyObject* s, std::string_view& out, Describe describe) {
     if (PyUnicode_KIND(s) != PyUnicode_1BYTE_KIND) {
-        refuse_at(what, s, first_beyond_latin1(s),
+        refuse_at(describe, s, first_beyond_latin1(s),
                   "header fields are sent as latin-1, one byte a character (as request.headers "
                   "reads them): encode other text first, e.g. with urllib.parse.quote");
         return false;
@@ -59,17 +62,13 @@ bool latin1_of(const std::string& what, PyObject* s, std::string_view& out) {
     return true;
 }
 
-std::string repr(PyObject* o) {
-    PyObject* r = PyObject_Repr(o);
-    if (!r) {
-        PyErr_Clear();
-        return "?";
-    }
-    const char* p = PyUnicode_AsUTF8(r);
-    std::string s = p ? p : "?";
-    if (!p) PyErr_Clear();
-    Py_DECREF(r);
-    return s;
+/// A field value, judged by core.
+template <class Describe>
+bool check_value(PyObject* value, std::string_view bytes, Describe describe) {
+    if (http::is_field_value(bytes)) return true;
+    refuse_at(describe, value, static_cast<Py_ssize_t>(http::find_non_field_char(bytes)),
+              http::field_value_rule);
+    return false;
 }
 
 /// A header name: a token, and not one the writer sets from the body.
@@ -80,8 +79,8 @@ bool check_name(PyObject* name, std::string_view bytes) {
         return false;
     }
     if (!http::is_token(bytes)) {
-        refuse_at("Response(headers=...): header name " + repr(name), name,
-                  static_cast<Py_ssize_t>(http::find_non_tchar(bytes)), http::token_rule());
+        refuse_at([name] { return PyUnicode_FromFormat("Response(headers=...): header name %R", name); },
+                  name, static_cast<Py_ssize_t>(http::find_non_tchar(bytes)), http::token_rule());
         return false;
     }
     if (http::is_framing_field(bytes)) {
@@ -92,14 +91,6 @@ bool check_name(PyObject* name, std::string_view bytes) {
     return true;
 }
 
-/// A field value; `what` names it in the message.
-bool check_value(const std::string& what, PyObject* value, std::string_view bytes) {
-    if (http::is_field_value(bytes)) return true;
-    refuse_at(what, value, static_cast<Py_ssize_t>(http::find_non_field_char(bytes)),
-              http::field_value_rule);
-    return false;
-}
-
 bool check_header(PyObject* name, PyObject* value) {
     if (!PyUnicode_Check(name) || !PyUnicode_Check(value)) {
         PyErr_Format(PyExc_TypeError,
@@ -108,10 +99,14 @@ bool check_header(PyObject* name, PyObject* value) {
         return false;
     }
     std::string_view n, v;
-    if (!latin1_of("Response(headers=...): header name " + repr(name), name, n)) return false;
-    if (!check_name(name, n)) return false;
-    const std::string what = "Response(headers=...): header " + repr(name) + " value " + repr(value);
-    return latin1_of(what, value, v) && check_value(what, value, v);
+    const auto name_is = [name] {
+        return PyUnicode_FromFormat("Response(headers=...): header name %R", name);
+    };
+    const auto value_is = [name, value] {
+        return PyUnicode_FromFormat("Response(headers=...): header %R value %R", name, value);
+    };
+    return latin1_of(name, n, name_is) && check_name(name, n) && latin1_of(value, v, value_is) &&
+           check_value(value, v, value_is);
 }
 
 }  // namespace
@@ -141,9 +136,11 @@ bool check_text_field(const char* argument, PyObject* value) {
                      Py_TYPE(value)->tp_name);
         return false;
     }
-    const std::string what = std::string("Response(") + argument + "=...): " + repr(value);
+    const auto value_is = [argument, value] {
+        return PyUnicode_FromFormat("Response(%s=...): %R", argument, value);
+    };
     std::string_view bytes;
-    return latin1_of(what, value, bytes) && check_value(what, value, bytes);
+    return latin1_of(value, bytes, value_is) && check_value(value, bytes, value_is);
 }
 
 bool check_headers(PyObject* headers) {
@@ -171,8 +168,11 @@ bool header_view(PyObject* name, PyObject* value, http::Header& out) {
                      Py_TYPE(name)->tp_name, Py_TYPE(value)->tp_name);
         return false;
     }
-    const std::string what = "Response header " + repr(name) + " (changed after the Response was built)";
-    return latin1_of(what, name, out.name) && latin1_of(what, value, out.value);
+    const auto header_is = [name] {
+        return PyUnicode_FromFormat("Response header %R (changed after the Response was built)",
+                                    name);
+    };
+    return latin1_of(name, out.name, header_is) && latin1_of(value, out.value, header_is);
 }
 
 PyObject* render_cookies(PyObject* cookies) {
@@ -208,8 +208,10 @@ PyObject* render_cookies(PyObject* cookies) {
             // count of UTF-8 lead bytes before it.
             Py_ssize_t index = 0;
             for (std::size_t k = 0; k < at; ++k) index += (static_cast<unsigned char>(b[k]) & 0xc0) != 0x80;
-            refuse_at("Response(cookies=...): cookie " + repr(key) + " renders as " + repr(line) + ", which",
-                      line, index, http::field_value_rule);
+            refuse_at([key, line] {
+                return PyUnicode_FromFormat("Response(cookies=...): cookie %R renders as %R, which",
+                                            key, line);
+            }, line, index, http::field_value_rule);
             Py_DECREF(bytes);
             Py_DECREF(line);
             Py_DECREF(lines);
