@@ -94,6 +94,7 @@ class Server:
         timeouts: dict[str, int] | None = ...,
         access_log: Callable[..., Any] | None = ...,
         callback_failed: Callable[..., Any] | None = ...,
+        response_refused: Callable[[Request, str], Any] | None = ...,
     ) -> Server: ...
     @property
     def connection_count(self) -> int: ...

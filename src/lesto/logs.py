@@ -20,6 +20,12 @@ def log_callback_failure(request, callback, exc):
                     exc_info=exc)
 
 
+def log_response_refused(request, reason):
+    """The writer refused what the handler returned (and answered 500): why, and for which route."""
+    error_log.error("response refused for %s %s, answered 500 Internal Server Error: %s",
+                    request.method, request.path, reason)
+
+
 def configure(level=None):
     """Give lesto's loggers a stderr handler unless the program configured logging itself.
 

@@ -10,7 +10,7 @@ import socket
 from . import _native, stop_signals
 from ._coro import resumer
 from .headers import Headers
-from .logs import error_log, log_access, log_callback_failure
+from .logs import error_log, log_access, log_callback_failure, log_response_refused
 
 DEFAULT_GRACE_PERIOD = 30.0
 DRAIN_CHECK_INTERVAL = 0.05  # how often a draining worker looks at its connection count
@@ -75,6 +75,7 @@ def make_engine(app, loop):
         # None costs the request path nothing: the engine skips the call.
         log_access if access_log_enabled(app) else None,
         log_callback_failure,
+        log_response_refused,
     )
 
 

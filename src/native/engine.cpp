@@ -2,6 +2,8 @@
 #include "engine.hpp"
 
 #include "parser/percent.hpp"
+#include "response/checks.hpp"
+#include "response/status.hpp"
 
 #include <cstddef>
 #include <ctime>
@@ -94,7 +96,7 @@ void Engine::dispatch(Connection& conn, std::uint64_t seq, const RequestRef& ref
     RequestObject* req = take_request();
     if (!req) {
         PyErr_WriteUnraisable(reinterpret_cast<PyObject*>(self_));
-        conn.respond_error(seq, 500, "Internal Server Error");
+        conn.respond_error(seq, 500, http::reason_phrase(500));
         return;
     }
     const bool found = match.kind == router::MatchKind::found;
@@ -165,8 +167,12 @@ void Engine::fail(Connection& conn, std::uint64_t seq, RequestObject* req, bool 
     Py_XDECREF(value);
     Py_XDECREF(tb);
     if (result && Py_IS_TYPE(result, self_->state->response_type) && in_error_handler) {
-        write(conn, seq, req, reinterpret_cast<ResponseObject*>(result));
+        const bool written = write(conn, seq, req, reinterpret_cast<ResponseObject*>(result));
         Py_DECREF(result);
+        if (written) return;
+        // The last resort failed too: nothing is left to ask.
+        PyErr_WriteUnraisable(on_error_);
+        conn.respond_error(seq, 500, http::reason_phrase(500));
         return;
     }
     if (result && !in_error_handler) {
@@ -175,34 +181,59 @@ void Engine::fail(Connection& conn, std::uint64_t seq, RequestObject* req, bool 
     }
     if (!result) PyErr_WriteUnraisable(on_error_);
     Py_XDECREF(result);
-    conn.respond_error(seq, 500, "Internal Server Error");
+    conn.respond_error(seq, 500, http::reason_phrase(500));
 }
 
-void Engine::write(Connection& conn, std::uint64_t seq, RequestObject* req, ResponseObject* resp) {
-    if (!response_view(resp, view_)) {
-        PyErr_WriteUnraisable(reinterpret_cast<PyObject*>(resp));
-        conn.respond_error(seq, 500, "Internal Server Error");
-        return;
-    }
+bool Engine::write(Connection& conn, std::uint64_t seq, RequestObject* req, ResponseObject* resp) {
+    if (!response_view(resp, view_)) return false;
     view_.spec.version_minor = req->head->version_minor;
     view_.spec.keep_alive = req->head->keep_alive;
     view_.spec.head_request = req->head->is_head();
-    conn.respond(seq, view_.spec);
+    long status = resp->code;
+    std::size_t body_size = view_.spec.body.size();
+    if (!conn.respond(seq, view_.spec)) {
+        // Answered "500 Internal Server Error" and a newline instead.
+        status = 500;
+        body_size = http::reason_phrase(500).size() + 1;
+        refused(req, view_.spec);
+    }
     if (access_log_) {
-        PyObject* status = PyLong_FromLong(resp->code);
-        PyObject* size = PyLong_FromSize_t(view_.spec.body.size());
+        PyObject* st = PyLong_FromLong(status);
+        PyObject* size = PyLong_FromSize_t(body_size);
         PyObject* took = PyFloat_FromDouble(monotonic_seconds() - req->started);
-        PyObject* r = status && size && took
+        PyObject* r = st && size && took
                           ? PyObject_CallFunctionObjArgs(access_log_, reinterpret_cast<PyObject*>(req),
-                                                         status, size, took, nullptr)
+                                                         st, size, took, nullptr)
                           : nullptr;
         if (!r) PyErr_WriteUnraisable(access_log_);
         Py_XDECREF(r);
-        Py_XDECREF(status);
+        Py_XDECREF(st);
         Py_XDECREF(size);
         Py_XDECREF(took);
     }
     if (req->done_callbacks) done(req);
+    return true;
+}
+
+// The writer is the last line of defence: the binding checked the Response
+// when it was built, so a refusal here means it changed since (its headers
+// dict). Never silent: the reason, in core's words, goes to the server's log.
+void Engine::refused(RequestObject* req, const http::ResponseSpec& spec) {
+    const std::string reason = http::refusal_reason(spec);
+    PyObject* text = PyUnicode_DecodeUTF8(reason.data(), static_cast<Py_ssize_t>(reason.size()),
+                                          "backslashreplace");
+    PyObject* r = text && response_refused_
+                      ? PyObject_CallFunctionObjArgs(response_refused_,
+                                                     reinterpret_cast<PyObject*>(req), text, nullptr)
+                      : nullptr;
+    if (!r) {
+        if (!PyErr_Occurred()) {
+            PyErr_Format(PyExc_ValueError, "the response was refused and answered 500: %U", text);
+        }
+        PyErr_WriteUnraisable(reinterpret_cast<PyObject*>(self_));
+    }
+    Py_XDECREF(r);
+    Py_XDECREF(text);
 }
 
 void Engine::done(RequestObject* req) {

@@ -39,6 +39,7 @@ public:
         Py_CLEAR(resume_round_);
         Py_CLEAR(access_log_);
         Py_CLEAR(callback_failed_);
+        Py_CLEAR(response_refused_);
         for (RequestObject* r : done_) Py_DECREF(r);
     }
 
@@ -52,8 +53,10 @@ public:
                   bool in_error_handler) {
         // Inline: nearly every result is a Response.
         if (result && Py_IS_TYPE(result, self_->state->response_type)) {
-            write(conn, seq, req, reinterpret_cast<ResponseObject*>(result));
+            const bool written = write(conn, seq, req, reinterpret_cast<ResponseObject*>(result));
             Py_DECREF(result);
+            // A Response the writer cannot be given fails as the handler would.
+            if (!written) fail(conn, seq, req, in_error_handler);
             return;
         }
         complete_other(conn, seq, req, result, in_error_handler);
@@ -87,6 +90,7 @@ public:
     PyObject* resume_round_ = nullptr;  // the server's bound _resume_round
     PyObject* access_log_ = nullptr;      // access_log(request, status, body_size, seconds) or null
     PyObject* callback_failed_ = nullptr;  // callback_failed(request, callback, exc)
+    PyObject* response_refused_ = nullptr;  // response_refused(request, reason), or null
 
     /// Run the done-callbacks of the requests answered since the last call.
     void run_done_callbacks();
@@ -97,7 +101,11 @@ private:
     RequestObject* take_request();
     void release_request(RequestObject* req);
     void fail(Connection& conn, std::uint64_t seq, RequestObject* req, bool in_error_handler);
-    void write(Connection& conn, std::uint64_t seq, RequestObject* req, ResponseObject* resp);
+    /// Answer with `resp`. False, with nothing answered and a Python
+    /// exception set, when the Response cannot be put into writer terms.
+    bool write(Connection& conn, std::uint64_t seq, RequestObject* req, ResponseObject* resp);
+    /// The writer refused `spec` (and answered 500): log why, with the route.
+    void refused(RequestObject* req, const http::ResponseSpec& spec);
     /// complete() for anything but a Response.
     void complete_other(Connection& conn, std::uint64_t seq, RequestObject* req, PyObject* result,
                         bool in_error_handler);

@@ -78,8 +78,23 @@ struct ResponseObject {
     PyObject* mime_type;  // str or null
     PyObject* encoding;   // str or null
     PyObject* headers;    // dict or null
-    PyObject* cookies;    // SimpleCookie or null
+    PyObject* cookies;    // list of bytes, each a Set-Cookie value rendered when built; or null
 };
+
+// The checks of Response(...)'s arguments (response_fields.cpp): each
+// converts to the bytes the writer sends and asks core's rules, false (or
+// null) with a ValueError naming what and where, or a TypeError.
+/// Response(code=...): an int, a status code.
+bool read_status(PyObject* code, int& out);
+/// Response(mime_type=...) or (encoding=...), named by `argument`: a field value.
+bool check_text_field(const char* argument, PyObject* value);
+/// Response(headers=...): a dict of tokens to field values, not naming the framing fields.
+bool check_headers(PyObject* headers);
+/// Response(cookies=...): a SimpleCookie, rendered now into a list of bytes,
+/// one field value per Set-Cookie.
+PyObject* render_cookies(PyObject* cookies);
+/// The bytes of one header for the writer, when the Response is written.
+bool header_view(PyObject* name, PyObject* value, http::Header& out);
 
 /// Build a Response from Response(...) arguments (vectorcall convention).
 PyObject* response_new(ModuleState* st, PyTypeObject* type, PyObject* const* args,
@@ -106,7 +121,6 @@ PyObject* response_method_new(PyTypeObject* method_type, PyTypeObject* response_
 struct ResponseView {
     http::ResponseSpec spec;
     std::vector<http::Header> headers;
-    std::vector<std::string> cookies_storage;
     std::vector<std::string_view> cookies;
 };
 /// Fill `view` from `resp`. Returns false with a Python exception set.

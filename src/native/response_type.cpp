@@ -1,5 +1,4 @@
 // response_type.cpp: lesto.Response, built by request.Response(...) or Response(...), and its wire view.
-#include <cstring>
 #include <vector>
 
 #include "native.hpp"
@@ -87,68 +86,6 @@ template <bool Checked>
     return take_keywords<true>(st, args + nargs, kwnames, a, given, named);
 }
 
-bool iequals(std::string_view a, std::string_view lower) {
-    if (a.size() != lower.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char c = a[i];
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-        if (c != lower[i]) return false;
-    }
-    return true;
-}
-
-bool has_crlf_or_nul(const char* p, Py_ssize_t n) {
-    for (Py_ssize_t i = 0; i < n; ++i) {
-        if (p[i] == '\r' || p[i] == '\n' || p[i] == '\0') return true;
-    }
-    return false;
-}
-
-// Headers are checked when the Response is built, so misuse raises in the
-// handler that wrote it, with a message naming the header.
-bool check_headers(PyObject* headers) {
-    if (!PyDict_Check(headers)) {
-        PyErr_Format(PyExc_TypeError, "Response(headers=...) must be a dict of str to str, not %.100s",
-                     Py_TYPE(headers)->tp_name);
-        return false;
-    }
-    Py_ssize_t pos = 0;
-    PyObject *name, *value;
-    while (PyDict_Next(headers, &pos, &name, &value)) {
-        if (!PyUnicode_Check(name) || !PyUnicode_Check(value)) {
-            PyErr_Format(PyExc_TypeError,
-                         "Response header names and values must be str, got %.100s: %.100s",
-                         Py_TYPE(name)->tp_name, Py_TYPE(value)->tp_name);
-            return false;
-        }
-        Py_ssize_t n, v;
-        const char* pn = PyUnicode_AsUTF8AndSize(name, &n);
-        const char* pv = pn ? PyUnicode_AsUTF8AndSize(value, &v) : nullptr;
-        if (!pv) return false;
-        if (n == 0 || has_crlf_or_nul(pn, n) || has_crlf_or_nul(pv, v)) {
-            PyErr_Format(PyExc_ValueError,
-                         "Response header %R: %R: names must be non-empty and neither may "
-                         "contain CR, LF or NUL",
-                         name, value);
-            return false;
-        }
-        const std::string_view nv(pn, static_cast<std::size_t>(n));
-        if (iequals(nv, "content-length") || iequals(nv, "transfer-encoding")) {
-            PyErr_Format(PyExc_ValueError,
-                         "Response header %R is set by the server from the body; remove it", name);
-            return false;
-        }
-        for (Py_ssize_t i = 0; i < n; ++i) {
-            const unsigned char c = static_cast<unsigned char>(pn[i]);
-            if (c <= ' ' || c >= 0x7f || std::strchr("\"(),/:;<=>?@[\\]{}", c)) {
-                PyErr_Format(PyExc_ValueError, "Response header name %R is not a valid token", name);
-                return false;
-            }
-        }
-    }
-    return true;
-}
-
 PyObject* encode_text(PyObject* text, PyObject* encoding) {
     if (!PyUnicode_Check(text)) {
         PyErr_Format(PyExc_TypeError, "Response(text=...) must be str, not %.100s (use body= for bytes)",
@@ -164,35 +101,23 @@ PyObject* encode_text(PyObject* text, PyObject* encoding) {
 }
 
 /// The checks of every argument but text=, out of line: most Responses are
-/// built from text= alone. Sets `code`.
-bool check_arguments(PyObject* const (&a)[8], int& code) {
-    if (a[kw_code]) {
-        if (!PyLong_Check(a[kw_code])) {
-            PyErr_Format(PyExc_TypeError, "Response(code=...) must be an int, not %.100s",
-                         Py_TYPE(a[kw_code])->tp_name);
-            return false;
-        }
-        const long c = PyLong_AsLong(a[kw_code]);
-        if (c == -1 && PyErr_Occurred()) return false;
-        if (c < 100 || c > 599) {
-            PyErr_Format(PyExc_ValueError, "Response(code=%ld): status code must be within 100-599", c);
-            return false;
-        }
-        code = static_cast<int>(c);
-    }
+/// built from text= alone. Sets `code`, and `cookies` to the rendered
+/// Set-Cookie values (a new reference) when cookies= is given. Arguments
+/// are checked when the Response is built, so misuse raises in the handler
+/// that wrote it, with a message naming the argument.
+bool check_arguments(PyObject* const (&a)[8], int& code, PyObject*& cookies) {
+    if (a[kw_code] && !read_status(a[kw_code], code)) return false;
     const int given = (a[kw_text] != nullptr) + (a[kw_body] != nullptr) + (a[kw_json] != nullptr);
     if (given > 1) {
         PyErr_SetString(PyExc_TypeError, "Response() takes only one of text=, body= and json=");
         return false;
     }
     for (int k : {kw_mime_type, kw_encoding}) {
-        if (a[k] && !PyUnicode_Check(a[k])) {
-            PyErr_Format(PyExc_TypeError, "Response(%s=...) must be str, not %.100s", kw_names[k],
-                         Py_TYPE(a[k])->tp_name);
-            return false;
-        }
+        if (a[k] && !check_text_field(kw_names[k], a[k])) return false;
     }
-    return !a[kw_headers] || check_headers(a[kw_headers]);
+    if (a[kw_headers] && !check_headers(a[kw_headers])) return false;
+    if (a[kw_cookies] && !(cookies = render_cookies(a[kw_cookies]))) return false;
+    return true;
 }
 
 /// Dead Responses' memory, reused by the next: a handler builds one per
@@ -227,7 +152,8 @@ PyObject* response_new(ModuleState* st, PyTypeObject* type, PyObject* const* arg
         return nullptr;
     }
     int code = 200;
-    if ((given & ~(1u << kw_text)) && !check_arguments(a, code)) return nullptr;
+    PyObject* cookies = nullptr;
+    if ((given & ~(1u << kw_text)) && !check_arguments(a, code, cookies)) return nullptr;
 
     PyObject* content = nullptr;
     BodyKind kind = BodyKind::none;
@@ -237,13 +163,13 @@ PyObject* response_new(ModuleState* st, PyTypeObject* type, PyObject* const* arg
     } else if (a[kw_body]) {
         kind = BodyKind::body;
         if (!PyBytes_Check(a[kw_body])) {
-            if (!PyObject_CheckBuffer(a[kw_body])) {
+            if (PyObject_CheckBuffer(a[kw_body])) {
+                content = PyBytes_FromObject(a[kw_body]);
+            } else {
                 PyErr_Format(PyExc_TypeError,
                              "Response(body=...) must be bytes-like, not %.100s (use text= for str)",
                              Py_TYPE(a[kw_body])->tp_name);
-                return nullptr;
             }
-            content = PyBytes_FromObject(a[kw_body]);
         } else {
             content = Py_NewRef(a[kw_body]);
         }
@@ -251,7 +177,10 @@ PyObject* response_new(ModuleState* st, PyTypeObject* type, PyObject* const* arg
         kind = BodyKind::json;
         content = json_dumps(st, a[kw_json]);
     }
-    if (kind != BodyKind::none && !content) return nullptr;
+    if (kind != BodyKind::none && !content) {
+        Py_XDECREF(cookies);
+        return nullptr;
+    }
 
     ResponseObject* r;
     if (spares.count && type == spares.type) {
@@ -262,6 +191,7 @@ PyObject* response_new(ModuleState* st, PyTypeObject* type, PyObject* const* arg
     }
     if (!r) {
         Py_XDECREF(content);
+        Py_XDECREF(cookies);
         return nullptr;
     }
     r->code = code;
@@ -270,7 +200,7 @@ PyObject* response_new(ModuleState* st, PyTypeObject* type, PyObject* const* arg
     r->mime_type = Py_XNewRef(a[kw_mime_type]);
     r->encoding = Py_XNewRef(a[kw_encoding]);
     r->headers = Py_XNewRef(a[kw_headers]);
-    r->cookies = Py_XNewRef(a[kw_cookies]);
+    r->cookies = cookies;
     return reinterpret_cast<PyObject*>(r);
 }
 
@@ -284,6 +214,11 @@ struct DefaultType {
     std::string_view content_type;
 };
 
+/// The bytes of a str of 1-byte kind: latin-1, one byte a character.
+std::string_view latin1_bytes(PyObject* s) noexcept {
+    return {static_cast<const char*>(PyUnicode_DATA(s)), static_cast<std::size_t>(PyUnicode_GET_LENGTH(s))};
+}
+
 DefaultType default_type(BodyKind kind) noexcept {
     switch (kind) {
         case BodyKind::text: return {"text/plain", "text/plain; charset=utf-8"};
@@ -295,20 +230,13 @@ DefaultType default_type(BodyKind kind) noexcept {
 }
 
 /// The Content-Type part of `response_view` for a response that names its
-/// mime_type or encoding.
+/// mime_type or encoding: latin-1 strs (checked when built), their bytes as they are.
 bool view_given_type(ResponseObject* r, http::ResponseSpec& spec) {
-    if (!r->mime_type) {
-        spec.content_type = default_type(r->kind).mime;
-    } else if (!utf8_view(r->mime_type, spec.content_type)) {
-        return false;
-    }
+    spec.content_type = r->mime_type ? latin1_bytes(r->mime_type) : default_type(r->kind).mime;
     // As japronto: text and JSON name their charset, raw bytes do not.
     if (r->kind != BodyKind::text && r->kind != BodyKind::json) return true;
-    if (!r->encoding) {
-        spec.charset = "utf-8";
-        return true;
-    }
-    return utf8_view(r->encoding, spec.charset);
+    spec.charset = r->encoding ? latin1_bytes(r->encoding) : std::string_view("utf-8");
+    return true;
 }
 
 /// The user headers and cookies part of `response_view`, for a response that has any.
@@ -319,36 +247,19 @@ bool view_user_headers(ResponseObject* r, ResponseView& view) {
         Py_ssize_t pos = 0;
         PyObject *name, *value;
         while (PyDict_Next(r->headers, &pos, &name, &value)) {
-            Py_ssize_t n, v;
-            const char* pn = PyUnicode_AsUTF8AndSize(name, &n);
-            const char* pv = pn ? PyUnicode_AsUTF8AndSize(value, &v) : nullptr;
-            if (!pv) return false;
-            view.headers.push_back({{pn, static_cast<std::size_t>(n)}, {pv, static_cast<std::size_t>(v)}});
+            http::Header h;
+            if (!header_view(name, value, h)) return false;
+            view.headers.push_back(h);
         }
     }
     spec.headers = view.headers;
     view.cookies.clear();
-    view.cookies_storage.clear();
     if (r->cookies) {
-        // SimpleCookie: one Set-Cookie per morsel, rendered by the stdlib.
-        PyObject* morsels = PyObject_CallMethod(r->cookies, "values", nullptr);
-        if (!morsels) return false;
-        PyObject* it = PyObject_GetIter(morsels);
-        Py_DECREF(morsels);
-        if (!it) return false;
-        while (PyObject* m = PyIter_Next(it)) {
-            PyObject* s = PyObject_CallMethod(m, "OutputString", nullptr);
-            Py_DECREF(m);
-            if (!s) break;
-            Py_ssize_t n;
-            const char* p = PyUnicode_AsUTF8AndSize(s, &n);
-            if (p) view.cookies_storage.emplace_back(p, static_cast<std::size_t>(n));
-            Py_DECREF(s);
-            if (!p) break;
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(r->cookies); ++i) {
+            PyObject* line = PyList_GET_ITEM(r->cookies, i);
+            view.cookies.emplace_back(PyBytes_AS_STRING(line),
+                                      static_cast<std::size_t>(PyBytes_GET_SIZE(line)));
         }
-        Py_DECREF(it);
-        if (PyErr_Occurred()) return false;
-        for (const std::string& c : view.cookies_storage) view.cookies.push_back(c);
     }
     spec.set_cookies = view.cookies;
     return true;

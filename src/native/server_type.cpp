@@ -38,17 +38,19 @@ bool read_seconds(PyObject* dict, const char* key, int& out) {
 PyObject* Server_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
     static const char* kwlist[] = {"routes",      "request_class", "headers_factory", "on_error",
                                    "on_not_found", "resume",       "call_soon",       "limits",
-                                   "timeouts",     "access_log",   "callback_failed", nullptr};
+                                   "timeouts",     "access_log",   "callback_failed",
+                                   "response_refused", nullptr};
     PyObject *routes, *request_class, *headers_factory, *on_error, *on_not_found, *resume, *call_soon;
     PyObject* limits = nullptr;
     PyObject* timeouts = nullptr;
     PyObject* access_log = Py_None;
     PyObject* callback_failed = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!OOOOOO|O!O!OO", const_cast<char**>(kwlist),
+    PyObject* response_refused = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!OOOOOO|O!O!OOO", const_cast<char**>(kwlist),
                                      &PyList_Type, &routes, &request_class, &headers_factory,
                                      &on_error, &on_not_found, &resume, &call_soon, &PyDict_Type,
                                      &limits, &PyDict_Type, &timeouts, &access_log,
-                                     &callback_failed)) {
+                                     &callback_failed, &response_refused)) {
         return nullptr;
     }
     ModuleState* st = state_of_type(type);
@@ -106,6 +108,7 @@ PyObject* Server_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
     eng.call_soon_ = Py_NewRef(call_soon);
     eng.access_log_ = access_log == Py_None ? nullptr : Py_NewRef(access_log);
     eng.callback_failed_ = Py_NewRef(callback_failed);
+    eng.response_refused_ = response_refused == Py_None ? nullptr : Py_NewRef(response_refused);
     eng.flush_ = PyObject_GetAttrString(reinterpret_cast<PyObject*>(self), "flush");
     eng.resume_round_ = PyObject_GetAttrString(reinterpret_cast<PyObject*>(self), "_resume_round");
     if (!eng.flush_ || !eng.resume_round_) {

@@ -1,11 +1,13 @@
 // writer_test.cpp: exact bytes of rendered responses, and what the writer refuses.
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "pipeline/buffer.hpp"
+#include "response/checks.hpp"
 #include "response/status.hpp"
 #include "response/writer.hpp"
 
@@ -522,4 +524,90 @@ TEST(Writer, Continue) {
     out.append("x");
     write_continue(out);
     EXPECT_EQ(out.view(), "xHTTP/1.1 100 Continue\r\n\r\n");
+}
+
+// ---- refusals in words (response/checks.hpp) ----------------------------------
+
+TEST(Writer, RefusalReasonNamesThePartTheByteAndItsPosition) {
+    using namespace std::string_literals;
+    using lesto::http::refusal_reason;
+    ResponseSpec spec = hello();
+    EXPECT_EQ(refusal_reason(spec), "");
+    spec.status = 700;
+    EXPECT_EQ(refusal_reason(spec), "status 700 is not a status code (100-599)");
+
+    spec = hello();
+    spec.content_type = "text/plain\r\nX-Injected: 1";
+    EXPECT_EQ(refusal_reason(spec),
+              "Content-Type 'text/plain\\r\\nX-Injected: 1': byte 0x0d at position 10 is not "
+              "allowed; a field value holds tab, space, visible ASCII and bytes 0x80-0xff "
+              "(obs-text), no other control character");
+    spec.content_type_known = true;  // a constant of the caller's: not checked
+    EXPECT_EQ(refusal_reason(spec), "");
+
+    spec = hello();
+    spec.charset = "utf-8\x7f";
+    EXPECT_TRUE(refusal_reason(spec).starts_with("charset 'utf-8\\x7f': byte 0x7f at position 5"));
+
+    const Header bad_name[] = {{"X-Ok", "1"}, {"X A", "1"}};
+    spec = hello();
+    spec.headers = bad_name;
+    EXPECT_EQ(refusal_reason(spec),
+              "header name 'X A': byte 0x20 at position 1 is not allowed; a token holds "
+              "letters, digits and !#$%&'*+-.^_`|~");
+    const Header empty_name[] = {{"", "1"}};
+    spec.headers = empty_name;
+    EXPECT_TRUE(refusal_reason(spec).starts_with("a header name is empty; a token holds"));
+    const Header bad_value[] = {{"X-A", "a\x01" "b"}};
+    spec.headers = bad_value;
+    EXPECT_TRUE(refusal_reason(spec).starts_with(
+        "header 'X-A' value 'a\\x01b': byte 0x01 at position 1 is not allowed; a field value"));
+
+    const std::string nul_cookie = "b=\0"s;
+    const std::string_view cookies[] = {"a=1", nul_cookie};
+    spec = hello();
+    spec.set_cookies = cookies;
+    EXPECT_TRUE(refusal_reason(spec).starts_with("Set-Cookie 'b=\\x00': byte 0x00 at position 2"));
+}
+
+TEST(Writer, RefusalReasonIsEmptyExactlyWhenTheWriterAccepts) {
+    // Random specs, mostly valid: the reason and the writer never disagree.
+    std::mt19937 rng(11);
+    const auto piece = [&rng](bool token) {
+        std::string s(rng() % 12, 'a');
+        for (char& c : s) {
+            if (rng() % 6 == 0) c = static_cast<char>(rng() % 256);
+            else if (!token && rng() % 4 == 0) c = ' ';
+        }
+        return s;
+    };
+    for (int round = 0; round < 20000; ++round) {
+        ResponseSpec spec;
+        spec.status = rng() % 20 == 0 ? static_cast<int>(rng() % 1000) : 200;
+        const std::string content_type = piece(false), charset = piece(false);
+        spec.content_type = content_type;
+        spec.charset = charset;
+        spec.content_type_known = rng() % 4 == 0;
+        const std::string n1 = piece(true), v1 = piece(false), n2 = piece(true), v2 = piece(false);
+        const Header headers[] = {{n1, v1}, {n2, v2}};
+        spec.headers = {headers, rng() % 3};
+        const std::string c1 = piece(false);
+        const std::string_view cookies[] = {c1};
+        spec.set_cookies = {cookies, rng() % 2};
+        Buffer out;
+        const bool accepted = write_response(out, spec, date) == WriteStatus::ok;
+        ASSERT_EQ(lesto::http::refusal_reason(spec).empty(), accepted) << round;
+    }
+}
+
+TEST(Writer, FramingFieldsAreContentLengthAndTransferEncodingInAnyCase) {
+    using lesto::http::is_framing_field;
+    for (std::string_view name : {"Content-Length", "content-length", "CONTENT-LENGTH",
+                                  "Transfer-Encoding", "transfer-ENCODING"}) {
+        EXPECT_TRUE(is_framing_field(name)) << name;
+    }
+    for (std::string_view name : {"Content-Type", "Content-Length ", "Content_Length",
+                                  "Transfer-Encodings", "", "TE", "Connection"}) {
+        EXPECT_FALSE(is_framing_field(name)) << name;
+    }
 }

@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "http/chars.hpp"
 #include "parser/errors.hpp"
-#include "parser/scan.hpp"
 
 namespace lesto::http {
 
@@ -48,12 +48,10 @@ constexpr int hex_value(char c) noexcept {
 
 constexpr bool is_bws(char c) noexcept { return c == ' ' || c == '\t'; }
 
-// qdtext and the second byte of a quoted-pair (RFC 9110 5.6.4): HTAB, SP,
-// visible ASCII and obs-text; the quote and backslash are told apart by the caller.
-constexpr bool is_quoted_text(char c) noexcept {
-    const auto u = static_cast<unsigned char>(c);
-    return u == '\t' || (u >= 0x20 && u != 0x7f);
-}
+// qdtext and the second byte of a quoted-pair (RFC 9110 5.6.4) are the
+// bytes of a field value (HTAB, SP, VCHAR, obs-text); the quote and
+// backslash are told apart by the caller.
+constexpr bool is_quoted_text(char c) noexcept { return is_field_char(c); }
 
 }  // namespace
 
@@ -138,13 +136,13 @@ ParseResult ChunkedDecoder::feed(std::string_view in, std::string& body) {
                 else if (!is_bws(c)) return refuse(line_end_error(c, errors::after_chunk_size));
                 break;
             case State::ext_name_start:
-                if (scan::is_tchar(c)) state_ = State::ext_name;
+                if (is_tchar(c)) state_ = State::ext_name;
                 else if (c == '\r' || c == ';' || c == '=') return refuse(errors::empty_extension_name);
                 else if (!is_bws(c)) return refuse(line_end_error(c, errors::invalid_extension_name));
                 break;
             case State::ext_name:
             case State::ext_after_name:
-                if (scan::is_tchar(c) && state_ == State::ext_name) break;
+                if (is_tchar(c) && state_ == State::ext_name) break;
                 if (is_bws(c)) state_ = State::ext_after_name;
                 else if (c == '=') state_ = State::ext_value_start;
                 else if (c == ';') state_ = State::ext_name_start;
@@ -155,13 +153,13 @@ ParseResult ChunkedDecoder::feed(std::string_view in, std::string& body) {
                 break;
             case State::ext_value_start:
                 if (c == '"') state_ = State::ext_quoted;
-                else if (scan::is_tchar(c)) state_ = State::ext_value;
+                else if (is_tchar(c)) state_ = State::ext_value;
                 else if (c == '\r' || c == ';') return refuse(errors::empty_extension_value);
                 else if (!is_bws(c)) return refuse(line_end_error(c, errors::invalid_extension_value));
                 break;
             case State::ext_value:
             case State::ext_after_value:
-                if (scan::is_tchar(c) && state_ == State::ext_value) break;
+                if (is_tchar(c) && state_ == State::ext_value) break;
                 if (is_bws(c)) state_ = State::ext_after_value;
                 else if (c == ';') state_ = State::ext_name_start;
                 else if (c == '\r') state_ = State::size_lf;
@@ -199,7 +197,7 @@ ParseResult ChunkedDecoder::feed(std::string_view in, std::string& body) {
                     state_ = State::final_lf;
                     break;
                 }
-                if (!scan::is_tchar(c)) {
+                if (!is_tchar(c)) {
                     // Before the first trailer there is nothing to fold.
                     if (is_bws(c)) return refuse(trailer_bytes_ == 0 ? errors::space_before_trailers
                                                                      : errors::trailer_obs_fold);
@@ -215,12 +213,12 @@ ParseResult ChunkedDecoder::feed(std::string_view in, std::string& body) {
                 else if (is_bws(c)) return refuse(errors::trailer_space_before_colon);
                 else if (c == '\r') return refuse(errors::trailer_no_colon);
                 else if (c == '\n') return refuse(errors::bare_lf_in_trailer);
-                else if (!scan::is_tchar(c)) return refuse(errors::invalid_trailer_name);
+                else if (!is_tchar(c)) return refuse(errors::invalid_trailer_name);
                 break;
             case State::trailer_value:
                 if (c == '\r') state_ = State::trailer_lf;
                 else if (c == '\n') return refuse(errors::bare_lf_in_trailer);
-                else if (scan::is_ctl(c)) return refuse(errors::invalid_trailer_value);
+                else if (!is_field_char(c)) return refuse(errors::invalid_trailer_value);
                 break;
             case State::trailer_lf:
                 if (c != '\n') return refuse(errors::bare_cr_in_trailer);

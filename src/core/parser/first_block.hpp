@@ -3,8 +3,10 @@
 
 #include "parser/scan.hpp"
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 
 #if defined(__x86_64__)
 #include <emmintrin.h>
@@ -17,6 +19,9 @@ namespace lesto::http::scan {
 // Each *_mask16 returns one bit per byte of the block that ends its class's
 // span. SSE2 is the x86-64 baseline, so these need no run-time check and can
 // be inlined into the parser; scan.cpp builds its SSE2 scanners from them too.
+// The tchar test is derived from http/chars.hpp at compile time; the others
+// are fixed byte ranges, which scan_test checks against the rules' tables
+// for every byte value.
 
 inline __m128i splat16(int c) noexcept {
     return _mm_set1_epi8(static_cast<char>(c));
@@ -57,18 +62,61 @@ inline __m128i in_range16(__m128i x, int lo, int hi) noexcept {
     return _mm_cmpgt_epi8(splat16(hi - lo - 127), biased);
 }
 
+// The runs of consecutive visible bytes that are not tchars ('"', '(' to ')',
+// ',', '/', ':' to '@', ...), found at compile time in http/chars.hpp's
+// definition: SSE2 has no pshufb (SSSE3) for a nibble lookup, so a block is
+// tested as visible ASCII minus these runs.
+struct ByteRun {
+    int first;
+    int last;
+};
+
+constexpr std::size_t count_delimiter_runs() {
+    std::size_t runs = 0;
+    for (int c = 0x21; c <= 0x7e; ++c)
+        if (!is_tchar(static_cast<char>(c)) && is_tchar(static_cast<char>(c - 1))) ++runs;
+    return runs;
+}
+
+constexpr std::array<ByteRun, count_delimiter_runs()> delimiter_runs = [] {
+    std::array<ByteRun, count_delimiter_runs()> runs{};
+    std::size_t n = 0;
+    for (int c = 0x21; c <= 0x7e; ++c) {
+        if (is_tchar(static_cast<char>(c))) continue;
+        if (is_tchar(static_cast<char>(c - 1))) runs[n++] = {c, c};
+        runs[n - 1].last = c;
+    }
+    return runs;
+}();
+
+// The test below assumes every tchar is visible ASCII, and '!' (0x21) one
+// of them so that every run starts after a tchar.
+constexpr bool tchars_are_visible_from_bang() {
+    for (int c = 0; c < 256; ++c)
+        if (is_tchar(static_cast<char>(c)) && (c < 0x21 || c > 0x7e)) return false;
+    return is_tchar('!');
+}
+static_assert(tchars_are_visible_from_bang());
+
+template <std::size_t I> inline __m128i in_delimiter_run16(__m128i x) noexcept {
+    constexpr ByteRun run = delimiter_runs[I];
+    if constexpr (run.first == run.last)
+        return _mm_cmpeq_epi8(x, splat16(run.first));
+    else
+        return in_range16(x, run.first, run.last);
+}
+
+template <std::size_t... I>
+inline __m128i any_delimiter16(__m128i x, std::index_sequence<I...>) noexcept {
+    __m128i any = _mm_setzero_si128();
+    ((any = _mm_or_si128(any, in_delimiter_run16<I>(x))), ...);
+    return any;
+}
+
 inline unsigned non_tchar_mask16(__m128i x) noexcept {
-    // Without pshufb (SSSE3) the set is tested as: visible ASCII minus the
-    // RFC 9110 delimiters "(),/:;<=>?@[\]{} and DQUOTE.
     const __m128i visible = in_range16(x, 0x21, 0x7e);
-    __m128i delim = _mm_cmpeq_epi8(x, splat16('"'));
-    delim = _mm_or_si128(delim, _mm_cmpeq_epi8(_mm_or_si128(x, splat16(1)), splat16(')')));
-    delim = _mm_or_si128(delim, _mm_cmpeq_epi8(x, splat16(',')));
-    delim = _mm_or_si128(delim, _mm_cmpeq_epi8(x, splat16('/')));
-    delim = _mm_or_si128(delim, in_range16(x, ':', '@'));
-    delim = _mm_or_si128(delim, in_range16(x, '[', ']'));
-    delim = _mm_or_si128(delim, _mm_cmpeq_epi8(x, splat16('{')));
-    delim = _mm_or_si128(delim, _mm_cmpeq_epi8(x, splat16('}')));
+    const __m128i delim =
+        any_delimiter16(x, std::make_index_sequence<delimiter_runs.size()>{});
     const __m128i tchar = _mm_andnot_si128(delim, visible);
     return ~static_cast<unsigned>(_mm_movemask_epi8(tchar)) & 0xffffu;
 }

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "http/chars.hpp"
+
 namespace lesto::http::scan {
 
 /// Returns the first byte in [p, end) that belongs to the scanner's class, or
@@ -47,25 +49,21 @@ enum ByteClass : std::uint8_t {
 
 namespace detail {
 
-// Built at compile time so the scalar loops, the inline first blocks and the
-// SIMD lookup tables share one definition of each class.
+// Built at compile time from http/chars.hpp's rules, so the scalar loops, the
+// inline first blocks and the SIMD lookup tables share one definition of each
+// class. Only name_fast_class (a shortcut, not a rule) is this file's own.
 constexpr std::array<std::uint8_t, 256> make_classes() {
     std::array<std::uint8_t, 256> t{};
-    const auto add = [&t](int c, std::uint8_t bit) { t[static_cast<std::size_t>(c)] |= bit; };
-    for (int c = '0'; c <= '9'; ++c)
-        add(c, tchar_class);
-    for (int c = 'a'; c <= 'z'; ++c)
-        add(c, tchar_class | name_fast_class);
-    for (int c = 'A'; c <= 'Z'; ++c)
-        add(c, tchar_class | name_fast_class);
-    add('-', name_fast_class);
-    for (char c : {'!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~'})
-        add(static_cast<unsigned char>(c), tchar_class);
     for (int c = 0; c < 256; ++c) {
-        const bool ctl = (c < 0x20 && c != '\t') || c == 0x7f;
-        if (!ctl) add(c, value_class);
-        if (!ctl && c > 0x20) add(c, visible_class);
-        if (!ctl && c > 0x20 && c != '?' && c != '#') add(c, target_class);
+        const char ch = static_cast<char>(c);
+        const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        std::uint8_t bits = 0;
+        if (http::is_tchar(ch)) bits |= tchar_class;
+        if (http::is_field_char(ch)) bits |= value_class;
+        if (http::is_field_vchar(ch)) bits |= visible_class;
+        if (http::is_field_vchar(ch) && ch != '?' && ch != '#') bits |= target_class;
+        if (letter || ch == '-') bits |= name_fast_class;
+        t[static_cast<std::size_t>(c)] = bits;
     }
     return t;
 }
@@ -78,18 +76,16 @@ constexpr bool has_class(char c, std::uint8_t bits) noexcept {
     return (byte_classes[static_cast<unsigned char>(c)] & bits) != 0;
 }
 
-constexpr bool is_tchar(char c) noexcept {
-    return has_class(c, tchar_class);
-}
+using http::is_tchar;
 
+/// A byte that ends a field value: a CTL other than HTAB.
 constexpr bool is_ctl(char c) noexcept {
-    const auto u = static_cast<unsigned char>(c);
-    return (u < 0x20 && u != '\t') || u == 0x7f;
+    return !http::is_field_char(c);
 }
 
+/// A byte that ends the version: a CTL or SP.
 constexpr bool is_ctl_or_space(char c) noexcept {
-    const auto u = static_cast<unsigned char>(c);
-    return u <= 0x20 || u == 0x7f;
+    return !http::is_field_vchar(c);
 }
 
 constexpr bool ends_target(char c) noexcept {

@@ -1,6 +1,8 @@
 // connection.cpp: parsing, dispatching and ordering the responses of one connection.
 #include "pipeline/connection.hpp"
 
+#include "response/status.hpp"
+
 #include <algorithm>
 #include <utility>
 
@@ -226,7 +228,7 @@ bool Connection::respond(std::uint64_t seq, http::ResponseSpec& spec) {
         spec.keep_alive = spec.keep_alive && keep_alive;
         if (http::write_response(out, spec, date_->value()) != http::WriteStatus::ok) {
             ok = false;
-            http::write_error(out, 500, "Internal Server Error", date_->value(), spec.keep_alive);
+            http::write_error(out, 500, http::reason_phrase(500), date_->value(), spec.keep_alive);
         }
     });
     return ok;

@@ -7,9 +7,6 @@
 namespace lesto::http {
 namespace {
 
-constexpr int first_status = 100;
-constexpr int last_status = 599;
-
 struct Registered {
     int code;
     std::string_view phrase;
@@ -108,7 +105,7 @@ constexpr auto phrases = [] {
 }  // namespace
 
 std::string_view reason_phrase(int status) noexcept {
-    if (status < first_status || status > last_status) return {};
+    if (!is_valid_status(status)) return {};
     return phrases[slot(status)];
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "http/fields.hpp"
 #include "response/status.hpp"
 
 namespace lesto::http {
@@ -28,88 +29,6 @@ constexpr std::string_view name_separator = ": ";
 constexpr std::string_view end_of_head = "\r\n\r\n";
 constexpr std::string_view continue_response = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr std::size_t date_size = 29;  // an IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT"
-
-constexpr unsigned char token_char = 1;
-constexpr unsigned char field_char = 2;
-
-// RFC 9110 5.6.2 tchar, and field-value bytes: HTAB, SP, VCHAR, obs-text.
-// Every other control byte is refused, not only CR/LF/NUL, because some
-// peers treat a bare CR or VT as a line break and would see a second header.
-constexpr auto char_classes = [] {
-    std::array<unsigned char, 256> table{};
-    for (int c = 0; c < 256; ++c) {
-        bool alnum = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-        bool token = alnum || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) !=
-                                  std::string_view::npos;
-        bool field = c == '\t' || (c >= 0x20 && c != 0x7f);
-        table[static_cast<std::size_t>(c)] =
-            static_cast<unsigned char>((token ? token_char : 0) | (field ? field_char : 0));
-    }
-    return table;
-}();
-
-// The classes of four bytes are ANDed together and tested at once: refusals
-// are rare, and a branch per byte cost more than the lookups.
-bool all_of_class(std::string_view s, unsigned char cls) noexcept {
-    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-    const std::size_t n = s.size();
-    std::size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        const unsigned all = char_classes[p[i]] & char_classes[p[i + 1]] &
-                             char_classes[p[i + 2]] & char_classes[p[i + 3]];
-        if (!(all & cls)) return false;
-    }
-    // The last 0 to 3 bytes, with no loop for the vectorizer to blow up.
-    unsigned all = cls;
-    switch (n - i) {
-        case 3: all &= char_classes[p[i + 2]]; [[fallthrough]];
-        case 2: all &= char_classes[p[i + 1]]; [[fallthrough]];
-        case 1: all &= char_classes[p[i]]; break;
-        default: break;
-    }
-    return (all & cls) != 0;
-}
-
-template <class T>
-T load(const char* p) noexcept {
-    T v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-}
-
-/// True when some byte of the word is below 0x20 or is DEL: a possible
-/// refusal (HTAB is the one allowed control byte) that the table then decides.
-bool word_has_control(std::uint64_t x) noexcept {
-    constexpr std::uint64_t ones = 0x0101010101010101;
-    constexpr std::uint64_t highs = 0x8080808080808080;
-    const std::uint64_t below_space = (x - ones * 0x20) & ~x & highs;
-    const std::uint64_t del = x ^ (ones * 0x7f);
-    return (below_space | ((del - ones) & ~del & highs)) != 0;
-}
-
-bool is_token(std::string_view s) noexcept { return !s.empty() && all_of_class(s, token_char); }
-
-// Values are checked eight bytes at a time: every response validates its
-// Content-Type, and a large header value should not cost a lookup per byte.
-// Short values are read as two overlapping words, which covers every byte.
-bool is_field_value(std::string_view s) noexcept {
-    const std::size_t n = s.size();
-    const char* p = s.data();
-    bool suspect;
-    if (n >= 8) {
-        suspect = word_has_control(load<std::uint64_t>(p + n - 8));
-        for (std::size_t i = 0; !suspect && i + 8 <= n; i += 8) {
-            suspect = word_has_control(load<std::uint64_t>(p + i));
-        }
-    } else if (n >= 4) {
-        const std::uint64_t lo = load<std::uint32_t>(p);
-        const std::uint64_t hi = load<std::uint32_t>(p + n - 4);
-        suspect = word_has_control(lo | (hi << 32));
-    } else {
-        return all_of_class(s, field_char);
-    }
-    return !suspect || all_of_class(s, field_char);
-}
 
 // "00" to "99": a length is written two digits per division by 100.
 // Hand-rolled because snprintf parses a format string and consults the locale
@@ -243,7 +162,7 @@ std::size_t user_lines_size(const ResponseSpec& spec) noexcept {
 WriteStatus render(Buffer& out, const ResponseSpec& spec, std::string_view date,
                    std::string_view body_tail) {
     const int status = spec.status;
-    if (status < 100 || status > 599) return WriteStatus::bad_status;
+    if (!is_valid_status(status)) return WriteStatus::bad_status;
     if (!spec.content_type_known &&
         (!is_field_value(spec.content_type) || !is_field_value(spec.charset))) {
         return WriteStatus::bad_header;
@@ -386,7 +305,7 @@ void write_error(Buffer& out, int status, std::string_view reason, std::string_v
     ResponseSpec spec;
     // The engine only sends codes it knows; a code outside the range still
     // has to produce a valid response rather than nothing.
-    spec.status = (status >= 100 && status <= 599) ? status : 500;
+    spec.status = is_valid_status(status) ? status : 500;
     spec.content_type = "text/plain; charset=utf-8";
     spec.content_type_known = true;
     spec.body = reason;

@@ -1,6 +1,8 @@
 // router.cpp: compiles route patterns and matches requests against them.
 #include "router/router.hpp"
 
+#include "http/fields.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -10,56 +12,17 @@
 namespace lesto::router {
 namespace {
 
+using http::quoted;
+
 constexpr std::size_t no_route = std::numeric_limits<std::size_t>::max();
 
 // Below this many distinct literal paths a scan with a length check first
 // beats hashing the path; a hello-world app has exactly one.
 constexpr std::size_t linear_scan_limit = 8;
 
-/// `s` in single quotes for an error message, control bytes escaped: a NUL
-/// would cut what() short and a CR or LF would forge lines in a log.
-std::string quoted(std::string_view s) {
-    constexpr char hex[] = "0123456789abcdef";
-    std::string q;
-    q.reserve(s.size() + 2);
-    q += '\'';
-    for (char c : s) {
-        const auto b = static_cast<unsigned char>(c);
-        if (c == '\r') {
-            q += "\\r";
-        } else if (c == '\n') {
-            q += "\\n";
-        } else if (c == '\t') {
-            q += "\\t";
-        } else if (b < 0x20 || b == 0x7f) {
-            q += "\\x";
-            q += hex[b >> 4];
-            q += hex[b & 0xf];
-        } else {
-            q += c;
-        }
-    }
-    q += '\'';
-    return q;
-}
-
 [[noreturn]] void fail_at(std::string_view what, std::size_t pos, std::string_view pattern) {
     throw RouteError("invalid route pattern: " + std::string(what) + " at position " +
                      std::to_string(pos) + " in " + quoted(pattern));
-}
-
-// RFC 9110 5.6.2: tchar.
-bool is_tchar(char c) noexcept {
-    if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) return true;
-    return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-bool is_token(std::string_view s) noexcept {
-    if (s.empty()) return false;
-    for (char c : s) {
-        if (!is_tchar(c)) return false;
-    }
-    return true;
 }
 
 struct Compiled {
@@ -223,7 +186,7 @@ std::size_t Router::PathHash::operator()(std::string_view s) const noexcept {
 std::size_t Router::add(std::string_view pattern, std::vector<std::string> methods) {
     Compiled compiled = compile(pattern);
     for (const std::string& m : methods) {
-        if (!is_token(m)) {
+        if (!http::is_token(m)) {
             throw RouteError("invalid method " + quoted(m) + " for route " + quoted(pattern) +
                              ": a method must be a non-empty token (RFC 9110 tchar)");
         }
