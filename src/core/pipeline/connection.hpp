@@ -9,11 +9,11 @@
 #include <string_view>
 #include <utility>
 
+#include "buffer/buffer.hpp"
 #include "parser/chunked.hpp"
 #include "parser/limits.hpp"
 #include "parser/parser.hpp"
 #include "parser/request.hpp"
-#include "pipeline/buffer.hpp"
 #include "response/date.hpp"
 #include "response/writer.hpp"
 
