@@ -47,6 +47,7 @@
 namespace {
 
 using lesto::Connection;
+using lesto::ConnectionLimits;
 using lesto::RequestRef;
 using lesto::fuzz::Choices;
 using lesto::fuzz::escape;
@@ -279,8 +280,8 @@ std::vector<Response> responses_of(std::string_view out) {
 
 class Driver {
 public:
-    Driver(std::string_view wire, const Limits& limits, Choices& script, App& app, Connection& conn,
-           bool timeouts, bool drains)
+    Driver(std::string_view wire, const ConnectionLimits& limits, Choices& script, App& app,
+           Connection& conn, bool timeouts, bool drains)
         : wire_(wire), limits_(limits), script_(script), app_(app), conn_(conn),
           timeouts_(timeouts), drains_(drains) {}
 
@@ -427,7 +428,7 @@ private:
     }
 
     std::string_view wire_;
-    const Limits& limits_;
+    const ConnectionLimits& limits_;
     Choices& script_;
     App& app_;
     Connection& conn_;
@@ -550,7 +551,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     Choices c(fixed.control);
     const std::uint8_t options = c.byte();
     const Limits small = lesto::fuzz::limits_from(c);
-    Limits limits = (options & 1) ? small : Limits{};
+    ConnectionLimits limits{(options & 1) ? small : Limits{}};
     if (const std::uint8_t k = c.byte()) limits.max_in_flight = 1 + k % 8;
     if (const std::uint8_t k = c.byte()) limits.max_output_buffer = std::size_t{k} * 8;
     const std::size_t script_size = std::min<std::size_t>(c.byte(), fixed.payload.size());

@@ -107,6 +107,11 @@ class Server:
     def refuse_unanswered(self) -> int: ...
     def close(self) -> None: ...
 
+LIMITS: dict[str, tuple[int, str]]
+"""The engine's size limits: {name: (default, what it bounds)}."""
+TIMEOUTS: dict[str, tuple[int, str]]
+"""The engine's timeouts in seconds: {name: (default, what it bounds)}."""
+
 def check_route(pattern: str, methods: tuple[str, ...], /) -> tuple[str, ...]:
     """Validate a route pattern and method names; return the placeholder names."""
 

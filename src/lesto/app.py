@@ -8,7 +8,7 @@ import signal
 import traceback
 import types
 
-from . import stop_signals
+from . import _native, stop_signals
 from ._native import Response
 from .errors import MethodNotAllowed, RouteNotFoundException
 from .request import Request
@@ -22,15 +22,9 @@ error_log = logging.getLogger("lesto.error")
 # command did, and the command line's options apply.
 importing_for_cli = contextvars.ContextVar("lesto_importing_for_cli", default=False)
 
-LIMIT_NAMES = (
-    "max_request_line",
-    "max_header_bytes",
-    "max_header_count",
-    "max_body_bytes",
-    "max_in_flight",
-    "max_output_buffer",
-)
-TIMEOUT_NAMES = ("header", "body", "keep_alive", "write", "linger")
+# The engine's own: {name: (default, what it bounds)}, declared once in C++ (src/core).
+LIMIT_NAMES = tuple(_native.LIMITS)
+TIMEOUT_NAMES = tuple(_native.TIMEOUTS)
 
 
 def _checked(kind, given, names):
@@ -44,14 +38,20 @@ def _checked(kind, given, names):
     return given
 
 
+def _described(settings, unit):
+    return "\n".join(f"        {name} (default {default}{unit}): {doc}"
+                     for name, (default, doc) in settings.items())
+
+
 class Application:
     """A Lesto application: `app.router.add_route(...)`, then `app.run()`.
 
-    `limits` overrides the engine's size limits (see LIMIT_NAMES) and
-    `timeouts` its timeouts in whole seconds (see TIMEOUT_NAMES), all checked
-    by one periodic tick. japronto's `reaper_settings={'check_interval': s,
-    'idle_timeout': s}` still works: the tick interval and keep-alive timeout;
-    so does its `log_request=True|False`: the access log (`access_log`).
+    `limits` overrides the engine's size limits and `timeouts` its timeouts
+    in whole seconds (the latter checked by one periodic tick); each is a
+    dict of the names below. japronto's `reaper_settings={'check_interval':
+    s, 'idle_timeout': s}` still works: the tick interval and keep-alive
+    timeout; so does its `log_request=True|False`: the access log
+    (`access_log`).
     """
 
     def __init__(self, *, debug=False, limits=None, timeouts=None, reaper_settings=None,
@@ -256,3 +256,8 @@ class Application:
                     signal.signal(sig, handler)
         if code:
             raise SystemExit(code)
+
+
+if Application.__doc__:  # None under python -OO
+    Application.__doc__ += (f"\n    Limits:\n{_described(_native.LIMITS, '')}\n"
+                            f"\n    Timeouts:\n{_described(_native.TIMEOUTS, ' s')}\n")

@@ -15,8 +15,8 @@ struct SuspendedObject;
 /// Whether a handler is sync or async is decided here, once, by what it returns.
 class Engine final : public Dispatcher {
 public:
-    Engine(ServerObject* self, const http::Limits& limits, const net::Timeouts& timeouts)
-        : self_(self), limits_(limits), net_(limits_, timeouts, *this) {}
+    Engine(ServerObject* self, const ConnectionLimits& limits, const net::Timeouts& timeouts)
+        : self_(self), net_(limits, timeouts, *this) {}
 
     ~Engine() override {
         for (OwnedRequest* o : owned_pool_) delete o;
@@ -68,7 +68,6 @@ public:
     void resume_round();
 
     ServerObject* self_;
-    http::Limits limits_;
     net::Server net_;
     router::Router router_;
     std::vector<PyObject*> handlers_;

@@ -71,6 +71,7 @@ int module_exec(PyObject* m) {
     response_type_ready(st->response_type);
     if (!request_type_add_response(m, st)) return -1;
     if (!(st->server_type = add_type(m, &server_spec, "Server"))) return -1;
+    if (!add_settings(m)) return -1;
     st->suspended_type = reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(m, &suspended_spec, nullptr));
     if (!st->suspended_type) return -1;
     static constexpr const char* kw[8] = {"code",      "text",     "body",    "json",

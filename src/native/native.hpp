@@ -10,8 +10,10 @@
 #include <string_view>
 #include <vector>
 
+#include "net/timeouts.hpp"
 #include "parser/request.hpp"
 #include "pipeline/connection.hpp"
+#include "pipeline/limits.hpp"
 #include "response/writer.hpp"
 #include "router/router.hpp"
 
@@ -65,6 +67,15 @@ inline bool utf8_view(PyObject* str, std::string_view& out) {
 /// Adds the route `pattern` (a str) for `methods` (a tuple of str) to
 /// `router`: false with ValueError saying what to fix, or TypeError.
 bool add_route(router::Router& router, PyObject* pattern, PyObject* methods);
+
+// ---- limits and timeouts (settings.cpp) -----------------------------------------
+
+/// `given` ({name: int}, a dict) over `out`: false with ValueError naming an
+/// unknown name or a value that is not a positive int.
+bool read_limits(PyObject* given, ConnectionLimits& out);
+bool read_timeouts(PyObject* given, net::Timeouts& out);
+/// The module's LIMITS and TIMEOUTS: {name: (default, doc)}, from core's tables.
+bool add_settings(PyObject* module);
 
 // ---- Response ---------------------------------------------------------------
 

@@ -9,32 +9,6 @@ namespace lesto::py {
 
 namespace {
 
-bool read_size(PyObject* dict, const char* key, std::size_t& out) {
-    PyObject* v = PyDict_GetItemString(dict, key);
-    if (!v) return true;
-    const Py_ssize_t n = PyLong_AsSsize_t(v);
-    if (n == -1 && PyErr_Occurred()) return false;
-    if (n <= 0) {
-        PyErr_Format(PyExc_ValueError, "limit %s must be a positive int, got %R", key, v);
-        return false;
-    }
-    out = static_cast<std::size_t>(n);
-    return true;
-}
-
-bool read_seconds(PyObject* dict, const char* key, int& out) {
-    PyObject* v = PyDict_GetItemString(dict, key);
-    if (!v) return true;
-    const long n = PyLong_AsLong(v);
-    if (n == -1 && PyErr_Occurred()) return false;
-    if (n <= 0) {
-        PyErr_Format(PyExc_ValueError, "timeout %s must be a positive number of seconds, got %R", key, v);
-        return false;
-    }
-    out = static_cast<int>(n);
-    return true;
-}
-
 PyObject* Server_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
     static const char* kwlist[] = {"routes",      "request_class", "headers_factory", "on_error",
                                    "on_not_found", "resume",       "call_soon",       "limits",
@@ -57,21 +31,9 @@ PyObject* Server_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
         PyErr_SetString(PyExc_TypeError, "request_class must be a subclass of lesto._native.Request");
         return nullptr;
     }
-    http::Limits lim;
+    ConnectionLimits lim;
     net::Timeouts tmo;
-    if (limits && !(read_size(limits, "max_request_line", lim.max_request_line) &&
-                    read_size(limits, "max_header_bytes", lim.max_header_bytes) &&
-                    read_size(limits, "max_header_count", lim.max_header_count) &&
-                    read_size(limits, "max_body_bytes", lim.max_body_bytes) &&
-                    read_size(limits, "max_in_flight", lim.max_in_flight) &&
-                    read_size(limits, "max_output_buffer", lim.max_output_buffer))) {
-        return nullptr;
-    }
-    if (timeouts && !(read_seconds(timeouts, "header", tmo.header) &&
-                      read_seconds(timeouts, "body", tmo.body) &&
-                      read_seconds(timeouts, "keep_alive", tmo.keep_alive) &&
-                      read_seconds(timeouts, "write", tmo.write) &&
-                      read_seconds(timeouts, "linger", tmo.linger))) {
+    if ((limits && !read_limits(limits, lim)) || (timeouts && !read_timeouts(timeouts, tmo))) {
         return nullptr;
     }
 
