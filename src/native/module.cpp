@@ -74,15 +74,11 @@ int module_exec(PyObject* m) {
     if (!add_settings(m)) return -1;
     st->suspended_type = reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(m, &suspended_spec, nullptr));
     if (!st->suspended_type) return -1;
-    static constexpr const char* kw[8] = {"code",      "text",     "body",    "json",
-                                          "mime_type", "encoding", "headers", "cookies"};
-    for (int i = 0; i < 8; ++i) {
-        if (!(st->kw[i] = PyUnicode_InternFromString(kw[i]))) return -1;
+    for (std::size_t i = 0; i < response_arg_count; ++i) {
+        if (!(st->kw[i] = PyUnicode_InternFromString(response_args[i].name.data()))) return -1;
     }
-    static constexpr const char* methods[9] = {"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
-                                               "CONNECT", "OPTIONS", "TRACE", "PATCH"};
-    for (int i = 0; i < 9; ++i) {
-        if (!(st->methods[i] = PyUnicode_InternFromString(methods[i]))) return -1;
+    for (std::size_t i = 0; i < std::size(interned_methods); ++i) {
+        if (!(st->methods[i] = PyUnicode_InternFromString(interned_methods[i].data()))) return -1;
     }
     st->json_scratch = json_scratch_new();
     if (!(st->str_add_done_callback = PyUnicode_InternFromString("add_done_callback"))) return -1;

@@ -5,12 +5,14 @@
 #include <Python.h>
 
 #include <cstdint>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "net/timeouts.hpp"
+#include "response_args.hpp"
 #include "parser/request.hpp"
 #include "pipeline/connection.hpp"
 #include "pipeline/limits.hpp"
@@ -20,6 +22,10 @@
 namespace lesto::py {
 
 struct JsonScratch;
+
+/// The request methods whose str every request of that method shares (request.method).
+inline constexpr std::string_view interned_methods[] = {
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
 
 /// Per-module state: the types and interned names every hot path needs.
 /// Objects reach it through the Server they belong to, never through a global.
@@ -32,14 +38,14 @@ struct ModuleState {
     PyObject* json_mappings = nullptr;  // list of the classes json_as_dict registered
     JsonScratch* json_scratch = nullptr;  // json_dumps' output before it becomes bytes
     // Interned keyword names of Response(...), compared by identity first.
-    PyObject* kw[8] = {};
+    PyObject* kw[response_arg_count] = {};
     PyObject* str_add_done_callback = nullptr;
     PyObject* str_result = nullptr;
     PyObject* str_cancelled = nullptr;
     PyObject* str_cancel = nullptr;
     PyObject* str_bind = nullptr;
     PyObject* str__cancels = nullptr;
-    PyObject* methods[9] = {};  // GET HEAD POST PUT DELETE CONNECT OPTIONS TRACE PATCH
+    PyObject* methods[std::size(interned_methods)] = {};
 };
 
 ModuleState* state_of_type(PyTypeObject* type);
@@ -79,12 +85,13 @@ bool add_settings(PyObject* module);
 
 // ---- Response ---------------------------------------------------------------
 
-enum class BodyKind : std::uint8_t { none, text, body, json };
+/// What a Response's `content` came from, which decides its default Content-Type.
+enum class ContentKind : std::uint8_t { none, text, body, json };
 
 struct ResponseObject {
     PyObject_HEAD
     int code;
-    BodyKind kind;
+    ContentKind kind;
     PyObject* content;    // str (text/json encoded as utf-8 lazily) or bytes; may be null
     PyObject* mime_type;  // str or null
     PyObject* encoding;   // str or null

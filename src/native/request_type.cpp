@@ -62,11 +62,9 @@ PyObject* cached(RequestObject* r, PyObject*& slot, F make) {
 
 PyObject* Request_get_method(RequestObject* r, void*) {
     return cached(r, r->method_obj, [&]() -> PyObject* {
-        static constexpr const char* known[9] = {"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
-                                                 "CONNECT", "OPTIONS", "TRACE", "PATCH"};
         ModuleState* st = r->server->state;
-        for (int i = 0; i < 9; ++i) {
-            if (r->head->method == known[i]) return Py_NewRef(st->methods[i]);
+        for (std::size_t i = 0; i < std::size(interned_methods); ++i) {
+            if (r->head->method == interned_methods[i]) return Py_NewRef(st->methods[i]);
         }
         return latin1(r->head->method);
     });
