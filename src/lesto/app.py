@@ -133,14 +133,28 @@ class Application:
             raise TypeError(f"error handler must be callable, got {handler!r}")
         self._error_handlers.append((exc_type, handler))
 
-    # ---- hooks the engine calls -------------------------------------------
+    # ---- answers the engine asks for ------------------------------------------
 
-    def _on_not_found(self, request, allowed):
+    def not_found_response(self, request, allowed):
+        """The answer to a request that no route takes (the engine calls this).
+
+        `allowed` is None when no route has the path, else the methods its
+        routes take ('GET, POST'). Raised as RouteNotFoundException or
+        MethodNotAllowed to the error handlers; by default 404, or 405 with
+        Allow.
+        """
         exc = RouteNotFoundException("not found") if allowed is None else MethodNotAllowed(allowed)
-        return self._on_error(request, exc, False)
+        return self.error_response(request, exc, False)
 
-    def _on_error(self, request, exc, from_error_handler):
-        if from_error_handler:
+    def error_response(self, request, exc, in_error_handler):
+        """The answer to a handler that raised `exc` (the engine calls this).
+
+        The first error handler whose type matches answers; without one,
+        404 and 405 for routing errors, else 500 with the exception logged
+        (its traceback in the body with debug). `in_error_handler`: `exc`
+        came from an error handler itself, which is logged and answered 500.
+        """
+        if in_error_handler:
             error_log.error("error handler failed for %s %s", request.method, request.path,
                             exc_info=exc)
             return self._internal_error(exc)
@@ -151,7 +165,7 @@ class Application:
                 except Exception as failure:  # noqa: BLE001 (logged, answered 500)
                     # What it returns (or its coroutine raises) comes back
                     # through the engine; what it raises here is handled here.
-                    return self._on_error(request, failure, True)
+                    return self.error_response(request, failure, True)
         if isinstance(exc, MethodNotAllowed):
             return Response(code=405, text="Method Not Allowed", headers={"Allow": exc.allowed})
         if isinstance(exc, RouteNotFoundException):

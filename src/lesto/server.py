@@ -8,7 +8,7 @@ import signal
 import socket
 
 from . import _native, stop_signals
-from ._coro import resumer
+from ._coro import Scheduler
 from .headers import Headers
 from .logs import error_log, log_access, log_callback_failure
 
@@ -62,20 +62,20 @@ def access_log_enabled(app):
 
 
 def make_engine(app, loop):
-    return _native.Server(
-        app.router._table(),
-        app.request_class,
-        Headers,
-        app._on_error,
-        app._on_not_found,
-        resumer(loop),
-        loop.call_soon,
-        app.limits,
-        app.timeouts,
+    """The engine that serves `app` on `loop`: a `_native.Server`, without sockets yet."""
+    return _native.Server(_native.ServerConfig(
+        routes=app.router.engine_routes(),
+        request_class=app.request_class,
+        headers_factory=Headers,
+        error_response=app.error_response,
+        not_found_response=app.not_found_response,
+        scheduler=Scheduler(loop),
+        limits=app.limits,
+        timeouts=app.timeouts,
         # None costs the request path nothing: the engine skips the call.
-        log_access if access_log_enabled(app) else None,
-        log_callback_failure,
-    )
+        access_log=log_access if access_log_enabled(app) else None,
+        callback_failed=log_callback_failure,
+    ))
 
 
 async def run_hook(hook, app):

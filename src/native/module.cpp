@@ -71,6 +71,7 @@ int module_exec(PyObject* m) {
     response_type_ready(st->response_type);
     if (!request_type_add_response(m, st)) return -1;
     if (!(st->server_type = add_type(m, &server_spec, "Server"))) return -1;
+    if (!(st->server_config_type = add_type(m, &server_config_spec, "ServerConfig"))) return -1;
     if (!add_settings(m)) return -1;
     st->suspended_type = reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(m, &suspended_spec, nullptr));
     if (!st->suspended_type) return -1;
@@ -96,6 +97,7 @@ int module_traverse(PyObject* m, visitproc visit, void* arg) {
     Py_VISIT(st->request_type);
     Py_VISIT(st->response_type);
     Py_VISIT(st->server_type);
+    Py_VISIT(st->server_config_type);
     Py_VISIT(st->suspended_type);
     Py_VISIT(st->json_dumps);
     Py_VISIT(st->json_mappings);
@@ -109,6 +111,7 @@ int module_clear(PyObject* m) {
     if (st->response_type) response_spares_clear(st->response_type);
     Py_CLEAR(st->response_type);
     Py_CLEAR(st->server_type);
+    Py_CLEAR(st->server_config_type);
     Py_CLEAR(st->suspended_type);
     Py_CLEAR(st->json_dumps);
     Py_CLEAR(st->json_mappings);

@@ -33,6 +33,7 @@ struct ModuleState {
     PyTypeObject* request_type = nullptr;
     PyTypeObject* response_type = nullptr;
     PyTypeObject* server_type = nullptr;
+    PyTypeObject* server_config_type = nullptr;
     PyTypeObject* suspended_type = nullptr;  // not in the module: private
     PyObject* json_dumps = nullptr;     // orjson.dumps, imported on first use
     PyObject* json_mappings = nullptr;  // list of the classes json_as_dict registered
@@ -189,6 +190,35 @@ inline void request_reset(RequestObject* r) {
 void request_detach(RequestObject* r);
 
 // ---- Server -----------------------------------------------------------------
+
+/// lesto._native.ServerConfig (server_config.cpp, which documents each
+/// field): what a Server takes from the app and the event loop, checked
+/// once, when the config is made.
+struct ServerConfigObject {
+    PyObject_HEAD
+    // The fields, as given (limits and timeouts: copies).
+    PyObject* routes;  // a tuple of (pattern, methods, handler, route)
+    PyObject* request_class;
+    PyObject* headers_factory;
+    PyObject* error_response;
+    PyObject* not_found_response;
+    PyObject* scheduler;
+    PyObject* limits;
+    PyObject* timeouts;
+    PyObject* access_log;  // None: no access log
+    PyObject* callback_failed;
+    // What the server uses of `scheduler`, read from it once.
+    PyObject* loop;
+    PyObject* call_soon;
+    PyObject* take_over;
+    PyObject* stand_in;
+    PyObject* enter_task;  // None when asyncio has none, as leave_task
+    PyObject* leave_task;
+    // `limits` and `timeouts` over the engine's defaults.
+    ConnectionLimits limit_values;
+    net::Timeouts timeout_values;
+};
+extern PyType_Spec server_config_spec;
 
 class Engine;
 struct ServerObject {

@@ -1,10 +1,11 @@
 // response_args.hpp: the arguments of Response(...), declared once; their indexes and texts derive.
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <iterator>
 #include <string_view>
+
+#include "static_text.hpp"
 
 namespace lesto::py {
 
@@ -33,31 +34,6 @@ consteval int response_arg(std::string_view name) {
 
 namespace detail {
 
-/// A NUL-terminated string built at compile time: `build(out)` appends with
-/// `out(text)` and is called twice, once to count, once to write.
-template <std::size_t N>
-struct StaticText {
-    std::array<char, N> chars{};
-    constexpr const char* c_str() const noexcept { return chars.data(); }
-};
-
-template <class Build>
-consteval std::size_t static_text_size(Build build) {
-    std::size_t n = 1;  // the NUL
-    build([&](std::string_view s) { n += s.size(); });
-    return n;
-}
-
-template <std::size_t N, class Build>
-consteval StaticText<N> static_text(Build build) {
-    StaticText<N> out;
-    std::size_t at = 0;
-    build([&](std::string_view s) {
-        for (const char c : s) out.chars[at++] = c;
-    });
-    return out;
-}
-
 inline constexpr auto arg_list = [](auto out) {
     for (std::size_t i = 0; i < response_arg_count; ++i) {
         if (i) out(", ");
@@ -84,11 +60,9 @@ inline constexpr auto type_doc = [](auto out) {
 }  // namespace detail
 
 /// "text, code, body, ...": the names in order, for error messages.
-inline constexpr auto response_arg_names =
-    detail::static_text<detail::static_text_size(detail::arg_list)>(detail::arg_list);
+inline constexpr auto response_arg_names = detail::static_text_of<detail::arg_list>;
 
 /// Response's __doc__: its signature (for inspect and help), then what it is.
-inline constexpr auto response_doc =
-    detail::static_text<detail::static_text_size(detail::type_doc)>(detail::type_doc);
+inline constexpr auto response_doc = detail::static_text_of<detail::type_doc>;
 
 }  // namespace lesto::py
