@@ -75,6 +75,7 @@ class Application:
                 self.timeouts.setdefault("keep_alive", reaper["idle_timeout"])
         self._error_handlers = []
         self.access_log = log_request  # None: on with debug; see run()
+        self.trusted_proxies = None  # run(proxy_headers=True) sets it: see lesto.proxy
         self._loop = None  # see the loop property; lesto.server.serve sets it while serving
         self._startup_hooks = []
         self._shutdown_hooks = []
@@ -256,7 +257,9 @@ class Application:
             raise ValueError(f"worker_num must be a positive int or None, got {worker_num!r}")
         if not grace_period >= 0:
             raise ValueError(f"grace_period must be >= 0 seconds, got {grace_period!r}")
-        proxy.configure(self.request_class, proxy_headers, forwarded_allow_ips)
+        self.trusted_proxies = (proxy.trusted_proxies(forwarded_allow_ips) if proxy_headers
+                                else None)
+        proxy.request_class(self.request_class, self.trusted_proxies)  # a conflict raises now
         # From here on SIGTERM and SIGINT stop the server gracefully, whenever they come.
         previous = {sig: signal.getsignal(sig) for sig in stop_signals.STOP_SIGNALS}
         stop_signals.catch()

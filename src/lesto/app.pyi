@@ -23,6 +23,7 @@ class Application:
     tick_interval: int
     request_class: type[Request]
     access_log: bool | None
+    trusted_proxies: Callable[[str], bool] | None
     def __init__(
         self,
         *,

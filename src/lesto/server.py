@@ -7,7 +7,7 @@ import os
 import signal
 import socket
 
-from . import _native, stop_signals
+from . import _native, proxy, stop_signals
 from ._coro import Scheduler
 from .headers import Headers
 from .logs import error_log, log_access, log_callback_failure
@@ -65,7 +65,7 @@ def make_engine(app, loop):
     """The engine that serves `app` on `loop`: a `_native.Server`, without sockets yet."""
     return _native.Server(_native.ServerConfig(
         routes=app.router.engine_routes(),
-        request_class=app.request_class,
+        request_class=proxy.request_class(app.request_class, app.trusted_proxies),
         headers_factory=Headers,
         error_response=app.error_response,
         not_found_response=app.not_found_response,

@@ -190,6 +190,9 @@ PyGetSetDef Request_getset[] = {
      "The connection stays open after this request.", nullptr},
     {"remote_addr", reinterpret_cast<getter>(Request_get_remote_addr), nullptr,
      "The client's IP address.", nullptr},
+    // The same value, under a name that proxy headers never replace.
+    {"peer_addr", reinterpret_cast<getter>(Request_get_remote_addr), nullptr,
+     "The IP address of the connection's peer (behind a proxy, the proxy's).", nullptr},
     {"route", reinterpret_cast<getter>(Request_get_route), nullptr, "The matched route.", nullptr},
     {"host", reinterpret_cast<getter>(Request_get_host), nullptr,
      "The authority as sent: an absolute-form target's, else the Host header; None if empty.",
