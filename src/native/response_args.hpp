@@ -1,29 +1,29 @@
 // response_args.hpp: the arguments of Response(...), declared once; their indexes and texts derive.
 #pragma once
 
+#include "static_text.hpp"
+
 #include <cstddef>
 #include <iterator>
 #include <string_view>
 
-#include "static_text.hpp"
-
 namespace lesto::py {
 
 struct ResponseArg {
-    std::string_view name;  ///< a string literal: data() is NUL-terminated
-    std::string_view default_text;  ///< as the signature shows it
+    std::string_view name;         ///< a string literal: data() is NUL-terminated
+    std::string_view default_text; ///< as the signature shows it
 };
 
 /// Response(...)'s arguments in japronto's order for those given by position
 /// (`Response('Not here', 404)`). The interned keyword names, the argument
 /// indexes, the error messages and the signature in `__doc__` come from here.
 inline constexpr ResponseArg response_args[] = {
-    {"text", "None"},      {"code", "200"},         {"body", "None"},
-    {"json", "None"},      {"mime_type", "None"},   {"encoding", "None"},
-    {"headers", "None"},   {"cookies", "None"},
+    {"text", "None"},      {"code", "200"},      {"body", "None"},    {"json", "None"},
+    {"mime_type", "None"}, {"encoding", "None"}, {"headers", "None"}, {"cookies", "None"},
 };
 inline constexpr std::size_t response_arg_count = std::size(response_args);
-static_assert(response_arg_count <= 32, "Response() tracks its arguments in the bits of one unsigned");
+static_assert(response_arg_count <= 32,
+              "Response() tracks its arguments in the bits of one unsigned");
 
 /// The index of argument `name`; a name not in response_args does not compile.
 consteval int response_arg(std::string_view name) {
@@ -57,7 +57,7 @@ inline constexpr auto type_doc = [](auto out) {
     out("\n--\n\nAn HTTP response.");
 };
 
-}  // namespace detail
+} // namespace detail
 
 /// "text, code, body, ...": the names in order, for error messages.
 inline constexpr auto response_arg_names = detail::static_text_of<detail::arg_list>;
@@ -65,4 +65,4 @@ inline constexpr auto response_arg_names = detail::static_text_of<detail::arg_li
 /// Response's __doc__: its signature (for inspect and help), then what it is.
 inline constexpr auto response_doc = detail::static_text_of<detail::type_doc>;
 
-}  // namespace lesto::py
+} // namespace lesto::py

@@ -1,11 +1,11 @@
-// server_config.cpp: lesto._native.ServerConfig: what a Server takes from the app and the loop, checked once.
+// server_config.cpp: lesto._native.ServerConfig: what a Server takes from Python, checked once.
+#include "native.hpp"
+
 #include <array>
 #include <cstddef>
 #include <iterator>
 #include <new>
 #include <string_view>
-
-#include "native.hpp"
 
 namespace lesto::py {
 
@@ -14,7 +14,7 @@ namespace {
 using Slot = PyObject* ServerConfigObject::*;
 
 enum class Check : std::uint8_t {
-    object,  // anything but None
+    object, // anything but None
     callable,
     callable_or_none,
     routes,
@@ -62,22 +62,31 @@ constexpr ConfigField config_fields[] = {
      "callback_failed(request, callback, exc): a request's done-callback raised."},
 };
 
-/// Whether `v` is what `check` asks of a plain field; what it asks, for messages.
+/// Whether `v` is what `check` asks of a plain field (object, callable, callable_or_none).
 bool passes(Check check, PyObject* v) {
     switch (check) {
-        case Check::object: return v != Py_None;
-        case Check::callable: return PyCallable_Check(v);
-        case Check::callable_or_none: return v == Py_None || PyCallable_Check(v);
-        default: return false;
+    case Check::object:
+        return v != Py_None;
+    case Check::callable:
+        return PyCallable_Check(v);
+    case Check::callable_or_none:
+        return v == Py_None || PyCallable_Check(v);
+    default:
+        return false;
     }
 }
 
+/// What `check` asks, for messages.
 const char* requirement(Check check) {
     switch (check) {
-        case Check::object: return "given, not None";
-        case Check::callable: return "callable";
-        case Check::callable_or_none: return "callable or None";
-        default: return "?";
+    case Check::object:
+        return "given, not None";
+    case Check::callable:
+        return "callable";
+    case Check::callable_or_none:
+        return "callable or None";
+    default:
+        return "?";
     }
 }
 
@@ -107,12 +116,14 @@ bool check_routes(ServerConfigObject* c, PyObject* routes) {
     if (!(c->routes = PySequence_Tuple(routes))) return false;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(c->routes); ++i) {
         PyObject* r = PyTuple_GET_ITEM(c->routes, i);
-        if (!PyTuple_Check(r) || PyTuple_GET_SIZE(r) != 4 || !PyUnicode_Check(PyTuple_GET_ITEM(r, 0)) ||
-            !PyTuple_Check(PyTuple_GET_ITEM(r, 1)) || !PyCallable_Check(PyTuple_GET_ITEM(r, 2))) {
-            PyErr_Format(PyExc_TypeError,
-                         "ServerConfig(routes=...): item %zd must be (pattern: str, methods: tuple, "
-                         "handler: callable, route), got %.200R",
-                         i, r);
+        if (!PyTuple_Check(r) || PyTuple_GET_SIZE(r) != 4 ||
+            !PyUnicode_Check(PyTuple_GET_ITEM(r, 0)) || !PyTuple_Check(PyTuple_GET_ITEM(r, 1)) ||
+            !PyCallable_Check(PyTuple_GET_ITEM(r, 2))) {
+            PyErr_Format(
+                PyExc_TypeError,
+                "ServerConfig(routes=...): item %zd must be (pattern: str, methods: tuple, "
+                "handler: callable, route), got %.200R",
+                i, r);
             return false;
         }
     }
@@ -152,28 +163,28 @@ bool check_field(ServerConfigObject* c, const ConfigField& f, PyObject* v) {
         return false;
     };
     switch (f.check) {
-        case Check::object:
-        case Check::callable:
-        case Check::callable_or_none:
-            if (!passes(f.check, v)) return wrong(requirement(f.check));
-            break;
-        case Check::routes:
-            return check_routes(c, v);
-        case Check::request_class: {
-            PyTypeObject* base = state_of_type(Py_TYPE(c))->request_type;
-            if (!PyType_Check(v) || !PyType_IsSubtype(reinterpret_cast<PyTypeObject*>(v), base))
-                return wrong("lesto._native.Request or a subclass");
-            break;
-        }
-        case Check::limits:
-        case Check::timeouts:
-            if (!PyDict_Check(v)) return wrong("a dict");
-            if (!(c->*f.slot = PyDict_Copy(v))) return false;
-            return f.check == Check::limits ? read_limits(v, c->limit_values)
-                                            : read_timeouts(v, c->timeout_values);
-        case Check::scheduler:
-            if (!check_scheduler(c, v)) return false;
-            break;
+    case Check::object:
+    case Check::callable:
+    case Check::callable_or_none:
+        if (!passes(f.check, v)) return wrong(requirement(f.check));
+        break;
+    case Check::routes:
+        return check_routes(c, v);
+    case Check::request_class: {
+        PyTypeObject* base = state_of_type(Py_TYPE(c))->request_type;
+        if (!PyType_Check(v) || !PyType_IsSubtype(reinterpret_cast<PyTypeObject*>(v), base))
+            return wrong("lesto._native.Request or a subclass");
+        break;
+    }
+    case Check::limits:
+    case Check::timeouts:
+        if (!PyDict_Check(v)) return wrong("a dict");
+        if (!(c->*f.slot = PyDict_Copy(v))) return false;
+        return f.check == Check::limits ? read_limits(v, c->limit_values)
+                                        : read_timeouts(v, c->timeout_values);
+    case Check::scheduler:
+        if (!check_scheduler(c, v)) return false;
+        break;
     }
     c->*f.slot = Py_NewRef(v);
     return true;
@@ -240,10 +251,11 @@ PyObject* ServerConfig_new(PyTypeObject* type, PyObject* args, PyObject* kwargs)
 }
 
 /// Every reference the config holds: the fields, then what was read from the scheduler.
-template <class F>
-void each_slot(F f) {
-    for (const ConfigField& field : config_fields) f(field.slot);
-    for (const SchedulerPart& part : scheduler_parts) f(part.slot);
+template <class F> void each_slot(F f) {
+    for (const ConfigField& field : config_fields)
+        f(field.slot);
+    for (const SchedulerPart& part : scheduler_parts)
+        f(part.slot);
 }
 
 int ServerConfig_traverse(ServerConfigObject* c, visitproc visit, void* arg) {
@@ -306,7 +318,7 @@ PyType_Slot ServerConfig_slots[] = {
     {0, nullptr},
 };
 
-}  // namespace
+} // namespace
 
 PyType_Spec server_config_spec = {
     "lesto._native.ServerConfig",
@@ -316,4 +328,4 @@ PyType_Spec server_config_spec = {
     ServerConfig_slots,
 };
 
-}  // namespace lesto::py
+} // namespace lesto::py

@@ -1,10 +1,10 @@
 // settings.cpp: the engine's limits and timeouts as Python names them, from core's field tables.
+#include "native.hpp"
+
 #include <algorithm>
 #include <iterator>
 #include <limits>
 #include <type_traits>
-
-#include "native.hpp"
 
 namespace lesto::py {
 
@@ -16,10 +16,11 @@ PyObject* describe(const Table& table, const Struct& defaults) {
     PyObject* out = PyDict_New();
     if (!out) return nullptr;
     for (const auto& f : table) {
-        PyObject* entry = Py_BuildValue("(Ks#)", static_cast<unsigned long long>(defaults.*f.member),
-                                        f.doc.data(), static_cast<Py_ssize_t>(f.doc.size()));
-        PyObject* name = entry ? PyUnicode_FromStringAndSize(
-                                     f.name.data(), static_cast<Py_ssize_t>(f.name.size()))
+        PyObject* entry =
+            Py_BuildValue("(Ks#)", static_cast<unsigned long long>(defaults.*f.member),
+                          f.doc.data(), static_cast<Py_ssize_t>(f.doc.size()));
+        PyObject* name = entry ? PyUnicode_FromStringAndSize(f.name.data(),
+                                                             static_cast<Py_ssize_t>(f.name.size()))
                                : nullptr;
         const int r = name ? PyDict_SetItem(out, name, entry) : -1;
         Py_XDECREF(name);
@@ -53,10 +54,12 @@ bool read(PyObject* given, const Table& table, Struct& out, const char* kind) {
             return false;
         }
         using T = std::remove_reference_t<decltype(out.*f->member)>;
-        const long long n = PyLong_Check(value) && !PyBool_Check(value) ? PyLong_AsLongLong(value) : 0;
+        const long long n =
+            PyLong_Check(value) && !PyBool_Check(value) ? PyLong_AsLongLong(value) : 0;
         if (n == -1 && PyErr_Occurred()) PyErr_Clear();
         if (n <= 0 || static_cast<unsigned long long>(n) > std::numeric_limits<T>::max()) {
-            PyErr_Format(PyExc_ValueError, "%s %R must be a positive int, got %R", kind, key, value);
+            PyErr_Format(PyExc_ValueError, "%s %R must be a positive int, got %R", kind, key,
+                         value);
             return false;
         }
         out.*f->member = static_cast<T>(n);
@@ -71,7 +74,7 @@ bool add(PyObject* module, const char* name, PyObject* described) {
     return ok;
 }
 
-}  // namespace
+} // namespace
 
 bool read_limits(PyObject* given, ConnectionLimits& out) {
     return read(given, connection_limit_fields, out, "limit");
@@ -86,4 +89,4 @@ bool add_settings(PyObject* module) {
            add(module, "TIMEOUTS", describe(net::timeout_fields, net::Timeouts{}));
 }
 
-}  // namespace lesto::py
+} // namespace lesto::py

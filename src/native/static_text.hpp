@@ -8,25 +8,23 @@
 namespace lesto::py::detail {
 
 /// A NUL-terminated string built at compile time.
-template <std::size_t N>
-struct StaticText {
+template <std::size_t N> struct StaticText {
     std::array<char, N> chars{};
     constexpr const char* c_str() const noexcept { return chars.data(); }
 };
 
-template <class Build>
-consteval std::size_t static_text_size(Build build) {
-    std::size_t n = 1;  // the NUL
+template <class Build> consteval std::size_t static_text_size(Build build) {
+    std::size_t n = 1; // the NUL
     build([&](std::string_view s) { n += s.size(); });
     return n;
 }
 
-template <std::size_t N, class Build>
-consteval StaticText<N> static_text(Build build) {
+template <std::size_t N, class Build> consteval StaticText<N> static_text(Build build) {
     StaticText<N> out;
     std::size_t at = 0;
     build([&](std::string_view s) {
-        for (const char c : s) out.chars[at++] = c;
+        for (const char c : s)
+            out.chars[at++] = c;
     });
     return out;
 }
@@ -36,4 +34,4 @@ consteval StaticText<N> static_text(Build build) {
 template <auto Build>
 inline constexpr auto static_text_of = static_text<static_text_size(Build)>(Build);
 
-}  // namespace lesto::py::detail
+} // namespace lesto::py::detail

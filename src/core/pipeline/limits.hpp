@@ -1,12 +1,12 @@
 // limits.hpp: the bounds of one connection: its requests' limits and its backpressure thresholds.
 #pragma once
 
+#include "parser/limits.hpp"
+
 #include <array>
 #include <cstddef>
 #include <iterator>
 #include <string_view>
-
-#include "parser/limits.hpp"
 
 namespace lesto {
 
@@ -32,7 +32,7 @@ inline constexpr ConnectionLimitField own_limit_fields[] = {
     {"max_output_buffer", &ConnectionLimits::max_output_buffer,
      "response bytes waiting to be sent on one connection; reading pauses at this many"},
 };
-}  // namespace detail
+} // namespace detail
 
 /// Every member of ConnectionLimits, each described once: those of
 /// http::Limits (http::limit_fields), then its own.
@@ -41,12 +41,14 @@ inline constexpr auto connection_limit_fields = [] {
                std::size(http::limit_fields) + std::size(detail::own_limit_fields)>
         all{};
     std::size_t n = 0;
-    for (const http::LimitField& f : http::limit_fields) all[n++] = {f.name, f.member, f.doc};
-    for (const ConnectionLimitField& f : detail::own_limit_fields) all[n++] = f;
+    for (const http::LimitField& f : http::limit_fields)
+        all[n++] = {f.name, f.member, f.doc};
+    for (const ConnectionLimitField& f : detail::own_limit_fields)
+        all[n++] = f;
     return all;
 }();
 static_assert(sizeof(ConnectionLimits) ==
                   sizeof(http::Limits) + std::size(detail::own_limit_fields) * sizeof(std::size_t),
               "every member of ConnectionLimits needs its entry in own_limit_fields");
 
-}  // namespace lesto
+} // namespace lesto
