@@ -76,7 +76,7 @@ class Application:
         self._error_handlers = []
         self.access_log = log_request  # None: on with debug; see run()
         self.trusted_proxies = None  # run(proxy_headers=True) sets it: see lesto.proxy
-        self._loop = None  # see the loop property; lesto.server.serve sets it while serving
+        self._loop = None  # see the loop property
         self._startup_hooks = []
         self._shutdown_hooks = []
         # Per app, so that extend_request() and `request.app` concern this app only.
@@ -195,9 +195,29 @@ class Application:
         run a new loop (a loop cannot be shared across a fork). Once run()
         returns, the loop it ran is closed; the next use makes a new one.
         """
-        if self._loop is None or self._loop.is_closed():
+        if not self.has_loop:
             self._loop = new_event_loop()
         return self._loop
+
+    @loop.setter
+    def loop(self, loop):
+        # lesto.server.serve sets the loop it serves on (a forked worker's is its own).
+        self._loop = loop
+
+    @property
+    def has_loop(self):
+        """Whether `loop` is a loop already made and not closed (reading `loop` makes none)."""
+        return self._loop is not None and not self._loop.is_closed()
+
+    @property
+    def startup_hooks(self):
+        """The hooks on_startup() registered, in order: each worker runs them."""
+        return tuple(self._startup_hooks)
+
+    @property
+    def shutdown_hooks(self):
+        """The hooks on_shutdown() registered, in order: each worker runs them."""
+        return tuple(self._shutdown_hooks)
 
     def on_startup(self, hook):
         """Run `hook(app)` in each worker, in its own event loop, before it accepts connections.

@@ -97,9 +97,7 @@ def serve(app, sock, *, grace_period=DEFAULT_GRACE_PERIOD, ready_fd=None, alive_
     serves, and `alive_fd` reads end of file when the master is gone, which
     stops the worker too.
     """
-    loop = app._loop
-    if own_loop or loop is None or loop.is_closed():
-        loop = app._loop = new_event_loop()
+    loop = app.loop = new_event_loop() if own_loop else app.loop
     asyncio.set_event_loop(loop)
     try:
         worker = Worker(app, loop, grace_period)
@@ -110,7 +108,6 @@ def serve(app, sock, *, grace_period=DEFAULT_GRACE_PERIOD, ready_fd=None, alive_
         asyncio.set_event_loop(None)
         loop.close()  # the loop's signal handlers go with it
         stop_signals.catch()  # so that a late signal cannot kill the process on its way out
-        app._loop = None
 
 
 def _cancel_remaining_tasks(loop):
@@ -174,7 +171,7 @@ class Worker:
         self._tick_handle = self.loop.call_later(self.app.tick_interval, self._tick)
 
     async def _run_startup_hooks(self):
-        for hook in self.app._startup_hooks:
+        for hook in self.app.startup_hooks:
             await run_hook(hook, self.app)
 
     async def run(self, sock, ready_fd, alive_fd):
@@ -282,7 +279,7 @@ class Worker:
 
     async def shut_down(self):
         code = EXIT_OK
-        for hook in self.app._shutdown_hooks:
+        for hook in self.app.shutdown_hooks:
             try:
                 await run_hook(hook, self.app)
             except Exception:  # noqa: BLE001 (logged; the other hooks still run)

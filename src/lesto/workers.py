@@ -463,7 +463,7 @@ def run(app, host, port, *, worker_num=None, reload=False,
     elif worker_num is None:
         return server.serve(app, sock, grace_period=grace_period)
     else:
-        if app._loop is not None:
+        if app.has_loop:
             error_log.warning("app.loop was made before run(): each worker runs a loop of its "
                               "own, not that one; set up loop-bound resources in on_startup hooks")
         watcher = None
