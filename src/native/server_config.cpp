@@ -282,7 +282,8 @@ void ServerConfig_dealloc(ServerConfigObject* c) {
 
 PyObject* ServerConfig_get(PyObject* self, void* closure) {
     auto* c = reinterpret_cast<ServerConfigObject*>(self);
-    return Py_NewRef(c->*static_cast<const ConfigField*>(closure)->slot);
+    PyObject* v = c->*static_cast<const ConfigField*>(closure)->slot;
+    return Py_NewRef(v ? v : Py_None);  // null only once the collector cleared the config
 }
 
 /// One read-only attribute for each field, documented by the table.
