@@ -62,7 +62,7 @@ def access_log_enabled(app):
 
 
 def make_engine(app, loop):
-    """The engine that serves `app` on `loop`: a `_native.Server`, without sockets yet."""
+    """The engine that serves `app` on `loop`: a `_native.Server`, with no listener yet."""
     return _native.Server(_native.ServerConfig(
         routes=app.router.engine_routes(),
         request_class=proxy.request_class(app.request_class, app.trusted_proxies),
