@@ -38,7 +38,7 @@ AREAS = [
      r"src/core/parser/|lesto::http::(RequestParser|scan::|ChunkedDecoder|percent_|routing_decode)"),
     ("writer", r"src/core/response/|lesto::http::(write_|DateCache|reason_phrase)"),
     ("router", r"src/core/router/|lesto::router::"),
-    ("pipeline", r"src/core/pipeline/|lesto::(Connection|Buffer)::"),
+    ("pipeline", r"src/core/(pipeline|buffer)/|lesto::(Connection|Buffer|BufferPool)::"),
     ("net", r"src/core/net/|lesto::net::"),
     ("binding", r"src/native/|lesto::py::"),
     ("uvloop", r"uvloop|loop\.cpython"),

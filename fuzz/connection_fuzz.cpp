@@ -48,6 +48,7 @@
 namespace {
 
 using lesto::Connection;
+using lesto::ConnectionLimits;
 using lesto::RequestRef;
 using lesto::fuzz::Choices;
 using lesto::http::BodyKind;
@@ -191,8 +192,8 @@ private:
 
 class Driver {
 public:
-    Driver(std::string_view wire, const Limits& limits, Choices& script, App& app, Connection& conn,
-           bool timeouts, bool drains)
+    Driver(std::string_view wire, const ConnectionLimits& limits, Choices& script, App& app,
+           Connection& conn, bool timeouts, bool drains)
         : wire_(wire), limits_(limits), script_(script), app_(app), conn_(conn),
           timeouts_(timeouts), drains_(drains) {}
 
@@ -339,7 +340,7 @@ private:
     }
 
     std::string_view wire_;
-    const Limits& limits_;
+    const ConnectionLimits& limits_;
     Choices& script_;
     App& app_;
     Connection& conn_;
@@ -462,7 +463,9 @@ void check_output(const std::vector<Response>& rs, const App& app, const Expecte
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const lesto::fuzz::Split fixed = lesto::fuzz::split_input(data, size, fixed_control);
     Choices c(fixed.control);
-    auto [options, limits] = lesto::fuzz::read_controls(c);
+    const lesto::fuzz::Controls k = lesto::fuzz::read_controls(c);
+    const std::uint8_t options = k.options;
+    ConnectionLimits limits{k.limits};
     if (const std::uint8_t k = c.byte()) limits.max_in_flight = 1 + k % 8;
     if (const std::uint8_t k = c.byte()) limits.max_output_buffer = std::size_t{k} * 8;
     const std::size_t script_size = std::min<std::size_t>(c.byte(), fixed.payload.size());

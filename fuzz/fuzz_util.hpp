@@ -2,7 +2,7 @@
 // the input, failure reports.
 #pragma once
 
-#include "parser/limits.hpp"
+#include "pipeline/limits.hpp"
 #include "support/bytes.hpp"
 #include "support/check.hpp"
 
@@ -101,7 +101,11 @@ inline std::string describe(const http::Limits& l) {
            " max_header_count=" + std::to_string(l.max_header_count) +
            " max_body_bytes=" + std::to_string(l.max_body_bytes) +
            " max_chunk_line=" + std::to_string(l.max_chunk_line) +
-           " max_trailer_bytes=" + std::to_string(l.max_trailer_bytes) +
+           " max_trailer_bytes=" + std::to_string(l.max_trailer_bytes);
+}
+
+inline std::string describe(const ConnectionLimits& l) {
+    return describe(static_cast<const http::Limits&>(l)) +
            " max_in_flight=" + std::to_string(l.max_in_flight) +
            " max_output_buffer=" + std::to_string(l.max_output_buffer);
 }

@@ -11,8 +11,8 @@
 // outside 100..599 or some name is not a token or some value holds a control
 // byte other than HTAB: the guard against response splitting. An accepted
 // one is read back line by line and must say exactly what the spec said.
+#include "buffer/buffer.hpp"
 #include "fuzz_util.hpp"
-#include "pipeline/buffer.hpp"
 #include "response/status.hpp"
 #include "response/writer.hpp"
 #include "support/bytes.hpp"

@@ -135,13 +135,22 @@ class EagerStep:
 
 
 class Scheduler:
-    """What the engine needs from asyncio to run handler coroutines on `loop`."""
+    """What the engine needs from asyncio to run handler coroutines on `loop`.
+
+    The engine reads these attributes once (ServerConfig(scheduler=...)):
+    `loop`; `call_soon(callback)`, the loop's; `take_over(coro, yielded)`,
+    a Task that drives a handler coroutine the engine started, from the
+    value it last yielded; `stand_in(loop)`, what asyncio.current_task()
+    is while the engine runs a step itself; and asyncio's `enter_task` and
+    `leave_task`, which make it current.
+    """
 
     def __init__(self, loop):
         self.loop = loop
+        self.call_soon = loop.call_soon
         create_task = loop.create_task
 
-        def resume(coro, yielded):
+        def take_over(coro, yielded):
             if yielded is None:
                 # A bare yield (asyncio.sleep(0) and friends) asks only to be
                 # resumed on a later iteration with None: exactly what a Task
@@ -149,14 +158,9 @@ class Scheduler:
                 return create_task(coro)
             return create_task(_Continuation(coro, yielded))
 
-        self.resume = resume
-        self.new_step = EagerStep
+        self.take_over = take_over
+        self.stand_in = EagerStep
         # asyncio's own bookkeeping of the current task (private, but stable
         # from 3.7 to 3.13 and what Task.__step itself calls).
         self.enter_task = getattr(asyncio.tasks, "_enter_task", None)
         self.leave_task = getattr(asyncio.tasks, "_leave_task", None)
-
-
-def resumer(loop):
-    """The engine's hook for coroutines on `loop`."""
-    return Scheduler(loop)

@@ -1,8 +1,9 @@
 """Type stubs for lesto._native, the C++ engine's binding."""
 
-from collections.abc import Awaitable, Callable, Mapping
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from http.cookies import SimpleCookie
-from typing import Any, TypeVar, final
+from typing import Any, Protocol, TypeVar, final
 
 from typing_extensions import Self
 
@@ -30,6 +31,8 @@ class Request:
     def keep_alive(self) -> bool: ...
     @property
     def remote_addr(self) -> str: ...
+    @property
+    def peer_addr(self) -> str: ...
     @property
     def host(self) -> str | None: ...
     @property
@@ -77,25 +80,63 @@ class Response:
 
 _Handler = Callable[[Any], Response | Awaitable[Response]]
 
+class _Scheduler(Protocol):
+    """What ServerConfig(scheduler=...) reads, once (lesto._coro.Scheduler)."""
+
+    loop: asyncio.AbstractEventLoop
+    def call_soon(self, callback: Callable[[], object], /) -> object: ...
+    def take_over(self, coro: Coroutine[Any, Any, Any], yielded: Any, /) -> asyncio.Task[Any]: ...
+    def stand_in(self, loop: asyncio.AbstractEventLoop, /) -> Any: ...
+    enter_task: Callable[[asyncio.AbstractEventLoop, Any], object] | None
+    leave_task: Callable[[asyncio.AbstractEventLoop, Any], object] | None
+
+@final
+class ServerConfig:
+    """What a Server takes from the app and the event loop, each field checked once."""
+
+    def __new__(
+        cls,
+        *,
+        routes: list[tuple[str, tuple[str, ...], _Handler, Route]],
+        request_class: type[Request],
+        headers_factory: Callable[[list[tuple[str, str]]], Mapping[str, str]],
+        error_response: Callable[[Request, BaseException, bool], Any],
+        not_found_response: Callable[[Request, str | None], Any],
+        scheduler: _Scheduler,
+        limits: dict[str, int] = ...,
+        timeouts: dict[str, int] = ...,
+        access_log: Callable[[Request, int, int, float], object] | None = ...,
+        callback_failed: Callable[[Request, Callable[..., Any], BaseException], object],
+        response_refused: Callable[[Request, str], object] | None = ...,
+    ) -> ServerConfig: ...
+    @property
+    def routes(self) -> tuple[tuple[str, tuple[str, ...], _Handler, Route], ...]: ...
+    @property
+    def request_class(self) -> type[Request]: ...
+    @property
+    def headers_factory(self) -> Callable[[list[tuple[str, str]]], Mapping[str, str]]: ...
+    @property
+    def error_response(self) -> Callable[[Request, BaseException, bool], Any]: ...
+    @property
+    def not_found_response(self) -> Callable[[Request, str | None], Any]: ...
+    @property
+    def scheduler(self) -> _Scheduler: ...
+    @property
+    def limits(self) -> dict[str, int]: ...
+    @property
+    def timeouts(self) -> dict[str, int]: ...
+    @property
+    def access_log(self) -> Callable[[Request, int, int, float], object] | None: ...
+    @property
+    def callback_failed(self) -> Callable[[Request, Callable[..., Any], BaseException], object]: ...
+    @property
+    def response_refused(self) -> Callable[[Request, str], object] | None: ...
+
 @final
 class Server:
     """The engine of one worker: sockets, parsing, routing, responses."""
 
-    def __new__(
-        cls,
-        routes: list[tuple[str, tuple[str, ...], _Handler, Route]],
-        request_class: type[Request],
-        headers_factory: Callable[[list[tuple[str, str]]], Mapping[str, str]],
-        on_error: Callable[[Request, BaseException, bool], Any],
-        on_not_found: Callable[[Request, str | None], Any],
-        resume: Any,
-        call_soon: Callable[..., Any],
-        limits: dict[str, int] | None = ...,
-        timeouts: dict[str, int] | None = ...,
-        access_log: Callable[..., Any] | None = ...,
-        callback_failed: Callable[..., Any] | None = ...,
-        response_refused: Callable[[Request, str], Any] | None = ...,
-    ) -> Server: ...
+    def __new__(cls, config: ServerConfig, /) -> Server: ...
     @property
     def connection_count(self) -> int: ...
     def fileno(self) -> int: ...
@@ -107,6 +148,11 @@ class Server:
     def drain(self) -> None: ...
     def refuse_unanswered(self) -> int: ...
     def close(self) -> None: ...
+
+LIMITS: dict[str, tuple[int, str]]
+"""The engine's size limits: {name: (default, what it bounds)}."""
+TIMEOUTS: dict[str, tuple[int, str]]
+"""The engine's timeouts in seconds: {name: (default, what it bounds)}."""
 
 def check_route(pattern: str, methods: tuple[str, ...], /) -> tuple[str, ...]:
     """Validate a route pattern and method names; return the placeholder names."""

@@ -8,7 +8,7 @@ import signal
 import traceback
 import types
 
-from . import stop_signals
+from . import _native, stop_signals
 from ._native import Response
 from .errors import MethodNotAllowed, RouteNotFoundException
 from .request import Request
@@ -22,15 +22,9 @@ error_log = logging.getLogger("lesto.error")
 # command did, and the command line's options apply.
 importing_for_cli = contextvars.ContextVar("lesto_importing_for_cli", default=False)
 
-LIMIT_NAMES = (
-    "max_request_line",
-    "max_header_bytes",
-    "max_header_count",
-    "max_body_bytes",
-    "max_in_flight",
-    "max_output_buffer",
-)
-TIMEOUT_NAMES = ("header", "body", "keep_alive", "write", "linger")
+# The engine's own: {name: (default, what it bounds)}, declared once in C++ (src/core).
+LIMIT_NAMES = tuple(_native.LIMITS)
+TIMEOUT_NAMES = tuple(_native.TIMEOUTS)
 
 
 def _checked(kind, given, names):
@@ -44,14 +38,20 @@ def _checked(kind, given, names):
     return given
 
 
+def _described(settings, unit):
+    return "\n".join(f"        {name} (default {default}{unit}): {doc}"
+                     for name, (default, doc) in settings.items())
+
+
 class Application:
     """A Lesto application: `app.router.add_route(...)`, then `app.run()`.
 
-    `limits` overrides the engine's size limits (see LIMIT_NAMES) and
-    `timeouts` its timeouts in whole seconds (see TIMEOUT_NAMES), all checked
-    by one periodic tick. japronto's `reaper_settings={'check_interval': s,
-    'idle_timeout': s}` still works: the tick interval and keep-alive timeout;
-    so does its `log_request=True|False`: the access log (`access_log`).
+    `limits` overrides the engine's size limits and `timeouts` its timeouts
+    in whole seconds (the latter checked by one periodic tick); each is a
+    dict of the names below. japronto's `reaper_settings={'check_interval':
+    s, 'idle_timeout': s}` still works: the tick interval and keep-alive
+    timeout; so does its `log_request=True|False`: the access log
+    (`access_log`).
     """
 
     def __init__(self, *, debug=False, limits=None, timeouts=None, reaper_settings=None,
@@ -75,7 +75,8 @@ class Application:
                 self.timeouts.setdefault("keep_alive", reaper["idle_timeout"])
         self._error_handlers = []
         self.access_log = log_request  # None: on with debug; see run()
-        self._loop = None  # see the loop property; lesto.server.serve sets it while serving
+        self.trusted_proxies = None  # run(proxy_headers=True) sets it: see lesto.proxy
+        self._loop = None  # see the loop property
         self._startup_hooks = []
         self._shutdown_hooks = []
         # Per app, so that extend_request() and `request.app` concern this app only.
@@ -133,14 +134,28 @@ class Application:
             raise TypeError(f"error handler must be callable, got {handler!r}")
         self._error_handlers.append((exc_type, handler))
 
-    # ---- hooks the engine calls -------------------------------------------
+    # ---- answers the engine asks for ------------------------------------------
 
-    def _on_not_found(self, request, allowed):
+    def not_found_response(self, request, allowed):
+        """The answer to a request that no route takes (the engine calls this).
+
+        `allowed` is None when no route has the path, else the methods its
+        routes take ('GET, POST'). Raised as RouteNotFoundException or
+        MethodNotAllowed to the error handlers; by default 404, or 405 with
+        Allow.
+        """
         exc = RouteNotFoundException("not found") if allowed is None else MethodNotAllowed(allowed)
-        return self._on_error(request, exc, False)
+        return self.error_response(request, exc, False)
 
-    def _on_error(self, request, exc, from_error_handler):
-        if from_error_handler:
+    def error_response(self, request, exc, in_error_handler):
+        """The answer to a handler that raised `exc` (the engine calls this).
+
+        The first error handler whose type matches answers; without one,
+        404 and 405 for routing errors, else 500 with the exception logged
+        (its traceback in the body with debug). `in_error_handler`: `exc`
+        came from an error handler itself, which is logged and answered 500.
+        """
+        if in_error_handler:
             error_log.error("error handler failed for %s %s", request.method, request.path,
                             exc_info=exc)
             return self._internal_error(exc)
@@ -151,7 +166,7 @@ class Application:
                 except Exception as failure:  # noqa: BLE001 (logged, answered 500)
                     # What it returns (or its coroutine raises) comes back
                     # through the engine; what it raises here is handled here.
-                    return self._on_error(request, failure, True)
+                    return self.error_response(request, failure, True)
         if isinstance(exc, MethodNotAllowed):
             return Response(code=405, text="Method Not Allowed", headers={"Allow": exc.allowed})
         if isinstance(exc, RouteNotFoundException):
@@ -180,9 +195,29 @@ class Application:
         run a new loop (a loop cannot be shared across a fork). Once run()
         returns, the loop it ran is closed; the next use makes a new one.
         """
-        if self._loop is None or self._loop.is_closed():
+        if not self.has_loop:
             self._loop = new_event_loop()
         return self._loop
+
+    @loop.setter
+    def loop(self, loop):
+        # lesto.server.serve sets the loop it serves on (a forked worker's is its own).
+        self._loop = loop
+
+    @property
+    def has_loop(self):
+        """Whether `loop` is a loop already made and not closed (reading `loop` makes none)."""
+        return self._loop is not None and not self._loop.is_closed()
+
+    @property
+    def startup_hooks(self):
+        """The hooks on_startup() registered, in order: each worker runs them."""
+        return tuple(self._startup_hooks)
+
+    @property
+    def shutdown_hooks(self):
+        """The hooks on_shutdown() registered, in order: each worker runs them."""
+        return tuple(self._shutdown_hooks)
 
     def on_startup(self, hook):
         """Run `hook(app)` in each worker, in its own event loop, before it accepts connections.
@@ -242,7 +277,9 @@ class Application:
             raise ValueError(f"worker_num must be a positive int or None, got {worker_num!r}")
         if not grace_period >= 0:
             raise ValueError(f"grace_period must be >= 0 seconds, got {grace_period!r}")
-        proxy.configure(self.request_class, proxy_headers, forwarded_allow_ips)
+        self.trusted_proxies = (proxy.trusted_proxies(forwarded_allow_ips) if proxy_headers
+                                else None)
+        proxy.request_class(self.request_class, self.trusted_proxies)  # a conflict raises now
         # From here on SIGTERM and SIGINT stop the server gracefully, whenever they come.
         previous = {sig: signal.getsignal(sig) for sig in stop_signals.STOP_SIGNALS}
         stop_signals.catch()
@@ -256,3 +293,8 @@ class Application:
                     signal.signal(sig, handler)
         if code:
             raise SystemExit(code)
+
+
+if Application.__doc__:  # None under python -OO
+    Application.__doc__ += (f"\n    Limits:\n{_described(_native.LIMITS, '')}\n"
+                            f"\n    Timeouts:\n{_described(_native.TIMEOUTS, ' s')}\n")

@@ -1,19 +1,14 @@
 """Behind a reverse proxy: request.remote_addr and request.scheme from X-Forwarded-For/-Proto.
 
 Only a peer listed in `forwarded_allow_ips` is believed. Without proxy
-headers, the app's request class is left as it is: `remote_addr` is the
-engine's own attribute and costs nothing more.
+headers, `remote_addr` is the engine's own attribute and costs nothing more.
 """
 
 import functools
 import ipaddress
 
-from . import _native
-
 DEFAULT_ALLOW_IPS = "127.0.0.1"
 SCHEMES = ("http", "https")
-
-_peer_of = _native.Request.remote_addr.__get__  # the socket's peer, as the engine saw it
 
 
 def parse_allow_ips(spec):
@@ -82,8 +77,10 @@ def forwarded_scheme(peer, forwarded_proto, trusted):
     return "http"
 
 
-class _Installed(property):
-    """An attribute that configure() installed, and may replace when called again."""
+def trusted_proxies(forwarded_allow_ips=None):
+    """The trust function of `forwarded_allow_ips` (None: DEFAULT_ALLOW_IPS); see parse_allow_ips."""
+    allow = DEFAULT_ALLOW_IPS if forwarded_allow_ips is None else forwarded_allow_ips
+    return make_trust(parse_allow_ips(allow))
 
 
 def _http(request):
@@ -91,36 +88,36 @@ def _http(request):
     return "http"
 
 
-def configure(request_class, proxy_headers, forwarded_allow_ips=None):
-    """Make `request_class` (an app's) read proxy headers from trusted peers, or not.
+def request_class(base, trusted=None):
+    """The class of the requests the engine makes for an app whose request class is `base`.
 
-    Also gives it `scheme`: 'http' without proxy headers. A `scheme` that the
-    app added with extend_request stays the app's; with proxy headers on,
-    that is an error.
+    `base` itself is never changed. With `trusted` None (no proxy headers),
+    `base` when it has a `scheme` of the app's (extend_request), else a
+    subclass whose `scheme` is 'http'. With `trusted`, a trust function
+    (trusted_proxies), a subclass whose `remote_addr` and `scheme` come from
+    X-Forwarded-For and X-Forwarded-Proto when the peer is trusted; a
+    `scheme` of the app's is then a ValueError.
     """
-    for name in ("remote_addr", "scheme"):
-        if isinstance(vars(request_class).get(name), _Installed):
-            delattr(request_class, name)
-    taken = any("scheme" in vars(k) for k in request_class.__mro__)
-    if not proxy_headers:
-        if not taken:
-            request_class.scheme = _Installed(_http)
-        return
+    taken = any("scheme" in vars(k) for k in base.__mro__)
+    if trusted is None:
+        return base if taken else _subclass(base, scheme=property(_http))
     if taken:
         raise ValueError("proxy headers: request.scheme already exists (an extend_request "
                          "name?); rename it")
-    allow = DEFAULT_ALLOW_IPS if forwarded_allow_ips is None else forwarded_allow_ips
-    trusted = make_trust(parse_allow_ips(allow))
 
     def remote_addr(request):
         """The client's address: X-Forwarded-For's when the peer is a trusted proxy."""
-        return client_address(_peer_of(request), request.headers.getall("X-Forwarded-For"),
+        return client_address(request.peer_addr, request.headers.getall("X-Forwarded-For"),
                               trusted)
 
     def scheme(request):
         """'https' or 'http': X-Forwarded-Proto's when the peer is a trusted proxy."""
-        return forwarded_scheme(_peer_of(request), request.headers.getall("X-Forwarded-Proto"),
+        return forwarded_scheme(request.peer_addr, request.headers.getall("X-Forwarded-Proto"),
                                 trusted)
 
-    request_class.remote_addr = _Installed(remote_addr)
-    request_class.scheme = _Installed(scheme)
+    return _subclass(base, remote_addr=property(remote_addr), scheme=property(scheme))
+
+
+def _subclass(base, **attributes):
+    return type(base.__name__, (base,),
+                {"__slots__": (), "__module__": base.__module__, **attributes})

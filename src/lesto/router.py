@@ -68,5 +68,11 @@ class Router:
         self._routes.append(route)
         return route
 
-    def _table(self):
+    def engine_routes(self):
+        """The routes as the engine takes them (ServerConfig's `routes`), in order.
+
+        A list of (pattern, methods, handler, route): methods a tuple of
+        upper-case names, empty for any; route the Route itself, which
+        `request.route` gives.
+        """
         return [(r.pattern, r.methods, r.handler, r) for r in self._routes]

@@ -7,8 +7,8 @@ import os
 import signal
 import socket
 
-from . import _native, stop_signals
-from ._coro import resumer
+from . import _native, proxy, stop_signals
+from ._coro import Scheduler
 from .headers import Headers
 from .logs import error_log, log_access, log_callback_failure, log_response_refused
 
@@ -62,21 +62,21 @@ def access_log_enabled(app):
 
 
 def make_engine(app, loop):
-    return _native.Server(
-        app.router._table(),
-        app.request_class,
-        Headers,
-        app._on_error,
-        app._on_not_found,
-        resumer(loop),
-        loop.call_soon,
-        app.limits,
-        app.timeouts,
+    """The engine that serves `app` on `loop`: a `_native.Server`, with no listener yet."""
+    return _native.Server(_native.ServerConfig(
+        routes=app.router.engine_routes(),
+        request_class=proxy.request_class(app.request_class, app.trusted_proxies),
+        headers_factory=Headers,
+        error_response=app.error_response,
+        not_found_response=app.not_found_response,
+        scheduler=Scheduler(loop),
+        limits=app.limits,
+        timeouts=app.timeouts,
         # None costs the request path nothing: the engine skips the call.
-        log_access if access_log_enabled(app) else None,
-        log_callback_failure,
-        log_response_refused,
-    )
+        access_log=log_access if access_log_enabled(app) else None,
+        callback_failed=log_callback_failure,
+        response_refused=log_response_refused,
+    ))
 
 
 async def run_hook(hook, app):
@@ -98,9 +98,7 @@ def serve(app, sock, *, grace_period=DEFAULT_GRACE_PERIOD, ready_fd=None, alive_
     serves, and `alive_fd` reads end of file when the master is gone, which
     stops the worker too.
     """
-    loop = app._loop
-    if own_loop or loop is None or loop.is_closed():
-        loop = app._loop = new_event_loop()
+    loop = app.loop = new_event_loop() if own_loop else app.loop
     asyncio.set_event_loop(loop)
     try:
         worker = Worker(app, loop, grace_period)
@@ -111,7 +109,6 @@ def serve(app, sock, *, grace_period=DEFAULT_GRACE_PERIOD, ready_fd=None, alive_
         asyncio.set_event_loop(None)
         loop.close()  # the loop's signal handlers go with it
         stop_signals.catch()  # so that a late signal cannot kill the process on its way out
-        app._loop = None
 
 
 def _cancel_remaining_tasks(loop):
@@ -175,7 +172,7 @@ class Worker:
         self._tick_handle = self.loop.call_later(self.app.tick_interval, self._tick)
 
     async def _run_startup_hooks(self):
-        for hook in self.app._startup_hooks:
+        for hook in self.app.startup_hooks:
             await run_hook(hook, self.app)
 
     async def run(self, sock, ready_fd, alive_fd):
@@ -283,7 +280,7 @@ class Worker:
 
     async def shut_down(self):
         code = EXIT_OK
-        for hook in self.app._shutdown_hooks:
+        for hook in self.app.shutdown_hooks:
             try:
                 await run_hook(hook, self.app)
             except Exception:  # noqa: BLE001 (logged; the other hooks still run)

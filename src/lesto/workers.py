@@ -93,7 +93,7 @@ def prepare_worker_signals():
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
 
-class Worker:
+class WorkerProcess:
     """The master's record of one worker process."""
 
     def __init__(self, pid, generation, popen=None):
@@ -191,7 +191,7 @@ class Master:
         self.starter = starter
         self.grace_period = grace_period
         self.watcher = watcher  # a reload.Watcher, or None
-        self.workers = {}  # pid -> Worker
+        self.workers = {}  # pid -> WorkerProcess
         self.generation = 0  # workers of an older one are replaced, one at a time
         self.failures = 0
         self.last_failure = 0.0
@@ -422,7 +422,7 @@ class Master:
 
     def _start(self):
         pid, popen = self.starter.start(self.sock, self.ready_w, self.alive_r, self.private_fds)
-        self.workers[pid] = Worker(pid, self.generation, popen)
+        self.workers[pid] = WorkerProcess(pid, self.generation, popen)
         self.replacing = self.generation > 0
         error_log.info("worker %d started", pid)
 
@@ -463,7 +463,7 @@ def run(app, host, port, *, worker_num=None, reload=False,
     elif worker_num is None:
         return server.serve(app, sock, grace_period=grace_period)
     else:
-        if app._loop is not None:
+        if app.has_loop:
             error_log.warning("app.loop was made before run(): each worker runs a loop of its "
                               "own, not that one; set up loop-bound resources in on_startup hooks")
         watcher = None

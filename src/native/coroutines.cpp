@@ -5,7 +5,7 @@
 // each one that yields waits in `ready_`, and one loop callback per round
 // resumes them all. No asyncio Task, Handle, context copy or done-callback
 // is made per request on that path. When a coroutine yields a future, or a
-// cancellation is pending for it, a real Task takes it over (Scheduler.resume
+// cancellation is pending for it, a real Task takes it over (Scheduler.take_over
 // in lesto/_coro.py) and the same Suspended object becomes its done-callback.
 //
 // While the engine runs a step, a stand-in (EagerStep) is asyncio's current
@@ -131,7 +131,7 @@ PySendResult Engine::step_coro(PyObject* coro, PyObject** yielded, PyObject** st
     if (!st) {
         // Any free stand-in will do: no one holds it, so no one can tell.
         if (!step_ || Py_REFCNT(step_) > own_refs(step_, entered)) {
-            Py_XSETREF(step_, PyObject_CallOneArg(new_step_, loop_));
+            Py_XSETREF(step_, PyObject_CallOneArg(stand_in_, loop_));
             if (!step_) return PYGEN_ERROR;
         }
         st = Py_NewRef(step_);
@@ -219,7 +219,7 @@ void Engine::park(Connection& conn, SuspendedObject* s, PyObject* coro, PyObject
 }
 
 PyObject* Engine::hand_over(SuspendedObject* s, PyObject* coro, PyObject* yielded, PyObject* step) {
-    PyObject* task = PyObject_CallFunctionObjArgs(resume_, coro, yielded, nullptr);
+    PyObject* task = PyObject_CallFunctionObjArgs(take_over_, coro, yielded, nullptr);
     Py_DECREF(coro);
     Py_XDECREF(yielded);
     if (task && step) {

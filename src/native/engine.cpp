@@ -120,7 +120,7 @@ void Engine::dispatch(Connection& conn, std::uint64_t seq, const RequestRef& ref
             text = PyUnicode_FromStringAndSize(methods.data(), static_cast<Py_ssize_t>(methods.size()));
             allowed = text ? text : Py_None;
         }
-        result = PyObject_CallFunctionObjArgs(on_not_found_, arg, allowed, nullptr);
+        result = PyObject_CallFunctionObjArgs(not_found_response_, arg, allowed, nullptr);
         Py_XDECREF(text);
     }
     complete(conn, seq, req, result, false);
@@ -154,15 +154,15 @@ void Engine::complete_other(Connection& conn, std::uint64_t seq, RequestObject* 
 }
 
 void Engine::fail(Connection& conn, std::uint64_t seq, RequestObject* req, bool in_error_handler) {
-    // The app's on_error logs and picks the response; it is told whether the
+    // The app's error_response logs and picks the response; it is told whether the
     // failure came from an error handler so that it answers a plain 500 then.
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
     PyErr_NormalizeException(&type, &value, &tb);
     if (tb && value) PyException_SetTraceback(value, tb);
-    PyObject* result = PyObject_CallFunctionObjArgs(on_error_, reinterpret_cast<PyObject*>(req),
-                                                    value ? value : Py_None,
-                                                    in_error_handler ? Py_True : Py_False, nullptr);
+    PyObject* result = PyObject_CallFunctionObjArgs(
+        error_response_, reinterpret_cast<PyObject*>(req), value ? value : Py_None,
+        in_error_handler ? Py_True : Py_False, nullptr);
     Py_XDECREF(type);
     Py_XDECREF(value);
     Py_XDECREF(tb);
@@ -171,7 +171,7 @@ void Engine::fail(Connection& conn, std::uint64_t seq, RequestObject* req, bool 
         Py_DECREF(result);
         if (written) return;
         // The last resort failed too: nothing is left to ask.
-        PyErr_WriteUnraisable(on_error_);
+        PyErr_WriteUnraisable(error_response_);
         conn.respond_error(seq, 500, http::reason_phrase(500));
         return;
     }
@@ -179,7 +179,7 @@ void Engine::fail(Connection& conn, std::uint64_t seq, RequestObject* req, bool 
         complete(conn, seq, req, result, true);
         return;
     }
-    if (!result) PyErr_WriteUnraisable(on_error_);
+    if (!result) PyErr_WriteUnraisable(error_response_);
     Py_XDECREF(result);
     conn.respond_error(seq, 500, http::reason_phrase(500));
 }

@@ -15,8 +15,8 @@ struct SuspendedObject;
 /// Whether a handler is sync or async is decided here, once, by what it returns.
 class Engine final : public Dispatcher {
 public:
-    Engine(ServerObject* self, const http::Limits& limits, const net::Timeouts& timeouts)
-        : self_(self), limits_(limits), net_(limits_, timeouts, *this) {}
+    Engine(ServerObject* self, const ConnectionLimits& limits, const net::Timeouts& timeouts)
+        : self_(self), net_(limits, timeouts, *this) {}
 
     ~Engine() override {
         for (OwnedRequest* o : owned_pool_) delete o;
@@ -26,11 +26,11 @@ public:
         for (PyObject* h : handlers_) Py_DECREF(h);
         for (PyObject* r : routes_) Py_DECREF(r);
         Py_CLEAR(request_class_);
-        Py_CLEAR(on_error_);
-        Py_CLEAR(on_not_found_);
-        Py_CLEAR(resume_);
+        Py_CLEAR(error_response_);
+        Py_CLEAR(not_found_response_);
+        Py_CLEAR(take_over_);
         Py_CLEAR(loop_);
-        Py_CLEAR(new_step_);
+        Py_CLEAR(stand_in_);
         Py_CLEAR(enter_task_);
         Py_CLEAR(leave_task_);
         Py_CLEAR(step_);
@@ -71,18 +71,18 @@ public:
     void resume_round();
 
     ServerObject* self_;
-    http::Limits limits_;
     net::Server net_;
     router::Router router_;
     std::vector<PyObject*> handlers_;
     std::vector<OwnedRequest*> owned_pool_;  // see engine_owned_request
     std::vector<PyObject*> routes_;
     PyObject* request_class_ = nullptr;
-    PyObject* on_error_ = nullptr;
-    PyObject* on_not_found_ = nullptr;
-    PyObject* resume_ = nullptr;      // resume(coro, yielded) -> Task
+    // From the ServerConfig (server_config.cpp says what each is).
+    PyObject* error_response_ = nullptr;
+    PyObject* not_found_response_ = nullptr;
+    PyObject* take_over_ = nullptr;   // take_over(coro, yielded) -> Task
     PyObject* loop_ = nullptr;
-    PyObject* new_step_ = nullptr;    // new_step(loop): the stand-in for the Task of a first step
+    PyObject* stand_in_ = nullptr;    // stand_in(loop): the current task while a step runs
     PyObject* enter_task_ = nullptr;  // asyncio's _enter_task(loop, task), or null
     PyObject* leave_task_ = nullptr;
     PyObject* call_soon_ = nullptr;
@@ -115,7 +115,7 @@ private:
                  PyObject* yielded, bool in_error_handler, PyObject* step);
     void park(Connection& conn, SuspendedObject* s, PyObject* coro, PyObject* yielded,
               PyObject* step);
-    /// A Task (Scheduler.resume) takes the coroutine over; `s` is its done-callback.
+    /// A Task (Scheduler.take_over) takes the coroutine over; `s` is its done-callback.
     PyObject* hand_over(SuspendedObject* s, PyObject* coro, PyObject* yielded, PyObject* step);
     /// Send None into `coro` with a stand-in as asyncio's current task. `*step`:
     /// in, the coroutine's own stand-in or null for any; out, the stand-in it

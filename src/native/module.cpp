@@ -71,17 +71,15 @@ int module_exec(PyObject* m) {
     response_type_ready(st->response_type);
     if (!request_type_add_response(m, st)) return -1;
     if (!(st->server_type = add_type(m, &server_spec, "Server"))) return -1;
+    if (!(st->server_config_type = add_type(m, &server_config_spec, "ServerConfig"))) return -1;
+    if (!add_settings(m)) return -1;
     st->suspended_type = reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(m, &suspended_spec, nullptr));
     if (!st->suspended_type) return -1;
-    static constexpr const char* kw[8] = {"code",      "text",     "body",    "json",
-                                          "mime_type", "encoding", "headers", "cookies"};
-    for (int i = 0; i < 8; ++i) {
-        if (!(st->kw[i] = PyUnicode_InternFromString(kw[i]))) return -1;
+    for (std::size_t i = 0; i < response_arg_count; ++i) {
+        if (!(st->kw[i] = PyUnicode_InternFromString(response_args[i].name.data()))) return -1;
     }
-    static constexpr const char* methods[9] = {"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
-                                               "CONNECT", "OPTIONS", "TRACE", "PATCH"};
-    for (int i = 0; i < 9; ++i) {
-        if (!(st->methods[i] = PyUnicode_InternFromString(methods[i]))) return -1;
+    for (std::size_t i = 0; i < std::size(interned_methods); ++i) {
+        if (!(st->methods[i] = PyUnicode_InternFromString(interned_methods[i].data()))) return -1;
     }
     st->json_scratch = json_scratch_new();
     if (!(st->str_add_done_callback = PyUnicode_InternFromString("add_done_callback"))) return -1;
@@ -99,6 +97,7 @@ int module_traverse(PyObject* m, visitproc visit, void* arg) {
     Py_VISIT(st->request_type);
     Py_VISIT(st->response_type);
     Py_VISIT(st->server_type);
+    Py_VISIT(st->server_config_type);
     Py_VISIT(st->suspended_type);
     Py_VISIT(st->json_dumps);
     Py_VISIT(st->json_mappings);
@@ -112,6 +111,7 @@ int module_clear(PyObject* m) {
     if (st->response_type) response_spares_clear(st->response_type);
     Py_CLEAR(st->response_type);
     Py_CLEAR(st->server_type);
+    Py_CLEAR(st->server_config_type);
     Py_CLEAR(st->suspended_type);
     Py_CLEAR(st->json_dumps);
     Py_CLEAR(st->json_mappings);

@@ -5,13 +5,17 @@
 #include <Python.h>
 
 #include <cstdint>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "net/timeouts.hpp"
+#include "response_args.hpp"
 #include "parser/request.hpp"
 #include "pipeline/connection.hpp"
+#include "pipeline/limits.hpp"
 #include "response/writer.hpp"
 #include "router/router.hpp"
 
@@ -19,25 +23,30 @@ namespace lesto::py {
 
 struct JsonScratch;
 
+/// The request methods whose str every request of that method shares (request.method).
+inline constexpr std::string_view interned_methods[] = {
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+
 /// Per-module state: the types and interned names every hot path needs.
 /// Objects reach it through the Server they belong to, never through a global.
 struct ModuleState {
     PyTypeObject* request_type = nullptr;
     PyTypeObject* response_type = nullptr;
     PyTypeObject* server_type = nullptr;
+    PyTypeObject* server_config_type = nullptr;
     PyTypeObject* suspended_type = nullptr;  // not in the module: private
     PyObject* json_dumps = nullptr;     // orjson.dumps, imported on first use
     PyObject* json_mappings = nullptr;  // list of the classes json_as_dict registered
     JsonScratch* json_scratch = nullptr;  // json_dumps' output before it becomes bytes
     // Interned keyword names of Response(...), compared by identity first.
-    PyObject* kw[8] = {};
+    PyObject* kw[response_arg_count] = {};
     PyObject* str_add_done_callback = nullptr;
     PyObject* str_result = nullptr;
     PyObject* str_cancelled = nullptr;
     PyObject* str_cancel = nullptr;
     PyObject* str_bind = nullptr;
     PyObject* str__cancels = nullptr;
-    PyObject* methods[9] = {};  // GET HEAD POST PUT DELETE CONNECT OPTIONS TRACE PATCH
+    PyObject* methods[std::size(interned_methods)] = {};
 };
 
 ModuleState* state_of_type(PyTypeObject* type);
@@ -66,14 +75,24 @@ inline bool utf8_view(PyObject* str, std::string_view& out) {
 /// `router`: false with ValueError saying what to fix, or TypeError.
 bool add_route(router::Router& router, PyObject* pattern, PyObject* methods);
 
+// ---- limits and timeouts (settings.cpp) -----------------------------------------
+
+/// `given` ({name: int}, a dict) over `out`: false with ValueError naming an
+/// unknown name or a value that is not a positive int.
+bool read_limits(PyObject* given, ConnectionLimits& out);
+bool read_timeouts(PyObject* given, net::Timeouts& out);
+/// The module's LIMITS and TIMEOUTS: {name: (default, doc)}, from core's tables.
+bool add_settings(PyObject* module);
+
 // ---- Response ---------------------------------------------------------------
 
-enum class BodyKind : std::uint8_t { none, text, body, json };
+/// What a Response's `content` came from, which decides its default Content-Type.
+enum class ContentKind : std::uint8_t { none, text, body, json };
 
 struct ResponseObject {
     PyObject_HEAD
     int code;
-    BodyKind kind;
+    ContentKind kind;
     PyObject* content;    // str (text/json encoded as utf-8 lazily) or bytes; may be null
     PyObject* mime_type;  // str or null
     PyObject* encoding;   // str or null
@@ -185,6 +204,36 @@ inline void request_reset(RequestObject* r) {
 void request_detach(RequestObject* r);
 
 // ---- Server -----------------------------------------------------------------
+
+/// lesto._native.ServerConfig (server_config.cpp, which documents each
+/// field): what a Server takes from the app and the event loop, checked
+/// once, when the config is made.
+struct ServerConfigObject {
+    PyObject_HEAD
+    // The fields, as given (limits and timeouts: copies).
+    PyObject* routes;  // a tuple of (pattern, methods, handler, route)
+    PyObject* request_class;
+    PyObject* headers_factory;
+    PyObject* error_response;
+    PyObject* not_found_response;
+    PyObject* scheduler;
+    PyObject* limits;
+    PyObject* timeouts;
+    PyObject* access_log;  // None: no access log
+    PyObject* callback_failed;
+    PyObject* response_refused;  // None: refusals are not reported
+    // What the server uses of `scheduler`, read from it once.
+    PyObject* loop;
+    PyObject* call_soon;
+    PyObject* take_over;
+    PyObject* stand_in;
+    PyObject* enter_task;  // None when asyncio has none, as leave_task
+    PyObject* leave_task;
+    // `limits` and `timeouts` over the engine's defaults.
+    ConnectionLimits limit_values;
+    net::Timeouts timeout_values;
+};
+extern PyType_Spec server_config_spec;
 
 class Engine;
 struct ServerObject {

@@ -62,11 +62,9 @@ PyObject* cached(RequestObject* r, PyObject*& slot, F make) {
 
 PyObject* Request_get_method(RequestObject* r, void*) {
     return cached(r, r->method_obj, [&]() -> PyObject* {
-        static constexpr const char* known[9] = {"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
-                                                 "CONNECT", "OPTIONS", "TRACE", "PATCH"};
         ModuleState* st = r->server->state;
-        for (int i = 0; i < 9; ++i) {
-            if (r->head->method == known[i]) return Py_NewRef(st->methods[i]);
+        for (std::size_t i = 0; i < std::size(interned_methods); ++i) {
+            if (r->head->method == interned_methods[i]) return Py_NewRef(st->methods[i]);
         }
         return latin1(r->head->method);
     });
@@ -192,6 +190,9 @@ PyGetSetDef Request_getset[] = {
      "The connection stays open after this request.", nullptr},
     {"remote_addr", reinterpret_cast<getter>(Request_get_remote_addr), nullptr,
      "The client's IP address.", nullptr},
+    // The same value, under a name that proxy headers never replace.
+    {"peer_addr", reinterpret_cast<getter>(Request_get_remote_addr), nullptr,
+     "The IP address of the connection's peer (behind a proxy, the proxy's).", nullptr},
     {"route", reinterpret_cast<getter>(Request_get_route), nullptr, "The matched route.", nullptr},
     {"host", reinterpret_cast<getter>(Request_get_host), nullptr,
      "The authority as sent: an absolute-form target's, else the Host header; None if empty.",

@@ -7,20 +7,22 @@ namespace lesto::py {
 
 namespace {
 
-enum Kw { kw_code, kw_text, kw_body, kw_json, kw_mime_type, kw_encoding, kw_headers, kw_cookies };
-constexpr const char* kw_names[8] = {"code",      "text",     "body",    "json",
-                                     "mime_type", "encoding", "headers", "cookies"};
+// Indexes into the arguments (response_args.hpp), which are in japronto's positional order.
+constexpr int kw_text = response_arg("text"), kw_code = response_arg("code"),
+              kw_body = response_arg("body"), kw_json = response_arg("json"),
+              kw_mime_type = response_arg("mime_type"), kw_encoding = response_arg("encoding"),
+              kw_headers = response_arg("headers"), kw_cookies = response_arg("cookies");
+constexpr int nargs_max = static_cast<int>(response_arg_count);
+using Arguments = PyObject* [response_arg_count];
 
-// japronto's order of the arguments given by position: Response('hi', 404).
-constexpr Kw positional_order[8] = {kw_text,      kw_code,     kw_body,    kw_json,
-                                    kw_mime_type, kw_encoding, kw_headers, kw_cookies};
+const char* kw_name(int k) noexcept { return response_args[k].name.data(); }
 
 int kw_index(ModuleState* st, PyObject* name) {
-    for (int i = 0; i < 8; ++i) {
+    for (int i = 0; i < nargs_max; ++i) {
         if (name == st->kw[i]) return i;  // interned: the usual case
     }
-    for (int i = 0; i < 8; ++i) {
-        if (PyUnicode_CompareWithASCIIString(name, kw_names[i]) == 0) return i;
+    for (int i = 0; i < nargs_max; ++i) {
+        if (PyUnicode_CompareWithASCIIString(name, kw_name(i)) == 0) return i;
     }
     return -1;
 }
@@ -32,7 +34,7 @@ int kw_index(ModuleState* st, PyObject* name) {
 /// one twice, and skips the test.
 template <bool Checked>
 [[gnu::always_inline]] inline bool take_keywords(ModuleState* st, PyObject* const* values,
-                                                 PyObject* kwnames, PyObject* (&a)[8], unsigned& given,
+                                                 PyObject* kwnames, Arguments& a, unsigned& given,
                                                  unsigned named) {
     const Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
     for (Py_ssize_t i = 0; i < nkw; ++i) {
@@ -40,9 +42,8 @@ template <bool Checked>
         const int k = kw_index(st, name);
         if (k < 0) {
             PyErr_Format(PyExc_TypeError,
-                         "Response() got an unexpected keyword argument %R (expected code, text, "
-                         "body, json, mime_type, encoding, headers or cookies)",
-                         name);
+                         "Response() got an unexpected keyword argument %R (expected one of %s)",
+                         name, response_arg_names.c_str());
             return false;
         }
         if constexpr (Checked) {
@@ -50,7 +51,7 @@ template <bool Checked>
                 PyErr_Format(PyExc_TypeError,
                              "Response() got multiple values for argument '%s' (by position and "
                              "as %s=)",
-                             kw_names[k], kw_names[k]);
+                             kw_name(k), kw_name(k));
                 return false;
             }
             named |= 1u << k;
@@ -66,17 +67,16 @@ template <bool Checked>
 /// Arguments by position, in japronto's order, then the keywords after them.
 /// Out of line: inlined, it would cost the keyword-only call registers.
 [[gnu::noinline]] bool take_positional(ModuleState* st, PyObject* const* args, std::size_t nargs, PyObject* kwnames,
-                     PyObject* (&a)[8], unsigned& given) {
-    if (nargs > 8) {
+                     Arguments& a, unsigned& given) {
+    if (nargs > response_arg_count) {
         PyErr_Format(PyExc_TypeError,
-                     "Response() takes at most 8 positional arguments (text, code, body, json, "
-                     "mime_type, encoding, headers, cookies), %zu given",
-                     nargs);
+                     "Response() takes at most %d positional arguments (%s), %zu given",
+                     nargs_max, response_arg_names.c_str(), nargs);
         return false;
     }
     unsigned named = 0;
     for (std::size_t i = 0; i < nargs; ++i) {
-        const int k = positional_order[i];
+        const auto k = static_cast<int>(i);  // given by position in the arguments' own order
         named |= 1u << k;
         if (args[i] != Py_None) {
             a[k] = args[i];
@@ -105,7 +105,7 @@ PyObject* encode_text(PyObject* text, PyObject* encoding) {
 /// Set-Cookie values (a new reference) when cookies= is given. Arguments
 /// are checked when the Response is built, so misuse raises in the handler
 /// that wrote it, with a message naming the argument.
-bool check_arguments(PyObject* const (&a)[8], int& code, PyObject*& cookies) {
+bool check_arguments(const Arguments& a, int& code, PyObject*& cookies) {
     if (a[kw_code] && !read_status(a[kw_code], code)) return false;
     const int given = (a[kw_text] != nullptr) + (a[kw_body] != nullptr) + (a[kw_json] != nullptr);
     if (given > 1) {
@@ -113,7 +113,7 @@ bool check_arguments(PyObject* const (&a)[8], int& code, PyObject*& cookies) {
         return false;
     }
     for (int k : {kw_mime_type, kw_encoding}) {
-        if (a[k] && !check_text_field(kw_names[k], a[k])) return false;
+        if (a[k] && !check_text_field(kw_name(k), a[k])) return false;
     }
     if (a[kw_headers] && !check_headers(a[kw_headers])) return false;
     if (a[kw_cookies] && !(cookies = render_cookies(a[kw_cookies]))) return false;
@@ -144,7 +144,7 @@ void response_spares_clear(PyTypeObject* type) noexcept {
 
 PyObject* response_new(ModuleState* st, PyTypeObject* type, PyObject* const* args,
                        std::size_t nargs, PyObject* kwnames) {
-    PyObject* a[8] = {};
+    Arguments a = {};
     unsigned given = 0;  // bit k: argument k has a value (None counts as not given)
     if (nargs) {
         if (!take_positional(st, args, nargs, kwnames, a, given)) return nullptr;
@@ -156,12 +156,12 @@ PyObject* response_new(ModuleState* st, PyTypeObject* type, PyObject* const* arg
     if ((given & ~(1u << kw_text)) && !check_arguments(a, code, cookies)) return nullptr;
 
     PyObject* content = nullptr;
-    BodyKind kind = BodyKind::none;
+    ContentKind kind = ContentKind::none;
     if (a[kw_text]) {
-        kind = BodyKind::text;
+        kind = ContentKind::text;
         content = encode_text(a[kw_text], a[kw_encoding]);
     } else if (a[kw_body]) {
-        kind = BodyKind::body;
+        kind = ContentKind::body;
         if (!PyBytes_Check(a[kw_body])) {
             if (PyObject_CheckBuffer(a[kw_body])) {
                 content = PyBytes_FromObject(a[kw_body]);
@@ -174,10 +174,10 @@ PyObject* response_new(ModuleState* st, PyTypeObject* type, PyObject* const* arg
             content = Py_NewRef(a[kw_body]);
         }
     } else if (a[kw_json]) {
-        kind = BodyKind::json;
+        kind = ContentKind::json;
         content = json_dumps(st, a[kw_json]);
     }
-    if (kind != BodyKind::none && !content) {
+    if (kind != ContentKind::none && !content) {
         Py_XDECREF(cookies);
         return nullptr;
     }
@@ -219,12 +219,12 @@ std::string_view latin1_bytes(PyObject* s) noexcept {
     return {static_cast<const char*>(PyUnicode_DATA(s)), static_cast<std::size_t>(PyUnicode_GET_LENGTH(s))};
 }
 
-DefaultType default_type(BodyKind kind) noexcept {
+DefaultType default_type(ContentKind kind) noexcept {
     switch (kind) {
-        case BodyKind::text: return {"text/plain", "text/plain; charset=utf-8"};
-        case BodyKind::json: return {"application/json", "application/json; charset=utf-8"};
-        case BodyKind::body: return {"application/octet-stream", "application/octet-stream"};
-        case BodyKind::none: break;
+        case ContentKind::text: return {"text/plain", "text/plain; charset=utf-8"};
+        case ContentKind::json: return {"application/json", "application/json; charset=utf-8"};
+        case ContentKind::body: return {"application/octet-stream", "application/octet-stream"};
+        case ContentKind::none: break;
     }
     return {};
 }
@@ -234,7 +234,7 @@ DefaultType default_type(BodyKind kind) noexcept {
 bool view_given_type(ResponseObject* r, http::ResponseSpec& spec) {
     spec.content_type = r->mime_type ? latin1_bytes(r->mime_type) : default_type(r->kind).mime;
     // As japronto: text and JSON name their charset, raw bytes do not.
-    if (r->kind != BodyKind::text && r->kind != BodyKind::json) return true;
+    if (r->kind != ContentKind::text && r->kind != ContentKind::json) return true;
     spec.charset = r->encoding ? latin1_bytes(r->encoding) : std::string_view("utf-8");
     return true;
 }
@@ -392,9 +392,7 @@ PyType_Slot Response_slots[] = {
     {Py_tp_dealloc, reinterpret_cast<void*>(Response_dealloc)},
     {Py_tp_getset, Response_getset},
     {Py_tp_repr, reinterpret_cast<void*>(Response_repr)},
-    {Py_tp_doc, const_cast<char*>(
-                    "Response(text=None, code=200, body=None, json=None, mime_type=None, "
-                    "encoding=None, headers=None, cookies=None)\n--\n\nAn HTTP response.")},
+    {Py_tp_doc, const_cast<char*>(response_doc.c_str())},
     {0, nullptr},
 };
 

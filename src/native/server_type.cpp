@@ -9,125 +9,62 @@ namespace lesto::py {
 
 namespace {
 
-bool read_size(PyObject* dict, const char* key, std::size_t& out) {
-    PyObject* v = PyDict_GetItemString(dict, key);
-    if (!v) return true;
-    const Py_ssize_t n = PyLong_AsSsize_t(v);
-    if (n == -1 && PyErr_Occurred()) return false;
-    if (n <= 0) {
-        PyErr_Format(PyExc_ValueError, "limit %s must be a positive int, got %R", key, v);
-        return false;
-    }
-    out = static_cast<std::size_t>(n);
-    return true;
-}
-
-bool read_seconds(PyObject* dict, const char* key, int& out) {
-    PyObject* v = PyDict_GetItemString(dict, key);
-    if (!v) return true;
-    const long n = PyLong_AsLong(v);
-    if (n == -1 && PyErr_Occurred()) return false;
-    if (n <= 0) {
-        PyErr_Format(PyExc_ValueError, "timeout %s must be a positive number of seconds, got %R", key, v);
-        return false;
-    }
-    out = static_cast<int>(n);
-    return true;
-}
-
 PyObject* Server_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
-    static const char* kwlist[] = {"routes",      "request_class", "headers_factory", "on_error",
-                                   "on_not_found", "resume",       "call_soon",       "limits",
-                                   "timeouts",     "access_log",   "callback_failed",
-                                   "response_refused", nullptr};
-    PyObject *routes, *request_class, *headers_factory, *on_error, *on_not_found, *resume, *call_soon;
-    PyObject* limits = nullptr;
-    PyObject* timeouts = nullptr;
-    PyObject* access_log = Py_None;
-    PyObject* callback_failed = Py_None;
-    PyObject* response_refused = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!OOOOOO|O!O!OOO", const_cast<char**>(kwlist),
-                                     &PyList_Type, &routes, &request_class, &headers_factory,
-                                     &on_error, &on_not_found, &resume, &call_soon, &PyDict_Type,
-                                     &limits, &PyDict_Type, &timeouts, &access_log,
-                                     &callback_failed, &response_refused)) {
-        return nullptr;
-    }
     ModuleState* st = state_of_type(type);
-    if (!PyType_Check(request_class) ||
-        !PyType_IsSubtype(reinterpret_cast<PyTypeObject*>(request_class), st->request_type)) {
-        PyErr_SetString(PyExc_TypeError, "request_class must be a subclass of lesto._native.Request");
+    PyObject* arg;
+    if ((kwargs && PyDict_GET_SIZE(kwargs)) || !PyArg_ParseTuple(args, "O:Server", &arg)) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "Server() takes one ServerConfig");
         return nullptr;
     }
-    http::Limits lim;
-    net::Timeouts tmo;
-    if (limits && !(read_size(limits, "max_request_line", lim.max_request_line) &&
-                    read_size(limits, "max_header_bytes", lim.max_header_bytes) &&
-                    read_size(limits, "max_header_count", lim.max_header_count) &&
-                    read_size(limits, "max_body_bytes", lim.max_body_bytes) &&
-                    read_size(limits, "max_in_flight", lim.max_in_flight) &&
-                    read_size(limits, "max_output_buffer", lim.max_output_buffer))) {
+    if (!Py_IS_TYPE(arg, st->server_config_type)) {
+        PyErr_Format(PyExc_TypeError, "Server() takes a lesto._native.ServerConfig, not %.100s",
+                     Py_TYPE(arg)->tp_name);
         return nullptr;
     }
-    if (timeouts && !(read_seconds(timeouts, "header", tmo.header) &&
-                      read_seconds(timeouts, "body", tmo.body) &&
-                      read_seconds(timeouts, "keep_alive", tmo.keep_alive) &&
-                      read_seconds(timeouts, "write", tmo.write) &&
-                      read_seconds(timeouts, "linger", tmo.linger))) {
-        return nullptr;
-    }
+    auto* config = reinterpret_cast<ServerConfigObject*>(arg);
 
     auto* self = reinterpret_cast<ServerObject*>(type->tp_alloc(type, 0));
     if (!self) return nullptr;
     self->state = st;
-    self->headers_factory = Py_NewRef(headers_factory);
+    self->headers_factory = Py_NewRef(config->headers_factory);
     try {
-        self->engine = new Engine(self, lim, tmo);
+        self->engine = new Engine(self, config->limit_values, config->timeout_values);
     } catch (const std::exception& e) {
         PyErr_SetString(PyExc_OSError, e.what());
         Py_DECREF(self);
         return nullptr;
     }
     Engine& eng = *self->engine;
-    eng.request_class_ = Py_NewRef(request_class);
-    eng.on_error_ = Py_NewRef(on_error);
-    eng.on_not_found_ = Py_NewRef(on_not_found);
-    eng.resume_ = PyObject_GetAttrString(resume, "resume");
-    eng.loop_ = PyObject_GetAttrString(resume, "loop");
-    eng.new_step_ = PyObject_GetAttrString(resume, "new_step");
-    eng.enter_task_ = PyObject_GetAttrString(resume, "enter_task");
-    eng.leave_task_ = PyObject_GetAttrString(resume, "leave_task");
-    if (!eng.resume_ || !eng.loop_ || !eng.new_step_ || !eng.enter_task_ || !eng.leave_task_) {
-        Py_DECREF(self);
-        return nullptr;
+    eng.request_class_ = Py_NewRef(config->request_class);
+    eng.error_response_ = Py_NewRef(config->error_response);
+    eng.not_found_response_ = Py_NewRef(config->not_found_response);
+    eng.loop_ = Py_NewRef(config->loop);
+    eng.call_soon_ = Py_NewRef(config->call_soon);
+    eng.take_over_ = Py_NewRef(config->take_over);
+    eng.stand_in_ = Py_NewRef(config->stand_in);
+    if (config->enter_task != Py_None) {
+        eng.enter_task_ = Py_NewRef(config->enter_task);
+        eng.leave_task_ = Py_NewRef(config->leave_task);
     }
-    if (eng.enter_task_ == Py_None || eng.leave_task_ == Py_None) {
-        Py_CLEAR(eng.enter_task_);
-        Py_CLEAR(eng.leave_task_);
-    }
-    eng.call_soon_ = Py_NewRef(call_soon);
-    eng.access_log_ = access_log == Py_None ? nullptr : Py_NewRef(access_log);
-    eng.callback_failed_ = Py_NewRef(callback_failed);
-    eng.response_refused_ = response_refused == Py_None ? nullptr : Py_NewRef(response_refused);
+    eng.access_log_ = config->access_log == Py_None ? nullptr : Py_NewRef(config->access_log);
+    eng.callback_failed_ = Py_NewRef(config->callback_failed);
+    eng.response_refused_ =
+        config->response_refused == Py_None ? nullptr : Py_NewRef(config->response_refused);
     eng.flush_ = PyObject_GetAttrString(reinterpret_cast<PyObject*>(self), "flush");
     eng.resume_round_ = PyObject_GetAttrString(reinterpret_cast<PyObject*>(self), "_resume_round");
     if (!eng.flush_ || !eng.resume_round_) {
         Py_DECREF(self);
         return nullptr;
     }
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(routes); ++i) {
-        PyObject *pattern, *methods, *handler, *route;
-        if (!PyArg_ParseTuple(PyList_GET_ITEM(routes, i), "UO!OO", &pattern, &PyTuple_Type, &methods,
-                              &handler, &route)) {
+    // ServerConfig checked each route's shape; the router checks its pattern and methods.
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(config->routes); ++i) {
+        PyObject* route = PyTuple_GET_ITEM(config->routes, i);
+        if (!add_route(eng.router_, PyTuple_GET_ITEM(route, 0), PyTuple_GET_ITEM(route, 1))) {
             Py_DECREF(self);
             return nullptr;
         }
-        if (!add_route(eng.router_, pattern, methods)) {
-            Py_DECREF(self);
-            return nullptr;
-        }
-        eng.handlers_.push_back(Py_NewRef(handler));
-        eng.routes_.push_back(Py_NewRef(route));
+        eng.handlers_.push_back(Py_NewRef(PyTuple_GET_ITEM(route, 2)));
+        eng.routes_.push_back(Py_NewRef(PyTuple_GET_ITEM(route, 3)));
     }
     return reinterpret_cast<PyObject*>(self);
 }
@@ -260,7 +197,8 @@ PyType_Slot Server_slots[] = {
     {Py_tp_dealloc, reinterpret_cast<void*>(Server_dealloc)},
     {Py_tp_methods, Server_methods},
     {Py_tp_getset, Server_getset},
-    {Py_tp_doc, const_cast<char*>("The engine of one worker: sockets, parsing, routing, responses.")},
+    {Py_tp_doc, const_cast<char*>("Server(config, /)\n--\n\nThe engine of one worker: sockets, "
+                                  "parsing, routing, responses; `config` is a ServerConfig.")},
     {0, nullptr},
 };
 

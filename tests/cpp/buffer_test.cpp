@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "pipeline/buffer.hpp"
+#include "buffer/buffer.hpp"
 
 namespace {
 

@@ -52,7 +52,7 @@ struct App : lesto::Dispatcher {
 };
 
 struct ConnectionTest : ::testing::Test {
-    lesto::http::Limits limits;
+    lesto::ConnectionLimits limits;
     lesto::http::DateCache date;
     App app;
 

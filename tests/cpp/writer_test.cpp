@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "pipeline/buffer.hpp"
+#include "buffer/buffer.hpp"
 #include "response/checks.hpp"
 #include "response/status.hpp"
 #include "response/writer.hpp"

@@ -54,7 +54,7 @@ def test_basic_attributes(api):
 def test_request_app_is_the_application_and_the_class_is_per_app(api):
     info = describe(api, get("/describe"))
     assert info["app_is_app"] is True
-    assert info["request_class_is_app_class"] is True
+    assert info["of_the_app_request_class"] is True
 
 
 def test_http10_without_host(api):

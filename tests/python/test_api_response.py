@@ -99,7 +99,7 @@ def test_standalone_response_built_once_serves_many_requests(api):
     ("text-bytes", "TypeError", ["text=", "use body= for bytes"]),
     ("positional-and-keyword", "TypeError", ["multiple values for argument 'text'"]),
     ("nine-positional", "TypeError", ["at most 8 positional arguments", "9 given"]),
-    ("unknown-kw", "TypeError", ["'txt'", "expected code, text"]),
+    ("unknown-kw", "TypeError", ["'txt'", "expected one of text, code, body"]),
 ])
 def test_misuse_raises_an_exception_that_says_what_to_fix(api, kind, exc_type, words):
     info = api.exchange(get(f"/misuse/{kind}")).json()

@@ -1,7 +1,7 @@
 """A handler the engine started, handed to a Task when it awaits a future (lesto._coro).
 
 The engine steps a handler until it yields; when what it yielded is a future,
-a Task made by Scheduler.resume takes the handler over from that point. These
+a Task made by Scheduler.take_over takes the handler over from that point. These
 tests step a real coroutine the same way and drive the Task on a real loop.
 """
 
@@ -39,7 +39,7 @@ def test_the_task_resumes_the_handler_with_the_future_s_result(loop):
 
     fut = loop.create_future()
     coro, yielded = started(loop, handler)
-    task = Scheduler(loop).resume(coro, yielded)
+    task = Scheduler(loop).take_over(coro, yielded)
     loop.call_soon(fut.set_result, 42)
     assert loop.run_until_complete(task) == "done"
     assert seen == [42]
@@ -60,7 +60,7 @@ def test_a_cancel_before_the_task_s_first_step_reaches_the_handler(loop):
 
     fut = loop.create_future()
     coro, yielded = started(loop, handler)
-    task = Scheduler(loop).resume(coro, yielded)
+    task = Scheduler(loop).take_over(coro, yielded)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         loop.run_until_complete(task)
@@ -79,7 +79,7 @@ def test_a_cancel_while_waiting_reaches_the_handler(loop):
 
     fut = loop.create_future()
     coro, yielded = started(loop, handler)
-    task = Scheduler(loop).resume(coro, yielded)
+    task = Scheduler(loop).take_over(coro, yielded)
     loop.call_soon(task.cancel)
     assert loop.run_until_complete(task) == "cleaned up"
     assert seen == ["cancelled"]

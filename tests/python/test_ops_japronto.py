@@ -1,6 +1,7 @@
 """What japronto apps and deployments use: log_request, app.loop, --worker-num, --script and
 an app.run() at import, on real processes (apps/compat_app.py, apps/ops_app.py)."""
 
+import asyncio
 import re
 import subprocess
 import sys
@@ -156,3 +157,15 @@ def test_app_loop_before_run_is_made_once():
         loop.close()
     assert app.loop is not loop  # a closed loop is replaced at the next use
     app.loop.close()
+
+
+def test_a_loop_set_before_run_is_app_loop_until_closed():
+    app = Application()
+    assert not app.has_loop  # asking makes none
+    loop = asyncio.new_event_loop()
+    app.loop = loop  # run() without workers serves on app.loop
+    try:
+        assert app.has_loop and app.loop is loop
+    finally:
+        loop.close()
+    assert not app.has_loop

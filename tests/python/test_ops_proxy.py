@@ -51,26 +51,33 @@ def test_forwarded_scheme(peer, proto, scheme):
     assert proxy.forwarded_scheme(peer, proto, LOCAL) == scheme
 
 
-def test_configure_off_leaves_the_engines_remote_addr_and_says_http():
+def test_without_proxy_headers_remote_addr_is_the_engines_and_scheme_http():
     app = Application()
-    proxy.configure(app.request_class, False)
-    assert "remote_addr" not in vars(app.request_class)  # the C attribute: no cost added
-    assert app.request_class.remote_addr is EngineRequest.remote_addr
-    assert "scheme" in vars(app.request_class)
+    served = proxy.request_class(app.request_class)
+    assert issubclass(served, app.request_class)
+    assert served.remote_addr is EngineRequest.remote_addr  # the C attribute: no cost added
+    assert served.scheme.fget(None) == "http"
 
 
-def test_configure_on_then_off_again():
+def test_proxy_headers_replace_remote_addr_and_leave_the_apps_class_alone():
     app = Application()
-    proxy.configure(app.request_class, True, "10.0.0.1")
-    assert isinstance(vars(app.request_class)["remote_addr"], property)
-    proxy.configure(app.request_class, False)
-    assert "remote_addr" not in vars(app.request_class)
+    before = dict(vars(app.request_class))
+    served = proxy.request_class(app.request_class, proxy.trusted_proxies("10.0.0.1"))
+    assert isinstance(vars(served)["remote_addr"], property)
+    assert served.peer_addr is EngineRequest.peer_addr  # what the properties start from
+    assert dict(vars(app.request_class)) == before
+
+
+def test_run_refuses_unknown_forwarded_allow_ips_before_serving():
+    with pytest.raises(ValueError, match="'nope' is not an IP address or network"):
+        Application().run(proxy_headers=True, forwarded_allow_ips="nope")
 
 
 def test_a_scheme_extension_is_the_apps_and_conflicts_with_proxy_headers():
     app = Application()
     app.extend_request(lambda request: "mine", name="scheme", property=True)
-    proxy.configure(app.request_class, False)
-    assert vars(app.request_class)["scheme"].fget(None) == "mine"
+    assert proxy.request_class(app.request_class) is app.request_class
     with pytest.raises(ValueError, match="request.scheme already exists"):
-        proxy.configure(app.request_class, True)
+        proxy.request_class(app.request_class, proxy.trusted_proxies())
+    with pytest.raises(ValueError, match="request.scheme already exists"):
+        app.run(proxy_headers=True)

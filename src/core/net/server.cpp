@@ -45,7 +45,7 @@ struct Server::Peer {
     bool dirty = false;
     bool lingering = false;
 
-    Peer(int fd, std::uint64_t id, const http::Limits& limits, Dispatcher& d,
+    Peer(int fd, std::uint64_t id, const ConnectionLimits& limits, Dispatcher& d,
          const http::DateCache& date)
         : watch{false, fd, this}, conn(id, limits, d, date) {}
 
@@ -58,7 +58,7 @@ struct Server::Peer {
     }
 };
 
-Server::Server(const http::Limits& limits, const Timeouts& timeouts, Dispatcher& dispatcher)
+Server::Server(const ConnectionLimits& limits, const Timeouts& timeouts, Dispatcher& dispatcher)
     : limits_(limits), timeouts_(timeouts), dispatcher_(&dispatcher) {
     epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
     if (epoll_fd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");

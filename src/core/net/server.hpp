@@ -8,21 +8,12 @@
 #include <unordered_map>
 #include <vector>
 
-#include "parser/limits.hpp"
+#include "net/timeouts.hpp"
 #include "pipeline/connection.hpp"
+#include "pipeline/limits.hpp"
 #include "response/date.hpp"
 
 namespace lesto::net {
-
-/// Seconds; enforced by `Server::tick`, so with a one-second tick a timeout
-/// fires between N and N+1 seconds after its start.
-struct Timeouts {
-    int header = 10;      ///< from the first byte of a request to the end of its head: 408
-    int body = 30;        ///< between two reads of a body that is still arriving: 408
-    int keep_alive = 60;  ///< idle keep-alive connection (japronto's reaper default): closed
-    int write = 30;       ///< without any progress sending owed output: closed
-    int linger = 2;       ///< after a closing response: wait this long for the client to close
-};
 
 /// Every socket of one worker on one epoll instance. The event loop watches
 /// only `fd()` (readable whenever any socket here needs attention) and calls
@@ -30,7 +21,7 @@ struct Timeouts {
 /// cross into Python. Level-triggered, single-threaded.
 class Server {
 public:
-    Server(const http::Limits& limits, const Timeouts& timeouts, Dispatcher& dispatcher);
+    Server(const ConnectionLimits& limits, const Timeouts& timeouts, Dispatcher& dispatcher);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -84,7 +75,7 @@ private:
     void close_peer(Peer& peer);
     void set_listeners_enabled(bool enabled);
 
-    http::Limits limits_;
+    ConnectionLimits limits_;
     Timeouts timeouts_;
     Dispatcher* dispatcher_;
     http::DateCache date_;

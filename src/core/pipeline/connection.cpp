@@ -17,7 +17,7 @@ constexpr std::string_view stop_retry_after = "1";
 
 }  // namespace
 
-Connection::Connection(std::uint64_t id, const http::Limits& limits, Dispatcher& dispatcher,
+Connection::Connection(std::uint64_t id, const ConnectionLimits& limits, Dispatcher& dispatcher,
                        const http::DateCache& date)
     : id_(id), limits_(&limits), dispatcher_(&dispatcher), date_(&date), parser_(limits),
       chunked_(limits) {

@@ -9,11 +9,11 @@
 #include <string_view>
 #include <utility>
 
+#include "buffer/buffer.hpp"
 #include "parser/chunked.hpp"
-#include "parser/limits.hpp"
 #include "parser/parser.hpp"
 #include "parser/request.hpp"
-#include "pipeline/buffer.hpp"
+#include "pipeline/limits.hpp"
 #include "response/date.hpp"
 #include "response/writer.hpp"
 
@@ -52,7 +52,7 @@ public:
 /// they are produced in: a response produced early waits in its pipeline slot.
 class Connection {
 public:
-    Connection(std::uint64_t id, const http::Limits& limits, Dispatcher& dispatcher,
+    Connection(std::uint64_t id, const ConnectionLimits& limits, Dispatcher& dispatcher,
                const http::DateCache& date);
     ~Connection();
     Connection(const Connection&) = delete;
@@ -153,7 +153,7 @@ private:
 
     std::uint64_t id_;
     std::string remote_addr_;
-    const http::Limits* limits_;
+    const ConnectionLimits* limits_;
     Dispatcher* dispatcher_;
     const http::DateCache* date_;
 

@@ -5,8 +5,8 @@
 #include <span>
 #include <string_view>
 
+#include "buffer/buffer.hpp"
 #include "parser/request.hpp"
-#include "pipeline/buffer.hpp"
 
 namespace lesto::http {
 

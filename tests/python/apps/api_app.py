@@ -49,7 +49,7 @@ def describe(request):
     info["headers"] = [list(pair) for pair in request.headers.raw()]
     info["route"] = request.route.pattern if request.route is not None else None
     info["app_is_app"] = request.app is app
-    info["request_class_is_app_class"] = type(request) is app.request_class
+    info["of_the_app_request_class"] = isinstance(request, app.request_class)
     return request.Response(json=info)
 
 
