@@ -3,8 +3,10 @@
 # PATH, else pyenv's newest VERSION.x; exit 1 when there is none.
 set -euo pipefail
 version=$1
-if command -v "python$version" >/dev/null; then
-  command -v "python$version"
+# A pyenv shim is on the PATH for every version pyenv has, and fails when that
+# version is not selected: take the command only if it runs.
+if found=$(command -v "python$version") && "$found" -c '' 2>/dev/null; then
+  echo "$found"
   exit 0
 fi
 root=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
