@@ -13,6 +13,7 @@
 // that someone kept (a timeout holds it) stays with its coroutine, and its
 // recorded cancels are replayed on the Task that takes over.
 #include "engine.hpp"
+#include "refcount.hpp"
 
 #include <structmember.h>
 
@@ -130,7 +131,7 @@ PySendResult Engine::step_coro(PyObject* coro, PyObject** yielded, PyObject** st
     PyObject* st = *step;
     if (!st) {
         // Any free stand-in will do: no one holds it, so no one can tell.
-        if (!step_ || Py_REFCNT(step_) > own_refs(step_, entered)) {
+        if (!step_ || !refcount::only_known_refs(step_, own_refs(step_, entered))) {
             Py_XSETREF(step_, PyObject_CallOneArg(new_step_, loop_));
             if (!step_) return PYGEN_ERROR;
         }
@@ -155,7 +156,7 @@ PySendResult Engine::step_coro(PyObject* coro, PyObject** yielded, PyObject** st
     PyErr_Restore(type, value, tb);
     // Someone kept the stand-in (a timeout, a TaskGroup) or cancelled it:
     // it belongs to this coroutine now and is never handed to another.
-    if (Py_REFCNT(st) > 1 + own_refs(st, entered) || cancelled) {  // 1: `st` itself
+    if (!refcount::only_known_refs(st, 1 + own_refs(st, entered)) || cancelled) {  // 1: `st` itself
         if (st == step_) Py_CLEAR(step_);
         if (sent == PYGEN_NEXT) {
             *step = st;

@@ -123,7 +123,7 @@ private:
     /// A cancel() recorded on a stand-in and not yet delivered.
     bool cancel_pending(PyObject* step);
 
-    RequestObject* spare_ = nullptr;  // reused while no one else holds it
+    RequestObject* spare_ = nullptr;  // reused while no one else holds it (refcount.hpp)
     PyObject* step_ = nullptr;        // a stand-in reused while no one else holds it
     std::vector<RequestObject*> done_;  // strong references, callbacks pending
     std::vector<SuspendedObject*> ready_;  // strong references: to resume next round
