@@ -109,7 +109,7 @@ int module_clear(PyObject* m) {
     ModuleState* st = state_of_module(m);
     if (!st) return 0;
     Py_CLEAR(st->request_type);
-    if (st->response_type) response_spares_clear(st->response_type);
+    response_spares_clear(st);
     Py_CLEAR(st->response_type);
     Py_CLEAR(st->server_type);
     Py_CLEAR(st->suspended_type);

@@ -19,6 +19,16 @@ namespace lesto::py {
 
 struct JsonScratch;
 
+/// Dead Responses' memory, reused by the next (response_type.cpp): a handler
+/// builds one per request and it dies as soon as it is written, so without
+/// these every request pays a malloc and a free. Holds no references. Per
+/// module; the GIL guards it (refcount.hpp, fact 4).
+struct SpareResponses {
+    static constexpr int max = 32;
+    PyObject* items[max] = {};
+    int count = 0;
+};
+
 /// Per-module state: the types and interned names every hot path needs.
 /// Objects reach it through the Server they belong to, never through a global.
 struct ModuleState {
@@ -38,6 +48,7 @@ struct ModuleState {
     PyObject* str_bind = nullptr;
     PyObject* str__cancels = nullptr;
     PyObject* methods[9] = {};  // GET HEAD POST PUT DELETE CONNECT OPTIONS TRACE PATCH
+    SpareResponses spare_responses;
 };
 
 ModuleState* state_of_type(PyTypeObject* type);
@@ -79,6 +90,7 @@ struct ResponseObject {
     PyObject* encoding;   // str or null
     PyObject* headers;    // dict or null
     PyObject* cookies;    // SimpleCookie or null
+    ModuleState* state;   // its type's module's: where its memory goes when it dies
 };
 
 /// Build a Response from Response(...) arguments (vectorcall convention).
@@ -94,8 +106,8 @@ PyObject* json_as_dict(PyObject* module, PyObject* cls);
 JsonScratch* json_scratch_new();
 void json_scratch_free(JsonScratch* scratch) noexcept;
 void response_type_ready(PyTypeObject* type);
-/// Frees the memory of dead Responses of `type` kept for reuse (module clear).
-void response_spares_clear(PyTypeObject* type) noexcept;
+/// Frees the memory of dead Responses kept for reuse (module clear).
+void response_spares_clear(ModuleState* st) noexcept;
 
 /// The type of request.Response (response_method.cpp), and the one instance
 /// the Request class holds: builds Responses of `response_type`.
