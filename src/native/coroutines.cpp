@@ -134,6 +134,7 @@ PySendResult Engine::step_coro(PyObject* coro, PyObject** yielded, PyObject** st
         if (!step_ || !refcount::only_known_refs(step_, own_refs(step_, entered))) {
             Py_XSETREF(step_, PyObject_CallOneArg(new_step_, loop_));
             if (!step_) return PYGEN_ERROR;
+            ++steps_made_;
         }
         st = Py_NewRef(step_);
     }

@@ -73,6 +73,7 @@ RequestObject* Engine::take_request() {
         return nullptr;
     }
     spare_ = r;
+    ++requests_made_;
     return r;
 }
 

@@ -49,6 +49,7 @@ struct ModuleState {
     PyObject* str__cancels = nullptr;
     PyObject* methods[9] = {};  // GET HEAD POST PUT DELETE CONNECT OPTIONS TRACE PATCH
     SpareResponses spare_responses;
+    std::uint64_t responses_made = 0;  // not from spare_responses (_native._reuse_counts)
 };
 
 ModuleState* state_of_type(PyTypeObject* type);
@@ -108,6 +109,8 @@ void json_scratch_free(JsonScratch* scratch) noexcept;
 void response_type_ready(PyTypeObject* type);
 /// Frees the memory of dead Responses kept for reuse (module clear).
 void response_spares_clear(ModuleState* st) noexcept;
+/// _native._reuse_counts(request) (refcount.cpp).
+PyObject* reuse_counts(PyObject* module, PyObject* request);
 
 /// The type of request.Response (response_method.cpp), and the one instance
 /// the Request class holds: builds Responses of `response_type`.

@@ -246,10 +246,11 @@ PyObject* response_new(ModuleState* st, PyTypeObject* type, PyObject* const* arg
         PyObject_Init(reinterpret_cast<PyObject*>(r), type);
     } else {
         r = PyObject_New(ResponseObject, type);
-    }
-    if (!r) {
-        Py_XDECREF(content);
-        return nullptr;
+        if (!r) {
+            Py_XDECREF(content);
+            return nullptr;
+        }
+        ++st->responses_made;
     }
     r->state = st;
     r->code = code;
