@@ -130,7 +130,8 @@ PySendResult Engine::step_coro(PyObject* coro, PyObject** yielded, PyObject** st
     if (!enter_task_) return PyIter_Send(coro, Py_None, yielded);
     PyObject* st = *step;
     if (!st) {
-        // Any free stand-in will do: no one holds it, so no one can tell.
+        // Any free stand-in will do: no one holds it, so no one can tell
+        // (refcount.hpp, facts 1-3).
         if (!step_ || !refcount::only_known_refs(step_, own_refs(step_, entered))) {
             Py_XSETREF(step_, PyObject_CallOneArg(new_step_, loop_));
             if (!step_) return PYGEN_ERROR;

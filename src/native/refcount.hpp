@@ -31,7 +31,8 @@
 // reuse. No reuse there. (The module declares no Py_mod_gil slot, so
 // importing it on such a build turns the GIL back on anyway unless
 // PYTHON_GIL=0 forces it off; without the GIL, the rest of the binding is
-// no safer than these bets.)
+// no safer than these bets.) Tests: test_a_kept_request_*, test_a_request_
+// kept_only_by_a_traceback_*, test_reuse_is_on_on_every_verified_*.
 //
 // Fact 2, no uncounted references. Nothing refers to a Request or a stand-in
 // without holding a strong reference, so a count equal to the engine's own
@@ -41,21 +42,25 @@
 // `__slots__ = ()`, Engine::take_request refuses a request class that adds
 // the slot, and EagerStep's `__slots__` leave `__weakref__` out. Borrowed
 // references in C code end with the call that borrowed them. The
-// interpreter's frames hold strong references (3.14's borrowed stack
-// references borrow from a local that holds one for as long).
+// interpreter's frames hold strong references. (3.14 pushes borrowed
+// references on a frame's stack, LOAD_FAST_BORROW, where its compiler finds
+// that a local holds a strong one for as long; not run here, one reason
+// 3.14 is past verified_through.) Tests: *_take_no_weak_references,
+// test_a_request_class_that_takes_weak_references_is_refused.
 //
 // Fact 3, asyncio's current-task record holds exactly one strong reference
 // to the task it names: asyncio.tasks._enter_task(loop, task) stores it in
 // the `_current_tasks` dict on 3.10-3.13 (the C `_asyncio` and the
 // pure-Python versions alike; uvloop uses asyncio's), and _leave_task drops
 // it. 3.14 keeps it in the thread state, with one reference too (read in its
-// source, not run here).
+// source, not run here). Tests: test_asyncio_current_task_record_*,
+// test_a_kept_stand_in_is_never_handed_to_another_handler.
 //
 // Fact 4, the GIL guards the spare Responses. Building and freeing a
 // Response always runs with the GIL held, so ModuleState::spare_responses
 // needs no lock. It is per module instance, so two instances (in two
 // sub-interpreters) never share one. Off on a free-threaded build, where
-// nothing would serialize it.
+// nothing would serialize it. Test: test_a_kept_response_stays_intact_*.
 
 #pragma once
 
