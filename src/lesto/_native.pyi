@@ -161,3 +161,6 @@ _T = TypeVar("_T", bound=type)
 
 def json_as_dict(cls: _T, /) -> _T:
     """Response(json=...) encodes instances of `cls` as dict(instance); returns `cls`."""
+
+def _reuse_counts(request: Request, /) -> dict[str, int | bool]:
+    """For tests: Requests, stand-ins and Responses made rather than reused; whether this build reuses."""

@@ -13,6 +13,7 @@
 // that someone kept (a timeout holds it) stays with its coroutine, and its
 // recorded cancels are replayed on the Task that takes over.
 #include "engine.hpp"
+#include "refcount.hpp"
 
 #include <structmember.h>
 
@@ -129,10 +130,12 @@ PySendResult Engine::step_coro(PyObject* coro, PyObject** yielded, PyObject** st
     if (!enter_task_) return PyIter_Send(coro, Py_None, yielded);
     PyObject* st = *step;
     if (!st) {
-        // Any free stand-in will do: no one holds it, so no one can tell.
-        if (!step_ || Py_REFCNT(step_) > own_refs(step_, entered)) {
+        // Any free stand-in will do: no one holds it, so no one can tell
+        // (refcount.hpp, facts 1-3).
+        if (!step_ || !refcount::only_known_refs(step_, own_refs(step_, entered))) {
             Py_XSETREF(step_, PyObject_CallOneArg(stand_in_, loop_));
             if (!step_) return PYGEN_ERROR;
+            ++steps_made_;
         }
         st = Py_NewRef(step_);
     }
@@ -155,7 +158,7 @@ PySendResult Engine::step_coro(PyObject* coro, PyObject** yielded, PyObject** st
     PyErr_Restore(type, value, tb);
     // Someone kept the stand-in (a timeout, a TaskGroup) or cancelled it:
     // it belongs to this coroutine now and is never handed to another.
-    if (Py_REFCNT(st) > 1 + own_refs(st, entered) || cancelled) {  // 1: `st` itself
+    if (!refcount::only_known_refs(st, 1 + own_refs(st, entered)) || cancelled) {  // 1: `st` itself
         if (st == step_) Py_CLEAR(step_);
         if (sent == PYGEN_NEXT) {
             *step = st;

@@ -1,5 +1,6 @@
 // engine.cpp: running handlers (sync or async) and turning what they return into responses.
 #include "engine.hpp"
+#include "refcount.hpp"
 
 #include "parser/percent.hpp"
 #include "response/checks.hpp"
@@ -51,10 +52,20 @@ void engine_recycle(ServerObject* server, OwnedRequest* owned) noexcept {
 
 // ---- Engine -----------------------------------------------------------------
 
+// One Request object serves request after request while nobody but the
+// engine holds it: the bets are in refcount.hpp.
 RequestObject* Engine::take_request() {
-    if (spare_ && Py_REFCNT(spare_) == 1) return spare_;
+    if (spare_ && refcount::sole_owner(reinterpret_cast<PyObject*>(spare_))) return spare_;
     Py_CLEAR(spare_);
     auto* type = reinterpret_cast<PyTypeObject*>(request_class_);
+    if (type->tp_weaklistoffset) {
+        // A weak reference does not count: it would see the next request.
+        PyErr_Format(PyExc_TypeError,
+                     "request class %.100s takes weak references; the server reuses request "
+                     "objects, so it must not: give it __slots__ = ()",
+                     type->tp_name);
+        return nullptr;
+    }
     auto* r = reinterpret_cast<RequestObject*>(type->tp_alloc(type, 0));
     if (!r) return nullptr;
     // An empty instance dict from the start: with one, CPython specializes
@@ -64,11 +75,12 @@ RequestObject* Engine::take_request() {
         return nullptr;
     }
     spare_ = r;
+    ++requests_made_;
     return r;
 }
 
 void Engine::release_request(RequestObject* req) {
-    if (Py_REFCNT(req) > 1) {
+    if (!refcount::sole_owner(reinterpret_cast<PyObject*>(req))) {
         // The application kept it (or its task runs on): it must own its data,
         // and the next request gets a fresh object.
         request_detach(req);

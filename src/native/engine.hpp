@@ -91,6 +91,10 @@ public:
     PyObject* access_log_ = nullptr;      // access_log(request, status, body_size, seconds) or null
     PyObject* callback_failed_ = nullptr;  // callback_failed(request, callback, exc)
     PyObject* response_refused_ = nullptr;  // response_refused(request, reason), or null
+    // Objects made, not reused (_native._reuse_counts): counted where they
+    // are made, so reuse itself costs nothing more.
+    std::uint64_t requests_made_ = 0;
+    std::uint64_t steps_made_ = 0;
 
     /// Run the done-callbacks of the requests answered since the last call.
     void run_done_callbacks();
@@ -131,7 +135,7 @@ private:
     /// A cancel() recorded on a stand-in and not yet delivered.
     bool cancel_pending(PyObject* step);
 
-    RequestObject* spare_ = nullptr;  // reused while no one else holds it
+    RequestObject* spare_ = nullptr;  // reused while no one else holds it (refcount.hpp)
     PyObject* step_ = nullptr;        // a stand-in reused while no one else holds it
     std::vector<RequestObject*> done_;  // strong references, callbacks pending
     std::vector<SuspendedObject*> ready_;  // strong references: to resume next round

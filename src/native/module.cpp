@@ -37,6 +37,9 @@ PyMethodDef module_methods[] = {
     {"json_as_dict", json_as_dict, METH_O,
      "json_as_dict(cls) -> cls\n--\n\nResponse(json=...) encodes instances of cls (a mapping "
      "class, subclasses included) as dict(instance). Returns cls: a class decorator."},
+    {"_reuse_counts", reuse_counts, METH_O,
+     "_reuse_counts(request) -> dict\n--\n\nFor tests: how many Requests, stand-in steps and "
+     "Responses the engine has made rather than reused, and whether this build reuses them."},
     {nullptr, nullptr, 0, nullptr},
 };
 
@@ -108,7 +111,7 @@ int module_clear(PyObject* m) {
     ModuleState* st = state_of_module(m);
     if (!st) return 0;
     Py_CLEAR(st->request_type);
-    if (st->response_type) response_spares_clear(st->response_type);
+    response_spares_clear(st);
     Py_CLEAR(st->response_type);
     Py_CLEAR(st->server_type);
     Py_CLEAR(st->server_config_type);

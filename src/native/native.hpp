@@ -27,6 +27,16 @@ struct JsonScratch;
 inline constexpr std::string_view interned_methods[] = {
     "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
 
+/// Dead Responses' memory, reused by the next (response_type.cpp): a handler
+/// builds one per request and it dies as soon as it is written, so without
+/// these every request pays a malloc and a free. Holds no references. Per
+/// module; the GIL guards it (refcount.hpp, fact 4).
+struct SpareResponses {
+    static constexpr int max = 32;
+    PyObject* items[max] = {};
+    int count = 0;
+};
+
 /// Per-module state: the types and interned names every hot path needs.
 /// Objects reach it through the Server they belong to, never through a global.
 struct ModuleState {
@@ -47,6 +57,8 @@ struct ModuleState {
     PyObject* str_bind = nullptr;
     PyObject* str__cancels = nullptr;
     PyObject* methods[std::size(interned_methods)] = {};
+    SpareResponses spare_responses;
+    std::uint64_t responses_made = 0;  // not from spare_responses (_native._reuse_counts)
 };
 
 ModuleState* state_of_type(PyTypeObject* type);
@@ -98,6 +110,7 @@ struct ResponseObject {
     PyObject* encoding;   // str or null
     PyObject* headers;    // dict or null
     PyObject* cookies;    // list of bytes, each a Set-Cookie value rendered when built; or null
+    ModuleState* state;   // its type's module's: where its memory goes when it dies
 };
 
 // The checks of Response(...)'s arguments (response_fields.cpp): each
@@ -128,8 +141,10 @@ PyObject* json_as_dict(PyObject* module, PyObject* cls);
 JsonScratch* json_scratch_new();
 void json_scratch_free(JsonScratch* scratch) noexcept;
 void response_type_ready(PyTypeObject* type);
-/// Frees the memory of dead Responses of `type` kept for reuse (module clear).
-void response_spares_clear(PyTypeObject* type) noexcept;
+/// Frees the memory of dead Responses kept for reuse (module clear).
+void response_spares_clear(ModuleState* st) noexcept;
+/// _native._reuse_counts(request) (refcount.cpp).
+PyObject* reuse_counts(PyObject* module, PyObject* request);
 
 /// The type of request.Response (response_method.cpp), and the one instance
 /// the Request class holds: builds Responses of `response_type`.

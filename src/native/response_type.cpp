@@ -2,6 +2,7 @@
 #include <vector>
 
 #include "native.hpp"
+#include "refcount.hpp"
 
 namespace lesto::py {
 
@@ -120,26 +121,11 @@ bool check_arguments(const Arguments& a, int& code, PyObject*& cookies) {
     return true;
 }
 
-/// Dead Responses' memory, reused by the next: a handler builds one per
-/// request and it dies as soon as it is written, so without these every
-/// request pays a malloc and a free. Holds no references. Process-wide,
-/// guarded by the GIL, so the hot path needs no module-state lookup; only
-/// Responses of the type of the module that last ran (response_type_ready)
-/// are kept, and its clear empties this before the type can die.
-struct SpareResponses {
-    static constexpr int max = 32;
-    PyTypeObject* type = nullptr;  // compared, not owned
-    PyObject* items[max] = {};
-    int count = 0;
-};
-SpareResponses spares;
-
 }  // namespace
 
-void response_spares_clear(PyTypeObject* type) noexcept {
-    if (type != spares.type) return;
+void response_spares_clear(ModuleState* st) noexcept {
+    SpareResponses& spares = st->spare_responses;
     while (spares.count) PyObject_Free(spares.items[--spares.count]);
-    spares.type = nullptr;
 }
 
 PyObject* response_new(ModuleState* st, PyTypeObject* type, PyObject* const* args,
@@ -183,17 +169,20 @@ PyObject* response_new(ModuleState* st, PyTypeObject* type, PyObject* const* arg
     }
 
     ResponseObject* r;
-    if (spares.count && type == spares.type) {
+    SpareResponses& spares = st->spare_responses;
+    if (refcount::spare_responses && spares.count) {
         r = reinterpret_cast<ResponseObject*>(spares.items[--spares.count]);
         PyObject_Init(reinterpret_cast<PyObject*>(r), type);
     } else {
         r = PyObject_New(ResponseObject, type);
+        if (!r) {
+            Py_XDECREF(content);
+            Py_XDECREF(cookies);
+            return nullptr;
+        }
+        ++st->responses_made;
     }
-    if (!r) {
-        Py_XDECREF(content);
-        Py_XDECREF(cookies);
-        return nullptr;
-    }
+    r->state = st;
     r->code = code;
     r->kind = kind;
     r->content = content;
@@ -338,7 +327,8 @@ void Response_dealloc(ResponseObject* r) {
     Py_XDECREF(r->encoding);
     Py_XDECREF(r->headers);
     Py_XDECREF(r->cookies);
-    if (type == spares.type && spares.count < SpareResponses::max) {
+    SpareResponses& spares = r->state->spare_responses;
+    if (refcount::spare_responses && spares.count < SpareResponses::max) {
         spares.items[spares.count++] = reinterpret_cast<PyObject*>(r);
     } else {
         type->tp_free(r);
@@ -409,8 +399,6 @@ PyType_Spec response_spec = {
 /// Installed after the type is created: vectorcall for `Response(...)`.
 void response_type_ready(PyTypeObject* type) {
     type->tp_vectorcall = Response_vectorcall;
-    while (spares.count) PyObject_Free(spares.items[--spares.count]);  // another instance's
-    spares.type = type;
 }
 
 }  // namespace lesto::py

@@ -10,26 +10,34 @@ import sys
 import pytest
 from rawhttp import get
 
-pytestmark = pytest.mark.skipif(sys.version_info < (3, 11), reason="asyncio.timeout is 3.11+")
+# For the handlers that use asyncio.timeout or TaskGroup; the stand-in
+# itself is the same on 3.10, and its other tests run there too.
+needs_311 = pytest.mark.skipif(sys.version_info < (3, 11),
+                               reason="asyncio.timeout and TaskGroup are 3.11+")
+ON_310 = sys.version_info < (3, 11)
 
 
 def test_current_task_exists_before_and_after_suspending(tasks_server):
     assert tasks_server.exchange(get("/current")).json() == {"before": True, "after": True}
 
 
+@needs_311
 def test_timeout_entered_before_suspending(tasks_server):
     assert tasks_server.exchange(get("/within")).body == b"in time"
 
 
+@needs_311
 def test_timeout_expiring_after_suspending_cancels_the_handler(tasks_server):
     response = tasks_server.exchange(get("/timing-out"))
     assert (response.status, response.body) == (504, b"timed out")
 
 
+@needs_311
 def test_task_group(tasks_server):
     assert tasks_server.exchange(get("/group")).json() == [0, 2, 4]
 
 
+@needs_311
 def test_timeout_in_a_handler_that_never_suspends(tasks_server):
     with tasks_server.connect() as conn:
         conn.send(get("/at-once") * 50)
@@ -40,6 +48,7 @@ def test_bare_yields_keep_one_current_task(tasks_server):
     assert tasks_server.exchange(get("/bare-yields")).json() == {"task": True, "same": True}
 
 
+@needs_311
 def test_timeout_cancels_a_handler_that_only_yields_bare(tasks_server):
     response = tasks_server.exchange(get("/spin-timeout"))
     assert (response.status, response.body) == (504, b"spun out")
@@ -52,6 +61,8 @@ def test_cancelling_the_current_task_raises_at_the_next_await(tasks_server):
 def test_pipelined_mix_of_driven_and_task_handlers_answers_in_order(tasks_server):
     paths = ["/bare-yields", "/at-once", "/yield-then-wait/1", "/cancel-self", "/group",
              "/yield-then-wait/2", "/bare-yields"] * 6
+    if ON_310:
+        paths = [p for p in paths if p not in ("/at-once", "/group")]
     expected = {
         "/bare-yields": b'{"task":true,"same":true}',
         "/at-once": b"at once",
