@@ -3,6 +3,8 @@
 
 #include "support/bytes.hpp"
 
+#include "parser/chunked.hpp"
+
 namespace lesto::test {
 
 std::string_view Response::field(std::string_view name) const noexcept {
@@ -29,6 +31,7 @@ std::vector<Response> read_responses(std::string_view out, Broken broken) {
         const std::string_view head = out.substr(0, end + 2);
         std::size_t length = 0;
         bool has_length = false;
+        bool chunked = false;
         for (std::size_t at = head.find("\r\n") + 2; at < head.size();) {
             const std::size_t crlf = head.find("\r\n", at);
             const std::string_view line = head.substr(at, crlf - at);
@@ -39,10 +42,23 @@ std::vector<Response> read_responses(std::string_view out, Broken broken) {
                 has_length = true;
                 length = std::stoul(std::string(value));
             }
+            if (name == "Transfer-Encoding") chunked = value == "chunked";
             r.headers.emplace_back(name, value);
             at = crlf + 2;
         }
         out.remove_prefix(end + 4);
+        if (chunked) {
+            // The writer's chunks read back by core's decoder (the same coding both ways).
+            http::Limits limits;
+            limits.max_body_bytes = out.size();
+            http::ChunkedDecoder decoder(limits);
+            const http::ParseResult p = decoder.feed(out, r.body);
+            LESTO_CHECK(broken, p.status == http::ParseStatus::complete,
+                        "chunked body: " + escape(out.substr(0, 60)));
+            out.remove_prefix(p.consumed);
+            rs.push_back(std::move(r));
+            continue;
+        }
         LESTO_CHECK(broken, has_length || r.status == 100, "final response without Content-Length");
         LESTO_CHECK(broken, out.size() >= length, "response body cut short");
         r.body = out.substr(0, length);

@@ -5,9 +5,11 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -22,6 +24,10 @@ constexpr std::size_t read_chunk = 64 * 1024;
 // Reads per readiness event before yielding to other sockets: large bodies
 // arrive fast, yet one client cannot monopolise the loop.
 constexpr int reads_per_event = 16;
+// Bytes of a file per sendfile(2): large enough that a fast client costs few
+// calls, small enough that one download cannot hold the loop for long.
+constexpr std::size_t file_chunk = 1024 * 1024;
+constexpr int file_sends_per_event = 4;
 
 std::string format_address(const sockaddr_storage& addr) {
     char text[INET6_ADDRSTRLEN] = {};
@@ -252,13 +258,13 @@ void Server::service(Peer& peer) {
         const bool held = conn.process();
         if (!send_output(peer)) return;
         // Only backpressure stops processing short of the input's end.
-        if (!held || !conn.output().empty() || !conn.wants_input()) break;
+        if (!held || conn.sending() || !conn.wants_input()) break;
         if (round == 8) {
             more = true;
             break;
         }
     }
-    if (conn.finished() && conn.output().empty()) {
+    if (conn.finished() && !conn.sending()) {
         start_linger(peer);
         return;
     }
@@ -282,19 +288,37 @@ void Server::service(Peer& peer) {
 }
 
 bool Server::send_output(Peer& peer) {
-    Buffer& out = peer.conn.output();
-    while (!out.empty()) {
-        ssize_t w = ::send(peer.watch.fd, out.data(), out.size(), MSG_NOSIGNAL);
-        if (w > 0) {
-            peer.last_active = now_;
-            peer.conn.output_sent(static_cast<std::size_t>(w));
+    Connection& conn = peer.conn;
+    Buffer& out = conn.output();
+    for (int file_sends = 0;;) {
+        while (!out.empty()) {
+            ssize_t w = ::send(peer.watch.fd, out.data(), out.size(), MSG_NOSIGNAL);
+            if (w > 0) {
+                peer.last_active = now_;
+                conn.output_sent(static_cast<std::size_t>(w));
+                continue;
+            }
+            if (w < 0 && (errno == EAGAIN || errno == EINTR)) return true;
+            close_peer(peer);
+            return false;
+        }
+        const OpenBody* file = conn.file_to_send();
+        if (!file || file_sends++ == file_sends_per_event) return true;
+        auto offset = static_cast<off_t>(file->offset);
+        const auto count = static_cast<std::size_t>(std::min<std::uint64_t>(file->remaining, file_chunk));
+        const ssize_t w = ::sendfile(peer.watch.fd, file->fd, &offset, count);
+        if (w >= 0) {
+            if (w > 0) peer.last_active = now_;
+            conn.file_sent(static_cast<std::size_t>(w));  // 0: the file shrank
             continue;
         }
-        if (w < 0 && (errno == EAGAIN || errno == EINTR)) break;
-        close_peer(peer);
-        return false;
+        if (errno == EAGAIN || errno == EINTR) return true;
+        if (errno == EPIPE || errno == ECONNRESET) {
+            close_peer(peer);
+            return false;
+        }
+        conn.file_sent(0);  // the file could not be read (EIO, ...): cut the response
     }
-    return true;
 }
 
 void Server::update_interest(Peer& peer, bool more) {
@@ -302,7 +326,7 @@ void Server::update_interest(Peer& peer, bool more) {
     // half-close it would wake the loop on every turn. EPOLLHUP always comes.
     std::uint32_t want = 0;
     if (peer.conn.wants_input()) want |= EPOLLIN | EPOLLRDHUP;
-    if (more || !peer.conn.output().empty()) want |= EPOLLOUT;
+    if (more || peer.conn.sending()) want |= EPOLLOUT;
     if (want == peer.events) return;
     peer.events = want;
     epoll_event ev{};
@@ -348,7 +372,7 @@ void Server::tick(std::time_t now) {
         const std::time_t quiet = now - peer->last_active;
         if (peer->lingering) {
             if (quiet >= timeouts_.linger) expired.push_back(peer.get());
-        } else if (!conn.output().empty()) {
+        } else if (conn.sending()) {
             if (quiet >= timeouts_.write) expired.push_back(peer.get());  // the client stopped reading
         } else if (conn.reading_head()) {
             if (now - peer->head_since >= timeouts_.header) late.push_back(peer.get());

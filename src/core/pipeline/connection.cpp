@@ -3,7 +3,10 @@
 
 #include "response/status.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
 namespace lesto {
@@ -27,8 +30,10 @@ Connection::Connection(std::uint64_t id, const ConnectionLimits& limits, Dispatc
 }
 
 Connection::~Connection() {
+    close_body(open_, BodyEnd::abandoned, {});
     for (Slot& slot : slots_) {
         if (!slot.done && slot.token) dispatcher_->abandon(slot.token);
+        close_body(slot.body, BodyEnd::abandoned, {});
     }
 }
 
@@ -183,6 +188,12 @@ void Connection::abort(int status, std::string_view reason) {
 }
 
 bool Connection::refuse_unanswered() {
+    if (open_.kind != OpenBody::Kind::none) {
+        // A body still going out cannot be finished in time, and no 503 can
+        // follow it: cut it, and with it what is behind.
+        fail_open(next_out_, "the server stopped before the response was complete");
+        return false;
+    }
     no_more_ = true;
     if (next_out_ == next_seq_) return false;
     // Slots from next_out_ on: the first unanswered request's and those behind it.
@@ -201,22 +212,44 @@ bool Connection::refuse_unanswered() {
 }
 
 template <class Render>
-void Connection::answer(std::uint64_t seq, Render&& render) {
-    if (seq < next_out_ || seq >= next_seq_) return;  // already answered, or unknown
+bool Connection::answer(std::uint64_t seq, Render&& render, OpenBody* body) {
+    if (seq < next_out_ || seq >= next_seq_) return false;  // already answered, or unknown
+    if (seq == next_out_ && open_.kind != OpenBody::Kind::none) return false;  // its body is going out
     const bool keep_alive = !(no_more_ && seq >= last_seq_);
     if (seq != next_out_) {
         Slot& slot = slots_[static_cast<std::size_t>(seq - next_out_)];
-        if (slot.done) return;
-        render(slot.bytes, keep_alive);
+        if (slot.done) return false;
+        const bool open = render(slot.bytes, keep_alive);
         slot.done = true;
         slot.token = nullptr;
-        return;
+        if (open) slot.body = *body;
+        return true;
     }
-    render(out_, keep_alive);
+    if (render(out_, keep_alive)) {
+        open_ = *body;
+        // The front slot stays, answered, until its body has gone out.
+        if (slots_.empty()) slots_.emplace_back();
+        slots_.front().done = true;
+        slots_.front().token = nullptr;
+        return true;
+    }
     ++next_out_;
     if (!slots_.empty()) slots_.pop_front();
+    promote();
+    return true;
+}
+
+void Connection::promote() {
     while (!slots_.empty() && slots_.front().done) {
-        out_.append(slots_.front().bytes.view());
+        Slot& slot = slots_.front();
+        out_.append(slot.bytes.view());
+        if (slot.body.kind != OpenBody::Kind::none) {
+            open_ = std::exchange(slot.body, OpenBody{});
+            slot.bytes.clear();
+            slot.bytes.shrink_if_empty(0);
+            notify_writable();
+            return;
+        }
         slots_.pop_front();
         ++next_out_;
     }
@@ -230,6 +263,7 @@ bool Connection::respond(std::uint64_t seq, http::ResponseSpec& spec) {
             ok = false;
             http::write_error(out, 500, http::reason_phrase(500), date_->value(), spec.keep_alive);
         }
+        return false;
     });
     return ok;
 }
@@ -237,7 +271,183 @@ bool Connection::respond(std::uint64_t seq, http::ResponseSpec& spec) {
 void Connection::respond_error(std::uint64_t seq, int status, std::string_view reason) {
     answer(seq, [&](Buffer& out, bool keep_alive) {
         http::write_error(out, status, reason, date_->value(), keep_alive);
+        return false;
     });
+}
+
+OpenStatus Connection::respond_open(std::uint64_t seq, http::ResponseSpec& spec, OpenBody body) {
+    const bool is_file = body.kind == OpenBody::Kind::file;
+    if (is_file) {
+        spec.framing = http::Framing::length;
+        spec.content_length = body.remaining;
+    } else if (spec.framing == http::Framing::length) {
+        body.remaining = spec.content_length;
+    } else {
+        // RFC 9112 7: HTTP/1.0 has no chunked coding; the close ends the body.
+        spec.framing = spec.version_minor >= 1 ? http::Framing::chunked : http::Framing::close;
+    }
+    body.framing = spec.framing;
+    // RFC 9110 6.4.1 and 9.3.2: no content for these, the head says all.
+    const bool wants_body = !spec.head_request && spec.status >= 200 && spec.status != 204 &&
+                            spec.status != 304 && !(is_file && body.remaining == 0);
+    OpenStatus status = OpenStatus::gone;
+    const bool answered = answer(
+        seq,
+        [&](Buffer& out, bool keep_alive) {
+            spec.keep_alive = spec.keep_alive && keep_alive && spec.framing != http::Framing::close;
+            if (http::write_response(out, spec, date_->value()) != http::WriteStatus::ok) {
+                status = OpenStatus::refused;
+                http::write_error(out, 500, http::reason_phrase(500), date_->value(),
+                                  spec.keep_alive);
+                return false;
+            }
+            status = wants_body ? OpenStatus::open : OpenStatus::no_body;
+            return wants_body;
+        },
+        &body);
+    if (status != OpenStatus::open && body.fd >= 0) ::close(body.fd);
+    if (answered && !spec.keep_alive) drop_behind(seq);
+    return status;
+}
+
+OpenBody* Connection::open_body(std::uint64_t seq, Buffer*& bytes) noexcept {
+    if (seq == next_out_ && open_.kind != OpenBody::Kind::none) {
+        bytes = &out_;
+        return &open_;
+    }
+    if (seq <= next_out_ || seq >= next_seq_ || slots_.empty()) return nullptr;
+    Slot& slot = slots_[static_cast<std::size_t>(seq - next_out_)];
+    if (!slot.done || slot.body.kind == OpenBody::Kind::none) return nullptr;
+    bytes = &slot.bytes;
+    return &slot.body;
+}
+
+bool Connection::room_for_stream(const Buffer& bytes) const noexcept {
+    return bytes.size() < limits_->max_stream_buffer;
+}
+
+StreamStatus Connection::stream_write(std::uint64_t seq, std::string_view piece) {
+    Buffer* bytes = nullptr;
+    OpenBody* body = open_body(seq, bytes);
+    if (!body || body->kind != OpenBody::Kind::stream) return StreamStatus::gone;
+    switch (body->framing) {
+        case http::Framing::length:
+            if (piece.size() > body->remaining) {
+                fail_open(seq, "the stream gave more bytes than its Content-Length");
+                return StreamStatus::too_long;
+            }
+            body->remaining -= piece.size();
+            bytes->append(piece);
+            break;
+        case http::Framing::chunked:
+            http::write_chunk(*bytes, piece);
+            break;
+        case http::Framing::close:
+        case http::Framing::whole:
+            bytes->append(piece);
+            break;
+    }
+    if (room_for_stream(*bytes)) return StreamStatus::ok;
+    body->waiting = true;
+    return StreamStatus::full;
+}
+
+StreamStatus Connection::stream_end(std::uint64_t seq) {
+    Buffer* bytes = nullptr;
+    OpenBody* body = open_body(seq, bytes);
+    if (!body || body->kind != OpenBody::Kind::stream) return StreamStatus::gone;
+    if (body->framing == http::Framing::length && body->remaining > 0) {
+        fail_open(seq, "the stream ended before its Content-Length");
+        return StreamStatus::too_short;
+    }
+    if (body->framing == http::Framing::chunked) http::write_last_chunk(*bytes);
+    if (body == &open_) {
+        finish_open(BodyEnd::sent, {});
+    } else {
+        // Complete while waiting behind earlier answers: now an answer like any other.
+        close_body(*body, BodyEnd::sent, {});
+    }
+    return StreamStatus::ok;
+}
+
+void Connection::stream_abort(std::uint64_t seq) {
+    Buffer* bytes = nullptr;
+    OpenBody* body = open_body(seq, bytes);
+    if (body && body->kind == OpenBody::Kind::stream) fail_open(seq, "the stream's producer failed");
+}
+
+void Connection::output_sent(std::size_t n) noexcept {
+    out_.consume(n);
+    // Half the room, so a producer is not woken for every few bytes sent.
+    if (open_.waiting && out_.size() <= limits_->max_stream_buffer / 2) notify_writable();
+}
+
+void Connection::notify_writable() noexcept {
+    if (!open_.waiting || !room_for_stream(out_)) return;
+    open_.waiting = false;
+    dispatcher_->body_writable(open_.token);
+}
+
+void Connection::file_sent(std::size_t n) {
+    if (open_.kind != OpenBody::Kind::file) return;
+    if (n == 0) {
+        fail_open(next_out_, "the file ended before its length (it shrank while being sent)");
+        return;
+    }
+    open_.offset += n;
+    open_.remaining -= std::min<std::uint64_t>(n, open_.remaining);
+    if (open_.remaining == 0) finish_open(BodyEnd::sent, {});
+}
+
+void Connection::finish_open(BodyEnd how, std::string_view reason) {
+    OpenBody body = std::exchange(open_, OpenBody{});
+    if (!slots_.empty()) slots_.pop_front();
+    ++next_out_;
+    promote();
+    close_body(body, how, reason);
+}
+
+void Connection::fail_open(std::uint64_t seq, std::string_view reason) {
+    drop_behind(seq);
+    if (seq == next_out_) {
+        // Its head, perhaps part of its body, is out: the close tells the
+        // client the response is incomplete (RFC 9112 8).
+        finish_open(BodyEnd::failed, reason);
+        return;
+    }
+    // Nothing of it has been sent: a plain 500 takes its place.
+    Slot& slot = slots_[static_cast<std::size_t>(seq - next_out_)];
+    OpenBody body = std::exchange(slot.body, OpenBody{});
+    slot.bytes.clear();
+    http::write_error(slot.bytes, 500, http::reason_phrase(500), date_->value(), false);
+    close_body(body, BodyEnd::failed, reason);
+}
+
+void Connection::drop_behind(std::uint64_t seq) {
+    last_seq_ = no_more_ ? std::min(last_seq_, seq) : seq;
+    no_more_ = true;
+    if (seq + 1 >= next_seq_) return;
+    // No answer may follow a response that ends with the connection (RFC 9112 9.6).
+    std::deque<Slot> behind;
+    const auto keep = static_cast<std::size_t>(seq + 1 - next_out_);
+    if (slots_.size() > keep) {
+        behind.assign(std::make_move_iterator(slots_.begin() + static_cast<std::ptrdiff_t>(keep)),
+                      std::make_move_iterator(slots_.end()));
+        slots_.erase(slots_.begin() + static_cast<std::ptrdiff_t>(keep), slots_.end());
+    }
+    next_seq_ = seq + 1;
+    for (Slot& slot : behind) {
+        if (!slot.done && slot.token) dispatcher_->abandon(slot.token);
+        close_body(slot.body, BodyEnd::abandoned, {});
+    }
+}
+
+void Connection::close_body(OpenBody& body, BodyEnd how, std::string_view reason) noexcept {
+    if (body.kind == OpenBody::Kind::none) return;
+    if (body.fd >= 0) ::close(body.fd);
+    void* token = body.token;
+    body = OpenBody{};
+    if (token) dispatcher_->body_finished(token, how, reason);
 }
 
 void Connection::set_token(std::uint64_t seq, void* token) noexcept {

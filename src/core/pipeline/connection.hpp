@@ -14,6 +14,7 @@
 #include "parser/parser.hpp"
 #include "parser/request.hpp"
 #include "pipeline/limits.hpp"
+#include "pipeline/open_body.hpp"
 #include "response/date.hpp"
 #include "response/writer.hpp"
 
@@ -44,6 +45,31 @@ public:
     /// Work is waiting for the event loop (e.g. coroutines to resume): the
     /// socket layer then returns to the loop rather than look for more input.
     virtual bool wants_loop() const noexcept { return false; }
+    /// The stream whose token this is was told to wait (`stream_write` said
+    /// `full`) and may give pieces again.
+    virtual void body_writable(void* token) noexcept { (void)token; }
+    /// An open body (`respond_open`) ended; its token is not used again.
+    /// `reason` says why when it failed.
+    virtual void body_finished(void* token, BodyEnd how, std::string_view reason) noexcept {
+        (void)token, (void)how, (void)reason;
+    }
+};
+
+/// What `Connection::respond_open` did.
+enum class OpenStatus : std::uint8_t {
+    open,     ///< the head is out or queued; the body follows
+    no_body,  ///< answered with the head alone (HEAD, 204, 304): no body is wanted
+    refused,  ///< the spec is invalid: answered 500 instead
+    gone,     ///< the request is no longer owed an answer
+};
+
+/// What `Connection::stream_write` and `stream_end` did.
+enum class StreamStatus : std::uint8_t {
+    ok,         ///< taken; room is left for more
+    full,       ///< taken; wait for `body_writable` before the next piece
+    too_long,   ///< more than the declared Content-Length: the connection is cut
+    too_short,  ///< ended before the declared Content-Length: the connection is cut
+    gone,       ///< the response is no longer open (the connection closed or was cut)
 };
 
 /// Owns the input and output buffers of one connection. The socket layer
@@ -87,6 +113,22 @@ public:
     bool respond(std::uint64_t seq, http::ResponseSpec& spec);
     /// Answer request `seq` with an engine-made error page.
     void respond_error(std::uint64_t seq, int status, std::string_view reason);
+    /// Answer request `seq` with `spec`'s head and `body` after it. A file's
+    /// framing is its length (`body.remaining` bytes from `body.offset`); a
+    /// stream's is `spec.framing` when that is `length` (a declared
+    /// Content-Length), else chunked, or until close on HTTP/1.0. The
+    /// connection owns `body.fd` from here on, whatever the result.
+    OpenStatus respond_open(std::uint64_t seq, http::ResponseSpec& spec, OpenBody body);
+    /// Give the next piece of request `seq`'s streamed body. A piece may be
+    /// given while earlier responses are still being sent: it waits behind
+    /// them, counted against the same room.
+    StreamStatus stream_write(std::uint64_t seq, std::string_view piece);
+    /// The stream of request `seq` has given its last piece.
+    StreamStatus stream_end(std::uint64_t seq);
+    /// The stream of request `seq` cannot go on (its producer failed): the
+    /// client cannot be told in-band once the head is out, so the response
+    /// is cut short and the connection closes after what was sent.
+    void stream_abort(std::uint64_t seq);
     void set_token(std::uint64_t seq, void* token) noexcept;
     /// Buffers come from and go back to `pool` (the server's; it outlives us).
     void use_buffer_pool(BufferPool* pool) noexcept {
@@ -101,7 +143,16 @@ public:
     }
     Buffer& output() noexcept { return out_; }
     const Buffer& output() const noexcept { return out_; }
-    void output_sent(std::size_t n) noexcept { out_.consume(n); }
+    void output_sent(std::size_t n) noexcept;
+    /// The file to send now (after `output()`, which must be sent first), or
+    /// null: the socket layer sends from `offset`, at most `remaining` bytes.
+    const OpenBody* file_to_send() const noexcept {
+        return open_.kind == OpenBody::Kind::file && out_.empty() ? &open_ : nullptr;
+    }
+    /// `n` bytes of the file were sent (0: the file ended early).
+    void file_sent(std::size_t n);
+    /// Bytes are owed to the socket: output, or a file's.
+    bool sending() const noexcept { return !out_.empty() || open_.kind == OpenBody::Kind::file; }
 
     // ---- state -------------------------------------------------------------
     /// More input is welcome: not closing, not paused by backpressure.
@@ -139,6 +190,7 @@ private:
         bool done = false;
         void* token = nullptr;
         Buffer bytes;
+        OpenBody body;  // an open answer's body, once its head is in `bytes`
     };
 
     bool parse_head();
@@ -148,8 +200,22 @@ private:
     void fail(int status, std::string_view reason);
     void maybe_send_continue();
     template <class Render>
-    void answer(std::uint64_t seq, Render&& render);
+    bool answer(std::uint64_t seq, Render&& render, OpenBody* body = nullptr);
     bool paused() const noexcept;
+    /// Request `seq`'s open body and the buffer its bytes go to, or null.
+    OpenBody* open_body(std::uint64_t seq, Buffer*& bytes) noexcept;
+    /// The front response's body ended: the next answers follow it.
+    void finish_open(BodyEnd how, std::string_view reason);
+    /// Move done answers behind the front into `out_`, up to the next open one.
+    void promote();
+    /// Request `seq`'s open body cannot be completed: the connection closes
+    /// after it (its 500 if nothing of it was sent), nothing behind it is answered.
+    void fail_open(std::uint64_t seq, std::string_view reason);
+    /// No answer follows `seq`'s: the requests behind it are abandoned.
+    void drop_behind(std::uint64_t seq);
+    void close_body(OpenBody& body, BodyEnd how, std::string_view reason) noexcept;
+    bool room_for_stream(const Buffer& bytes) const noexcept;
+    void notify_writable() noexcept;
 
     std::uint64_t id_;
     std::string remote_addr_;
@@ -171,6 +237,7 @@ private:
     std::uint64_t next_seq_ = 0;   // seq the next dispatched request gets
     std::uint64_t next_out_ = 0;   // lowest seq whose response is not in out_ yet
     std::deque<Slot> slots_;       // seqs [next_out_, next_seq_) once any answer is deferred
+    OpenBody open_;                // the body of response next_out_, its head already in out_
     std::uint64_t last_seq_ = 0;   // when no_more_: the request whose answer closes
     bool no_more_ = false;         // no further request will be dispatched
     bool peer_closed_ = false;

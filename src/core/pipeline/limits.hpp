@@ -16,6 +16,7 @@ namespace lesto {
 struct ConnectionLimits : http::Limits {
     std::size_t max_in_flight = 128;
     std::size_t max_output_buffer = 1024 * 1024;
+    std::size_t max_stream_buffer = 64 * 1024;
 };
 
 /// A member of ConnectionLimits as configuration names it.
@@ -31,6 +32,8 @@ inline constexpr ConnectionLimitField own_limit_fields[] = {
      "requests parsed but not yet answered on one connection; reading pauses at this many"},
     {"max_output_buffer", &ConnectionLimits::max_output_buffer,
      "response bytes waiting to be sent on one connection; reading pauses at this many"},
+    {"max_stream_buffer", &ConnectionLimits::max_stream_buffer,
+     "bytes of a streamed response waiting to be sent; its producer waits at this many"},
 };
 } // namespace detail
 

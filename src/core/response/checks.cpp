@@ -64,6 +64,9 @@ std::string refusal_reason(const ResponseSpec& spec) {
     }
     for (const Header& h : spec.headers) {
         if (!(reason = name_reason(h.name)).empty()) return reason;
+        if (is_framing_field(h.name)) {
+            return "header " + quoted(h.name) + " is the server's: it frames the body itself";
+        }
         if (!(reason = value_reason("header " + quoted(h.name) + " value", h.value)).empty())
             return reason;
     }

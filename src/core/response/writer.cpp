@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "http/fields.hpp"
+#include "response/checks.hpp"
 #include "response/status.hpp"
 
 namespace lesto::http {
@@ -18,6 +19,8 @@ namespace {
 constexpr std::string_view status_prefix = "HTTP/1.1 ";
 constexpr std::string_view ok_with_length = "HTTP/1.1 200 OK\r\nContent-Length: ";
 constexpr std::string_view content_length_line = "\r\nContent-Length: ";
+constexpr std::string_view chunked_line = "\r\nTransfer-Encoding: chunked";
+constexpr std::string_view last_chunk = "0\r\n\r\n";
 constexpr std::string_view content_type_line = "\r\nContent-Type: ";
 constexpr std::string_view charset_param = "; charset=";
 constexpr std::string_view date_line = "\r\nDate: ";
@@ -146,7 +149,7 @@ constexpr std::size_t refused = static_cast<std::size_t>(-1);
 std::size_t user_lines_size(const ResponseSpec& spec) noexcept {
     std::size_t size = 0;
     for (const Header& h : spec.headers) {
-        if (!is_token(h.name) || !is_field_value(h.value)) return refused;
+        if (!is_token(h.name) || !is_field_value(h.value) || is_framing_field(h.name)) return refused;
         size += crlf.size() + h.name.size() + name_separator.size() + h.value.size();
     }
     for (std::string_view cookie : spec.set_cookies) {
@@ -173,15 +176,20 @@ WriteStatus render(Buffer& out, const ResponseSpec& spec, std::string_view date,
     // RFC 9110 6.4.1: 1xx, 204 and 304 never carry content, so they get no
     // Content-Length (which would announce one) and no body bytes.
     const bool has_content = status >= 200 && status != 204 && status != 304;
-    const bool send_body = has_content && !spec.head_request;
-    const std::size_t body_len = spec.body.size() + body_tail.size();
+    const bool whole = spec.framing == Framing::whole;
+    const bool send_body = has_content && !spec.head_request && whole;
+    const bool chunked = has_content && spec.framing == Framing::chunked;
+    const bool with_length = has_content && (whole || spec.framing == Framing::length);
+    const std::uint64_t body_len =
+        whole ? spec.body.size() + body_tail.size() : spec.content_length;
     const std::size_t length_size = decimal_size(body_len);
     const bool close = !spec.keep_alive && spec.version_minor >= 1;
     const bool keep_alive = spec.keep_alive && spec.version_minor == 0;
     const std::string_view reason = status == 200 ? "OK" : reason_phrase(status);
 
     std::size_t total = status_prefix.size() + 4 + reason.size();
-    if (has_content) total += content_length_line.size() + length_size;
+    if (with_length) total += content_length_line.size() + length_size;
+    if (chunked) total += chunked_line.size();
     if (!spec.content_type.empty()) {
         total += content_type_line.size() + spec.content_type.size();
         if (!spec.charset.empty()) total += charset_param.size() + spec.charset.size();
@@ -190,11 +198,11 @@ WriteStatus render(Buffer& out, const ResponseSpec& spec, std::string_view date,
     if (close) total += close_line.size();
     if (keep_alive) total += keep_alive_line.size();
     total += user_lines + end_of_head.size();
-    if (send_body) total += body_len;
+    if (send_body) total += static_cast<std::size_t>(body_len);
 
     char* const start = out.prepare(total);
     char* p = start;
-    if (status == 200) {
+    if (status == 200 && with_length) {
         p = put_const<ok_with_length>(p);
     } else {
         p = put_const<status_prefix>(p);
@@ -204,9 +212,10 @@ WriteStatus render(Buffer& out, const ResponseSpec& spec, std::string_view date,
         p[3] = ' ';
         p += 4;
         p = put(p, reason);
-        if (has_content) p = put_const<content_length_line>(p);
+        if (with_length) p = put_const<content_length_line>(p);
     }
-    if (has_content) p = put_decimal(p, body_len);
+    if (with_length) p = put_decimal(p, body_len);
+    if (chunked) p = put_const<chunked_line>(p);
     if (!spec.content_type.empty()) {
         p = put_const<content_type_line>(p);
         p = put(p, spec.content_type);
@@ -247,7 +256,7 @@ WriteStatus render(Buffer& out, const ResponseSpec& spec, std::string_view date,
 /// vouches for, no headers of the application's, keep-alive on HTTP/1.1.
 /// It needs no validation and no optional header but the charset.
 bool is_plain(const ResponseSpec& spec, std::string_view date) noexcept {
-    return spec.status == 200 && spec.content_type_known &&
+    return spec.status == 200 && spec.content_type_known && spec.framing == Framing::whole &&
            (spec.headers.size() | spec.set_cookies.size()) == 0 && spec.keep_alive &&
            spec.version_minor == 1 && !spec.head_request && !spec.content_type.empty() &&
            date.size() == date_size;
@@ -313,6 +322,24 @@ void write_error(Buffer& out, int status, std::string_view reason, std::string_v
     spec.headers = headers;
     render(out, spec, date, "\n");
 }
+
+void write_chunk(Buffer& out, std::string_view piece) {
+    if (piece.empty()) return;
+    constexpr char hex[] = "0123456789abcdef";
+    char size[2 * sizeof(std::size_t) + 2];  // hex digits, then CRLF
+    char* end = size + sizeof size;
+    char* p = end - 2;
+    p[0] = '\r';
+    p[1] = '\n';
+    for (std::size_t n = piece.size(); n; n >>= 4) *--p = hex[n & 0xf];
+    char* const dst = out.prepare(static_cast<std::size_t>(end - p) + piece.size() + crlf.size());
+    std::memcpy(dst, p, static_cast<std::size_t>(end - p));
+    std::memcpy(dst + (end - p), piece.data(), piece.size());
+    std::memcpy(dst + (end - p) + piece.size(), crlf.data(), crlf.size());
+    out.commit(static_cast<std::size_t>(end - p) + piece.size() + crlf.size());
+}
+
+void write_last_chunk(Buffer& out) { out.append(last_chunk); }
 
 void write_continue(Buffer& out) { out.append(continue_response); }
 
