@@ -1,6 +1,6 @@
 """Lesto: a pipelining HTTP/1.1 server for Python handlers, with a C++20 engine."""
 
-from ._native import Response
+from ._native import ClientDisconnected, Response
 from .app import Application
 from .body import InvalidJSON
 from .errors import MethodNotAllowed, RouteNotFoundException
@@ -12,6 +12,7 @@ from .router import Route, Router
 
 __all__ = [
     "Application",
+    "ClientDisconnected",
     "FormError",
     "Headers",
     "InvalidJSON",

@@ -26,6 +26,11 @@ def log_response_refused(request, reason):
                     request.method, request.path, reason)
 
 
+def log_response_failed(request, reason):
+    """A response could not be sent as the handler made it: why, and what the client got."""
+    error_log.error("%s %s: %s", request.method, request.path, reason)
+
+
 def configure(level=None):
     """Give lesto's loggers a stderr handler unless the program configured logging itself.
 

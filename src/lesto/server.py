@@ -10,7 +10,14 @@ import socket
 from . import _native, proxy, stop_signals
 from ._coro import Scheduler
 from .headers import Headers
-from .logs import error_log, log_access, log_callback_failure, log_response_refused
+from .logs import (
+    error_log,
+    log_access,
+    log_response_failed,
+    log_callback_failure,
+    log_response_refused,
+)
+from .streams import run_stream
 
 DEFAULT_GRACE_PERIOD = 30.0
 DRAIN_CHECK_INTERVAL = 0.05  # how often a draining worker looks at its connection count
@@ -76,6 +83,8 @@ def make_engine(app, loop):
         access_log=log_access if access_log_enabled(app) else None,
         callback_failed=log_callback_failure,
         response_refused=log_response_refused,
+        run_stream=run_stream(loop),
+        response_failed=log_response_failed,
     ))
 
 

@@ -201,6 +201,7 @@ bool Engine::write(Connection& conn, std::uint64_t seq, RequestObject* req, Resp
     view_.spec.version_minor = req->head->version_minor;
     view_.spec.keep_alive = req->head->keep_alive;
     view_.spec.head_request = req->head->is_head();
+    if (resp->kind >= ContentKind::stream) return write_open(conn, seq, req, resp);
     long status = resp->code;
     std::size_t body_size = view_.spec.body.size();
     if (!conn.respond(seq, view_.spec)) {
@@ -209,9 +210,14 @@ bool Engine::write(Connection& conn, std::uint64_t seq, RequestObject* req, Resp
         body_size = http::reason_phrase(500).size() + 1;
         refused(req, view_.spec);
     }
+    answered(req, status, body_size);
+    return true;
+}
+
+void Engine::answered(RequestObject* req, long status, std::uint64_t body_size) {
     if (access_log_) {
         PyObject* st = PyLong_FromLong(status);
-        PyObject* size = PyLong_FromSize_t(body_size);
+        PyObject* size = PyLong_FromUnsignedLongLong(body_size);
         PyObject* took = PyFloat_FromDouble(monotonic_seconds() - req->started);
         PyObject* r = st && size && took
                           ? PyObject_CallFunctionObjArgs(access_log_, reinterpret_cast<PyObject*>(req),
@@ -224,24 +230,23 @@ bool Engine::write(Connection& conn, std::uint64_t seq, RequestObject* req, Resp
         Py_XDECREF(took);
     }
     if (req->done_callbacks) done(req);
-    return true;
 }
 
 // The writer is the last line of defence: the binding checked the Response
 // when it was built, so a refusal here means it changed since (its headers
 // dict). Never silent: the reason, in core's words, goes to the server's log.
 void Engine::refused(RequestObject* req, const http::ResponseSpec& spec) {
-    const std::string reason = http::refusal_reason(spec);
+    report(response_refused_, req, http::refusal_reason(spec));
+}
+
+void Engine::report(PyObject* hook, RequestObject* req, std::string_view reason) {
     PyObject* text = PyUnicode_DecodeUTF8(reason.data(), static_cast<Py_ssize_t>(reason.size()),
                                           "backslashreplace");
-    PyObject* r = text && response_refused_
-                      ? PyObject_CallFunctionObjArgs(response_refused_,
-                                                     reinterpret_cast<PyObject*>(req), text, nullptr)
-                      : nullptr;
+    PyObject* r = text && hook ? PyObject_CallFunctionObjArgs(
+                                     hook, reinterpret_cast<PyObject*>(req), text, nullptr)
+                               : nullptr;
     if (!r) {
-        if (!PyErr_Occurred()) {
-            PyErr_Format(PyExc_ValueError, "the response was refused and answered 500: %U", text);
-        }
+        if (!PyErr_Occurred()) PyErr_Format(PyExc_RuntimeError, "%U", text);
         PyErr_WriteUnraisable(reinterpret_cast<PyObject*>(self_));
     }
     Py_XDECREF(r);

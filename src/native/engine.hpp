@@ -10,6 +10,7 @@
 namespace lesto::py {
 
 struct SuspendedObject;
+struct TransferObject;
 
 /// The Dispatcher of one server: the only place that calls application code.
 /// Whether a handler is sync or async is decided here, once, by what it returns.
@@ -40,6 +41,8 @@ public:
         Py_CLEAR(access_log_);
         Py_CLEAR(callback_failed_);
         Py_CLEAR(response_refused_);
+        Py_CLEAR(run_stream_);
+        Py_CLEAR(response_failed_);
         for (RequestObject* r : done_) Py_DECREF(r);
     }
 
@@ -98,6 +101,14 @@ public:
 
     /// Run the done-callbacks of the requests answered since the last call.
     void run_done_callbacks();
+    /// Request `req` was answered (a body of `body_size` bytes): its access
+    /// line, and its done-callbacks are due.
+    void answered(RequestObject* req, long status, std::uint64_t body_size);
+    /// Open bodies (transfer.cpp): a waiting stream may go on; a body ended.
+    void body_writable(void* token) noexcept override;
+    void body_finished(void* token, BodyEnd how, std::string_view reason) noexcept override;
+    PyObject* run_stream_ = nullptr;   // run_stream(transfer, source) -> Task
+    PyObject* response_failed_ = nullptr;  // response_failed(request, reason)
     /// A request whose answer was written, or abandoned: its callbacks are due.
     void done(RequestObject* req);
 
@@ -110,6 +121,10 @@ private:
     bool write(Connection& conn, std::uint64_t seq, RequestObject* req, ResponseObject* resp);
     /// The writer refused `spec` (and answered 500): log why, with the route.
     void refused(RequestObject* req, const http::ResponseSpec& spec);
+    /// Tell `hook(request, reason)` (a ServerConfig logger) what went wrong.
+    void report(PyObject* hook, RequestObject* req, std::string_view reason);
+    /// `write` for a stream or a file (transfer.cpp): its head now, its body later.
+    bool write_open(Connection& conn, std::uint64_t seq, RequestObject* req, ResponseObject* resp);
     /// complete() for anything but a Response.
     void complete_other(Connection& conn, std::uint64_t seq, RequestObject* req, PyObject* result,
                         bool in_error_handler);

@@ -78,6 +78,15 @@ int module_exec(PyObject* m) {
     if (!add_settings(m)) return -1;
     st->suspended_type = reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(m, &suspended_spec, nullptr));
     if (!st->suspended_type) return -1;
+    if (!(st->transfer_type = add_type(m, &transfer_spec, "Transfer"))) return -1;
+    st->client_disconnected = PyErr_NewExceptionWithDoc(
+        "lesto._native.ClientDisconnected",
+        "The client has gone (or the response was cut short): nothing more can be sent to it.",
+        PyExc_ConnectionError, nullptr);
+    if (!st->client_disconnected ||
+        PyModule_AddObjectRef(m, "ClientDisconnected", st->client_disconnected) < 0) {
+        return -1;
+    }
     for (std::size_t i = 0; i < response_arg_count; ++i) {
         if (!(st->kw[i] = PyUnicode_InternFromString(response_args[i].name.data()))) return -1;
     }
@@ -102,6 +111,8 @@ int module_traverse(PyObject* m, visitproc visit, void* arg) {
     Py_VISIT(st->server_type);
     Py_VISIT(st->server_config_type);
     Py_VISIT(st->suspended_type);
+    Py_VISIT(st->transfer_type);
+    Py_VISIT(st->client_disconnected);
     Py_VISIT(st->json_dumps);
     Py_VISIT(st->json_mappings);
     return 0;
@@ -116,6 +127,8 @@ int module_clear(PyObject* m) {
     Py_CLEAR(st->server_type);
     Py_CLEAR(st->server_config_type);
     Py_CLEAR(st->suspended_type);
+    Py_CLEAR(st->transfer_type);
+    Py_CLEAR(st->client_disconnected);
     Py_CLEAR(st->json_dumps);
     Py_CLEAR(st->json_mappings);
     for (PyObject*& o : st->kw) Py_CLEAR(o);

@@ -45,6 +45,8 @@ struct ModuleState {
     PyTypeObject* server_type = nullptr;
     PyTypeObject* server_config_type = nullptr;
     PyTypeObject* suspended_type = nullptr;  // not in the module: private
+    PyTypeObject* transfer_type = nullptr;
+    PyObject* client_disconnected = nullptr;  // lesto._native.ClientDisconnected
     PyObject* json_dumps = nullptr;     // orjson.dumps, imported on first use
     PyObject* json_mappings = nullptr;  // list of the classes json_as_dict registered
     JsonScratch* json_scratch = nullptr;  // json_dumps' output before it becomes bytes
@@ -98,8 +100,10 @@ bool add_settings(PyObject* module);
 
 // ---- Response ---------------------------------------------------------------
 
-/// What a Response's `content` came from, which decides its default Content-Type.
-enum class ContentKind : std::uint8_t { none, text, body, json };
+/// What a Response's `content` came from, which decides its default
+/// Content-Type. From `stream` on, the body is not in memory: `content` is
+/// the iterable (stream) or the path, str or bytes (file).
+enum class ContentKind : std::uint8_t { none, text, body, json, stream, file };
 
 struct ResponseObject {
     PyObject_HEAD
@@ -120,8 +124,10 @@ struct ResponseObject {
 bool read_status(PyObject* code, int& out);
 /// Response(mime_type=...) or (encoding=...), named by `argument`: a field value.
 bool check_text_field(const char* argument, PyObject* value);
-/// Response(headers=...): a dict of tokens to field values, not naming the framing fields.
-bool check_headers(PyObject* headers);
+/// Response(headers=...): a dict of tokens to field values, not naming the
+/// framing fields; but a stream's may declare its Content-Length.
+bool check_headers(PyObject* headers, bool stream);
+
 /// Response(cookies=...): a SimpleCookie, rendered now into a list of bytes,
 /// one field value per Set-Cookie.
 PyObject* render_cookies(PyObject* cookies);
@@ -237,6 +243,8 @@ struct ServerConfigObject {
     PyObject* access_log;  // None: no access log
     PyObject* callback_failed;
     PyObject* response_refused;  // None: refusals are not reported
+    PyObject* run_stream;
+    PyObject* response_failed;
     // What the server uses of `scheduler`, read from it once.
     PyObject* loop;
     PyObject* call_soon;
@@ -265,5 +273,6 @@ OwnedRequest* engine_owned_request(ServerObject* server);
 /// Back to the pool (or freed): its strings keep their capacity for the next.
 void engine_recycle(ServerObject* server, OwnedRequest* owned) noexcept;
 extern PyType_Spec suspended_spec;
+extern PyType_Spec transfer_spec;
 
 }  // namespace lesto::py

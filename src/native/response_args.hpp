@@ -20,8 +20,12 @@ struct ResponseArg {
 inline constexpr ResponseArg response_args[] = {
     {"text", "None"},      {"code", "200"},      {"body", "None"},    {"json", "None"},
     {"mime_type", "None"}, {"encoding", "None"}, {"headers", "None"}, {"cookies", "None"},
+    {"stream", "None"},    {"file", "None"},
 };
 inline constexpr std::size_t response_arg_count = std::size(response_args);
+/// japronto's arguments may be given by position; those after them
+/// (Lesto's own) by keyword only.
+inline constexpr std::size_t response_positional_count = 8;
 static_assert(response_arg_count <= 32,
               "Response() tracks its arguments in the bits of one unsigned");
 
@@ -45,6 +49,7 @@ inline constexpr auto signature = [](auto out) {
     out("Response(");
     for (std::size_t i = 0; i < response_arg_count; ++i) {
         if (i) out(", ");
+        if (i == response_positional_count) out("*, ");
         out(response_args[i].name);
         out("=");
         out(response_args[i].default_text);

@@ -71,8 +71,9 @@ bool check_value(PyObject* value, std::string_view bytes, Describe describe) {
     return false;
 }
 
-/// A header name: a token, and not one the writer sets from the body.
-bool check_name(PyObject* name, std::string_view bytes) {
+/// A header name: a token, and not one the writer sets from the body
+/// (a stream may declare its Content-Length: `length_allowed`).
+bool check_name(PyObject* name, std::string_view bytes, bool length_allowed) {
     if (bytes.empty()) {
         PyErr_Format(PyExc_ValueError, "Response(headers=...): a header name is empty; %s",
                      http::token_rule().c_str());
@@ -83,15 +84,17 @@ bool check_name(PyObject* name, std::string_view bytes) {
                   name, static_cast<Py_ssize_t>(http::find_non_tchar(bytes)), http::token_rule());
         return false;
     }
-    if (http::is_framing_field(bytes)) {
+    if (http::is_framing_field(bytes) && !(length_allowed && http::is_content_length(bytes))) {
         PyErr_Format(PyExc_ValueError,
-                     "Response header %R is set by the server from the body; remove it", name);
+                     "Response header %R is set by the server from the body; remove it (a "
+                     "Response(stream=...) may declare its Content-Length)",
+                     name);
         return false;
     }
     return true;
 }
 
-bool check_header(PyObject* name, PyObject* value) {
+bool check_header(PyObject* name, PyObject* value, bool stream) {
     if (!PyUnicode_Check(name) || !PyUnicode_Check(value)) {
         PyErr_Format(PyExc_TypeError,
                      "Response header names and values must be str, got %.100s: %.100s",
@@ -105,8 +108,18 @@ bool check_header(PyObject* name, PyObject* value) {
     const auto value_is = [name, value] {
         return PyUnicode_FromFormat("Response(headers=...): header %R value %R", name, value);
     };
-    return latin1_of(name, n, name_is) && check_name(name, n) && latin1_of(value, v, value_is) &&
-           check_value(value, v, value_is);
+    if (!(latin1_of(name, n, name_is) && check_name(name, n, stream) &&
+          latin1_of(value, v, value_is) && check_value(value, v, value_is))) {
+        return false;
+    }
+    std::uint64_t length;
+    if (stream && http::is_content_length(n) && !http::declared_length(v, length)) {
+        PyErr_Format(PyExc_ValueError,
+                     "Response(headers=...): Content-Length %R is not a number of bytes (digits only)",
+                     value);
+        return false;
+    }
+    return true;
 }
 
 }  // namespace
@@ -143,7 +156,7 @@ bool check_text_field(const char* argument, PyObject* value) {
     return latin1_of(value, bytes, value_is) && check_value(value, bytes, value_is);
 }
 
-bool check_headers(PyObject* headers) {
+bool check_headers(PyObject* headers, bool stream) {
     if (!PyDict_Check(headers)) {
         PyErr_Format(PyExc_TypeError, "Response(headers=...) must be a dict of str to str, not %.100s",
                      Py_TYPE(headers)->tp_name);
@@ -152,7 +165,7 @@ bool check_headers(PyObject* headers) {
     Py_ssize_t pos = 0;
     PyObject *name, *value;
     while (PyDict_Next(headers, &pos, &name, &value)) {
-        if (!check_header(name, value)) return false;
+        if (!check_header(name, value, stream)) return false;
     }
     return true;
 }

@@ -2,6 +2,7 @@
 #include <vector>
 
 #include "native.hpp"
+#include "response/checks.hpp"
 #include "refcount.hpp"
 
 namespace lesto::py {
@@ -12,7 +13,8 @@ namespace {
 constexpr int kw_text = response_arg("text"), kw_code = response_arg("code"),
               kw_body = response_arg("body"), kw_json = response_arg("json"),
               kw_mime_type = response_arg("mime_type"), kw_encoding = response_arg("encoding"),
-              kw_headers = response_arg("headers"), kw_cookies = response_arg("cookies");
+              kw_headers = response_arg("headers"), kw_cookies = response_arg("cookies"),
+              kw_stream = response_arg("stream"), kw_file = response_arg("file");
 constexpr int nargs_max = static_cast<int>(response_arg_count);
 using Arguments = PyObject* [response_arg_count];
 
@@ -69,10 +71,11 @@ template <bool Checked>
 /// Out of line: inlined, it would cost the keyword-only call registers.
 [[gnu::noinline]] bool take_positional(ModuleState* st, PyObject* const* args, std::size_t nargs, PyObject* kwnames,
                      Arguments& a, unsigned& given) {
-    if (nargs > response_arg_count) {
+    if (nargs > response_positional_count) {
         PyErr_Format(PyExc_TypeError,
-                     "Response() takes at most %d positional arguments (%s), %zu given",
-                     nargs_max, response_arg_names.c_str(), nargs);
+                     "Response() takes at most %zu positional arguments (%s: the others by "
+                     "keyword), %zu given",
+                     response_positional_count, response_arg_names.c_str(), nargs);
         return false;
     }
     unsigned named = 0;
@@ -101,6 +104,23 @@ PyObject* encode_text(PyObject* text, PyObject* encoding) {
     return enc ? PyUnicode_AsEncodedString(text, enc, "strict") : nullptr;
 }
 
+/// Response(stream=...): an iterable or async iterable of bytes or str; a
+/// str or bytes itself is refused (iterating it would send it a character
+/// or a byte at a time).
+PyObject* stream_source(PyObject* source) {
+    PyTypeObject* t = Py_TYPE(source);
+    const bool iterable = t->tp_iter || (t->tp_as_async && t->tp_as_async->am_aiter) ||
+                          PySequence_Check(source);
+    if (!iterable || PyUnicode_Check(source) || PyObject_CheckBuffer(source)) {
+        PyErr_Format(PyExc_TypeError,
+                     "Response(stream=...) must be an iterable or async iterable of bytes or str "
+                     "(a generator, say), not %.100s (use text= or body= for one piece)",
+                     t->tp_name);
+        return nullptr;
+    }
+    return Py_NewRef(source);
+}
+
 /// The checks of every argument but text=, out of line: most Responses are
 /// built from text= alone. Sets `code`, and `cookies` to the rendered
 /// Set-Cookie values (a new reference) when cookies= is given. Arguments
@@ -108,15 +128,17 @@ PyObject* encode_text(PyObject* text, PyObject* encoding) {
 /// that wrote it, with a message naming the argument.
 bool check_arguments(const Arguments& a, int& code, PyObject*& cookies) {
     if (a[kw_code] && !read_status(a[kw_code], code)) return false;
-    const int given = (a[kw_text] != nullptr) + (a[kw_body] != nullptr) + (a[kw_json] != nullptr);
+    int given = 0;
+    for (int k : {kw_text, kw_body, kw_json, kw_stream, kw_file}) given += a[k] != nullptr;
     if (given > 1) {
-        PyErr_SetString(PyExc_TypeError, "Response() takes only one of text=, body= and json=");
+        PyErr_SetString(PyExc_TypeError,
+                        "Response() takes only one of text=, body=, json=, stream= and file=");
         return false;
     }
     for (int k : {kw_mime_type, kw_encoding}) {
         if (a[k] && !check_text_field(kw_name(k), a[k])) return false;
     }
-    if (a[kw_headers] && !check_headers(a[kw_headers])) return false;
+    if (a[kw_headers] && !check_headers(a[kw_headers], a[kw_stream] != nullptr)) return false;
     if (a[kw_cookies] && !(cookies = render_cookies(a[kw_cookies]))) return false;
     return true;
 }
@@ -162,6 +184,12 @@ PyObject* response_new(ModuleState* st, PyTypeObject* type, PyObject* const* arg
     } else if (a[kw_json]) {
         kind = ContentKind::json;
         content = json_dumps(st, a[kw_json]);
+    } else if (a[kw_stream]) {
+        kind = ContentKind::stream;
+        content = stream_source(a[kw_stream]);
+    } else if (a[kw_file]) {
+        kind = ContentKind::file;
+        content = PyOS_FSPath(a[kw_file]);
     }
     if (kind != ContentKind::none && !content) {
         Py_XDECREF(cookies);
@@ -212,7 +240,9 @@ DefaultType default_type(ContentKind kind) noexcept {
     switch (kind) {
         case ContentKind::text: return {"text/plain", "text/plain; charset=utf-8"};
         case ContentKind::json: return {"application/json", "application/json; charset=utf-8"};
-        case ContentKind::body: return {"application/octet-stream", "application/octet-stream"};
+        case ContentKind::body:
+        case ContentKind::stream:
+        case ContentKind::file: return {"application/octet-stream", "application/octet-stream"};
         case ContentKind::none: break;
     }
     return {};
@@ -238,6 +268,12 @@ bool view_user_headers(ResponseObject* r, ResponseView& view) {
         while (PyDict_Next(r->headers, &pos, &name, &value)) {
             http::Header h;
             if (!header_view(name, value, h)) return false;
+            // A stream's declared length frames it: the writer says it itself.
+            if (r->kind == ContentKind::stream && http::is_content_length(h.name) &&
+                http::declared_length(h.value, spec.content_length)) {
+                spec.framing = http::Framing::length;
+                continue;
+            }
             view.headers.push_back(h);
         }
     }
@@ -261,7 +297,8 @@ bool response_view(ResponseObject* r, ResponseView& view) {
     spec.status = r->code;
     spec.body = {};
     spec.charset = {};
-    if (r->content) {
+    spec.framing = http::Framing::whole;
+    if (r->content && r->kind < ContentKind::stream) {
         Py_ssize_t n;
         const char* p;
         if (PyBytes_Check(r->content)) {
@@ -338,13 +375,23 @@ void Response_dealloc(ResponseObject* r) {
 
 PyObject* Response_get_code(ResponseObject* r, void*) { return PyLong_FromLong(r->code); }
 
+/// A stream's or a file's body is not in memory to be read back.
+bool refuse_open_body(ResponseObject* r, const char* what) {
+    if (r->kind < ContentKind::stream) return false;
+    PyErr_Format(PyExc_TypeError, "Response.%s: the body of a Response(%s=...) is not in memory",
+                 what, r->kind == ContentKind::stream ? "stream" : "file");
+    return true;
+}
+
 PyObject* Response_get_body(ResponseObject* r, void*) {
+    if (refuse_open_body(r, "body")) return nullptr;
     if (!r->content) return PyBytes_FromStringAndSize("", 0);
     if (PyBytes_Check(r->content)) return Py_NewRef(r->content);
     return PyUnicode_AsUTF8String(r->content);
 }
 
 PyObject* Response_get_text(ResponseObject* r, void*) {
+    if (refuse_open_body(r, "text")) return nullptr;
     if (!r->content) return PyUnicode_FromStringAndSize("", 0);
     if (PyUnicode_Check(r->content)) return Py_NewRef(r->content);
     const char* enc = r->encoding ? PyUnicode_AsUTF8(r->encoding) : "utf-8";

@@ -63,6 +63,12 @@ constexpr ConfigField config_fields[] = {
     {"response_refused", &ServerConfigObject::response_refused, Check::callable_or_none, false,
      "response_refused(request, reason): the writer refused a handler's Response (a 500 went "
      "out instead), or None."},
+    {"run_stream", &ServerConfigObject::run_stream, Check::callable, true,
+     "run_stream(transfer, source) -> Task: feeds a Response(stream=...)'s pieces to the "
+     "transfer (lesto._native.Transfer)."},
+    {"response_failed", &ServerConfigObject::response_failed, Check::callable, true,
+     "response_failed(request, reason): a response could not be sent as the handler made it "
+     "(its file cannot be opened, its body was cut short); the reason says what the client got."},
 };
 
 /// Whether `v` is what `check` asks of a plain field (object, callable, callable_or_none).

@@ -48,6 +48,20 @@ bool is_framing_field(std::string_view name) noexcept {
            equals_ignoring_case(name, "transfer-encoding");
 }
 
+bool is_content_length(std::string_view name) noexcept {
+    return equals_ignoring_case(name, "content-length");
+}
+
+bool declared_length(std::string_view value, std::uint64_t& out) noexcept {
+    if (value.empty() || value.size() > 18) return false;  // 18 digits cannot overflow
+    out = 0;
+    for (const char c : value) {
+        if (c < '0' || c > '9') return false;
+        out = out * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return true;
+}
+
 std::string token_rule() {
     return "a token holds letters, digits and " + std::string(token_symbols());
 }

@@ -1,6 +1,7 @@
 // checks.hpp: what a response may hold, in words: why the writer refuses a spec, and the rules behind it.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -11,6 +12,11 @@ namespace lesto::http {
 /// Content-Length or Transfer-Encoding, in any case: the writer frames the
 /// body itself, so a response's own headers may not name them.
 bool is_framing_field(std::string_view name) noexcept;
+/// Content-Length, in any case.
+bool is_content_length(std::string_view name) noexcept;
+/// The length a streamed response declares in its Content-Length `value`:
+/// 1 to 18 digits and nothing else (no sign, no list), as a request's is read.
+bool declared_length(std::string_view value, std::uint64_t& out) noexcept;
 
 /// The rules in words, for messages that say what to fix.
 inline constexpr std::string_view field_value_rule =

@@ -1,0 +1,81 @@
+"""Feeding a Response(stream=...)'s pieces to the engine, one task per streamed response.
+
+The engine owns the bytes: framing (chunked or a declared Content-Length),
+ordering behind earlier responses, and backpressure. This module only moves
+pieces from the app's iterable to the engine's `Transfer`, waiting whenever
+the connection is full, and closes the iterable however the stream ends.
+"""
+
+import asyncio
+import inspect
+
+from ._native import ClientDisconnected
+from .logs import error_log
+
+
+async def _close(iterator):
+    """Close what produced the pieces, so its `finally` blocks run now."""
+    aclose = getattr(iterator, "aclose", None)
+    if aclose is not None:
+        await aclose()
+        return
+    close = getattr(iterator, "close", None)
+    if close is not None:
+        close()
+
+
+async def pump(transfer, source):
+    """Send `source`'s pieces through `transfer`; end it, or cut it short if `source` fails.
+
+    A sync iterator is advanced on the event loop, as sync handlers run: use
+    an async generator for anything that blocks.
+    """
+    iterator = source
+    try:
+        if hasattr(source, "__aiter__"):
+            iterator = source.__aiter__()
+            async for piece in iterator:
+                if not transfer.write(piece):
+                    await transfer.drain()
+        else:
+            iterator = iter(source)
+            for piece in iterator:
+                if not transfer.write(piece):
+                    await transfer.drain()
+        transfer.end()
+    except ClientDisconnected:
+        pass  # the client left, or the response was cut: nothing is owed to anyone
+    except asyncio.CancelledError:
+        raise  # the client left while the stream waited
+    except BaseException as exc:
+        transfer.abort()
+        request = transfer.request
+        error_log.error("the stream answering %s %s failed; the connection was closed",
+                        request.method, request.path, exc_info=exc)
+        if not isinstance(exc, Exception):
+            raise
+    finally:
+        await _close(iterator)
+
+
+def run_stream(loop):
+    """The engine's `run_stream(transfer, source)` for `loop`."""
+
+    def start(transfer, source):
+        task = loop.create_task(pump(transfer, source))
+        # A Task cancelled before its first step never runs its coroutine's
+        # finally: close the source here then.
+        task.add_done_callback(lambda t: _closed_unstarted(t, source))
+        return task
+
+    return start
+
+
+def _closed_unstarted(task, source):
+    if not task.cancelled():
+        return
+    if inspect.isasyncgen(source) and source.ag_frame is not None and source.ag_frame.f_lasti < 0:
+        return  # never started: nothing to close
+    close = getattr(source, "close", None)
+    if close is not None and not inspect.isasyncgen(source):
+        close()

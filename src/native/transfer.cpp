@@ -1,0 +1,357 @@
+// transfer.cpp: lesto._native.Transfer, one response body sent after its head: a stream or a file.
+#include "engine.hpp"
+
+#include "response/status.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+namespace lesto::py {
+
+/// A Response(stream=...)'s or Response(file=...)'s body on its way: the
+/// connection holds it as the open body's token until `body_finished`. For a
+/// stream it is also the producer's handle (write, drain, end, abort), used by
+/// the pump in lesto/streams.py; the bytes and their framing stay in core.
+struct TransferObject {
+    PyObject_HEAD
+    ServerObject* server;
+    RequestObject* request;
+    PyObject* source;    // stream: the iterable; else null
+    PyObject* encoding;  // stream: the encoding of str pieces (null: UTF-8)
+    PyObject* task;      // stream: the pump's Task, once started
+    PyObject* waiter;    // the Future drain() returned, until resolved
+    PyObject* ended;     // why it can take no more (a str), once it cannot
+    std::uint64_t conn_id;
+    std::uint64_t seq;
+    std::uint64_t sent;  // body bytes given to the connection
+    long code;
+    bool held;     // the connection holds it (body_finished is still to come)
+    bool calling;  // inside write/end: a failure is the caller's exception, not a log line
+};
+
+namespace {
+
+TransferObject* transfer_new(ServerObject* server, RequestObject* req, ResponseObject* resp,
+                             std::uint64_t conn_id, std::uint64_t seq) {
+    auto* t = PyObject_GC_New(TransferObject, server->state->transfer_type);
+    if (!t) return nullptr;
+    t->server = reinterpret_cast<ServerObject*>(Py_NewRef(server));
+    t->request = reinterpret_cast<RequestObject*>(Py_NewRef(req));
+    t->source = resp->kind == ContentKind::stream ? Py_NewRef(resp->content) : nullptr;
+    t->encoding = Py_XNewRef(resp->encoding);
+    t->task = t->waiter = t->ended = nullptr;
+    t->conn_id = conn_id;
+    t->seq = seq;
+    t->sent = 0;
+    t->code = resp->code;
+    t->held = t->calling = false;
+    PyObject_GC_Track(t);
+    return t;
+}
+
+int Transfer_traverse(TransferObject* t, visitproc visit, void* arg) {
+    Py_VISIT(Py_TYPE(t));
+    Py_VISIT(t->server);
+    Py_VISIT(t->request);
+    Py_VISIT(t->source);
+    Py_VISIT(t->encoding);
+    Py_VISIT(t->task);
+    Py_VISIT(t->waiter);
+    Py_VISIT(t->ended);
+    return 0;
+}
+
+int Transfer_clear(TransferObject* t) {
+    Py_CLEAR(t->server);
+    Py_CLEAR(t->request);
+    Py_CLEAR(t->source);
+    Py_CLEAR(t->encoding);
+    Py_CLEAR(t->task);
+    Py_CLEAR(t->waiter);
+    Py_CLEAR(t->ended);
+    return 0;
+}
+
+void Transfer_dealloc(TransferObject* t) {
+    PyTypeObject* type = Py_TYPE(t);
+    PyObject_GC_UnTrack(t);
+    Transfer_clear(t);
+    PyObject_GC_Del(t);
+    Py_DECREF(type);
+}
+
+/// The connection this transfer's body goes to, or null with ClientDisconnected set.
+Connection* connection_of(TransferObject* t) {
+    Engine* e = t->server ? t->server->engine : nullptr;
+    Connection* conn = e && !t->ended ? e->find(t->conn_id) : nullptr;
+    if (conn) return conn;
+    PyErr_SetObject(t->server->state->client_disconnected,
+                    t->ended ? t->ended : PyUnicode_FromString("the connection is closed"));
+    return nullptr;
+}
+
+/// A StreamStatus other than ok/full as the producer's exception.
+PyObject* stream_error(TransferObject* t, StreamStatus s) {
+    if (s == StreamStatus::gone) {
+        PyErr_SetObject(t->server->state->client_disconnected,
+                        t->ended ? t->ended : PyUnicode_FromString("the connection is closed"));
+    } else {
+        PyErr_SetObject(PyExc_RuntimeError, t->ended);
+    }
+    return nullptr;
+}
+
+PyObject* Transfer_write(TransferObject* t, PyObject* piece) {
+    Connection* conn = connection_of(t);
+    if (!conn) return nullptr;
+    PyObject* encoded = nullptr;
+    std::string_view bytes;
+    if (PyBytes_Check(piece)) {
+        bytes = {PyBytes_AS_STRING(piece), static_cast<std::size_t>(PyBytes_GET_SIZE(piece))};
+    } else if (PyUnicode_Check(piece)) {
+        if (t->encoding) {
+            const char* enc = PyUnicode_AsUTF8(t->encoding);
+            if (!enc || !(encoded = PyUnicode_AsEncodedString(piece, enc, "strict"))) return nullptr;
+        } else if (!(encoded = PyUnicode_AsUTF8String(piece))) {
+            return nullptr;
+        }
+        bytes = {PyBytes_AS_STRING(encoded), static_cast<std::size_t>(PyBytes_GET_SIZE(encoded))};
+    } else if (PyObject_CheckBuffer(piece)) {
+        if (!(encoded = PyBytes_FromObject(piece))) return nullptr;
+        bytes = {PyBytes_AS_STRING(encoded), static_cast<std::size_t>(PyBytes_GET_SIZE(encoded))};
+    } else {
+        PyErr_Format(PyExc_TypeError,
+                     "Response(stream=...) gave %.100s; each piece must be bytes or str",
+                     Py_TYPE(piece)->tp_name);
+        return nullptr;
+    }
+    t->calling = true;
+    const StreamStatus s = conn->stream_write(t->seq, bytes);
+    t->calling = false;
+    Py_XDECREF(encoded);
+    t->server->engine->answered_later(t->conn_id);  // output to send, or a connection to close
+    if (s != StreamStatus::ok && s != StreamStatus::full) return stream_error(t, s);
+    t->sent += bytes.size();
+    return Py_NewRef(s == StreamStatus::ok ? Py_True : Py_False);
+}
+
+PyObject* Transfer_drain(TransferObject* t, PyObject*) {
+    if (!connection_of(t)) return nullptr;
+    Engine* e = t->server->engine;
+    if (!t->waiter) {
+        t->waiter = PyObject_CallMethod(e->loop_, "create_future", nullptr);
+        if (!t->waiter) return nullptr;
+    }
+    return Py_NewRef(t->waiter);
+}
+
+PyObject* Transfer_end(TransferObject* t, PyObject*) {
+    Connection* conn = connection_of(t);
+    if (!conn) return nullptr;
+    t->calling = true;
+    const StreamStatus s = conn->stream_end(t->seq);
+    t->calling = false;
+    t->server->engine->answered_later(t->conn_id);
+    if (s != StreamStatus::ok) return stream_error(t, s);
+    Py_RETURN_NONE;
+}
+
+PyObject* Transfer_abort(TransferObject* t, PyObject*) {
+    Engine* e = t->server ? t->server->engine : nullptr;
+    Connection* conn = e && !t->ended ? e->find(t->conn_id) : nullptr;
+    if (conn) {
+        t->calling = true;  // the producer logs its own exception
+        conn->stream_abort(t->seq);
+        t->calling = false;
+        e->answered_later(t->conn_id);
+    }
+    Py_RETURN_NONE;
+}
+
+PyObject* Transfer_get_request(TransferObject* t, void*) {
+    return Py_NewRef(t->request ? reinterpret_cast<PyObject*>(t->request) : Py_None);
+}
+
+PyObject* Transfer_get_open(TransferObject* t, void*) {
+    return PyBool_FromLong(t->ended == nullptr);
+}
+
+PyMethodDef Transfer_methods[] = {
+    {"write", reinterpret_cast<PyCFunction>(Transfer_write), METH_O,
+     "write(piece) -> bool: send the next piece (bytes or str); False: await drain() first."},
+    {"drain", reinterpret_cast<PyCFunction>(Transfer_drain), METH_NOARGS,
+     "drain() -> Future: done once the connection has room again."},
+    {"end", reinterpret_cast<PyCFunction>(Transfer_end), METH_NOARGS,
+     "end(): the last piece was given."},
+    {"abort", reinterpret_cast<PyCFunction>(Transfer_abort), METH_NOARGS,
+     "abort(): the producer failed; the response is cut short and the connection closed."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyGetSetDef Transfer_getset[] = {
+    {"request", reinterpret_cast<getter>(Transfer_get_request), nullptr, "The request answered.",
+     nullptr},
+    {"open", reinterpret_cast<getter>(Transfer_get_open), nullptr,
+     "Whether the body can still take pieces.", nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr},
+};
+
+PyType_Slot Transfer_slots[] = {
+    {Py_tp_dealloc, reinterpret_cast<void*>(Transfer_dealloc)},
+    {Py_tp_traverse, reinterpret_cast<void*>(Transfer_traverse)},
+    {Py_tp_clear, reinterpret_cast<void*>(Transfer_clear)},
+    {Py_tp_methods, Transfer_methods},
+    {Py_tp_getset, Transfer_getset},
+    {Py_tp_doc, const_cast<char*>("One response body on its way to the client (a stream's or a file's).")},
+    {0, nullptr},
+};
+
+/// Opens a Response(file=...)'s path: the descriptor and its size, or an
+/// error status (404, 403, 500) and why.
+struct Opened {
+    int fd = -1;
+    std::uint64_t size = 0;
+    int status = 0;
+    std::string reason;
+};
+
+Opened open_file(PyObject* path) {
+    Opened o;
+    PyObject* bytes = nullptr;
+    if (!PyUnicode_FSConverter(path, &bytes)) {
+        PyErr_Clear();
+        o.status = 500;
+        o.reason = "the path cannot be encoded for the file system";
+        return o;
+    }
+    const char* name = PyBytes_AS_STRING(bytes);
+    o.fd = ::open(name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    const int err = errno;
+    struct stat st {};
+    if (o.fd >= 0 && (::fstat(o.fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+        ::close(o.fd);
+        o.fd = -1;
+        o.status = 404;
+        o.reason = std::string("file ") + name + " is not a regular file";
+    } else if (o.fd < 0) {
+        o.status = err == EACCES || err == EPERM ? 403 : err == ENOENT || err == ENOTDIR ? 404 : 500;
+        o.reason = std::string("cannot open file ") + name + ": " + std::strerror(err);
+    } else {
+        o.size = static_cast<std::uint64_t>(st.st_size);
+    }
+    Py_DECREF(bytes);
+    return o;
+}
+
+}  // namespace
+
+PyType_Spec transfer_spec = {
+    "lesto._native.Transfer",
+    sizeof(TransferObject),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_DISALLOW_INSTANTIATION |
+        Py_TPFLAGS_IMMUTABLETYPE,
+    Transfer_slots,
+};
+
+bool Engine::write_open(Connection& conn, std::uint64_t seq, RequestObject* req,
+                        ResponseObject* resp) {
+    OpenBody body;
+    if (resp->kind == ContentKind::file) {
+        Opened f = open_file(resp->content);
+        if (f.fd < 0) {
+            conn.respond_error(seq, f.status, http::reason_phrase(f.status));
+            report(response_failed_, req,
+                   "Response(file=...): " + f.reason + "; answered " + std::to_string(f.status));
+            answered(req, f.status, 0);
+            return true;
+        }
+        body.kind = OpenBody::Kind::file;
+        body.fd = f.fd;
+        body.remaining = f.size;
+    } else {
+        body.kind = OpenBody::Kind::stream;
+    }
+    TransferObject* t = transfer_new(self_, req, resp, conn.id(), seq);
+    if (!t) {
+        if (body.fd >= 0) ::close(body.fd);
+        return false;
+    }
+    if (body.kind == OpenBody::Kind::file) t->sent = body.remaining;
+    body.token = t;
+    const OpenStatus status = conn.respond_open(seq, view_.spec, body);
+    if (status == OpenStatus::open) {
+        t->held = true;  // the connection's reference, until body_finished
+        if (resp->kind == ContentKind::stream) {
+            PyObject* args[2] = {reinterpret_cast<PyObject*>(t), t->source};
+            t->task = PyObject_Vectorcall(run_stream_, args, 2, nullptr);
+            if (!t->task) {
+                PyErr_WriteUnraisable(run_stream_);
+                conn.stream_abort(seq);
+            }
+        }
+        return true;
+    }
+    // Answered with the head alone (HEAD, 304, ...), or refused: nothing follows.
+    if (status == OpenStatus::refused) refused(req, view_.spec);
+    if (status != OpenStatus::gone) answered(req, status == OpenStatus::refused ? 500 : t->code, 0);
+    Py_DECREF(t);
+    return true;
+}
+
+void Engine::body_writable(void* token) noexcept {
+    auto* t = static_cast<TransferObject*>(token);
+    PyObject* waiter = t->waiter;
+    if (!waiter) return;
+    t->waiter = nullptr;
+    PyObject* r = PyObject_CallMethod(waiter, "set_result", "O", Py_None);
+    if (!r) PyErr_WriteUnraisable(waiter);
+    Py_XDECREF(r);
+    Py_DECREF(waiter);
+}
+
+void Engine::body_finished(void* token, BodyEnd how, std::string_view reason) noexcept {
+    auto* t = static_cast<TransferObject*>(token);
+    if (how != BodyEnd::sent) {
+        const std::string why = how == BodyEnd::abandoned
+                                    ? std::string("the client closed the connection")
+                                    : std::string(reason);
+        t->ended = PyUnicode_DecodeUTF8(why.data(), static_cast<Py_ssize_t>(why.size()), "replace");
+        if (!t->ended) {
+            PyErr_Clear();
+            t->ended = Py_NewRef(Py_None);
+        }
+        // A failure the producer caused reaches it as an exception of its
+        // own; any other (a file that shrank, a stop) is logged here.
+        if (how == BodyEnd::failed && !t->calling) {
+            report(response_failed_, t->request,
+                   "the response was cut short and the connection closed: " + why);
+        }
+    } else {
+        t->ended = PyUnicode_FromString("the response is complete");
+        if (!t->ended) PyErr_Clear();
+    }
+    if (PyObject* waiter = std::exchange(t->waiter, nullptr)) {
+        PyObject* exc = PyObject_CallOneArg(self_->state->client_disconnected, t->ended);
+        PyObject* r = exc ? PyObject_CallMethod(waiter, "set_exception", "O", exc) : nullptr;
+        if (!r) PyErr_WriteUnraisable(waiter);
+        Py_XDECREF(r);
+        Py_XDECREF(exc);
+        Py_DECREF(waiter);
+    }
+    if (how == BodyEnd::abandoned && t->task && !t->calling) {
+        PyObject* r = PyObject_CallMethodNoArgs(t->task, self_->state->str_cancel);
+        if (!r) PyErr_WriteUnraisable(t->task);
+        Py_XDECREF(r);
+    }
+    if (t->request) answered(t->request, t->code, t->sent);
+    t->held = false;
+    Py_DECREF(t);  // the connection's reference
+}
+
+}  // namespace lesto::py
