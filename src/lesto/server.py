@@ -13,8 +13,8 @@ from .headers import Headers
 from .logs import (
     error_log,
     log_access,
-    log_response_failed,
     log_callback_failure,
+    log_response_failed,
     log_response_refused,
 )
 from .streams import run_stream

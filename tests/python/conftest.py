@@ -266,3 +266,12 @@ _tasks_process = _session_server("tasks_app")
 def tasks_server(_tasks_process):
     """Handlers using asyncio.timeout, TaskGroup and current_task (apps/tasks_app.py)."""
     yield from _checked(_tasks_process)
+
+
+_streams_process = _session_server("streams_app")
+
+
+@pytest.fixture
+def streams_server(_streams_process):
+    """Streamed and file responses, producers that record their fate (apps/streams_app.py)."""
+    yield from _checked(_streams_process)

@@ -159,6 +159,11 @@ class Connection:
             return response
         if head_request:
             return response
+        if (response.header("Transfer-Encoding") or "").lower() == "chunked":
+            if lengths:
+                raise ProtocolError(f"chunked response with Content-Length {lengths[0]}")
+            response.body = self._read_chunked()
+            return response
         if lengths:
             if not lengths[0].isdigit():
                 raise ProtocolError(f"bad Content-Length {lengths[0]!r}")
@@ -171,6 +176,22 @@ class Connection:
                 pass
             response.body, self.buffer = self.buffer, b""
         return response
+
+    def _read_chunked(self):
+        """A chunked body (RFC 9112 7.1), strictly: hex sizes, CRLFs, no extensions or trailers."""
+        body = bytearray()
+        while True:
+            line = self._take_until(b"\r\n")
+            if not line or any(c not in b"0123456789abcdef" for c in line):
+                raise ProtocolError(f"bad chunk size line {line!r}")
+            size = int(line, 16)
+            if size == 0:
+                if self._take(2) != b"\r\n":
+                    raise ProtocolError("chunked body without its final CRLF")
+                return bytes(body)
+            body += self._take(size)
+            if self._take(2) != b"\r\n":
+                raise ProtocolError("chunk data not followed by CRLF")
 
     def read_responses(self, n, head_request=False):
         return [self.read_response(head_request=head_request) for _ in range(n)]
