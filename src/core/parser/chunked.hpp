@@ -23,6 +23,8 @@ public:
     /// all of `in` was consumed and more is needed; error: refuse the request.
     ParseResult feed(std::string_view in, std::string& body);
     void reset() noexcept;
+    /// Bound the bodies decoded from now on by `limits` instead (which must outlive this).
+    void use_limits(const Limits& limits) noexcept { limits_ = &limits; }
 
 private:
     enum class State : std::uint8_t;

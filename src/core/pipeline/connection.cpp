@@ -1,6 +1,7 @@
 // connection.cpp: parsing, dispatching and ordering the responses of one connection.
 #include "pipeline/connection.hpp"
 
+#include "parser/errors.hpp"
 #include "response/status.hpp"
 
 #include <unistd.h>
@@ -18,18 +19,28 @@ namespace {
 // instance usually serves the retry at once.
 constexpr std::string_view stop_retry_after = "1";
 
+// How far a streamed request body is read ahead of its reader.
+constexpr std::size_t stream_read_ahead = 64 * 1024;
+
 }  // namespace
 
 Connection::Connection(std::uint64_t id, const ConnectionLimits& limits, Dispatcher& dispatcher,
                        const http::DateCache& date)
-    : id_(id), limits_(&limits), dispatcher_(&dispatcher), date_(&date), parser_(limits),
-      chunked_(limits) {
+    : id_(id), limits_(&limits), dispatcher_(&dispatcher), date_(&date), head_limits_(limits),
+      stream_limits_(limits), parser_(head_limits_), chunked_(limits) {
+    stream_limits_.max_body_bytes = limits.max_stream_body_bytes;
+    if ((may_stream_ = dispatcher.may_stream_bodies())) {
+        head_limits_.max_body_bytes = std::max(limits.max_body_bytes, limits.max_stream_body_bytes);
+    }
     // Most requests carry a dozen headers or fewer; a larger head grows the
     // vector once, and it keeps that capacity for the connection's life.
     head_.headers.reserve(std::min<std::size_t>(limits.max_header_count, 16));
 }
 
 Connection::~Connection() {
+    if (stage_ == Stage::body_stream && reader_) {
+        dispatcher_->body_input(reader_, {}, false, "the client closed the connection");
+    }
     close_body(open_, BodyEnd::abandoned, {});
     for (Slot& slot : slots_) {
         if (!slot.done && slot.token) dispatcher_->abandon(slot.token);
@@ -40,8 +51,11 @@ Connection::~Connection() {
 std::span<char> Connection::input_space(std::size_t n) {
     const char* before = in_.data();
     char* p = in_.prepare(n);
-    // A head parsed earlier points into the buffer while its body arrives.
-    if (stage_ != Stage::head && in_.data() != before) head_.rebase(before, in_.data());
+    // A head parsed earlier points into the buffer while its body arrives
+    // (a streamed body's head is gone: its request copied what it kept).
+    if (stage_ != Stage::head && stage_ != Stage::body_stream && in_.data() != before) {
+        head_.rebase(before, in_.data());
+    }
     return {p, in_.tail_room()};
 }
 
@@ -50,6 +64,9 @@ bool Connection::paused() const noexcept {
 }
 
 bool Connection::wants_input() const noexcept {
+    // A streamed body is read a little ahead of its reader and no further:
+    // the client then waits in TCP, and memory stays bounded.
+    if (stage_ == Stage::body_stream) return !peer_closed_ && in_.size() < stream_read_ahead;
     return !no_more_ && !peer_closed_ && !draining_ && !paused();
 }
 
@@ -59,17 +76,27 @@ bool Connection::finished() const noexcept {
 
 bool Connection::process() {
     bool held = false;
-    while (!no_more_) {
+    for (;;) {
+        // A streamed body goes on whatever else holds: its reader waits for it.
+        if (stage_ == Stage::body_stream) {
+            if (!feed_stream()) break;
+            continue;
+        }
+        if (no_more_) break;
         if (paused()) {
             held = true;
             break;
         }
         // Input used up (the usual end): nothing for the parser to look at.
         if (stage_ == Stage::head && (in_.empty() || !parse_head())) break;
+        if (stage_ == Stage::body_stream) {
+            dispatch_streaming();
+            continue;
+        }
         if (stage_ != Stage::head && !read_body()) break;
         dispatch_current();
     }
-    if ((peer_closed_ || draining_) && !no_more_ && !held) {
+    if ((peer_closed_ || draining_) && !no_more_ && !held && stage_ != Stage::body_stream) {
         // Whatever is left is an unfinished request that can never complete.
         no_more_ = true;
         // Draining: the last request received gets `Connection: close`
@@ -93,17 +120,24 @@ bool Connection::parse_head() {
     head_.head_size = r.consumed;
     body_ = {};
     body_fed_ = 0;
-    switch (head_.body_kind) {
-        case http::BodyKind::none:
-            return true;
-        case http::BodyKind::content_length:
-            stage_ = Stage::body_length;
-            break;
-        case http::BodyKind::chunked:
-            stage_ = Stage::body_chunked;
-            chunked_.reset();
-            chunk_body_.clear();
-            break;
+    if (head_.body_kind == http::BodyKind::none) return true;
+    const bool streams = may_stream_ && dispatcher_->streams_body(head_);
+    const http::Limits& bound = streams ? stream_limits_ : static_cast<const http::Limits&>(*limits_);
+    if (head_.body_kind == http::BodyKind::content_length &&
+        head_.content_length > bound.max_body_bytes) {
+        // The parser let it by for a streamed body's sake (head_limits_).
+        fail(http::errors::length_too_large.status, http::errors::length_too_large.reason);
+        return false;
+    }
+    chunked_.reset();
+    chunked_.use_limits(bound);
+    chunk_body_.clear();
+    if (streams) {
+        stage_ = Stage::body_stream;
+    } else if (head_.body_kind == http::BodyKind::content_length) {
+        stage_ = Stage::body_length;
+    } else {
+        stage_ = Stage::body_chunked;
     }
     return true;
 }

@@ -45,6 +45,22 @@ public:
     /// Work is waiting for the event loop (e.g. coroutines to resume): the
     /// socket layer then returns to the loop rather than look for more input.
     virtual bool wants_loop() const noexcept { return false; }
+    /// Some requests may read their body as a stream (`streams_body`): asked
+    /// once, when a connection is made.
+    virtual bool may_stream_bodies() const noexcept { return false; }
+    /// Whether the request whose head is complete (and which has a body)
+    /// reads its body as a stream: it is then dispatched at once, before its
+    /// body, and `body_input` gives the body piece by piece as its reader
+    /// asks (`Connection::want_body`). Its bound is max_stream_body_bytes.
+    virtual bool streams_body(const http::RequestHead& head) { (void)head; return false; }
+    /// The next piece of a streamed request body, for the reader whose token
+    /// this is (`Connection::set_body_reader`); `last`: the body is complete.
+    /// With `error` (and no piece): the body cannot be read to its end (the
+    /// client broke its framing or a limit, or left); no more input follows.
+    virtual void body_input(void* token, std::string_view piece, bool last,
+                            std::string_view error) noexcept {
+        (void)token, (void)piece, (void)last, (void)error;
+    }
     /// The stream whose token this is was told to wait (`stream_write` said
     /// `full`) and may give pieces again.
     virtual void body_writable(void* token) noexcept { (void)token; }
@@ -111,6 +127,15 @@ public:
     /// (the request said close, or the connection drains): the spec is the
     /// caller's scratch, not copied per response.
     bool respond(std::uint64_t seq, http::ResponseSpec& spec);
+    /// During the dispatch of a request whose body streams: whom to give its pieces.
+    void set_body_reader(std::uint64_t seq, void* token) noexcept;
+    /// The reader of request `seq`'s streamed body asks for its next piece:
+    /// it comes through `Dispatcher::body_input` once bytes are there (the
+    /// socket layer's next `process`). Until then, nothing is read for it
+    /// (the client is held back by TCP). The first ask of a request that
+    /// expects it sends 100 Continue. Returns whether there is input to
+    /// process now (the caller then has the connection serviced).
+    bool want_body(std::uint64_t seq);
     /// Answer request `seq` with an engine-made error page.
     void respond_error(std::uint64_t seq, int status, std::string_view reason);
     /// Answer request `seq` with `spec`'s head and `body` after it. A file's
@@ -166,8 +191,12 @@ public:
     bool mid_request() const noexcept { return stage_ != Stage::head || !in_.empty(); }
     /// The head of the next request has started to arrive but is not complete.
     bool reading_head() const noexcept { return !no_more_ && stage_ == Stage::head && !in_.empty(); }
-    /// A head is complete and its body is still arriving.
-    bool reading_body() const noexcept { return !no_more_ && stage_ != Stage::head; }
+    /// A head is complete and its body is still arriving (not while a
+    /// streamed body waits for its reader: the client is not late then).
+    bool reading_body() const noexcept {
+        return !no_more_ && stage_ != Stage::head &&
+               (stage_ != Stage::body_stream || reader_wants_ || !reader_);
+    }
     /// Refuse the request being read (e.g. 408 on a timeout): it is answered
     /// after the responses still owed, and the connection then closes.
     void abort(int status, std::string_view reason);
@@ -185,7 +214,7 @@ public:
     const http::RequestHead& current_head() const noexcept { return head_; }
 
 private:
-    enum class Stage : std::uint8_t { head, body_length, body_chunked };
+    enum class Stage : std::uint8_t { head, body_length, body_chunked, body_stream };
     struct Slot {
         bool done = false;
         void* token = nullptr;
@@ -195,6 +224,10 @@ private:
 
     bool parse_head();
     bool read_body();
+    // A streamed request body (body_stream.cpp).
+    void dispatch_streaming();
+    bool feed_stream();
+    void end_stream(std::string_view error);
     std::uint64_t open_slot();
     void dispatch_current();
     void fail(int status, std::string_view reason);
@@ -223,6 +256,8 @@ private:
     Dispatcher* dispatcher_;
     const http::DateCache* date_;
 
+    http::Limits head_limits_;    // the parser's: max_body_bytes admits a streamed body's too
+    http::Limits stream_limits_;  // a streamed chunked body's decoder's
     Buffer in_;
     Buffer out_;
     http::RequestParser parser_;
@@ -233,6 +268,15 @@ private:
     std::size_t body_fed_ = 0;     // raw chunked bytes after the head already decoded
     std::string_view body_;
     bool continue_sent_ = false;
+
+    // The request whose body streams (stage body_stream), and its reader.
+    std::uint64_t stream_seq_ = 0;
+    std::uint64_t stream_left_ = 0;  // Content-Length bytes not yet given
+    void* reader_ = nullptr;         // null once answered: the rest is read and dropped
+    bool reader_wants_ = false;
+    bool may_stream_ = false;  // the dispatcher may stream request bodies
+    bool stream_chunked_ = false;
+    bool stream_expects_continue_ = false;
 
     std::uint64_t next_seq_ = 0;   // seq the next dispatched request gets
     std::uint64_t next_out_ = 0;   // lowest seq whose response is not in out_ yet

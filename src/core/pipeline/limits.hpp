@@ -17,6 +17,7 @@ struct ConnectionLimits : http::Limits {
     std::size_t max_in_flight = 128;
     std::size_t max_output_buffer = 1024 * 1024;
     std::size_t max_stream_buffer = 64 * 1024;
+    std::size_t max_stream_body_bytes = std::size_t{1} << 30;
 };
 
 /// A member of ConnectionLimits as configuration names it.
@@ -34,6 +35,9 @@ inline constexpr ConnectionLimitField own_limit_fields[] = {
      "response bytes waiting to be sent on one connection; reading pauses at this many"},
     {"max_stream_buffer", &ConnectionLimits::max_stream_buffer,
      "bytes of a streamed response waiting to be sent; its producer waits at this many"},
+    {"max_stream_body_bytes", &ConnectionLimits::max_stream_body_bytes,
+     "largest request body a route that streams its body reads (stream_body=True); larger "
+     "answers 413"},
 };
 } // namespace detail
 
