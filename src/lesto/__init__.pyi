@@ -1,5 +1,6 @@
 """Type stubs for lesto: the names the package exports."""
 
+from ._native import ClientDisconnected as ClientDisconnected
 from ._native import Response as Response
 from .app import Application as Application
 from .body import InvalidJSON as InvalidJSON
@@ -15,6 +16,7 @@ from .router import Router as Router
 
 __all__ = [
     "Application",
+    "ClientDisconnected",
     "FormError",
     "Headers",
     "InvalidJSON",

@@ -1,7 +1,8 @@
 """Type stubs for lesto._native, the C++ engine's binding."""
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+import os
+from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterable, Mapping
 from http.cookies import SimpleCookie
 from typing import Any, Protocol, TypeVar, final
 
@@ -49,8 +50,35 @@ class Request:
         encoding: str | None = ...,
         headers: dict[str, str] | None = ...,
         cookies: SimpleCookie | None = ...,
+        *,
+        stream: Iterable[bytes | str] | AsyncIterable[bytes | str] | None = ...,
+        file: str | bytes | os.PathLike[str] | os.PathLike[bytes] | None = ...,
     ) -> Response: ...
     def add_done_callback(self, cb: Callable[[Self], object], /) -> None: ...
+    @property
+    def body_reader(self) -> BodyReader | None: ...
+
+@final
+class BodyReader:
+    """A request body read piece by piece, as the app asks."""
+
+    def read(self) -> asyncio.Future[bytes]: ...
+
+@final
+class Transfer:
+    """One response body on its way to the client (a stream's or a file's)."""
+
+    def write(self, piece: bytes | str, /) -> bool: ...
+    def drain(self) -> asyncio.Future[None]: ...
+    def end(self) -> None: ...
+    def abort(self) -> None: ...
+    @property
+    def request(self) -> Request: ...
+    @property
+    def open(self) -> bool: ...
+
+class ClientDisconnected(ConnectionError):
+    """The client has gone (or the response was cut short): nothing more can be sent to it."""
 
 @final
 class Response:
@@ -66,6 +94,9 @@ class Response:
         encoding: str | None = ...,
         headers: dict[str, str] | None = ...,
         cookies: SimpleCookie | None = ...,
+        *,
+        stream: Iterable[bytes | str] | AsyncIterable[bytes | str] | None = ...,
+        file: str | bytes | os.PathLike[str] | os.PathLike[bytes] | None = ...,
     ) -> Response: ...
     @property
     def code(self) -> int: ...
@@ -97,7 +128,7 @@ class ServerConfig:
     def __new__(
         cls,
         *,
-        routes: list[tuple[str, tuple[str, ...], _Handler, Route]],
+        routes: list[tuple[str, tuple[str, ...], _Handler, Route, bool]],
         request_class: type[Request],
         headers_factory: Callable[[list[tuple[str, str]]], Mapping[str, str]],
         error_response: Callable[[Request, BaseException, bool], Any],
@@ -108,6 +139,8 @@ class ServerConfig:
         access_log: Callable[[Request, int, int, float], object] | None = ...,
         callback_failed: Callable[[Request, Callable[..., Any], BaseException], object],
         response_refused: Callable[[Request, str], object] | None = ...,
+        run_stream: Callable[[Transfer, Any], asyncio.Task[None]],
+        response_failed: Callable[[Request, str], object],
     ) -> ServerConfig: ...
     @property
     def routes(self) -> tuple[tuple[str, tuple[str, ...], _Handler, Route], ...]: ...
@@ -131,6 +164,10 @@ class ServerConfig:
     def callback_failed(self) -> Callable[[Request, Callable[..., Any], BaseException], object]: ...
     @property
     def response_refused(self) -> Callable[[Request, str], object] | None: ...
+    @property
+    def run_stream(self) -> Callable[[Transfer, Any], asyncio.Task[None]]: ...
+    @property
+    def response_failed(self) -> Callable[[Request, str], object]: ...
 
 @final
 class Server:

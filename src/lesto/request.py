@@ -50,6 +50,30 @@ class Request(_native.Request):
 
     app = None  # each Application's request class names it
 
+    async def stream(self):
+        """The body as it arrives: an async iterator of bytes pieces.
+
+        In a `stream_body=True` route the pieces come as the client sends
+        them, each read from the socket only when asked for (the client is
+        held back meanwhile); elsewhere the whole body is one piece. A body
+        that cannot be read to its end (the client left, or broke its
+        framing) raises lesto.ClientDisconnected.
+        """
+        reader = self.body_reader
+        if reader is None:
+            body = self.body
+            if body:
+                yield body
+            return
+        while piece := await reader.read():
+            yield piece
+
+    async def read(self):
+        """The whole body as bytes (b'' without one), also in a `stream_body=True` route."""
+        if self.body_reader is None:
+            return self.body or b""
+        return b"".join([piece async for piece in self.stream()])
+
     @_cached
     def query(self):
         """The query string decoded ('+' a space, %XX a byte, UTF-8): a MultiDict.

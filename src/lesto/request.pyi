@@ -1,5 +1,6 @@
 """Type stubs for lesto.request."""
 
+from collections.abc import AsyncIterator
 from functools import cached_property
 from typing import Any
 
@@ -10,6 +11,8 @@ from .multidict import MultiDict
 
 class Request(_native.Request):
     app: Application  # None on this base class; set on each app's subclass
+    def stream(self) -> AsyncIterator[bytes]: ...
+    async def read(self) -> bytes: ...
     @cached_property
     def query(self) -> MultiDict[str]: ...
     @cached_property

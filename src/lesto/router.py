@@ -6,13 +6,14 @@ from . import _native
 class Route:
     """One route: a pattern, its handler and the methods it answers (empty: any)."""
 
-    __slots__ = ("pattern", "handler", "methods", "placeholder_names")
+    __slots__ = ("pattern", "handler", "methods", "placeholder_names", "stream_body")
 
-    def __init__(self, pattern, handler, methods, placeholder_names):
+    def __init__(self, pattern, handler, methods, placeholder_names, stream_body=False):
         self.pattern = pattern
         self.handler = handler
         self.methods = methods
         self.placeholder_names = placeholder_names
+        self.stream_body = stream_body
 
     def __repr__(self):
         methods = ",".join(self.methods) or "*"
@@ -48,7 +49,7 @@ class Router:
     def routes(self):
         return list(self._routes)
 
-    def add_route(self, pattern, handler, method=None, methods=None):
+    def add_route(self, pattern, handler, method=None, methods=None, *, stream_body=False):
         """Route `pattern` to `handler`.
 
         `{name}` in a pattern captures the rest of one path segment into
@@ -57,6 +58,11 @@ class Router:
         stand for literal braces. `method` names one method, `methods`
         several; with neither, any method matches. Raises ValueError for a
         malformed pattern, saying what to fix.
+
+        `stream_body=True`: the handler reads the request body as it arrives
+        (`async for piece in request.stream()`), with its own limit
+        (`max_stream_body_bytes`); it is called as soon as the head is in,
+        and `request.body` is not available.
         """
         if not isinstance(pattern, str):
             raise TypeError(f"route pattern must be str, not {type(pattern).__name__}")
@@ -64,15 +70,17 @@ class Router:
             raise TypeError(f"route handler must be callable, got {handler!r}")
         names = _method_names(method, methods)
         placeholders = _native.check_route(pattern, names)
-        route = Route(pattern, handler, names, placeholders)
+        if not isinstance(stream_body, bool):
+            raise TypeError(f"stream_body= must be True or False, not {stream_body!r}")
+        route = Route(pattern, handler, names, placeholders, stream_body)
         self._routes.append(route)
         return route
 
     def engine_routes(self):
         """The routes as the engine takes them (ServerConfig's `routes`), in order.
 
-        A list of (pattern, methods, handler, route): methods a tuple of
-        upper-case names, empty for any; route the Route itself, which
-        `request.route` gives.
+        A list of (pattern, methods, handler, route, stream_body): methods a
+        tuple of upper-case names, empty for any; route the Route itself,
+        which `request.route` gives.
         """
-        return [(r.pattern, r.methods, r.handler, r) for r in self._routes]
+        return [(r.pattern, r.methods, r.handler, r, r.stream_body) for r in self._routes]

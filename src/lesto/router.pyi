@@ -12,12 +12,14 @@ class Route:
     handler: _Handler
     methods: tuple[str, ...]
     placeholder_names: tuple[str, ...]
+    stream_body: bool
     def __init__(
         self,
         pattern: str,
         handler: _Handler,
         methods: tuple[str, ...],
         placeholder_names: tuple[str, ...],
+        stream_body: bool = ...,
     ) -> None: ...
 
 class Router:
@@ -30,5 +32,7 @@ class Router:
         handler: _Handler,
         method: str | None = ...,
         methods: Iterable[str] | None = ...,
+        *,
+        stream_body: bool = ...,
     ) -> Route: ...
-    def engine_routes(self) -> list[tuple[str, tuple[str, ...], _Handler, Route]]: ...
+    def engine_routes(self) -> list[tuple[str, tuple[str, ...], _Handler, Route, bool]]: ...

@@ -115,6 +115,14 @@ void Engine::dispatch(Connection& conn, std::uint64_t seq, const RequestRef& ref
     if (access_log_) req->started = monotonic_seconds();
     request_bind(req, self_, conn, seq, ref, route_path, &match,
                  found ? routes_[match.route] : nullptr);
+    if (ref.streamed) {
+        // Its body comes later, as the handler reads it: the connection holds the reader until then.
+        if ((req->body_reader = body_reader_new(self_, conn.id(), seq))) {
+            conn.set_body_reader(seq, Py_NewRef(req->body_reader));
+        } else {
+            PyErr_WriteUnraisable(reinterpret_cast<PyObject*>(self_));
+        }
+    }
     PyObject* arg = reinterpret_cast<PyObject*>(req);
     PyObject* result;
     if (found) {

@@ -107,6 +107,13 @@ public:
     /// Open bodies (transfer.cpp): a waiting stream may go on; a body ended.
     void body_writable(void* token) noexcept override;
     void body_finished(void* token, BodyEnd how, std::string_view reason) noexcept override;
+    /// Request bodies that stream (body_reader.cpp).
+    bool may_stream_bodies() const noexcept override { return any_streams_body_; }
+    bool streams_body(const http::RequestHead& head) override;
+    void body_input(void* token, std::string_view piece, bool last,
+                    std::string_view error) noexcept override;
+    std::vector<bool> streams_body_;  // by route: its handler reads the body as a stream
+    bool any_streams_body_ = false;
     PyObject* run_stream_ = nullptr;   // run_stream(transfer, source) -> Task
     PyObject* response_failed_ = nullptr;  // response_failed(request, reason)
     /// A request whose answer was written, or abandoned: its callbacks are due.

@@ -79,6 +79,7 @@ int module_exec(PyObject* m) {
     st->suspended_type = reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(m, &suspended_spec, nullptr));
     if (!st->suspended_type) return -1;
     if (!(st->transfer_type = add_type(m, &transfer_spec, "Transfer"))) return -1;
+    if (!(st->body_reader_type = add_type(m, &body_reader_spec, "BodyReader"))) return -1;
     st->client_disconnected = PyErr_NewExceptionWithDoc(
         "lesto._native.ClientDisconnected",
         "The client has gone (or the response was cut short): nothing more can be sent to it.",
@@ -112,6 +113,7 @@ int module_traverse(PyObject* m, visitproc visit, void* arg) {
     Py_VISIT(st->server_config_type);
     Py_VISIT(st->suspended_type);
     Py_VISIT(st->transfer_type);
+    Py_VISIT(st->body_reader_type);
     Py_VISIT(st->client_disconnected);
     Py_VISIT(st->json_dumps);
     Py_VISIT(st->json_mappings);
@@ -128,6 +130,7 @@ int module_clear(PyObject* m) {
     Py_CLEAR(st->server_config_type);
     Py_CLEAR(st->suspended_type);
     Py_CLEAR(st->transfer_type);
+    Py_CLEAR(st->body_reader_type);
     Py_CLEAR(st->client_disconnected);
     Py_CLEAR(st->json_dumps);
     Py_CLEAR(st->json_mappings);

@@ -46,6 +46,7 @@ struct ModuleState {
     PyTypeObject* server_config_type = nullptr;
     PyTypeObject* suspended_type = nullptr;  // not in the module: private
     PyTypeObject* transfer_type = nullptr;
+    PyTypeObject* body_reader_type = nullptr;
     PyObject* client_disconnected = nullptr;  // lesto._native.ClientDisconnected
     PyObject* json_dumps = nullptr;     // orjson.dumps, imported on first use
     PyObject* json_mappings = nullptr;  // list of the classes json_as_dict registered
@@ -205,6 +206,7 @@ struct RequestObject {
     PyObject* extra_obj;
     bool built;                // some value above was built (and must be cleared on reset)
     PyObject* done_callbacks;  // list, created by add_done_callback
+    PyObject* body_reader;     // a BodyReader when the body streams, else null
     double started;            // monotonic seconds at dispatch, when timing is on
     PyObject* dict;  // for attributes set by the app
 };
@@ -274,5 +276,8 @@ OwnedRequest* engine_owned_request(ServerObject* server);
 void engine_recycle(ServerObject* server, OwnedRequest* owned) noexcept;
 extern PyType_Spec suspended_spec;
 extern PyType_Spec transfer_spec;
+extern PyType_Spec body_reader_spec;
+/// A BodyReader for request `req`, whose body streams (body_reader.cpp).
+PyObject* body_reader_new(ServerObject* server, std::uint64_t conn_id, std::uint64_t seq);
 
 }  // namespace lesto::py

@@ -108,6 +108,12 @@ PyObject* Request_get_headers(RequestObject* r, void*) {
 
 PyObject* Request_get_body(RequestObject* r, void*) {
     if (!r->has_body) Py_RETURN_NONE;
+    if (r->body_reader) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "this route reads its body as a stream (stream_body=True): use "
+                        "`async for piece in request.stream()` or `await request.read()`");
+        return nullptr;
+    }
     return cached(r, r->body_obj, [&] {
         return PyBytes_FromStringAndSize(r->body.data(), static_cast<Py_ssize_t>(r->body.size()));
     });
@@ -175,7 +181,14 @@ void Request_dealloc(RequestObject* r) {
     Py_DECREF(type);
 }
 
+PyObject* Request_get_body_reader(RequestObject* r, void*) {
+    return Py_NewRef(r->body_reader ? r->body_reader : Py_None);
+}
+
 PyGetSetDef Request_getset[] = {
+    {"body_reader", reinterpret_cast<getter>(Request_get_body_reader), nullptr,
+     "The BodyReader of a body that streams (a stream_body route's), else None; "
+     "request.stream() reads it.", nullptr},
     {"method", reinterpret_cast<getter>(Request_get_method), nullptr, "Request method, e.g. 'GET'.", nullptr},
     {"path", reinterpret_cast<getter>(Request_get_path), nullptr, "Path, percent-decoded.", nullptr},
     {"version", reinterpret_cast<getter>(Request_get_version), nullptr, "'1.0' or '1.1'.", nullptr},
@@ -271,6 +284,7 @@ void request_reset_extras(RequestObject* r) {
         r->built = false;
     }
     Py_CLEAR(r->done_callbacks);
+    Py_CLEAR(r->body_reader);
     if (r->owned) {
         engine_recycle(r->server, r->owned);
         r->owned = nullptr;

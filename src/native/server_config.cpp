@@ -36,8 +36,9 @@ struct ConfigField {
 /// list of what the engine takes from Python.
 constexpr ConfigField config_fields[] = {
     {"routes", &ServerConfigObject::routes, Check::routes, true,
-     "The app's routes, tried in order: a list of (pattern, methods, handler, route), "
-     "methods a tuple of str (empty: any method), route what request.route gives."},
+     "The app's routes, tried in order: a list of (pattern, methods, handler, route[, "
+     "stream_body]), methods a tuple of str (empty: any method), route what request.route "
+     "gives, stream_body whether the handler reads the body as a stream (default False)."},
     {"request_class", &ServerConfigObject::request_class, Check::request_class, true,
      "The class of the requests handlers get: lesto._native.Request or a subclass."},
     {"headers_factory", &ServerConfigObject::headers_factory, Check::callable, true,
@@ -125,13 +126,13 @@ bool check_routes(ServerConfigObject* c, PyObject* routes) {
     if (!(c->routes = PySequence_Tuple(routes))) return false;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(c->routes); ++i) {
         PyObject* r = PyTuple_GET_ITEM(c->routes, i);
-        if (!PyTuple_Check(r) || PyTuple_GET_SIZE(r) != 4 ||
+        if (!PyTuple_Check(r) || PyTuple_GET_SIZE(r) < 4 || PyTuple_GET_SIZE(r) > 5 ||
             !PyUnicode_Check(PyTuple_GET_ITEM(r, 0)) || !PyTuple_Check(PyTuple_GET_ITEM(r, 1)) ||
             !PyCallable_Check(PyTuple_GET_ITEM(r, 2))) {
             PyErr_Format(
                 PyExc_TypeError,
                 "ServerConfig(routes=...): item %zd must be (pattern: str, methods: tuple, "
-                "handler: callable, route), got %.200R",
+                "handler: callable, route[, stream_body: bool]), got %.200R",
                 i, r);
             return false;
         }

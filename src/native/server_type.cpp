@@ -67,6 +67,10 @@ PyObject* Server_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
         }
         eng.handlers_.push_back(Py_NewRef(PyTuple_GET_ITEM(route, 2)));
         eng.routes_.push_back(Py_NewRef(PyTuple_GET_ITEM(route, 3)));
+        const bool streams =
+            PyTuple_GET_SIZE(route) > 4 && PyObject_IsTrue(PyTuple_GET_ITEM(route, 4)) == 1;
+        eng.streams_body_.push_back(streams);
+        eng.any_streams_body_ = eng.any_streams_body_ || streams;
     }
     return reinterpret_cast<PyObject*>(self);
 }

@@ -87,8 +87,8 @@ def test_standalone_response_built_once_serves_many_requests(api):
 
 
 @pytest.mark.parametrize("kind, exc_type, words", [
-    ("text-and-body", "TypeError", ["only one of text=, body= and json="]),
-    ("text-and-json", "TypeError", ["only one of text=, body= and json="]),
+    ("text-and-body", "TypeError", ["only one of text=, body=, json=, stream= and file="]),
+    ("text-and-json", "TypeError", ["only one of text=, body=, json=, stream= and file="]),
     ("crlf-value", "ValueError", ["header 'X-A' value", "has '\\r' at position 1"]),
     ("lf-name", "ValueError", ["header name 'X-A\\nB'", "has '\\n' at position 3"]),
     ("code-99", "ValueError", ["code=99", "100-599"]),
@@ -109,7 +109,7 @@ def test_misuse_raises_an_exception_that_says_what_to_fix(api, kind, exc_type, w
 
 
 def test_misuse_not_caught_is_a_500_and_logged(api):
-    api.expect_traceback("only one of text=, body= and json=")
+    api.expect_traceback("only one of text=, body=, json=, stream= and file=")
     with api.connect() as conn:
         conn.send(get("/misuse-uncaught") + get("/resp/text"))
         failed, after = conn.read_responses(2)

@@ -125,8 +125,12 @@ def test_response_arguments_match():
         (method,) = [item for item in cls.body
                      if isinstance(item, ast.FunctionDef) and item.name == name]
         names = [arg.arg for arg in method.args.args[1:]]
-        assert names == list(inspect.signature(lesto.Response).parameters)
-        assert not method.args.kwonlyargs
-    assert lesto.Response(**dict.fromkeys(names)).code == 200  # each accepted, None = default
+        keyword_only = [arg.arg for arg in method.args.kwonlyargs]
+        runtime = inspect.signature(lesto.Response).parameters.values()
+        assert names == [p.name for p in runtime if p.kind is p.POSITIONAL_OR_KEYWORD]
+        assert keyword_only == [p.name for p in runtime if p.kind is p.KEYWORD_ONLY]
+    assert lesto.Response(**dict.fromkeys(names + keyword_only)).code == 200  # None = default
     assert lesto.Response(*[None] * len(names)).code == 200
+    with pytest.raises(TypeError, match="by keyword"):
+        lesto.Response(*[None] * (len(names) + 1))
     assert lesto.Response(*names[:1], 201).code == 201

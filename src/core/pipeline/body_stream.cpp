@@ -17,15 +17,15 @@ void Connection::dispatch_streaming() {
     stream_expects_continue_ = head_.expect_continue;
     reader_ = nullptr;
     reader_wants_ = false;
+    continue_sent_ = false;  // before dispatch: the handler may ask for the body at once
     const bool queued = !slots_.empty();
-    const RequestRef ref{head_, in_.view().substr(0, head_.head_size), {}, true};
+    const RequestRef ref{head_, in_.view().substr(0, head_.head_size), {}, true, true};
     dispatcher_->dispatch(*this, seq, ref);
     if (!queued && next_out_ == seq && slots_.empty()) slots_.emplace_back();
     // Whoever kept the request copied its head: the buffer holds body bytes from here on.
     in_.consume(head_.head_size);
     head_.clear();
     parser_.reset();
-    continue_sent_ = false;
 }
 
 void Connection::set_body_reader(std::uint64_t seq, void* token) noexcept {
@@ -36,8 +36,10 @@ bool Connection::want_body(std::uint64_t seq) {
     if (stage_ != Stage::body_stream || seq != stream_seq_ || !reader_) return false;
     reader_wants_ = true;
     // Asked for at last: now the client may send it (RFC 9110 10.1.1). Not
-    // ahead of an earlier answer still owed, which must come first.
-    if (stream_expects_continue_ && !continue_sent_ && next_out_ == stream_seq_) {
+    // ahead of an earlier answer still owed, which must come first, nor
+    // after this request's own answer has begun (a stream echoing the body).
+    if (stream_expects_continue_ && !continue_sent_ && next_out_ == stream_seq_ &&
+        open_.kind == OpenBody::Kind::none) {
         http::write_continue(out_);
         continue_sent_ = true;
     }

@@ -30,6 +30,7 @@ struct RequestRef {
     std::string_view raw_head;  ///< the bytes every view in `head` points into
     std::string_view body;
     bool has_body;              ///< a body was framed (possibly empty)
+    bool streamed = false;      ///< the body comes later, through Dispatcher::body_input
 };
 
 /// Implemented by whoever runs the application (the Python binding).

@@ -6,13 +6,16 @@ chooses (?id=...), read back with GET /record/{id}.
 """
 
 import asyncio
+import hashlib
 import sys
 
 import applog
 
+import lesto
 from lesto import Application
 
-app = Application()
+# Streamed uploads up to 32 MiB: big enough for the pacing tests, small enough to test the 413.
+app = Application(limits={"max_stream_body_bytes": 32 * 1024 * 1024})
 records = {}  # id -> {"produced": pieces, "finally": bool, "closed": bool, "cancelled": bool}
 PIECE = 64 * 1024
 
@@ -116,6 +119,44 @@ def events(request):
                             headers={"Cache-Control": "no-cache"})
 
 
+async def upload(request):
+    """Reads the body as it streams: its size, piece count and SHA-256."""
+    digest, size, count = hashlib.sha256(), 0, 0
+    delay = float(request.query.get("delay", "0"))
+    r = record(request)
+    try:
+        async for piece in request.stream():
+            digest.update(piece)
+            size += len(piece)
+            count += 1
+            r["produced"] = size
+            if delay:
+                await asyncio.sleep(delay)
+    except lesto.ClientDisconnected as exc:  # the body cannot be read to its end
+        r["error"] = str(exc)
+        return request.Response(text="the client left", code=400)
+    except asyncio.CancelledError:  # the client left: the handler is cancelled, as any
+        r["error"] = "cancelled"
+        raise
+    return request.Response(json={"size": size, "pieces": count, "sha256": digest.hexdigest()})
+
+
+def upload_echo(request):
+    return request.Response(stream=request.stream())
+
+
+def upload_ignored(request):
+    return request.Response(text="not read")
+
+
+def upload_body(request):
+    return request.Response(text=str(len(request.body)))
+
+
+async def read_all(request):
+    return request.Response(text=str(len(await request.read())))
+
+
 def get_record(request):
     return request.Response(json={"record": records.get(request.match_dict["id"])})
 
@@ -135,6 +176,12 @@ app.router.add_route("/async", async_handler)
 app.router.add_route("/events/{n}", events)
 app.router.add_route("/record/{id}", get_record)
 app.router.add_route("/file", serve_file)
+app.router.add_route("/upload", upload, stream_body=True)
+app.router.add_route("/upload/echo", upload_echo, stream_body=True)
+app.router.add_route("/upload/ignored", upload_ignored, stream_body=True)
+app.router.add_route("/upload/body", upload_body, stream_body=True)
+app.router.add_route("/upload/read", read_all, stream_body=True)
+app.router.add_route("/read", read_all)
 app.router.add_route("/plain", lambda request: request.Response(text="plain"))
 
 if __name__ == "__main__":
