@@ -1,6 +1,9 @@
 """examples/: each run as a real server (python examples/X.py HOST PORT), asked over a socket."""
 
+import json
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -22,7 +25,7 @@ class ExampleProcess(ServerProcess):
 
 
 EXAMPLES = ("hello", "async_handlers", "router", "request", "response", "exceptions", "extend",
-            "html_template")
+            "html_template", "sse")
 
 
 @pytest.fixture(scope="module")
@@ -182,3 +185,29 @@ def test_html(example):
     page = hello.body.decode()
     assert "<h1>Hello, &lt;b&gt;you&lt;/b&gt;!</h1>" in page
     assert "<li>a&amp;b</li>\n<li>c</li>" in page
+
+
+@examples("sse")
+def test_sse_streams_events_to_several_clients_every_100_ms(example):
+    url = f"http://{example.host}:{example.port}/events?count=5"
+    started = time.monotonic()
+    clients = [subprocess.Popen(["curl", "-sN", "--max-time", "10", url], stdout=subprocess.PIPE)
+               for _ in range(3)]
+    outputs = [c.communicate()[0].decode() for c in clients]
+    took = time.monotonic() - started
+    for out in outputs:
+        events = [e for e in out.split("\n\n") if e]
+        assert [e.splitlines()[0] for e in events] == [f"id: {n}" for n in range(5)]
+        assert all(e.splitlines()[1] == "event: tick" for e in events)
+        assert max(json.loads(e.splitlines()[2][6:])["listeners"] for e in events) >= 2
+    assert took >= 0.4  # paced by the generator's sleeps, not sent at once
+
+
+@examples("sse")
+def test_sse_a_client_that_leaves_ends_its_generator(example):
+    url = f"http://{example.host}:{example.port}/events"
+    for _ in range(2):
+        subprocess.run(["curl", "-sN", "--max-time", "0.5", url], capture_output=True)
+    out = subprocess.run(["curl", "-sN", "--max-time", "10", url + "?count=1"],
+                         capture_output=True, check=True).stdout.decode()
+    assert '"listeners": 1' in out  # the two that left were closed
