@@ -2,7 +2,7 @@
 
 Starts bench/apps/hello.py, opens N connections that each send one request
 and read its answer, then stay open and idle; prints the server's RSS growth
-per connection. Usage: python bench/idle.py [--connections N] [--port PORT]
+per connection. Usage (from the repo root): python -m bench.idle [--connections N] [--port PORT]
 """
 
 import argparse
@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from run import wait_accepting  # bench/run.py, beside this file
+from bench.load import wait_accepting
 
 HERE = Path(__file__).resolve().parent
 

@@ -1,7 +1,7 @@
 """instructions.py: user-space instructions per request, by area, measured with callgrind.
 
-    python bench/instructions.py [--app hello|json_app|async_app] [--path /] [--depth 24]
-                                  [--connections 1] [--batches 1000]
+    python -m bench.instructions [--app hello|json_app|async_app] [--path /] [--depth 24]
+                                 [--connections 1] [--batches 1000]
 
 Instruction counts don't drift with the machine's load, so they are the
 yardstick for the engine's own work (wrk ratios in run.py are the verdict).
@@ -25,7 +25,7 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-from run import free_port, send_batches, wait_accepting  # bench/run.py, beside this file
+from bench.load import free_port, send_batches, wait_accepting
 
 BENCH = Path(__file__).resolve().parent
 WARM_BATCHES = 20

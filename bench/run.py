@@ -1,6 +1,6 @@
 """run.py: the bench runner: drives each server with wrk and prints req/s and server CPU per request.
 
-Usage (from the repo root): python bench/run.py [--duration 5] [--only lesto] [--repeat 3] [--markdown]
+Usage (from the repo root): python -m bench.run [--duration 5] [--only lesto] [--repeat 3] [--markdown]
 
 Each workload runs in its own server process. Server CPU is read from /proc over
 the process tree, before and after the measured wrk run, and divided by the
@@ -17,13 +17,14 @@ import os
 import platform
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench.load import free_port, wait_accepting
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -129,53 +130,6 @@ def _pinned(cpu: int | None):
     if cpu is None:
         return None
     return lambda: os.sched_setaffinity(0, {cpu})
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_accepting(port: int, proc: subprocess.Popen, timeout: float) -> None:
-    """Return once 127.0.0.1:PORT accepts; RuntimeError if `proc` exits first or time runs out."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"server did not accept on port {port} within {timeout:.0f} s")
-
-
-def send_batches(port: int, path: str, depth: int, batches: int, connections: int,
-                 timeout: float | None = None) -> None:
-    """BATCHES times: DEPTH pipelined GETs of PATH written on each of CONNECTIONS
-    connections, then every answer read. The bench's clients other than wrk
-    (instructions.py, scripts/pgo_train.py) drive servers this way. RuntimeError
-    if the server closes a connection."""
-    batch = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode() * depth
-    status_line = b"HTTP/1.1 200 OK\r\n"
-    conns = [socket.create_connection(("127.0.0.1", port), timeout=timeout) for _ in range(connections)]
-    try:
-        for _ in range(batches):
-            for c in conns:
-                c.sendall(batch)
-            for c in conns:
-                answered, tail = 0, b""
-                while answered < depth:
-                    chunk = c.recv(65536)
-                    if not chunk:
-                        raise RuntimeError(f"the server closed a connection ({path})")
-                    data = tail + chunk  # a status line may straddle two reads
-                    answered += data.count(status_line)
-                    tail = data[1 - len(status_line):]
-    finally:
-        for c in conns:
-            c.close()
 
 
 class Server:

@@ -24,7 +24,7 @@ rm -rf "$profile"  # a profile of other sources would not match
 echo "build: instrumented build"
 pip_install -C cmake.define.LESTO_PGO=generate -C cmake.define.LESTO_PGO_DIR="$profile"
 echo "build: training run"
-if .venv/bin/python scripts/pgo_train.py "$profile"; then
+if .venv/bin/python -m scripts.pgo_train "$profile"; then
   echo "build: optimized build"
   pip_install -C cmake.define.LESTO_PGO=use -C cmake.define.LESTO_PGO_DIR="$profile"
 else

@@ -1,13 +1,14 @@
 """pgo_train.py: the training run of the profile-guided build (scripts/build.sh).
 
-    python scripts/pgo_train.py PROFILE_DIR
+    python -m scripts.pgo_train PROFILE_DIR      (from the repo root)
 
 Serves the bench apps (bench/apps/) with the instrumented lesto installed in
-this interpreter and sends each one the traffic bench/run.py measures:
-pipelined batches and single requests on several connections, sync, JSON and
-async handlers. Each server stops with SIGTERM and exits normally, which is
-when GCC's instrumentation writes its profile into PROFILE_DIR. Exits 1,
-saying why, when a server does not start or answer, or no profile appears.
+this interpreter and sends each one, with the bench's load client
+(bench/load.py), the traffic bench/run.py measures: pipelined batches and
+single requests on several connections, sync, JSON and async handlers.
+Each server stops with SIGTERM and exits normally, which is when GCC's
+instrumentation writes its profile into PROFILE_DIR. Exits 1, saying why,
+when a server does not start or answer, or no profile appears.
 """
 
 import os
@@ -17,9 +18,9 @@ import sys
 import time
 from pathlib import Path
 
+from bench.load import free_port, send_batches, wait_accepting
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))
-from run import free_port, send_batches, wait_accepting  # noqa: E402  (bench/run.py: how the bench drives servers)
 
 APPS = ROOT / "bench" / "apps"
 # (app, path, requests per write): what bench/run.py measures.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test.sh: set everything up, then run every test: C++ (plain and ASan+UBSan), the fuzzers
-# (LESTO_FUZZ_SECONDS each, default 60), ruff, and Python.
+# (LESTO_FUZZ_SECONDS each, default 60), ruff, mypy --strict on src/lesto, and Python.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -25,6 +25,9 @@ bash fuzz/run.sh "${LESTO_FUZZ_SECONDS:-60}"
 
 echo "== Python lint"
 .venv/bin/ruff check src tests examples bench fuzz
+
+echo "== Python types (mypy --strict, configured in pyproject.toml)"
+.venv/bin/python -m mypy
 
 echo "== Python tests ($(.venv/bin/python --version))"
 .venv/bin/python -m pytest -q "$@"

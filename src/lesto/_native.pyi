@@ -1,16 +1,19 @@
-"""Type stubs for lesto._native, the C++ engine's binding."""
+"""Type stubs for lesto._native, the C++ engine's binding (tests/python/test_api_stubs.py checks them)."""
 
 import asyncio
 import os
-from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from http.cookies import SimpleCookie
 from typing import Any, Protocol, TypeVar, final
 
-from typing_extensions import Self
+from typing_extensions import Self, disjoint_base
 
 from .headers import Headers
-from .router import Route
+from .router import Handler, Route
+from .streams import Piece, Source
 
+# A C struct lies under it: a class cannot derive from it and another such type.
+@disjoint_base
 class Request:
     """An HTTP request, as given to a handler; made by the server, never by hand."""
 
@@ -51,7 +54,7 @@ class Request:
         headers: dict[str, str] | None = ...,
         cookies: SimpleCookie | None = ...,
         *,
-        stream: Iterable[bytes | str] | AsyncIterable[bytes | str] | None = ...,
+        stream: Source | None = ...,
         file: str | bytes | os.PathLike[str] | os.PathLike[bytes] | None = ...,
     ) -> Response: ...
     def add_done_callback(self, cb: Callable[[Self], object], /) -> None: ...
@@ -60,29 +63,14 @@ class Request:
 
 @final
 class BodyReader:
-    """A request body read piece by piece, as the app asks."""
+    """A request body read piece by piece, as the app asks; made by the engine."""
 
     def read(self) -> asyncio.Future[bytes]: ...
 
 @final
-class Transfer:
-    """One response body on its way to the client (a stream's or a file's)."""
-
-    def write(self, piece: bytes | str, /) -> bool: ...
-    def drain(self) -> asyncio.Future[None]: ...
-    def end(self) -> None: ...
-    def abort(self) -> None: ...
-    @property
-    def request(self) -> Request: ...
-    @property
-    def open(self) -> bool: ...
-
-class ClientDisconnected(ConnectionError):
-    """The client has gone (or the response was cut short): nothing more can be sent to it."""
-
-@final
 class Response:
-    """An HTTP response; arguments by keyword or in this order, at most one of text, body and json."""
+    """An HTTP response: japronto's arguments by keyword or in this order, stream and file by keyword;
+    at most one of text, body, json, stream and file."""
 
     def __new__(
         cls,
@@ -95,7 +83,7 @@ class Response:
         headers: dict[str, str] | None = ...,
         cookies: SimpleCookie | None = ...,
         *,
-        stream: Iterable[bytes | str] | AsyncIterable[bytes | str] | None = ...,
+        stream: Source | None = ...,
         file: str | bytes | os.PathLike[str] | os.PathLike[bytes] | None = ...,
     ) -> Response: ...
     @property
@@ -109,7 +97,21 @@ class Response:
     @property
     def headers(self) -> dict[str, str]: ...
 
-_Handler = Callable[[Any], Response | Awaitable[Response]]
+class ClientDisconnected(ConnectionError):
+    """The client has gone (or the response was cut short): nothing more can be sent to it."""
+
+@final
+class Transfer:
+    """One response body on its way to the client (a stream's or a file's); made by the engine."""
+
+    @property
+    def request(self) -> Request: ...
+    @property
+    def open(self) -> bool: ...
+    def write(self, piece: Piece, /) -> bool: ...
+    def drain(self) -> asyncio.Future[None]: ...
+    def end(self) -> None: ...
+    def abort(self) -> None: ...
 
 class _Scheduler(Protocol):
     """What ServerConfig(scheduler=...) reads, once (lesto._coro.Scheduler)."""
@@ -117,9 +119,9 @@ class _Scheduler(Protocol):
     loop: asyncio.AbstractEventLoop
     def call_soon(self, callback: Callable[[], object], /) -> object: ...
     def take_over(self, coro: Coroutine[Any, Any, Any], yielded: Any, /) -> asyncio.Task[Any]: ...
-    def stand_in(self, loop: asyncio.AbstractEventLoop, /) -> Any: ...
-    enter_task: Callable[[asyncio.AbstractEventLoop, Any], object] | None
-    leave_task: Callable[[asyncio.AbstractEventLoop, Any], object] | None
+    def stand_in(self, loop: asyncio.AbstractEventLoop, /) -> object: ...
+    enter_task: Callable[[asyncio.AbstractEventLoop, object], object] | None
+    leave_task: Callable[[asyncio.AbstractEventLoop, object], object] | None
 
 @final
 class ServerConfig:
@@ -128,30 +130,30 @@ class ServerConfig:
     def __new__(
         cls,
         *,
-        routes: list[tuple[str, tuple[str, ...], _Handler, Route, bool]],
+        routes: list[tuple[str, tuple[str, ...], Handler, Route, bool]],
         request_class: type[Request],
         headers_factory: Callable[[list[tuple[str, str]]], Mapping[str, str]],
-        error_response: Callable[[Request, BaseException, bool], Any],
-        not_found_response: Callable[[Request, str | None], Any],
+        error_response: Callable[[Request, BaseException, bool], object],
+        not_found_response: Callable[[Request, str | None], object],
         scheduler: _Scheduler,
         limits: dict[str, int] = ...,
         timeouts: dict[str, int] = ...,
         access_log: Callable[[Request, int, int, float], object] | None = ...,
-        callback_failed: Callable[[Request, Callable[..., Any], BaseException], object],
+        callback_failed: Callable[[Request, Callable[..., object], BaseException], object],
         response_refused: Callable[[Request, str], object] | None = ...,
-        run_stream: Callable[[Transfer, Any], asyncio.Task[None]],
+        run_stream: Callable[[Transfer, Source], asyncio.Task[None]],
         response_failed: Callable[[Request, str], object],
     ) -> ServerConfig: ...
     @property
-    def routes(self) -> tuple[tuple[str, tuple[str, ...], _Handler, Route], ...]: ...
+    def routes(self) -> tuple[tuple[str, tuple[str, ...], Handler, Route, bool], ...]: ...
     @property
     def request_class(self) -> type[Request]: ...
     @property
     def headers_factory(self) -> Callable[[list[tuple[str, str]]], Mapping[str, str]]: ...
     @property
-    def error_response(self) -> Callable[[Request, BaseException, bool], Any]: ...
+    def error_response(self) -> Callable[[Request, BaseException, bool], object]: ...
     @property
-    def not_found_response(self) -> Callable[[Request, str | None], Any]: ...
+    def not_found_response(self) -> Callable[[Request, str | None], object]: ...
     @property
     def scheduler(self) -> _Scheduler: ...
     @property
@@ -161,11 +163,13 @@ class ServerConfig:
     @property
     def access_log(self) -> Callable[[Request, int, int, float], object] | None: ...
     @property
-    def callback_failed(self) -> Callable[[Request, Callable[..., Any], BaseException], object]: ...
+    def callback_failed(self) -> Callable[[Request, Callable[..., object], BaseException], object]: ...
     @property
     def response_refused(self) -> Callable[[Request, str], object] | None: ...
     @property
-    def run_stream(self) -> Callable[[Transfer, Any], asyncio.Task[None]]: ...
+    def run_stream(
+        self,
+    ) -> Callable[[Transfer, Source], asyncio.Task[None]]: ...
     @property
     def response_failed(self) -> Callable[[Request, str], object]: ...
 

@@ -1,5 +1,8 @@
 """Application: routes, error handlers and settings; `run` serves them."""
 
+from __future__ import annotations
+
+import asyncio
 import builtins
 import contextvars
 import keyword
@@ -7,6 +10,8 @@ import logging
 import signal
 import traceback
 import types
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, TypeVar, cast
 
 from . import _native, stop_signals
 from ._native import Response
@@ -20,25 +25,36 @@ error_log = logging.getLogger("lesto.error")
 # True while the `lesto` command imports the app (cli.load_app): an app.run()
 # that a japronto-style module calls at import is then ignored, as japronto's
 # command did, and the command line's options apply.
-importing_for_cli = contextvars.ContextVar("lesto_importing_for_cli", default=False)
+importing_for_cli: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "lesto_importing_for_cli", default=False)
 
 # The engine's own: {name: (default, what it bounds)}, declared once in C++ (src/core).
 LIMIT_NAMES = tuple(_native.LIMITS)
 TIMEOUT_NAMES = tuple(_native.TIMEOUTS)
 
+# What the app hands to user code is Any where that code may be typed for
+# the app's own request class (extend_request adds attributes at run time)
+# or for its own Application subclass.
+ErrorHandler = Callable[[Any, Any], Response | Awaitable[Response]]
+Hook = Callable[[Any], object]
+H = TypeVar("H", bound=Hook)
 
-def _checked(kind, given, names):
-    given = dict(given or {})
-    unknown = sorted(set(given) - set(names))
+
+def _checked(kind: str, given: Mapping[str, object] | None,
+             names: Iterable[str]) -> dict[str, int]:
+    names = tuple(names)
+    checked: dict[str, int] = {}
+    unknown = sorted(set(given or {}) - set(names))
     if unknown:
         raise ValueError(f"unknown {kind} {', '.join(unknown)}; known: {', '.join(names)}")
-    for name, value in given.items():
+    for name, value in (given or {}).items():
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise ValueError(f"{kind} {name} must be a positive int, got {value!r}")
-    return given
+        checked[name] = value
+    return checked
 
 
-def _described(settings, unit):
+def _described(settings: Mapping[str, tuple[int, str]], unit: str) -> str:
     return "\n".join(f"        {name} (default {default}{unit}): {doc}"
                      for name, (default, doc) in settings.items())
 
@@ -54,8 +70,10 @@ class Application:
     (`access_log`).
     """
 
-    def __init__(self, *, debug=False, limits=None, timeouts=None, reaper_settings=None,
-                 log_request=None, protocol_factory=None):
+    def __init__(self, *, debug: bool = False, limits: dict[str, int] | None = None,
+                 timeouts: dict[str, int] | None = None,
+                 reaper_settings: dict[str, int] | None = None, log_request: bool | None = None,
+                 protocol_factory: None = None) -> None:
         if protocol_factory is not None:
             raise TypeError("protocol_factory= is not supported: Lesto's C++ engine handles the "
                             "connections, there is no asyncio Protocol to replace; see "
@@ -73,18 +91,20 @@ class Application:
             self.tick_interval = reaper.get("check_interval", 1)
             if "idle_timeout" in reaper:
                 self.timeouts.setdefault("keep_alive", reaper["idle_timeout"])
-        self._error_handlers = []
+        self._error_handlers: list[tuple[type[BaseException] | None, ErrorHandler]] = []
         self.access_log = log_request  # None: on with debug; see run()
-        self.trusted_proxies = None  # run(proxy_headers=True) sets it: see lesto.proxy
-        self._loop = None  # see the loop property
-        self._startup_hooks = []
-        self._shutdown_hooks = []
+        # run(proxy_headers=True) sets it: see lesto.proxy
+        self.trusted_proxies: Callable[[str], bool] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # see the loop property
+        self._startup_hooks: list[Hook] = []
+        self._shutdown_hooks: list[Hook] = []
         # Per app, so that extend_request() and `request.app` concern this app only.
-        self.request_class = type(
+        self.request_class = cast("type[Request]", type(
             "Request", (Request,), {"__slots__": (), "__module__": __name__, "app": self}
-        )
+        ))
 
-    def extend_request(self, handler, *, name=None, property=False):
+    def extend_request(self, handler: Callable[..., object], *, name: str | None = None,
+                       property: bool = False) -> None:
         """Add `request.<name>` (default: the handler's __name__) to this app's requests.
 
         With property=True, reading `request.<name>` returns `handler(request)`,
@@ -109,19 +129,22 @@ class Application:
                 f"extend_request(): request.{name} already exists ({vars(owner)[name]!r}); "
                 "choose another name="
             )
+        attribute: object
         if property:
             attribute = builtins.property(handler, doc=getattr(handler, "__doc__", None))
         elif isinstance(handler, types.FunctionType):
             attribute = handler  # a function binds to the request by itself
         else:
-            def attribute(request, *args, **kwargs):
+            def method(request: Request, *args: object, **kwargs: object) -> object:
                 return handler(request, *args, **kwargs)
 
-            attribute.__name__ = attribute.__qualname__ = name
-            attribute.__doc__ = getattr(handler, "__doc__", None)
+            method.__name__ = method.__qualname__ = name
+            method.__doc__ = getattr(handler, "__doc__", None)
+            attribute = method
         setattr(self.request_class, name, attribute)
 
-    def add_error_handler(self, exc_type, handler):
+    def add_error_handler(self, exc_type: type[BaseException] | None,
+                          handler: ErrorHandler) -> None:
         """Answer exceptions of `exc_type` (None: any) with `handler(request, exc)`.
 
         The first handler whose type matches, in registration order, is used.
@@ -136,7 +159,8 @@ class Application:
 
     # ---- answers the engine asks for ------------------------------------------
 
-    def not_found_response(self, request, allowed):
+    def not_found_response(self, request: _native.Request,
+                           allowed: str | None) -> Response | Awaitable[Response]:
         """The answer to a request that no route takes (the engine calls this).
 
         `allowed` is None when no route has the path, else the methods its
@@ -147,7 +171,8 @@ class Application:
         exc = RouteNotFoundException("not found") if allowed is None else MethodNotAllowed(allowed)
         return self.error_response(request, exc, False)
 
-    def error_response(self, request, exc, in_error_handler):
+    def error_response(self, request: _native.Request, exc: BaseException,
+                       in_error_handler: bool) -> Response | Awaitable[Response]:
         """The answer to a handler that raised `exc` (the engine calls this).
 
         The first error handler whose type matches answers; without one,
@@ -175,7 +200,7 @@ class Application:
                         exc_info=exc)
         return self._internal_error(exc)
 
-    def _internal_error(self, exc):
+    def _internal_error(self, exc: BaseException) -> Response:
         if self.debug:
             text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
             return Response(code=500, text=text)
@@ -184,7 +209,7 @@ class Application:
     # ---- running ------------------------------------------------------------
 
     @property
-    def loop(self):
+    def loop(self) -> asyncio.AbstractEventLoop:
         """The event loop this app runs on.
 
         While a worker runs (startup and shutdown hooks, handlers): that
@@ -195,31 +220,32 @@ class Application:
         run a new loop (a loop cannot be shared across a fork). Once run()
         returns, the loop it ran is closed; the next use makes a new one.
         """
-        if not self.has_loop:
-            self._loop = new_event_loop()
-        return self._loop
+        loop = self._loop
+        if loop is None or loop.is_closed():  # what has_loop tells
+            loop = self._loop = new_event_loop()
+        return loop
 
     @loop.setter
-    def loop(self, loop):
+    def loop(self, loop: asyncio.AbstractEventLoop) -> None:
         # lesto.server.serve sets the loop it serves on (a forked worker's is its own).
         self._loop = loop
 
     @property
-    def has_loop(self):
+    def has_loop(self) -> bool:
         """Whether `loop` is a loop already made and not closed (reading `loop` makes none)."""
         return self._loop is not None and not self._loop.is_closed()
 
     @property
-    def startup_hooks(self):
+    def startup_hooks(self) -> tuple[Hook, ...]:
         """The hooks on_startup() registered, in order: each worker runs them."""
         return tuple(self._startup_hooks)
 
     @property
-    def shutdown_hooks(self):
+    def shutdown_hooks(self) -> tuple[Hook, ...]:
         """The hooks on_shutdown() registered, in order: each worker runs them."""
         return tuple(self._shutdown_hooks)
 
-    def on_startup(self, hook):
+    def on_startup(self, hook: H) -> H:
         """Run `hook(app)` in each worker, in its own event loop, before it accepts connections.
 
         Sync or async; in registration order. A hook that raises stops the
@@ -230,7 +256,7 @@ class Application:
         self._startup_hooks.append(hook)
         return hook
 
-    def on_shutdown(self, hook):
+    def on_shutdown(self, hook: H) -> H:
         """Run `hook(app)` in each worker once it stopped serving (connections drained or closed).
 
         Sync or async; in registration order; a hook that raises is logged and
@@ -241,9 +267,11 @@ class Application:
         self._shutdown_hooks.append(hook)
         return hook
 
-    def run(self, host="0.0.0.0", port=8080, *, worker_num=None, reload=False, debug=None,
-            access_log=None, grace_period=DEFAULT_GRACE_PERIOD, proxy_headers=False,
-            forwarded_allow_ips=None, reload_dirs=None):
+    def run(self, host: str = "0.0.0.0", port: int = 8080, *, worker_num: int | None = None,
+            reload: bool = False, debug: bool | None = None, access_log: bool | None = None,
+            grace_period: float = DEFAULT_GRACE_PERIOD, proxy_headers: bool = False,
+            forwarded_allow_ips: str | list[str] | None = None,
+            reload_dirs: list[str] | None = None) -> None:
         """Serve on host:port until SIGINT or SIGTERM, then stop gracefully.
 
         worker_num=None serves in this process; worker_num=N starts a master

@@ -1,14 +1,21 @@
 """The command line: `lesto module:app [options]`, also `python -m lesto`."""
 
+from __future__ import annotations
+
 import argparse
 import importlib
 import importlib.util
 import os
 import runpy
 import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NoReturn
 
 from . import __version__, logs, proxy, stop_signals, workers
 from .server import DEFAULT_GRACE_PERIOD
+
+if TYPE_CHECKING:
+    from .app import Application
 
 EXIT_USAGE = 2  # argparse's own code for a malformed command line
 EXIT_NO_APP = 1
@@ -17,12 +24,12 @@ EXIT_NO_APP = 1
 class AppSpecError(Exception):
     """The app spec names nothing that is an Application; `code` is the exit code."""
 
-    def __init__(self, message, code=EXIT_NO_APP):
+    def __init__(self, message: str, code: int = EXIT_NO_APP) -> None:
         super().__init__(message)
         self.code = code
 
 
-def split_spec(spec):
+def split_spec(spec: str) -> tuple[str, str]:
     """'module:attr' or japronto's 'module.attr' -> (module, attr); attr may be dotted with ':'."""
     if ":" in spec:
         module_name, _, attr = spec.partition(":")
@@ -33,7 +40,7 @@ def split_spec(spec):
     return module_name, attr
 
 
-def _missing(exc, module_name):
+def _missing(exc: ModuleNotFoundError, module_name: str) -> bool:
     """Whether ModuleNotFoundError `exc` is about `module_name` itself or a package of it.
 
     Else a module that exists failed to import another one: the app's error,
@@ -43,7 +50,7 @@ def _missing(exc, module_name):
                                      or module_name.startswith(exc.name + "."))
 
 
-def load_app(spec):
+def load_app(spec: str) -> Application:
     """Import 'module:attr' (or 'module.attr') and return the Application it names.
 
     An app.run() the module calls at import is ignored (see app.importing_for_cli).
@@ -61,7 +68,7 @@ def load_app(spec):
         raise
     finally:
         importing_for_cli.reset(importing)
-    app = module
+    app: object = module
     for part in attr.split("."):
         try:
             app = getattr(app, part)
@@ -72,7 +79,7 @@ def load_app(spec):
     return app
 
 
-def check_module_exists(spec):
+def check_module_exists(spec: str) -> None:
     """Without importing it: does the app's top-level module exist? (reload mode's master)."""
     module_name, _ = split_spec(spec)
     top = module_name.partition(".")[0]
@@ -81,21 +88,21 @@ def check_module_exists(spec):
                            f"(looked in {os.getcwd()} and sys.path)")
 
 
-def positive_int(text):
+def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
     return value
 
 
-def seconds(text):
+def seconds(text: str) -> float:
     value = float(text)
     if not value >= 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more seconds, got {text}")
     return value
 
 
-def make_parser():
+def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lesto",
         description="Run a Lesto application. SIGTERM or Ctrl-C stops it gracefully "
@@ -142,7 +149,7 @@ RUN_OPTIONS = ("host", "port", "workers", "reload", "reload_dir", "debug", "acce
                "proxy_headers", "forwarded_allow_ips", "grace_period")
 
 
-def run_script(parser, args):
+def run_script(parser: argparse.ArgumentParser, args: argparse.Namespace) -> NoReturn:
     """--script: run the file args.app as the program, as `python FILE` would; never returns."""
     given = [name for name in RUN_OPTIONS if getattr(args, name) != parser.get_default(name)]
     if given:
@@ -159,7 +166,7 @@ def run_script(parser, args):
     sys.exit(0)
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> None:
     # First of all: a SIGTERM or Ctrl-C from now on stops the server gracefully,
     # even before it serves (lesto.stop_signals).
     stop_signals.catch()

@@ -1,53 +1,42 @@
-"""Header values with parameters: Content-Type (media type, charset), Content-Disposition (name)."""
+"""Header values with parameters: Content-Type (media type, charset), Content-Disposition (name).
+
+python-multipart's parse_options_header parses them (the multipart parser's
+own reading of part headers); this module hands its results over as str.
+"""
 
 from __future__ import annotations
 
-
-def _split_params(value: str) -> list[str]:
-    """Split at ';' outside double quotes."""
-    parts = []
-    start = 0
-    quoted = False
-    i = 0
-    while i < len(value):
-        c = value[i]
-        if quoted and c == "\\":
-            i += 1  # the escaped character, whatever it is
-        elif c == '"':
-            quoted = not quoted
-        elif c == ";" and not quoted:
-            parts.append(value[start:i])
-            start = i + 1
-        i += 1
-    parts.append(value[start:])
-    return parts
-
-
-def _unquote(value: str) -> str:
-    if len(value) >= 2 and value[0] == value[-1] == '"':
-        # Only \\ and \" are undone: a Windows path a client sent as a
-        # filename keeps its backslashes (browsers do not escape them).
-        return value[1:-1].replace('\\"', '"').replace("\\\\", "\\")
-    return value
+from python_multipart.multipart import parse_options_header
 
 
 def parse_header_params(value: str | None) -> tuple[str, dict[str, str]]:
     """'Text/HTML; Charset="utf-8"; q' -> ('text/html', {'charset': 'utf-8', 'q': ''}).
 
-    The first item and the parameter names are lower-cased; parameter values
-    are unquoted and otherwise kept as sent. A parameter given twice keeps its
-    first value. None or '' gives ('', {}).
+    The first item and the parameter names (those followed by '=') are
+    lower-cased; parameter values are unquoted (`\\"` and `\\\\` undone) and
+    otherwise kept as sent, but for a `filename` holding a Windows path
+    ('C:\\dir\\f.txt', as old Internet Explorer sent), which is cut to its
+    last part. A parameter given twice keeps its last value; RFC 5987
+    `name*=` parameters are left out (RFC 7578 4.2 forbids them in forms).
+    None or '' gives ('', {}).
     """
     if not value:
         return "", {}
-    first, *rest = _split_params(value)
-    params: dict[str, str] = {}
-    for item in rest:
-        name, _, param_value = item.partition("=")
-        name = name.strip().lower()
-        if name and name not in params:
-            params[name] = _unquote(param_value.strip())
-    return first.strip().lower(), params
+    # The library parses bytes, splitting at ASCII characters only. A
+    # request's header value is a character per byte received (latin-1); a
+    # multipart part's header is read as UTF-8 (RFC 7578 5.1), so its names
+    # and file names may hold any character: UTF-8 carries them through.
+    try:
+        raw, charset = value.encode("latin-1"), "latin-1"
+    except UnicodeEncodeError:
+        raw, charset = value.encode("utf-8"), "utf-8"
+    first, params = parse_options_header(raw)
+    # lower(): python-multipart lower-cases the first item from 0.0.33 on,
+    # which needs Python 3.11; on 3.10 pip installs 0.0.32 at most.
+    return first.decode(charset, "replace").lower(), {
+        name.decode(charset, "replace"): param.decode(charset, "replace")
+        for name, param in params.items()
+    }
 
 
 def parse_content_type(value: str | None) -> tuple[str | None, str | None]:

@@ -7,7 +7,7 @@ this module turns its parts into fields and files.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser
@@ -15,6 +15,9 @@ from python_multipart.multipart import MultipartParser
 from .content_type import parse_header_params
 from .multidict import MultiDict
 from .query import parse_pairs
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 URLENCODED = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
@@ -66,6 +69,7 @@ class UploadedFile:
         return (self.field_name, self.filename, self.content_type, self.body) == (
             other.field_name, other.filename, other.content_type, other.body)
 
+    # Unhashable, as it compares by value; typeshed types __hash__ as a method only.
     __hash__ = None  # type: ignore[assignment]
 
 
@@ -80,7 +84,7 @@ class _Collector:
         self._value = bytearray()
         self._data = bytearray()
 
-    def callbacks(self) -> Any:  # python-multipart's MultipartCallbacks
+    def callbacks(self) -> MultipartCallbacks:
         return {
             "on_part_begin": self._part_begin,
             "on_header_field": lambda data, start, end: self._field.extend(data[start:end]),

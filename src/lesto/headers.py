@@ -1,12 +1,17 @@
 """Headers: the case-insensitive, multi-valued mapping behind request.headers."""
 
-from collections.abc import Mapping
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TypeVar, overload
 
 from . import _native
 
+D = TypeVar("D")
+
 
 @_native.json_as_dict
-class Headers(Mapping):
+class Headers(Mapping[str, str]):
     """Request headers in arrival order.
 
     Lookup ignores case; names iterate as japronto showed them: a letter after
@@ -17,11 +22,12 @@ class Headers(Mapping):
 
     __slots__ = ("_pairs", "_index")
 
-    def __init__(self, pairs=()):
+    def __init__(self, pairs: Iterable[tuple[str, str]] = ()) -> None:
         self._pairs = list(pairs)
-        self._index = None
+        self._index: dict[str, tuple[str, str]] | None = None
 
-    def _lookup(self):
+    def _lookup(self) -> dict[str, tuple[str, str]]:
+        """Lower-cased name -> (name as first received, values joined), built on first use."""
         index = self._index
         if index is None:
             index = {}
@@ -34,19 +40,24 @@ class Headers(Mapping):
             self._index = index
         return index
 
-    def __getitem__(self, name):
+    def __getitem__(self, name: str) -> str:
         return self._lookup()[name.lower()][1]
 
-    def __contains__(self, name):
+    def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and name.lower() in self._lookup()
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return (name for name, _ in self._lookup().values())
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._lookup())
 
-    def getall(self, name, default=None):
+    @overload
+    def getall(self, name: str) -> list[str]: ...
+    @overload
+    def getall(self, name: str, default: D) -> list[str] | D: ...
+
+    def getall(self, name: str, default: D | None = None) -> list[str] | D:
         """All values of `name`, in the order received; `default` (or []) if absent."""
         key = name.lower()
         values = [value for n, value in self._pairs if n.lower() == key]
@@ -54,13 +65,13 @@ class Headers(Mapping):
             return values
         return [] if default is None else default
 
-    def raw(self):
+    def raw(self) -> list[tuple[str, str]]:
         """The header lines as (name as shown, value) pairs, repeats included."""
         return list(self._pairs)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Headers({self._pairs!r})"
 
-    def __str__(self):
+    def __str__(self) -> str:
         # As MultiDict's: japronto's headers were a dict, and apps print them.
         return str(dict(self))

@@ -1,6 +1,11 @@
 """Lesto's loggers: `lesto.error` for the server's messages, `lesto.access` one line a request."""
 
+from __future__ import annotations
+
 import logging
+from collections.abc import Callable
+
+from ._native import Request
 
 error_log = logging.getLogger("lesto.error")
 access_log = logging.getLogger("lesto.access")
@@ -9,29 +14,30 @@ LEVELS = ("critical", "error", "warning", "info", "debug")
 FORMAT = "%(asctime)s [%(process)d] %(name)s %(levelname)s %(message)s"
 
 
-def log_access(request, status, size, seconds):
+def log_access(request: Request, status: int, size: int, seconds: float) -> None:
     """One access line per request: client, request line, status, body bytes, duration."""
     access_log.info('%s "%s %s HTTP/%s" %d %d %.6f', request.remote_addr, request.method,
                     request.path, request.version, status, size, seconds)
 
 
-def log_callback_failure(request, callback, exc):
+def log_callback_failure(request: Request, callback: Callable[..., object],
+                         exc: BaseException) -> None:
     error_log.error("done callback %r failed for %s %s", callback, request.method, request.path,
                     exc_info=exc)
 
 
-def log_response_refused(request, reason):
+def log_response_refused(request: Request, reason: str) -> None:
     """The writer refused what the handler returned (and answered 500): why, and for which route."""
     error_log.error("response refused for %s %s, answered 500 Internal Server Error: %s",
                     request.method, request.path, reason)
 
 
-def log_response_failed(request, reason):
+def log_response_failed(request: Request, reason: str) -> None:
     """A response could not be sent as the handler made it: why, and what the client got."""
     error_log.error("%s %s: %s", request.method, request.path, reason)
 
 
-def configure(level=None):
+def configure(level: str | None = None) -> None:
     """Give lesto's loggers a stderr handler unless the program configured logging itself.
 
     `level` (one of LEVELS) sets the level of the `lesto` logger whatever the

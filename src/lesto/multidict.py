@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Generic, TypeVar, overload
+from typing import Generic, TypeVar, overload
 
 from . import _native
 
@@ -46,7 +46,7 @@ class MultiDict(Mapping[str, V], Generic[V]):
     @overload
     def getall(self, name: str, default: D) -> list[V] | D: ...
 
-    def getall(self, name: str, default: Any = None) -> Any:
+    def getall(self, name: str, default: D | None = None) -> list[V] | D:
         """Every value of `name`, in the order received; `default` (or []) if absent."""
         values = [value for n, value in self._pairs if n == name]
         if values:

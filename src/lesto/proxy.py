@@ -4,14 +4,24 @@ Only a peer listed in `forwarded_allow_ips` is believed. Without proxy
 headers, `remote_addr` is the engine's own attribute and costs nothing more.
 """
 
+from __future__ import annotations
+
 import functools
 import ipaddress
+from collections.abc import Callable, Iterable
+from typing import TypeVar, cast
+
+from ._native import Request
+
+R = TypeVar("R", bound=Request)
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Trust = Callable[[str], bool]
 
 DEFAULT_ALLOW_IPS = "127.0.0.1"
 SCHEMES = ("http", "https")
 
 
-def parse_allow_ips(spec):
+def parse_allow_ips(spec: str | Iterable[str]) -> tuple[Network, ...] | None:
     """'127.0.0.1, 10.0.0.0/8, ::1' -> a tuple of networks; '*' -> None (every peer).
 
     Raises ValueError naming the entry that is neither an address nor a network.
@@ -21,7 +31,7 @@ def parse_allow_ips(spec):
     entries = [entry.strip() for entry in spec if entry.strip()]
     if "*" in entries:
         return None
-    networks = []
+    networks: list[Network] = []
     for entry in entries:
         try:
             networks.append(ipaddress.ip_network(entry, strict=False))
@@ -31,13 +41,13 @@ def parse_allow_ips(spec):
     return tuple(networks)
 
 
-def make_trust(networks):
+def make_trust(networks: tuple[Network, ...] | None) -> Trust:
     """A function telling whether an address (a string) is in `networks` (None: all are)."""
     if networks is None:
         return lambda address: True
 
     @functools.lru_cache(maxsize=1024)
-    def trusted(address):
+    def trusted(address: str) -> bool:
         try:
             ip = ipaddress.ip_address(address)
         except ValueError:
@@ -49,7 +59,7 @@ def make_trust(networks):
     return trusted
 
 
-def client_address(peer, forwarded_for, trusted):
+def client_address(peer: str, forwarded_for: list[str], trusted: Trust) -> str:
     """The client's address: `peer` unless it is trusted and X-Forwarded-For says more.
 
     `forwarded_for` lists the hops in order ('client, proxy1, proxy2'); each
@@ -68,7 +78,7 @@ def client_address(peer, forwarded_for, trusted):
     return hops[0] if hops else peer
 
 
-def forwarded_scheme(peer, forwarded_proto, trusted):
+def forwarded_scheme(peer: str, forwarded_proto: list[str], trusted: Trust) -> str:
     """'https' when a trusted peer says so in X-Forwarded-Proto (its last value), else 'http'."""
     if forwarded_proto and trusted(peer):
         values = [v.strip().lower() for v in ",".join(forwarded_proto).split(",") if v.strip()]
@@ -77,18 +87,18 @@ def forwarded_scheme(peer, forwarded_proto, trusted):
     return "http"
 
 
-def trusted_proxies(forwarded_allow_ips=None):
+def trusted_proxies(forwarded_allow_ips: str | Iterable[str] | None = None) -> Trust:
     """The trust function of `forwarded_allow_ips` (None: DEFAULT_ALLOW_IPS); see parse_allow_ips."""
     allow = DEFAULT_ALLOW_IPS if forwarded_allow_ips is None else forwarded_allow_ips
     return make_trust(parse_allow_ips(allow))
 
 
-def _http(request):
+def _http(request: Request) -> str:
     """'http': Lesto itself does not speak TLS."""
     return "http"
 
 
-def request_class(base, trusted=None):
+def request_class(base: type[R], trusted: Trust | None = None) -> type[R]:
     """The class of the requests the engine makes for an app whose request class is `base`.
 
     `base` itself is never changed. With `trusted` None (no proxy headers),
@@ -105,12 +115,12 @@ def request_class(base, trusted=None):
         raise ValueError("proxy headers: request.scheme already exists (an extend_request "
                          "name?); rename it")
 
-    def remote_addr(request):
+    def remote_addr(request: Request) -> str:
         """The client's address: X-Forwarded-For's when the peer is a trusted proxy."""
         return client_address(request.peer_addr, request.headers.getall("X-Forwarded-For"),
                               trusted)
 
-    def scheme(request):
+    def scheme(request: Request) -> str:
         """'https' or 'http': X-Forwarded-Proto's when the peer is a trusted proxy."""
         return forwarded_scheme(request.peer_addr, request.headers.getall("X-Forwarded-Proto"),
                                 trusted)
@@ -118,6 +128,6 @@ def request_class(base, trusted=None):
     return _subclass(base, remote_addr=property(remote_addr), scheme=property(scheme))
 
 
-def _subclass(base, **attributes):
-    return type(base.__name__, (base,),
-                {"__slots__": (), "__module__": base.__module__, **attributes})
+def _subclass(base: type[R], **attributes: object) -> type[R]:
+    return cast("type[R]", type(base.__name__, (base,),
+                                {"__slots__": (), "__module__": base.__module__, **attributes}))

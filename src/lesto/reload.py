@@ -1,11 +1,14 @@
 """Reload mode: watch the app's Python files (watchfiles) and say how to start a worker afresh."""
 
+from __future__ import annotations
+
 import os
 import sys
 import threading
+from collections.abc import Iterable
 
 
-def worker_argv():
+def worker_argv() -> list[str]:
     """The command line that started this process, to start each worker the same way.
 
     A worker started so imports the app anew, with the code on disk now: the
@@ -19,7 +22,7 @@ def worker_argv():
     return [sys.executable, *sys.orig_argv[1:]]
 
 
-def default_dirs():
+def default_dirs() -> list[str]:
     """The working directory and, for a program run from a file, that file's directory."""
     dirs = [os.getcwd()]
     main_file = getattr(sys.modules["__main__"], "__file__", None)
@@ -33,7 +36,7 @@ def default_dirs():
 class Watcher:
     """Changes to *.py files under `dirs`, seen by a thread, told on a pipe the master reads."""
 
-    def __init__(self, dirs):
+    def __init__(self, dirs: Iterable[str]) -> None:
         import watchfiles  # only reload mode needs it
 
         self.dirs = [os.path.abspath(d) for d in dirs]
@@ -41,23 +44,23 @@ class Watcher:
         self._read, self._write = os.pipe()
         os.set_blocking(self._read, False)
         self._stop = threading.Event()
-        self._changed = []
+        self._changed: list[str] = []
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._watch, name="lesto-reload", daemon=True)
 
-    def fileno(self):
+    def fileno(self) -> int:
         return self._read
 
-    def start(self):
+    def start(self) -> None:
         self._thread.start()
 
-    def stop(self):
+    def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
         os.close(self._read)
         os.close(self._write)
 
-    def changes(self):
+    def changes(self) -> list[str]:
         """The files changed since the last call, relative to the directory watched."""
         try:
             while os.read(self._read, 4096):
@@ -68,7 +71,7 @@ class Watcher:
             changed, self._changed = self._changed, []
         return sorted(set(changed))
 
-    def _watch(self):
+    def _watch(self) -> None:
         watchfiles = self._watchfiles
         for changes in watchfiles.watch(*self.dirs, watch_filter=watchfiles.PythonFilter(),
                                         stop_event=self._stop, raise_interrupt=False):
@@ -76,7 +79,7 @@ class Watcher:
                 self._changed += [self._relative(path) for _, path in changes]
             os.write(self._write, b"!")
 
-    def _relative(self, path):
+    def _relative(self, path: str) -> str:
         for d in self.dirs:
             if path.startswith(d + os.sep):
                 return os.path.relpath(path, d)

@@ -1,17 +1,29 @@
 """Request: what a handler receives; hot attributes live in the C++ base type, derived ones here."""
 
+from __future__ import annotations
+
 import functools
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from . import _native
 from .body import decode_text, parse_json
 from .content_type import parse_content_type
 from .cookies import parse_cookies
-from .forms import parse_form
+from .forms import UploadedFile, parse_form
 from .host import parse_host
+from .multidict import MultiDict
 from .query import parse_query
 
+if TYPE_CHECKING:
+    from typing_extensions import Self  # typing.Self from Python 3.11 on
 
-class _cached(functools.cached_property):
+    from .app import Application
+
+T = TypeVar("T")
+
+
+class _cached(functools.cached_property[T]):
     """An attribute computed on first access, then kept on the request.
 
     The value lands in the request's instance dict, which the engine empties
@@ -21,16 +33,25 @@ class _cached(functools.cached_property):
     engine's type does not show, and takes a lock on Python < 3.12.
     """
 
-    def __get__(self, request, owner=None):
+    def __set_name__(self, owner: type[object], name: str) -> None:
+        super().__set_name__(owner, name)
+        self.name = name  # attrname's value, as a str for the type checker
+
+    @overload
+    def __get__(self, request: None, owner: type[object] | None = None) -> Self: ...
+    @overload
+    def __get__(self, request: object, owner: type[object] | None = None) -> T: ...
+
+    def __get__(self, request: object, owner: type[object] | None = None) -> Self | T:
         if request is None:
             return self
         value = self.func(request)
         # No data descriptor of this name: the instance dict wins from now on.
-        object.__setattr__(request, self.attrname, value)
+        object.__setattr__(request, self.name, value)
         return value
 
 
-def _first_header(request, name):
+def _first_header(request: _native.Request, name: str) -> str | None:
     values = request.headers.getall(name)
     return values[0] if values else None
 
@@ -48,9 +69,11 @@ class Request(_native.Request):
 
     __slots__ = ()
 
-    app = None  # each Application's request class names it
+    # None here; each Application's request class names its app, and only
+    # those classes are instantiated: to a handler, `request.app` is never None.
+    app: Application = None  # type: ignore[assignment]
 
-    async def stream(self):
+    async def stream(self) -> AsyncIterator[bytes]:
         """The body as it arrives: an async iterator of bytes pieces.
 
         In a `stream_body=True` route the pieces come as the client sends
@@ -68,14 +91,14 @@ class Request(_native.Request):
         while piece := await reader.read():
             yield piece
 
-    async def read(self):
+    async def read(self) -> bytes:
         """The whole body as bytes (b'' without one), also in a `stream_body=True` route."""
         if self.body_reader is None:
             return self.body or b""
         return b"".join([piece async for piece in self.stream()])
 
     @_cached
-    def query(self):
+    def query(self) -> MultiDict[str]:
         """The query string decoded ('+' a space, %XX a byte, UTF-8): a MultiDict.
 
         `query['a']` is the last value of `a`, `query.getall('a')` every one;
@@ -84,21 +107,21 @@ class Request(_native.Request):
         return parse_query(self.query_string)
 
     @_cached
-    def _content_type(self):
+    def _content_type(self) -> tuple[str | None, str | None]:
         return parse_content_type(_first_header(self, "Content-Type"))
 
     @_cached
-    def mime_type(self):
+    def mime_type(self) -> str | None:
         """The media type of Content-Type, lower-cased ('text/html'); None without one."""
         return self._content_type[0]
 
     @_cached
-    def encoding(self):
+    def encoding(self) -> str | None:
         """The charset of Content-Type, lower-cased ('iso-8859-1'); None without one."""
         return self._content_type[1]
 
     @_cached
-    def text(self):
+    def text(self) -> str | None:
         """The body decoded with `encoding` (UTF-8 when none); None without a body.
 
         Strict: bytes not valid in the charset raise UnicodeDecodeError.
@@ -107,7 +130,7 @@ class Request(_native.Request):
         return None if body is None else decode_text(body, self.encoding)
 
     @_cached
-    def json(self):
+    def json(self) -> Any:
         """The body parsed as JSON (orjson); None when there is no body or it is empty.
 
         A body that is not JSON raises lesto.body.InvalidJSON, a
@@ -117,11 +140,11 @@ class Request(_native.Request):
         return None if not body else parse_json(body, self.encoding)
 
     @_cached
-    def _form_and_files(self):
+    def _form_and_files(self) -> tuple[MultiDict[str] | None, MultiDict[UploadedFile] | None]:
         return parse_form(self.body, _first_header(self, "Content-Type"))
 
     @_cached
-    def form(self):
+    def form(self) -> MultiDict[str] | None:
         """Fields of a urlencoded or multipart/form-data body: a MultiDict of str.
 
         None when the Content-Type is neither (as in japronto); empty without
@@ -130,7 +153,7 @@ class Request(_native.Request):
         return self._form_and_files[0]
 
     @_cached
-    def files(self):
+    def files(self) -> MultiDict[UploadedFile] | None:
         """File parts of a multipart/form-data body: a MultiDict of UploadedFile.
 
         Keyed by field; each has japronto's `type`, `body` and `name` (the file
@@ -140,22 +163,22 @@ class Request(_native.Request):
         return self._form_and_files[1]
 
     @_cached
-    def cookies(self):
+    def cookies(self) -> dict[str, str]:
         """The Cookie header as a dict of name to str value (see lesto.cookies)."""
         return parse_cookies("; ".join(self.headers.getall("Cookie")))
 
     @_cached
-    def _host(self):
+    def _host(self) -> tuple[str | None, int | None]:
         # `host` is an absolute-form target's authority, which wins over the
         # Host header (RFC 9112 3.2.2), else the Host header itself.
         return parse_host(self.host)
 
     @_cached
-    def hostname(self):
+    def hostname(self) -> str | None:
         """The host's name, lower-cased, IDNA decoded, IPv6 unbracketed; None without one."""
         return self._host[0]
 
     @_cached
-    def port(self):
+    def port(self) -> int | None:
         """The host's port as an int; None when it names none."""
         return self._host[1]

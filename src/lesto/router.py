@@ -1,6 +1,16 @@
 """Router: the routes of an application, checked when added, compiled into the engine at start."""
 
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
 from . import _native
+from ._native import Response
+
+# A handler gets the app's request class, which extend_request() gives
+# attributes that exist only at run time: its static type is Any.
+Handler = Callable[[Any], Response | Awaitable[Response]]
 
 
 class Route:
@@ -8,19 +18,20 @@ class Route:
 
     __slots__ = ("pattern", "handler", "methods", "placeholder_names", "stream_body")
 
-    def __init__(self, pattern, handler, methods, placeholder_names, stream_body=False):
+    def __init__(self, pattern: str, handler: Handler, methods: tuple[str, ...],
+                 placeholder_names: tuple[str, ...], stream_body: bool = False) -> None:
         self.pattern = pattern
         self.handler = handler
         self.methods = methods
         self.placeholder_names = placeholder_names
         self.stream_body = stream_body
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         methods = ",".join(self.methods) or "*"
         return f"<Route {methods} {self.pattern} -> {getattr(self.handler, '__qualname__', self.handler)!r}>"
 
 
-def _method_names(method, methods):
+def _method_names(method: str | None, methods: Iterable[str] | None) -> tuple[str, ...]:
     if method is not None and methods is not None:
         raise TypeError("add_route() takes method= or methods=, not both")
     if method is not None:
@@ -29,7 +40,7 @@ def _method_names(method, methods):
         return ()
     if isinstance(methods, str):
         raise TypeError("methods= takes a list of method names; use method= for one")
-    names = []
+    names: list[str] = []
     for m in methods:
         if not isinstance(m, str):
             raise TypeError(f"method names must be str, not {type(m).__name__}")
@@ -42,14 +53,15 @@ def _method_names(method, methods):
 class Router:
     """Routes in the order added; the first whose pattern and method match wins."""
 
-    def __init__(self):
-        self._routes = []
+    def __init__(self) -> None:
+        self._routes: list[Route] = []
 
     @property
-    def routes(self):
+    def routes(self) -> list[Route]:
         return list(self._routes)
 
-    def add_route(self, pattern, handler, method=None, methods=None, *, stream_body=False):
+    def add_route(self, pattern: str, handler: Handler, method: str | None = None,
+                  methods: Iterable[str] | None = None, *, stream_body: bool = False) -> Route:
         """Route `pattern` to `handler`.
 
         `{name}` in a pattern captures the rest of one path segment into
@@ -76,7 +88,7 @@ class Router:
         self._routes.append(route)
         return route
 
-    def engine_routes(self):
+    def engine_routes(self) -> list[tuple[str, tuple[str, ...], Handler, Route, bool]]:
         """The routes as the engine takes them (ServerConfig's `routes`), in order.
 
         A list of (pattern, methods, handler, route, stream_body): methods a

@@ -1,11 +1,14 @@
 """serve(): one worker: the engine on a listening socket, its event loop, hooks, graceful stop."""
 
+from __future__ import annotations
+
 import asyncio
 import gc
 import inspect
 import os
 import signal
 import socket
+from typing import TYPE_CHECKING
 
 from . import _native, proxy, stop_signals
 from ._coro import Scheduler
@@ -19,6 +22,9 @@ from .logs import (
 )
 from .streams import run_stream
 
+if TYPE_CHECKING:
+    from .app import Application, Hook
+
 DEFAULT_GRACE_PERIOD = 30.0
 DRAIN_CHECK_INTERVAL = 0.05  # how often a draining worker looks at its connection count
 SETTLE_TIME = 1.0  # on stop, seconds between closing the listener and draining (see Worker.stop)
@@ -29,7 +35,7 @@ EXIT_FAILED = 1  # stopped, but a shutdown hook failed
 EXIT_BOOT_FAILED = 3  # never served: a startup hook failed
 
 
-def new_event_loop():
+def new_event_loop() -> asyncio.AbstractEventLoop:
     """uvloop when installed (the default dependency), else the stdlib loop.
 
     LESTO_LOOP=asyncio forces the stdlib loop (the test suite runs on both).
@@ -47,7 +53,7 @@ def new_event_loop():
     return asyncio.new_event_loop()
 
 
-def bind(host, port, *, backlog=1024):
+def bind(host: str, port: int, *, backlog: int = 1024) -> socket.socket:
     """A listening, non-blocking TCP socket on host:port (IPv6 when the host has a colon)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -62,13 +68,13 @@ def bind(host, port, *, backlog=1024):
     return sock
 
 
-def access_log_enabled(app):
+def access_log_enabled(app: Application) -> bool:
     """`app.access_log` when set; else on with `app.debug`, as before it existed."""
     enabled = getattr(app, "access_log", None)
     return app.debug if enabled is None else enabled
 
 
-def make_engine(app, loop):
+def make_engine(app: Application, loop: asyncio.AbstractEventLoop) -> _native.Server:
     """The engine that serves `app` on `loop`: a `_native.Server`, with no listener yet."""
     return _native.Server(_native.ServerConfig(
         routes=app.router.engine_routes(),
@@ -88,15 +94,15 @@ def make_engine(app, loop):
     ))
 
 
-async def run_hook(hook, app):
+async def run_hook(hook: Hook, app: Application) -> None:
     """Call a startup or shutdown hook with the app; await what it returns if awaitable."""
     result = hook(app)
     if inspect.isawaitable(result):
         await result
 
 
-def serve(app, sock, *, grace_period=DEFAULT_GRACE_PERIOD, ready_fd=None, alive_fd=None,
-          own_loop=False):
+def serve(app: Application, sock: socket.socket, *, grace_period: float = DEFAULT_GRACE_PERIOD,
+          ready_fd: int | None = None, alive_fd: int | None = None, own_loop: bool = False) -> int:
     """Serve `app` on the listening socket `sock` until SIGTERM or SIGINT; return the exit code.
 
     Runs in `app.loop` (the one made before run(), else a new one), or with
@@ -120,7 +126,7 @@ def serve(app, sock, *, grace_period=DEFAULT_GRACE_PERIOD, ready_fd=None, alive_
         stop_signals.catch()  # so that a late signal cannot kill the process on its way out
 
 
-def _cancel_remaining_tasks(loop):
+def _cancel_remaining_tasks(loop: asyncio.AbstractEventLoop) -> None:
     """What asyncio.run does after its main coroutine: cancel the tasks left, let them finish."""
     tasks = [task for task in asyncio.all_tasks(loop) if not task.done()]
     for task in tasks:
@@ -132,17 +138,19 @@ def _cancel_remaining_tasks(loop):
 class Worker:
     """One worker's life in its event loop: boot, serve, drain, close, shut down."""
 
-    def __init__(self, app, loop, grace_period):
+    def __init__(self, app: Application, loop: asyncio.AbstractEventLoop,
+                 grace_period: float) -> None:
         self.app = app
         self.loop = loop
         self.grace_period = grace_period
         self.signals = 0
         self.stop_requested = asyncio.Event()
-        self.engine = None
-        self._tick_handle = None
-        self._startup = None  # the task running the startup hooks, while it runs
+        self.engine: _native.Server | None = None
+        self._tick_handle: asyncio.TimerHandle | None = None
+        # The task running the startup hooks, while it runs.
+        self._startup: asyncio.Task[None] | None = None
 
-    def _on_signal(self, signum):
+    def _on_signal(self, signum: int) -> None:
         self.signals += 1
         name = signal.Signals(signum).name
         if self._startup is not None:
@@ -156,7 +164,7 @@ class Worker:
             error_log.warning("%s again: closing every connection now", name)
         self.stop_requested.set()
 
-    def _stop_starting(self, name):
+    def _stop_starting(self, name: str) -> None:
         """A stop signal during the startup hooks: they get the grace period, a second signal none."""
         if self.signals == 1:
             error_log.info("%s during start-up: stopping once the startup hooks are done "
@@ -165,33 +173,33 @@ class Worker:
         else:
             self._cancel_startup(f"{name} again")
 
-    def _cancel_startup(self, why):
+    def _cancel_startup(self, why: str) -> None:
         if self._startup is not None and self._startup.cancel():
             error_log.warning("%s: cancelling the startup hooks", why)
 
-    def _on_master_gone(self, alive_fd):
+    def _on_master_gone(self, alive_fd: int) -> None:
         self.loop.remove_reader(alive_fd)
         os.close(alive_fd)
         error_log.warning("the master process is gone: stopping")
         self.signals += 1
         self.stop_requested.set()
 
-    def _tick(self):
-        self.engine.tick()
-        self._tick_handle = self.loop.call_later(self.app.tick_interval, self._tick)
+    def _tick(self, engine: _native.Server) -> None:
+        engine.tick()
+        self._tick_handle = self.loop.call_later(self.app.tick_interval, self._tick, engine)
 
-    async def _run_startup_hooks(self):
+    async def _run_startup_hooks(self) -> None:
         for hook in self.app.startup_hooks:
             await run_hook(hook, self.app)
 
-    async def run(self, sock, ready_fd, alive_fd):
+    async def run(self, sock: socket.socket, ready_fd: int | None, alive_fd: int | None) -> int:
         loop = self.loop
         for sig in stop_signals.STOP_SIGNALS:
             loop.add_signal_handler(sig, self._on_signal, sig)
         # The loop's handlers first, then what was caught before them: a
         # signal is seen by one or the other, never lost between the two.
-        for sig in stop_signals.take():
-            self._on_signal(sig)
+        for signum in stop_signals.take():
+            self._on_signal(signum)
         if alive_fd is not None:
             loop.add_reader(alive_fd, self._on_master_gone, alive_fd)
         if self.stop_requested.is_set():
@@ -211,7 +219,7 @@ class Worker:
         engine.add_listener(os.dup(sock.fileno()))
         sock.close()  # the engine's descriptor is the worker's only one
         loop.add_reader(engine.fileno(), engine.poll)
-        self._tick_handle = loop.call_later(self.app.tick_interval, self._tick)
+        self._tick_handle = loop.call_later(self.app.tick_interval, self._tick, engine)
         # What exists now (modules, the app, its routes) lives as long as the
         # worker: keep it out of every future garbage collection's traversal.
         gc.collect()
@@ -223,10 +231,10 @@ class Worker:
             os.write(ready_fd, b"%d\n" % os.getpid())
             os.close(ready_fd)
         await self.stop_requested.wait()
-        await self.stop()
+        await self.stop(engine)
         return await self.shut_down()
 
-    async def _start_up(self):
+    async def _start_up(self) -> int | None:
         """Run the startup hooks; None when they all ran, else the exit code (they did not).
 
         In a task of their own, so that a stop can cancel them: a start-up
@@ -248,7 +256,7 @@ class Worker:
             self._startup = None
         return None
 
-    async def stop(self):
+    async def stop(self, engine: _native.Server) -> None:
         """Stop accepting, let received requests finish (within the grace period), close the rest.
 
         First the listener closes, while connections are served as usual for
@@ -261,33 +269,34 @@ class Worker:
         request is answered 503 in its place, its handler cancelled, and
         the 503s get a moment (REFUSAL_TIME) to reach their clients.
         """
-        engine, loop = self.engine, self.loop
+        loop = self.loop
         deadline = loop.time() + self.grace_period
         engine.close_listeners()
-        await self._wait_for_connections(min(deadline, loop.time() + SETTLE_TIME))
+        await self._wait_for_connections(engine, min(deadline, loop.time() + SETTLE_TIME))
         engine.drain()
-        drained = await self._wait_for_connections(deadline)
+        drained = await self._wait_for_connections(engine, deadline)
         if engine.connection_count:
             refused = engine.refuse_unanswered()
             if not drained:
                 error_log.warning("grace period over: %d request(s) answered 503, "
                                   "closing %d connection(s)", refused, engine.connection_count)
-            await self._wait_for_connections(loop.time() + REFUSAL_TIME)
+            await self._wait_for_connections(engine, loop.time() + REFUSAL_TIME)
         loop.remove_reader(engine.fileno())
-        self._tick_handle.cancel()
+        if self._tick_handle is not None:
+            self._tick_handle.cancel()
         engine.close()  # what remains is closed, handlers still awaiting are cancelled
         await asyncio.sleep(0)  # let the cancelled handlers unwind before the hooks run
 
-    async def _wait_for_connections(self, until):
+    async def _wait_for_connections(self, engine: _native.Server, until: float) -> bool:
         """Until no connection is left or a second signal (True), or loop time `until` (False)."""
-        while self.engine.connection_count and self.signals < 2:
+        while engine.connection_count and self.signals < 2:
             remaining = until - self.loop.time()
             if remaining <= 0:
                 return False
             await asyncio.sleep(min(DRAIN_CHECK_INTERVAL, remaining))
         return True
 
-    async def shut_down(self):
+    async def shut_down(self) -> int:
         code = EXIT_OK
         for hook in self.app.shutdown_hooks:
             try:

@@ -9,24 +9,27 @@ handlers and then `take()`s what was recorded, so that no signal falls
 between the two. A signal's handler is process-wide: so is this record.
 """
 
+from __future__ import annotations
+
 import signal
+from types import FrameType
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
-_caught = []
+_caught: list[int] = []
 
 
-def _record(signum, frame):
+def _record(signum: int, frame: FrameType | None) -> None:
     _caught.append(signum)
 
 
-def catch():
+def catch() -> None:
     """Record SIGTERM and SIGINT from now on (what was recorded so far is kept)."""
     for sig in STOP_SIGNALS:
         signal.signal(sig, _record)
 
 
-def take():
+def take() -> list[int]:
     """The stop signals recorded since the last call, oldest first."""
     caught = _caught[:]
     del _caught[: len(caught)]

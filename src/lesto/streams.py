@@ -6,14 +6,25 @@ pieces from the app's iterable to the engine's `Transfer`, waiting whenever
 the connection is full, and closes the iterable however the stream ends.
 """
 
+from __future__ import annotations
+
 import asyncio
 import inspect
+from collections.abc import AsyncIterable, Callable, Iterable
+from typing import TYPE_CHECKING
 
 from ._native import ClientDisconnected
 from .logs import error_log
 
+if TYPE_CHECKING:
+    from ._native import Transfer
 
-async def _close(iterator):
+# What Response(stream=...) takes: pieces of the body, sync or async.
+Piece = bytes | bytearray | memoryview | str
+Source = Iterable[Piece] | AsyncIterable[Piece]
+
+
+async def _close(iterator: object) -> None:
     """Close what produced the pieces, so its `finally` blocks run now."""
     aclose = getattr(iterator, "aclose", None)
     if aclose is not None:
@@ -24,22 +35,22 @@ async def _close(iterator):
         close()
 
 
-async def pump(transfer, source):
+async def pump(transfer: Transfer, source: Source) -> None:
     """Send `source`'s pieces through `transfer`; end it, or cut it short if `source` fails.
 
     A sync iterator is advanced on the event loop, as sync handlers run: use
     an async generator for anything that blocks.
     """
-    iterator = source
+    iterator: object = source
     try:
-        if hasattr(source, "__aiter__"):
-            iterator = source.__aiter__()
-            async for piece in iterator:
+        if isinstance(source, AsyncIterable):  # what the engine took it for: its type's __aiter__
+            pieces = iterator = source.__aiter__()
+            async for piece in pieces:
                 if not transfer.write(piece):
                     await transfer.drain()
         else:
-            iterator = iter(source)
-            for piece in iterator:
+            sync_pieces = iterator = iter(source)
+            for piece in sync_pieces:
                 if not transfer.write(piece):
                     await transfer.drain()
         transfer.end()
@@ -58,10 +69,10 @@ async def pump(transfer, source):
         await _close(iterator)
 
 
-def run_stream(loop):
+def run_stream(loop: asyncio.AbstractEventLoop) -> Callable[[Transfer, Source], asyncio.Task[None]]:
     """The engine's `run_stream(transfer, source)` for `loop`."""
 
-    def start(transfer, source):
+    def start(transfer: Transfer, source: Source) -> asyncio.Task[None]:
         task = loop.create_task(pump(transfer, source))
         # A Task cancelled before its first step never runs its coroutine's
         # finally: close the source here then.
@@ -71,7 +82,7 @@ def run_stream(loop):
     return start
 
 
-def _closed_unstarted(task, source):
+def _closed_unstarted(task: asyncio.Task[None], source: Source) -> None:
     if not task.cancelled():
         return
     if inspect.isasyncgen(source) and source.ag_frame is not None and source.ag_frame.f_lasti < 0:

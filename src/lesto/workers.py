@@ -16,15 +16,24 @@ to a moment of start-up: until the master's (or a worker's loop's) own
 handlers are installed, lesto.stop_signals records it.
 """
 
+from __future__ import annotations
+
 import os
 import selectors
 import signal
+import socket
 import subprocess
 import sys
 import time
+from types import FrameType
+from typing import TYPE_CHECKING, Protocol
 
 from . import server, stop_signals
 from .logs import error_log
+
+if TYPE_CHECKING:
+    from .app import Application
+    from .reload import Watcher
 
 BACKOFF_FIRST = 0.1  # seconds before restarting a worker that died; doubles on each failure
 BACKOFF_MAX = 5.0
@@ -37,19 +46,19 @@ STOP_SIGNALS = stop_signals.STOP_SIGNALS
 MASTER_SIGNALS = (*STOP_SIGNALS, signal.SIGHUP, signal.SIGCHLD)
 
 
-def backoff(failures):
+def backoff(failures: int) -> float:
     """Seconds to wait before the next start after `failures` failures in a row."""
     return 0.0 if failures == 0 else min(BACKOFF_FIRST * 2 ** (failures - 1), BACKOFF_MAX)
 
 
-def exit_code(status):
+def exit_code(status: int) -> int:
     """A waitpid status as a code: the exit code, or minus the signal that killed the process."""
     if os.WIFSIGNALED(status):
         return -os.WTERMSIG(status)
     return os.WEXITSTATUS(status)
 
 
-def describe(code):
+def describe(code: int) -> str:
     if code < 0:
         try:
             return f"killed by {signal.Signals(-code).name}"
@@ -58,7 +67,7 @@ def describe(code):
     return f"exited with code {code}"
 
 
-def inherited_worker_fds():
+def inherited_worker_fds() -> tuple[int, int, int] | None:
     """(listen_fd, ready_fd, alive_fd) when the master spawned this process as a worker, else None.
 
     Read once: the variable is removed so that processes this worker starts
@@ -71,10 +80,8 @@ def inherited_worker_fds():
     return listen_fd, ready_fd, alive_fd
 
 
-def serve_inherited(app, fds, grace_period):
+def serve_inherited(app: Application, fds: tuple[int, int, int], grace_period: float) -> int:
     """Run as the worker a master spawned: serve on the inherited socket; returns the exit code."""
-    import socket
-
     listen_fd, ready_fd, alive_fd = fds
     prepare_worker_signals()
     sock = socket.socket(fileno=listen_fd)
@@ -82,7 +89,7 @@ def serve_inherited(app, fds, grace_period):
                         alive_fd=alive_fd)
 
 
-def prepare_worker_signals():
+def prepare_worker_signals() -> None:
     # A worker answers SIGTERM and SIGINT (its loop installs that, and takes
     # over what was caught until then); SIGHUP is the master's. It runs in a
     # session of its own, so that a terminal's Ctrl-C reaches the master
@@ -96,19 +103,20 @@ def prepare_worker_signals():
 class WorkerProcess:
     """The master's record of one worker process."""
 
-    def __init__(self, pid, generation, popen=None):
+    def __init__(self, pid: int, generation: int,
+                 popen: subprocess.Popen[bytes] | None = None) -> None:
         self.pid = pid
         self.generation = generation
         self.popen = popen
         self.started = time.monotonic()
-        self.ready_at = None
-        self.stop_deadline = None  # set when the master told it to stop
+        self.ready_at: float | None = None
+        self.stop_deadline: float | None = None  # set when the master told it to stop
 
     @property
-    def stopping(self):
+    def stopping(self) -> bool:
         return self.stop_deadline is not None
 
-    def reap(self):
+    def reap(self) -> int | None:
         """The exit code once the process ended, else None."""
         try:
             pid, status = os.waitpid(self.pid, os.WNOHANG)
@@ -120,11 +128,23 @@ class WorkerProcess:
             self.popen.returncode = exit_code(status)  # reaped here, not by Popen
         return exit_code(status)
 
-    def signal(self, sig):
+    def signal(self, sig: int) -> None:
         try:
             os.kill(self.pid, sig)
         except ProcessLookupError:
             pass
+
+
+class Starter(Protocol):
+    """How the master starts a worker: Forker or Spawner."""
+
+    @property
+    def reloads_code(self) -> bool: ...
+
+    def start(self, sock: socket.socket, ready_w: int, alive_r: int,
+              private_fds: list[int]) -> tuple[int, subprocess.Popen[bytes] | None]:
+        """Start a worker serving `sock`; (its pid, its Popen if it is a new program)."""
+        ...
 
 
 class Forker:
@@ -132,11 +152,12 @@ class Forker:
 
     reloads_code = False
 
-    def __init__(self, app, grace_period):
+    def __init__(self, app: Application, grace_period: float) -> None:
         self.app = app
         self.grace_period = grace_period
 
-    def start(self, sock, ready_w, alive_r, private_fds):
+    def start(self, sock: socket.socket, ready_w: int, alive_r: int,
+              private_fds: list[int]) -> tuple[int, subprocess.Popen[bytes] | None]:
         sys.stdout.flush()  # else what the master buffered is written by each worker too
         sys.stderr.flush()
         # A signal arriving between fork and the worker's own handlers must not
@@ -169,10 +190,11 @@ class Spawner:
 
     reloads_code = True
 
-    def __init__(self, argv):
+    def __init__(self, argv: list[str]) -> None:
         self.argv = argv
 
-    def start(self, sock, ready_w, alive_r, private_fds):
+    def start(self, sock: socket.socket, ready_w: int, alive_r: int,
+              private_fds: list[int]) -> tuple[int, subprocess.Popen[bytes] | None]:
         fds = (sock.fileno(), ready_w, alive_r)
         env = dict(os.environ)
         env[WORKER_ENV] = ",".join(str(fd) for fd in fds)
@@ -183,15 +205,16 @@ class Spawner:
 class Master:
     """Supervises `count` workers serving `sock`; run() returns the master's exit code."""
 
-    def __init__(self, sock, count, starter, *, grace_period=server.DEFAULT_GRACE_PERIOD,
-                 watcher=None):
+    def __init__(self, sock: socket.socket, count: int, starter: Starter, *,
+                 grace_period: float = server.DEFAULT_GRACE_PERIOD,
+                 watcher: Watcher | None = None) -> None:
         self.sock = sock
         self.address = sock.getsockname()
         self.count = count
         self.starter = starter
         self.grace_period = grace_period
         self.watcher = watcher  # a reload.Watcher, or None
-        self.workers = {}  # pid -> WorkerProcess
+        self.workers: dict[int, WorkerProcess] = {}  # by pid
         self.generation = 0  # workers of an older one are replaced, one at a time
         self.failures = 0
         self.last_failure = 0.0
@@ -199,14 +222,14 @@ class Master:
         self.blocked = False  # reload mode: new code failed to start; wait for the next change
         self.serving = False  # every worker was ready once: the startup line was logged
         self.stopping = False
-        self.final_codes = []
+        self.final_codes: list[int] = []
         self.replacing = False  # a generation is being rolled out: log when it is done
-        self.pending_signals = []
+        self.pending_signals: list[int] = []
         self._ready_buffer = b""
 
     # ---- the loop ----------------------------------------------------------------
 
-    def run(self):
+    def run(self) -> int:
         self.wake_r, self.wake_w = os.pipe()
         self.ready_r, self.ready_w = os.pipe()
         self.alive_r, self.alive_w = os.pipe()  # EOF in a worker: the master is gone
@@ -253,20 +276,20 @@ class Master:
         error_log.info("master stopped (pid %d)", os.getpid())
         return 1 if failed else 0
 
-    def _on_signal(self, signum, frame):
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         self.pending_signals.append(signum)
 
-    def _timeout(self):
+    def _timeout(self) -> float:
         """Seconds until the next thing to do on time: a kill, a delayed start, a backoff reset."""
         now = time.monotonic()
-        deadlines = [w.stop_deadline for w in self.workers.values() if w.stopping]
+        deadlines = [w.stop_deadline for w in self.workers.values() if w.stop_deadline is not None]
         if self.failures:
             deadlines += [self.next_start, self.last_failure + BACKOFF_RESET]
         # Signals and readiness arrive through pipes; the bound only keeps
         # a lost wakeup harmless.
         return min([MAX_WAIT] + [d - now for d in deadlines if d > now])
 
-    def _readable(self, fd):
+    def _readable(self, fd: int) -> None:
         if fd == self.wake_r:
             self._drain_pipe(fd)
         elif fd == self.ready_r:
@@ -281,7 +304,7 @@ class Master:
                 self._replace_all()
 
     @staticmethod
-    def _drain_pipe(fd):
+    def _drain_pipe(fd: int) -> bytes:
         data = b""
         while True:
             try:
@@ -294,7 +317,7 @@ class Master:
 
     # ---- events ----------------------------------------------------------------
 
-    def _handle_signals(self):
+    def _handle_signals(self) -> None:
         pending, self.pending_signals = self.pending_signals, []
         for signum in pending:
             if signum in STOP_SIGNALS:
@@ -303,7 +326,7 @@ class Master:
                 error_log.info("SIGHUP: replacing the workers one at a time")
                 self._replace_all()
 
-    def _stop_all(self, signum):
+    def _stop_all(self, signum: int) -> None:
         name = signal.Signals(signum).name
         if self.stopping:
             error_log.warning("%s again: workers close every connection now", name)
@@ -314,7 +337,7 @@ class Master:
                            len(self.workers), self.grace_period)
         self._begin_stop()
 
-    def _begin_stop(self):
+    def _begin_stop(self) -> None:
         if not self.stopping:
             self.stopping = True
             # Once the workers closed theirs, the socket is closed: new
@@ -323,13 +346,13 @@ class Master:
         for worker in self.workers.values():
             self._stop(worker)
 
-    def _replace_all(self):
+    def _replace_all(self) -> None:
         self.generation += 1
         self.blocked = False
         self.failures = 0
         self.next_start = 0.0
 
-    def _on_ready(self, pid):
+    def _on_ready(self, pid: int) -> None:
         worker = self.workers.get(pid)
         if worker is None:
             return
@@ -341,7 +364,7 @@ class Master:
                            self.address[0], self.address[1], self.count,
                            "" if self.count == 1 else "s", os.getpid())
 
-    def _reap(self):
+    def _reap(self) -> None:
         for worker in list(self.workers.values()):
             code = worker.reap()
             if code is None:
@@ -358,7 +381,7 @@ class Master:
                 continue
             self._on_failure(worker, code)
 
-    def _on_failure(self, worker, code):
+    def _on_failure(self, worker: WorkerProcess, code: int) -> None:
         now = time.monotonic()
         self.failures += 1
         self.last_failure = now
@@ -381,16 +404,16 @@ class Master:
 
     # ---- keeping `count` workers of the current generation --------------------
 
-    def _live(self):
+    def _live(self) -> list[WorkerProcess]:
         return [w for w in self.workers.values() if not w.stopping]
 
-    def _ready(self):
+    def _ready(self) -> list[WorkerProcess]:
         return [w for w in self._live() if w.ready_at is not None]
 
-    def _maintain(self):
+    def _maintain(self) -> None:
         now = time.monotonic()
         for worker in self.workers.values():
-            if worker.stopping and now >= worker.stop_deadline:
+            if worker.stop_deadline is not None and now >= worker.stop_deadline:
                 error_log.error("worker %d still running after the grace period: killing it",
                                 worker.pid)
                 worker.signal(signal.SIGKILL)
@@ -420,20 +443,21 @@ class Master:
             self.replacing = False
             error_log.info("workers replaced")
 
-    def _start(self):
+    def _start(self) -> None:
         pid, popen = self.starter.start(self.sock, self.ready_w, self.alive_r, self.private_fds)
         self.workers[pid] = WorkerProcess(pid, self.generation, popen)
         self.replacing = self.generation > 0
         error_log.info("worker %d started", pid)
 
-    def _stop(self, worker):
+    def _stop(self, worker: WorkerProcess) -> None:
         if not worker.stopping:
             worker.stop_deadline = time.monotonic() + self.grace_period + KILL_MARGIN
         worker.signal(signal.SIGTERM)
 
 
-def run(app, host, port, *, worker_num=None, reload=False,
-        grace_period=server.DEFAULT_GRACE_PERIOD, reload_dirs=None):
+def run(app: Application | None, host: str, port: int, *, worker_num: int | None = None,
+        reload: bool = False, grace_period: float = server.DEFAULT_GRACE_PERIOD,
+        reload_dirs: list[str] | None = None) -> int:
     """Serve `app` the way asked; returns the exit code. `app` may be None in reload mode.
 
     In a worker that a master spawned (reload mode), serve on the inherited
@@ -443,30 +467,52 @@ def run(app, host, port, *, worker_num=None, reload=False,
     reload mode.
     """
     from . import logs
-    from . import reload as reloading
 
     logs.configure()
     fds = inherited_worker_fds()
     if fds is not None:
-        raise SystemExit(serve_inherited(app, fds, grace_period))
+        raise SystemExit(serve_inherited(_given(app), fds, grace_period))
     if reload:
-        argv = reloading.worker_argv()  # fails before binding when there is no program to rerun
-        watcher = reloading.Watcher(reload_dirs or reloading.default_dirs())
+        return _run_reloading(host, port, worker_num or 1, grace_period, reload_dirs)
+    app = _given(app)
+    sock = _bind(host, port)
+    if sock is None:
+        return 1
+    if worker_num is None:
+        return server.serve(app, sock, grace_period=grace_period)
+    if app.has_loop:
+        error_log.warning("app.loop was made before run(): each worker runs a loop of its "
+                          "own, not that one; set up loop-bound resources in on_startup hooks")
+    return Master(sock, worker_num or 1, Forker(app, grace_period),
+                  grace_period=grace_period).run()
+
+
+def _run_reloading(host: str, port: int, worker_num: int, grace_period: float,
+                   reload_dirs: list[str] | None) -> int:
+    """Reload mode's master: workers spawned anew, replaced when a watched file changes."""
+    from . import reload as reloading
+
+    argv = reloading.worker_argv()  # fails before binding when there is no program to rerun
+    watcher = reloading.Watcher(reload_dirs or reloading.default_dirs())
+    sock = _bind(host, port)
+    if sock is None:
+        return 1
+    error_log.info("reload: watching *.py under %s", ", ".join(watcher.dirs))
+    return Master(sock, worker_num, Spawner(argv), grace_period=grace_period,
+                  watcher=watcher).run()
+
+
+def _bind(host: str, port: int) -> socket.socket | None:
+    """The listening socket, or None once the reason it cannot be had is logged."""
     try:
-        sock = server.bind(host, port)
+        return server.bind(host, port)
     except OSError as exc:
         error_log.error("cannot listen on %s:%d: %s", host, port, exc)
-        return 1
-    if reload:
-        error_log.info("reload: watching *.py under %s", ", ".join(watcher.dirs))
-        starter = Spawner(argv)
-    elif worker_num is None:
-        return server.serve(app, sock, grace_period=grace_period)
-    else:
-        if app.has_loop:
-            error_log.warning("app.loop was made before run(): each worker runs a loop of its "
-                              "own, not that one; set up loop-bound resources in on_startup hooks")
-        watcher = None
-        starter = Forker(app, grace_period)
-    return Master(sock, worker_num or 1, starter, grace_period=grace_period,
-                  watcher=watcher).run()
+        return None
+
+
+def _given(app: Application | None) -> Application:
+    if app is None:
+        raise TypeError("workers.run(): app=None is for reload mode only, whose master never "
+                        "imports the app; pass the Application")
+    return app

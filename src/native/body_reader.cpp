@@ -94,8 +94,8 @@ PyObject* BodyReader_read(BodyReaderObject* b, PyObject*) {
 
 PyMethodDef BodyReader_methods[] = {
     {"read", reinterpret_cast<PyCFunction>(BodyReader_read), METH_NOARGS,
-     "read() -> Future[bytes]: the next piece of the body; b'' once it is all read. Fails "
-     "with ClientDisconnected when the body cannot be read to its end."},
+     "read($self, /)\n--\n\nA Future of the next piece of the body; b'' once it is all read. "
+     "Fails with ClientDisconnected when the body cannot be read to its end."},
     {nullptr, nullptr, 0, nullptr},
 };
 

@@ -32,13 +32,13 @@ PyObject* check_route(PyObject*, PyObject* args) {
 
 PyMethodDef module_methods[] = {
     {"check_route", check_route, METH_VARARGS,
-     "check_route(pattern, methods) -> names\n--\n\nValidate a route pattern and method names the "
+     "check_route(pattern, methods, /)\n--\n\nValidate a route pattern and method names the "
      "way the server will; return the placeholder names. Raises ValueError saying what to fix."},
     {"json_as_dict", json_as_dict, METH_O,
-     "json_as_dict(cls) -> cls\n--\n\nResponse(json=...) encodes instances of cls (a mapping "
+     "json_as_dict(cls, /)\n--\n\nResponse(json=...) encodes instances of cls (a mapping "
      "class, subclasses included) as dict(instance). Returns cls: a class decorator."},
     {"_reuse_counts", reuse_counts, METH_O,
-     "_reuse_counts(request) -> dict\n--\n\nFor tests: how many Requests, stand-in steps and "
+     "_reuse_counts(request, /)\n--\n\nFor tests: how many Requests, stand-in steps and "
      "Responses the engine has made rather than reused, and whether this build reuses them."},
     {nullptr, nullptr, 0, nullptr},
 };

@@ -217,6 +217,7 @@ PyGetSetDef Request_getset[] = {
 
 PyMethodDef Request_methods[] = {
     {"add_done_callback", reinterpret_cast<PyCFunction>(Request_add_done_callback), METH_O,
+     "add_done_callback($self, cb, /)\n--\n\n"
      "Call cb(request) once the response has been written, or the connection closed first."},
     {nullptr, nullptr, 0, nullptr},
 };

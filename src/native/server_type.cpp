@@ -170,25 +170,29 @@ PyObject* Server_get_connection_count(ServerObject* self, void*) {
 
 PyMethodDef Server_methods[] = {
     {"fileno", reinterpret_cast<PyCFunction>(Server_fileno), METH_NOARGS,
-     "The epoll descriptor the event loop watches."},
+     "fileno($self, /)\n--\n\nThe epoll descriptor the event loop watches."},
     {"add_listener", reinterpret_cast<PyCFunction>(Server_add_listener), METH_O,
-     "Take ownership of a listening socket descriptor."},
-    {"poll", reinterpret_cast<PyCFunction>(Server_poll), METH_NOARGS, "Serve every ready socket."},
+     "add_listener($self, fd, /)\n--\n\nTake ownership of a listening socket descriptor."},
+    {"poll", reinterpret_cast<PyCFunction>(Server_poll), METH_NOARGS,
+     "poll($self, /)\n--\n\nServe every ready socket."},
     {"flush", reinterpret_cast<PyCFunction>(Server_flush), METH_NOARGS,
-     "Send responses that asynchronous handlers produced."},
+     "flush($self, /)\n--\n\nSend responses that asynchronous handlers produced."},
     {"_resume_round", reinterpret_cast<PyCFunction>(Server_resume_round), METH_NOARGS,
+     "_resume_round($self, /)\n--\n\n"
      "Resume the handler coroutines that yielded to the loop (scheduled by the engine)."},
     {"tick", reinterpret_cast<PyCFunction>(Server_tick), METH_NOARGS,
-     "Once a second: Date header and timeouts."},
+     "tick($self, /)\n--\n\nOnce a second: Date header and timeouts."},
     {"close_listeners", reinterpret_cast<PyCFunction>(Server_close_listeners), METH_NOARGS,
-     "Stop accepting connections."},
+     "close_listeners($self, /)\n--\n\nStop accepting connections."},
     {"drain", reinterpret_cast<PyCFunction>(Server_drain), METH_NOARGS,
+     "drain($self, /)\n--\n\n"
      "Graceful stop: accept nothing more, close idle connections, finish received requests."},
     {"refuse_unanswered", reinterpret_cast<PyCFunction>(Server_refuse_unanswered), METH_NOARGS,
+     "refuse_unanswered($self, /)\n--\n\n"
      "Grace period over: answer each connection's first unanswered request 503, then close it. "
      "Returns the number of 503s."},
     {"close", reinterpret_cast<PyCFunction>(Server_close), METH_NOARGS,
-     "Close every connection and listener."},
+     "close($self, /)\n--\n\nClose every connection and listener."},
     {nullptr, nullptr, 0, nullptr},
 };
 

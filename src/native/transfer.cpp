@@ -183,13 +183,15 @@ PyObject* Transfer_get_open(TransferObject* t, void*) {
 
 PyMethodDef Transfer_methods[] = {
     {"write", reinterpret_cast<PyCFunction>(Transfer_write), METH_O,
-     "write(piece) -> bool: send the next piece (bytes or str); False: await drain() first."},
+     "write($self, piece, /)\n--\n\n"
+     "Send the next piece (bytes or str); returns False when drain() must be awaited first."},
     {"drain", reinterpret_cast<PyCFunction>(Transfer_drain), METH_NOARGS,
-     "drain() -> Future: done once the connection has room again."},
+     "drain($self, /)\n--\n\nA Future, done once the connection has room again."},
     {"end", reinterpret_cast<PyCFunction>(Transfer_end), METH_NOARGS,
-     "end(): the last piece was given."},
+     "end($self, /)\n--\n\nThe last piece was given."},
     {"abort", reinterpret_cast<PyCFunction>(Transfer_abort), METH_NOARGS,
-     "abort(): the producer failed; the response is cut short and the connection closed."},
+     "abort($self, /)\n--\n\n"
+     "The producer failed: the response is cut short and the connection closed."},
     {nullptr, nullptr, 0, nullptr},
 };
 

@@ -106,7 +106,7 @@ def test_parse_pairs_charset():
     ('text/plain; charset="utf-8"', ("text/plain", "utf-8")),
     ("text/plain; charset=", ("text/plain", None)),
     ("; charset=utf-8", (None, "utf-8")),
-    ("text/plain; charset=a; charset=b", ("text/plain", "a")),
+    ("text/plain; charset=a; charset=b", ("text/plain", "b")),  # the last, as python-multipart's parser
 ])
 def test_parse_content_type(value, result):
     assert parse_content_type(value) == result
@@ -116,9 +116,16 @@ def test_parse_content_type(value, result):
     ('form-data; name="a;b"; filename="x.txt"',
      ("form-data", {"name": "a;b", "filename": "x.txt"})),
     ('form-data; name="q\\"uote"', ("form-data", {"name": 'q"uote'})),
-    ('form-data; filename="C:\\dir\\f.txt"', ("form-data", {"filename": "C:\\dir\\f.txt"})),
+    # A Windows path (old Internet Explorer) is cut to the file name; a
+    # backslash in a file name is kept as sent (browsers do not escape it).
+    ('form-data; filename="C:\\dir\\f.txt"', ("form-data", {"filename": "f.txt"})),
+    ('form-data; filename="a\\b.txt"', ("form-data", {"filename": "a\\b.txt"})),
     ("multipart/form-data; Boundary=AbC", ("multipart/form-data", {"boundary": "AbC"})),
-    ("a; flag; =x", ("a", {"flag": ""})),
+    ("a; flag; =x", ("a", {"flag": "", "": "x"})),
+    # RFC 7578 4.2: no RFC 5987 `name*=` in forms; the plain parameter counts.
+    ("form-data; name=\"f\"; filename*=UTF-8''%C3%A9.txt", ("form-data", {"name": "f"})),
+    # Part headers are read as UTF-8: any character comes through.
+    ('form-data; name="文件"; filename="é.txt"', ("form-data", {"name": "文件", "filename": "é.txt"})),
 ])
 def test_parse_header_params(value, result):
     assert parse_header_params(value) == result

@@ -306,6 +306,18 @@ def test_uploaded_file_type_is_the_bare_media_type(api):
     assert (f["type"], f["content_type"]) == ("text/plain", "Text/Plain; charset=utf-8")
 
 
+def test_multipart_names_as_browsers_send_them(api):
+    # Names in UTF-8 (RFC 7578 5.1); old Internet Explorer's whole Windows
+    # path, cut to the file name.
+    body, content_type = multipart([
+        ([disposition("文件", "报告.txt")], b"a"),
+        ([disposition("old", "C:\\Users\\me\\report.txt")], b"b"),
+    ])
+    files = value(describe(api, body_request(body, content_type)), "files")
+    assert [(field, f["filename"]) for field, f in files] == [("文件", "报告.txt"),
+                                                              ("old", "report.txt")]
+
+
 def test_a_japronto_form_handler_runs_unchanged(api):
     body, content_type = multipart([
         ([disposition("title")], b"Report"),
