@@ -174,9 +174,14 @@ TEST(Preconditions, OtherMethodsGet412WhereGetGets304) {
               Precondition::precondition_failed);
 }
 
+// The span of a temporary Headers would dangle: calling view() on one must not compile.
+template <class T> concept views_a_temporary = requires(T h) { std::move(h).view(); };
+static_assert(!views_a_temporary<FilePlan::Headers>);
+static_assert(requires(const FilePlan::Headers& h) { h.view(); });
+
 std::vector<std::string> lines(const FilePlan& plan) {
     std::vector<std::string> out;
-    for (const Header& h : plan.headers().view())
+    for (const Header& h : plan.headers())
         out.push_back(std::string(h.name) + ": " + std::string(h.value));
     return out;
 }

@@ -40,10 +40,17 @@ public:
     /// Most fields a plan adds.
     static constexpr std::size_t max_headers = 4;
 
+    /// The fields, views into the plan. Keep this object while its span is
+    /// used: `view()` of a temporary does not compile (the span would
+    /// dangle at the end of the statement); `for (auto& h : plan.headers())`
+    /// is fine.
     struct Headers {
         std::array<Header, max_headers> items;
         std::size_t count = 0;
-        std::span<const Header> view() const noexcept { return {items.data(), count}; }
+        std::span<const Header> view() const& noexcept { return {items.data(), count}; }
+        std::span<const Header> view() const&& = delete;
+        const Header* begin() const noexcept { return items.data(); }
+        const Header* end() const noexcept { return items.data() + count; }
     };
 
     int status = 200;
