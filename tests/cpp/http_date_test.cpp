@@ -121,6 +121,17 @@ TEST(HttpDate, Rfc850YearsMoreThanFiftyYearsAheadAreInThePast) {
     }
 }
 
+TEST(HttpDate, Rfc850AgainstAFarClockCanLeaveFourDigitYears) {
+    // Found by files_fuzz: a clock in the year 15191 reads "-94" as 15194,
+    // an instant that has no IMF-fixdate; the parse is still right.
+    constexpr std::int64_t now = 417235744805;
+    const char* text = "Sunday, 06-Nov-94 08:49:37 GMT";
+    const auto t = parse_http_date(text, now);
+    ASSERT_TRUE(t.has_value());
+    EXPECT_EQ(*t, lesto::http::days_from_civil(15194, 11, 6) * 86400 + 8 * 3600 + 49 * 60 + 37);
+    lesto::test::check_date(lesto::test::fail_test, text, now);
+}
+
 TEST(HttpDate, DaysFromCivilAgreesWithTimegm) {
     // Every first and last day of a month over four centuries either side
     // of 1970, leap years of every kind included.
