@@ -1,5 +1,4 @@
-// files_fuzz.cpp: the file-serving rules (src/core/files) on arbitrary text: Range, HTTP-dates,
-// entity-tag lists, static path mapping, content types and whole plans.
+// files_fuzz.cpp: src/core/files on arbitrary text: Range, dates, entity-tags, paths, plans.
 //
 // Input: 25 control bytes, then the text. [0] options: bits 0-1 the method
 // (GET, HEAD, POST, "get"), bit 2 allows hidden files, bit 3 takes the size
@@ -87,10 +86,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (options & 8) file_size %= 64;
     const auto mtime_ns = read_le<std::int64_t>(control, 9);
     auto now = read_le<std::int64_t>(control, 17);
-    if (!(options & 16)) now = static_cast<std::int64_t>(static_cast<std::uint64_t>(now) % (1ull << 40));
+    if (!(options & 16))
+        now = static_cast<std::int64_t>(static_cast<std::uint64_t>(now) % (1ull << 40));
     const std::string_view method = methods[options & 3];
-    fuzz::context().limits = "method " + std::string(method) + " size " + std::to_string(file_size) +
-                             " mtime_ns " + std::to_string(mtime_ns) + " now " + std::to_string(now);
+    fuzz::context().limits = "method " + std::string(method) + " size " +
+                             std::to_string(file_size) + " mtime_ns " + std::to_string(mtime_ns) +
+                             " now " + std::to_string(now);
 
     test::check_range(fuzz::broken, text, file_size, http::parse_range(text, file_size));
     test::check_date(fuzz::broken, text, now);

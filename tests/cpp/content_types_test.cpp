@@ -1,9 +1,8 @@
 // content_types_test.cpp: a file's Content-Type from its extension, and the checks on the table.
-#include <gtest/gtest.h>
-
-#include <string>
-
 #include "files/content_types.hpp"
+
+#include <gtest/gtest.h>
+#include <string>
 
 namespace {
 
@@ -15,14 +14,15 @@ using lesto::files::ContentTypes;
 ContentTypes sample() {
     ContentTypes t;
     const std::pair<const char*, const char*> pairs[] = {
-        {".html", "text/html"},       {".css", "text/css"},
-        {".js", "text/javascript"},   {".json", "application/json"},
-        {".png", "image/png"},        {".jpg", "image/jpeg"},
-        {".svg", "image/svg+xml"},    {".gz", "application/gzip"},
+        {".html", "text/html"},        {".css", "text/css"},
+        {".js", "text/javascript"},    {".json", "application/json"},
+        {".png", "image/png"},         {".jpg", "image/jpeg"},
+        {".svg", "image/svg+xml"},     {".gz", "application/gzip"},
         {".tar", "application/x-tar"}, {".sarif.json", "application/sarif+json"},
-        {"txt", "text/plain"},        {".wasm", "application/wasm"},
+        {"txt", "text/plain"},         {".wasm", "application/wasm"},
     };
-    for (const auto& [ext, type] : pairs) t.add(ext, type);
+    for (const auto& [ext, type] : pairs)
+        t.add(ext, type);
     return t;
 }
 
@@ -39,17 +39,17 @@ const LookupCase lookup_cases[] = {
     {"app.js", {"text/javascript", "utf-8"}},
     {"data.json", {"application/json", ""}},
     {"img/logo.png", {"image/png", ""}},
-    {"PHOTO.JPG", {"image/jpeg", ""}},              // extensions ignore case
+    {"PHOTO.JPG", {"image/jpeg", ""}}, // extensions ignore case
     {"photo.JpG", {"image/jpeg", ""}},
     {"notes.txt", {"text/plain", "utf-8"}},
     {"logo.svg", {"image/svg+xml", ""}},
-    {"backup.tar.gz", {"application/gzip", ""}},    // ".tar.gz" not added: ".gz"
+    {"backup.tar.gz", {"application/gzip", ""}},           // ".tar.gz" not added: ".gz"
     {"report.sarif.json", {"application/sarif+json", ""}}, // the longest added suffix
     {"x.json.gz", {"application/gzip", ""}},
-    {"README", octet},                              // no extension
-    {".bashrc", octet},                             // a leading dot is no extension
+    {"README", octet},  // no extension
+    {".bashrc", octet}, // a leading dot is no extension
     {".html", octet},
-    {"dir.html/file", octet},                       // only the last segment counts
+    {"dir.html/file", octet}, // only the last segment counts
     {"file.", octet},
     {"file.unknown", octet},
     {"", octet},

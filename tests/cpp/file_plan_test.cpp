@@ -1,13 +1,12 @@
-// file_plan_test.cpp: one file request planned: method, preconditions in the RFC's order, If-Range, Range.
-#include <gtest/gtest.h>
-
-#include <string>
-#include <vector>
-
+// file_plan_test.cpp: file requests planned: method, preconditions in the RFC's order, Range.
 #include "files/conditional.hpp"
 #include "files/plan.hpp"
 #include "invariant.hpp"
 #include "support/files_check.hpp"
+
+#include <gtest/gtest.h>
+#include <string>
+#include <vector>
 
 namespace {
 
@@ -34,7 +33,8 @@ struct Field {
 
 std::vector<Header> views(const std::vector<Field>& fields) {
     std::vector<Header> out;
-    for (const Field& f : fields) out.push_back({f.name, f.value});
+    for (const Field& f : fields)
+        out.push_back({f.name, f.value});
     return out;
 }
 
@@ -66,17 +66,29 @@ const std::vector<PlanCase> plan_cases = {
     {"If-Match on two lines", "GET", {{"If-Match", "\"a\""}, {"if-match", etag}}, 200, 0, 1000},
     {"If-Match, one line broken", "GET", {{"If-Match", etag}, {"If-Match", "x"}}, 412},
     {"field names ignore case", "GET", {{"IF-MATCH", "\"other\""}}, 412},
-    {"If-Match wins over If-Unmodified-Since", "GET",
-     {{"If-Match", etag}, {"If-Unmodified-Since", second_before}}, 200, 0, 1000},
+    {"If-Match wins over If-Unmodified-Since",
+     "GET",
+     {{"If-Match", etag}, {"If-Unmodified-Since", second_before}},
+     200,
+     0,
+     1000},
 
     // 2. If-Unmodified-Since, only without If-Match.
-    {"If-Unmodified-Since at Last-Modified", "GET", {{"If-Unmodified-Since", last_modified}}, 200,
-     0, 1000},
+    {"If-Unmodified-Since at Last-Modified",
+     "GET",
+     {{"If-Unmodified-Since", last_modified}},
+     200,
+     0,
+     1000},
     {"If-Unmodified-Since later", "GET", {{"If-Unmodified-Since", second_after}}, 200, 0, 1000},
     {"If-Unmodified-Since earlier", "GET", {{"If-Unmodified-Since", second_before}}, 412},
     {"If-Unmodified-Since not a date", "GET", {{"If-Unmodified-Since", "yesterday"}}, 200, 0, 1000},
-    {"If-Unmodified-Since twice", "GET",
-     {{"If-Unmodified-Since", second_before}, {"If-Unmodified-Since", second_before}}, 200, 0, 1000},
+    {"If-Unmodified-Since twice",
+     "GET",
+     {{"If-Unmodified-Since", second_before}, {"If-Unmodified-Since", second_before}},
+     200,
+     0,
+     1000},
 
     // 3. If-None-Match: weak comparison; 304 for GET and HEAD.
     {"If-None-Match our tag", "GET", {{"If-None-Match", etag}}, 304},
@@ -86,15 +98,25 @@ const std::vector<PlanCase> plan_cases = {
     {"If-None-Match another tag", "GET", {{"If-None-Match", "\"other\""}}, 200, 0, 1000},
     {"If-None-Match in a list", "GET", {{"If-None-Match", std::string("W/\"a\", ") + etag}}, 304},
     {"If-None-Match malformed", "GET", {{"If-None-Match", std::string(etag) + " x"}}, 200, 0, 1000},
-    {"If-None-Match on two lines", "GET",
-     {{"If-None-Match", "\"a\""}, {"If-None-Match", etag}}, 304},
-    {"If-Match passes, If-None-Match hits", "GET",
-     {{"If-Match", etag}, {"If-None-Match", etag}}, 304},
+    {"If-None-Match on two lines",
+     "GET",
+     {{"If-None-Match", "\"a\""}, {"If-None-Match", etag}},
+     304},
+    {"If-Match passes, If-None-Match hits",
+     "GET",
+     {{"If-Match", etag}, {"If-None-Match", etag}},
+     304},
     {"If-Match fails first", "GET", {{"If-Match", "\"x\""}, {"If-None-Match", etag}}, 412},
-    {"If-Unmodified-Since fails first", "GET",
-     {{"If-Unmodified-Since", second_before}, {"If-None-Match", etag}}, 412},
-    {"If-None-Match wins over If-Modified-Since", "GET",
-     {{"If-None-Match", "\"other\""}, {"If-Modified-Since", second_after}}, 200, 0, 1000},
+    {"If-Unmodified-Since fails first",
+     "GET",
+     {{"If-Unmodified-Since", second_before}, {"If-None-Match", etag}},
+     412},
+    {"If-None-Match wins over If-Modified-Since",
+     "GET",
+     {{"If-None-Match", "\"other\""}, {"If-Modified-Since", second_after}},
+     200,
+     0,
+     1000},
 
     // 4. If-Modified-Since, only without If-None-Match.
     {"If-Modified-Since at Last-Modified", "GET", {{"If-Modified-Since", last_modified}}, 304},
@@ -104,10 +126,18 @@ const std::vector<PlanCase> plan_cases = {
     {"If-Modified-Since earlier", "GET", {{"If-Modified-Since", second_before}}, 200, 0, 1000},
     {"If-Modified-Since HEAD", "HEAD", {{"If-Modified-Since", last_modified}}, 304},
     {"If-Modified-Since not a date", "GET", {{"If-Modified-Since", "0"}}, 200, 0, 1000},
-    {"If-Modified-Since, a list of dates", "GET",
-     {{"If-Modified-Since", std::string(last_modified) + ", " + last_modified}}, 200, 0, 1000},
-    {"If-Modified-Since twice", "GET",
-     {{"If-Modified-Since", last_modified}, {"If-Modified-Since", last_modified}}, 200, 0, 1000},
+    {"If-Modified-Since, a list of dates",
+     "GET",
+     {{"If-Modified-Since", std::string(last_modified) + ", " + last_modified}},
+     200,
+     0,
+     1000},
+    {"If-Modified-Since twice",
+     "GET",
+     {{"If-Modified-Since", last_modified}, {"If-Modified-Since", last_modified}},
+     200,
+     0,
+     1000},
 
     // 5. Range, GET only, and If-Range.
     {"a range", "GET", {{"Range", "bytes=0-99"}}, 206, 0, 100},
@@ -121,22 +151,50 @@ const std::vector<PlanCase> plan_cases = {
     {"Range on two lines", "GET", {{"Range", "bytes=0-1"}, {"Range", "bytes=0-1"}}, 200, 0, 1000},
     {"a malformed Range", "GET", {{"Range", "bytes=x"}}, 200, 0, 1000},
     {"If-Range our tag", "GET", {{"Range", "bytes=0-9"}, {"If-Range", etag}}, 206, 0, 10},
-    {"If-Range our tag, weak", "GET", {{"Range", "bytes=0-9"}, {"If-Range", weak_etag}}, 200, 0,
+    {"If-Range our tag, weak",
+     "GET",
+     {{"Range", "bytes=0-9"}, {"If-Range", weak_etag}},
+     200,
+     0,
      1000},
     {"If-Range another tag", "GET", {{"Range", "bytes=0-9"}, {"If-Range", "\"x\""}}, 200, 0, 1000},
-    {"If-Range Last-Modified", "GET", {{"Range", "bytes=0-9"}, {"If-Range", last_modified}}, 206,
-     0, 10},
-    {"If-Range a later date", "GET", {{"Range", "bytes=0-9"}, {"If-Range", second_after}}, 200, 0,
+    {"If-Range Last-Modified",
+     "GET",
+     {{"Range", "bytes=0-9"}, {"If-Range", last_modified}},
+     206,
+     0,
+     10},
+    {"If-Range a later date",
+     "GET",
+     {{"Range", "bytes=0-9"}, {"If-Range", second_after}},
+     200,
+     0,
      1000},
-    {"If-Range an earlier date", "GET", {{"Range", "bytes=0-9"}, {"If-Range", second_before}}, 200,
-     0, 1000},
+    {"If-Range an earlier date",
+     "GET",
+     {{"Range", "bytes=0-9"}, {"If-Range", second_before}},
+     200,
+     0,
+     1000},
     {"If-Range garbage", "GET", {{"Range", "bytes=0-9"}, {"If-Range", "soon"}}, 200, 0, 1000},
-    {"If-Range a tag list", "GET",
-     {{"Range", "bytes=0-9"}, {"If-Range", std::string(etag) + ", " + etag}}, 200, 0, 1000},
-    {"If-Range twice", "GET", {{"Range", "bytes=0-9"}, {"If-Range", etag}, {"If-Range", etag}},
-     200, 0, 1000},
-    {"If-Range failing turns a 416 into a 200", "GET",
-     {{"Range", "bytes=5000-"}, {"If-Range", "\"x\""}}, 200, 0, 1000},
+    {"If-Range a tag list",
+     "GET",
+     {{"Range", "bytes=0-9"}, {"If-Range", std::string(etag) + ", " + etag}},
+     200,
+     0,
+     1000},
+    {"If-Range twice",
+     "GET",
+     {{"Range", "bytes=0-9"}, {"If-Range", etag}, {"If-Range", etag}},
+     200,
+     0,
+     1000},
+    {"If-Range failing turns a 416 into a 200",
+     "GET",
+     {{"Range", "bytes=5000-"}, {"If-Range", "\"x\""}},
+     200,
+     0,
+     1000},
     {"If-Range holding keeps the 416", "GET", {{"Range", "bytes=5000-"}, {"If-Range", etag}}, 416},
     {"If-Range without Range", "GET", {{"If-Range", "\"x\""}}, 200, 0, 1000},
     {"a 304 comes before the range", "GET", {{"Range", "bytes=0-9"}, {"If-None-Match", etag}}, 304},
@@ -175,7 +233,10 @@ TEST(Preconditions, OtherMethodsGet412WhereGetGets304) {
 }
 
 // The span of a temporary Headers would dangle: calling view() on one must not compile.
-template <class T> concept views_a_temporary = requires(T h) { std::move(h).view(); };
+template <class T>
+concept views_a_temporary = requires(T h) {
+    std::move(h).view();
+};
 static_assert(!views_a_temporary<FilePlan::Headers>);
 static_assert(requires(const FilePlan::Headers& h) { h.view(); });
 
@@ -215,7 +276,8 @@ TEST(FilePlan, AnEmptyFile) {
     EXPECT_EQ(plan({}).length, 0u);
     EXPECT_EQ(plan({{"Range", "bytes=0-"}}).status, 416);
     EXPECT_EQ(plan({{"Range", "bytes=-5"}}).status, 416);
-    EXPECT_EQ(lines(plan({{"Range", "bytes=0-0"}})), std::vector<std::string>{"Content-Range: bytes */0"});
+    EXPECT_EQ(lines(plan({{"Range", "bytes=0-0"}})),
+              std::vector<std::string>{"Content-Range: bytes */0"});
 }
 
 TEST(FilePlan, AFileFromTheFutureIsLastModifiedNow) {

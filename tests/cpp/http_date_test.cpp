@@ -1,14 +1,13 @@
 // http_date_test.cpp: reading HTTP-dates in their three forms, and writing IMF-fixdate.
-#include <gtest/gtest.h>
-
-#include <ctime>
-#include <optional>
-#include <string>
-
 #include "files/http_date.hpp"
 #include "invariant.hpp"
 #include "response/date.hpp"
 #include "support/files_check.hpp"
+
+#include <ctime>
+#include <gtest/gtest.h>
+#include <optional>
+#include <string>
 
 namespace {
 
@@ -35,8 +34,8 @@ const DateCase valid_dates[] = {
     {"Fri, 31 Dec 9999 23:59:59 GMT", 253402300799},
     {"Sat, 01 Jan 0000 00:00:00 GMT", -62167219200},
     {"Tue, 19 Jan 2038 03:14:08 GMT", 2147483648},
-    {"Mon, 06 Nov 1994 08:49:37 GMT", rfc_example},       // a wrong day name is not checked
-    {"Sun, 06 Nov 1994 08:49:60 GMT", rfc_example + 23},  // leap second: the next minute
+    {"Mon, 06 Nov 1994 08:49:37 GMT", rfc_example},      // a wrong day name is not checked
+    {"Sun, 06 Nov 1994 08:49:60 GMT", rfc_example + 23}, // leap second: the next minute
     {"Thu Jan  1 00:00:00 1970", 0},
     {"Tuesday, 31-Dec-69 23:59:59 GMT", 3155759999}, // 2069: 43 years ahead of now, not 1969
 };
@@ -44,7 +43,7 @@ const DateCase valid_dates[] = {
 const DateCase invalid_dates[] = {
     {"", std::nullopt},
     {"Sun", std::nullopt},
-    {"sun, 06 Nov 1994 08:49:37 GMT", std::nullopt},  // case-sensitive
+    {"sun, 06 Nov 1994 08:49:37 GMT", std::nullopt}, // case-sensitive
     {"Sun, 06 nov 1994 08:49:37 GMT", std::nullopt},
     {"Sun, 06 Nov 1994 08:49:37 gmt", std::nullopt},
     {"Sun, 06 Nov 1994 08:49:37 UTC", std::nullopt},
@@ -66,10 +65,10 @@ const DateCase invalid_dates[] = {
     {"Sun, 06 Nov 1994 08:49:3\0 GMT", std::nullopt},
     {"Sun, 06 Nov 1994 08:49:37", std::nullopt},
     {"Sunday, 06-Nov-1994 08:49:37 GMT", std::nullopt},
-    {"Sun, 06-Nov-94 08:49:37 GMT", std::nullopt},    // RFC 850 needs the long day name
+    {"Sun, 06-Nov-94 08:49:37 GMT", std::nullopt}, // RFC 850 needs the long day name
     {"Sunday, 06 Nov 1994 08:49:37 GMT", std::nullopt},
     {"Funday, 06-Nov-94 08:49:37 GMT", std::nullopt},
-    {"Sun Nov 6 08:49:37 1994", std::nullopt},        // one-digit day after two spaces only
+    {"Sun Nov 6 08:49:37 1994", std::nullopt}, // one-digit day after two spaces only
     {"Sun Nov   6 08:49:37 1994", std::nullopt},
     {"Sun Nov  6 08:49:37 1994 GMT", std::nullopt},
     {"1994-11-06T08:49:37Z", std::nullopt},
@@ -101,7 +100,7 @@ TEST(HttpDate, Rfc850YearsMoreThanFiftyYearsAheadAreInThePast) {
         int year;
     };
     const Case cases[] = {
-        {now_2026, "Friday, 01-Jan-76 00:00:00 GMT", 2076}, // 50 years ahead: still ahead
+        {now_2026, "Friday, 01-Jan-76 00:00:00 GMT", 2076},   // 50 years ahead: still ahead
         {now_2026, "Saturday, 01-Jan-77 00:00:00 GMT", 1977}, // 51: the past
         {now_2026, "Saturday, 01-Jan-00 00:00:00 GMT", 2000},
         {now_2026, "Wednesday, 01-Jan-26 00:00:00 GMT", 2026},
@@ -109,7 +108,7 @@ TEST(HttpDate, Rfc850YearsMoreThanFiftyYearsAheadAreInThePast) {
         {rfc_example, "Thursday, 01-Jan-44 00:00:00 GMT", 2044},
         {rfc_example, "Thursday, 01-Jan-45 00:00:00 GMT", 1945},
         {-86400 * 365, "Thursday, 01-Jan-70 00:00:00 GMT", 1970}, // a clock in 1969
-        {4102444800, "Thursday, 01-Jan-50 00:00:00 GMT", 2150}, // now 2100: 2150 is 50 ahead
+        {4102444800, "Thursday, 01-Jan-50 00:00:00 GMT", 2150},   // now 2100: 2150 is 50 ahead
     };
     for (const Case& c : cases) {
         const auto t = parse_http_date(c.text, c.now);
@@ -149,8 +148,8 @@ TEST(HttpDate, DaysFromCivilAgreesWithTimegm) {
 
 TEST(HttpDate, WhatWeFormatWeReadBack) {
     // Instants a second apart near the edges, and spread over the years.
-    std::int64_t instants[] = {0, -1, 1, 951868799, 951868800, 2147483647, 2147483648,
-                               253402300799, -62167219200};
+    std::int64_t instants[] = {
+        0, -1, 1, 951868799, 951868800, 2147483647, 2147483648, 253402300799, -62167219200};
     char out[lesto::http::http_date_size];
     for (std::int64_t t : instants) {
         ASSERT_TRUE(lesto::http::format_http_date(static_cast<std::time_t>(t), out)) << t;

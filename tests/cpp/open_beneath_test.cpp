@@ -1,20 +1,19 @@
-// open_beneath_test.cpp: opening files below a real temporary folder: symlinks in and out, FIFOs, modes.
-#include <gtest/gtest.h>
+// open_beneath_test.cpp: opening files below a real temporary folder: symlinks, FIFOs, modes.
+#include "files/open_beneath.hpp"
 
 #include <cerrno>
 #include <cstdlib>
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <gtest/gtest.h>
 #include <string>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
-#include <grp.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include "files/open_beneath.hpp"
 
 namespace {
 
@@ -44,7 +43,8 @@ const OpenCase open_cases[] = {
     // Ways out.
     {"link_out", OpenRefusal::escapes_root, OpenRefusal::escapes_root},
     {"link_abs", OpenRefusal::escapes_root, OpenRefusal::escapes_root},
-    {"link_abs_in", OpenRefusal::escapes_root, OpenRefusal::escapes_root}, // absolute: out, even to inside
+    {"link_abs_in", OpenRefusal::escapes_root,
+     OpenRefusal::escapes_root}, // absolute: out, even to inside
     {"dir_link_out/outside.txt", OpenRefusal::escapes_root, OpenRefusal::escapes_root},
     {"sub/deeper/link_far_out", OpenRefusal::escapes_root, OpenRefusal::escapes_root},
     {"../outside.txt", OpenRefusal::escapes_root, OpenRefusal::escapes_root},
@@ -63,7 +63,8 @@ const OpenCase open_cases[] = {
     {"sub/deeper", OpenRefusal::directory, OpenRefusal::directory},
     {"fifo", OpenRefusal::not_regular, OpenRefusal::not_regular},
     {"socket", OpenRefusal::not_regular, OpenRefusal::not_regular},
-    {"null", OpenRefusal::not_regular, OpenRefusal::not_regular}, // a device node, when mknod is allowed
+    {"null", OpenRefusal::not_regular,
+     OpenRefusal::not_regular}, // a device node, when mknod is allowed
 };
 
 void write_file(const std::string& path, std::string_view text, mode_t mode = 0644) {
@@ -136,7 +137,8 @@ struct OpenBeneathTest : ::testing::Test {
         std::string out;
         char buf[256];
         ssize_t n;
-        while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
+        while ((n = ::read(fd, buf, sizeof buf)) > 0)
+            out.append(buf, static_cast<std::size_t>(n));
         return out;
     }
 
@@ -145,15 +147,15 @@ struct OpenBeneathTest : ::testing::Test {
             if (std::string_view(c.path) == "null" && !have_device) continue;
             const OpenRefusal want = walk ? c.by_walk : c.with_openat2;
             OpenedFile f = open_fn(root_fd, c.path);
-            EXPECT_EQ(f.refusal, want) << c.path << (walk ? " (walk)" : " (openat2)") << ": "
-                                       << lesto::files::open_refusal_reason(f.refusal)
-                                       << ", errno " << f.error;
+            EXPECT_EQ(f.refusal, want)
+                << c.path << (walk ? " (walk)" : " (openat2)") << ": "
+                << lesto::files::open_refusal_reason(f.refusal) << ", errno " << f.error;
             EXPECT_EQ(f.ok(), want == ok) << c.path;
             if (!f.ok()) {
                 EXPECT_EQ(f.fd(), -1) << c.path;
                 continue;
             }
-            struct stat st{};
+            struct stat st {};
             ASSERT_EQ(::fstat(f.fd(), &st), 0);
             EXPECT_TRUE(S_ISREG(st.st_mode)) << c.path;
             EXPECT_EQ(f.facts.size, static_cast<std::uint64_t>(st.st_size)) << c.path;
@@ -167,14 +169,19 @@ struct OpenBeneathTest : ::testing::Test {
 std::size_t open_fds() {
     std::size_t n = 0;
     DIR* d = ::opendir("/proc/self/fd");
-    while (::readdir(d) != nullptr) ++n;
+    while (::readdir(d) != nullptr)
+        ++n;
     ::closedir(d);
     return n;
 }
 
-TEST_F(OpenBeneathTest, WithOpenat2EveryCaseOfTheTable) { check_table(open_beneath, false); }
+TEST_F(OpenBeneathTest, WithOpenat2EveryCaseOfTheTable) {
+    check_table(open_beneath, false);
+}
 
-TEST_F(OpenBeneathTest, TheFallbackWalkEveryCaseOfTheTable) { check_table(open_beneath_by_walk, true); }
+TEST_F(OpenBeneathTest, TheFallbackWalkEveryCaseOfTheTable) {
+    check_table(open_beneath_by_walk, true);
+}
 
 TEST_F(OpenBeneathTest, ReadsTheFileItOpened) {
     OpenedFile f = open_beneath(root_fd, "sub/inner.txt");
@@ -210,7 +217,8 @@ TEST_F(OpenBeneathTest, AFileTheServerMayNotReadIsForbidden) {
     const pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
-        if (::geteuid() == 0 && (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0))
+        if (::geteuid() == 0 &&
+            (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0))
             ::_exit(10);
         OpenedFile f = open_beneath(root_fd, "secret.txt");
         OpenedFile w = open_beneath_by_walk(root_fd, "secret.txt");
@@ -221,13 +229,15 @@ TEST_F(OpenBeneathTest, AFileTheServerMayNotReadIsForbidden) {
     int status = 0;
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
     ASSERT_TRUE(WIFEXITED(status));
-    EXPECT_EQ(WEXITSTATUS(status), 0) << "10: could not drop privileges, 11: not refused as forbidden";
+    EXPECT_EQ(WEXITSTATUS(status), 0)
+        << "10: could not drop privileges, 11: not refused as forbidden";
 }
 
 TEST(OpenRefusals, EachHasAStatusAndAReason) {
     for (int r = 1; r <= static_cast<int>(OpenRefusal::error); ++r) {
         const auto refusal = static_cast<OpenRefusal>(r);
-        EXPECT_EQ(lesto::files::open_refusal_status(refusal), refusal == OpenRefusal::error ? 500 : 404);
+        EXPECT_EQ(lesto::files::open_refusal_status(refusal),
+                  refusal == OpenRefusal::error ? 500 : 404);
         EXPECT_FALSE(lesto::files::open_refusal_reason(refusal).empty());
     }
 }

@@ -1,11 +1,10 @@
 // range_test.cpp: the Range field against a representation size, and the Content-Range values.
-#include <gtest/gtest.h>
-
-#include <string>
-
 #include "files/range.hpp"
 #include "invariant.hpp"
 #include "support/files_check.hpp"
+
+#include <gtest/gtest.h>
+#include <string>
 
 namespace {
 
@@ -78,17 +77,17 @@ const RangeCase range_cases[] = {
     {"bytes=1--2", 10, ignore},
     {"bytes=--2", 10, ignore},
     {"bytes=1-2-3", 10, ignore},
-    {"bytes=1 -2", 10, ignore},   // no whitespace inside a range-spec
+    {"bytes=1 -2", 10, ignore}, // no whitespace inside a range-spec
     {"bytes=1- 2", 10, ignore},
     {"bytes=0x1-2", 10, ignore},
-    {"bytes=5-4", 10, ignore},    // last-pos before first-pos: invalid, not unsatisfiable
+    {"bytes=5-4", 10, ignore}, // last-pos before first-pos: invalid, not unsatisfiable
     {"bytes=50-40", 10, ignore},
     {"bytes=99999999999999999999999999-1", 10, ignore},
     {"bytes=100000000000000000000-99999999999999999999", 10, ignore},
-    {"bytes =1-2", 10, ignore},   // no whitespace around '='
+    {"bytes =1-2", 10, ignore}, // no whitespace around '='
     {"bytes= =1-2", 10, ignore},
     {" bytes=1-2", 10, ignore},
-    {"bits=1-2", 10, ignore},     // a unit we do not speak
+    {"bits=1-2", 10, ignore}, // a unit we do not speak
     {"byte=1-2", 10, ignore},
     {"bytesx=1-2", 10, ignore},
     {"=1-2", 10, ignore},
@@ -139,7 +138,8 @@ TEST(Range, ManyEmptyElementsAreReadInOnePass) {
 TEST(Range, ContentRangeValues) {
     char buf[lesto::http::content_range_capacity];
     const auto text = [&buf](std::size_t n) { return std::string(buf, n); };
-    EXPECT_EQ(text(lesto::http::format_content_range(bytes(0, 500), 10000, buf)), "bytes 0-499/10000");
+    EXPECT_EQ(text(lesto::http::format_content_range(bytes(0, 500), 10000, buf)),
+              "bytes 0-499/10000");
     EXPECT_EQ(text(lesto::http::format_content_range(bytes(9999, 1), 10000, buf)),
               "bytes 9999-9999/10000");
     constexpr std::uint64_t max = ~std::uint64_t{0};

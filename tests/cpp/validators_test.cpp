@@ -1,11 +1,10 @@
 // validators_test.cpp: our ETag and Last-Modified, and reading If-Match / If-None-Match lists.
-#include <gtest/gtest.h>
-
-#include <string>
-
 #include "files/validators.hpp"
 #include "invariant.hpp"
 #include "support/files_check.hpp"
+
+#include <gtest/gtest.h>
+#include <string>
 
 namespace {
 
@@ -31,7 +30,8 @@ TEST(Validators, TheEtagIsMtimeAndSizeInHex) {
         {{~std::uint64_t{0}, INT64_MAX}, "\"7fffffffffffffff-ffffffffffffffff\""},
         {{10, -1}, "\"ffffffffffffffff-a\""}, // before 1970: two's complement
     };
-    for (const Case& c : cases) EXPECT_EQ(Validators(c.file, now_2026).etag(), c.etag);
+    for (const Case& c : cases)
+        EXPECT_EQ(Validators(c.file, now_2026).etag(), c.etag);
 }
 
 TEST(Validators, TheEtagChangesWithEitherFact) {
@@ -86,39 +86,39 @@ constexpr ListMatch bad = ListMatch::malformed;
 
 const ListCase list_cases[] = {
     {"\"abc\"", yes, yes},
-    {"W/\"abc\"", no, yes},             // weak tags never match strongly
+    {"W/\"abc\"", no, yes}, // weak tags never match strongly
     {"\"xyz\"", no, no},
     {"\"xyz\", \"abc\"", yes, yes},
     {"\"xyz\",\"abc\"", yes, yes},
     {"\"xyz\" ,\t\"abc\" ", yes, yes},
     {"W/\"xyz\", W/\"abc\"", no, yes},
     {" \"abc\" ", yes, yes},
-    {",\"abc\",,", yes, yes},            // empty elements are skipped
-    {"\"ABC\"", no, no},                 // opaque tags are case-sensitive
-    {"\"abc \"", bad, bad},              // no space inside
+    {",\"abc\",,", yes, yes}, // empty elements are skipped
+    {"\"ABC\"", no, no},      // opaque tags are case-sensitive
+    {"\"abc \"", bad, bad},   // no space inside
     {"*", yes, yes},
     {" * ", yes, yes},
-    {"*, \"abc\"", bad, bad},           // "*" stands alone
+    {"*, \"abc\"", bad, bad}, // "*" stands alone
     {"\"abc\", *", bad, bad},
     {"**", bad, bad},
-    {"abc", bad, bad},                   // unquoted
-    {"\"abc", bad, bad},                 // unterminated
+    {"abc", bad, bad},   // unquoted
+    {"\"abc", bad, bad}, // unterminated
     {"\"abc\"\"", bad, bad},
     {"\"abc\"x", bad, bad},
-    {"\"abc\" \"def\"", bad, bad},       // no comma between
-    {"w/\"abc\"", bad, bad},             // W/ is case-sensitive
+    {"\"abc\" \"def\"", bad, bad}, // no comma between
+    {"w/\"abc\"", bad, bad},       // W/ is case-sensitive
     {"W/ \"abc\"", bad, bad},
     {"W\"abc\"", bad, bad},
-    {"\"a,b\"", no, no},                 // a comma inside a tag is part of it
-    {"\"a, \"abc\"", bad, bad},          // a tag that only looks like a member
-    {"\"x\", \"abc", bad, bad},          // a broken member after a match-looking one
-    {"\"abc\", garbage", bad, bad},      // a broken member after a real match
+    {"\"a,b\"", no, no},            // a comma inside a tag is part of it
+    {"\"a, \"abc\"", bad, bad},     // a tag that only looks like a member
+    {"\"x\", \"abc", bad, bad},     // a broken member after a match-looking one
+    {"\"abc\", garbage", bad, bad}, // a broken member after a real match
     {"", bad, bad},
     {" ", bad, bad},
     {",", bad, bad},
-    {"\"\"", no, no},                    // the empty tag is a tag
+    {"\"\"", no, no}, // the empty tag is a tag
     {"\"\x7f\"", bad, bad},
-    {"\"\x80\xff\"", no, no},            // obs-text is allowed
+    {"\"\x80\xff\"", no, no}, // obs-text is allowed
 };
 
 TEST(EntityTags, EveryListOfTheTable) {

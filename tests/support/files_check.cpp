@@ -28,8 +28,10 @@ bool number(std::string_view s, u128& out) {
 
 /// Decimal digit strings compared as numbers, for two saturated values.
 bool less_digits(std::string_view a, std::string_view b) {
-    while (!a.empty() && a.front() == '0') a.remove_prefix(1);
-    while (!b.empty() && b.front() == '0') b.remove_prefix(1);
+    while (!a.empty() && a.front() == '0')
+        a.remove_prefix(1);
+    while (!b.empty() && b.front() == '0')
+        b.remove_prefix(1);
     return a.size() != b.size() ? a.size() < b.size() : a < b;
 }
 
@@ -44,7 +46,11 @@ std::string show_range(const http::RangeResult& r) {
 bool utf8(std::string_view s) {
     for (std::size_t i = 0; i < s.size();) {
         const auto b = static_cast<unsigned char>(s[i]);
-        std::size_t n = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
+        std::size_t n = b < 0x80         ? 1
+                        : (b >> 5) == 6  ? 2
+                        : (b >> 4) == 14 ? 3
+                        : (b >> 3) == 30 ? 4
+                                         : 0;
         if (n == 0 || i + n > s.size()) return false;
         std::uint32_t cp = n == 1 ? b : b & (0x7f >> n);
         for (std::size_t k = 1; k < n; ++k) {
@@ -63,7 +69,8 @@ bool utf8(std::string_view s) {
 std::string decode(std::string_view s) {
     std::string out;
     for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+        if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 &&
+            hex_value(s[i + 2]) >= 0) {
             out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
             i += 2;
         } else {
@@ -175,8 +182,9 @@ void check_tag_list(Broken broken, std::string_view value, const http::EntityTag
 void check_mapped_path(Broken broken, std::string_view raw, const files::PathOptions& options,
                        const files::MappedPath& got) {
     const auto ctx = [&] {
-        return "raw " + escape(raw) + " -> refusal " + std::to_string(static_cast<int>(got.refusal)) +
-               " directory " + std::to_string(got.directory) + " relative " + escape(got.relative);
+        return "raw " + escape(raw) + " -> refusal " +
+               std::to_string(static_cast<int>(got.refusal)) + " directory " +
+               std::to_string(got.directory) + " relative " + escape(got.relative);
     };
     if (!got.ok()) {
         LESTO_CHECK(broken, got.relative.empty() && !got.directory, ctx());
@@ -215,8 +223,10 @@ void check_plan(Broken broken, std::string_view method, std::span<const http::He
                         " mtime_ns " + std::to_string(file.mtime_ns) + " -> " +
                         std::to_string(plan.status) + " offset " + std::to_string(plan.offset) +
                         " length " + std::to_string(plan.length);
-        for (const http::Header& f : fields) c += "\n  > " + escape(f.name) + ": " + escape(f.value);
-        for (const http::Header& f : h.view()) c += "\n  < " + escape(f.name) + ": " + escape(f.value);
+        for (const http::Header& f : fields)
+            c += "\n  > " + escape(f.name) + ": " + escape(f.value);
+        for (const http::Header& f : h.view())
+            c += "\n  < " + escape(f.name) + ": " + escape(f.value);
         return c;
     };
 
@@ -234,36 +244,39 @@ void check_plan(Broken broken, std::string_view method, std::span<const http::He
     }
     const http::Validators v(file, now);
     switch (plan.status) {
-        case 200:
-            LESTO_CHECK(broken, plan.offset == 0 && plan.length == file.size, ctx());
-            LESTO_CHECK(broken, value_of("ETag") == v.etag(), ctx());
-            LESTO_CHECK(broken, value_of("Accept-Ranges") == "bytes", ctx());
-            break;
-        case 206: {
-            LESTO_CHECK(broken, get, ctx());
-            LESTO_CHECK(broken, plan.length >= 1 && plan.offset < file.size &&
-                                    plan.length <= file.size - plan.offset, ctx());
-            LESTO_CHECK(broken, value_of("ETag") == v.etag(), ctx());
-            const std::string want = "bytes " + std::to_string(plan.offset) + "-" +
-                                     std::to_string(plan.offset + plan.length - 1) + "/" +
-                                     std::to_string(file.size);
-            LESTO_CHECK(broken, value_of("Content-Range") == want, ctx());
-            break;
-        }
-        case 304:
-            LESTO_CHECK(broken, plan.length == 0 && value_of("ETag") == v.etag() && h.count == 1, ctx());
-            break;
-        case 416:
-            LESTO_CHECK(broken, get && plan.length == 0, ctx());
-            LESTO_CHECK(broken, value_of("Content-Range") == "bytes */" + std::to_string(file.size),
-                        ctx());
-            break;
-        case 405:
-        case 412:
-            LESTO_CHECK(broken, plan.length == 0, ctx());
-            break;
-        default:
-            LESTO_CHECK(broken, false, ctx());
+    case 200:
+        LESTO_CHECK(broken, plan.offset == 0 && plan.length == file.size, ctx());
+        LESTO_CHECK(broken, value_of("ETag") == v.etag(), ctx());
+        LESTO_CHECK(broken, value_of("Accept-Ranges") == "bytes", ctx());
+        break;
+    case 206: {
+        LESTO_CHECK(broken, get, ctx());
+        LESTO_CHECK(broken,
+                    plan.length >= 1 && plan.offset < file.size &&
+                        plan.length <= file.size - plan.offset,
+                    ctx());
+        LESTO_CHECK(broken, value_of("ETag") == v.etag(), ctx());
+        const std::string want = "bytes " + std::to_string(plan.offset) + "-" +
+                                 std::to_string(plan.offset + plan.length - 1) + "/" +
+                                 std::to_string(file.size);
+        LESTO_CHECK(broken, value_of("Content-Range") == want, ctx());
+        break;
+    }
+    case 304:
+        LESTO_CHECK(broken, plan.length == 0 && value_of("ETag") == v.etag() && h.count == 1,
+                    ctx());
+        break;
+    case 416:
+        LESTO_CHECK(broken, get && plan.length == 0, ctx());
+        LESTO_CHECK(broken, value_of("Content-Range") == "bytes */" + std::to_string(file.size),
+                    ctx());
+        break;
+    case 405:
+    case 412:
+        LESTO_CHECK(broken, plan.length == 0, ctx());
+        break;
+    default:
+        LESTO_CHECK(broken, false, ctx());
     }
     bool conditional = false;
     for (const http::Header& f : fields) {

@@ -1,16 +1,16 @@
-// files_check.hpp: what must hold of the file-serving rules (src/core/files), for the tests and files_fuzz.
+// files_check.hpp: what must hold of src/core/files' answers, for the tests and files_fuzz.
 #pragma once
-
-#include <cstdint>
-#include <span>
-#include <string>
-#include <string_view>
 
 #include "files/plan.hpp"
 #include "files/range.hpp"
 #include "files/static_path.hpp"
 #include "files/validators.hpp"
 #include "support/check.hpp"
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
 
 namespace lesto::test {
 

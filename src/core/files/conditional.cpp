@@ -1,10 +1,10 @@
 // conditional.cpp: reading and evaluating the conditional request fields.
 #include "files/conditional.hpp"
 
-#include <optional>
-
 #include "files/http_date.hpp"
 #include "http/fields.hpp"
+
+#include <optional>
 
 namespace lesto::http {
 namespace {
@@ -34,7 +34,7 @@ ListMatch match_lines(const Conditions& c, const FieldLines& f, std::string_view
     return matched ? ListMatch::matches : ListMatch::no_match;
 }
 
-}  // namespace
+} // namespace
 
 Conditions read_conditions(std::span<const Header> fields) noexcept {
     Conditions c;
@@ -43,33 +43,35 @@ Conditions read_conditions(std::span<const Header> fields) noexcept {
         // Every name starts with "if-" but Range: the length and one test
         // settle most lines at once.
         switch (h.name.size()) {
-            case 5:
-                if (equals_ignoring_case(h.name, "range")) note(c.range, h.value);
-                break;
-            case 8:
-                if (equals_ignoring_case(h.name, "if-match")) note(c.if_match, h.value);
-                else if (equals_ignoring_case(h.name, "if-range")) note(c.if_range, h.value);
-                break;
-            case 13:
-                if (equals_ignoring_case(h.name, "if-none-match")) note(c.if_none_match, h.value);
-                break;
-            case 17:
-                if (equals_ignoring_case(h.name, "if-modified-since"))
-                    note(c.if_modified_since, h.value);
-                break;
-            case 19:
-                if (equals_ignoring_case(h.name, "if-unmodified-since"))
-                    note(c.if_unmodified_since, h.value);
-                break;
-            default:
-                break;
+        case 5:
+            if (equals_ignoring_case(h.name, "range")) note(c.range, h.value);
+            break;
+        case 8:
+            if (equals_ignoring_case(h.name, "if-match"))
+                note(c.if_match, h.value);
+            else if (equals_ignoring_case(h.name, "if-range"))
+                note(c.if_range, h.value);
+            break;
+        case 13:
+            if (equals_ignoring_case(h.name, "if-none-match")) note(c.if_none_match, h.value);
+            break;
+        case 17:
+            if (equals_ignoring_case(h.name, "if-modified-since"))
+                note(c.if_modified_since, h.value);
+            break;
+        case 19:
+            if (equals_ignoring_case(h.name, "if-unmodified-since"))
+                note(c.if_unmodified_since, h.value);
+            break;
+        default:
+            break;
         }
     }
     return c;
 }
 
-Precondition evaluate_preconditions(const Conditions& c, const Validators& v,
-                                    bool get_or_head, std::int64_t now) noexcept {
+Precondition evaluate_preconditions(const Conditions& c, const Validators& v, bool get_or_head,
+                                    std::int64_t now) noexcept {
     const EntityTag ours = our_tag(v.etag());
     // Step 1 and 2: the client's copy must still be the current one.
     if (c.if_match.present()) {
@@ -106,4 +108,4 @@ bool if_range_holds(const Conditions& c, const Validators& v, std::int64_t now) 
     return date && v.has_last_modified() && *date == v.last_modified_seconds();
 }
 
-}  // namespace lesto::http
+} // namespace lesto::http

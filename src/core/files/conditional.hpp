@@ -1,12 +1,12 @@
-// conditional.hpp: the conditional request fields (RFC 9110 section 13), evaluated in the RFC's order.
+// conditional.hpp: the conditional request fields (RFC 9110 section 13), in the RFC's order.
 #pragma once
+
+#include "files/validators.hpp"
+#include "parser/request.hpp"
 
 #include <cstdint>
 #include <span>
 #include <string_view>
-
-#include "files/validators.hpp"
-#include "parser/request.hpp"
 
 namespace lesto::http {
 
@@ -57,8 +57,8 @@ enum class Precondition : std::uint8_t {
 /// nothing (the full response: a cache that sent garbage gets fresh
 /// bytes, never a wrong 304). A list sent on several lines is read as the
 /// lines joined: a match in any line counts, a broken line breaks it all.
-Precondition evaluate_preconditions(const Conditions& c, const Validators& v,
-                                    bool get_or_head, std::int64_t now) noexcept;
+Precondition evaluate_preconditions(const Conditions& c, const Validators& v, bool get_or_head,
+                                    std::int64_t now) noexcept;
 
 /// RFC 9110 13.1.5: whether the Range applies given If-Range (present): its
 /// value is an entity-tag strongly equal to ours, or an HTTP-date exactly
@@ -66,4 +66,4 @@ Precondition evaluate_preconditions(const Conditions& c, const Validators& v,
 /// malformed value or several lines, means the whole representation.
 bool if_range_holds(const Conditions& c, const Validators& v, std::int64_t now) noexcept;
 
-}  // namespace lesto::http
+} // namespace lesto::http

@@ -1,4 +1,4 @@
-// content_types.hpp: a file's Content-Type from its name, by a table the Python side fills at start-up.
+// content_types.hpp: a file's Content-Type from its extension, by a table filled at start-up.
 #pragma once
 
 #include <cstddef>
@@ -72,4 +72,4 @@ private:
     std::unordered_map<std::string, Entry, Hash, std::equal_to<>> types_; ///< lower-case keys
 };
 
-}  // namespace lesto::files
+} // namespace lesto::files

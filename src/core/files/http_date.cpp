@@ -91,10 +91,9 @@ std::optional<std::int64_t> instant(std::int64_t year, int month, int day, int h
 std::optional<std::int64_t> imf_fixdate(std::string_view s) noexcept {
     Cursor c(s);
     int wday = 0, day = 0, month = 0, year = 0, hour = 0, minute = 0, second = 0;
-    if (!(c.short_name(day_names, wday) && c.literal(", ") && c.digits(2, day) &&
-          c.literal(" ") && c.short_name(month_names, month) && c.literal(" ") &&
-          c.digits(4, year) && c.literal(" ") && c.time_of_day(hour, minute, second) &&
-          c.literal(" GMT") && c.done())) {
+    if (!(c.short_name(day_names, wday) && c.literal(", ") && c.digits(2, day) && c.literal(" ") &&
+          c.short_name(month_names, month) && c.literal(" ") && c.digits(4, year) &&
+          c.literal(" ") && c.time_of_day(hour, minute, second) && c.literal(" GMT") && c.done())) {
         return std::nullopt;
     }
     return instant(year, month, day, hour, minute, second);
@@ -105,9 +104,8 @@ std::optional<std::int64_t> rfc850_date(std::string_view s, std::int64_t now) no
     Cursor c(s);
     int day = 0, month = 0, yy = 0, hour = 0, minute = 0, second = 0;
     if (!(c.long_day_name() && c.literal(", ") && c.digits(2, day) && c.literal("-") &&
-          c.short_name(month_names, month) && c.literal("-") && c.digits(2, yy) &&
-          c.literal(" ") && c.time_of_day(hour, minute, second) && c.literal(" GMT") &&
-          c.done())) {
+          c.short_name(month_names, month) && c.literal("-") && c.digits(2, yy) && c.literal(" ") &&
+          c.time_of_day(hour, minute, second) && c.literal(" GMT") && c.done())) {
         return std::nullopt;
     }
     // RFC 9110 5.6.7: the century that puts the year no more than 50
@@ -116,8 +114,10 @@ std::optional<std::int64_t> rfc850_date(std::string_view s, std::int64_t now) no
     const std::int64_t days = now >= 0 ? now / 86400 : -((-now + 86399) / 86400);
     // 146097 days make 400 years: the estimate is off by a year at most.
     std::int64_t this_year = 1970 + days * 400 / 146097;
-    while (days_from_civil(this_year + 1, 1, 1) <= days) ++this_year;
-    while (days_from_civil(this_year, 1, 1) > days) --this_year;
+    while (days_from_civil(this_year + 1, 1, 1) <= days)
+        ++this_year;
+    while (days_from_civil(this_year, 1, 1) > days)
+        --this_year;
     std::int64_t year = this_year - (this_year % 100 + 100) % 100 + yy;
     if (year > this_year + 50) year -= 100;
     if (year <= this_year - 50) year += 100;
@@ -141,7 +141,7 @@ std::optional<std::int64_t> asctime_date(std::string_view s) noexcept {
     return instant(year, month, day, hour, minute, second);
 }
 
-}  // namespace
+} // namespace
 
 std::optional<std::int64_t> parse_http_date(std::string_view s, std::int64_t now) noexcept {
     // The forms part ways at the fourth byte: ',' after a short day name,
@@ -152,4 +152,4 @@ std::optional<std::int64_t> parse_http_date(std::string_view s, std::int64_t now
     return rfc850_date(s, now);
 }
 
-}  // namespace lesto::http
+} // namespace lesto::http

@@ -42,4 +42,4 @@ constexpr std::int64_t days_from_civil(std::int64_t year, int month, int day) no
     return era * 146097 + day_of_era - 719468; // 719468: 0000-03-01 to 1970-01-01
 }
 
-}  // namespace lesto::http
+} // namespace lesto::http

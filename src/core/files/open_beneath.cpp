@@ -29,26 +29,32 @@ constexpr RefusalInfo refusals[] = {
     {404, "the path names a FIFO, socket or device, not a regular file"},
     {500, "the file could not be opened"},
 };
-static_assert(sizeof refusals / sizeof refusals[0] == static_cast<std::size_t>(OpenRefusal::error) + 1);
+static_assert(sizeof refusals / sizeof refusals[0] ==
+              static_cast<std::size_t>(OpenRefusal::error) + 1);
 
 constexpr int read_flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
 
 /// What an errno from open says of the file.
 OpenRefusal refusal_of(int err) noexcept {
     switch (err) {
-        case ENOENT:
-        case ENOTDIR:
-        case ENAMETOOLONG: return OpenRefusal::not_found;
-        case EACCES:
-        case EPERM: return OpenRefusal::forbidden;
-        // EXDEV: RESOLVE_BENEATH refused a way out; ELOOP: a symlink the
-        // walk (O_NOFOLLOW) or RESOLVE_NO_MAGICLINKS refused, or a loop.
-        case EXDEV:
-        case ELOOP: return OpenRefusal::escapes_root;
-        // A socket (ENXIO) or a device without a driver (ENODEV).
-        case ENXIO:
-        case ENODEV: return OpenRefusal::not_regular;
-        default: return OpenRefusal::error;
+    case ENOENT:
+    case ENOTDIR:
+    case ENAMETOOLONG:
+        return OpenRefusal::not_found;
+    case EACCES:
+    case EPERM:
+        return OpenRefusal::forbidden;
+    // EXDEV: RESOLVE_BENEATH refused a way out; ELOOP: a symlink the
+    // walk (O_NOFOLLOW) or RESOLVE_NO_MAGICLINKS refused, or a loop.
+    case EXDEV:
+    case ELOOP:
+        return OpenRefusal::escapes_root;
+    // A socket (ENXIO) or a device without a driver (ENODEV).
+    case ENXIO:
+    case ENODEV:
+        return OpenRefusal::not_regular;
+    default:
+        return OpenRefusal::error;
     }
 }
 
@@ -63,7 +69,7 @@ std::int64_t mtime_ns(const struct stat& st) noexcept {
     return sec * billion + st.st_mtim.tv_nsec;
 }
 
-}  // namespace
+} // namespace
 
 int open_refusal_status(OpenRefusal r) noexcept {
     return refusals[static_cast<std::size_t>(r)].status;
@@ -105,10 +111,10 @@ OpenedFile refused(OpenRefusal r, int err) {
     return f;
 }
 
-}  // namespace
+} // namespace
 
 OpenedFile detail::adopt_regular_file(int fd) {
-    struct stat st{};
+    struct stat st {};
     if (::fstat(fd, &st) != 0) {
         const int err = errno;
         ::close(fd);
@@ -141,15 +147,16 @@ OpenedFile open_beneath_by_walk(int root_dir_fd, std::string_view relative_path)
                            name.empty() ? ENOENT : EXDEV);
         }
         const bool last = slash == std::string_view::npos;
-        const int flags = last ? read_flags | O_NOFOLLOW
-                               : O_RDONLY | O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW;
+        const int flags =
+            last ? read_flags | O_NOFOLLOW : O_RDONLY | O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW;
         int fd;
-        do fd = ::openat(dir, name.c_str(), flags);
+        do
+            fd = ::openat(dir, name.c_str(), flags);
         while (fd < 0 && errno == EINTR);
         int err = errno;
         // O_DIRECTORY | O_NOFOLLOW on a symlink fails with ENOTDIR, as for
         // a file: ask which it was, so a symlink is refused as one.
-        struct stat st{};
+        struct stat st {};
         if (fd < 0 && err == ENOTDIR && !last &&
             ::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
             err = ELOOP;
@@ -175,7 +182,9 @@ OpenedFile open_beneath(int root_dir_fd, std::string_view relative_path) {
     // EAGAIN: the kernel saw a rename or mount race while resolving and
     // would rather be asked again than risk a wrong answer.
     for (int attempt = 0; attempt < 8; ++attempt) {
-        do fd = static_cast<int>(::syscall(SYS_openat2, root_dir_fd, path.c_str(), &how, sizeof how));
+        do
+            fd = static_cast<int>(
+                ::syscall(SYS_openat2, root_dir_fd, path.c_str(), &how, sizeof how));
         while (fd < 0 && errno == EINTR);
         if (fd >= 0 || errno != EAGAIN) break;
     }
@@ -187,4 +196,4 @@ OpenedFile open_beneath(int root_dir_fd, std::string_view relative_path) {
     return detail::adopt_regular_file(fd);
 }
 
-}  // namespace lesto::files
+} // namespace lesto::files

@@ -1,10 +1,10 @@
 // open_beneath.hpp: opening a regular file below a root directory, with no way out of it.
 #pragma once
 
+#include "files/validators.hpp"
+
 #include <cstdint>
 #include <string_view>
-
-#include "files/validators.hpp"
 
 namespace lesto::files {
 
@@ -33,7 +33,7 @@ class OpenedFile;
 namespace detail {
 /// Keeps the opened `fd` if fstat says it is a regular file, else closes it.
 OpenedFile adopt_regular_file(int fd);
-}  // namespace detail
+} // namespace detail
 
 /// An opened file, or why not. Owns `fd` (closed by the destructor unless
 /// released); move-only.
@@ -51,9 +51,9 @@ public:
     /// Hands the descriptor to the caller, who closes it.
     int release() noexcept;
 
-    http::FileFacts facts;                 ///< from fstat of the opened file
+    http::FileFacts facts; ///< from fstat of the opened file
     OpenRefusal refusal = OpenRefusal::none;
-    int error = 0;                         ///< the errno behind a refusal, 0 when none
+    int error = 0; ///< the errno behind a refusal, 0 when none
 
 private:
     friend OpenedFile detail::adopt_regular_file(int fd);
@@ -84,4 +84,4 @@ OpenedFile open_beneath(int root_dir_fd, std::string_view relative_path);
 /// have openat2.
 OpenedFile open_beneath_by_walk(int root_dir_fd, std::string_view relative_path);
 
-}  // namespace lesto::files
+} // namespace lesto::files

@@ -10,17 +10,24 @@ FilePlan::Headers FilePlan::headers() const noexcept {
     };
     const std::string_view content_range(content_range_, content_range_size_);
     switch (status) {
-        case 200:
-        case 206:
-            add("ETag", validators_.etag());
-            if (validators_.has_last_modified()) add("Last-Modified", validators_.last_modified());
-            add("Accept-Ranges", "bytes");
-            if (status == 206) add("Content-Range", content_range);
-            break;
-        case 304: add("ETag", validators_.etag()); break;
-        case 416: add("Content-Range", content_range); break;
-        case 405: add("Allow", file_methods); break;
-        default: break;
+    case 200:
+    case 206:
+        add("ETag", validators_.etag());
+        if (validators_.has_last_modified()) add("Last-Modified", validators_.last_modified());
+        add("Accept-Ranges", "bytes");
+        if (status == 206) add("Content-Range", content_range);
+        break;
+    case 304:
+        add("ETag", validators_.etag());
+        break;
+    case 416:
+        add("Content-Range", content_range);
+        break;
+    case 405:
+        add("Allow", file_methods);
+        break;
+    default:
+        break;
     }
     return h;
 }
@@ -34,9 +41,14 @@ FilePlan plan_file_response(std::string_view method, const Conditions& condition
         return plan;
     }
     switch (evaluate_preconditions(conditions, plan.validators_, true, now)) {
-        case Precondition::not_modified: plan.status = 304; return plan;
-        case Precondition::precondition_failed: plan.status = 412; return plan;
-        case Precondition::passed: break;
+    case Precondition::not_modified:
+        plan.status = 304;
+        return plan;
+    case Precondition::precondition_failed:
+        plan.status = 412;
+        return plan;
+    case Precondition::passed:
+        break;
     }
     plan.status = 200;
     plan.length = file.size;
@@ -47,20 +59,21 @@ FilePlan plan_file_response(std::string_view method, const Conditions& condition
         return plan;
     const RangeResult range = parse_range(conditions.range.value, file.size);
     switch (range.kind) {
-        case RangeKind::ignore: break;
-        case RangeKind::satisfiable:
-            plan.status = 206;
-            plan.offset = range.offset;
-            plan.length = range.length;
-            plan.content_range_size_ = format_content_range(range, file.size, plan.content_range_);
-            break;
-        case RangeKind::unsatisfiable:
-            plan.status = 416;
-            plan.length = 0;
-            plan.content_range_size_ = format_unsatisfied_range(file.size, plan.content_range_);
-            break;
+    case RangeKind::ignore:
+        break;
+    case RangeKind::satisfiable:
+        plan.status = 206;
+        plan.offset = range.offset;
+        plan.length = range.length;
+        plan.content_range_size_ = format_content_range(range, file.size, plan.content_range_);
+        break;
+    case RangeKind::unsatisfiable:
+        plan.status = 416;
+        plan.length = 0;
+        plan.content_range_size_ = format_unsatisfied_range(file.size, plan.content_range_);
+        break;
     }
     return plan;
 }
 
-}  // namespace lesto::http
+} // namespace lesto::http

@@ -1,16 +1,16 @@
 // plan.hpp: how to answer one GET or HEAD of a file: status, byte range and validator fields.
 #pragma once
 
+#include "files/conditional.hpp"
+#include "files/range.hpp"
+#include "files/validators.hpp"
+#include "parser/request.hpp"
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string_view>
-
-#include "files/conditional.hpp"
-#include "files/range.hpp"
-#include "files/validators.hpp"
-#include "parser/request.hpp"
 
 namespace lesto::http {
 
@@ -22,11 +22,11 @@ namespace lesto::http {
 /// | status | when | headers | length |
 /// |---|---|---|---|
 /// | 200 | no usable Range, or If-Range failed | ETag, Last-Modified, Accept-Ranges | size |
-/// | 206 | one satisfiable range (GET only) | ETag, Last-Modified, Accept-Ranges, Content-Range | the range's |
-/// | 304 | If-None-Match / If-Modified-Since say the client has it | ETag | 0 |
-/// | 412 | If-Match / If-Unmodified-Since failed | - | 0 |
-/// | 416 | a valid range past the end (GET only) | Content-Range: bytes */size | 0 |
-/// | 405 | a method other than GET and HEAD | Allow: GET, HEAD | 0 |
+/// | 206 | one satisfiable range (GET only) | ETag, Last-Modified, Accept-Ranges, Content-Range |
+/// the range's | | 304 | If-None-Match / If-Modified-Since say the client has it | ETag | 0 | | 412
+/// | If-Match / If-Unmodified-Since failed | - | 0 | | 416 | a valid range past the end (GET only)
+/// | Content-Range: bytes */size | 0 | | 405 | a method other than GET and HEAD | Allow: GET, HEAD
+/// | 0 |
 ///
 /// For HEAD, `length` is still what GET would send (Content-Length of a
 /// HEAD answer is the GET's): the engine drops the body. Range is only
@@ -90,4 +90,4 @@ inline FilePlan plan_file_response(const RequestHead& head, const FileFacts& fil
 /// The value of the Allow field of a 405 from a file route.
 inline constexpr std::string_view file_methods = "GET, HEAD";
 
-}  // namespace lesto::http
+} // namespace lesto::http

@@ -1,4 +1,4 @@
-// static_path.cpp: segment by segment, decode once, then refuse what could leave the folder or leak.
+// static_path.cpp: segment by segment, decode once, refuse what could leave the folder or leak.
 #include "files/static_path.hpp"
 
 #include "parser/percent.hpp"
@@ -53,7 +53,7 @@ PathRefusal check_name(std::string_view name, const PathOptions& options) noexce
     return PathRefusal::none;
 }
 
-}  // namespace
+} // namespace
 
 int refusal_status(PathRefusal r) noexcept {
     return refusals[static_cast<std::size_t>(r)].status;
@@ -126,9 +126,8 @@ MappedPath map_static_path(std::string_view raw, const PathOptions& options) {
         // escape the decoding would leave half-read.
         if (segment.find('\\') != std::string_view::npos) return refuse(PathRefusal::backslash);
         if (!escapes_are_whole(segment)) return refuse(PathRefusal::bad_escape);
-        const std::string_view name = http::percent_decode(segment, decoded)
-                                          ? std::string_view(decoded)
-                                          : segment;
+        const std::string_view name =
+            http::percent_decode(segment, decoded) ? std::string_view(decoded) : segment;
         if (const PathRefusal r = check_name(name, options); r != PathRefusal::none)
             return refuse(r);
         if (!out.relative.empty()) out.relative.push_back('/');
@@ -139,4 +138,4 @@ MappedPath map_static_path(std::string_view raw, const PathOptions& options) {
     return out;
 }
 
-}  // namespace lesto::files
+} // namespace lesto::files

@@ -1,4 +1,4 @@
-// static_path.hpp: a request path below a static prefix made into a safe relative file path, or refused.
+// static_path.hpp: a request path below a static prefix as a safe relative path, or a refusal.
 #pragma once
 
 #include <cstdint>
@@ -64,4 +64,4 @@ MappedPath map_static_path(std::string_view raw, const PathOptions& options = {}
 /// surrogate, nothing past U+10FFFF.
 bool is_utf8(std::string_view s) noexcept;
 
-}  // namespace lesto::files
+} // namespace lesto::files

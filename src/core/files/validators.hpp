@@ -1,11 +1,11 @@
 // validators.hpp: a file's ETag and Last-Modified (RFC 9110 8.8), and reading entity-tag lists.
 #pragma once
 
+#include "response/date.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
-
-#include "response/date.hpp"
 
 namespace lesto::http {
 
@@ -85,4 +85,4 @@ enum class ListMatch : std::uint8_t {
 /// in `"a, b"`) never matches.
 ListMatch match_tag_list(std::string_view value, const EntityTag& ours, Comparison how) noexcept;
 
-}  // namespace lesto::http
+} // namespace lesto::http
