@@ -22,12 +22,26 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "python"))
 import cases  # tests/python/cases.py
 
-TARGETS = ("parser", "request", "chunked", "connection", "router", "writer")
+TARGETS = ("parser", "request", "chunked", "connection", "router", "writer", "files")
 
 # Control bytes in front of the wire (see each *_fuzz.cpp).
 PARSER_CONTROL = b"\x02" + b"\0" * 7  # pipelined, default limits, split seed 0
 CHUNKED_CONTROL = b"\0" * 8
 CONNECTION_CONTROL = b"\0" * 10  # default limits, empty script: all at once, answered at once
+
+# files_fuzz: GET, a 10000-byte file, mtime 784111777.000000005 s, now 2026-05-28.
+FILES_CONTROL = (b"\0" + (10000).to_bytes(8, "little") + (784111777000000005).to_bytes(8, "little")
+                 + (1780000000).to_bytes(8, "little"))
+# Texts of every kind the target reads; none comes from tests/cases.
+FILES_SEEDS = (
+    b"bytes=0-499", b"bytes=-500", b"bytes=9500-", b"bytes=0-1,5-6", b"bytes=5-4",
+    b"Sun, 06 Nov 1994 08:49:37 GMT", b"Sunday, 06-Nov-94 08:49:37 GMT", b"Sun Nov  6 08:49:37 1994",
+    b'"ae1b981bc490a05-2710"', b'W/"a", "ae1b981bc490a05-2710"', b"*",
+    b"css/site.css", b"a/%2e%2e/b", b"..%2f..%2fetc%2fpasswd", b"%c0%ae%c0%ae/x", b".env", b"docs/",
+    b"Range: bytes=0-9\nIf-Range: \"ae1b981bc490a05-2710\"",
+    b"If-None-Match: \"ae1b981bc490a05-2710\"\nIf-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT",
+    b"If-Match: \"x\"\nRange: bytes=20000-",
+)
 
 # Routes of every router seed: literal, placeholder, text before a
 # placeholder, anonymous placeholder, escaped braces, methods.
@@ -88,6 +102,10 @@ def writer_seed(case):
 
 
 def seeds(target, all_cases):
+    if target == "files":
+        for i, text in enumerate(FILES_SEEDS):
+            yield f"seed-{i}", FILES_CONTROL + text
+        return
     for case in all_cases:
         if target == "parser":
             yield case, PARSER_CONTROL + case.request
@@ -112,7 +130,7 @@ def write_corpus(cases_dir, out_dir, targets):
         directory.mkdir(parents=True, exist_ok=True)
         n = 0
         for case, data in seeds(target, all_cases):
-            (directory / case.id()).write_bytes(data)
+            (directory / (case if isinstance(case, str) else case.id())).write_bytes(data)
             n += 1
         print(f"{target}: {n} seeds in {directory}")
 

@@ -13,7 +13,7 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(parser request connection chunked router writer)
+  targets=(parser request connection chunked router writer files)
 fi
 
 build=build/fuzz
@@ -29,7 +29,7 @@ dict_of() {
 
 max_len() {
   case "$1" in
-    router | writer | request) echo 1024 ;;
+    router | writer | request | files) echo 1024 ;;
     *) echo 4096 ;;
   esac
 }

@@ -66,6 +66,11 @@ constexpr bool is_field_char(char c) noexcept {
     return (chars_detail::bits_of(c) & chars_detail::field_char_bit) != 0;
 }
 
+/// Optional whitespace (RFC 9110 5.6.3): SP or HTAB.
+constexpr bool is_ows(char c) noexcept {
+    return c == ' ' || c == '\t';
+}
+
 /// RFC 5234 CTL: below 0x20, or DEL. Shown escaped in messages.
 constexpr bool is_ctl(char c) noexcept {
     const auto u = static_cast<unsigned char>(c);

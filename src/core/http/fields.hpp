@@ -98,6 +98,47 @@ inline bool is_field_value(std::string_view s) noexcept {
     return !suspect || all_have(s, field_char_bit);
 }
 
+/// A field value, or a list element, without the OWS around it.
+constexpr std::string_view trim_ows(std::string_view s) noexcept {
+    while (!s.empty() && is_ows(s.front()))
+        s.remove_prefix(1);
+    while (!s.empty() && is_ows(s.back()))
+        s.remove_suffix(1);
+    return s;
+}
+
+/// Calls f on each comma-separated element of a list field value (RFC 9110
+/// 5.6.1), trimmed of OWS; empty ones included: each field decides what an
+/// empty element means. Stops early when f returns false. Only for lists
+/// whose elements hold no comma themselves (not entity-tags, not quoted
+/// strings).
+template <class F> constexpr void each_element(std::string_view list, F&& f) {
+    for (;;) {
+        // A loop, not find(): most lists are one short element, which a
+        // call to memchr would cost more than it scans.
+        std::size_t comma = 0;
+        while (comma != list.size() && list[comma] != ',')
+            ++comma;
+        if (comma == list.size()) comma = std::string_view::npos;
+        if (!f(trim_ows(list.substr(0, comma)))) return;
+        if (comma == std::string_view::npos) return;
+        list.remove_prefix(comma + 1);
+    }
+}
+
+/// Whether `s` equals `lower` (lower-case ASCII) ignoring the case of
+/// ASCII letters: field names and tokens such as range units compare so
+/// (RFC 9110 5.1, 14.1). Bytes outside A-Z are compared as they are.
+constexpr bool equals_ignoring_case(std::string_view s, std::string_view lower) noexcept {
+    if (s.size() != lower.size()) return false;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
+        if (c != lower[i]) return false;
+    }
+    return true;
+}
+
 /// Where `s` breaks a rule: the first byte that is not a tchar, or not a
 /// field char; npos when there is none. For messages, not hot paths.
 constexpr std::size_t find_non_tchar(std::string_view s) noexcept {

@@ -9,23 +9,6 @@
 namespace lesto::http::detail {
 namespace {
 
-/// Calls f on each comma-separated element of a field value, trimmed of OWS
-/// (empty ones included: each field decides what an empty element means).
-/// Stops early when f returns false.
-template <class F> constexpr void each_element(std::string_view list, F&& f) {
-    for (;;) {
-        // A loop, not find(): most lists are one short element, which a
-        // call to memchr would cost more than it scans.
-        std::size_t comma = 0;
-        while (comma != list.size() && list[comma] != ',')
-            ++comma;
-        if (comma == list.size()) comma = std::string_view::npos;
-        if (!f(trim_ows(list.substr(0, comma)))) return;
-        if (comma == std::string_view::npos) return;
-        list.remove_prefix(comma + 1);
-    }
-}
-
 // reg-name bytes of RFC 3986 (unreserved, sub-delims, '%' of pct-encoded).
 constexpr std::array<bool, 256> make_reg_name() {
     std::array<bool, 256> t{};

@@ -1,6 +1,7 @@
 // head_rules.hpp: what the request line and the framing fields mean, for the request parser.
 #pragma once
 
+#include "http/fields.hpp"
 #include "parser/errors.hpp"
 #include "parser/first_block.hpp"
 #include "parser/limits.hpp"
@@ -20,20 +21,6 @@ namespace lesto::http::detail {
 /// spills and `seen` in memory, ~120 of the ~350 instructions a wrk request
 /// took in `Server::service` (bench/instructions.py).
 #define LESTO_HOT_RULE [[gnu::always_inline]] inline
-
-/// Optional whitespace (RFC 9110 5.6.3).
-constexpr bool is_ows(char c) noexcept {
-    return c == ' ' || c == '\t';
-}
-
-/// A field value without the OWS around it.
-constexpr std::string_view trim_ows(std::string_view s) noexcept {
-    while (!s.empty() && is_ows(s.front()))
-        s.remove_prefix(1);
-    while (!s.empty() && is_ows(s.back()))
-        s.remove_suffix(1);
-    return s;
-}
 
 /// What the parser has seen so far in one head: flags kept across calls.
 enum Seen : std::uint8_t {

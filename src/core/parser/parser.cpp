@@ -311,7 +311,7 @@ ParseResult RequestParser::resume(std::string_view data, RequestHead& out) {
                 break;
             }
             if (out.headers.size() >= limits.max_header_count) return fail(errors::too_many_fields);
-            const Header h{{b + line, mark - line}, detail::trim_ows({b + mark + 1, p - mark - 1})};
+            const Header h{{b + line, mark - line}, trim_ows({b + mark + 1, p - mark - 1})};
             out.headers.push_back(h);
             if (const ParseError e = detail::on_field(h.name, h.value, out, seen, limits); e.status)
                 return fail(e);

@@ -3,17 +3,6 @@
 
 namespace lesto::http {
 
-namespace {
-
-int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-}  // namespace
-
 namespace detail {
 
 void decode_escapes(std::string_view in, std::string& out, bool keep_reserved) {
@@ -22,8 +11,8 @@ void decode_escapes(std::string_view in, std::string& out, bool keep_reserved) {
     for (std::size_t i = 0; i < in.size(); ++i) {
         int hi = -1;
         int lo = -1;
-        if (in[i] == '%' && i + 2 < in.size() && (hi = hex_value(in[i + 1])) >= 0 &&
-            (lo = hex_value(in[i + 2])) >= 0) {
+        if (in[i] == '%' && i + 2 < in.size() && (hi = hex_digit_value(in[i + 1])) >= 0 &&
+            (lo = hex_digit_value(in[i + 2])) >= 0) {
             const char c = static_cast<char>(hi * 16 + lo);
             if (keep_reserved && (c == '/' || c == '%')) {
                 out.append(in.substr(i, 3));

@@ -12,6 +12,14 @@
 
 namespace lesto::http {
 
+/// The value of a hex digit (RFC 3986 HEXDIG, either case); -1 for any other byte.
+constexpr int hex_digit_value(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
 namespace detail {
 
 /// Whether one of the N bytes of `word` is '%' (exact: the borrow of the

@@ -128,14 +128,14 @@ std::size_t parse_whole_head(std::string_view data, RequestHead& out, const Limi
         line_end = find<scan::value_class>(colon + 1, stop, sc.ctl);
         if (line_end == stop || !crlf_at(line_end)) return 0;
         if (fields_left-- == 0) return 0;
-        // OWS around the value, trimmed here rather than by detail::trim_ows:
+        // OWS around the value, trimmed here rather than by trim_ows:
         // neither loop needs a bound (the CR and the colon stop them), and
         // a value of OWS only is empty at its end, as trim_ows leaves it.
         const char* from = colon + 1;
         const char* to = line_end;
-        while (detail::is_ows(*from))
+        while (is_ows(*from))
             ++from;
-        while (detail::is_ows(to[-1]))
+        while (is_ows(to[-1]))
             --to;
         if (to < from) to = from;
         const Header h{{line, static_cast<std::size_t>(colon - line)},

@@ -7,16 +7,6 @@
 namespace lesto::http {
 namespace {
 
-bool equals_ignoring_case(std::string_view s, std::string_view lower) noexcept {
-    if (s.size() != lower.size()) return false;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        char c = s[i];
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
-        if (c != lower[i]) return false;
-    }
-    return true;
-}
-
 /// "byte 0x0d at position 10"
 std::string byte_at(std::string_view s, std::size_t pos) {
     constexpr char hex[] = "0123456789abcdef";

@@ -8,8 +8,6 @@ namespace {
 
 // strftime would do, but its %a and %b follow LC_TIME, and an embedding
 // application may set a locale; HTTP dates are always English.
-constexpr char day_names[] = "SunMonTueWedThuFriSat";
-constexpr char month_names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 
 void put2(char* p, int v) noexcept {
     p[0] = static_cast<char>('0' + v / 10);
@@ -24,12 +22,12 @@ bool format(const std::tm& tm, char* out) noexcept {
         tm.tm_mon > 11) {
         return false;
     }
-    std::memcpy(out, day_names + 3 * tm.tm_wday, 3);
+    std::memcpy(out, day_names.data() + 3 * tm.tm_wday, 3);
     out[3] = ',';
     out[4] = ' ';
     put2(out + 5, tm.tm_mday);
     out[7] = ' ';
-    std::memcpy(out + 8, month_names + 3 * tm.tm_mon, 3);
+    std::memcpy(out + 8, month_names.data() + 3 * tm.tm_mon, 3);
     out[11] = ' ';
     put2(out + 12, static_cast<int>(year / 100));
     put2(out + 14, static_cast<int>(year % 100));
@@ -46,21 +44,22 @@ bool format(const std::tm& tm, char* out) noexcept {
 
 }  // namespace
 
+bool format_http_date(std::time_t t, char* out) noexcept {
+    std::tm tm{};
+    return gmtime_r(&t, &tm) != nullptr && format(tm, out);
+}
+
 void DateCache::refresh(std::time_t now) noexcept {
     // buf_[0] is NUL only before the first successful format, so a clock
     // that reads -1 (cached_'s initial value) still gets formatted.
     if (now == cached_ && buf_[0] != '\0') return;
-    std::tm tm{};
-    if (gmtime_r(&now, &tm) != nullptr && format(tm, buf_)) {
+    if (format_http_date(now, buf_)) {
         cached_ = now;
         return;
     }
     // An unrepresentable clock keeps the last good value; with none yet, the
     // epoch is still a well-formed header, where NUL bytes would not be.
-    if (buf_[0] == '\0') {
-        std::time_t epoch = 0;
-        if (gmtime_r(&epoch, &tm) != nullptr && format(tm, buf_)) cached_ = epoch;
-    }
+    if (buf_[0] == '\0' && format_http_date(0, buf_)) cached_ = 0;
 }
 
 }  // namespace lesto::http
