@@ -188,8 +188,6 @@ void check_mapped_path(Broken broken, std::string_view raw, const files::PathOpt
     };
     if (!got.ok()) {
         LESTO_CHECK(broken, got.relative.empty() && !got.directory, ctx());
-        const int status = files::refusal_status(got.refusal);
-        LESTO_CHECK(broken, status == 400 || status == 404, ctx());
         LESTO_CHECK(broken, !files::refusal_reason(got.refusal).empty(), ctx());
         return;
     }

@@ -6,23 +6,18 @@
 namespace lesto::files {
 namespace {
 
-struct RefusalInfo {
-    int status;
-    std::string_view reason;
-};
-
 // One table: the enum's order.
-constexpr RefusalInfo refusals[] = {
-    {200, ""},
-    {400, "the path has a '%' that is not followed by two hex digits"},
-    {400, "the path hides a separator in a name (%2F or %5C)"},
-    {400, "the path has a backslash"},
-    {400, "the path has a NUL or another control character"},
-    {400, "the path has a '.' or '..' segment"},
-    {400, "the path is not UTF-8 once percent-decoded"},
-    {404, "the path below the prefix starts with '/'"},
-    {404, "the path has an empty segment ('//')"},
-    {404, "the path names a hidden file or folder (a segment starting with '.')"},
+constexpr std::string_view refusals[] = {
+    "",
+    "the path has a '%' that is not followed by two hex digits",
+    "the path hides a separator in a name (%2F or %5C)",
+    "the path has a backslash",
+    "the path has a NUL or another control character",
+    "the path has a '.' or '..' segment",
+    "the path is not UTF-8 once percent-decoded",
+    "the path below the prefix starts with '/'",
+    "the path has an empty segment ('//')",
+    "the path names a hidden file or folder (a segment starting with '.')",
 };
 static_assert(sizeof refusals / sizeof refusals[0] ==
               static_cast<std::size_t>(PathRefusal::hidden) + 1);
@@ -55,12 +50,8 @@ PathRefusal check_name(std::string_view name, const PathOptions& options) noexce
 
 } // namespace
 
-int refusal_status(PathRefusal r) noexcept {
-    return refusals[static_cast<std::size_t>(r)].status;
-}
-
 std::string_view refusal_reason(PathRefusal r) noexcept {
-    return refusals[static_cast<std::size_t>(r)].reason;
+    return refusals[static_cast<std::size_t>(r)];
 }
 
 bool is_utf8(std::string_view s) noexcept {

@@ -7,25 +7,22 @@
 
 namespace lesto::files {
 
-/// Why a path names no file we would serve. `refusal_status` gives the
-/// answer, `refusal_reason` the words for a log line.
+/// Why a path names no file we would serve; `refusal_reason` gives the
+/// words for a log line. Every refusal is answered 404, as a file that
+/// cannot be opened is (open_beneath.hpp): whether the path was malformed
+/// or names nothing, a client probing the folder learns nothing.
 enum class PathRefusal : std::uint8_t {
     none,
-    bad_escape,        ///< '%' not followed by two hex digits (400)
-    encoded_separator, ///< %2F or %5C: a separator the client hid in a name (400)
-    backslash,         ///< a raw '\': a separator on other systems (400)
-    control,           ///< NUL or another control byte, raw or encoded (400)
-    dot_segment,       ///< "." or "..", raw or encoded, e.g. %2e%2E (400)
-    invalid_utf8,      ///< not UTF-8 once decoded: overlong forms such as %c0%ae too (400)
-    absolute,          ///< starts with '/': "//etc/passwd" below the prefix (404)
-    empty_segment,     ///< "a//b": no normalization, one URL per file (404)
-    hidden,            ///< a segment starting with '.' (.env, .git), unless allowed (404)
+    bad_escape,        ///< '%' not followed by two hex digits
+    encoded_separator, ///< %2F or %5C: a separator the client hid in a name
+    backslash,         ///< a raw '\': a separator on other systems
+    control,           ///< NUL or another control byte, raw or encoded
+    dot_segment,       ///< "." or "..", raw or encoded, e.g. %2e%2E
+    invalid_utf8,      ///< not UTF-8 once decoded: overlong forms such as %c0%ae too
+    absolute,          ///< starts with '/': "//etc/passwd" below the prefix
+    empty_segment,     ///< "a//b": no normalization, one URL per file
+    hidden,            ///< a segment starting with '.' (.env, .git), unless allowed
 };
-
-/// 400 for a path no honest client sends (traversal, hidden separators,
-/// control bytes, broken escapes or UTF-8); 404 for a path that is well
-/// formed but names nothing we serve.
-int refusal_status(PathRefusal r) noexcept;
 
 /// "the path has a '..' segment", ...; empty for `none`.
 std::string_view refusal_reason(PathRefusal r) noexcept;
