@@ -37,6 +37,11 @@ def log_response_failed(request: Request, reason: str) -> None:
     error_log.error("%s %s: %s", request.method, request.path, reason)
 
 
+def log_static_refused(method: str, path: str, reason: str) -> None:
+    """A request under a static folder named nothing served (answered 404): why, at debug."""
+    error_log.debug("static: %s %s answered 404: %s", method, path, reason)
+
+
 def configure(level: str | None = None) -> None:
     """Give lesto's loggers a stderr handler unless the program configured logging itself.
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+import os
+
 from . import _native
 from ._native import Response
 
@@ -50,11 +52,29 @@ def _method_names(method: str | None, methods: Iterable[str] | None) -> tuple[st
     return tuple(names)
 
 
+class StaticDir:
+    """A folder the engine serves itself below a URL prefix (Router.add_static)."""
+
+    __slots__ = ("prefix", "directory", "index", "cache_control", "show_hidden")
+
+    def __init__(self, prefix: str, directory: str, index: bool, cache_control: str | None,
+                 show_hidden: bool) -> None:
+        self.prefix = prefix
+        self.directory = directory
+        self.index = index
+        self.cache_control = cache_control
+        self.show_hidden = show_hidden
+
+    def __repr__(self) -> str:
+        return f"<StaticDir {self.prefix} -> {self.directory}>"
+
+
 class Router:
     """Routes in the order added; the first whose pattern and method match wins."""
 
     def __init__(self) -> None:
         self._routes: list[Route] = []
+        self._static: list[StaticDir] = []
 
     @property
     def routes(self) -> list[Route]:
@@ -87,6 +107,42 @@ class Router:
         route = Route(pattern, handler, names, placeholders, stream_body)
         self._routes.append(route)
         return route
+
+    def add_static(self, prefix: str, directory: str | os.PathLike[str], *, index: bool = False,
+                   cache_control: str | None = None, show_hidden: bool = False) -> StaticDir:
+        """Serve the files below `directory` at URL `prefix` ('/static/'), from the engine alone.
+
+        GET and HEAD, with ETag, Last-Modified, conditional requests (304)
+        and single ranges (206, 416); other methods get 405. No request can
+        read outside the folder: '..', encoded dots and separators,
+        backslashes, NUL, absolute paths, hidden names (.env, .git) and
+        symlinks leading out are answered 404 (logged at debug on
+        lesto.error). A folder gives 404, or its index.html with
+        `index=True`; `cache_control` is sent as Cache-Control; `show_hidden`
+        serves names starting with '.' (.well-known). Static folders are
+        tried before the routes.
+        """
+        if not isinstance(prefix, str) or not prefix.startswith("/"):
+            raise ValueError(f"static prefix must be a str starting with '/', not {prefix!r}")
+        if not prefix.endswith("/"):
+            prefix += "/"
+        path = os.path.abspath(os.fspath(directory))
+        if not os.path.isdir(path):
+            raise ValueError(f"static folder {path!r} is not a directory")
+        if cache_control is not None and not isinstance(cache_control, str):
+            raise TypeError(f"cache_control= must be a str or None, not {cache_control!r}")
+        if any(d.prefix == prefix for d in self._static):
+            raise ValueError(f"static prefix {prefix!r} is already served")
+        static = StaticDir(prefix, path, bool(index), cache_control, bool(show_hidden))
+        # The longest prefix first: '/static/img/' before '/static/'.
+        self._static.append(static)
+        self._static.sort(key=lambda d: len(d.prefix), reverse=True)
+        return static
+
+    def engine_static_dirs(self) -> list[tuple[str, str, bool, str | None, bool]]:
+        """The static folders as the engine takes them (ServerConfig's `static_dirs`)."""
+        return [(d.prefix, d.directory, d.index, d.cache_control, d.show_hidden)
+                for d in self._static]
 
     def engine_routes(self) -> list[tuple[str, tuple[str, ...], Handler, Route, bool]]:
         """The routes as the engine takes them (ServerConfig's `routes`), in order.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import inspect
+import mimetypes
 import os
 import signal
 import socket
@@ -19,6 +20,7 @@ from .logs import (
     log_callback_failure,
     log_response_failed,
     log_response_refused,
+    log_static_refused,
 )
 from .streams import run_stream
 
@@ -91,7 +93,17 @@ def make_engine(app: Application, loop: asyncio.AbstractEventLoop) -> _native.Se
         response_refused=log_response_refused,
         run_stream=run_stream(loop),
         response_failed=log_response_failed,
+        content_types=content_types(),
+        static_dirs=app.router.engine_static_dirs(),
+        static_refused=log_static_refused,
     ))
+
+
+def content_types() -> list[tuple[str, str]]:
+    """The engine's table of file types: Python's mimetypes, which reads the system's mime.types."""
+    mimetypes.init()
+    return [(ext, type_) for ext, type_ in mimetypes.types_map.items()
+            if ";" not in type_ and "/" in type_]
 
 
 async def run_hook(hook: Hook, app: Application) -> None:

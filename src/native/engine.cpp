@@ -11,16 +11,6 @@
 
 namespace lesto::py {
 
-namespace {
-
-double monotonic_seconds() noexcept {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-}  // namespace
-
 const router::Router& engine_router(const Engine& engine) noexcept { return engine.router_; }
 
 // Requests that outlive their dispatch (every suspended coroutine's) copy
@@ -100,6 +90,13 @@ void Engine::release_request(RequestObject* req) {
 }
 
 void Engine::dispatch(Connection& conn, std::uint64_t seq, const RequestRef& ref) {
+    // Static folders first: served by the engine alone, no handler to call.
+    for (const files::StaticDir& dir : statics_) {
+        if (ref.head.path.starts_with(dir.prefix)) {
+            serve_static(conn, seq, ref, dir);
+            return;
+        }
+    }
     // Routes match the decoded path, as the app sees it in request.path,
     // except that an encoded '/' stays inside its segment.
     std::string_view route_path = ref.head.path;

@@ -1,13 +1,24 @@
 // engine.hpp: the Dispatcher that runs application code for the C++ engine.
 #pragma once
 
+#include <time.h>
+#include <unistd.h>
+
 #include <cstdint>
 #include <vector>
 
 #include "native.hpp"
+#include "files/serve.hpp"
 #include "net/server.hpp"
 
 namespace lesto::py {
+
+/// Seconds of CLOCK_MONOTONIC: how long a request took, for its access line.
+inline double monotonic_seconds() noexcept {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
 
 struct SuspendedObject;
 struct TransferObject;
@@ -42,6 +53,8 @@ public:
         Py_CLEAR(callback_failed_);
         Py_CLEAR(response_refused_);
         Py_CLEAR(run_stream_);
+        Py_CLEAR(static_refused_);
+        for (files::StaticDir& d : statics_) ::close(d.root_fd);
         Py_CLEAR(response_failed_);
         for (RequestObject* r : done_) Py_DECREF(r);
     }
@@ -112,6 +125,10 @@ public:
     bool streams_body(const http::RequestHead& head) override;
     void body_input(void* token, std::string_view piece, bool last,
                     std::string_view error) noexcept override;
+    files::ContentTypes content_types_;  // by file extension, from Python's mimetypes
+    std::vector<files::StaticDir> statics_;  // folders the engine serves itself
+    PyObject* static_refused_ = nullptr;  // static_refused(method, path, reason), or null
+    std::vector<http::Header> file_headers_;  // scratch: a file answer's headers
     std::vector<bool> streams_body_;  // by route: its handler reads the body as a stream
     bool any_streams_body_ = false;
     PyObject* run_stream_ = nullptr;   // run_stream(transfer, source) -> Task
@@ -132,6 +149,10 @@ private:
     void report(PyObject* hook, RequestObject* req, std::string_view reason);
     /// `write` for a stream or a file (transfer.cpp): its head now, its body later.
     bool write_open(Connection& conn, std::uint64_t seq, RequestObject* req, ResponseObject* resp);
+    bool write_file(Connection& conn, std::uint64_t seq, RequestObject* req, ResponseObject* resp);
+    /// Answer a request under a static folder, without Python (static.cpp).
+    void serve_static(Connection& conn, std::uint64_t seq, const RequestRef& ref,
+                      const files::StaticDir& dir);
     /// complete() for anything but a Response.
     void complete_other(Connection& conn, std::uint64_t seq, RequestObject* req, PyObject* result,
                         bool in_error_handler);

@@ -247,6 +247,9 @@ struct ServerConfigObject {
     PyObject* response_refused;  // None: refusals are not reported
     PyObject* run_stream;
     PyObject* response_failed;
+    PyObject* content_types;
+    PyObject* static_dirs;
+    PyObject* static_refused;
     // What the server uses of `scheduler`, read from it once.
     PyObject* loop;
     PyObject* call_soon;
@@ -277,6 +280,8 @@ void engine_recycle(ServerObject* server, OwnedRequest* owned) noexcept;
 extern PyType_Spec suspended_spec;
 extern PyType_Spec transfer_spec;
 extern PyType_Spec body_reader_spec;
+/// The content types and static folders of a ServerConfig into `engine` (static.cpp).
+bool engine_add_files(Engine& engine, PyObject* content_types, PyObject* static_dirs);
 /// A BodyReader for request `req`, whose body streams (body_reader.cpp).
 PyObject* body_reader_new(ServerObject* server, std::uint64_t conn_id, std::uint64_t seq);
 

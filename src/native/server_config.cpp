@@ -17,6 +17,7 @@ enum class Check : std::uint8_t {
     object, // anything but None
     callable,
     callable_or_none,
+    list,  // a list, default empty; its items are read by the server
     routes,
     request_class,
     limits,
@@ -70,6 +71,15 @@ constexpr ConfigField config_fields[] = {
     {"response_failed", &ServerConfigObject::response_failed, Check::callable, true,
      "response_failed(request, reason): a response could not be sent as the handler made it "
      "(its file cannot be opened, its body was cut short); the reason says what the client got."},
+    {"content_types", &ServerConfigObject::content_types, Check::list, false,
+     "[(extension, type)]: the Content-Type of files by name ('.css', 'text/css'), as "
+     "mimetypes.types_map has them; others are application/octet-stream."},
+    {"static_dirs", &ServerConfigObject::static_dirs, Check::list, false,
+     "[(prefix, directory, index, cache_control, allow_hidden)]: folders the engine serves "
+     "itself below a URL prefix ending in '/'."},
+    {"static_refused", &ServerConfigObject::static_refused, Check::callable_or_none, false,
+     "static_refused(method, path, reason): a request under a static folder was answered 404 "
+     "(or 405), and why; or None."},
 };
 
 /// Whether `v` is what `check` asks of a plain field (object, callable, callable_or_none).
@@ -81,6 +91,8 @@ bool passes(Check check, PyObject* v) {
         return PyCallable_Check(v);
     case Check::callable_or_none:
         return v == Py_None || PyCallable_Check(v);
+    case Check::list:
+        return PyList_Check(v);
     default:
         return false;
     }
@@ -95,6 +107,8 @@ const char* requirement(Check check) {
         return "callable";
     case Check::callable_or_none:
         return "callable or None";
+    case Check::list:
+        return "a list";
     default:
         return "?";
     }
@@ -176,6 +190,7 @@ bool check_field(ServerConfigObject* c, const ConfigField& f, PyObject* v) {
     case Check::object:
     case Check::callable:
     case Check::callable_or_none:
+    case Check::list:
         if (!passes(f.check, v)) return wrong(requirement(f.check));
         break;
     case Check::routes:
@@ -251,7 +266,9 @@ PyObject* ServerConfig_new(PyTypeObject* type, PyObject* args, PyObject* kwargs)
             Py_DECREF(result);
             return nullptr;
         }
-        c->*f.slot = f.check == Check::callable_or_none ? Py_NewRef(Py_None) : PyDict_New();
+        c->*f.slot = f.check == Check::callable_or_none ? Py_NewRef(Py_None)
+                     : f.check == Check::list              ? PyList_New(0)
+                                                           : PyDict_New();
         if (!(c->*f.slot)) {
             Py_DECREF(result);
             return nullptr;
@@ -311,8 +328,10 @@ constexpr auto type_doc = [](auto out) {
     for (std::size_t i = 0; i < std::size(config_fields); ++i) {
         if (i) out(", ");
         out(config_fields[i].name);
-        if (!config_fields[i].required)
-            out(config_fields[i].check == Check::callable_or_none ? "=None" : "={}");
+        if (!config_fields[i].required) {
+            const Check c = config_fields[i].check;
+            out(c == Check::callable_or_none ? "=None" : c == Check::list ? "=[]" : "={}");
+        }
     }
     out(")\n--\n\nWhat a Server takes from the app and the event loop, each field checked once "
         "(TypeError naming it).");

@@ -49,6 +49,12 @@ PyObject* Server_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
     eng.access_log_ = config->access_log == Py_None ? nullptr : Py_NewRef(config->access_log);
     eng.callback_failed_ = Py_NewRef(config->callback_failed);
     eng.run_stream_ = Py_NewRef(config->run_stream);
+    eng.static_refused_ =
+        config->static_refused == Py_None ? nullptr : Py_NewRef(config->static_refused);
+    if (!engine_add_files(eng, config->content_types, config->static_dirs)) {
+        Py_DECREF(self);
+        return nullptr;
+    }
     eng.response_failed_ = Py_NewRef(config->response_failed);
     eng.response_refused_ =
         config->response_refused == Py_None ? nullptr : Py_NewRef(config->response_refused);

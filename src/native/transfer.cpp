@@ -1,6 +1,7 @@
 // transfer.cpp: lesto._native.Transfer, one response body sent after its head: a stream or a file.
 #include "engine.hpp"
 
+#include "files/serve.hpp"
 #include "response/status.hpp"
 
 #include <fcntl.h>
@@ -9,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <string>
 
 namespace lesto::py {
@@ -213,43 +215,6 @@ PyType_Slot Transfer_slots[] = {
     {0, nullptr},
 };
 
-/// Opens a Response(file=...)'s path: the descriptor and its size, or an
-/// error status (404, 403, 500) and why.
-struct Opened {
-    int fd = -1;
-    std::uint64_t size = 0;
-    int status = 0;
-    std::string reason;
-};
-
-Opened open_file(PyObject* path) {
-    Opened o;
-    PyObject* bytes = nullptr;
-    if (!PyUnicode_FSConverter(path, &bytes)) {
-        PyErr_Clear();
-        o.status = 500;
-        o.reason = "the path cannot be encoded for the file system";
-        return o;
-    }
-    const char* name = PyBytes_AS_STRING(bytes);
-    o.fd = ::open(name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    const int err = errno;
-    struct stat st {};
-    if (o.fd >= 0 && (::fstat(o.fd, &st) != 0 || !S_ISREG(st.st_mode))) {
-        ::close(o.fd);
-        o.fd = -1;
-        o.status = 404;
-        o.reason = std::string("file ") + name + " is not a regular file";
-    } else if (o.fd < 0) {
-        o.status = err == EACCES || err == EPERM ? 403 : err == ENOENT || err == ENOTDIR ? 404 : 500;
-        o.reason = std::string("cannot open file ") + name + ": " + std::strerror(err);
-    } else {
-        o.size = static_cast<std::uint64_t>(st.st_size);
-    }
-    Py_DECREF(bytes);
-    return o;
-}
-
 }  // namespace
 
 PyType_Spec transfer_spec = {
@@ -263,45 +228,82 @@ PyType_Spec transfer_spec = {
 
 bool Engine::write_open(Connection& conn, std::uint64_t seq, RequestObject* req,
                         ResponseObject* resp) {
-    OpenBody body;
-    if (resp->kind == ContentKind::file) {
-        Opened f = open_file(resp->content);
-        if (f.fd < 0) {
-            conn.respond_error(seq, f.status, http::reason_phrase(f.status));
-            report(response_failed_, req,
-                   "Response(file=...): " + f.reason + "; answered " + std::to_string(f.status));
-            answered(req, f.status, 0);
-            return true;
-        }
-        body.kind = OpenBody::Kind::file;
-        body.fd = f.fd;
-        body.remaining = f.size;
-    } else {
-        body.kind = OpenBody::Kind::stream;
-    }
+    if (resp->kind == ContentKind::file) return write_file(conn, seq, req, resp);
     TransferObject* t = transfer_new(self_, req, resp, conn.id(), seq);
-    if (!t) {
-        if (body.fd >= 0) ::close(body.fd);
-        return false;
-    }
-    if (body.kind == OpenBody::Kind::file) t->sent = body.remaining;
+    if (!t) return false;
+    OpenBody body;
+    body.kind = OpenBody::Kind::stream;
     body.token = t;
     const OpenStatus status = conn.respond_open(seq, view_.spec, body);
     if (status == OpenStatus::open) {
         t->held = true;  // the connection's reference, until body_finished
-        if (resp->kind == ContentKind::stream) {
-            PyObject* args[2] = {reinterpret_cast<PyObject*>(t), t->source};
-            t->task = PyObject_Vectorcall(run_stream_, args, 2, nullptr);
-            if (!t->task) {
-                PyErr_WriteUnraisable(run_stream_);
-                conn.stream_abort(seq);
-            }
+        PyObject* args[2] = {reinterpret_cast<PyObject*>(t), t->source};
+        t->task = PyObject_Vectorcall(run_stream_, args, 2, nullptr);
+        if (!t->task) {
+            PyErr_WriteUnraisable(run_stream_);
+            conn.stream_abort(seq);
         }
         return true;
     }
-    // Answered with the head alone (HEAD, 304, ...), or refused: nothing follows.
+    // Answered with the head alone (HEAD, 204, 304), or refused: nothing follows.
     if (status == OpenStatus::refused) refused(req, view_.spec);
     if (status != OpenStatus::gone) answered(req, status == OpenStatus::refused ? 500 : t->code, 0);
+    Py_DECREF(t);
+    return true;
+}
+
+bool Engine::write_file(Connection& conn, std::uint64_t seq, RequestObject* req,
+                        ResponseObject* resp) {
+    PyObject* path = nullptr;
+    if (!PyUnicode_FSConverter(resp->content, &path)) return false;
+    files::OpenedFile file = files::open_file(PyBytes_AS_STRING(path));
+    if (!file.ok()) {
+        const int status = files::open_refusal_status(file.refusal);
+        conn.respond_error(seq, status, http::reason_phrase(status));
+        std::string why = "Response(file=...): cannot send ";
+        why += PyBytes_AS_STRING(path);
+        why += ": ";
+        why += files::open_refusal_reason(file.refusal);
+        if (file.error) (why += ": ") += std::strerror(file.error);
+        why += "; answered " + std::to_string(status);
+        Py_DECREF(path);
+        report(response_failed_, req, why);
+        answered(req, status, 0);
+        return true;
+    }
+    if (!resp->mime_type) {
+        const files::ContentType type = content_types_.lookup(PyBytes_AS_STRING(path));
+        view_.spec.content_type = type.type;
+        view_.spec.charset = type.charset;
+        view_.spec.content_type_known = true;
+    }
+    Py_DECREF(path);
+    TransferObject* t = transfer_new(self_, req, resp, conn.id(), seq);
+    if (!t) return false;
+    files::Served served;
+    if (resp->code == 200) {
+        served = files::answer_file(conn, seq, *req->head, view_.spec, std::move(file),
+                                    std::time(nullptr), t, file_headers_);
+    } else {
+        // A status of the app's own (a custom 404 page): the whole file, no
+        // conditions or ranges, which only make sense for a 200.
+        OpenBody body;
+        body.kind = OpenBody::Kind::file;
+        body.remaining = file.facts.size;
+        body.fd = file.release();
+        body.token = t;
+        const OpenStatus st = conn.respond_open(seq, view_.spec, body);
+        served = {st == OpenStatus::refused ? 500 : resp->code, body.remaining, {},
+                  st == OpenStatus::open};
+    }
+    t->code = served.status;
+    t->sent = served.length;
+    if (served.body_follows) {
+        t->held = true;  // the connection's reference, until body_finished
+        return true;
+    }
+    if (served.status == 500) refused(req, view_.spec);
+    answered(req, served.status, 0);
     Py_DECREF(t);
     return true;
 }

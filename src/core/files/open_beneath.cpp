@@ -171,6 +171,15 @@ OpenedFile open_beneath_by_walk(int root_dir_fd, std::string_view relative_path)
     }
 }
 
+OpenedFile open_file(const char* path) {
+    int fd;
+    do
+        fd = ::open(path, read_flags);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0) return refused(refusal_of(errno), errno);
+    return detail::adopt_regular_file(fd);
+}
+
 OpenedFile open_beneath(int root_dir_fd, std::string_view relative_path) {
     if (relative_path.empty() || relative_path.find('\0') != std::string_view::npos)
         return refused(OpenRefusal::not_found, ENOENT);

@@ -60,6 +60,10 @@ private:
     int fd_ = -1;
 };
 
+/// Opens the file at `path`, which the app named (Response(file=...)): any
+/// path, symlinks followed; a regular file, as open_beneath's are.
+OpenedFile open_file(const char* path);
+
 /// Opens `relative_path` (from map_static_path) below the directory
 /// `root_dir_fd` for reading, O_RDONLY | O_CLOEXEC | O_NOCTTY |
 /// O_NONBLOCK: O_NONBLOCK so that a FIFO in the folder cannot block the
