@@ -142,7 +142,7 @@ class ServerConfig:
         callback_failed: Callable[[Request, Callable[..., object], BaseException], object],
         response_refused: Callable[[Request, str], object] | None = ...,
         run_stream: Callable[[Transfer, Source], asyncio.Task[None]],
-        response_failed: Callable[[Request, str], object],
+        response_failed: Callable[[Request | None, str], object],
         content_types: list[tuple[str, str]] = ...,
         static_dirs: list[tuple[str, str, bool, str | None, bool]] = ...,
         static_refused: Callable[[str, str, str], object] | None = ...,
@@ -174,7 +174,7 @@ class ServerConfig:
         self,
     ) -> Callable[[Transfer, Source], asyncio.Task[None]]: ...
     @property
-    def response_failed(self) -> Callable[[Request, str], object]: ...
+    def response_failed(self) -> Callable[[Request | None, str], object]: ...
     @property
     def content_types(self) -> list[tuple[str, str]]: ...
     @property

@@ -32,9 +32,15 @@ def log_response_refused(request: Request, reason: str) -> None:
                     request.method, request.path, reason)
 
 
-def log_response_failed(request: Request, reason: str) -> None:
-    """A response could not be sent as the handler made it: why, and what the client got."""
-    error_log.error("%s %s: %s", request.method, request.path, reason)
+def log_response_failed(request: Request | None, reason: str) -> None:
+    """A response could not be sent as the handler made it: why, and what the client got.
+
+    `request` is None for a static file, which has no request object.
+    """
+    if request is None:
+        error_log.error("%s", reason)
+    else:
+        error_log.error("%s %s: %s", request.method, request.path, reason)
 
 
 def log_static_refused(method: str, path: str, reason: str) -> None:

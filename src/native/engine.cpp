@@ -247,9 +247,8 @@ void Engine::refused(RequestObject* req, const http::ResponseSpec& spec) {
 void Engine::report(PyObject* hook, RequestObject* req, std::string_view reason) {
     PyObject* text = PyUnicode_DecodeUTF8(reason.data(), static_cast<Py_ssize_t>(reason.size()),
                                           "backslashreplace");
-    PyObject* r = text && hook ? PyObject_CallFunctionObjArgs(
-                                     hook, reinterpret_cast<PyObject*>(req), text, nullptr)
-                               : nullptr;
+    PyObject* who = req ? reinterpret_cast<PyObject*>(req) : Py_None;
+    PyObject* r = text && hook ? PyObject_CallFunctionObjArgs(hook, who, text, nullptr) : nullptr;
     if (!r) {
         if (!PyErr_Occurred()) PyErr_Format(PyExc_RuntimeError, "%U", text);
         PyErr_WriteUnraisable(reinterpret_cast<PyObject*>(self_));

@@ -145,7 +145,8 @@ private:
     bool write(Connection& conn, std::uint64_t seq, RequestObject* req, ResponseObject* resp);
     /// The writer refused `spec` (and answered 500): log why, with the route.
     void refused(RequestObject* req, const http::ResponseSpec& spec);
-    /// Tell `hook(request, reason)` (a ServerConfig logger) what went wrong.
+    /// Tell `hook(request, reason)` (a ServerConfig logger) what went wrong;
+    /// `req` null: no request object exists (a static file), None is passed.
     void report(PyObject* hook, RequestObject* req, std::string_view reason);
     /// `write` for a stream or a file (transfer.cpp): its head now, its body later.
     bool write_open(Connection& conn, std::uint64_t seq, RequestObject* req, ResponseObject* resp);

@@ -69,7 +69,8 @@ constexpr ConfigField config_fields[] = {
      "run_stream(transfer, source) -> Task: feeds a Response(stream=...)'s pieces to the "
      "transfer (lesto._native.Transfer)."},
     {"response_failed", &ServerConfigObject::response_failed, Check::callable, true,
-     "response_failed(request, reason): a response could not be sent as the handler made it "
+     "response_failed(request, reason): a response could not be sent as made (request None: "
+     "a static file's) "
      "(its file cannot be opened, its body was cut short); the reason says what the client got."},
     {"content_types", &ServerConfigObject::content_types, Check::list, false,
      "[(extension, type)]: the Content-Type of files by name ('.css', 'text/css'), as "

@@ -69,7 +69,9 @@ void Engine::serve_static(Connection& conn, std::uint64_t seq, const RequestRef&
                           const files::StaticDir& dir) {
     const std::time_t now = std::time(nullptr);
     const files::Served served =
-        files::serve_static(conn, seq, ref.head, dir, content_types_, now, nullptr, file_headers_);
+        // The folder is the token: body_finished then knows a static file failed.
+        files::serve_static(conn, seq, ref.head, dir, content_types_, now,
+                            const_cast<files::StaticDir*>(&dir), file_headers_);
     if (!served.refusal.empty() && static_refused_) {
         PyObject* r = PyObject_CallFunction(
             static_refused_, "s#s#s#", ref.head.method.data(),

@@ -320,6 +320,16 @@ void Engine::body_writable(void* token) noexcept {
 }
 
 void Engine::body_finished(void* token, BodyEnd how, std::string_view reason) noexcept {
+    for (const files::StaticDir& dir : statics_) {
+        if (token != &dir) continue;
+        // A static file (no Python object stands for it): only a failure is news.
+        if (how == BodyEnd::failed) {
+            report(response_failed_, nullptr,
+                   "a file below static folder " + dir.prefix +
+                       " was cut short and the connection closed: " + std::string(reason));
+        }
+        return;
+    }
     auto* t = static_cast<TransferObject*>(token);
     if (how != BodyEnd::sent) {
         const std::string why = how == BodyEnd::abandoned

@@ -7,7 +7,9 @@ chooses (?id=...), read back with GET /record/{id}.
 
 import asyncio
 import hashlib
+import os
 import sys
+import tempfile
 
 import applog
 
@@ -162,7 +164,19 @@ def get_record(request):
 
 
 def serve_file(request):
-    return request.Response(file=request.query["path"])
+    code = int(request.query.get("code", "200"))
+    return request.Response(file=request.query["path"], code=code)
+
+
+# A folder the tests fill: below it /static/ is served by the engine, with an index.
+STATIC_ROOT = tempfile.mkdtemp(prefix="lesto-static-")
+os.makedirs(os.path.join(STATIC_ROOT, "site"))
+app.router.add_static("/static/", os.path.join(STATIC_ROOT, "site"), index=True,
+                      cache_control="public, max-age=60")
+
+
+def static_root(request):
+    return request.Response(text=STATIC_ROOT)
 
 
 app.router.add_route("/chunks/{n}", chunks)
@@ -176,6 +190,7 @@ app.router.add_route("/async", async_handler)
 app.router.add_route("/events/{n}", events)
 app.router.add_route("/record/{id}", get_record)
 app.router.add_route("/file", serve_file)
+app.router.add_route("/static-root", static_root)
 app.router.add_route("/upload", upload, stream_body=True)
 app.router.add_route("/upload/echo", upload_echo, stream_body=True)
 app.router.add_route("/upload/ignored", upload_ignored, stream_body=True)
