@@ -133,12 +133,21 @@ PyObject* Transfer_write(TransferObject* t, PyObject* piece) {
         return nullptr;
     }
     t->calling = true;
-    const StreamStatus s = conn->stream_write(t->seq, bytes);
-    t->calling = false;
+    StreamStatus s = conn->stream_write(t->seq, bytes);
     Py_XDECREF(encoded);
-    t->server->engine->answered_later(t->conn_id);  // output to send, or a connection to close
+    if (s == StreamStatus::ok || s == StreamStatus::full) {
+        t->sent += bytes.size();
+        // Out at once: a socket with room takes the piece now, and the
+        // producer need not wait for the event loop to come round.
+        Engine* e = t->server->engine;
+        e->net_.service_now(t->conn_id);
+        conn = e->find(t->conn_id);
+        if (s == StreamStatus::full && conn && conn->stream_ready(t->seq)) s = StreamStatus::ok;
+    } else {
+        t->server->engine->answered_later(t->conn_id);  // a connection to close
+    }
+    t->calling = false;
     if (s != StreamStatus::ok && s != StreamStatus::full) return stream_error(t, s);
-    t->sent += bytes.size();
     return Py_NewRef(s == StreamStatus::ok ? Py_True : Py_False);
 }
 

@@ -412,6 +412,11 @@ void Server::flush() {
     ids.clear();
 }
 
+void Server::service_now(std::uint64_t connection_id) {
+    auto it = peers_.find(connection_id);
+    if (it != peers_.end() && !it->second->lingering) service(*it->second);
+}
+
 Connection* Server::find(std::uint64_t connection_id) noexcept {
     auto it = peers_.find(connection_id);
     return it == peers_.end() ? nullptr : &it->second->conn;

@@ -49,6 +49,11 @@ public:
     void tick(std::time_t now);
     /// Send what asynchronous answers added to connections since the last poll.
     void flush();
+    /// Serve one connection now (send its output, take its input): a
+    /// stream's producer calls this after each piece, so the piece goes out
+    /// at once instead of after a trip through the event loop. The
+    /// connection may be closed by it.
+    void service_now(std::uint64_t connection_id);
     /// A connection got output outside `poll`; returns true when it is the first
     /// since the last `flush` (the caller then schedules one `flush`).
     bool mark_dirty(std::uint64_t connection_id);

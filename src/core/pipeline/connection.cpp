@@ -386,6 +386,14 @@ StreamStatus Connection::stream_write(std::uint64_t seq, std::string_view piece)
     return StreamStatus::full;
 }
 
+bool Connection::stream_ready(std::uint64_t seq) noexcept {
+    Buffer* bytes = nullptr;
+    OpenBody* body = open_body(seq, bytes);
+    if (!body || body->kind != OpenBody::Kind::stream) return false;
+    if (body->waiting && room_for_stream(*bytes)) body->waiting = false;
+    return !body->waiting;
+}
+
 StreamStatus Connection::stream_end(std::uint64_t seq) {
     Buffer* bytes = nullptr;
     OpenBody* body = open_body(seq, bytes);

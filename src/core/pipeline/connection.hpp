@@ -149,6 +149,9 @@ public:
     /// given while earlier responses are still being sent: it waits behind
     /// them, counted against the same room.
     StreamStatus stream_write(std::uint64_t seq, std::string_view piece);
+    /// Whether the stream of request `seq` may give a piece without waiting
+    /// (it is not waiting for `body_writable`).
+    bool stream_ready(std::uint64_t seq) noexcept;
     /// The stream of request `seq` has given its last piece.
     StreamStatus stream_end(std::uint64_t seq);
     /// The stream of request `seq` cannot go on (its producer failed): the
