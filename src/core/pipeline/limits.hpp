@@ -15,7 +15,7 @@ namespace lesto {
 /// each member bounds: `connection_limit_fields`.
 struct ConnectionLimits : http::Limits {
     std::size_t max_in_flight = 128;
-    std::size_t max_output_buffer = 1024 * 1024;
+    std::size_t max_output_buffer = std::size_t{1024} * 1024;
 };
 
 /// A member of ConnectionLimits as configuration names it.
