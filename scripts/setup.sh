@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(g++ cmake ninja-build libgtest-dev curl wrk nginx-light clang libclang-rt-14-dev)  # nginx: tests/python/test_ops_nginx.py; clang: fuzz/run.sh
+# nginx: tests/python/test_ops_nginx.py; clang: fuzz/run.sh; clang-format, clang-tidy: scripts/lint_cpp.sh
+apt_packages=(g++ cmake ninja-build libgtest-dev curl wrk nginx-light clang libclang-rt-14-dev clang-format clang-tidy)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test.sh: set everything up, then run every test: C++ (plain and ASan+UBSan), the fuzzers
-# (LESTO_FUZZ_SECONDS each, default 60), ruff, mypy --strict on src/lesto, and Python.
+# (LESTO_FUZZ_SECONDS each, default 60), the C++ lint (scripts/lint_cpp.sh), ruff, mypy --strict
+# on src/lesto, and Python.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -22,6 +23,8 @@ done
 
 echo "== fuzzing (${LESTO_FUZZ_SECONDS:-60} s per target)"
 bash fuzz/run.sh "${LESTO_FUZZ_SECONDS:-60}"
+
+bash scripts/lint_cpp.sh
 
 echo "== Python lint"
 .venv/bin/ruff check src tests examples bench fuzz

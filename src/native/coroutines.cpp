@@ -95,7 +95,7 @@ PyType_Spec suspended_spec = {
 // ---- running steps ---------------------------------------------------------------
 
 bool Engine::cancel_pending(PyObject* step) {
-    PyObject* n = PyObject_GetAttr(step, self_->state->str__cancels);
+    PyObject* n = PyObject_GetAttr(step, self_->state->str_cancels_attr);
     const bool pending = n && PyObject_IsTrue(n) == 1;
     if (!n) PyErr_Clear();
     Py_XDECREF(n);

@@ -27,7 +27,7 @@ OwnedRequest* engine_owned_request(ServerObject* server) {
 void engine_recycle(ServerObject* server, OwnedRequest* owned) noexcept {
     Engine* e = server ? server->engine : nullptr;
     constexpr std::size_t max_pooled = 4096;
-    constexpr std::size_t max_kept_bytes = 16 * 1024;  // a big body is not kept around
+    constexpr std::size_t max_kept_bytes = std::size_t{16} * 1024;  // a big body is not kept around
     if (!e || e->owned_pool_.size() >= max_pooled ||
         owned->body.capacity() + owned->raw_head.capacity() > max_kept_bytes) {
         delete owned;

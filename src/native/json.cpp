@@ -87,6 +87,7 @@ char* put_escaped_byte(char* p, char c) noexcept {
     } else {
         static constexpr char hex[] = "0123456789abcdef";
         const auto u = static_cast<unsigned char>(c);
+        // NOLINTNEXTLINE(bugprone-not-null-terminated-result): JSON bytes, not a C string
         std::memcpy(p, "\\u00", 4);
         p[4] = hex[u >> 4];
         p[5] = hex[u & 15];
@@ -197,8 +198,10 @@ bool put_float(JsonScratch& w, PyObject* v, int depth) {
     char* const start = out.prepare(48);
     char* p = start;
     if (*q == '-') *p++ = *q++;
+    // The digits of "d[.ddd]": the first is always there.
     char digits[24];
-    int n = 0;
+    digits[0] = *q++;
+    int n = 1;
     for (; *q != 'e'; ++q) {
         if (*q != '.') digits[n++] = *q;
     }

@@ -92,6 +92,7 @@ PyObject* fill_gap(ModuleState* st, const Deferred& d) {
         std::memcpy(p, PyBytes_AS_STRING(pieces[i]), static_cast<std::size_t>(PyBytes_GET_SIZE(pieces[i])));
         p += PyBytes_GET_SIZE(pieces[i]);
     }
+    // NOLINTNEXTLINE(bugprone-not-null-terminated-result): a bytes object has its own NUL after it
     std::memcpy(p, walked.data() + from, walked.size() - from);
     return bytes;
 }
@@ -110,7 +111,7 @@ PyObject* fill_gap(ModuleState* st, const Deferred& d) {
         drop_gaps(w.deferred);
     }
     w.out.clear();
-    w.out.shrink_if_empty(64 * 1024);  // a big document's memory is not kept
+    w.out.shrink_if_empty(std::size_t{64} * 1024);  // a big document's memory is not kept
     return bytes;
 }
 

@@ -100,7 +100,7 @@ int module_exec(PyObject* m) {
     if (!(st->str_cancelled = PyUnicode_InternFromString("cancelled"))) return -1;
     if (!(st->str_cancel = PyUnicode_InternFromString("cancel"))) return -1;
     if (!(st->str_bind = PyUnicode_InternFromString("bind"))) return -1;
-    if (!(st->str__cancels = PyUnicode_InternFromString("_cancels"))) return -1;
+    if (!(st->str_cancels_attr = PyUnicode_InternFromString("_cancels"))) return -1;
     return 0;
 }
 
@@ -141,7 +141,7 @@ int module_clear(PyObject* m) {
     Py_CLEAR(st->str_cancelled);
     Py_CLEAR(st->str_cancel);
     Py_CLEAR(st->str_bind);
-    Py_CLEAR(st->str__cancels);
+    Py_CLEAR(st->str_cancels_attr);
     return 0;
 }
 
@@ -192,6 +192,7 @@ ModuleState* state_of_type(PyTypeObject* type) {
 
 }  // namespace lesto::py
 
+// NOLINTNEXTLINE(bugprone-reserved-identifier): the name CPython looks for, PyInit_<module>
 PyMODINIT_FUNC PyInit__native() {
     using namespace lesto::py;
     module_def = {

@@ -58,7 +58,7 @@ struct ModuleState {
     PyObject* str_cancelled = nullptr;
     PyObject* str_cancel = nullptr;
     PyObject* str_bind = nullptr;
-    PyObject* str__cancels = nullptr;
+    PyObject* str_cancels_attr = nullptr;  // "_cancels"
     PyObject* methods[std::size(interned_methods)] = {};
     SpareResponses spare_responses;
     std::uint64_t responses_made = 0;  // not from spare_responses (_native._reuse_counts)

@@ -20,7 +20,7 @@ namespace lesto::net {
 
 namespace {
 
-constexpr std::size_t read_chunk = 64 * 1024;
+constexpr std::size_t read_chunk = std::size_t{64} * 1024;
 // Reads per readiness event before yielding to other sockets: large bodies
 // arrive fast, yet one client cannot monopolise the loop.
 constexpr int reads_per_event = 16;

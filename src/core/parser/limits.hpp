@@ -11,12 +11,12 @@ namespace lesto::http {
 /// nginx/h2o (8 KiB request line, 100 headers) and are safe for a server
 /// that faces the internet. What each member bounds: `limit_fields`.
 struct Limits {
-    std::size_t max_request_line = 8 * 1024;
-    std::size_t max_header_bytes = 64 * 1024;
+    std::size_t max_request_line = std::size_t{8} * 1024;
+    std::size_t max_header_bytes = std::size_t{64} * 1024;
     std::size_t max_header_count = 100;
-    std::size_t max_body_bytes = 16 * 1024 * 1024;
-    std::size_t max_chunk_line = 4 * 1024;
-    std::size_t max_trailer_bytes = 16 * 1024;
+    std::size_t max_body_bytes = std::size_t{16} * 1024 * 1024;
+    std::size_t max_chunk_line = std::size_t{4} * 1024;
+    std::size_t max_trailer_bytes = std::size_t{16} * 1024;
 };
 
 /// A member of Limits as configuration names it.

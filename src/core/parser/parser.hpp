@@ -3,17 +3,13 @@
 
 #include "parser/limits.hpp"
 #include "parser/request.hpp"
+#include "parser/scan.hpp"
 
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 namespace lesto::http {
-
-namespace scan {
-struct Scanners;
-const Scanners& best() noexcept;
-} // namespace scan
 
 /// Why a request was refused: an HTTP status and a short human reason that
 /// goes into the response body. `reason` points to static storage; every

@@ -206,7 +206,7 @@ void Connection::dispatch_current() {
     body_ = {};
     body_fed_ = 0;
     continue_sent_ = false;
-    if (chunk_body_.capacity() > 64 * 1024) std::string().swap(chunk_body_);
+    if (chunk_body_.capacity() > std::size_t{64} * 1024) std::string().swap(chunk_body_);
 }
 
 void Connection::fail(int status, std::string_view reason) {

@@ -15,8 +15,8 @@ namespace lesto {
 /// each member bounds: `connection_limit_fields`.
 struct ConnectionLimits : http::Limits {
     std::size_t max_in_flight = 128;
-    std::size_t max_output_buffer = 1024 * 1024;
-    std::size_t max_stream_buffer = 64 * 1024;
+    std::size_t max_output_buffer = std::size_t{1024} * 1024;
+    std::size_t max_stream_buffer = std::size_t{64} * 1024;
     std::size_t max_stream_body_bytes = std::size_t{1} << 30;
 };
 

@@ -1,6 +1,7 @@
 // date.cpp: formats the IMF-fixdate by hand, once per second.
 #include "response/date.hpp"
 
+#include <cstddef>
 #include <cstring>
 
 namespace lesto::http {
@@ -22,12 +23,12 @@ bool format(const std::tm& tm, char* out) noexcept {
         tm.tm_mon > 11) {
         return false;
     }
-    std::memcpy(out, day_names.data() + 3 * tm.tm_wday, 3);
+    std::memcpy(out, day_names.data() + 3 * std::ptrdiff_t{tm.tm_wday}, 3);
     out[3] = ',';
     out[4] = ' ';
     put2(out + 5, tm.tm_mday);
     out[7] = ' ';
-    std::memcpy(out + 8, month_names.data() + 3 * tm.tm_mon, 3);
+    std::memcpy(out + 8, month_names.data() + 3 * std::ptrdiff_t{tm.tm_mon}, 3);
     out[11] = ' ';
     put2(out + 12, static_cast<int>(year / 100));
     put2(out + 14, static_cast<int>(year % 100));
@@ -38,6 +39,7 @@ bool format(const std::tm& tm, char* out) noexcept {
     out[22] = ':';
     // tm_sec may be 60 on a leap second; "60" is what RFC 5322 allows there.
     put2(out + 23, tm.tm_sec);
+    // NOLINTNEXTLINE(bugprone-not-null-terminated-result): a fixed-width field, not a C string
     std::memcpy(out + 25, " GMT", 4);
     return true;
 }

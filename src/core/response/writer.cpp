@@ -38,9 +38,9 @@ constexpr std::size_t date_size = 29;  // an IMF-fixdate: "Sun, 06 Nov 1994 08:4
 // on every call, which is measurable at a million responses a second.
 constexpr auto digit_pairs = [] {
     std::array<char, 200> table{};
-    for (int i = 0; i < 100; ++i) {
-        table[static_cast<std::size_t>(2 * i)] = static_cast<char>('0' + i / 10);
-        table[static_cast<std::size_t>(2 * i + 1)] = static_cast<char>('0' + i % 10);
+    for (std::size_t i = 0; i < 100; ++i) {
+        table[2 * i] = static_cast<char>('0' + i / 10);
+        table[2 * i + 1] = static_cast<char>('0' + i % 10);
     }
     return table;
 }();
@@ -82,8 +82,8 @@ char* put_small_decimal(char* p, std::size_t v) noexcept {
         std::memcpy(p, &digit_pairs[2 * v], 2);
         return p + 2;
     }
-    const auto high = static_cast<unsigned>(v) / 100;
-    const auto low = static_cast<unsigned>(v) % 100;
+    const std::size_t high = static_cast<unsigned>(v) / 100;
+    const std::size_t low = static_cast<unsigned>(v) % 100;
     if (high < 10) {
         *p++ = static_cast<char>('0' + high);
     } else {
