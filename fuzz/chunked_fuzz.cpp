@@ -43,11 +43,9 @@ constexpr std::size_t max_bodies = 4;
 bool valid_size_line(std::string_view l) {
     std::size_t i = 0;
     const auto skip_bws = [&] {
-        while (i < l.size() && blank(l[i]))
-            ++i;
+        while (i < l.size() && blank(l[i])) ++i;
     };
-    while (i < l.size() && hex_value(l[i]) >= 0)
-        ++i;
+    while (i < l.size() && hex_value(l[i]) >= 0) ++i;
     if (i == 0) return false;
     while (i < l.size()) {
         skip_bws();
@@ -55,8 +53,7 @@ bool valid_size_line(std::string_view l) {
         ++i;
         skip_bws();
         const std::size_t name = i;
-        while (i < l.size() && tchar(l[i]))
-            ++i;
+        while (i < l.size() && tchar(l[i])) ++i;
         if (i == name) return false;
         skip_bws();
         if (i < l.size() && l[i] == '=') {
@@ -72,8 +69,7 @@ bool valid_size_line(std::string_view l) {
                 ++i;
             } else {
                 const std::size_t value = i;
-                while (i < l.size() && tchar(l[i]))
-                    ++i;
+                while (i < l.size() && tchar(l[i])) ++i;
                 if (i == value) return false;
             }
             skip_bws();
@@ -104,9 +100,8 @@ bool chunk_size(std::string_view l, std::uint64_t& size) {
 /// A trailer field line (without CRLF), possibly cut short when `partial`.
 bool valid_trailer_line(std::string_view l, bool partial) {
     std::size_t i = 0;
-    while (i < l.size() && tchar(l[i]))
-        ++i;
-    if (i == l.size()) return partial; // a name still arriving (a complete line needs the colon)
+    while (i < l.size() && tchar(l[i])) ++i;
+    if (i == l.size()) return partial;  // a name still arriving (a complete line needs the colon)
     if (i == 0 || l[i] != ':') return false;
     for (++i; i < l.size(); ++i)
         if (!field_byte(l[i])) return false;
@@ -134,8 +129,7 @@ Decoded reference(std::string_view in, const Limits& limits) {
         std::uint64_t size = 0;
         if (!chunk_size(line, size)) return fail();
         std::size_t digits = 0;
-        while (digits < line.size() && hex_value(line[digits]) >= 0)
-            ++digits;
+        while (digits < line.size() && hex_value(line[digits]) >= 0) ++digits;
         // The size is judged once a byte after its digits is present.
         if (digits > 0 && (digits < line.size() || whole_line) &&
             size > limits.max_body_bytes - decoded)
@@ -211,7 +205,7 @@ std::vector<Decoded> decode_all(std::string_view wire, const Limits& limits, End
     return out;
 }
 
-} // namespace
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const lesto::fuzz::WireInput in = lesto::fuzz::read_wire_input(data, size);

@@ -57,16 +57,16 @@ using lesto::http::ParseStatus;
 using namespace lesto::test;
 
 constexpr std::size_t fixed_control = 10;
-constexpr std::size_t max_response = 1024; // a bound on every response this target can cause
+constexpr std::size_t max_response = 1024;  // a bound on every response this target can cause
 constexpr int max_steps = 100000;
 
 // ---- what a bare parser makes of the wire -------------------------------------------
 
 struct Expected {
-    std::vector<Request> requests; // complete, in order, up to the first that closes
-    int error = 0;                 // the engine's error status after them; 0 for none
-    bool next_expects = false;     // the request after them (unfinished or refused) has a complete
-                                   // head with 100-continue
+    std::vector<Request> requests;  // complete, in order, up to the first that closes
+    int error = 0;                  // the engine's error status after them; 0 for none
+    bool next_expects = false;      // the request after them (unfinished or refused) has a complete
+                                    // head with 100-continue
 };
 
 Expected expected_of(std::string_view wire, const Limits& limits) {
@@ -91,7 +91,7 @@ Expected expected_of(std::string_view wire, const Limits& limits) {
 struct Record {
     Request req;
     bool answered = false;
-    bool valid = true; // answered with a valid spec (else the engine's 500)
+    bool valid = true;  // answered with a valid spec (else the engine's 500)
     bool token = false;
 };
 
@@ -122,7 +122,7 @@ public:
         tokens_.push_back(seq);
 
         const std::uint8_t d = script_.cycle();
-        if (d & 0x40) answer_one(conn, script_.cycle()); // re-entrant: an earlier one first
+        if (d & 0x40) answer_one(conn, script_.cycle());  // re-entrant: an earlier one first
         switch (d % 8) {
         case 4:
         case 5:
@@ -131,14 +131,14 @@ public:
             pending.push_back(seq);
             break;
         case 6:
-            pending.push_back(seq); // deferred without a token: nothing to abandon
+            pending.push_back(seq);  // deferred without a token: nothing to abandon
             break;
         case 7:
             answer(conn, seq, false);
             break;
         default:
             answer(conn, seq, true);
-            if (d & 0x80) answer(conn, seq, true); // a second answer is ignored
+            if (d & 0x80) answer(conn, seq, true);  // a second answer is ignored
             break;
         }
     }
@@ -160,7 +160,7 @@ public:
         spec.version_minor = static_cast<std::uint8_t>(rec.req.version_minor);
         spec.headers = std::span<const lesto::http::Header>(headers, valid ? 1 : 2);
         const bool ok = conn.respond(seq, spec);
-        if (rec.answered) return; // a repeat: ignored, whatever it returned
+        if (rec.answered) return;  // a repeat: ignored, whatever it returned
         FUZZ_CHECK(ok == valid, "respond() returned " + std::to_string(ok));
         rec.answered = true;
         rec.valid = valid;
@@ -175,14 +175,14 @@ public:
         answer(conn, seq, (pick & 0xe0) != 0xe0);
     }
 
-    std::vector<Record> records; // by seq
+    std::vector<Record> records;  // by seq
     std::vector<std::uint64_t> pending;
     std::vector<void*> abandoned;
     bool destroying = false;
     bool refusing = false;
     bool finished_seen = false;
     std::deque<std::uint64_t>
-        tokens_; // &tokens_[seq] is the token of seq (a deque keeps addresses)
+        tokens_;  // &tokens_[seq] is the token of seq (a deque keeps addresses)
 
 private:
     Choices& script_;
@@ -210,9 +210,9 @@ public:
                 }
                 read(op);
                 if ((op & 0x10) && pos_ < wire_.size())
-                    read(script_.cycle()); // two reads, one process()
+                    read(script_.cycle());  // two reads, one process()
                 if ((op & 0x20) && pos_ == wire_.size())
-                    conn_.input_closed(); // EOF in the same batch
+                    conn_.input_closed();  // EOF in the same batch
                 process();
                 if (timeouts_ && op % 16 == 14 && (conn_.reading_head() || conn_.reading_body())) {
                     conn_.abort(408, "request timeout");
@@ -383,7 +383,7 @@ void check_output(const std::vector<Response>& rs, const App& app, const Expecte
                        " complete requests sent before the client closed");
     }
 
-    std::size_t k = 0; // final responses seen
+    std::size_t k = 0;  // final responses seen
     bool interim = false;
     for (std::size_t i = 0; i < rs.size(); ++i) {
         const Response& r = rs[i];
@@ -458,7 +458,7 @@ void check_output(const std::vector<Response>& rs, const App& app, const Expecte
     }
 }
 
-} // namespace
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const lesto::fuzz::Split fixed = lesto::fuzz::split_input(data, size, fixed_control);
@@ -485,7 +485,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     bool aborted = false;
     bool drained = false;
     std::int64_t refused = -1;
-    std::vector<void*> want; // the tokens to abandon: of the deferred requests left unanswered
+    std::vector<void*> want;  // the tokens to abandon: of the deferred requests left unanswered
     {
         Connection conn(1, limits, app, date);
         Driver driver(wire, limits, script, app, conn, options & 2, options & 4);
@@ -521,7 +521,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                std::to_string(want.size()) + " expected");
                 for (const std::uint64_t seq : app.pending)
                     FUZZ_CHECK(!conn.owes(seq), "still owes a refused request");
-                app.pending.clear(); // answering them now does nothing
+                app.pending.clear();  // answering them now does nothing
             }
             driver.drain_all();
         }

@@ -74,7 +74,7 @@ std::vector<http::Header> field_lines(std::string_view text) {
     return out;
 }
 
-} // namespace
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const fuzz::Split in = fuzz::split_input(data, size, control_size);

@@ -119,7 +119,7 @@ struct Context {
 };
 
 inline Context& context() noexcept {
-    static Context c; // read only when a check fails; reset by every run
+    static Context c;  // read only when a check fails; reset by every run
     return c;
 }
 
@@ -154,7 +154,7 @@ inline WireInput read_wire_input(const std::uint8_t* data, std::size_t size) {
     std::abort();
 }
 
-} // namespace lesto::fuzz
+}  // namespace lesto::fuzz
 
 /// A fuzz invariant: on failure print the context and abort (libFuzzer saves the input).
 #define FUZZ_CHECK(cond, detail) LESTO_CHECK(::lesto::fuzz::broken, cond, detail)

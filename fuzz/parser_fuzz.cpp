@@ -27,7 +27,7 @@ using lesto::test::Request;
 
 constexpr std::size_t bytewise_max = 1024;
 
-} // namespace
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const lesto::fuzz::WireInput in = lesto::fuzz::read_wire_input(data, size);

@@ -43,8 +43,7 @@ constexpr std::string_view reg_name =
 std::string draw(Choices& c, std::string_view alphabet, std::size_t min, std::size_t max) {
     const std::size_t n = min + c.byte() % (max - min + 1);
     std::string s;
-    for (std::size_t i = 0; i < n; ++i)
-        s += alphabet[c.byte() % alphabet.size()];
+    for (std::size_t i = 0; i < n; ++i) s += alphabet[c.byte() % alphabet.size()];
     return s;
 }
 
@@ -73,8 +72,7 @@ std::string hex(std::uint64_t v, Choices& c) {
 
 std::string ows(Choices& c) {
     std::string s;
-    for (int n = c.byte() % 3; n > 0; --n)
-        s += (c.byte() & 1) ? ' ' : '\t';
+    for (int n = c.byte() % 3; n > 0; --n) s += (c.byte() & 1) ? ' ' : '\t';
     return s;
 }
 
@@ -91,12 +89,9 @@ std::string extension(Choices& c) {
         s += "=\"";
         for (int n = c.byte() % 6; n > 0; --n) {
             const std::uint8_t b = c.byte();
-            if (b % 5 == 0)
-                s += "\\\"";
-            else if (b % 5 == 1)
-                s += "\\\\";
-            else if (const char ch = value_byte(b, true); ch != '"' && ch != '\\')
-                s += ch;
+            if (b % 5 == 0) s += "\\\"";
+            else if (b % 5 == 1) s += "\\\\";
+            else if (const char ch = value_byte(b, true); ch != '"' && ch != '\\') s += ch;
         }
         s += '"';
     }
@@ -108,8 +103,7 @@ std::string extension(Choices& c) {
 Request generate(Choices& c, std::string& wire) {
     Request want;
     const std::size_t start = wire.size();
-    for (int n = c.byte() % 3; n > 0; --n)
-        wire += "\r\n";
+    for (int n = c.byte() % 3; n > 0; --n) wire += "\r\n";
 
     static constexpr std::string_view methods[] = {"GET",  "POST",    "PUT",   "DELETE",
                                                    "HEAD", "OPTIONS", "PATCH", "TRACE"};
@@ -132,8 +126,7 @@ Request generate(Choices& c, std::string& wire) {
         std::string tail;
         if (c.byte() & 1) {
             tail = "/";
-            for (int n = c.byte() % 12; n > 0; --n)
-                tail += target_byte(c.byte());
+            for (int n = c.byte() % 12; n > 0; --n) tail += target_byte(c.byte());
         }
         target += tail;
         const std::size_t q = tail.find('?');
@@ -142,8 +135,7 @@ Request generate(Choices& c, std::string& wire) {
         want.host = authority;
     } else {
         target = "/";
-        for (int n = c.byte() % 24; n > 0; --n)
-            target += target_byte(c.byte());
+        for (int n = c.byte() % 24; n > 0; --n) target += target_byte(c.byte());
         const std::size_t q = target.find('?');
         want.path = target.substr(0, q);
         if (q != std::string::npos) want.query = target.substr(q + 1), want.has_query = true;
@@ -175,8 +167,7 @@ Request generate(Choices& c, std::string& wire) {
             ieq(name, "expect") || ieq(name, "connection"))
             name = "x-" + name;
         std::string value;
-        for (int k = c.byte() % 16; k > 0; --k)
-            value += value_byte(c.byte(), true);
+        for (int k = c.byte() % 16; k > 0; --k) value += value_byte(c.byte(), true);
         value = std::string(lesto::test::trim(value));
         fields.push_back({name, ows(c) + value + ows(c), value});
     }
@@ -204,8 +195,7 @@ Request generate(Choices& c, std::string& wire) {
     const std::uint8_t fb = c.byte();
     if (fb % 3 == 1 || (fb % 3 == 2 && !one_one)) {
         const std::size_t n = c.byte() % 40;
-        for (std::size_t i = 0; i < n; ++i)
-            want.body += static_cast<char>(c.byte());
+        for (std::size_t i = 0; i < n; ++i) want.body += static_cast<char>(c.byte());
         body_wire = want.body;
         std::string v = std::string(c.byte() % 3, '0') + std::to_string(n);
         if (fb & 0x40) v += ", " + std::to_string(n);
@@ -219,8 +209,7 @@ Request generate(Choices& c, std::string& wire) {
         for (int k = c.byte() % 4; k > 0; --k) {
             const std::size_t n = 1 + c.byte() % 16;
             std::string data;
-            for (std::size_t i = 0; i < n; ++i)
-                data += static_cast<char>(c.byte());
+            for (std::size_t i = 0; i < n; ++i) data += static_cast<char>(c.byte());
             body_wire += hex(n, c);
             if (c.byte() & 1) body_wire += extension(c);
             body_wire += "\r\n" + data + "\r\n";
@@ -231,16 +220,14 @@ Request generate(Choices& c, std::string& wire) {
         body_wire += "\r\n";
         for (int k = c.byte() % 3; k > 0; --k) {
             std::string value;
-            for (int i = c.byte() % 8; i > 0; --i)
-                value += value_byte(c.byte(), true);
+            for (int i = c.byte() % 8; i > 0; --i) value += value_byte(c.byte(), true);
             body_wire += draw(c, tchars, 1, 8) + ":" + value + "\r\n";
         }
         body_wire += "\r\n";
     }
 
     // Fields in an order chosen by the input (Host need not come first).
-    for (std::size_t i = fields.size(); i > 1; --i)
-        std::swap(fields[i - 1], fields[c.byte() % i]);
+    for (std::size_t i = fields.size(); i > 1; --i) std::swap(fields[i - 1], fields[c.byte() % i]);
     for (const Field& f : fields) {
         wire += f.name + ":" + f.raw + "\r\n";
         want.headers.emplace_back(f.name, f.value);
@@ -269,29 +256,27 @@ bool matches(const Request& got, const Request& want) {
 /// by the input and returns the status it must be refused with.
 int refuse(Choices& c, std::string& wire, const Request& want) {
     std::size_t line = 0;
-    while (wire.compare(line, 2, "\r\n") == 0)
-        line += 2;
+    while (wire.compare(line, 2, "\r\n") == 0) line += 2;
     const std::size_t line_end = wire.find("\r\n", line);
-    const std::size_t blank = want.head_size - 2; // the empty line that ends the head
-    std::vector<std::size_t> fields;              // start of each field line
+    const std::size_t blank = want.head_size - 2;  // the empty line that ends the head
+    std::vector<std::size_t> fields;               // start of each field line
     for (std::size_t at = line_end + 2; at < blank; at = wire.find("\r\n", at) + 2)
         fields.push_back(at);
     const std::size_t boundary =
         fields.empty() ? blank : (c.byte() % 2 ? blank : fields[c.byte() % fields.size()]);
     const auto insert = [&](std::string_view text) { wire.insert(boundary, text); };
     bool has_host = false;
-    for (const auto& [name, value] : want.headers)
-        has_host |= ieq(name, "host");
+    for (const auto& [name, value] : want.headers) has_host |= ieq(name, "host");
     const bool one_one = want.version_minor == 1;
 
     switch (c.byte() % 14) {
-    case 0: { // a bare LF ends a line
+    case 0: {  // a bare LF ends a line
         const std::size_t end =
             fields.empty() ? line_end : wire.find("\r\n", fields[c.byte() % fields.size()]);
         wire.erase(end, 1);
         return 400;
     }
-    case 1: // whitespace between a field name and its colon
+    case 1:  // whitespace between a field name and its colon
         if (fields.empty()) break;
         wire.insert(wire.find(':', fields[c.byte() % fields.size()]), 1, ' ');
         return 400;
@@ -314,7 +299,7 @@ int refuse(Choices& c, std::string& wire, const Request& want) {
     case 7:
         insert("Transfer-Encoding: gzip\r\n");
         return one_one && want.body_kind == BodyKind::none ? 501 : 400;
-    case 8: // obs-fold
+    case 8:  // obs-fold
         insert(" folded\r\n");
         return 400;
     case 9:
@@ -323,14 +308,14 @@ int refuse(Choices& c, std::string& wire, const Request& want) {
     case 10:
         insert("Content-Length: x5\r\n");
         return 400;
-    case 11: // a fragment in the target
+    case 11:  // a fragment in the target
         wire.insert(line + want.method.size() + 2, 1, '#');
         return 400;
-    case 12: // NUL at the end of a field value
+    case 12:  // NUL at the end of a field value
         if (fields.empty()) break;
         wire.insert(wire.find("\r\n", fields[c.byte() % fields.size()]), 1, '\0');
         return 400;
-    default: // no Host on HTTP/1.1
+    default:  // no Host on HTTP/1.1
         if (!one_one) break;
         for (std::size_t i = fields.size(); i-- > 0;) {
             const std::size_t end = wire.find("\r\n", fields[i]) + 2;
@@ -339,11 +324,11 @@ int refuse(Choices& c, std::string& wire, const Request& want) {
         }
         return 400;
     }
-    wire.replace(line_end - 8, 8, "HTTP/9.9"); // when the chosen break does not apply
+    wire.replace(line_end - 8, 8, "HTTP/9.9");  // when the chosen break does not apply
     return 505;
 }
 
-} // namespace
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     Choices c(std::string_view(reinterpret_cast<const char*>(data), size));

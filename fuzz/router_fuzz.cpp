@@ -112,7 +112,7 @@ bool allows(const RefRoute& r, std::string_view method) {
     return false;
 }
 
-} // namespace
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::string_view in(reinterpret_cast<const char*>(data), size);
@@ -141,8 +141,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         RefRoute ref;
         ref.methods = methods;
         bool valid = reference_compile(pattern, ref);
-        for (const std::string& m : methods)
-            valid = valid && lesto::test::token(m);
+        for (const std::string& m : methods) valid = valid && lesto::test::token(m);
 
         const std::size_t before = router.size();
         bool added = false;

@@ -46,7 +46,7 @@ void expect_line(std::string_view out, std::size_t& at, const std::string& want)
     FUZZ_CHECK(got == want, "line '" + escape(got) + "', want '" + escape(want) + "'");
 }
 
-} // namespace
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view in(reinterpret_cast<const char*>(data), size);
@@ -71,8 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         h.value = r.string();
     }
     std::vector<std::string_view> cookies;
-    while (!r.empty())
-        cookies.push_back(r.string());
+    while (!r.empty()) cookies.push_back(r.string());
     spec.headers = headers;
     spec.set_cookies = cookies;
     // `known` promises a valid type: the writer then skips checking it.
@@ -82,8 +81,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     bool valid_fields = field_value(spec.content_type) && field_value(spec.charset);
     for (const Header& h : headers)
         valid_fields = valid_fields && token(h.name) && field_value(h.value);
-    for (const std::string_view c : cookies)
-        valid_fields = valid_fields && field_value(c);
+    for (const std::string_view c : cookies) valid_fields = valid_fields && field_value(c);
     const bool valid_status = spec.status >= 100 && spec.status <= 599;
 
     // The engine's own error page: always a response, whatever the status.
@@ -133,8 +131,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (spec.keep_alive && spec.version_minor == 0) expect_line(out, at, "Connection: keep-alive");
     for (const Header& h : headers)
         expect_line(out, at, std::string(h.name) + ": " + std::string(h.value));
-    for (const std::string_view c : cookies)
-        expect_line(out, at, "Set-Cookie: " + std::string(c));
+    for (const std::string_view c : cookies) expect_line(out, at, "Set-Cookie: " + std::string(c));
     expect_line(out, at, "");
     const std::string_view body = out.substr(at);
     const bool send_body = has_content && !spec.head_request;

@@ -21,7 +21,9 @@ struct ModuleState {
     PyObject* kw[kw_count] = {};  // interned keyword names
 };
 
-ModuleState* state_of(PyObject* module) { return static_cast<ModuleState*>(PyModule_GetState(module)); }
+ModuleState* state_of(PyObject* module) {
+    return static_cast<ModuleState*>(PyModule_GetState(module));
+}
 
 // ---------------------------------------------------------------- Response
 
@@ -41,7 +43,9 @@ void Response_dealloc(ResponseObject* r) {
 }
 
 PyObject* Response_get_code(ResponseObject* r, void*) { return PyLong_FromLong(r->code); }
-PyObject* Response_get_text(ResponseObject* r, void*) { return Py_NewRef(r->text ? r->text : Py_None); }
+PyObject* Response_get_text(ResponseObject* r, void*) {
+    return Py_NewRef(r->text ? r->text : Py_None);
+}
 PyObject* Response_get_mime_type(ResponseObject* r, void*) {
     return Py_NewRef(r->mime_type ? r->mime_type : Py_None);
 }
@@ -60,8 +64,11 @@ PyType_Slot Response_slots[] = {
 };
 
 PyType_Spec Response_spec = {
-    "capi_mod.Response", sizeof(ResponseObject), 0,
-    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION, Response_slots,
+    "capi_mod.Response",
+    sizeof(ResponseObject),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    Response_slots,
 };
 
 // ----------------------------------------------------------------- Request
@@ -83,7 +90,8 @@ int kw_index(const ModuleState* st, PyObject* name) {
     return -1;
 }
 
-PyObject* Request_Response(RequestObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+PyObject* Request_Response(RequestObject* self, PyObject* const* args, Py_ssize_t nargs,
+                           PyObject* kwnames) {
     if (nargs) {
         PyErr_SetString(PyExc_TypeError, "Response() takes keyword arguments only");
         return nullptr;
@@ -110,7 +118,8 @@ PyObject* Request_Response(RequestObject* self, PyObject* const* args, Py_ssize_
         const long c = PyLong_AsLong(a[kw_code]);
         if (c == -1 && PyErr_Occurred()) return nullptr;
         if (c < 100 || c > 599) {
-            PyErr_Format(PyExc_ValueError, "Response(code=%ld): status code must be within 100-599", c);
+            PyErr_Format(PyExc_ValueError, "Response(code=%ld): status code must be within 100-599",
+                         c);
             return nullptr;
         }
         code = static_cast<int>(c);
@@ -136,7 +145,8 @@ PyObject* Request_get_path(RequestObject* r, void*) { return Py_NewRef(r->path);
 PyObject* Request_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
     PyObject *method, *path;
     static const char* names[] = {"method", "path", nullptr};
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "UU:Request", const_cast<char**>(names), &method, &path)) {
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "UU:Request", const_cast<char**>(names), &method,
+                                     &path)) {
         return nullptr;
     }
     PyObject* module = PyType_GetModule(type);
@@ -196,7 +206,8 @@ PyObject* drive(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
     // Slot before the argument is free for the callee (PY_VECTORCALL_ARGUMENTS_OFFSET).
     PyObject* call_args[2] = {nullptr, args[1]};
     for (Py_ssize_t i = 0; i < n; ++i) {
-        PyObject* res = PyObject_Vectorcall(handler, call_args + 1, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET, nullptr);
+        PyObject* res = PyObject_Vectorcall(handler, call_args + 1,
+                                            1 | PY_VECTORCALL_ARGUMENTS_OFFSET, nullptr);
         if (!res) return nullptr;
         Py_DECREF(res);
     }
@@ -204,7 +215,8 @@ PyObject* drive(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
 }
 
 PyMethodDef module_methods[] = {
-    {"drive", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(drive)), METH_FASTCALL, nullptr},
+    {"drive", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(drive)), METH_FASTCALL,
+     nullptr},
     {nullptr, nullptr, 0, nullptr},
 };
 
@@ -214,9 +226,11 @@ int module_exec(PyObject* m) {
         st->kw[i] = PyUnicode_InternFromString(kw_names[i]);
         if (!st->kw[i]) return -1;
     }
-    st->response_type = reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(m, &Response_spec, nullptr));
+    st->response_type =
+        reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(m, &Response_spec, nullptr));
     if (!st->response_type || PyModule_AddType(m, st->response_type) < 0) return -1;
-    st->request_type = reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(m, &Request_spec, nullptr));
+    st->request_type =
+        reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(m, &Request_spec, nullptr));
     if (!st->request_type || PyModule_AddType(m, st->request_type) < 0) return -1;
     return 0;
 }

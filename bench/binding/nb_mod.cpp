@@ -31,7 +31,8 @@ int check_code(nb::handle code) {
     }
     const long c = PyLong_AsLong(code.ptr());
     if (c == -1 && PyErr_Occurred()) throw nb::python_error();
-    if (c < 100 || c > 599) throw nb::value_error("Response(code=...): status code must be within 100-599");
+    if (c < 100 || c > 599)
+        throw nb::value_error("Response(code=...): status code must be within 100-599");
     return static_cast<int>(c);
 }
 
@@ -45,7 +46,8 @@ nb::object check_str(nb::object v, const char* what) {
 // Named arguments: nanobind matches the call's keywords against the
 // signature, fills in defaults and converts each argument.
 Response make_named(const Request&, nb::object text, int code, nb::object mime_type) {
-    if (code < 100 || code > 599) throw nb::value_error("Response(code=...): status code must be within 100-599");
+    if (code < 100 || code > 599)
+        throw nb::value_error("Response(code=...): status code must be within 100-599");
     Response r;
     r.code = code;
     r.text = check_str(std::move(text), "Response(text=...) must be str");

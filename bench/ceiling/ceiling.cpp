@@ -46,7 +46,8 @@ public:
         gmtime_r(&now, &utc);
         // The program never calls setlocale, so %a and %b are the English names HTTP wants.
         std::array<char, date_length + 1> date{};
-        if (std::strftime(date.data(), date.size(), "%a, %d %b %Y %H:%M:%S GMT", &utc) == date_length)
+        if (std::strftime(date.data(), date.size(), "%a, %d %b %Y %H:%M:%S GMT", &utc) ==
+            date_length)
             std::memcpy(bytes_.data() + head.size(), date.data(), date_length);
     }
 
@@ -55,7 +56,8 @@ public:
 
 private:
     static constexpr std::string_view head =
-        "HTTP/1.1 200 OK\r\nContent-Length: 12\r\nContent-Type: text/plain; charset=utf-8\r\nDate: ";
+        "HTTP/1.1 200 OK\r\nContent-Length: 12\r\nContent-Type: text/plain; "
+        "charset=utf-8\r\nDate: ";
     static constexpr std::string_view tail = "\r\n\r\nHello world!";
     static constexpr std::size_t date_length = 29;  // "Sun, 06 Nov 1994 08:49:37 GMT"
     static constexpr std::size_t total_length = head.size() + date_length + tail.size();
@@ -76,15 +78,16 @@ private:
 struct Connection {
     std::array<char, input_capacity> input{};
     std::size_t input_used = 0;
-    std::size_t scanned = 0;        // input[0, scanned) holds no request end
-    std::vector<char> output;       // answers not yet sent; grows to the largest batch, then stays
+    std::size_t scanned = 0;   // input[0, scanned) holds no request end
+    std::vector<char> output;  // answers not yet sent; grows to the largest batch, then stays
     std::size_t output_sent = 0;
     bool waiting_writable = false;  // registered for EPOLLOUT instead of EPOLLIN
 };
 
 class Server {
 public:
-    Server(int listen_fd, int epoll_fd, int timer_fd) : listen_fd_(listen_fd), epoll_fd_(epoll_fd), timer_fd_(timer_fd) {}
+    Server(int listen_fd, int epoll_fd, int timer_fd)
+        : listen_fd_(listen_fd), epoll_fd_(epoll_fd), timer_fd_(timer_fd) {}
 
     [[noreturn]] void run() {
         std::array<epoll_event, max_events> events{};
@@ -138,7 +141,8 @@ private:
     }
 
     void on_readable(int fd, Connection& conn) {
-        ssize_t got = recv(fd, conn.input.data() + conn.input_used, conn.input.size() - conn.input_used, 0);
+        ssize_t got =
+            recv(fd, conn.input.data() + conn.input_used, conn.input.size() - conn.input_used, 0);
         if (got == 0) return close_connection(fd, conn);
         if (got < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
@@ -150,17 +154,21 @@ private:
         std::size_t consumed = 0;
         std::size_t from = conn.scanned;
         for (;;) {
-            const void* end = memmem(conn.input.data() + from, conn.input_used - from, "\r\n\r\n", 4);
+            const void* end =
+                memmem(conn.input.data() + from, conn.input_used - from, "\r\n\r\n", 4);
             if (end == nullptr) break;
-            consumed = static_cast<std::size_t>(static_cast<const char*>(end) - conn.input.data()) + 4;
+            consumed =
+                static_cast<std::size_t>(static_cast<const char*>(end) - conn.input.data()) + 4;
             from = consumed;
-            conn.output.insert(conn.output.end(), response_.data(), response_.data() + response_.size());
+            conn.output.insert(conn.output.end(), response_.data(),
+                               response_.data() + response_.size());
         }
 
         // Keep the partial request at the front; the next scan restarts 3 bytes back so a
         // terminator split across reads is still found.
         std::size_t rest = conn.input_used - consumed;
-        if (consumed > 0 && rest > 0) std::memmove(conn.input.data(), conn.input.data() + consumed, rest);
+        if (consumed > 0 && rest > 0)
+            std::memmove(conn.input.data(), conn.input.data() + consumed, rest);
         conn.input_used = rest;
         conn.scanned = rest > 3 ? rest - 3 : 0;
         if (conn.input_used == conn.input.size()) return close_connection(fd, conn);
@@ -176,14 +184,16 @@ private:
         std::size_t pending = conn.output.size() - conn.output_sent;
         ssize_t sent = send(fd, conn.output.data() + conn.output_sent, pending, MSG_NOSIGNAL);
         if (sent < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return close_connection(fd, conn);
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                return close_connection(fd, conn);
             sent = 0;
         }
         conn.output_sent += static_cast<std::size_t>(sent);
         if (conn.output_sent == conn.output.size()) {
             conn.output.clear();
             conn.output_sent = 0;
-            if (conn.waiting_writable && watch(EPOLL_CTL_MOD, fd, EPOLLIN)) conn.waiting_writable = false;
+            if (conn.waiting_writable && watch(EPOLL_CTL_MOD, fd, EPOLLIN))
+                conn.waiting_writable = false;
         } else if (!conn.waiting_writable) {
             if (!watch(EPOLL_CTL_MOD, fd, EPOLLOUT)) return close_connection(fd, conn);
             conn.waiting_writable = true;
@@ -233,7 +243,8 @@ int run(int argc, char** argv) {
     int listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (listen_fd < 0) return fail("socket");
     int one = 1;
-    if (setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) return fail("SO_REUSEADDR");
+    if (setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0)
+        return fail("SO_REUSEADDR");
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(static_cast<std::uint16_t>(port));
@@ -241,7 +252,8 @@ int run(int argc, char** argv) {
         std::fprintf(stderr, "ceiling: bad IPv4 host '%s'\n", host);
         return 2;
     }
-    if (bind(listen_fd, reinterpret_cast<sockaddr*>(&address), sizeof address) < 0) return fail("bind");
+    if (bind(listen_fd, reinterpret_cast<sockaddr*>(&address), sizeof address) < 0)
+        return fail("bind");
     if (listen(listen_fd, SOMAXCONN) < 0) return fail("listen");
 
     int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
@@ -252,7 +264,8 @@ int run(int argc, char** argv) {
     itimerspec every_second{};
     every_second.it_value.tv_sec = std::time(nullptr) + 1;
     every_second.it_interval.tv_sec = 1;
-    if (timerfd_settime(timer_fd, TFD_TIMER_ABSTIME, &every_second, nullptr) < 0) return fail("timerfd_settime");
+    if (timerfd_settime(timer_fd, TFD_TIMER_ABSTIME, &every_second, nullptr) < 0)
+        return fail("timerfd_settime");
 
     for (int fd : {listen_fd, timer_fd}) {
         epoll_event event{};

@@ -35,7 +35,7 @@ constexpr std::string_view browser_request =
     "Sec-Fetch-Dest: style\r\n"
     "\r\n";
 
-} // namespace
+}  // namespace
 
 int main(int argc, char** argv) {
     if (argc != 3) {
@@ -44,10 +44,8 @@ int main(int argc, char** argv) {
     }
     const std::string_view which = argv[1];
     std::string_view one;
-    if (which == "wrk")
-        one = wrk_request;
-    else if (which == "browser")
-        one = browser_request;
+    if (which == "wrk") one = wrk_request;
+    else if (which == "browser") one = browser_request;
     else {
         std::fprintf(stderr, "unknown request %s\n", argv[1]);
         return 2;
@@ -55,8 +53,7 @@ int main(int argc, char** argv) {
     const long iterations = std::strtol(argv[2], nullptr, 10);
 
     std::string wire;
-    for (int i = 0; i < batch; ++i)
-        wire += one;
+    for (int i = 0; i < batch; ++i) wire += one;
     const lesto::http::Limits limits;
     lesto::http::RequestParser parser(limits);
     lesto::http::RequestHead head;

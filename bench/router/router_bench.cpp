@@ -26,10 +26,10 @@ constexpr Request one_requests[] = {{"GET", "/"}};
 
 // Each path of the app once, a placeholder route twice, and a 404.
 constexpr Request ten_requests[] = {
-    {"GET", "/"},          {"GET", "/json"},           {"GET", "/plaintext"},
-    {"GET", "/users/42"},  {"POST", "/users"},         {"GET", "/users/42/posts/7"},
-    {"GET", "/health"},    {"GET", "/static/app.css"}, {"GET", "/api/v1/items"},
-    {"GET", "/db"},        {"GET", "/queries"},        {"GET", "/missing"},
+    {"GET", "/"},         {"GET", "/json"},           {"GET", "/plaintext"},
+    {"GET", "/users/42"}, {"POST", "/users"},         {"GET", "/users/42/posts/7"},
+    {"GET", "/health"},   {"GET", "/static/app.css"}, {"GET", "/api/v1/items"},
+    {"GET", "/db"},       {"GET", "/queries"},        {"GET", "/missing"},
 };
 
 }  // namespace

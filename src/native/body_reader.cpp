@@ -19,7 +19,7 @@ struct BodyReaderObject {
     PyObject* error;   // why no more can be read (str), once so
     std::uint64_t conn_id;
     std::uint64_t seq;
-    bool held;  // the connection still holds it (its body is still arriving)
+    bool held;   // the connection still holds it (its body is still arriving)
     bool ended;  // the last piece was given
 };
 
@@ -142,8 +142,8 @@ void Engine::body_input(void* token, std::string_view piece, bool last,
                         std::string_view error) noexcept {
     auto* b = static_cast<BodyReaderObject*>(token);
     if (!error.empty() && !b->error) {
-        b->error = PyUnicode_DecodeUTF8(error.data(), static_cast<Py_ssize_t>(error.size()),
-                                        "replace");
+        b->error =
+            PyUnicode_DecodeUTF8(error.data(), static_cast<Py_ssize_t>(error.size()), "replace");
         if (!b->error) PyErr_Clear();
     }
     if (last) b->ended = true;

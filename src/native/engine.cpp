@@ -113,7 +113,8 @@ void Engine::dispatch(Connection& conn, std::uint64_t seq, const RequestRef& ref
     request_bind(req, self_, conn, seq, ref, route_path, &match,
                  found ? routes_[match.route] : nullptr);
     if (ref.streamed) {
-        // Its body comes later, as the handler reads it: the connection holds the reader until then.
+        // Its body comes later, as the handler reads it: the connection holds the reader until
+        // then.
         if ((req->body_reader = body_reader_new(self_, conn.id(), seq))) {
             conn.set_body_reader(seq, Py_NewRef(req->body_reader));
         } else {
@@ -127,14 +128,16 @@ void Engine::dispatch(Connection& conn, std::uint64_t seq, const RequestRef& ref
         // PyObject_Vectorcall's check of the result for misbehaving C code.
         PyObject* handler = handlers_[match.route];
         result = PyFunction_Check(handler)
-                     ? reinterpret_cast<PyFunctionObject*>(handler)->vectorcall(handler, &arg, 1, nullptr)
+                     ? reinterpret_cast<PyFunctionObject*>(handler)->vectorcall(handler, &arg, 1,
+                                                                                nullptr)
                      : PyObject_Vectorcall(handler, &arg, 1, nullptr);
     } else {
         PyObject* allowed = Py_None;
         PyObject* text = nullptr;
         if (match.kind == router::MatchKind::method_not_allowed) {
             const std::string methods = router_.allowed_methods(route_path);
-            text = PyUnicode_FromStringAndSize(methods.data(), static_cast<Py_ssize_t>(methods.size()));
+            text = PyUnicode_FromStringAndSize(methods.data(),
+                                               static_cast<Py_ssize_t>(methods.size()));
             allowed = text ? text : Py_None;
         }
         result = PyObject_CallFunctionObjArgs(not_found_response_, arg, allowed, nullptr);
@@ -224,10 +227,11 @@ void Engine::answered(RequestObject* req, long status, std::uint64_t body_size) 
         PyObject* st = PyLong_FromLong(status);
         PyObject* size = PyLong_FromUnsignedLongLong(body_size);
         PyObject* took = PyFloat_FromDouble(monotonic_seconds() - req->started);
-        PyObject* r = st && size && took
-                          ? PyObject_CallFunctionObjArgs(access_log_, reinterpret_cast<PyObject*>(req),
-                                                         st, size, took, nullptr)
-                          : nullptr;
+        PyObject* r =
+            st && size && took
+                ? PyObject_CallFunctionObjArgs(access_log_, reinterpret_cast<PyObject*>(req), st,
+                                               size, took, nullptr)
+                : nullptr;
         if (!r) PyErr_WriteUnraisable(access_log_);
         Py_XDECREF(r);
         Py_XDECREF(st);
@@ -282,8 +286,8 @@ void Engine::run_done_callbacks() {
             PyErr_Fetch(&type, &value, &tb);
             PyErr_NormalizeException(&type, &value, &tb);
             if (tb && value) PyException_SetTraceback(value, tb);
-            PyObject* logged =
-                PyObject_CallFunctionObjArgs(callback_failed_, arg, cb, value ? value : Py_None, nullptr);
+            PyObject* logged = PyObject_CallFunctionObjArgs(callback_failed_, arg, cb,
+                                                            value ? value : Py_None, nullptr);
             if (!logged) PyErr_WriteUnraisable(callback_failed_);
             Py_XDECREF(logged);
             Py_XDECREF(type);

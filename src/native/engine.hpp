@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "native.hpp"
 #include "files/serve.hpp"
+#include "native.hpp"
 #include "net/server.hpp"
 
 namespace lesto::py {
@@ -96,7 +96,7 @@ public:
     // From the ServerConfig (server_config.cpp says what each is).
     PyObject* error_response_ = nullptr;
     PyObject* not_found_response_ = nullptr;
-    PyObject* take_over_ = nullptr;   // take_over(coro, yielded) -> Task
+    PyObject* take_over_ = nullptr;  // take_over(coro, yielded) -> Task
     PyObject* loop_ = nullptr;
     PyObject* stand_in_ = nullptr;    // stand_in(loop): the current task while a step runs
     PyObject* enter_task_ = nullptr;  // asyncio's _enter_task(loop, task), or null
@@ -104,8 +104,8 @@ public:
     PyObject* call_soon_ = nullptr;
     PyObject* flush_ = nullptr;
     PyObject* resume_round_ = nullptr;  // the server's bound _resume_round
-    PyObject* access_log_ = nullptr;      // access_log(request, status, body_size, seconds) or null
-    PyObject* callback_failed_ = nullptr;  // callback_failed(request, callback, exc)
+    PyObject* access_log_ = nullptr;    // access_log(request, status, body_size, seconds) or null
+    PyObject* callback_failed_ = nullptr;   // callback_failed(request, callback, exc)
     PyObject* response_refused_ = nullptr;  // response_refused(request, reason), or null
     // Objects made, not reused (_native._reuse_counts): counted where they
     // are made, so reuse itself costs nothing more.
@@ -125,13 +125,13 @@ public:
     bool streams_body(const http::RequestHead& head) override;
     void body_input(void* token, std::string_view piece, bool last,
                     std::string_view error) noexcept override;
-    files::ContentTypes content_types_;  // by file extension, from Python's mimetypes
-    std::vector<files::StaticDir> statics_;  // folders the engine serves itself
-    PyObject* static_refused_ = nullptr;  // static_refused(method, path, reason), or null
+    files::ContentTypes content_types_;       // by file extension, from Python's mimetypes
+    std::vector<files::StaticDir> statics_;   // folders the engine serves itself
+    PyObject* static_refused_ = nullptr;      // static_refused(method, path, reason), or null
     std::vector<http::Header> file_headers_;  // scratch: a file answer's headers
-    std::vector<bool> streams_body_;  // by route: its handler reads the body as a stream
+    std::vector<bool> streams_body_;          // by route: its handler reads the body as a stream
     bool any_streams_body_ = false;
-    PyObject* run_stream_ = nullptr;   // run_stream(transfer, source) -> Task
+    PyObject* run_stream_ = nullptr;       // run_stream(transfer, source) -> Task
     PyObject* response_failed_ = nullptr;  // response_failed(request, reason)
     /// A request whose answer was written, or abandoned: its callbacks are due.
     void done(RequestObject* req);
@@ -179,15 +179,14 @@ private:
     /// A cancel() recorded on a stand-in and not yet delivered.
     bool cancel_pending(PyObject* step);
 
-    RequestObject* spare_ = nullptr;  // reused while no one else holds it (refcount.hpp)
-    PyObject* step_ = nullptr;        // a stand-in reused while no one else holds it
-    std::vector<RequestObject*> done_;  // strong references, callbacks pending
-    std::vector<SuspendedObject*> ready_;  // strong references: to resume next round
+    RequestObject* spare_ = nullptr;          // reused while no one else holds it (refcount.hpp)
+    PyObject* step_ = nullptr;                // a stand-in reused while no one else holds it
+    std::vector<RequestObject*> done_;        // strong references, callbacks pending
+    std::vector<SuspendedObject*> ready_;     // strong references: to resume next round
     std::vector<SuspendedObject*> resuming_;  // ready_ as it was when the round began
     bool round_scheduled_ = false;
-    std::string decoded_path_;          // scratch: the percent-decoded path being routed
+    std::string decoded_path_;  // scratch: the percent-decoded path being routed
     ResponseView view_;
 };
-
 
 }  // namespace lesto::py

@@ -40,12 +40,18 @@ constexpr auto escape_class = [] {
 
 char short_escape(char c) noexcept {
     switch (c) {
-        case '\b': return 'b';
-        case '\f': return 'f';
-        case '\n': return 'n';
-        case '\r': return 'r';
-        case '\t': return 't';
-        default: return c;  // '"' and '\\'
+    case '\b':
+        return 'b';
+    case '\f':
+        return 'f';
+    case '\n':
+        return 'n';
+    case '\r':
+        return 'r';
+    case '\t':
+        return 't';
+    default:
+        return c;  // '"' and '\\'
     }
 }
 
@@ -57,7 +63,8 @@ bool word_needs_escape(std::uint64_t x) noexcept {
     constexpr std::uint64_t highs = 0x8080808080808080;
     const std::uint64_t quote = x ^ (ones * '"');
     const std::uint64_t backslash = x ^ (ones * '\\');
-    return (((x - ones * 0x20) & ~x) | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash)) &
+    return (((x - ones * 0x20) & ~x) | ((quote - ones) & ~quote) |
+            ((backslash - ones) & ~backslash)) &
            highs;
 }
 

@@ -39,7 +39,8 @@ PyObject* orjson_dumps(ModuleState* st, PyObject* obj) {
 bool is_json_mapping(ModuleState* st, PyObject* v) {
     if (!st->json_mappings) return false;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(st->json_mappings); ++i) {
-        if (PyObject_TypeCheck(v, reinterpret_cast<PyTypeObject*>(PyList_GET_ITEM(st->json_mappings, i)))) {
+        if (PyObject_TypeCheck(
+                v, reinterpret_cast<PyTypeObject*>(PyList_GET_ITEM(st->json_mappings, i)))) {
             return true;
         }
     }
@@ -52,7 +53,8 @@ PyObject* fill_gap(ModuleState* st, const Deferred& d) {
     if (!is_json_mapping(st, d.obj)) return orjson_dumps(st, d.obj);
     PyObject* dict = PyDict_New();
     if (!dict) return nullptr;
-    PyObject* bytes = PyDict_Merge(dict, d.obj, 1) == 0 ? encode_nested(st, dict, d.depth) : nullptr;
+    PyObject* bytes =
+        PyDict_Merge(dict, d.obj, 1) == 0 ? encode_nested(st, dict, d.depth) : nullptr;
     Py_DECREF(dict);
     return bytes;
 }
@@ -89,7 +91,8 @@ PyObject* fill_gap(ModuleState* st, const Deferred& d) {
         std::memcpy(p, walked.data() + from, gaps[i].at - from);
         p += gaps[i].at - from;
         from = gaps[i].at;
-        std::memcpy(p, PyBytes_AS_STRING(pieces[i]), static_cast<std::size_t>(PyBytes_GET_SIZE(pieces[i])));
+        std::memcpy(p, PyBytes_AS_STRING(pieces[i]),
+                    static_cast<std::size_t>(PyBytes_GET_SIZE(pieces[i])));
         p += PyBytes_GET_SIZE(pieces[i]);
     }
     // NOLINTNEXTLINE(bugprone-not-null-terminated-result): a bytes object has its own NUL after it

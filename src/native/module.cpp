@@ -7,7 +7,9 @@ namespace {
 
 PyModuleDef module_def;
 
-ModuleState* state_of_module(PyObject* m) { return static_cast<ModuleState*>(PyModule_GetState(m)); }
+ModuleState* state_of_module(PyObject* m) {
+    return static_cast<ModuleState*>(PyModule_GetState(m));
+}
 
 PyObject* check_route(PyObject*, PyObject* args) {
     PyObject* pattern;
@@ -76,7 +78,8 @@ int module_exec(PyObject* m) {
     if (!(st->server_type = add_type(m, &server_spec, "Server"))) return -1;
     if (!(st->server_config_type = add_type(m, &server_config_spec, "ServerConfig"))) return -1;
     if (!add_settings(m)) return -1;
-    st->suspended_type = reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(m, &suspended_spec, nullptr));
+    st->suspended_type =
+        reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(m, &suspended_spec, nullptr));
     if (!st->suspended_type) return -1;
     if (!(st->transfer_type = add_type(m, &transfer_spec, "Transfer"))) return -1;
     if (!(st->body_reader_type = add_type(m, &body_reader_spec, "BodyReader"))) return -1;
@@ -159,7 +162,6 @@ PyModuleDef_Slot module_slots[] = {
 };
 
 }  // namespace
-
 
 bool add_route(router::Router& router, PyObject* pattern, PyObject* methods) {
     // Views of the whole UTF-8, not C strings: a NUL would cut a pattern

@@ -12,11 +12,11 @@
 #include <vector>
 
 #include "net/timeouts.hpp"
-#include "response_args.hpp"
 #include "parser/request.hpp"
 #include "pipeline/connection.hpp"
 #include "pipeline/limits.hpp"
 #include "response/writer.hpp"
+#include "response_args.hpp"
 #include "router/router.hpp"
 
 namespace lesto::py {
@@ -48,9 +48,9 @@ struct ModuleState {
     PyTypeObject* transfer_type = nullptr;
     PyTypeObject* body_reader_type = nullptr;
     PyObject* client_disconnected = nullptr;  // lesto._native.ClientDisconnected
-    PyObject* json_dumps = nullptr;     // orjson.dumps, imported on first use
-    PyObject* json_mappings = nullptr;  // list of the classes json_as_dict registered
-    JsonScratch* json_scratch = nullptr;  // json_dumps' output before it becomes bytes
+    PyObject* json_dumps = nullptr;           // orjson.dumps, imported on first use
+    PyObject* json_mappings = nullptr;        // list of the classes json_as_dict registered
+    JsonScratch* json_scratch = nullptr;      // json_dumps' output before it becomes bytes
     // Interned keyword names of Response(...), compared by identity first.
     PyObject* kw[response_arg_count] = {};
     PyObject* str_add_done_callback = nullptr;
@@ -208,7 +208,7 @@ struct RequestObject {
     PyObject* done_callbacks;  // list, created by add_done_callback
     PyObject* body_reader;     // a BodyReader when the body streams, else null
     double started;            // monotonic seconds at dispatch, when timing is on
-    PyObject* dict;  // for attributes set by the app
+    PyObject* dict;            // for attributes set by the app
 };
 
 extern PyType_Spec request_spec;

@@ -1,6 +1,6 @@
 // refcount.cpp: _native._reuse_counts, what the reuse bets of refcount.hpp saved, for the tests.
-#include "engine.hpp"
 #include "refcount.hpp"
+#include "engine.hpp"
 
 namespace lesto::py {
 

@@ -1,4 +1,5 @@
-// refcount.hpp: the binding's bets on CPython internals (reference counts, the GIL), each said once.
+// refcount.hpp: the binding's bets on CPython internals (reference counts, the GIL), each said
+// once.
 //
 // The engine reuses three kinds of object instead of freeing one and making
 // the next: the Request of the last request (Engine::take_request), the

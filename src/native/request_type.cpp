@@ -1,4 +1,5 @@
-// request_type.cpp: lesto._native.Request: zero-copy views of a request, Python values built on first access.
+// request_type.cpp: lesto._native.Request: zero-copy views of a request, Python values built on
+// first access.
 #include "native.hpp"
 
 #include "parser/percent.hpp"
@@ -51,8 +52,7 @@ PyObject* title_case(std::string_view name) {
     return s;
 }
 
-template <class F>
-PyObject* cached(RequestObject* r, PyObject*& slot, F make) {
+template <class F> PyObject* cached(RequestObject* r, PyObject*& slot, F make) {
     if (!slot) {
         slot = make();
         r->built = true;
@@ -127,8 +127,8 @@ PyObject* Request_get_match_dict(RequestObject* r, void*) {
         for (std::size_t i = 0; i < r->match->param_count; ++i) {
             const router::Param& p = r->match->params[i];
             const std::string& name = route.param_names[p.name];
-            PyObject* key = PyUnicode_FromStringAndSize(name.data(),
-                                                        static_cast<Py_ssize_t>(name.size()));
+            PyObject* key =
+                PyUnicode_FromStringAndSize(name.data(), static_cast<Py_ssize_t>(name.size()));
             PyObject* value = key ? decoded_utf8(p.value) : nullptr;
             const int set = value ? PyDict_SetItem(d, key, value) : -1;
             Py_XDECREF(key);
@@ -142,7 +142,9 @@ PyObject* Request_get_match_dict(RequestObject* r, void*) {
     });
 }
 
-PyObject* Request_get_keep_alive(RequestObject* r, void*) { return PyBool_FromLong(r->head->keep_alive); }
+PyObject* Request_get_keep_alive(RequestObject* r, void*) {
+    return PyBool_FromLong(r->head->keep_alive);
+}
 
 PyObject* Request_get_remote_addr(RequestObject* r, void*) {
     return cached(r, r->remote_addr_obj, [&] {
@@ -188,15 +190,19 @@ PyObject* Request_get_body_reader(RequestObject* r, void*) {
 PyGetSetDef Request_getset[] = {
     {"body_reader", reinterpret_cast<getter>(Request_get_body_reader), nullptr,
      "The BodyReader of a body that streams (a stream_body route's), else None; "
-     "request.stream() reads it.", nullptr},
-    {"method", reinterpret_cast<getter>(Request_get_method), nullptr, "Request method, e.g. 'GET'.", nullptr},
-    {"path", reinterpret_cast<getter>(Request_get_path), nullptr, "Path, percent-decoded.", nullptr},
+     "request.stream() reads it.",
+     nullptr},
+    {"method", reinterpret_cast<getter>(Request_get_method), nullptr, "Request method, e.g. 'GET'.",
+     nullptr},
+    {"path", reinterpret_cast<getter>(Request_get_path), nullptr, "Path, percent-decoded.",
+     nullptr},
     {"version", reinterpret_cast<getter>(Request_get_version), nullptr, "'1.0' or '1.1'.", nullptr},
     {"query_string", reinterpret_cast<getter>(Request_get_query_string), nullptr,
      "Raw query string, None without '?'.", nullptr},
     {"headers", reinterpret_cast<getter>(Request_get_headers), nullptr,
      "Case-insensitive header mapping.", nullptr},
-    {"body", reinterpret_cast<getter>(Request_get_body), nullptr, "Body bytes, None without a body.", nullptr},
+    {"body", reinterpret_cast<getter>(Request_get_body), nullptr,
+     "Body bytes, None without a body.", nullptr},
     {"match_dict", reinterpret_cast<getter>(Request_get_match_dict), nullptr,
      "Values of the route's {placeholders}.", nullptr},
     {"keep_alive", reinterpret_cast<getter>(Request_get_keep_alive), nullptr,
@@ -246,10 +252,7 @@ PyType_Slot Request_slots[] = {
 }  // namespace
 
 PyType_Spec request_spec = {
-    "lesto._native.Request",
-    sizeof(RequestObject),
-    0,
-    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    "lesto._native.Request", sizeof(RequestObject), 0, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
     Request_slots,
 };
 
@@ -307,7 +310,8 @@ void request_detach(RequestObject* r) {
         o->match.kind = r->match->kind;
         o->match.route = r->match->route;
         o->match.param_count = r->match->param_count;
-        for (std::size_t i = 0; i < o->match.param_count; ++i) o->match.params[i] = r->match->params[i];
+        for (std::size_t i = 0; i < o->match.param_count; ++i)
+            o->match.params[i] = r->match->params[i];
         for (std::size_t i = 0; i < o->match.param_count; ++i) {
             std::string_view& v = o->match.params[i].value;
             v = {o->route_path.data() + (v.data() - r->route_path.data()), v.size()};

@@ -10,8 +10,8 @@
 namespace lesto::py {
 
 struct ResponseArg {
-    std::string_view name;         ///< a string literal: data() is NUL-terminated
-    std::string_view default_text; ///< as the signature shows it
+    std::string_view name;          ///< a string literal: data() is NUL-terminated
+    std::string_view default_text;  ///< as the signature shows it
 };
 
 /// Response(...)'s arguments in japronto's order for those given by position
@@ -62,7 +62,7 @@ inline constexpr auto type_doc = [](auto out) {
     out("\n--\n\nAn HTTP response.");
 };
 
-} // namespace detail
+}  // namespace detail
 
 /// "text, code, body, ...": the names in order, for error messages.
 inline constexpr auto response_arg_names = detail::static_text_of<detail::arg_list>;
@@ -70,4 +70,4 @@ inline constexpr auto response_arg_names = detail::static_text_of<detail::arg_li
 /// Response's __doc__: its signature (for inspect and help), then what it is.
 inline constexpr auto response_doc = detail::static_text_of<detail::type_doc>;
 
-} // namespace lesto::py
+}  // namespace lesto::py

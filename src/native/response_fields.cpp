@@ -1,4 +1,5 @@
-// response_fields.cpp: Response's code, headers, cookies, mime_type and encoding: converted here, judged by core's rules.
+// response_fields.cpp: Response's code, headers, cookies, mime_type and encoding: converted here,
+// judged by core's rules.
 //
 // The binding turns each str into the bytes the writer will send and asks
 // core whether they may be sent (http/fields.hpp, response/checks.hpp): the
@@ -49,8 +50,7 @@ void refuse_at(Describe describe, PyObject* s, Py_ssize_t i, std::string_view ru
 /// `s` (a header name or value, a mime_type or encoding) as the bytes the
 /// writer sends: latin-1, one byte a character, as request.headers reads
 /// them. A str of 1-byte kind already is those bytes.
-template <class Describe>
-bool latin1_of(PyObject* s, std::string_view& out, Describe describe) {
+template <class Describe> bool latin1_of(PyObject* s, std::string_view& out, Describe describe) {
     if (PyUnicode_KIND(s) != PyUnicode_1BYTE_KIND) {
         refuse_at(describe, s, first_beyond_latin1(s),
                   "header fields are sent as latin-1, one byte a character (as request.headers "
@@ -80,8 +80,9 @@ bool check_name(PyObject* name, std::string_view bytes, bool length_allowed) {
         return false;
     }
     if (!http::is_token(bytes)) {
-        refuse_at([name] { return PyUnicode_FromFormat("Response(headers=...): header name %R", name); },
-                  name, static_cast<Py_ssize_t>(http::find_non_tchar(bytes)), http::token_rule());
+        refuse_at(
+            [name] { return PyUnicode_FromFormat("Response(headers=...): header name %R", name); },
+            name, static_cast<Py_ssize_t>(http::find_non_tchar(bytes)), http::token_rule());
         return false;
     }
     if (http::is_framing_field(bytes) && !(length_allowed && http::is_content_length(bytes))) {
@@ -114,9 +115,10 @@ bool check_header(PyObject* name, PyObject* value, bool stream) {
     }
     std::uint64_t length;
     if (stream && http::is_content_length(n) && !http::declared_length(v, length)) {
-        PyErr_Format(PyExc_ValueError,
-                     "Response(headers=...): Content-Length %R is not a number of bytes (digits only)",
-                     value);
+        PyErr_Format(
+            PyExc_ValueError,
+            "Response(headers=...): Content-Length %R is not a number of bytes (digits only)",
+            value);
         return false;
     }
     return true;
@@ -158,7 +160,8 @@ bool check_text_field(const char* argument, PyObject* value) {
 
 bool check_headers(PyObject* headers, bool stream) {
     if (!PyDict_Check(headers)) {
-        PyErr_Format(PyExc_TypeError, "Response(headers=...) must be a dict of str to str, not %.100s",
+        PyErr_Format(PyExc_TypeError,
+                     "Response(headers=...) must be a dict of str to str, not %.100s",
                      Py_TYPE(headers)->tp_name);
         return false;
     }
@@ -204,8 +207,9 @@ PyObject* render_cookies(PyObject* cookies) {
         // browsers send cookies back in UTF-8, and request.cookies reads them so.
         PyObject* line = PyObject_CallMethod(morsel, "OutputString", nullptr);
         if (line && !PyUnicode_Check(line)) {
-            PyErr_Format(PyExc_TypeError, "Response(cookies=...): cookie %R renders as %.100s, not str",
-                         key, Py_TYPE(line)->tp_name);
+            PyErr_Format(PyExc_TypeError,
+                         "Response(cookies=...): cookie %R renders as %.100s, not str", key,
+                         Py_TYPE(line)->tp_name);
             Py_CLEAR(line);
         }
         PyObject* bytes = line ? PyUnicode_AsUTF8String(line) : nullptr;
@@ -214,17 +218,21 @@ PyObject* render_cookies(PyObject* cookies) {
             Py_DECREF(lines);
             return nullptr;
         }
-        const std::string_view b(PyBytes_AS_STRING(bytes), static_cast<std::size_t>(PyBytes_GET_SIZE(bytes)));
+        const std::string_view b(PyBytes_AS_STRING(bytes),
+                                 static_cast<std::size_t>(PyBytes_GET_SIZE(bytes)));
         const std::size_t at = http::find_non_field_char(b);
         if (at != std::string_view::npos) {
             // The byte at fault is ASCII, so its character's index is the
             // count of UTF-8 lead bytes before it.
             Py_ssize_t index = 0;
-            for (std::size_t k = 0; k < at; ++k) index += (static_cast<unsigned char>(b[k]) & 0xc0) != 0x80;
-            refuse_at([key, line] {
-                return PyUnicode_FromFormat("Response(cookies=...): cookie %R renders as %R, which",
-                                            key, line);
-            }, line, index, http::field_value_rule);
+            for (std::size_t k = 0; k < at; ++k)
+                index += (static_cast<unsigned char>(b[k]) & 0xc0) != 0x80;
+            refuse_at(
+                [key, line] {
+                    return PyUnicode_FromFormat(
+                        "Response(cookies=...): cookie %R renders as %R, which", key, line);
+                },
+                line, index, http::field_value_rule);
             Py_DECREF(bytes);
             Py_DECREF(line);
             Py_DECREF(lines);

@@ -82,8 +82,9 @@ PyType_Slot ResponseMethod_slots[] = {
     {Py_tp_clear, reinterpret_cast<void*>(ResponseMethod_clear)},
     {Py_tp_dealloc, reinterpret_cast<void*>(ResponseMethod_dealloc)},
     {Py_tp_members, ResponseMethod_members},
-    {Py_tp_doc, const_cast<char*>(
-                    "Response(*args, **kwargs)\n--\n\nBuild a Response (same arguments as lesto.Response).")},
+    {Py_tp_doc,
+     const_cast<char*>(
+         "Response(*args, **kwargs)\n--\n\nBuild a Response (same arguments as lesto.Response).")},
     {0, nullptr},
 };
 
@@ -97,8 +98,7 @@ PyType_Spec response_method_spec = {
     sizeof(ResponseMethodObject),
     0,
     Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL |
-        Py_TPFLAGS_METHOD_DESCRIPTOR | Py_TPFLAGS_DISALLOW_INSTANTIATION |
-        Py_TPFLAGS_IMMUTABLETYPE,
+        Py_TPFLAGS_METHOD_DESCRIPTOR | Py_TPFLAGS_DISALLOW_INSTANTIATION | Py_TPFLAGS_IMMUTABLETYPE,
     ResponseMethod_slots,
 };
 

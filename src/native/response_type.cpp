@@ -1,9 +1,10 @@
-// response_type.cpp: lesto.Response, built by request.Response(...) or Response(...), and its wire view.
+// response_type.cpp: lesto.Response, built by request.Response(...) or Response(...), and its wire
+// view.
 #include <vector>
 
 #include "native.hpp"
-#include "response/checks.hpp"
 #include "refcount.hpp"
+#include "response/checks.hpp"
 
 namespace lesto::py {
 
@@ -69,8 +70,8 @@ template <bool Checked>
 
 /// Arguments by position, in japronto's order, then the keywords after them.
 /// Out of line: inlined, it would cost the keyword-only call registers.
-[[gnu::noinline]] bool take_positional(ModuleState* st, PyObject* const* args, std::size_t nargs, PyObject* kwnames,
-                     Arguments& a, unsigned& given) {
+[[gnu::noinline]] bool take_positional(ModuleState* st, PyObject* const* args, std::size_t nargs,
+                                       PyObject* kwnames, Arguments& a, unsigned& given) {
     if (nargs > response_positional_count) {
         PyErr_Format(PyExc_TypeError,
                      "Response() takes at most %zu positional arguments (%s: the others by "
@@ -92,7 +93,8 @@ template <bool Checked>
 
 PyObject* encode_text(PyObject* text, PyObject* encoding) {
     if (!PyUnicode_Check(text)) {
-        PyErr_Format(PyExc_TypeError, "Response(text=...) must be str, not %.100s (use body= for bytes)",
+        PyErr_Format(PyExc_TypeError,
+                     "Response(text=...) must be str, not %.100s (use body= for bytes)",
                      Py_TYPE(text)->tp_name);
         return nullptr;
     }
@@ -109,8 +111,8 @@ PyObject* encode_text(PyObject* text, PyObject* encoding) {
 /// or a byte at a time).
 PyObject* stream_source(PyObject* source) {
     PyTypeObject* t = Py_TYPE(source);
-    const bool iterable = t->tp_iter || (t->tp_as_async && t->tp_as_async->am_aiter) ||
-                          PySequence_Check(source);
+    const bool iterable =
+        t->tp_iter || (t->tp_as_async && t->tp_as_async->am_aiter) || PySequence_Check(source);
     if (!iterable || PyUnicode_Check(source) || PyObject_CheckBuffer(source)) {
         PyErr_Format(PyExc_TypeError,
                      "Response(stream=...) must be an iterable or async iterable of bytes or str "
@@ -174,9 +176,10 @@ PyObject* response_new(ModuleState* st, PyTypeObject* type, PyObject* const* arg
             if (PyObject_CheckBuffer(a[kw_body])) {
                 content = PyBytes_FromObject(a[kw_body]);
             } else {
-                PyErr_Format(PyExc_TypeError,
-                             "Response(body=...) must be bytes-like, not %.100s (use text= for str)",
-                             Py_TYPE(a[kw_body])->tp_name);
+                PyErr_Format(
+                    PyExc_TypeError,
+                    "Response(body=...) must be bytes-like, not %.100s (use text= for str)",
+                    Py_TYPE(a[kw_body])->tp_name);
             }
         } else {
             content = Py_NewRef(a[kw_body]);
@@ -233,17 +236,22 @@ struct DefaultType {
 
 /// The bytes of a str of 1-byte kind: latin-1, one byte a character.
 std::string_view latin1_bytes(PyObject* s) noexcept {
-    return {static_cast<const char*>(PyUnicode_DATA(s)), static_cast<std::size_t>(PyUnicode_GET_LENGTH(s))};
+    return {static_cast<const char*>(PyUnicode_DATA(s)),
+            static_cast<std::size_t>(PyUnicode_GET_LENGTH(s))};
 }
 
 DefaultType default_type(ContentKind kind) noexcept {
     switch (kind) {
-        case ContentKind::text: return {"text/plain", "text/plain; charset=utf-8"};
-        case ContentKind::json: return {"application/json", "application/json; charset=utf-8"};
-        case ContentKind::body:
-        case ContentKind::stream:
-        case ContentKind::file: return {"application/octet-stream", "application/octet-stream"};
-        case ContentKind::none: break;
+    case ContentKind::text:
+        return {"text/plain", "text/plain; charset=utf-8"};
+    case ContentKind::json:
+        return {"application/json", "application/json; charset=utf-8"};
+    case ContentKind::body:
+    case ContentKind::stream:
+    case ContentKind::file:
+        return {"application/octet-stream", "application/octet-stream"};
+    case ContentKind::none:
+        break;
     }
     return {};
 }
@@ -325,7 +333,6 @@ bool response_view(ResponseObject* r, ResponseView& view) {
     return view_user_headers(r, view);
 }
 
-
 namespace {
 
 PyObject* Response_vectorcall(PyObject* type, PyObject* const* args, std::size_t nargsf,
@@ -339,7 +346,8 @@ PyObject* Response_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
     const Py_ssize_t nargs = PyTuple_GET_SIZE(args);
     const Py_ssize_t nkw = kwargs ? PyDict_GET_SIZE(kwargs) : 0;
     std::vector<PyObject*> stack(static_cast<std::size_t>(nargs + nkw));
-    for (Py_ssize_t i = 0; i < nargs; ++i) stack[static_cast<std::size_t>(i)] = PyTuple_GET_ITEM(args, i);
+    for (Py_ssize_t i = 0; i < nargs; ++i)
+        stack[static_cast<std::size_t>(i)] = PyTuple_GET_ITEM(args, i);
     PyObject* names = nullptr;
     if (nkw) {
         names = PyTuple_New(nkw);
@@ -351,8 +359,8 @@ PyObject* Response_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
             stack[static_cast<std::size_t>(nargs + n++)] = v;
         }
     }
-    PyObject* r =
-        response_new(state_of_type(type), type, stack.data(), static_cast<std::size_t>(nargs), names);
+    PyObject* r = response_new(state_of_type(type), type, stack.data(),
+                               static_cast<std::size_t>(nargs), names);
     Py_XDECREF(names);
     return r;
 }
@@ -444,8 +452,6 @@ PyType_Spec response_spec = {
 };
 
 /// Installed after the type is created: vectorcall for `Response(...)`.
-void response_type_ready(PyTypeObject* type) {
-    type->tp_vectorcall = Response_vectorcall;
-}
+void response_type_ready(PyTypeObject* type) { type->tp_vectorcall = Response_vectorcall; }
 
 }  // namespace lesto::py

@@ -14,7 +14,7 @@ namespace {
 using Slot = PyObject* ServerConfigObject::*;
 
 enum class Check : std::uint8_t {
-    object, // anything but None
+    object,  // anything but None
     callable,
     callable_or_none,
     list,  // a list, default empty; its items are read by the server
@@ -174,8 +174,9 @@ bool check_scheduler(ServerConfigObject* c, PyObject* scheduler) {
         }
     }
     if ((c->enter_task == Py_None) != (c->leave_task == Py_None)) {
-        PyErr_SetString(PyExc_TypeError, "ServerConfig(scheduler=...): scheduler.enter_task and "
-                                         "leave_task must both be callable or both None");
+        PyErr_SetString(PyExc_TypeError,
+                        "ServerConfig(scheduler=...): scheduler.enter_task and "
+                        "leave_task must both be callable or both None");
         return false;
     }
     return true;
@@ -268,8 +269,8 @@ PyObject* ServerConfig_new(PyTypeObject* type, PyObject* args, PyObject* kwargs)
             return nullptr;
         }
         c->*f.slot = f.check == Check::callable_or_none ? Py_NewRef(Py_None)
-                     : f.check == Check::list              ? PyList_New(0)
-                                                           : PyDict_New();
+                     : f.check == Check::list           ? PyList_New(0)
+                                                        : PyDict_New();
         if (!(c->*f.slot)) {
             Py_DECREF(result);
             return nullptr;
@@ -280,10 +281,8 @@ PyObject* ServerConfig_new(PyTypeObject* type, PyObject* args, PyObject* kwargs)
 
 /// Every reference the config holds: the fields, then what was read from the scheduler.
 template <class F> void each_slot(F f) {
-    for (const ConfigField& field : config_fields)
-        f(field.slot);
-    for (const SchedulerPart& part : scheduler_parts)
-        f(part.slot);
+    for (const ConfigField& field : config_fields) f(field.slot);
+    for (const SchedulerPart& part : scheduler_parts) f(part.slot);
 }
 
 int ServerConfig_traverse(ServerConfigObject* c, visitproc visit, void* arg) {
@@ -349,7 +348,7 @@ PyType_Slot ServerConfig_slots[] = {
     {0, nullptr},
 };
 
-} // namespace
+}  // namespace
 
 PyType_Spec server_config_spec = {
     "lesto._native.ServerConfig",
@@ -359,4 +358,4 @@ PyType_Spec server_config_spec = {
     ServerConfig_slots,
 };
 
-} // namespace lesto::py
+}  // namespace lesto::py

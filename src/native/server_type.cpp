@@ -1,4 +1,5 @@
-// server_type.cpp: lesto._native.Server: runs handlers for the C++ engine and returns their responses.
+// server_type.cpp: lesto._native.Server: runs handlers for the C++ engine and returns their
+// responses.
 #include <ctime>
 
 #include "engine.hpp"
@@ -221,11 +222,7 @@ PyType_Slot Server_slots[] = {
 }  // namespace
 
 PyType_Spec server_spec = {
-    "lesto._native.Server",
-    sizeof(ServerObject),
-    0,
-    Py_TPFLAGS_DEFAULT,
-    Server_slots,
+    "lesto._native.Server", sizeof(ServerObject), 0, Py_TPFLAGS_DEFAULT, Server_slots,
 };
 
 }  // namespace lesto::py

@@ -74,7 +74,7 @@ bool add(PyObject* module, const char* name, PyObject* described) {
     return ok;
 }
 
-} // namespace
+}  // namespace
 
 bool read_limits(PyObject* given, ConnectionLimits& out) {
     return read(given, connection_limit_fields, out, "limit");
@@ -89,4 +89,4 @@ bool add_settings(PyObject* module) {
            add(module, "TIMEOUTS", describe(net::timeout_fields, net::Timeouts{}));
 }
 
-} // namespace lesto::py
+}  // namespace lesto::py

@@ -1,4 +1,5 @@
-// static.cpp: folders the engine serves itself, and the content types of files, from a ServerConfig.
+// static.cpp: folders the engine serves itself, and the content types of files, from a
+// ServerConfig.
 #include "engine.hpp"
 
 #include <fcntl.h>

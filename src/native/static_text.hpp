@@ -14,7 +14,7 @@ template <std::size_t N> struct StaticText {
 };
 
 template <class Build> consteval std::size_t static_text_size(Build build) {
-    std::size_t n = 1; // the NUL
+    std::size_t n = 1;  // the NUL
     build([&](std::string_view s) { n += s.size(); });
     return n;
 }
@@ -23,8 +23,7 @@ template <std::size_t N, class Build> consteval StaticText<N> static_text(Build 
     StaticText<N> out;
     std::size_t at = 0;
     build([&](std::string_view s) {
-        for (const char c : s)
-            out.chars[at++] = c;
+        for (const char c : s) out.chars[at++] = c;
     });
     return out;
 }
@@ -34,4 +33,4 @@ template <std::size_t N, class Build> consteval StaticText<N> static_text(Build 
 template <auto Build>
 inline constexpr auto static_text_of = static_text<static_text_size(Build)>(Build);
 
-} // namespace lesto::py::detail
+}  // namespace lesto::py::detail

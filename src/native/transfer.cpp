@@ -118,7 +118,8 @@ PyObject* Transfer_write(TransferObject* t, PyObject* piece) {
     } else if (PyUnicode_Check(piece)) {
         if (t->encoding) {
             const char* enc = PyUnicode_AsUTF8(t->encoding);
-            if (!enc || !(encoded = PyUnicode_AsEncodedString(piece, enc, "strict"))) return nullptr;
+            if (!enc || !(encoded = PyUnicode_AsEncodedString(piece, enc, "strict")))
+                return nullptr;
         } else if (!(encoded = PyUnicode_AsUTF8String(piece))) {
             return nullptr;
         }
@@ -220,7 +221,8 @@ PyType_Slot Transfer_slots[] = {
     {Py_tp_clear, reinterpret_cast<void*>(Transfer_clear)},
     {Py_tp_methods, Transfer_methods},
     {Py_tp_getset, Transfer_getset},
-    {Py_tp_doc, const_cast<char*>("One response body on its way to the client (a stream's or a file's).")},
+    {Py_tp_doc,
+     const_cast<char*>("One response body on its way to the client (a stream's or a file's).")},
     {0, nullptr},
 };
 
@@ -302,7 +304,9 @@ bool Engine::write_file(Connection& conn, std::uint64_t seq, RequestObject* req,
         body.fd = file.release();
         body.token = t;
         const OpenStatus st = conn.respond_open(seq, view_.spec, body);
-        served = {st == OpenStatus::refused ? 500 : resp->code, body.remaining, {},
+        served = {st == OpenStatus::refused ? 500 : resp->code,
+                  body.remaining,
+                  {},
                   st == OpenStatus::open};
     }
     t->code = served.status;

@@ -105,7 +105,9 @@ TEST_F(BodyStreamTest, AChunkedBodyIsDecodedAsItStreams) {
 
 TEST_F(BodyStreamTest, TheNextRequestWaitsForTheStreamedBody) {
     Connection c(1, limits, app, date);
-    feed(c, "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET /next HTTP/1.1\r\nHost: x\r\n\r\n");
+    feed(c,
+         "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET /next HTTP/1.1\r\nHost: "
+         "x\r\n\r\n");
     EXPECT_EQ(app.paths.size(), 1u);
     c.want_body(0);
     c.process();
@@ -119,7 +121,7 @@ TEST_F(BodyStreamTest, ReadingPausesWhileTheReaderDoesNotAsk) {
     feed(c, "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n");
     EXPECT_TRUE(c.wants_input());
     feed(c, std::string(64 * 1024, 'x'));
-    EXPECT_FALSE(c.wants_input());  // read ahead, then the client waits in TCP
+    EXPECT_FALSE(c.wants_input());   // read ahead, then the client waits in TCP
     EXPECT_FALSE(c.reading_body());  // and is not late: the reader is
     c.want_body(0);
     c.process();

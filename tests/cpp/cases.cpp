@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <utility>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 namespace lesto::test {
 namespace {
@@ -19,7 +19,8 @@ namespace {
 // Blanks around a line or a part of one, and the CR of a file saved with CRLF line ends.
 std::string_view trim_line(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+        s.remove_suffix(1);
     return s;
 }
 
@@ -74,7 +75,8 @@ void set_key(HttpCase& c, std::string_view key, std::string_view v) {
         } else {
             int s = 0;
             for (char ch : v) {
-                if (ch < '0' || ch > '9') bad("expect must be 'complete' or a status, got '" + std::string(v) + "'");
+                if (ch < '0' || ch > '9')
+                    bad("expect must be 'complete' or a status, got '" + std::string(v) + "'");
                 s = s * 10 + (ch - '0');
             }
             if (s < 100 || s > 599) bad("expect: status out of range");
@@ -109,7 +111,8 @@ void check_case(const HttpCase& c) {
             c.request.compare(c.request.size() - c.rest->size(), c.rest->size(), *c.rest) != 0)
             bad("rest is not a suffix of request");
     }
-    if (!c.complete() && (c.method || c.target || c.path || c.query || c.host || c.body || c.headers))
+    if (!c.complete() &&
+        (c.method || c.target || c.path || c.query || c.host || c.body || c.headers))
         bad("an error case cannot expect request fields");
 }
 
@@ -118,7 +121,8 @@ void check_case(const HttpCase& c) {
 std::string HttpCase::id() const {
     std::string s = file + "_" + name;
     for (char& ch : s) {
-        const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_';
+        const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                        (ch >= '0' && ch <= '9') || ch == '_';
         if (!ok) ch = '_';
     }
     return s;
@@ -143,28 +147,42 @@ std::vector<std::string> parse_literals(std::string_view text) {
             }
             if (++i >= text.size()) bad("dangling backslash");
             switch (text[i]) {
-                case 'r': s += '\r'; break;
-                case 'n': s += '\n'; break;
-                case 't': s += '\t'; break;
-                case '0': s += '\0'; break;
-                case '\\': s += '\\'; break;
-                case '"': s += '"'; break;
-                case 'x': {
-                    const int hi = i + 1 < text.size() ? hex_value(text[i + 1]) : -1;
-                    const int lo = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
-                    if (hi < 0 || lo < 0) bad("\\x needs two hex digits");
-                    s += static_cast<char>(hi * 16 + lo);
-                    i += 2;
-                    break;
-                }
-                default: bad(std::string("unknown escape \\") + text[i]);
+            case 'r':
+                s += '\r';
+                break;
+            case 'n':
+                s += '\n';
+                break;
+            case 't':
+                s += '\t';
+                break;
+            case '0':
+                s += '\0';
+                break;
+            case '\\':
+                s += '\\';
+                break;
+            case '"':
+                s += '"';
+                break;
+            case 'x': {
+                const int hi = i + 1 < text.size() ? hex_value(text[i + 1]) : -1;
+                const int lo = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
+                if (hi < 0 || lo < 0) bad("\\x needs two hex digits");
+                s += static_cast<char>(hi * 16 + lo);
+                i += 2;
+                break;
+            }
+            default:
+                bad(std::string("unknown escape \\") + text[i]);
             }
         }
         ++i;  // closing quote
         skip_space();
         if (i < text.size() && text[i] == '*') {
             std::size_t n = 0, digits = 0;
-            for (++i, skip_space(); i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i, ++digits)
+            for (++i, skip_space(); i < text.size() && text[i] >= '0' && text[i] <= '9';
+                 ++i, ++digits)
                 n = n * 10 + static_cast<std::size_t>(text[i] - '0');
             if (digits == 0 || digits > 7) bad("*N needs a count of 1 to 7 digits");
             std::string r;
@@ -203,7 +221,8 @@ std::vector<HttpCase> parse_cases(std::string_view text, const std::string& file
             if (cases.empty()) bad("key outside a case");
             const std::size_t colon = line.find(':');
             if (colon == std::string_view::npos) bad("expected 'key: value'");
-            set_key(cases.back(), trim_line(line.substr(0, colon)), trim_line(line.substr(colon + 1)));
+            set_key(cases.back(), trim_line(line.substr(0, colon)),
+                    trim_line(line.substr(colon + 1)));
         } catch (const std::runtime_error& e) {
             bad(file + ".cases:" + std::to_string(line_no) + ": " + e.what());
         }
@@ -221,7 +240,8 @@ std::vector<HttpCase> parse_cases(std::string_view text, const std::string& file
 std::vector<HttpCase> load_cases(const std::string& dir) {
     std::vector<std::filesystem::path> files;
     for (const auto& entry : std::filesystem::directory_iterator(dir))
-        if (entry.is_regular_file() && entry.path().extension() == ".cases") files.push_back(entry.path());
+        if (entry.is_regular_file() && entry.path().extension() == ".cases")
+            files.push_back(entry.path());
     std::sort(files.begin(), files.end());
     std::vector<HttpCase> all;
     for (const auto& path : files) {
@@ -229,7 +249,8 @@ std::vector<HttpCase> load_cases(const std::string& dir) {
         if (!in) bad("cannot read " + path.string());
         std::ostringstream text;
         text << in.rdbuf();
-        for (HttpCase& c : parse_cases(text.str(), path.stem().string())) all.push_back(std::move(c));
+        for (HttpCase& c : parse_cases(text.str(), path.stem().string()))
+            all.push_back(std::move(c));
     }
     return all;
 }

@@ -16,7 +16,7 @@ namespace lesto::test {
 struct HttpCase {
     std::string file;  ///< file name without ".cases"
     std::string name;
-    int line = 0;      ///< line of the [case ...] header, for messages
+    int line = 0;  ///< line of the [case ...] header, for messages
 
     std::string request;  ///< the wire, `rest` included
     int status = 0;       ///< 0 for `expect: complete`, else the error status
@@ -46,6 +46,8 @@ std::vector<HttpCase> parse_cases(std::string_view text, const std::string& file
 /// escape writes a literal's body.)
 std::vector<std::string> parse_literals(std::string_view text);
 
-inline void PrintTo(const HttpCase& c, std::ostream* os) { *os << c.file << ".cases:" << c.line << " " << c.name; }
+inline void PrintTo(const HttpCase& c, std::ostream* os) {
+    *os << c.file << ".cases:" << c.line << " " << c.name;
+}
 
 }  // namespace lesto::test

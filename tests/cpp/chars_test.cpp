@@ -1,4 +1,5 @@
-// chars_test.cpp: HTTP's character rules against the RFC's words, and the fast checks against the plain ones.
+// chars_test.cpp: HTTP's character rules against the RFC's words, and the fast checks against the
+// plain ones.
 #include <gtest/gtest.h>
 
 #include <random>

@@ -29,8 +29,8 @@ Decoded decode_all_ways(std::string_view wire, const Limits& limits = {}) {
     const Decoded whole = decode(wire, limits);
     for (std::size_t step = 1; step < 8; ++step) {
         const Decoded split = decode(wire, limits, step);
-        EXPECT_TRUE(split == whole) << "step " << step << ": " << show(split)
-                                    << "\nwhole: " << show(whole);
+        EXPECT_TRUE(split == whole)
+            << "step " << step << ": " << show(split) << "\nwhole: " << show(whole);
     }
     return whole;
 }
@@ -79,26 +79,26 @@ TEST(Chunked, Refusals) {
         int status;
     };
     const Bad cases[] = {
-        {"\r\n", 400},                          // no size
-        {"-1\r\n", 400},                        // sign
-        {"0x5\r\nhello\r\n0\r\n\r\n", 400},      // hex prefix
-        {"5\nhello\r\n0\r\n\r\n", 400},          // bare LF after size
-        {"5\rhello", 400},                      // bare CR
-        {"5 \r\nhello\r\n0\r\n\r\n", 400},       // whitespace without extension
-        {"5;\r\nhello\r\n0\r\n\r\n", 400},       // bare ';'
-        {"5;a\rb\r\nhello\r\n", 400},           // CR inside an extension
-        {"5;=v\r\n", 400},                      // extension without name
-        {"5;a=\r\n", 400},                      // extension without value
-        {"5;a=\"open\r\n", 400},                // unterminated quoted-string
-        {"5\r\nhelloX\r\n", 400},               // data longer than its size
-        {"5\r\nhello\n0\r\n\r\n", 400},          // bare LF after data
-        {"0\r\nbad header\r\n\r\n", 400},        // trailer without colon
-        {"0\r\nX : y\r\n\r\n", 400},             // whitespace before colon
-        {"0\r\n:y\r\n\r\n", 400},                // empty trailer name
-        {"0\r\n folded\r\n\r\n", 400},           // obs-fold in trailers
-        {"0\r\nX: a\nb\r\n\r\n", 400},           // bare LF in a trailer value
-        {"0\r\n\rx", 400},                      // bare CR at the end
-        {"10000000000000000\r\n", 400},         // 2^64: overflow
+        {"\r\n", 400},                       // no size
+        {"-1\r\n", 400},                     // sign
+        {"0x5\r\nhello\r\n0\r\n\r\n", 400},  // hex prefix
+        {"5\nhello\r\n0\r\n\r\n", 400},      // bare LF after size
+        {"5\rhello", 400},                   // bare CR
+        {"5 \r\nhello\r\n0\r\n\r\n", 400},   // whitespace without extension
+        {"5;\r\nhello\r\n0\r\n\r\n", 400},   // bare ';'
+        {"5;a\rb\r\nhello\r\n", 400},        // CR inside an extension
+        {"5;=v\r\n", 400},                   // extension without name
+        {"5;a=\r\n", 400},                   // extension without value
+        {"5;a=\"open\r\n", 400},             // unterminated quoted-string
+        {"5\r\nhelloX\r\n", 400},            // data longer than its size
+        {"5\r\nhello\n0\r\n\r\n", 400},      // bare LF after data
+        {"0\r\nbad header\r\n\r\n", 400},    // trailer without colon
+        {"0\r\nX : y\r\n\r\n", 400},         // whitespace before colon
+        {"0\r\n:y\r\n\r\n", 400},            // empty trailer name
+        {"0\r\n folded\r\n\r\n", 400},       // obs-fold in trailers
+        {"0\r\nX: a\nb\r\n\r\n", 400},       // bare LF in a trailer value
+        {"0\r\n\rx", 400},                   // bare CR at the end
+        {"10000000000000000\r\n", 400},      // 2^64: overflow
     };
     for (const Bad& b : cases) {
         const Decoded d = decode_all_ways(b.wire);
@@ -106,7 +106,8 @@ TEST(Chunked, Refusals) {
         EXPECT_EQ(d.code, b.status) << b.wire;
     }
     const char nul_in_extension[] = "5;a=\"x\0y\"\r\nhello\r\n0\r\n\r\n";
-    EXPECT_EQ(decode_all_ways(std::string(nul_in_extension, sizeof nul_in_extension - 1)).code, 400);
+    EXPECT_EQ(decode_all_ways(std::string(nul_in_extension, sizeof nul_in_extension - 1)).code,
+              400);
 }
 
 /// `at` is a body right at a limit, decoded; each of `past` goes beyond
@@ -114,7 +115,8 @@ TEST(Chunked, Refusals) {
 void expect_limit(const Limits& limits, std::string_view at, int status,
                   std::initializer_list<std::string_view> past) {
     EXPECT_EQ(decode_all_ways(at, limits).status, ParseStatus::complete) << at;
-    for (std::string_view wire : past) EXPECT_EQ(decode_all_ways(wire, limits).code, status) << wire;
+    for (std::string_view wire : past)
+        EXPECT_EQ(decode_all_ways(wire, limits).code, status) << wire;
 }
 
 TEST(Chunked, BodyLimitCountsEveryChunk) {

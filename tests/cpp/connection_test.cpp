@@ -31,8 +31,8 @@ struct App : lesto::Dispatcher {
         for (const auto& h : r.head.headers) {
             if (h.name == "Host") host = h.value;
         }
-        seen.push_back({seq, std::string(r.head.method), std::string(r.head.path),
-                        std::string(r.body), host});
+        seen.push_back(
+            {seq, std::string(r.head.method), std::string(r.head.path), std::string(r.body), host});
         if (defer) {
             conn.set_token(seq, &tokens);
         } else {
@@ -185,7 +185,8 @@ TEST_F(ConnectionTest, HeadViewsSurviveTheBufferGrowingForALargeBody) {
     const std::string body(3 * 1024 * 1024, 'z');
     feed(c, "POST /big HTTP/1.1\r\nHost: still-here\r\nContent-Length: " +
                 std::to_string(body.size()) + "\r\n\r\n");
-    for (std::size_t i = 0; i < body.size(); i += 100000) feed(c, std::string_view(body).substr(i, 100000));
+    for (std::size_t i = 0; i < body.size(); i += 100000)
+        feed(c, std::string_view(body).substr(i, 100000));
     ASSERT_EQ(app.seen.size(), 1u);
     EXPECT_EQ(app.seen[0].host, "still-here");
     EXPECT_EQ(app.seen[0].path, "/big");
@@ -286,7 +287,7 @@ TEST_F(ConnectionTest, RefusingUnansweredWorkAnswers503InPlaceOfTheFirstAndNothi
     EXPECT_NE(tail.find("Connection: close\r\n"), std::string::npos);
     EXPECT_NE(tail.find("Retry-After: 1\r\n"), std::string::npos);
     EXPECT_EQ(out.find("\r\n\r\nc"), std::string::npos);  // nothing follows the close
-    EXPECT_EQ(app.abandoned.size(), 1u);  // /b's work; /c's was done
+    EXPECT_EQ(app.abandoned.size(), 1u);                  // /b's work; /c's was done
     EXPECT_TRUE(c.finished());
     EXPECT_EQ(c.in_flight(), 0u);
     EXPECT_FALSE(c.owes(1));

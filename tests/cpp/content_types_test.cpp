@@ -21,8 +21,7 @@ ContentTypes sample() {
         {".tar", "application/x-tar"}, {".sarif.json", "application/sarif+json"},
         {"txt", "text/plain"},         {".wasm", "application/wasm"},
     };
-    for (const auto& [ext, type] : pairs)
-        t.add(ext, type);
+    for (const auto& [ext, type] : pairs) t.add(ext, type);
     return t;
 }
 
@@ -39,17 +38,17 @@ const LookupCase lookup_cases[] = {
     {"app.js", {"text/javascript", "utf-8"}},
     {"data.json", {"application/json", ""}},
     {"img/logo.png", {"image/png", ""}},
-    {"PHOTO.JPG", {"image/jpeg", ""}}, // extensions ignore case
+    {"PHOTO.JPG", {"image/jpeg", ""}},  // extensions ignore case
     {"photo.JpG", {"image/jpeg", ""}},
     {"notes.txt", {"text/plain", "utf-8"}},
     {"logo.svg", {"image/svg+xml", ""}},
-    {"backup.tar.gz", {"application/gzip", ""}},           // ".tar.gz" not added: ".gz"
-    {"report.sarif.json", {"application/sarif+json", ""}}, // the longest added suffix
+    {"backup.tar.gz", {"application/gzip", ""}},            // ".tar.gz" not added: ".gz"
+    {"report.sarif.json", {"application/sarif+json", ""}},  // the longest added suffix
     {"x.json.gz", {"application/gzip", ""}},
-    {"README", octet},  // no extension
-    {".bashrc", octet}, // a leading dot is no extension
+    {"README", octet},   // no extension
+    {".bashrc", octet},  // a leading dot is no extension
     {".html", octet},
-    {"dir.html/file", octet}, // only the last segment counts
+    {"dir.html/file", octet},  // only the last segment counts
     {"file.", octet},
     {"file.unknown", octet},
     {"", octet},
@@ -127,4 +126,4 @@ TEST(ContentTypes, RefusesWhatIsNoExtensionOrNoType) {
     EXPECT_NO_THROW(t.add(std::string(ContentTypes::max_extension, 'x'), "a/b"));
 }
 
-} // namespace
+}  // namespace

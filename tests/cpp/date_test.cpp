@@ -100,7 +100,8 @@ TEST(Date, IgnoresTheProcessLocale) {
     // Only matters where a non-English locale is installed; harmless elsewhere.
     const char* old = std::setlocale(LC_TIME, nullptr);
     std::string saved = old ? old : "C";
-    bool switched = std::setlocale(LC_TIME, "de_DE.UTF-8") || std::setlocale(LC_TIME, "fr_FR.UTF-8");
+    bool switched =
+        std::setlocale(LC_TIME, "de_DE.UTF-8") || std::setlocale(LC_TIME, "fr_FR.UTF-8");
     DateCache d;
     d.refresh(784111777);
     EXPECT_EQ(d.value(), "Sun, 06 Nov 1994 08:49:37 GMT") << "locale switched: " << switched;

@@ -15,7 +15,7 @@ using lesto::http::FilePlan;
 using lesto::http::Header;
 
 constexpr std::int64_t now_2026 = 1780000000;
-constexpr std::int64_t mtime_s = 784111777; // Sun, 06 Nov 1994 08:49:37 GMT
+constexpr std::int64_t mtime_s = 784111777;  // Sun, 06 Nov 1994 08:49:37 GMT
 const FileFacts file{1000, mtime_s * 1000000000LL + 5};
 // The validators of `file`.
 constexpr const char* etag = "\"ae1b981bc490a05-3e8\"";
@@ -33,8 +33,7 @@ struct Field {
 
 std::vector<Header> views(const std::vector<Field>& fields) {
     std::vector<Header> out;
-    for (const Field& f : fields)
-        out.push_back({f.name, f.value});
+    for (const Field& f : fields) out.push_back({f.name, f.value});
     return out;
 }
 
@@ -307,4 +306,4 @@ TEST(FilePlan, AMovedPlanKeepsItsFields) {
     EXPECT_EQ(lines(plans.front()).back(), "Content-Range: bytes 1-2/1000");
 }
 
-} // namespace
+}  // namespace

@@ -46,4 +46,4 @@ TEST(ParserHost, ShortHostsAgreeWithTheFullTest) {
     }
 }
 
-} // namespace
+}  // namespace

@@ -13,12 +13,12 @@ namespace {
 
 using lesto::http::parse_http_date;
 
-constexpr std::int64_t rfc_example = 784111777; // Sun, 06 Nov 1994 08:49:37 GMT
-constexpr std::int64_t now_2026 = 1780000000;   // 2026-05-28
+constexpr std::int64_t rfc_example = 784111777;  // Sun, 06 Nov 1994 08:49:37 GMT
+constexpr std::int64_t now_2026 = 1780000000;    // 2026-05-28
 
 struct DateCase {
     const char* text;
-    std::optional<std::int64_t> seconds; ///< nullopt: not a date, the condition is ignored
+    std::optional<std::int64_t> seconds;  ///< nullopt: not a date, the condition is ignored
 };
 
 // RFC 9110 5.6.7's example in its three forms, then edges of each field.
@@ -26,7 +26,7 @@ const DateCase valid_dates[] = {
     {"Sun, 06 Nov 1994 08:49:37 GMT", rfc_example},
     {"Sunday, 06-Nov-94 08:49:37 GMT", rfc_example},
     {"Sun Nov  6 08:49:37 1994", rfc_example},
-    {"Sun Nov 06 08:49:37 1994", rfc_example}, // date3 allows 2DIGIT too
+    {"Sun Nov 06 08:49:37 1994", rfc_example},  // date3 allows 2DIGIT too
     {"Thu, 01 Jan 1970 00:00:00 GMT", 0},
     {"Wed, 31 Dec 1969 23:59:59 GMT", -1},
     {"Tue, 29 Feb 2000 23:59:59 GMT", 951868799},
@@ -34,41 +34,41 @@ const DateCase valid_dates[] = {
     {"Fri, 31 Dec 9999 23:59:59 GMT", 253402300799},
     {"Sat, 01 Jan 0000 00:00:00 GMT", -62167219200},
     {"Tue, 19 Jan 2038 03:14:08 GMT", 2147483648},
-    {"Mon, 06 Nov 1994 08:49:37 GMT", rfc_example},      // a wrong day name is not checked
-    {"Sun, 06 Nov 1994 08:49:60 GMT", rfc_example + 23}, // leap second: the next minute
+    {"Mon, 06 Nov 1994 08:49:37 GMT", rfc_example},       // a wrong day name is not checked
+    {"Sun, 06 Nov 1994 08:49:60 GMT", rfc_example + 23},  // leap second: the next minute
     {"Thu Jan  1 00:00:00 1970", 0},
-    {"Tuesday, 31-Dec-69 23:59:59 GMT", 3155759999}, // 2069: 43 years ahead of now, not 1969
+    {"Tuesday, 31-Dec-69 23:59:59 GMT", 3155759999},  // 2069: 43 years ahead of now, not 1969
 };
 
 const DateCase invalid_dates[] = {
     {"", std::nullopt},
     {"Sun", std::nullopt},
-    {"sun, 06 Nov 1994 08:49:37 GMT", std::nullopt}, // case-sensitive
+    {"sun, 06 Nov 1994 08:49:37 GMT", std::nullopt},  // case-sensitive
     {"Sun, 06 nov 1994 08:49:37 GMT", std::nullopt},
     {"Sun, 06 Nov 1994 08:49:37 gmt", std::nullopt},
     {"Sun, 06 Nov 1994 08:49:37 UTC", std::nullopt},
     {"Sun, 06 Nov 1994 08:49:37 +0000", std::nullopt},
-    {"Sun, 6 Nov 1994 08:49:37 GMT", std::nullopt},   // two-digit day only
-    {"Sun, 06 Nov 94 08:49:37 GMT", std::nullopt},    // four-digit year only
-    {"Sun,  06 Nov 1994 08:49:37 GMT", std::nullopt}, // no extra whitespace
+    {"Sun, 6 Nov 1994 08:49:37 GMT", std::nullopt},    // two-digit day only
+    {"Sun, 06 Nov 94 08:49:37 GMT", std::nullopt},     // four-digit year only
+    {"Sun,  06 Nov 1994 08:49:37 GMT", std::nullopt},  // no extra whitespace
     {" Sun, 06 Nov 1994 08:49:37 GMT", std::nullopt},
     {"Sun, 06 Nov 1994 08:49:37 GMT ", std::nullopt},
     {"Sun, 06 Nov 1994 08:49:37 GMTX", std::nullopt},
     {"Sun, 06 Nov 1994 8:49:37 GMT", std::nullopt},
-    {"Sun, 31 Nov 1994 08:49:37 GMT", std::nullopt}, // November has 30 days
-    {"Sun, 29 Feb 1900 08:49:37 GMT", std::nullopt}, // 1900 is no leap year
+    {"Sun, 31 Nov 1994 08:49:37 GMT", std::nullopt},  // November has 30 days
+    {"Sun, 29 Feb 1900 08:49:37 GMT", std::nullopt},  // 1900 is no leap year
     {"Sun, 00 Nov 1994 08:49:37 GMT", std::nullopt},
     {"Sun, 06 Nov 1994 24:00:00 GMT", std::nullopt},
     {"Sun, 06 Nov 1994 08:60:00 GMT", std::nullopt},
     {"Sun, 06 Nov 1994 08:49:61 GMT", std::nullopt},
-    {"Sun, 06 Nov 1994 08:49:37 GMT, Mon, 07 Nov 1994 08:49:37 GMT", std::nullopt}, // a list
+    {"Sun, 06 Nov 1994 08:49:37 GMT, Mon, 07 Nov 1994 08:49:37 GMT", std::nullopt},  // a list
     {"Sun, 06 Nov 1994 08:49:3\0 GMT", std::nullopt},
     {"Sun, 06 Nov 1994 08:49:37", std::nullopt},
     {"Sunday, 06-Nov-1994 08:49:37 GMT", std::nullopt},
-    {"Sun, 06-Nov-94 08:49:37 GMT", std::nullopt}, // RFC 850 needs the long day name
+    {"Sun, 06-Nov-94 08:49:37 GMT", std::nullopt},  // RFC 850 needs the long day name
     {"Sunday, 06 Nov 1994 08:49:37 GMT", std::nullopt},
     {"Funday, 06-Nov-94 08:49:37 GMT", std::nullopt},
-    {"Sun Nov 6 08:49:37 1994", std::nullopt}, // one-digit day after two spaces only
+    {"Sun Nov 6 08:49:37 1994", std::nullopt},  // one-digit day after two spaces only
     {"Sun Nov   6 08:49:37 1994", std::nullopt},
     {"Sun Nov  6 08:49:37 1994 GMT", std::nullopt},
     {"1994-11-06T08:49:37Z", std::nullopt},
@@ -100,15 +100,15 @@ TEST(HttpDate, Rfc850YearsMoreThanFiftyYearsAheadAreInThePast) {
         int year;
     };
     const Case cases[] = {
-        {now_2026, "Friday, 01-Jan-76 00:00:00 GMT", 2076},   // 50 years ahead: still ahead
-        {now_2026, "Saturday, 01-Jan-77 00:00:00 GMT", 1977}, // 51: the past
+        {now_2026, "Friday, 01-Jan-76 00:00:00 GMT", 2076},    // 50 years ahead: still ahead
+        {now_2026, "Saturday, 01-Jan-77 00:00:00 GMT", 1977},  // 51: the past
         {now_2026, "Saturday, 01-Jan-00 00:00:00 GMT", 2000},
         {now_2026, "Wednesday, 01-Jan-26 00:00:00 GMT", 2026},
         {rfc_example, "Sunday, 06-Nov-94 08:49:37 GMT", 1994},
         {rfc_example, "Thursday, 01-Jan-44 00:00:00 GMT", 2044},
         {rfc_example, "Thursday, 01-Jan-45 00:00:00 GMT", 1945},
-        {-86400 * 365, "Thursday, 01-Jan-70 00:00:00 GMT", 1970}, // a clock in 1969
-        {4102444800, "Thursday, 01-Jan-50 00:00:00 GMT", 2150},   // now 2100: 2150 is 50 ahead
+        {-86400 * 365, "Thursday, 01-Jan-70 00:00:00 GMT", 1970},  // a clock in 1969
+        {4102444800, "Thursday, 01-Jan-50 00:00:00 GMT", 2150},    // now 2100: 2150 is 50 ahead
     };
     for (const Case& c : cases) {
         const auto t = parse_http_date(c.text, c.now);
@@ -163,9 +163,9 @@ TEST(HttpDate, WhatWeFormatWeReadBack) {
 
 TEST(HttpDate, YearsWithoutAFourDigitFormAreNotFormatted) {
     char out[lesto::http::http_date_size] = {};
-    EXPECT_FALSE(lesto::http::format_http_date(253402300800, out)); // year 10000
-    EXPECT_FALSE(lesto::http::format_http_date(-62167219201, out)); // year -1
+    EXPECT_FALSE(lesto::http::format_http_date(253402300800, out));  // year 10000
+    EXPECT_FALSE(lesto::http::format_http_date(-62167219201, out));  // year -1
     EXPECT_EQ(out[0], '\0') << "nothing written";
 }
 
-} // namespace
+}  // namespace

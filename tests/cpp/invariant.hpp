@@ -19,4 +19,4 @@ namespace lesto::test {
     throw std::logic_error("stopped at the broken invariant reported above");
 }
 
-} // namespace lesto::test
+}  // namespace lesto::test

@@ -27,7 +27,7 @@ constexpr OpenRefusal ok = OpenRefusal::none;
 struct OpenCase {
     const char* path;
     OpenRefusal with_openat2;
-    OpenRefusal by_walk; ///< the fallback refuses every symlink and ".."
+    OpenRefusal by_walk;  ///< the fallback refuses every symlink and ".."
 };
 
 const OpenCase open_cases[] = {
@@ -44,7 +44,7 @@ const OpenCase open_cases[] = {
     {"link_out", OpenRefusal::escapes_root, OpenRefusal::escapes_root},
     {"link_abs", OpenRefusal::escapes_root, OpenRefusal::escapes_root},
     {"link_abs_in", OpenRefusal::escapes_root,
-     OpenRefusal::escapes_root}, // absolute: out, even to inside
+     OpenRefusal::escapes_root},  // absolute: out, even to inside
     {"dir_link_out/outside.txt", OpenRefusal::escapes_root, OpenRefusal::escapes_root},
     {"sub/deeper/link_far_out", OpenRefusal::escapes_root, OpenRefusal::escapes_root},
     {"../outside.txt", OpenRefusal::escapes_root, OpenRefusal::escapes_root},
@@ -64,7 +64,7 @@ const OpenCase open_cases[] = {
     {"fifo", OpenRefusal::not_regular, OpenRefusal::not_regular},
     {"socket", OpenRefusal::not_regular, OpenRefusal::not_regular},
     {"null", OpenRefusal::not_regular,
-     OpenRefusal::not_regular}, // a device node, when mknod is allowed
+     OpenRefusal::not_regular},  // a device node, when mknod is allowed
 };
 
 void write_file(const std::string& path, std::string_view text, mode_t mode = 0644) {
@@ -72,7 +72,7 @@ void write_file(const std::string& path, std::string_view text, mode_t mode = 06
     ASSERT_GE(fd, 0) << path;
     ASSERT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
     ::close(fd);
-    ::chmod(path.c_str(), mode); // the umask may have narrowed it
+    ::chmod(path.c_str(), mode);  // the umask may have narrowed it
 }
 
 /// A temporary folder: top/outside.txt, and below top/root every kind of entry of the table.
@@ -137,8 +137,7 @@ struct OpenBeneathTest : ::testing::Test {
         std::string out;
         char buf[256];
         ssize_t n;
-        while ((n = ::read(fd, buf, sizeof buf)) > 0)
-            out.append(buf, static_cast<std::size_t>(n));
+        while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
         return out;
     }
 
@@ -169,15 +168,12 @@ struct OpenBeneathTest : ::testing::Test {
 std::size_t open_fds() {
     std::size_t n = 0;
     DIR* d = ::opendir("/proc/self/fd");
-    while (::readdir(d) != nullptr)
-        ++n;
+    while (::readdir(d) != nullptr) ++n;
     ::closedir(d);
     return n;
 }
 
-TEST_F(OpenBeneathTest, WithOpenat2EveryCaseOfTheTable) {
-    check_table(open_beneath, false);
-}
+TEST_F(OpenBeneathTest, WithOpenat2EveryCaseOfTheTable) { check_table(open_beneath, false); }
 
 TEST_F(OpenBeneathTest, TheFallbackWalkEveryCaseOfTheTable) {
     check_table(open_beneath_by_walk, true);
@@ -207,7 +203,7 @@ TEST_F(OpenBeneathTest, NoDescriptorLeaks) {
     ::close(fd);
     OpenedFile a = open_beneath(root_fd, "hello.txt");
     OpenedFile b = open_beneath(root_fd, "sub/inner.txt");
-    a = std::move(b); // closes a's descriptor
+    a = std::move(b);  // closes a's descriptor
     EXPECT_EQ(open_fds(), before + 1);
     EXPECT_EQ(read_all(a.fd()), "inner");
 }
@@ -250,4 +246,4 @@ TEST(OpenBeneath, ABadRootIsAnError) {
     EXPECT_EQ(w.refusal, OpenRefusal::error);
 }
 
-} // namespace
+}  // namespace

@@ -70,7 +70,7 @@ const std::vector<HttpCase>& all_cases() {
         try {
             return lesto::test::load_cases(LESTO_CASES_DIR);
         } catch (const std::exception&) {
-            return std::vector<HttpCase>{}; // CasesLoader.LoadsEveryFile reports the error
+            return std::vector<HttpCase>{};  // CasesLoader.LoadsEveryFile reports the error
         }
     }();
     return cases;
@@ -220,11 +220,10 @@ TEST(Parser, RebaseMovesEveryView) {
     ASSERT_EQ(parse_once(a, head, limits).status, ParseStatus::complete);
     const std::string b = a;
     head.rebase(a.data(), b.data());
-    a.assign(a.size(), 'z'); // the old bytes must no longer be seen
+    a.assign(a.size(), 'z');  // the old bytes must no longer be seen
     for (std::string_view v : {head.method, head.target, head.path, head.query, head.host})
         EXPECT_TRUE(inside(v, b));
-    for (const auto& h : head.headers)
-        EXPECT_TRUE(inside(h.name, b) && inside(h.value, b));
+    for (const auto& h : head.headers) EXPECT_TRUE(inside(h.name, b) && inside(h.value, b));
     EXPECT_EQ(head.method, "POST");
     EXPECT_EQ(head.target, "/p/q?x=1");
     EXPECT_EQ(head.path, "/p/q");
@@ -360,9 +359,9 @@ TEST(ParserLimits, RequestLineIsRefusedAsSoonAsItIsTooLong) {
     Limits limits;
     limits.max_request_line = 16;
     EXPECT_EQ(status_of("GET /0123456789a", limits),
-              ParseStatus::incomplete); // 16 bytes, CR may follow
+              ParseStatus::incomplete);  // 16 bytes, CR may follow
     EXPECT_EQ(refusal("GET /0123456789ab", limits), 414);
-    EXPECT_EQ(refusal("GET / HTTP/1.1x\r", limits), 400); // a bad version, refused at its CR
+    EXPECT_EQ(refusal("GET / HTTP/1.1x\r", limits), 400);  // a bad version, refused at its CR
     EXPECT_EQ(status_of("GET /01 HTTP/1.1\r\nHost: h\r\n\r\n", limits), ParseStatus::complete);
     EXPECT_EQ(refusal("GET /012 HTTP/1.1\r\nHost: h\r\n\r\n", limits), 414);
     EXPECT_EQ(status_of("\r\n\r\nGET /01 HTTP/1.1\r\nHost: h\r\n\r\n", limits),
@@ -383,8 +382,7 @@ TEST(ParserLimits, HeaderSectionIsRefusedAsSoonAsItIsTooLarge) {
     EXPECT_EQ(refusal(std::string_view(endless).substr(0, 65), limits), 431);
     // Empty lines before the request line count too, so they cannot go on forever.
     std::string blank;
-    for (int i = 0; i < 40; ++i)
-        blank += "\r\n";
+    for (int i = 0; i < 40; ++i) blank += "\r\n";
     EXPECT_EQ(refusal(blank, limits), 431);
 }
 
@@ -468,4 +466,4 @@ reason: bad thing
                  std::runtime_error);
 }
 
-} // namespace
+}  // namespace

@@ -12,7 +12,9 @@ std::string decoded(std::string_view in) {
     return lesto::http::percent_decode(in, out) ? out : "no-percent:" + out;
 }
 
-TEST(Percent, NoPercentLeavesTheOutputAlone) { EXPECT_EQ(decoded("/plain/path"), "no-percent:untouched"); }
+TEST(Percent, NoPercentLeavesTheOutputAlone) {
+    EXPECT_EQ(decoded("/plain/path"), "no-percent:untouched");
+}
 
 TEST(Percent, DecodesHexEitherCase) {
     EXPECT_EQ(decoded("/caf%C3%A9"), "/caf\xC3\xA9");

@@ -77,17 +77,17 @@ const RangeCase range_cases[] = {
     {"bytes=1--2", 10, ignore},
     {"bytes=--2", 10, ignore},
     {"bytes=1-2-3", 10, ignore},
-    {"bytes=1 -2", 10, ignore}, // no whitespace inside a range-spec
+    {"bytes=1 -2", 10, ignore},  // no whitespace inside a range-spec
     {"bytes=1- 2", 10, ignore},
     {"bytes=0x1-2", 10, ignore},
-    {"bytes=5-4", 10, ignore}, // last-pos before first-pos: invalid, not unsatisfiable
+    {"bytes=5-4", 10, ignore},  // last-pos before first-pos: invalid, not unsatisfiable
     {"bytes=50-40", 10, ignore},
     {"bytes=99999999999999999999999999-1", 10, ignore},
     {"bytes=100000000000000000000-99999999999999999999", 10, ignore},
-    {"bytes =1-2", 10, ignore}, // no whitespace around '='
+    {"bytes =1-2", 10, ignore},  // no whitespace around '='
     {"bytes= =1-2", 10, ignore},
     {" bytes=1-2", 10, ignore},
-    {"bits=1-2", 10, ignore}, // a unit we do not speak
+    {"bits=1-2", 10, ignore},  // a unit we do not speak
     {"byte=1-2", 10, ignore},
     {"bytesx=1-2", 10, ignore},
     {"=1-2", 10, ignore},
@@ -151,4 +151,4 @@ TEST(Range, ContentRangeValues) {
     EXPECT_EQ(text(lesto::http::format_unsatisfied_range(0, buf)), "bytes */0");
 }
 
-} // namespace
+}  // namespace

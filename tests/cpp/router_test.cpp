@@ -316,8 +316,9 @@ TEST(Router, AtMostMaxParams) {
 }
 
 TEST(Router, MethodsMustBeTokens) {
-    const std::string tail = "' for route '/x': a method must be a non-empty token (RFC 9110 tchar)";
-    const std::vector<std::string> refused = {"",    "GE T",  "G/T",      "G:T",
+    const std::string tail =
+        "' for route '/x': a method must be a non-empty token (RFC 9110 tchar)";
+    const std::vector<std::string> refused = {"",      "GE T",     "G/T",       "G:T",
                                               "(GET)", "GET,POST", "G\xc3\x89T"};
     for (const std::string& bad : refused) {
         EXPECT_EQ(add_error("/x", {"GET", bad}), "invalid method '" + bad + tail) << bad;
@@ -369,7 +370,8 @@ TEST(Router, ManyExactRoutesUseTheIndexWithTheSameSemantics) {
     r.add("/p/7", {"GET", "POST"});
     r.add("/r5", {"DELETE"});
     for (int i = 0; i < 200; ++i) {
-        ASSERT_TRUE(finds(r, "GET", "/r" + std::to_string(i), static_cast<std::size_t>(i + 1))) << i;
+        ASSERT_TRUE(finds(r, "GET", "/r" + std::to_string(i), static_cast<std::size_t>(i + 1)))
+            << i;
     }
     EXPECT_EQ(r.match("GET", "/r200").kind, MatchKind::not_found);
     EXPECT_EQ(r.match("GET", "/p/7").route, 0u);
@@ -444,8 +446,9 @@ TEST(Router, MatchDoesNotAllocate) {
             found += big.match("PUT", "/static/99").kind == MatchKind::found;
             found += big.match("GET", "/zz").kind == MatchKind::found;
             found += big.match("GET", long_path).kind == MatchKind::found;
-            found += big.match("GET", "/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r/s/t/u/v/w/x/y/z").kind ==
-                     MatchKind::found;
+            found +=
+                big.match("GET", "/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r/s/t/u/v/w/x/y/z").kind ==
+                MatchKind::found;
         }
         EXPECT_EQ(counter.count(), 0u);
     }

@@ -15,21 +15,13 @@ namespace scan = lesto::http::scan;
 struct Class {
     const char* name;
     scan::Finder scan::Scanners::*finder;
-    bool (*member)(char); // the class a finder stops at
+    bool (*member)(char);  // the class a finder stops at
 };
 
-bool stops_ctl(char c) {
-    return scan::is_ctl(c);
-}
-bool stops_ctl_or_space(char c) {
-    return scan::is_ctl_or_space(c);
-}
-bool stops_non_tchar(char c) {
-    return !scan::is_tchar(c);
-}
-bool stops_target(char c) {
-    return scan::is_ctl_or_space(c) || c == '?' || c == '#';
-}
+bool stops_ctl(char c) { return scan::is_ctl(c); }
+bool stops_ctl_or_space(char c) { return scan::is_ctl_or_space(c); }
+bool stops_non_tchar(char c) { return !scan::is_tchar(c); }
+bool stops_target(char c) { return scan::is_ctl_or_space(c) || c == '?' || c == '#'; }
 
 const Class classes[] = {
     {"ctl", &scan::Scanners::ctl, stops_ctl},
@@ -47,15 +39,12 @@ std::vector<const scan::Scanners*> versions() {
 
 std::size_t reference(const char* p, std::size_t n, bool (*member)(char)) {
     std::size_t i = 0;
-    while (i < n && !member(p[i]))
-        ++i;
+    while (i < n && !member(p[i])) ++i;
     return i;
 }
 
 /// Bytes that never stop the given class, to fill around the special byte.
-char filler(const Class& k) {
-    return k.member('a') ? '{' : 'a';
-}
+char filler(const Class& k) { return k.member('a') ? '{' : 'a'; }
 
 /// Checks every version on [p, p + n) of an exactly sized heap copy, so that
 /// a read past either end is an AddressSanitizer error.
@@ -73,8 +62,7 @@ void check_all(const std::string& bytes, const Class& k) {
 TEST(Scan, TheBestVersionIsOneOfTheOthers) {
     const auto& best = scan::best();
     bool found = false;
-    for (const auto* v : versions())
-        found |= (v == &best);
+    for (const auto* v : versions()) found |= (v == &best);
     EXPECT_TRUE(found) << best.name;
 }
 
@@ -138,10 +126,8 @@ TEST(Scan, RandomBuffersAndOffsets) {
             // Mostly bytes outside the class, so that the stop lands anywhere.
             std::string bytes(static_cast<std::size_t>(len(rng)), filler(k));
             for (char& c : bytes)
-                if (rare(rng) == 0)
-                    c = static_cast<char>(byte(rng));
-                else if (rare(rng) < 32)
-                    c = static_cast<char>('A' + rare(rng) % 26);
+                if (rare(rng) == 0) c = static_cast<char>(byte(rng));
+                else if (rare(rng) < 32) c = static_cast<char>('A' + rare(rng) % 26);
             check_all(bytes, k);
         }
     }
@@ -180,8 +166,7 @@ void check_find_first(Stops stops, scan::Finder scan::Scanners::*rest) {
         for (std::size_t from = 0; from <= n; ++from) {
             for (std::size_t to = from; to <= n; to += 1 + (to > from + 40 ? 7 : 0)) {
                 std::size_t expect = from;
-                while (expect < to && !stops(b[expect]))
-                    ++expect;
+                while (expect < to && !stops(b[expect])) ++expect;
                 for (const auto* v : versions()) {
                     const char* got = scan::find_first<Class>(b, b + from, b + to, v->*rest);
                     ASSERT_EQ(static_cast<std::size_t>(got - b), expect)
@@ -224,4 +209,4 @@ TEST(Scan, FindFirstNameFastStopsAtAnyNonLetter) {
     }
 }
 
-} // namespace
+}  // namespace

@@ -130,10 +130,10 @@ TEST_F(ServeTest, ATagTheClientHasGives304) {
 }
 
 TEST_F(ServeTest, EveryWayOutOfTheFolderIs404) {
-    for (const char* path : {"/static/../secret", "/static/%2e%2e/x", "/static/a%2fb",
-                             "/static/a%5cb", "/static/a\\b", "/static/%00", "/static//etc/passwd",
-                             "/static/.env", "/static/out", "/static/docs", "/static/missing",
-                             "/static/%c0%ae%c0%ae/x"}) {
+    for (const char* path :
+         {"/static/../secret", "/static/%2e%2e/x", "/static/a%2fb", "/static/a%5cb", "/static/a\\b",
+          "/static/%00", "/static//etc/passwd", "/static/.env", "/static/out", "/static/docs",
+          "/static/missing", "/static/%c0%ae%c0%ae/x"}) {
         const auto r = one(get(path));
         EXPECT_EQ(r.status, 404) << path;
         EXPECT_FALSE(app.served.back().refusal.empty()) << path;

@@ -16,7 +16,7 @@ using lesto::files::PathRefusal;
 struct PathCase {
     std::string raw;
     PathRefusal refusal;
-    std::string relative = {}; ///< when mapped
+    std::string relative = {};  ///< when mapped
     bool directory = false;
 };
 
@@ -28,17 +28,17 @@ const PathCase path_cases[] = {
     {"css/site.css", ok, "css/site.css"},
     {"a/b/c/d.txt", ok, "a/b/c/d.txt"},
     {"caf%C3%A9.txt", ok, "caf\xC3\xA9.txt"},
-    {"caf\xC3\xA9.txt", ok, "caf\xC3\xA9.txt"}, // raw UTF-8 as sent
+    {"caf\xC3\xA9.txt", ok, "caf\xC3\xA9.txt"},  // raw UTF-8 as sent
     {"a%20b.txt", ok, "a b.txt"},
     {"%41%42", ok, "AB"},
-    {"%252e%252e/x", ok, "%2e%2e/x"}, // decoded once: the name "%2e%2e"
+    {"%252e%252e/x", ok, "%2e%2e/x"},  // decoded once: the name "%2e%2e"
     {"%252F", ok, "%2F"},
-    {"a..b", ok, "a..b"}, // dots inside a name are fine
+    {"a..b", ok, "a..b"},  // dots inside a name are fine
     {"a.", ok, "a."},
     {"...", PathRefusal::hidden},
     {"x/y..", ok, "x/y.."},
-    {"%E2%82%AC", ok, "\xE2\x82\xAC"},        // U+20AC
-    {"%F0%9F%98%80", ok, "\xF0\x9F\x98\x80"}, // U+1F600
+    {"%E2%82%AC", ok, "\xE2\x82\xAC"},         // U+20AC
+    {"%F0%9F%98%80", ok, "\xF0\x9F\x98\x80"},  // U+1F600
     {"~user", ok, "~user"},
     {"a;b=c", ok, "a;b=c"},
     // Directories: the caller answers 404 or its index file.
@@ -88,19 +88,19 @@ const PathCase path_cases[] = {
     {"a%", PathRefusal::bad_escape},
     {"a%2", PathRefusal::bad_escape},
     {"%zz", PathRefusal::bad_escape},
-    {"%%32%65", PathRefusal::bad_escape},      // no double decoding trick either
-    {"%u002e%u002e", PathRefusal::bad_escape}, // IIS-style %u escapes
+    {"%%32%65", PathRefusal::bad_escape},       // no double decoding trick either
+    {"%u002e%u002e", PathRefusal::bad_escape},  // IIS-style %u escapes
     // Not UTF-8 once decoded: overlong '.' and '/', surrogates, stray bytes.
     {"%c0%ae%c0%ae/etc/passwd", PathRefusal::invalid_utf8},
     {"%c0%af", PathRefusal::invalid_utf8},
     {"%e0%80%ae", PathRefusal::invalid_utf8},
     {"%f0%80%80%ae", PathRefusal::invalid_utf8},
     {"%c1%9c", PathRefusal::invalid_utf8},
-    {"%ed%a0%80", PathRefusal::invalid_utf8},    // U+D800
-    {"%f4%90%80%80", PathRefusal::invalid_utf8}, // past U+10FFFF
+    {"%ed%a0%80", PathRefusal::invalid_utf8},     // U+D800
+    {"%f4%90%80%80", PathRefusal::invalid_utf8},  // past U+10FFFF
     {"%ff", PathRefusal::invalid_utf8},
     {"%80", PathRefusal::invalid_utf8},
-    {"%e2%82", PathRefusal::invalid_utf8}, // cut short
+    {"%e2%82", PathRefusal::invalid_utf8},  // cut short
     {"\xc0\xae\xc0\xae", PathRefusal::invalid_utf8},
     // Absolute and empty segments: refused, not collapsed.
     {"/etc/passwd", PathRefusal::absolute},
@@ -153,14 +153,14 @@ TEST(StaticPath, EveryRefusalHasAReason) {
 TEST(StaticPath, Utf8Validation) {
     EXPECT_TRUE(lesto::files::is_utf8(""));
     EXPECT_TRUE(lesto::files::is_utf8("plain"));
-    EXPECT_TRUE(lesto::files::is_utf8("\xC2\x80"));         // U+0080, the smallest 2-byte form
-    EXPECT_TRUE(lesto::files::is_utf8("\xEF\xBF\xBF"));     // U+FFFF
-    EXPECT_TRUE(lesto::files::is_utf8("\xF4\x8F\xBF\xBF")); // U+10FFFF
+    EXPECT_TRUE(lesto::files::is_utf8("\xC2\x80"));          // U+0080, the smallest 2-byte form
+    EXPECT_TRUE(lesto::files::is_utf8("\xEF\xBF\xBF"));      // U+FFFF
+    EXPECT_TRUE(lesto::files::is_utf8("\xF4\x8F\xBF\xBF"));  // U+10FFFF
     EXPECT_FALSE(lesto::files::is_utf8("\xC2"));
-    EXPECT_FALSE(lesto::files::is_utf8("\xE0\x9F\xBF"));     // overlong U+07FF
-    EXPECT_FALSE(lesto::files::is_utf8("\xF0\x8F\xBF\xBF")); // overlong U+FFFF
+    EXPECT_FALSE(lesto::files::is_utf8("\xE0\x9F\xBF"));      // overlong U+07FF
+    EXPECT_FALSE(lesto::files::is_utf8("\xF0\x8F\xBF\xBF"));  // overlong U+FFFF
     EXPECT_FALSE(lesto::files::is_utf8("\xC2\xC0"));
     EXPECT_FALSE(lesto::files::is_utf8("\xF5\x80\x80\x80"));
 }
 
-} // namespace
+}  // namespace

@@ -64,10 +64,8 @@ TEST(Status, EveryRegisteredCodeHasItsOwnPhrase) {
 
 TEST(Status, UnregisteredCodesGetTheirClassPhrase) {
     const std::pair<std::string_view, std::vector<int>> classes[] = {
-        {"Unknown Informational", {104, 199}},
-        {"Unknown Success", {209, 299}},
-        {"Unknown Redirection", {309}},
-        {"Unknown Client Error", {419, 427, 499}},
+        {"Unknown Informational", {104, 199}}, {"Unknown Success", {209, 299}},
+        {"Unknown Redirection", {309}},        {"Unknown Client Error", {419, 427, 499}},
         {"Unknown Server Error", {509, 599}},
     };
     for (const auto& [phrase, codes] : classes) {

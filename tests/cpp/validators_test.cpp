@@ -28,10 +28,9 @@ TEST(Validators, TheEtagIsMtimeAndSizeInHex) {
         {{1, 1}, "\"1-1\""},
         {{255, 784111777 * billion + 123456789}, "\"ae1b981c3a4d715-ff\""},
         {{~std::uint64_t{0}, INT64_MAX}, "\"7fffffffffffffff-ffffffffffffffff\""},
-        {{10, -1}, "\"ffffffffffffffff-a\""}, // before 1970: two's complement
+        {{10, -1}, "\"ffffffffffffffff-a\""},  // before 1970: two's complement
     };
-    for (const Case& c : cases)
-        EXPECT_EQ(Validators(c.file, now_2026).etag(), c.etag);
+    for (const Case& c : cases) EXPECT_EQ(Validators(c.file, now_2026).etag(), c.etag);
 }
 
 TEST(Validators, TheEtagChangesWithEitherFact) {
@@ -52,7 +51,7 @@ TEST(Validators, LastModifiedIsTheMtimeSecondCappedAtNow) {
     const Case cases[] = {
         {784111777 * billion, now_2026, "Sun, 06 Nov 1994 08:49:37 GMT", 784111777},
         {784111777 * billion + 999999999, now_2026, "Sun, 06 Nov 1994 08:49:37 GMT", 784111777},
-        {-1, now_2026, "Wed, 31 Dec 1969 23:59:59 GMT", -1}, // floor, not toward zero
+        {-1, now_2026, "Wed, 31 Dec 1969 23:59:59 GMT", -1},  // floor, not toward zero
         {-billion, now_2026, "Wed, 31 Dec 1969 23:59:59 GMT", -1},
         {-billion - 1, now_2026, "Wed, 31 Dec 1969 23:59:58 GMT", -2},
         {(now_2026 + 3600) * billion, now_2026, "Thu, 28 May 2026 20:26:40 GMT", now_2026},
@@ -76,8 +75,8 @@ TEST(Validators, AClockWithNoImfFixdateGivesNoLastModified) {
 
 struct ListCase {
     const char* value;
-    ListMatch strong; ///< against ours, "abc" (If-Match)
-    ListMatch weak;   ///< (If-None-Match)
+    ListMatch strong;  ///< against ours, "abc" (If-Match)
+    ListMatch weak;    ///< (If-None-Match)
 };
 
 constexpr ListMatch yes = ListMatch::matches;
@@ -86,39 +85,39 @@ constexpr ListMatch bad = ListMatch::malformed;
 
 const ListCase list_cases[] = {
     {"\"abc\"", yes, yes},
-    {"W/\"abc\"", no, yes}, // weak tags never match strongly
+    {"W/\"abc\"", no, yes},  // weak tags never match strongly
     {"\"xyz\"", no, no},
     {"\"xyz\", \"abc\"", yes, yes},
     {"\"xyz\",\"abc\"", yes, yes},
     {"\"xyz\" ,\t\"abc\" ", yes, yes},
     {"W/\"xyz\", W/\"abc\"", no, yes},
     {" \"abc\" ", yes, yes},
-    {",\"abc\",,", yes, yes}, // empty elements are skipped
-    {"\"ABC\"", no, no},      // opaque tags are case-sensitive
-    {"\"abc \"", bad, bad},   // no space inside
+    {",\"abc\",,", yes, yes},  // empty elements are skipped
+    {"\"ABC\"", no, no},       // opaque tags are case-sensitive
+    {"\"abc \"", bad, bad},    // no space inside
     {"*", yes, yes},
     {" * ", yes, yes},
-    {"*, \"abc\"", bad, bad}, // "*" stands alone
+    {"*, \"abc\"", bad, bad},  // "*" stands alone
     {"\"abc\", *", bad, bad},
     {"**", bad, bad},
-    {"abc", bad, bad},   // unquoted
-    {"\"abc", bad, bad}, // unterminated
+    {"abc", bad, bad},    // unquoted
+    {"\"abc", bad, bad},  // unterminated
     {"\"abc\"\"", bad, bad},
     {"\"abc\"x", bad, bad},
-    {"\"abc\" \"def\"", bad, bad}, // no comma between
-    {"w/\"abc\"", bad, bad},       // W/ is case-sensitive
+    {"\"abc\" \"def\"", bad, bad},  // no comma between
+    {"w/\"abc\"", bad, bad},        // W/ is case-sensitive
     {"W/ \"abc\"", bad, bad},
     {"W\"abc\"", bad, bad},
-    {"\"a,b\"", no, no},            // a comma inside a tag is part of it
-    {"\"a, \"abc\"", bad, bad},     // a tag that only looks like a member
-    {"\"x\", \"abc", bad, bad},     // a broken member after a match-looking one
-    {"\"abc\", garbage", bad, bad}, // a broken member after a real match
+    {"\"a,b\"", no, no},             // a comma inside a tag is part of it
+    {"\"a, \"abc\"", bad, bad},      // a tag that only looks like a member
+    {"\"x\", \"abc", bad, bad},      // a broken member after a match-looking one
+    {"\"abc\", garbage", bad, bad},  // a broken member after a real match
     {"", bad, bad},
     {" ", bad, bad},
     {",", bad, bad},
-    {"\"\"", no, no}, // the empty tag is a tag
+    {"\"\"", no, no},  // the empty tag is a tag
     {"\"\x7f\"", bad, bad},
-    {"\"\x80\xff\"", no, no}, // obs-text is allowed
+    {"\"\x80\xff\"", no, no},  // obs-text is allowed
 };
 
 TEST(EntityTags, EveryListOfTheTable) {
@@ -150,4 +149,4 @@ TEST(EntityTags, OurTagIsReadBack) {
     EXPECT_EQ(match_tag_list(v.etag(), ours, Comparison::strong), yes);
 }
 
-} // namespace
+}  // namespace

@@ -61,8 +61,9 @@ TEST(Writer, HelloWorld) {
 
 TEST(Writer, MinimalResponseHasLengthAndDateOnly) {
     ResponseSpec spec;
-    EXPECT_EQ(render(spec),
-              "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n");
+    EXPECT_EQ(
+        render(spec),
+        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n");
 }
 
 TEST(Writer, ContentTypeWithoutCharsetAndCharsetWithoutContentType) {
@@ -80,8 +81,8 @@ TEST(Writer, ContentTypeWithoutCharsetAndCharsetWithoutContentType) {
 }
 
 TEST(Writer, StatusLineForManyCodes) {
-    for (int code : {200, 201, 202, 206, 226, 299, 301, 302, 307, 308, 399, 400, 401, 403, 404,
-                     405, 413, 418, 422, 429, 431, 451, 499, 500, 502, 503, 511, 599}) {
+    for (int code : {200, 201, 202, 206, 226, 299, 301, 302, 307, 308, 399, 400, 401, 403,
+                     404, 405, 413, 418, 422, 429, 431, 451, 499, 500, 502, 503, 511, 599}) {
         ResponseSpec spec;
         spec.status = code;
         spec.body = "x";
@@ -161,19 +162,16 @@ TEST(Writer, ConnectionHeaderAcrossVersions) {
         ResponseSpec spec;
         spec.version_minor = c.minor;
         spec.keep_alive = c.keep_alive;
-        EXPECT_EQ(render(spec), "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n" + tail + c.connection +
-                                    "\r\n")
+        EXPECT_EQ(render(spec),
+                  "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n" + tail + c.connection + "\r\n")
             << "1." << int(c.minor) << " keep_alive=" << c.keep_alive;
     }
 }
 
 TEST(Writer, UserHeadersThenCookiesInOrder) {
     const Header headers[] = {
-        {"X-First", "1"},
-        {"Cache-Control", "no-store"},
-        {"X-Empty", ""},
-        {"X-Tab", "a\tb"},
-        {"X-First", "again"},
+        {"X-First", "1"},  {"Cache-Control", "no-store"}, {"X-Empty", ""},
+        {"X-Tab", "a\tb"}, {"X-First", "again"},
     };
     const std::string_view cookies[] = {"a=1; Path=/", "b=2; HttpOnly; SameSite=Lax"};
     ResponseSpec spec = hello();
@@ -283,9 +281,9 @@ TEST(Writer, BadStatusAppendsNothing) {
 TEST(Writer, RefusedHeaderNamesAppendNothing) {
     using namespace std::string_literals;
     const std::string names[] = {
-        "",         "X Space", " X",       "X ",       "X:Colon", "X\r",   "X\nY",
-        "X\0Y"s,    "X\tTab",  "X\"Quote", "X(Paren)", "X/Slash", "X@At",  "X\x7f",
-        "X\xc3\xa9", "X;",      "X=Y",      "X,Y",      "X[",      "X{",    "X\\",
+        "",          "X Space", " X",       "X ",       "X:Colon", "X\r",  "X\nY",
+        "X\0Y"s,     "X\tTab",  "X\"Quote", "X(Paren)", "X/Slash", "X@At", "X\x7f",
+        "X\xc3\xa9", "X;",      "X=Y",      "X,Y",      "X[",      "X{",   "X\\",
     };
     for (const std::string& name : names) {
         const Header headers[] = {{"X-Ok", "fine"}, {name, "v"}};
@@ -293,7 +291,8 @@ TEST(Writer, RefusedHeaderNamesAppendNothing) {
         spec.headers = headers;
         Buffer out;
         out.append("kept");
-        EXPECT_EQ(write_response(out, spec, date), WriteStatus::bad_header) << testing::PrintToString(name);
+        EXPECT_EQ(write_response(out, spec, date), WriteStatus::bad_header)
+            << testing::PrintToString(name);
         EXPECT_EQ(out.view(), "kept");
     }
 }
@@ -321,8 +320,8 @@ TEST(Writer, NonTokenByteAtEveryPositionOfANameIsRefused) {
 TEST(Writer, RefusedHeaderValuesAppendNothing) {
     using namespace std::string_literals;
     const std::string values[] = {
-        "a\rb",  "a\nb", "a\r\nX-Injected: 1", "a\0b"s, "\r",   "\n",  "\x01",
-        "a\x0b", "\x0c", "\x1f",              "\x7f",  "end\n",
+        "a\rb", "a\nb",  "a\r\nX-Injected: 1", "a\0b"s, "\r", "\n", "\x01", "a\x0b", "\x0c", "\x1f",
+        "\x7f", "end\n",
     };
     for (const std::string& value : values) {
         const Header headers[] = {{"X-Ok", "fine"}, {"X-Bad", value}};
@@ -379,11 +378,16 @@ TEST(Writer, KnownContentTypeIsWrittenAsGivenAndOnlyItSkipsTheCheck) {
 // for the same spec, which is taken when the type is not vouched for.
 TEST(Writer, CommonResponseIsWrittenAsTheGeneralPathWritesIt) {
     const std::string long_text(70, 't');
-    const std::string_view types[] = {"text/plain; charset=utf-8", "application/json", "x",
-                                      "text/plain", std::string_view(long_text).substr(0, 16),
+    const std::string_view types[] = {"text/plain; charset=utf-8",
+                                      "application/json",
+                                      "x",
+                                      "text/plain",
+                                      std::string_view(long_text).substr(0, 16),
                                       std::string_view(long_text).substr(0, 32),
-                                      std::string_view(long_text).substr(0, 33), long_text};
-    const std::string_view charsets[] = {"", "utf-8", "x", std::string_view(long_text).substr(0, 40)};
+                                      std::string_view(long_text).substr(0, 33),
+                                      long_text};
+    const std::string_view charsets[] = {"", "utf-8", "x",
+                                         std::string_view(long_text).substr(0, 40)};
     std::vector<std::size_t> lengths;
     for (std::size_t n = 0; n <= 70; ++n) lengths.push_back(n);
     for (std::size_t n : {99u, 100u, 101u, 105u, 999u, 1000u, 1005u, 1234u, 5009u, 9999u, 10000u,
@@ -435,9 +439,9 @@ TEST(Writer, OneMegabyteHeaderAndBodyAreNotTruncated) {
     spec.headers = headers;
     spec.set_cookies = cookies;
     spec.body = body;
-    const std::string expect = "HTTP/1.1 200 OK\r\nContent-Length: 3145728\r\nDate: " +
-                               std::string(date) + "\r\nX-Big: " + big +
-                               "\r\nX-After: 1\r\nSet-Cookie: " + big + "\r\n\r\n" + body;
+    const std::string expect =
+        "HTTP/1.1 200 OK\r\nContent-Length: 3145728\r\nDate: " + std::string(date) +
+        "\r\nX-Big: " + big + "\r\nX-After: 1\r\nSet-Cookie: " + big + "\r\n\r\n" + body;
     EXPECT_TRUE(render(spec) == expect);
 }
 
@@ -558,7 +562,9 @@ TEST(Writer, RefusalReasonNamesThePartTheByteAndItsPosition) {
     const Header empty_name[] = {{"", "1"}};
     spec.headers = empty_name;
     EXPECT_TRUE(refusal_reason(spec).starts_with("a header name is empty; a token holds"));
-    const Header bad_value[] = {{"X-A", "a\x01" "b"}};
+    const Header bad_value[] = {{"X-A",
+                                 "a\x01"
+                                 "b"}};
     spec.headers = bad_value;
     EXPECT_TRUE(refusal_reason(spec).starts_with(
         "header 'X-A' value 'a\\x01b': byte 0x01 at position 1 is not allowed; a field value"));

@@ -11,20 +11,13 @@ std::string escape(std::string_view bytes) {
     std::string out;
     for (const char ch : bytes) {
         const auto u = static_cast<unsigned char>(ch);
-        if (ch == '\r')
-            out += "\\r";
-        else if (ch == '\n')
-            out += "\\n";
-        else if (ch == '\t')
-            out += "\\t";
-        else if (ch == '\\')
-            out += "\\\\";
-        else if (ch == '"')
-            out += "\\\"";
-        else if (u < 0x20 || u >= 0x7f)
-            (out += "\\x") += {hex[u >> 4], hex[u & 15]};
-        else
-            out += ch;
+        if (ch == '\r') out += "\\r";
+        else if (ch == '\n') out += "\\n";
+        else if (ch == '\t') out += "\\t";
+        else if (ch == '\\') out += "\\\\";
+        else if (ch == '"') out += "\\\"";
+        else if (u < 0x20 || u >= 0x7f) (out += "\\x") += {hex[u >> 4], hex[u & 15]};
+        else out += ch;
     }
     return out;
 }
@@ -43,4 +36,4 @@ ExactCopy::ExactCopy(std::string_view bytes)
     if (!bytes.empty()) std::memcpy(bytes_.get(), bytes.data(), bytes.size());
 }
 
-} // namespace lesto::test
+}  // namespace lesto::test

@@ -31,4 +31,4 @@ private:
     std::size_t size_;
 };
 
-} // namespace lesto::test
+}  // namespace lesto::test

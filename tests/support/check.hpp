@@ -23,7 +23,7 @@ template <class T> std::string show(const std::vector<T>& items) {
     return s;
 }
 
-} // namespace lesto::test
+}  // namespace lesto::test
 
 /// Checks `cond`; when it is false, hands it to `broken` (`detail` is built
 /// only then). A handler that returned anyway would abort here: code after a

@@ -56,4 +56,4 @@ Decoded decode(http::ChunkedDecoder& dec, std::string_view in, const std::vector
     return d;
 }
 
-} // namespace lesto::test
+}  // namespace lesto::test

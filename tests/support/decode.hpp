@@ -14,8 +14,8 @@ namespace lesto::test {
 
 /// What decoding one body gave.
 struct Decoded : Outcome {
-    std::size_t consumed = 0; ///< when complete: bytes of this body
-    std::string body;         ///< decoded, also for an unfinished or refused body
+    std::size_t consumed = 0;  ///< when complete: bytes of this body
+    std::string body;          ///< decoded, also for an unfinished or refused body
 
     bool operator==(const Decoded&) const = default;
 };
@@ -34,4 +34,4 @@ void check_chunked_error(int code, std::string_view reason, Broken broken);
 Decoded decode(http::ChunkedDecoder& dec, std::string_view in, const std::vector<std::size_t>& ends,
                Broken broken);
 
-} // namespace lesto::test
+}  // namespace lesto::test

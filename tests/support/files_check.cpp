@@ -28,10 +28,8 @@ bool number(std::string_view s, u128& out) {
 
 /// Decimal digit strings compared as numbers, for two saturated values.
 bool less_digits(std::string_view a, std::string_view b) {
-    while (!a.empty() && a.front() == '0')
-        a.remove_prefix(1);
-    while (!b.empty() && b.front() == '0')
-        b.remove_prefix(1);
+    while (!a.empty() && a.front() == '0') a.remove_prefix(1);
+    while (!b.empty() && b.front() == '0') b.remove_prefix(1);
     return a.size() != b.size() ? a.size() < b.size() : a < b;
 }
 
@@ -86,7 +84,7 @@ bool contains_ignoring_case(std::string_view s, std::string_view lower_needle) {
     return false;
 }
 
-} // namespace
+}  // namespace
 
 http::RangeResult reference_range(std::string_view value, std::uint64_t size) {
     using http::RangeKind;
@@ -173,7 +171,7 @@ void check_tag_list(Broken broken, std::string_view value, const http::EntityTag
     LESTO_CHECK(broken, (strong == ListMatch::malformed) == (weak == ListMatch::malformed), ctx());
     if (strong == ListMatch::matches) LESTO_CHECK(broken, weak == ListMatch::matches, ctx());
     if (weak == ListMatch::matches && trim(value) != "*") {
-        std::string quoted(1, '"'); // appended, not "+": GCC 12 warns of overlap (-Wrestrict)
+        std::string quoted(1, '"');  // appended, not "+": GCC 12 warns of overlap (-Wrestrict)
         quoted.append(ours.opaque).push_back('"');
         LESTO_CHECK(broken, value.find(quoted) != std::string_view::npos, ctx());
     }
@@ -285,4 +283,4 @@ void check_plan(Broken broken, std::string_view method, std::span<const http::He
     if ((get || head) && !conditional) LESTO_CHECK(broken, plan.status == 200, ctx());
 }
 
-} // namespace lesto::test
+}  // namespace lesto::test

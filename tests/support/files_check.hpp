@@ -52,4 +52,4 @@ void check_mapped_path(Broken broken, std::string_view raw, const files::PathOpt
 void check_plan(Broken broken, std::string_view method, std::span<const http::Header> fields,
                 const http::FileFacts& file, std::int64_t now, const http::FilePlan& plan);
 
-} // namespace lesto::test
+}  // namespace lesto::test

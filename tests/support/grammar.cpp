@@ -7,11 +7,9 @@
 namespace lesto::test {
 namespace {
 
-char lower(char c) noexcept {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
-}
+char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
 
-} // namespace
+}  // namespace
 
 bool token(std::string_view s) noexcept {
     return !s.empty() && std::all_of(s.begin(), s.end(), tchar);
@@ -29,10 +27,8 @@ bool ieq(std::string_view a, std::string_view b) noexcept {
 }
 
 std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && blank(s.front()))
-        s.remove_prefix(1);
-    while (!s.empty() && blank(s.back()))
-        s.remove_suffix(1);
+    while (!s.empty() && blank(s.front())) s.remove_prefix(1);
+    while (!s.empty() && blank(s.back())) s.remove_suffix(1);
     return s;
 }
 
@@ -48,9 +44,8 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
 
 std::vector<std::string_view> elements(std::string_view v) {
     std::vector<std::string_view> out = split(v, ',');
-    for (std::string_view& e : out)
-        e = trim(e);
+    for (std::string_view& e : out) e = trim(e);
     return out;
 }
 
-} // namespace lesto::test
+}  // namespace lesto::test

@@ -24,9 +24,7 @@ inline bool field_byte(char c) noexcept {
 }
 
 /// SP or HTAB: what OWS and BWS are made of.
-inline bool blank(char c) noexcept {
-    return c == ' ' || c == '\t';
-}
+inline bool blank(char c) noexcept { return c == ' ' || c == '\t'; }
 
 /// The value of a hex digit, or -1.
 inline int hex_value(char c) noexcept {
@@ -54,4 +52,4 @@ std::vector<std::string_view> split(std::string_view s, char sep);
 /// The elements of a comma-separated list, each trimmed, empty ones kept.
 std::vector<std::string_view> elements(std::string_view v);
 
-} // namespace lesto::test
+}  // namespace lesto::test

@@ -56,8 +56,7 @@ void check_head(const RequestHead& h, std::string_view data, const Limits& limit
         at = crlf + 2;
     }
     std::size_t li = 0;
-    while (li < lines.size() && lines[li].empty())
-        ++li;
+    while (li < lines.size() && lines[li].empty()) ++li;
     LESTO_CHECK(broken, li < lines.size(), "no request line");
     const std::string_view line = lines[li++];
     LESTO_CHECK(broken, line.size() <= limits.max_request_line,
@@ -71,8 +70,7 @@ void check_head(const RequestHead& h, std::string_view data, const Limits& limit
     LESTO_CHECK(broken, h.target == line.substr(sp1 + 1, sp2 - sp1 - 1), escape(h.target));
     LESTO_CHECK(broken, !h.target.empty() && h.target.find('#') == std::string_view::npos,
                 escape(h.target));
-    for (const char c : h.target)
-        LESTO_CHECK(broken, field_byte(c) && !blank(c), escape(h.target));
+    for (const char c : h.target) LESTO_CHECK(broken, field_byte(c) && !blank(c), escape(h.target));
     const std::string_view version = line.substr(sp2 + 1);
     LESTO_CHECK(broken,
                 version.size() == 8 && version.substr(0, 7) == "HTTP/1." && version[7] >= '0' &&
@@ -179,4 +177,4 @@ void check_head(const RequestHead& h, std::string_view data, const Limits& limit
         LESTO_CHECK(broken, expects > 0 && h.version_minor == 1, "expect_continue");
 }
 
-} // namespace lesto::test
+}  // namespace lesto::test

@@ -20,4 +20,4 @@ void check_error(int code, std::string_view reason, Broken broken);
 void check_head(const http::RequestHead& h, std::string_view data, const http::Limits& limits,
                 Broken broken);
 
-} // namespace lesto::test
+}  // namespace lesto::test

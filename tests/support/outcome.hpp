@@ -11,10 +11,10 @@ namespace lesto::test {
 /// Complete, incomplete, or an error with its status and reason.
 struct Outcome {
     http::ParseStatus status = http::ParseStatus::incomplete;
-    int code = 0; ///< the error status
+    int code = 0;  ///< the error status
     std::string reason;
 
     bool operator==(const Outcome&) const = default;
 };
 
-} // namespace lesto::test
+}  // namespace lesto::test

@@ -42,7 +42,7 @@ private:
     std::size_t have_ = 0;
 };
 
-} // namespace
+}  // namespace
 
 std::string show(const Request& r) {
     std::string s =
@@ -55,8 +55,7 @@ std::string show(const Request& r) {
         " ec=" + std::to_string(r.expect_continue) + " head=" + std::to_string(r.head_size) +
         " consumed=" + std::to_string(r.consumed) + " body='" + escape(r.body) +
         "' headers=" + std::to_string(r.headers.size());
-    for (const auto& [n, v] : r.headers)
-        s += " [" + escape(n) + ": " + escape(v) + "]";
+    for (const auto& [n, v] : r.headers) s += " [" + escape(n) + ": " + escape(v) + "]";
     return s;
 }
 
@@ -88,13 +87,13 @@ std::vector<Request> replay(std::string_view wire, const std::vector<std::size_t
     http::ChunkedDecoder chunked(limits);
     http::RequestHead head;
     head.headers.reserve(limits.max_header_count);
-    const bool exact = ends.size() == wire.size(); // one byte per step
+    const bool exact = ends.size() == wire.size();  // one byte per step
     ReceiveBuffer buf(wire);
     std::vector<Request> done;
     Request cur;
     bool in_body = false;
-    std::size_t start = 0; // wire offset of the request being parsed
-    std::size_t fed = 0;   // wire offset up to which the chunked decoder has seen the body
+    std::size_t start = 0;  // wire offset of the request being parsed
+    std::size_t fed = 0;    // wire offset up to which the chunked decoder has seen the body
     for (const std::size_t end : ends) {
         const char* const bytes = buf.grow_to(end);
         for (;;) {
@@ -192,4 +191,4 @@ std::vector<Request> replay(std::string_view wire, const std::vector<std::size_t
     return done;
 }
 
-} // namespace lesto::test
+}  // namespace lesto::test

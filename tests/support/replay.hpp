@@ -29,8 +29,8 @@ struct Request : Outcome {
     std::uint64_t content_length = 0;
     bool keep_alive = false, expect_continue = false;
     std::size_t head_size = 0;
-    std::string body;         ///< decoded; for an unfinished chunked body, what was decoded so far
-    std::size_t consumed = 0; ///< head and body, when complete
+    std::string body;          ///< decoded; for an unfinished chunked body, what was decoded so far
+    std::size_t consumed = 0;  ///< head and body, when complete
 
     bool operator==(const Request&) const = default;
 };
@@ -68,4 +68,4 @@ std::vector<Request> replay(std::string_view wire, const std::vector<std::size_t
                             const http::Limits& limits, Broken broken,
                             const ReplayOptions& options = {});
 
-} // namespace lesto::test
+}  // namespace lesto::test

@@ -69,4 +69,4 @@ std::vector<Response> read_responses(std::string_view out, Broken broken) {
     return rs;
 }
 
-} // namespace lesto::test
+}  // namespace lesto::test

@@ -28,4 +28,4 @@ struct Response {
 /// its end, a final response without Content-Length, a body cut short.
 std::vector<Response> read_responses(std::string_view out, Broken broken);
 
-} // namespace lesto::test
+}  // namespace lesto::test

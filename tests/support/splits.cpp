@@ -22,7 +22,7 @@ private:
     std::uint64_t s_;
 };
 
-} // namespace
+}  // namespace
 
 std::vector<std::size_t> even_ends(std::size_t n, std::size_t piece) {
     std::vector<std::size_t> ends;
@@ -56,4 +56,4 @@ std::string describe_ends(const std::vector<std::size_t>& ends) {
     return s;
 }
 
-} // namespace lesto::test
+}  // namespace lesto::test

@@ -16,9 +16,7 @@ namespace lesto::test {
 std::vector<std::size_t> even_ends(std::size_t n, std::size_t piece);
 
 /// One byte at a time.
-inline std::vector<std::size_t> bytewise_ends(std::size_t n) {
-    return even_ends(n, 1);
-}
+inline std::vector<std::size_t> bytewise_ends(std::size_t n) { return even_ends(n, 1); }
 
 /// Mostly small pieces, some large, so that cuts land everywhere; the same
 /// seed always gives the same split, so that a failure replays.
@@ -27,4 +25,4 @@ std::vector<std::size_t> random_ends(std::size_t n, std::uint64_t seed);
 /// The ends for a message: every one of them, or their count when there are many.
 std::string describe_ends(const std::vector<std::size_t>& ends);
 
-} // namespace lesto::test
+}  // namespace lesto::test

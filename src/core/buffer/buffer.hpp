@@ -78,7 +78,10 @@ public:
     Buffer(const Buffer&) = delete;
     Buffer& operator=(const Buffer&) = delete;
     Buffer(Buffer&& o) noexcept { swap(o); }
-    Buffer& operator=(Buffer&& o) noexcept { Buffer(std::move(o)).swap(*this); return *this; }
+    Buffer& operator=(Buffer&& o) noexcept {
+        Buffer(std::move(o)).swap(*this);
+        return *this;
+    }
     ~Buffer() { release(); }
     /// Take blocks from, and give them back to, `pool` (which must outlive this).
     void use_pool(BufferPool* pool) noexcept { pool_ = pool; }
@@ -105,7 +108,10 @@ public:
         end_ += n;
     }
     void append(std::string_view s) { append(s.data(), s.size()); }
-    void push_back(char c) { *prepare(1) = c; ++end_; }
+    void push_back(char c) {
+        *prepare(1) = c;
+        ++end_;
+    }
 
     void consume(std::size_t n) noexcept {
         begin_ += n;

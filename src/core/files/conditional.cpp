@@ -34,7 +34,7 @@ ListMatch match_lines(const Conditions& c, const FieldLines& f, std::string_view
     return matched ? ListMatch::matches : ListMatch::no_match;
 }
 
-} // namespace
+}  // namespace
 
 Conditions read_conditions(std::span<const Header> fields) noexcept {
     Conditions c;
@@ -47,10 +47,8 @@ Conditions read_conditions(std::span<const Header> fields) noexcept {
             if (equals_ignoring_case(h.name, "range")) note(c.range, h.value);
             break;
         case 8:
-            if (equals_ignoring_case(h.name, "if-match"))
-                note(c.if_match, h.value);
-            else if (equals_ignoring_case(h.name, "if-range"))
-                note(c.if_range, h.value);
+            if (equals_ignoring_case(h.name, "if-match")) note(c.if_match, h.value);
+            else if (equals_ignoring_case(h.name, "if-range")) note(c.if_range, h.value);
             break;
         case 13:
             if (equals_ignoring_case(h.name, "if-none-match")) note(c.if_none_match, h.value);
@@ -108,4 +106,4 @@ bool if_range_holds(const Conditions& c, const Validators& v, std::int64_t now) 
     return date && v.has_last_modified() && *date == v.last_modified_seconds();
 }
 
-} // namespace lesto::http
+}  // namespace lesto::http

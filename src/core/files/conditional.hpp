@@ -22,7 +22,7 @@ struct FieldLines {
 /// The fields a file response reads, found in one pass over the request's
 /// field lines (names compared ignoring case).
 struct Conditions {
-    std::span<const Header> fields; ///< all of them, for a list sent on several lines
+    std::span<const Header> fields;  ///< all of them, for a list sent on several lines
     FieldLines if_match;
     FieldLines if_none_match;
     FieldLines if_modified_since;
@@ -35,9 +35,9 @@ Conditions read_conditions(std::span<const Header> fields) noexcept;
 
 /// What the preconditions leave to do.
 enum class Precondition : std::uint8_t {
-    passed,              ///< go on to Range and If-Range, then answer
-    not_modified,        ///< 304
-    precondition_failed, ///< 412
+    passed,               ///< go on to Range and If-Range, then answer
+    not_modified,         ///< 304
+    precondition_failed,  ///< 412
 };
 
 /// RFC 9110 13.2.2, steps 1-4, for a representation that exists:
@@ -66,4 +66,4 @@ Precondition evaluate_preconditions(const Conditions& c, const Validators& v, bo
 /// malformed value or several lines, means the whole representation.
 bool if_range_holds(const Conditions& c, const Validators& v, std::int64_t now) noexcept;
 
-} // namespace lesto::http
+}  // namespace lesto::http

@@ -24,7 +24,7 @@ std::string extension_problem(std::string_view ext) {
     return {};
 }
 
-} // namespace
+}  // namespace
 
 void ContentTypes::add(std::string_view extension, std::string_view type) {
     std::string_view ext = extension;
@@ -40,8 +40,7 @@ void ContentTypes::add(std::string_view extension, std::string_view type) {
             "a token holds letters, digits and " + std::string(http::token_symbols()));
     }
     std::string key(ext);
-    for (char& c : key)
-        c = lower(c);
+    for (char& c : key) c = lower(c);
     Entry& e = types_[std::move(key)];
     e.type.assign(type);
     e.text = http::equals_ignoring_case(type.substr(0, slash), "text");
@@ -52,21 +51,18 @@ ContentType ContentTypes::lookup(std::string_view path) const noexcept {
     std::string_view name = path.substr(path.rfind('/') + 1);
     // Past the longest extension nothing can match; a leading dot is the
     // name of a hidden file, not an extension.
-    if (name.size() > max_extension + 1)
-        name.remove_prefix(name.size() - max_extension - 1);
-    else if (!name.empty())
-        name.remove_prefix(1);
+    if (name.size() > max_extension + 1) name.remove_prefix(name.size() - max_extension - 1);
+    else if (!name.empty()) name.remove_prefix(1);
     char buf[max_extension];
     for (std::size_t dot = name.find('.'); dot != std::string_view::npos;
          dot = name.find('.', dot + 1)) {
         const std::string_view ext = name.substr(dot + 1);
         if (ext.empty() || ext.size() > max_extension) continue;
-        for (std::size_t i = 0; i < ext.size(); ++i)
-            buf[i] = lower(ext[i]);
+        for (std::size_t i = 0; i < ext.size(); ++i) buf[i] = lower(ext[i]);
         const auto it = types_.find(std::string_view(buf, ext.size()));
         if (it != types_.end()) return {it->second.type, it->second.text ? "utf-8" : ""};
     }
     return fallback;
 }
 
-} // namespace lesto::files
+}  // namespace lesto::files

@@ -18,8 +18,8 @@ public:
 
 /// What to put in the writer's ResponseSpec.
 struct ContentType {
-    std::string_view type;    ///< "text/html"
-    std::string_view charset; ///< "utf-8" for text/*, else empty
+    std::string_view type;     ///< "text/html"
+    std::string_view charset;  ///< "utf-8" for text/*, else empty
 
     bool operator==(const ContentType&) const = default;
 };
@@ -69,7 +69,7 @@ private:
         std::string type;
         bool text = false;
     };
-    std::unordered_map<std::string, Entry, Hash, std::equal_to<>> types_; ///< lower-case keys
+    std::unordered_map<std::string, Entry, Hash, std::equal_to<>> types_;  ///< lower-case keys
 };
 
-} // namespace lesto::files
+}  // namespace lesto::files

@@ -114,10 +114,8 @@ std::optional<std::int64_t> rfc850_date(std::string_view s, std::int64_t now) no
     const std::int64_t days = now >= 0 ? now / 86400 : -((-now + 86399) / 86400);
     // 146097 days make 400 years: the estimate is off by a year at most.
     std::int64_t this_year = 1970 + days * 400 / 146097;
-    while (days_from_civil(this_year + 1, 1, 1) <= days)
-        ++this_year;
-    while (days_from_civil(this_year, 1, 1) > days)
-        --this_year;
+    while (days_from_civil(this_year + 1, 1, 1) <= days) ++this_year;
+    while (days_from_civil(this_year, 1, 1) > days) --this_year;
     std::int64_t year = this_year - (this_year % 100 + 100) % 100 + yy;
     if (year > this_year + 50) year -= 100;
     if (year <= this_year - 50) year += 100;
@@ -141,7 +139,7 @@ std::optional<std::int64_t> asctime_date(std::string_view s) noexcept {
     return instant(year, month, day, hour, minute, second);
 }
 
-} // namespace
+}  // namespace
 
 std::optional<std::int64_t> parse_http_date(std::string_view s, std::int64_t now) noexcept {
     // The forms part ways at the fourth byte: ',' after a short day name,
@@ -152,4 +150,4 @@ std::optional<std::int64_t> parse_http_date(std::string_view s, std::int64_t now
     return rfc850_date(s, now);
 }
 
-} // namespace lesto::http
+}  // namespace lesto::http

@@ -39,7 +39,7 @@ constexpr std::int64_t days_from_civil(std::int64_t year, int month, int day) no
     const std::int64_t day_of_year = (153 * shifted_month + 2) / 5 + day - 1;
     const std::int64_t day_of_era =
         year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    return era * 146097 + day_of_era - 719468; // 719468: 0000-03-01 to 1970-01-01
+    return era * 146097 + day_of_era - 719468;  // 719468: 0000-03-01 to 1970-01-01
 }
 
-} // namespace lesto::http
+}  // namespace lesto::http

@@ -69,7 +69,7 @@ std::int64_t mtime_ns(const struct stat& st) noexcept {
     return sec * billion + st.st_mtim.tv_nsec;
 }
 
-} // namespace
+}  // namespace
 
 int open_refusal_status(OpenRefusal r) noexcept {
     return refusals[static_cast<std::size_t>(r)].status;
@@ -98,9 +98,7 @@ OpenedFile::~OpenedFile() {
     if (fd_ >= 0) ::close(fd_);
 }
 
-int OpenedFile::release() noexcept {
-    return std::exchange(fd_, -1);
-}
+int OpenedFile::release() noexcept { return std::exchange(fd_, -1); }
 
 namespace {
 
@@ -111,7 +109,7 @@ OpenedFile refused(OpenRefusal r, int err) {
     return f;
 }
 
-} // namespace
+}  // namespace
 
 OpenedFile detail::adopt_regular_file(int fd) {
     struct stat st {};
@@ -150,8 +148,7 @@ OpenedFile open_beneath_by_walk(int root_dir_fd, std::string_view relative_path)
         const int flags =
             last ? read_flags | O_NOFOLLOW : O_RDONLY | O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW;
         int fd;
-        do
-            fd = ::openat(dir, name.c_str(), flags);
+        do fd = ::openat(dir, name.c_str(), flags);
         while (fd < 0 && errno == EINTR);
         int err = errno;
         // O_DIRECTORY | O_NOFOLLOW on a symlink fails with ENOTDIR, as for
@@ -173,8 +170,7 @@ OpenedFile open_beneath_by_walk(int root_dir_fd, std::string_view relative_path)
 
 OpenedFile open_file(const char* path) {
     int fd;
-    do
-        fd = ::open(path, read_flags);
+    do fd = ::open(path, read_flags);
     while (fd < 0 && errno == EINTR);
     if (fd < 0) return refused(refusal_of(errno), errno);
     return detail::adopt_regular_file(fd);
@@ -205,4 +201,4 @@ OpenedFile open_beneath(int root_dir_fd, std::string_view relative_path) {
     return detail::adopt_regular_file(fd);
 }
 
-} // namespace lesto::files
+}  // namespace lesto::files

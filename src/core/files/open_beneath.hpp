@@ -11,12 +11,13 @@ namespace lesto::files {
 /// Why no file was opened. `open_refusal_status` gives the answer.
 enum class OpenRefusal : std::uint8_t {
     none,
-    not_found,    ///< ENOENT, ENOTDIR, ENAMETOOLONG, an empty path (404)
-    forbidden,    ///< EACCES, EPERM: exists but unreadable to us (404, see below)
-    escapes_root, ///< a symlink or ".." leading out of the root; without openat2, any symlink (404)
-    directory,    ///< a directory: the caller may try its index file (404)
-    not_regular,  ///< a FIFO, socket or device (404)
-    error,        ///< anything else (EMFILE, ENOMEM, EIO...): see `error` (500)
+    not_found,     ///< ENOENT, ENOTDIR, ENAMETOOLONG, an empty path (404)
+    forbidden,     ///< EACCES, EPERM: exists but unreadable to us (404, see below)
+    escapes_root,  ///< a symlink or ".." leading out of the root; without openat2, any symlink
+                   ///< (404)
+    directory,     ///< a directory: the caller may try its index file (404)
+    not_regular,   ///< a FIFO, socket or device (404)
+    error,         ///< anything else (EMFILE, ENOMEM, EIO...): see `error` (500)
 };
 
 /// 404 for every refusal that is about the file, so that a client cannot
@@ -33,7 +34,7 @@ class OpenedFile;
 namespace detail {
 /// Keeps the opened `fd` if fstat says it is a regular file, else closes it.
 OpenedFile adopt_regular_file(int fd);
-} // namespace detail
+}  // namespace detail
 
 /// An opened file, or why not. Owns `fd` (closed by the destructor unless
 /// released); move-only.
@@ -51,9 +52,9 @@ public:
     /// Hands the descriptor to the caller, who closes it.
     int release() noexcept;
 
-    http::FileFacts facts; ///< from fstat of the opened file
+    http::FileFacts facts;  ///< from fstat of the opened file
     OpenRefusal refusal = OpenRefusal::none;
-    int error = 0; ///< the errno behind a refusal, 0 when none
+    int error = 0;  ///< the errno behind a refusal, 0 when none
 
 private:
     friend OpenedFile detail::adopt_regular_file(int fd);
@@ -88,4 +89,4 @@ OpenedFile open_beneath(int root_dir_fd, std::string_view relative_path);
 /// have openat2.
 OpenedFile open_beneath_by_walk(int root_dir_fd, std::string_view relative_path);
 
-} // namespace lesto::files
+}  // namespace lesto::files

@@ -76,4 +76,4 @@ FilePlan plan_file_response(std::string_view method, const Conditions& condition
     return plan;
 }
 
-} // namespace lesto::http
+}  // namespace lesto::http

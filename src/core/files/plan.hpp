@@ -54,8 +54,8 @@ public:
     };
 
     int status = 200;
-    std::uint64_t offset = 0; ///< first byte of the file to send
-    std::uint64_t length = 0; ///< Content-Length, and bytes of the file to send (not for HEAD)
+    std::uint64_t offset = 0;  ///< first byte of the file to send
+    std::uint64_t length = 0;  ///< Content-Length, and bytes of the file to send (not for HEAD)
 
     /// The fields to add, in order, as views into this plan: keep the plan
     /// alive (and in place) while the views are used.
@@ -90,4 +90,4 @@ inline FilePlan plan_file_response(const RequestHead& head, const FileFacts& fil
 /// The value of the Allow field of a 405 from a file route.
 inline constexpr std::string_view file_methods = "GET, HEAD";
 
-} // namespace lesto::http
+}  // namespace lesto::http

@@ -9,9 +9,7 @@
 namespace lesto::http {
 namespace {
 
-constexpr bool is_digit(char c) noexcept {
-    return c >= '0' && c <= '9';
-}
+constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 
 /// A run of 1*DIGIT: its value, saturated at the largest uint64, and
 /// whether it saturated. Sizes never reach 2^64 - 1, so a saturated
@@ -19,19 +17,17 @@ constexpr bool is_digit(char c) noexcept {
 struct Number {
     std::uint64_t value = 0;
     bool huge = false;
-    std::string_view digits; ///< without leading zeros; empty for zero
+    std::string_view digits;  ///< without leading zeros; empty for zero
 };
 
 /// Reads 1*DIGIT from the front of `s`; false when it does not start with one.
 bool read_number(std::string_view& s, Number& n) noexcept {
     std::size_t i = 0;
-    while (i < s.size() && is_digit(s[i]))
-        ++i;
+    while (i < s.size() && is_digit(s[i])) ++i;
     if (i == 0) return false;
     std::string_view d = s.substr(0, i);
     s.remove_prefix(i);
-    while (!d.empty() && d.front() == '0')
-        d.remove_prefix(1);
+    while (!d.empty() && d.front() == '0') d.remove_prefix(1);
     n.digits = d;
     constexpr std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
     for (const char c : d) {
@@ -54,8 +50,8 @@ bool less(const Number& a, const Number& b) noexcept {
 
 /// One range-spec, as read.
 struct Spec {
-    bool suffix = false; ///< "-" suffix-length
-    Number first;        ///< first-pos, or the suffix-length
+    bool suffix = false;  ///< "-" suffix-length
+    Number first;         ///< first-pos, or the suffix-length
     Number last;
     bool has_last = false;
 };
@@ -95,7 +91,7 @@ RangeResult resolve(const Spec& spec, std::uint64_t size) noexcept {
     return {RangeKind::satisfiable, spec.first.value, last - spec.first.value + 1};
 }
 
-} // namespace
+}  // namespace
 
 RangeResult parse_range(std::string_view value, std::uint64_t size) noexcept {
     // ranges-specifier = range-unit "=" range-set
@@ -124,8 +120,7 @@ std::size_t format_decimal(std::uint64_t v, char* out) noexcept {
         digits[n++] = static_cast<char>('0' + v % 10);
         v /= 10;
     } while (v != 0);
-    for (std::size_t i = 0; i < n; ++i)
-        out[i] = digits[n - 1 - i];
+    for (std::size_t i = 0; i < n; ++i) out[i] = digits[n - 1 - i];
     return n;
 }
 
@@ -145,4 +140,4 @@ std::size_t format_unsatisfied_range(std::uint64_t size, char* out) noexcept {
     return 8 + format_decimal(size, out + 8);
 }
 
-} // namespace lesto::http
+}  // namespace lesto::http

@@ -66,4 +66,4 @@ std::size_t format_unsatisfied_range(std::uint64_t size, char* out) noexcept;
 /// Writes `v` in decimal; returns the number of digits (at most 20).
 std::size_t format_decimal(std::uint64_t v, char* out) noexcept;
 
-} // namespace lesto::http
+}  // namespace lesto::http

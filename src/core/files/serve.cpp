@@ -56,8 +56,8 @@ Served answer_file(Connection& conn, std::uint64_t seq, const http::RequestHead&
 }
 
 Served serve_static(Connection& conn, std::uint64_t seq, const http::RequestHead& head,
-                    const StaticDir& dir, const ContentTypes& types, std::int64_t now,
-                    void* token, std::vector<http::Header>& scratch) {
+                    const StaticDir& dir, const ContentTypes& types, std::int64_t now, void* token,
+                    std::vector<http::Header>& scratch) {
     MappedPath mapped = map_static_path(head.path.substr(dir.prefix.size()), dir.path_options);
     if (!mapped.ok()) return refuse(conn, seq, 404, refusal_reason(mapped.refusal));
     if (mapped.directory) {
@@ -66,7 +66,8 @@ Served serve_static(Connection& conn, std::uint64_t seq, const http::RequestHead
     }
     OpenedFile file = open_beneath(dir.root_fd, mapped.relative);
     if (!file.ok()) {
-        return refuse(conn, seq, open_refusal_status(file.refusal), open_refusal_reason(file.refusal));
+        return refuse(conn, seq, open_refusal_status(file.refusal),
+                      open_refusal_reason(file.refusal));
     }
     const ContentType type = types.lookup(mapped.relative);
     http::ResponseSpec spec;

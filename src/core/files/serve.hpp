@@ -18,7 +18,8 @@ struct Served {
     int status = 0;
     std::uint64_t length = 0;  ///< Content-Length answered (0 for errors)
     std::string_view refusal;  ///< why no file was sent (a 404...), empty when one was
-    bool body_follows = false; ///< an open body took the token: Dispatcher::body_finished will come
+    bool body_follows =
+        false;  ///< an open body took the token: Dispatcher::body_finished will come
 };
 
 /// Answers request `seq` (of `head`) with the opened `file`, as RFC 9110
@@ -47,7 +48,7 @@ struct StaticDir {
 /// for every path that names nothing served, whatever the reason (it is in
 /// `Served::refusal`).
 Served serve_static(Connection& conn, std::uint64_t seq, const http::RequestHead& head,
-                    const StaticDir& dir, const ContentTypes& types, std::int64_t now,
-                    void* token, std::vector<http::Header>& scratch);
+                    const StaticDir& dir, const ContentTypes& types, std::int64_t now, void* token,
+                    std::vector<http::Header>& scratch);
 
 }  // namespace lesto::files

@@ -48,7 +48,7 @@ PathRefusal check_name(std::string_view name, const PathOptions& options) noexce
     return PathRefusal::none;
 }
 
-} // namespace
+}  // namespace
 
 std::string_view refusal_reason(PathRefusal r) noexcept {
     return refusals[static_cast<std::size_t>(r)];
@@ -78,7 +78,7 @@ bool is_utf8(std::string_view s) noexcept {
             if (b == 0xf0) lo = 0x90;
             if (b == 0xf4) hi = 0x8f;
         } else {
-            return false; // a continuation byte first, C0/C1 (always overlong), F5-FF
+            return false;  // a continuation byte first, C0/C1 (always overlong), F5-FF
         }
         if (s.size() - i < n) return false;
         const auto second = static_cast<unsigned char>(s[i + 1]);
@@ -129,4 +129,4 @@ MappedPath map_static_path(std::string_view raw, const PathOptions& options) {
     return out;
 }
 
-} // namespace lesto::files
+}  // namespace lesto::files

@@ -13,15 +13,15 @@ namespace lesto::files {
 /// or names nothing, a client probing the folder learns nothing.
 enum class PathRefusal : std::uint8_t {
     none,
-    bad_escape,        ///< '%' not followed by two hex digits
-    encoded_separator, ///< %2F or %5C: a separator the client hid in a name
-    backslash,         ///< a raw '\': a separator on other systems
-    control,           ///< NUL or another control byte, raw or encoded
-    dot_segment,       ///< "." or "..", raw or encoded, e.g. %2e%2E
-    invalid_utf8,      ///< not UTF-8 once decoded: overlong forms such as %c0%ae too
-    absolute,          ///< starts with '/': "//etc/passwd" below the prefix
-    empty_segment,     ///< "a//b": no normalization, one URL per file
-    hidden,            ///< a segment starting with '.' (.env, .git), unless allowed
+    bad_escape,         ///< '%' not followed by two hex digits
+    encoded_separator,  ///< %2F or %5C: a separator the client hid in a name
+    backslash,          ///< a raw '\': a separator on other systems
+    control,            ///< NUL or another control byte, raw or encoded
+    dot_segment,        ///< "." or "..", raw or encoded, e.g. %2e%2E
+    invalid_utf8,       ///< not UTF-8 once decoded: overlong forms such as %c0%ae too
+    absolute,           ///< starts with '/': "//etc/passwd" below the prefix
+    empty_segment,      ///< "a//b": no normalization, one URL per file
+    hidden,             ///< a segment starting with '.' (.env, .git), unless allowed
 };
 
 /// "the path has a '..' segment", ...; empty for `none`.
@@ -61,4 +61,4 @@ MappedPath map_static_path(std::string_view raw, const PathOptions& options = {}
 /// surrogate, nothing past U+10FFFF.
 bool is_utf8(std::string_view s) noexcept;
 
-} // namespace lesto::files
+}  // namespace lesto::files

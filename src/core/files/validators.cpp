@@ -14,8 +14,7 @@ std::size_t put_hex(std::uint64_t v, char* out) noexcept {
         digits[n++] = hex[v & 0xf];
         v >>= 4;
     } while (v != 0);
-    for (std::size_t i = 0; i < n; ++i)
-        out[i] = digits[n - 1 - i];
+    for (std::size_t i = 0; i < n; ++i) out[i] = digits[n - 1 - i];
     return n;
 }
 
@@ -26,8 +25,7 @@ constexpr bool is_etagc(char c) noexcept {
 }
 
 void skip_ows(std::string_view& s) noexcept {
-    while (!s.empty() && is_ows(s.front()))
-        s.remove_prefix(1);
+    while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
 }
 
 bool same(const EntityTag& a, const EntityTag& b, Comparison how) noexcept {
@@ -40,7 +38,7 @@ constexpr std::int64_t seconds_of(std::int64_t ns) noexcept {
     return ns >= 0 ? ns / 1000000000 : -((-(ns + 1)) / 1000000000) - 1;
 }
 
-} // namespace
+}  // namespace
 
 Validators::Validators(const FileFacts& file, std::int64_t now) noexcept {
     std::size_t n = 0;
@@ -64,8 +62,7 @@ bool read_entity_tag(std::string_view& s, EntityTag& tag) noexcept {
     if (rest.empty() || rest.front() != '"') return false;
     rest.remove_prefix(1);
     std::size_t i = 0;
-    while (i < rest.size() && is_etagc(rest[i]))
-        ++i;
+    while (i < rest.size() && is_etagc(rest[i])) ++i;
     if (i == rest.size() || rest[i] != '"') return false;
     tag = {weak, rest.substr(0, i)};
     s = rest.substr(i + 1);
@@ -87,7 +84,7 @@ ListMatch match_tag_list(std::string_view value, const EntityTag& ours, Comparis
     while (true) {
         skip_ows(s);
         if (s.empty()) break;
-        if (s.front() == ',') { // an empty element
+        if (s.front() == ',') {  // an empty element
             s.remove_prefix(1);
             continue;
         }
@@ -105,4 +102,4 @@ ListMatch match_tag_list(std::string_view value, const EntityTag& ours, Comparis
     return matched ? ListMatch::matches : ListMatch::no_match;
 }
 
-} // namespace lesto::http
+}  // namespace lesto::http

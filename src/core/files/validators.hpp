@@ -12,7 +12,7 @@ namespace lesto::http {
 /// What the engine knows of an opened file, from fstat.
 struct FileFacts {
     std::uint64_t size = 0;
-    std::int64_t mtime_ns = 0; ///< st_mtim as nanoseconds since the epoch
+    std::int64_t mtime_ns = 0;  ///< st_mtim as nanoseconds since the epoch
 };
 
 /// The validators of one file, formatted once per response.
@@ -54,7 +54,7 @@ private:
 /// One entity-tag (RFC 9110 8.8.3): `"opaque"` or `W/"opaque"`.
 struct EntityTag {
     bool weak = false;
-    std::string_view opaque; ///< between the quotes
+    std::string_view opaque;  ///< between the quotes
 };
 
 /// Reads one entity-tag from the front of `s`, consuming it; false (and
@@ -67,15 +67,15 @@ EntityTag our_tag(std::string_view etag) noexcept;
 
 /// How two entity-tags compare (RFC 9110 8.8.3.2).
 enum class Comparison : std::uint8_t {
-    strong, ///< both strong and the same opaque text (If-Match, If-Range)
-    weak,   ///< the same opaque text, either may be weak (If-None-Match)
+    strong,  ///< both strong and the same opaque text (If-Match, If-Range)
+    weak,    ///< the same opaque text, either may be weak (If-None-Match)
 };
 
 /// What a list field (If-Match, If-None-Match) says of one tag.
 enum class ListMatch : std::uint8_t {
-    matches,   ///< "*", or a member equal to the tag by the comparison
-    no_match,  ///< a valid list without such a member
-    malformed, ///< not "*" / #entity-tag: the caller decides (see conditional.hpp)
+    matches,    ///< "*", or a member equal to the tag by the comparison
+    no_match,   ///< a valid list without such a member
+    malformed,  ///< not "*" / #entity-tag: the caller decides (see conditional.hpp)
 };
 
 /// Whether the list `value` ("*" or #entity-tag: tags separated by commas,
@@ -85,4 +85,4 @@ enum class ListMatch : std::uint8_t {
 /// in `"a, b"`) never matches.
 ListMatch match_tag_list(std::string_view value, const EntityTag& ours, Comparison how) noexcept;
 
-} // namespace lesto::http
+}  // namespace lesto::http

@@ -36,9 +36,9 @@ constexpr std::array<std::uint8_t, 256> make_char_table() {
             vchar && token_delimiters.find(static_cast<char>(c)) == std::string_view::npos;
         const bool field_vchar = vchar || obs_text;
         const bool field_char = field_vchar || c == ' ' || c == '\t';
-        t[static_cast<std::size_t>(c)] =
-            static_cast<std::uint8_t>((tchar ? tchar_bit : 0) | (field_vchar ? field_vchar_bit : 0) |
-                                      (field_char ? field_char_bit : 0));
+        t[static_cast<std::size_t>(c)] = static_cast<std::uint8_t>(
+            (tchar ? tchar_bit : 0) | (field_vchar ? field_vchar_bit : 0) |
+            (field_char ? field_char_bit : 0));
     }
     return t;
 }
@@ -67,9 +67,7 @@ constexpr bool is_field_char(char c) noexcept {
 }
 
 /// Optional whitespace (RFC 9110 5.6.3): SP or HTAB.
-constexpr bool is_ows(char c) noexcept {
-    return c == ' ' || c == '\t';
-}
+constexpr bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
 
 /// RFC 5234 CTL: below 0x20, or DEL. Shown escaped in messages.
 constexpr bool is_ctl(char c) noexcept {

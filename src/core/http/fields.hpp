@@ -1,4 +1,5 @@
-// fields.hpp: whole tokens and field values checked by chars.hpp's rules, fast, and where they break.
+// fields.hpp: whole tokens and field values checked by chars.hpp's rules, fast, and where they
+// break.
 #pragma once
 
 #include <cstddef>
@@ -28,10 +29,17 @@ inline bool all_have(std::string_view s, std::uint8_t bit) noexcept {
     // The last 0 to 3 bytes, with no loop for the vectorizer to blow up.
     unsigned all = bit;
     switch (n - i) {
-        case 3: all &= char_table[p[i + 2]]; [[fallthrough]];
-        case 2: all &= char_table[p[i + 1]]; [[fallthrough]];
-        case 1: all &= char_table[p[i]]; break;
-        default: break;
+    case 3:
+        all &= char_table[p[i + 2]];
+        [[fallthrough]];
+    case 2:
+        all &= char_table[p[i + 1]];
+        [[fallthrough]];
+    case 1:
+        all &= char_table[p[i]];
+        break;
+    default:
+        break;
     }
     return (all & bit) != 0;
 }
@@ -50,7 +58,8 @@ constexpr bool word_may_have_control(std::uint64_t x) noexcept {
 constexpr bool word_test_covers_every_refused_byte() {
     for (int c = 0; c < 256; ++c) {
         const bool refused = !(char_table[static_cast<std::size_t>(c)] & field_char_bit);
-        if (word_may_have_control(word_ones * static_cast<std::uint64_t>(c)) != (refused || c == '\t'))
+        if (word_may_have_control(word_ones * static_cast<std::uint64_t>(c)) !=
+            (refused || c == '\t'))
             return false;
     }
     return true;
@@ -100,10 +109,8 @@ inline bool is_field_value(std::string_view s) noexcept {
 
 /// A field value, or a list element, without the OWS around it.
 constexpr std::string_view trim_ows(std::string_view s) noexcept {
-    while (!s.empty() && is_ows(s.front()))
-        s.remove_prefix(1);
-    while (!s.empty() && is_ows(s.back()))
-        s.remove_suffix(1);
+    while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
+    while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
     return s;
 }
 
@@ -117,8 +124,7 @@ template <class F> constexpr void each_element(std::string_view list, F&& f) {
         // A loop, not find(): most lists are one short element, which a
         // call to memchr would cost more than it scans.
         std::size_t comma = 0;
-        while (comma != list.size() && list[comma] != ',')
-            ++comma;
+        while (comma != list.size() && list[comma] != ',') ++comma;
         if (comma == list.size()) comma = std::string_view::npos;
         if (!f(trim_ows(list.substr(0, comma)))) return;
         if (comma == std::string_view::npos) return;

@@ -45,7 +45,7 @@ std::string format_address(const sockaddr_storage& addr) {
 struct Server::Peer {
     Watch watch;
     Connection conn;
-    std::uint32_t events = 0;  // interest currently registered with epoll
+    std::uint32_t events = 0;     // interest currently registered with epoll
     std::time_t last_active = 0;  // last read or write progress
     std::time_t head_since = 0;   // first byte of the head being read, 0 when none
     bool dirty = false;
@@ -305,7 +305,8 @@ bool Server::send_output(Peer& peer) {
         const OpenBody* file = conn.file_to_send();
         if (!file || file_sends++ == file_sends_per_event) return true;
         auto offset = static_cast<off_t>(file->offset);
-        const auto count = static_cast<std::size_t>(std::min<std::uint64_t>(file->remaining, file_chunk));
+        const auto count =
+            static_cast<std::size_t>(std::min<std::uint64_t>(file->remaining, file_chunk));
         const ssize_t w = ::sendfile(peer.watch.fd, file->fd, &offset, count);
         if (w >= 0) {
             if (w > 0) peer.last_active = now_;
@@ -373,7 +374,8 @@ void Server::tick(std::time_t now) {
         if (peer->lingering) {
             if (quiet >= timeouts_.linger) expired.push_back(peer.get());
         } else if (conn.sending()) {
-            if (quiet >= timeouts_.write) expired.push_back(peer.get());  // the client stopped reading
+            if (quiet >= timeouts_.write)
+                expired.push_back(peer.get());  // the client stopped reading
         } else if (conn.reading_head()) {
             if (now - peer->head_since >= timeouts_.header) late.push_back(peer.get());
         } else if (conn.reading_body()) {

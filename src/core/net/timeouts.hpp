@@ -12,7 +12,7 @@ namespace lesto::net {
 struct Timeouts {
     int header = 10;
     int body = 30;
-    int keep_alive = 60; // japronto's reaper default
+    int keep_alive = 60;  // japronto's reaper default
     int write = 30;
     int linger = 2;
 };
@@ -38,4 +38,4 @@ inline constexpr TimeoutField timeout_fields[] = {
 static_assert(sizeof(Timeouts) == std::size(timeout_fields) * sizeof(int),
               "every member of Timeouts needs its entry in timeout_fields");
 
-} // namespace lesto::net
+}  // namespace lesto::net

@@ -32,11 +32,11 @@ private:
 
     const Limits* limits_;
     State state_{};
-    std::uint64_t remaining_ = 0;   // bytes left in the current chunk
-    std::size_t line_bytes_ = 0;    // length of the current size line
+    std::uint64_t remaining_ = 0;  // bytes left in the current chunk
+    std::size_t line_bytes_ = 0;   // length of the current size line
     std::size_t trailer_bytes_ = 0;
-    std::uint64_t decoded_ = 0;     // body bytes produced so far, against max_body_bytes
-    ParseError error_;              // repeated if feed is called again after an error
+    std::uint64_t decoded_ = 0;  // body bytes produced so far, against max_body_bytes
+    ParseError error_;           // repeated if feed is called again after an error
 };
 
 }  // namespace lesto::http

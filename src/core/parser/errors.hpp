@@ -181,4 +181,4 @@ inline constexpr ParseError all[] = {
 inline constexpr ParseError parser_state{500, "parser in an impossible state"};
 inline constexpr ParseError chunked_state{500, "chunked decoder in an impossible state"};
 
-} // namespace lesto::http::errors
+}  // namespace lesto::http::errors

@@ -23,9 +23,7 @@ namespace lesto::http::scan {
 // are fixed byte ranges, which scan_test checks against the rules' tables
 // for every byte value.
 
-inline __m128i splat16(int c) noexcept {
-    return _mm_set1_epi8(static_cast<char>(c));
-}
+inline __m128i splat16(int c) noexcept { return _mm_set1_epi8(static_cast<char>(c)); }
 
 inline __m128i load16(const char* p) noexcept {
     return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
@@ -100,10 +98,8 @@ static_assert(tchars_are_visible_from_bang());
 
 template <std::size_t I> inline __m128i in_delimiter_run16(__m128i x) noexcept {
     constexpr ByteRun run = delimiter_runs[I];
-    if constexpr (run.first == run.last)
-        return _mm_cmpeq_epi8(x, splat16(run.first));
-    else
-        return in_range16(x, run.first, run.last);
+    if constexpr (run.first == run.last) return _mm_cmpeq_epi8(x, splat16(run.first));
+    else return in_range16(x, run.first, run.last);
 }
 
 template <std::size_t... I>
@@ -115,8 +111,7 @@ inline __m128i any_delimiter16(__m128i x, std::index_sequence<I...>) noexcept {
 
 inline unsigned non_tchar_mask16(__m128i x) noexcept {
     const __m128i visible = in_range16(x, 0x21, 0x7e);
-    const __m128i delim =
-        any_delimiter16(x, std::make_index_sequence<delimiter_runs.size()>{});
+    const __m128i delim = any_delimiter16(x, std::make_index_sequence<delimiter_runs.size()>{});
     const __m128i tchar = _mm_andnot_si128(delim, visible);
     return ~static_cast<unsigned>(_mm_movemask_epi8(tchar)) & 0xffffu;
 }
@@ -130,21 +125,17 @@ inline unsigned name_fast_mask16(__m128i x) noexcept {
 
 /// The block test of each class of scan.hpp.
 template <std::uint8_t Class> inline unsigned stop_mask16(__m128i x) noexcept {
-    if constexpr (Class == value_class)
-        return ctl_mask16(x);
-    else if constexpr (Class == visible_class)
-        return ctl_or_space_mask16(x);
-    else if constexpr (Class == target_class)
-        return target_mask16(x);
-    else if constexpr (Class == tchar_class)
-        return non_tchar_mask16(x);
+    if constexpr (Class == value_class) return ctl_mask16(x);
+    else if constexpr (Class == visible_class) return ctl_or_space_mask16(x);
+    else if constexpr (Class == target_class) return target_mask16(x);
+    else if constexpr (Class == tchar_class) return non_tchar_mask16(x);
     else {
         static_assert(Class == name_fast_class);
         return name_fast_mask16(x);
     }
 }
 
-#endif // __x86_64__
+#endif  // __x86_64__
 
 /// The first byte in [p, end) that lacks `Class`, or `end`, for a span whose
 /// buffer holds the 16 bytes before `end`: the first 16 bytes are tested
@@ -199,4 +190,4 @@ inline const char* find_first(const char* base, const char* p, const char* end,
     return p == end ? end : rest(p, end);
 }
 
-} // namespace lesto::http::scan
+}  // namespace lesto::http::scan

@@ -12,21 +12,16 @@ namespace {
 // reg-name bytes of RFC 3986 (unreserved, sub-delims, '%' of pct-encoded).
 constexpr std::array<bool, 256> make_reg_name() {
     std::array<bool, 256> t{};
-    for (int c = '0'; c <= '9'; ++c)
-        t[static_cast<std::size_t>(c)] = true;
-    for (int c = 'a'; c <= 'z'; ++c)
-        t[static_cast<std::size_t>(c)] = true;
-    for (int c = 'A'; c <= 'Z'; ++c)
-        t[static_cast<std::size_t>(c)] = true;
+    for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = true;
+    for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = true;
+    for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = true;
     for (char c : {'-', '.', '_', '~', '!', '$', '&', '\'', '(', ')', '*', '+', ',', ';', '=', '%'})
         t[static_cast<unsigned char>(c)] = true;
     return t;
 }
 constexpr std::array<bool, 256> reg_name_table = make_reg_name();
 
-constexpr bool is_digit(char c) noexcept {
-    return c >= '0' && c <= '9';
-}
+constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 
 /// Splits an origin-form path at the first '?'.
 void split_query(std::string_view s, RequestHead& out) noexcept {
@@ -40,7 +35,7 @@ void split_query(std::string_view s, RequestHead& out) noexcept {
     out.has_query = true;
 }
 
-} // namespace
+}  // namespace
 
 bool valid_host(std::string_view h) noexcept {
     const char* p = h.data();
@@ -51,13 +46,11 @@ bool valid_host(std::string_view h) noexcept {
     if (p != end && *p == '[') {
         // IP-literal: IPv6 or IPvFuture, checked loosely as reg-name bytes and ':'.
         const char* q = ++p;
-        while (p != end && (reg_name(*p) || *p == ':'))
-            ++p;
+        while (p != end && (reg_name(*p) || *p == ':')) ++p;
         if (p == end || *p != ']' || p == q) return false;
         ++p;
     } else {
-        while (p != end && reg_name(*p))
-            ++p;
+        while (p != end && reg_name(*p)) ++p;
     }
     if (p == end) return true;
     if (*p != ':') return false;
@@ -102,10 +95,8 @@ ParseError check_any_target(RequestHead& out, std::uint8_t& seen, std::size_t qu
         return {};
     }
     std::size_t scheme = 0;
-    if (t.size() > 7 && ieq(t.substr(0, 7), "http://"))
-        scheme = 7;
-    else if (t.size() > 8 && ieq(t.substr(0, 8), "https://"))
-        scheme = 8;
+    if (t.size() > 7 && ieq(t.substr(0, 7), "http://")) scheme = 7;
+    else if (t.size() > 8 && ieq(t.substr(0, 8), "https://")) scheme = 8;
     if (scheme == 0) return errors::target_form;
     const std::string_view rest = t.substr(scheme);
     const std::string_view authority = rest.substr(0, rest.find_first_of("/?"));
@@ -170,7 +161,7 @@ ParseError on_transfer_encoding(std::string_view value, RequestHead& out,
     seen |= seen_transfer;
     bool any = false, last_chunked = false, chunked_not_last = false, unknown = false;
     each_element(value, [&](std::string_view e) {
-        if (e.empty()) return true; // empty list elements do not count (RFC 9110 5.6.1)
+        if (e.empty()) return true;  // empty list elements do not count (RFC 9110 5.6.1)
         if (last_chunked) chunked_not_last = true;
         // Exactly "chunked": "chun ked", "xchunked" or "chunked;x=1" are some
         // other coding and must never frame the body as chunked.
@@ -184,10 +175,8 @@ ParseError on_transfer_encoding(std::string_view value, RequestHead& out,
     // An unknown coding is refused only once the head is complete, so that a
     // later Content-Length or second Transfer-Encoding still answers 400:
     // ambiguous framing gets the same answer whatever the order of lines.
-    if (unknown)
-        seen |= transfer_unknown;
-    else
-        out.body_kind = BodyKind::chunked;
+    if (unknown) seen |= transfer_unknown;
+    else out.body_kind = BodyKind::chunked;
     return {};
 }
 
@@ -207,13 +196,11 @@ ParseError on_expect(std::string_view value, RequestHead& out) noexcept {
 
 std::uint8_t on_connection(std::string_view value, std::uint8_t seen) noexcept {
     each_element(value, [&](std::string_view e) {
-        if (ieq(e, "close"))
-            seen |= conn_close;
-        else if (ieq(e, "keep-alive"))
-            seen |= conn_keep_alive;
+        if (ieq(e, "close")) seen |= conn_close;
+        else if (ieq(e, "keep-alive")) seen |= conn_keep_alive;
         return true;
     });
     return seen;
 }
 
-} // namespace lesto::http::detail
+}  // namespace lesto::http::detail

@@ -30,8 +30,8 @@ enum Seen : std::uint8_t {
     absolute_target = 8,
     conn_close = 16,
     conn_keep_alive = 32,
-    transfer_unknown = 64, // a coding other than chunked: 501 at the end of the head
-    target_fragment = 128, // a '#' in the request-target: 400 once the line is read
+    transfer_unknown = 64,  // a coding other than chunked: 501 at the end of the head
+    target_fragment = 128,  // a '#' in the request-target: 400 once the line is read
 };
 
 /// The version of the request line; sets `minor` when it is one we speak.
@@ -49,7 +49,7 @@ LESTO_HOT_RULE ParseError check_target(RequestHead& out, std::uint8_t& seen,
     // before the form is looked at: those, like every other form, go the
     // long way.
     if (out.target[0] != '/' || out.method.size() == 7 || (seen & target_fragment)) {
-        std::uint8_t flags = seen; // a copy, as on_field explains
+        std::uint8_t flags = seen;  // a copy, as on_field explains
         const ParseError e = check_any_target(out, flags, query);
         seen = flags;
         return e;
@@ -193,12 +193,9 @@ LESTO_HOT_RULE ParseError on_field(std::string_view name, std::string_view value
     case 10:
         if (!name_is(s, "connection")) break;
         // The usual value is one token: the list walk only for the others.
-        if (ieq(value, "keep-alive"))
-            seen |= conn_keep_alive;
-        else if (ieq(value, "close"))
-            seen |= conn_close;
-        else
-            seen = on_connection(value, seen);
+        if (ieq(value, "keep-alive")) seen |= conn_keep_alive;
+        else if (ieq(value, "close")) seen |= conn_close;
+        else seen = on_connection(value, seen);
         break;
     case 14:
         if (name_is(s, "content-length")) {
@@ -222,4 +219,4 @@ LESTO_HOT_RULE ParseError on_field(std::string_view name, std::string_view value
     return {};
 }
 
-} // namespace lesto::http::detail
+}  // namespace lesto::http::detail

@@ -36,7 +36,7 @@ constexpr ParseError line_end_error(char c, ParseError otherwise) noexcept {
 constexpr ParseError method_error(const char* b, std::size_t line, std::size_t p) noexcept {
     const char c = b[p];
     if (c == '\n') return errors::bare_lf;
-    if (c == ' ') return errors::line_starts_with_space; // a method ends at its first space
+    if (c == ' ') return errors::line_starts_with_space;  // a method ends at its first space
     if (c == '\r' && p != line) return errors::missing_target;
     return errors::invalid_method;
 }
@@ -60,7 +60,7 @@ inline std::size_t find(const char* b, std::size_t from, std::size_t end,
     return static_cast<std::size_t>(scan::find_first<Class>(b, b + from, b + end, rest) - b);
 }
 
-} // namespace
+}  // namespace
 
 ParseResult RequestParser::fail(ParseError e) noexcept {
     stage_ = Stage::failed;
@@ -163,7 +163,7 @@ ParseResult RequestParser::resume(std::string_view data, RequestHead& out) {
         [[fallthrough]];
     }
     case Stage::method:
-        if (stage == Stage::method) { // not GET or POST, seen above
+        if (stage == Stage::method) {  // not GET or POST, seen above
             const std::size_t window = line_window();
             const std::size_t p = find<scan::tchar_class>(b, scanned, window, sc.non_tchar);
             if (p == window) return line_out_of_room(window);
@@ -192,7 +192,7 @@ ParseResult RequestParser::resume(std::string_view data, RequestHead& out) {
         }
         const char c = b[p];
         if (c != ' ' || p == mark + 1) {
-            if (c == ' ') return fail(errors::space_after_method); // the target is empty
+            if (c == ' ') return fail(errors::space_after_method);  // the target is empty
             if (c == '\r')
                 return fail(p == mark + 1 ? errors::missing_target : errors::missing_version);
             return fail(line_end_error(c, errors::invalid_target));
@@ -210,7 +210,7 @@ ParseResult RequestParser::resume(std::string_view data, RequestHead& out) {
         const bool http11 = scanned == mark2 + 1 && window - scanned >= 8 && n - scanned >= 10 &&
                             detail::bytes_are<false>(b + scanned, "HTTP/1.1\r\n");
         if (http11) {
-            p = scanned + 8; // the usual version, without a scan
+            p = scanned + 8;  // the usual version, without a scan
         } else {
             p = find<scan::visible_class>(b, scanned, window, sc.ctl_or_space);
         }
@@ -226,7 +226,7 @@ ParseResult RequestParser::resume(std::string_view data, RequestHead& out) {
         } else if (const ParseError e =
                        detail::classify_version({b + mark2 + 1, p - mark2 - 1}, out.version_minor);
                    e.status) {
-            return fail(p == mark2 + 1 ? errors::missing_version : e); // "GET / \r\n"
+            return fail(p == mark2 + 1 ? errors::missing_version : e);  // "GET / \r\n"
         }
         const std::size_t query_at = query ? query - (mark + 1) : std::string_view::npos;
         if (const ParseError e = detail::check_target(out, seen, query_at); e.status)
@@ -326,4 +326,4 @@ ParseResult RequestParser::resume(std::string_view data, RequestHead& out) {
     return fail(errors::parser_state);
 }
 
-} // namespace lesto::http
+}  // namespace lesto::http

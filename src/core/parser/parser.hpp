@@ -23,8 +23,8 @@ enum class ParseStatus : std::uint8_t { complete, incomplete, error };
 
 struct ParseResult {
     ParseStatus status = ParseStatus::incomplete;
-    std::size_t consumed = 0; ///< head bytes, when complete
-    ParseError error;         ///< when status == error
+    std::size_t consumed = 0;  ///< head bytes, when complete
+    ParseError error;          ///< when status == error
 };
 
 /// Parses one request head from the start of a buffer. No I/O, no allocation
@@ -49,12 +49,12 @@ private:
     // ends it; when the data runs out, scanned_ remembers where to go on, so no
     // byte of the head is looked at twice by the scanners, however it is split.
     enum class Stage : std::uint8_t {
-        fresh, // nothing seen: clear `out` first
-        start, // skipping empty lines before the request line (RFC 9112 2.2)
+        fresh,  // nothing seen: clear `out` first
+        start,  // skipping empty lines before the request line (RFC 9112 2.2)
         method,
         target,
         version,
-        name, // start of a field line, or the blank line that ends the head
+        name,  // start of a field line, or the blank line that ends the head
         value,
         done,
         failed,
@@ -65,15 +65,15 @@ private:
 
     const Limits* limits_;
     const scan::Scanners* scan_;
-    const char* base_ = nullptr; // data() of the last call, to rebase views when the buffer moved
-    std::size_t line_ = 0;       // start of the line being parsed
-    std::size_t scanned_ = 0;    // resume point: bytes before it in this line are already checked
-    std::size_t mark_ = 0;       // end of the method, or the colon of a field line
-    std::size_t mark2_ = 0;      // end of the request-target
-    std::size_t query_ = 0;      // first '?' of the request-target, 0 when none yet
+    const char* base_ = nullptr;  // data() of the last call, to rebase views when the buffer moved
+    std::size_t line_ = 0;        // start of the line being parsed
+    std::size_t scanned_ = 0;     // resume point: bytes before it in this line are already checked
+    std::size_t mark_ = 0;        // end of the method, or the colon of a field line
+    std::size_t mark2_ = 0;       // end of the request-target
+    std::size_t query_ = 0;       // first '?' of the request-target, 0 when none yet
     Stage stage_{};
-    std::uint8_t seen_ = 0; // framing headers seen so far (flags in head_rules.hpp)
-    ParseError error_;      // repeated if parse is called again after an error
+    std::uint8_t seen_ = 0;  // framing headers seen so far (flags in head_rules.hpp)
+    ParseError error_;       // repeated if parse is called again after an error
 };
 
-} // namespace lesto::http
+}  // namespace lesto::http

@@ -16,7 +16,7 @@ void move_view(std::string_view& v, std::uintptr_t old_base, const char* new_bas
                          v.size());
 }
 
-} // namespace
+}  // namespace
 
 void RequestHead::rebase(const char* old_base, const char* new_base) noexcept {
     const auto from = reinterpret_cast<std::uintptr_t>(old_base);
@@ -29,4 +29,4 @@ void RequestHead::rebase(const char* old_base, const char* new_base) noexcept {
     }
 }
 
-} // namespace lesto::http
+}  // namespace lesto::http

@@ -13,26 +13,22 @@ namespace {
 // ---- scalar -------------------------------------------------------------------
 
 const char* ctl_scalar(const char* p, const char* end) noexcept {
-    while (p != end && !is_ctl(*p))
-        ++p;
+    while (p != end && !is_ctl(*p)) ++p;
     return p;
 }
 
 const char* ctl_or_space_scalar(const char* p, const char* end) noexcept {
-    while (p != end && !is_ctl_or_space(*p))
-        ++p;
+    while (p != end && !is_ctl_or_space(*p)) ++p;
     return p;
 }
 
 const char* non_tchar_scalar(const char* p, const char* end) noexcept {
-    while (p != end && is_tchar(*p))
-        ++p;
+    while (p != end && is_tchar(*p)) ++p;
     return p;
 }
 
 const char* target_scalar(const char* p, const char* end) noexcept {
-    while (p != end && !ends_target(*p))
-        ++p;
+    while (p != end && !ends_target(*p)) ++p;
     return p;
 }
 
@@ -72,9 +68,7 @@ constexpr Scanners sse2_impl{
 
 #define LESTO_AVX2 __attribute__((target("avx2")))
 
-LESTO_AVX2 inline __m256i splat32(int c) noexcept {
-    return _mm256_set1_epi8(static_cast<char>(c));
-}
+LESTO_AVX2 inline __m256i splat32(int c) noexcept { return _mm256_set1_epi8(static_cast<char>(c)); }
 
 LESTO_AVX2 inline unsigned ctl_mask32(__m256i x) noexcept {
     const __m256i ge_space = _mm256_cmpeq_epi8(_mm256_max_epu8(x, splat32(0x20)), x);
@@ -164,13 +158,11 @@ constexpr Scanners avx2_impl{
     "avx2",
 };
 
-#endif // __x86_64__
+#endif  // __x86_64__
 
-} // namespace
+}  // namespace
 
-const Scanners& scalar() noexcept {
-    return scalar_impl;
-}
+const Scanners& scalar() noexcept { return scalar_impl; }
 
 const Scanners* sse2() noexcept {
 #if defined(__x86_64__)
@@ -198,4 +190,4 @@ const Scanners& best() noexcept {
     return chosen;
 }
 
-} // namespace lesto::http::scan
+}  // namespace lesto::http::scan

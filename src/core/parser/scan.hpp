@@ -40,11 +40,11 @@ const Scanners& best() noexcept;
 /// Bits of `byte_classes`: a byte has the bit when it may go on in a span of
 /// that class, so a scalar loop costs one table load per byte whatever the class.
 enum ByteClass : std::uint8_t {
-    tchar_class = 1,     ///< RFC 9110 tchar
-    value_class = 2,     ///< not a CTL other than HTAB
-    visible_class = 4,   ///< not a CTL or SP
-    target_class = 8,    ///< visible, and neither '?' nor '#'
-    name_fast_class = 16 ///< a letter or '-': what nearly every field name is made of
+    tchar_class = 1,      ///< RFC 9110 tchar
+    value_class = 2,      ///< not a CTL other than HTAB
+    visible_class = 4,    ///< not a CTL or SP
+    target_class = 8,     ///< visible, and neither '?' nor '#'
+    name_fast_class = 16  ///< a letter or '-': what nearly every field name is made of
 };
 
 namespace detail {
@@ -68,7 +68,7 @@ constexpr std::array<std::uint8_t, 256> make_classes() {
     return t;
 }
 
-} // namespace detail
+}  // namespace detail
 
 inline constexpr std::array<std::uint8_t, 256> byte_classes = detail::make_classes();
 
@@ -79,17 +79,11 @@ constexpr bool has_class(char c, std::uint8_t bits) noexcept {
 using http::is_tchar;
 
 /// A byte that ends a field value: a CTL other than HTAB.
-constexpr bool is_ctl(char c) noexcept {
-    return !http::is_field_char(c);
-}
+constexpr bool is_ctl(char c) noexcept { return !http::is_field_char(c); }
 
 /// A byte that ends the version: a CTL or SP.
-constexpr bool is_ctl_or_space(char c) noexcept {
-    return !http::is_field_vchar(c);
-}
+constexpr bool is_ctl_or_space(char c) noexcept { return !http::is_field_vchar(c); }
 
-constexpr bool ends_target(char c) noexcept {
-    return !has_class(c, target_class);
-}
+constexpr bool ends_target(char c) noexcept { return !has_class(c, target_class); }
 
-} // namespace lesto::http::scan
+}  // namespace lesto::http::scan

@@ -77,8 +77,7 @@ std::size_t parse_whole_head(std::string_view data, RequestHead& out, const Limi
     const char* query = nullptr;
     if (target_end != stop && *target_end == '?') {
         query = target_end;
-        do
-            target_end = find<scan::target_class>(target_end + 1, stop, sc.target);
+        do target_end = find<scan::target_class>(target_end + 1, stop, sc.target);
         while (target_end != stop && *target_end == '?');
     }
     // A '#' stops here too: a fragment is refused, the slow way.
@@ -88,12 +87,9 @@ std::size_t parse_whole_head(std::string_view data, RequestHead& out, const Limi
     if (line_end >= stop || static_cast<std::size_t>(line_end - b) > limits.max_request_line)
         return 0;
     std::uint8_t minor;
-    if (bytes_are<false>(target_end + 1, "HTTP/1.1\r\n"))
-        minor = 1;
-    else if (bytes_are<false>(target_end + 1, "HTTP/1.0\r\n"))
-        minor = 0;
-    else
-        return 0;
+    if (bytes_are<false>(target_end + 1, "HTTP/1.1\r\n")) minor = 1;
+    else if (bytes_are<false>(target_end + 1, "HTTP/1.0\r\n")) minor = 0;
+    else return 0;
     // Each member of `out` is written once: these, then what the fields
     // set (starting from their defaults), then what the blank line decides.
     out.method = {b, static_cast<std::size_t>(method_end - b)};
@@ -133,10 +129,8 @@ std::size_t parse_whole_head(std::string_view data, RequestHead& out, const Limi
         // a value of OWS only is empty at its end, as trim_ows leaves it.
         const char* from = colon + 1;
         const char* to = line_end;
-        while (is_ows(*from))
-            ++from;
-        while (is_ows(to[-1]))
-            --to;
+        while (is_ows(*from)) ++from;
+        while (is_ows(to[-1])) --to;
         if (to < from) to = from;
         const Header h{{line, static_cast<std::size_t>(colon - line)},
                        {from, static_cast<std::size_t>(to - from)}};
@@ -147,7 +141,7 @@ std::size_t parse_whole_head(std::string_view data, RequestHead& out, const Limi
     return static_cast<std::size_t>(line_end + 4 - b);
 }
 
-} // namespace
+}  // namespace
 
 ParseResult RequestParser::parse(std::string_view data, RequestHead& out) {
     // Nearly every head arrives whole: the fast path parses those, and leaves
@@ -158,7 +152,7 @@ ParseResult RequestParser::parse(std::string_view data, RequestHead& out) {
             stage_ = Stage::done;
             return {ParseStatus::complete, size, {}};
         }
-        out.clear(); // no view may outlive the buffer it pointed into
+        out.clear();  // no view may outlive the buffer it pointed into
         // A connection asks again as soon as it has answered; with nothing
         // received yet, stay fresh so the next head still gets the fast path.
         if (data.empty()) return {ParseStatus::incomplete, 0, {}};
@@ -170,4 +164,4 @@ ParseResult RequestParser::parse(std::string_view data, RequestHead& out) {
     return resume(data, out);
 }
 
-} // namespace lesto::http
+}  // namespace lesto::http

@@ -50,7 +50,8 @@ bool Connection::feed_stream() {
     // Answered, and its answer sent: no one will read the rest, which is dropped.
     if (reader_ && !owes(stream_seq_)) {
         void* reader = std::exchange(reader_, nullptr);
-        dispatcher_->body_input(reader, {}, false, "the response was sent before the body was read");
+        dispatcher_->body_input(reader, {}, false,
+                                "the response was sent before the body was read");
     }
     const bool dropping = reader_ == nullptr;
     if (!dropping && !reader_wants_) return false;

@@ -70,9 +70,7 @@ bool Connection::wants_input() const noexcept {
     return !no_more_ && !peer_closed_ && !draining_ && !paused();
 }
 
-bool Connection::finished() const noexcept {
-    return no_more_ && next_out_ == next_seq_;
-}
+bool Connection::finished() const noexcept { return no_more_ && next_out_ == next_seq_; }
 
 bool Connection::process() {
     bool held = false;
@@ -109,20 +107,21 @@ bool Connection::process() {
 bool Connection::parse_head() {
     http::ParseResult r = parser_.parse(in_.view(), head_);
     switch (r.status) {
-        case http::ParseStatus::incomplete:
-            return false;
-        case http::ParseStatus::error:
-            fail(r.error.status, r.error.reason);
-            return false;
-        case http::ParseStatus::complete:
-            break;
+    case http::ParseStatus::incomplete:
+        return false;
+    case http::ParseStatus::error:
+        fail(r.error.status, r.error.reason);
+        return false;
+    case http::ParseStatus::complete:
+        break;
     }
     head_.head_size = r.consumed;
     body_ = {};
     body_fed_ = 0;
     if (head_.body_kind == http::BodyKind::none) return true;
     const bool streams = may_stream_ && dispatcher_->streams_body(head_);
-    const http::Limits& bound = streams ? stream_limits_ : static_cast<const http::Limits&>(*limits_);
+    const http::Limits& bound =
+        streams ? stream_limits_ : static_cast<const http::Limits&>(*limits_);
     if (head_.body_kind == http::BodyKind::content_length &&
         head_.content_length > bound.max_body_bytes) {
         // The parser let it by for a streamed body's sake (head_limits_).
@@ -157,17 +156,17 @@ bool Connection::read_body() {
     std::string_view raw = in_.view().substr(head_size + body_fed_);
     http::ParseResult r = chunked_.feed(raw, chunk_body_);
     switch (r.status) {
-        case http::ParseStatus::complete:
-            body_fed_ += r.consumed;
-            body_ = chunk_body_;
-            return true;
-        case http::ParseStatus::incomplete:
-            body_fed_ += raw.size();
-            maybe_send_continue();
-            return false;
-        case http::ParseStatus::error:
-            fail(r.error.status, r.error.reason);
-            return false;
+    case http::ParseStatus::complete:
+        body_fed_ += r.consumed;
+        body_ = chunk_body_;
+        return true;
+    case http::ParseStatus::incomplete:
+        body_fed_ += raw.size();
+        maybe_send_continue();
+        return false;
+    case http::ParseStatus::error:
+        fail(r.error.status, r.error.reason);
+        return false;
     }
     return false;
 }
@@ -248,7 +247,8 @@ bool Connection::refuse_unanswered() {
 template <class Render>
 bool Connection::answer(std::uint64_t seq, Render&& render, OpenBody* body) {
     if (seq < next_out_ || seq >= next_seq_) return false;  // already answered, or unknown
-    if (seq == next_out_ && open_.kind != OpenBody::Kind::none) return false;  // its body is going out
+    if (seq == next_out_ && open_.kind != OpenBody::Kind::none)
+        return false;  // its body is going out
     const bool keep_alive = !(no_more_ && seq >= last_seq_);
     if (seq != next_out_) {
         Slot& slot = slots_[static_cast<std::size_t>(seq - next_out_)];
@@ -365,21 +365,21 @@ StreamStatus Connection::stream_write(std::uint64_t seq, std::string_view piece)
     OpenBody* body = open_body(seq, bytes);
     if (!body || body->kind != OpenBody::Kind::stream) return StreamStatus::gone;
     switch (body->framing) {
-        case http::Framing::length:
-            if (piece.size() > body->remaining) {
-                fail_open(seq, "the stream gave more bytes than its Content-Length");
-                return StreamStatus::too_long;
-            }
-            body->remaining -= piece.size();
-            bytes->append(piece);
-            break;
-        case http::Framing::chunked:
-            http::write_chunk(*bytes, piece);
-            break;
-        case http::Framing::close:
-        case http::Framing::whole:
-            bytes->append(piece);
-            break;
+    case http::Framing::length:
+        if (piece.size() > body->remaining) {
+            fail_open(seq, "the stream gave more bytes than its Content-Length");
+            return StreamStatus::too_long;
+        }
+        body->remaining -= piece.size();
+        bytes->append(piece);
+        break;
+    case http::Framing::chunked:
+        http::write_chunk(*bytes, piece);
+        break;
+    case http::Framing::close:
+    case http::Framing::whole:
+        bytes->append(piece);
+        break;
     }
     if (room_for_stream(*bytes)) return StreamStatus::ok;
     body->waiting = true;
@@ -415,7 +415,8 @@ StreamStatus Connection::stream_end(std::uint64_t seq) {
 void Connection::stream_abort(std::uint64_t seq) {
     Buffer* bytes = nullptr;
     OpenBody* body = open_body(seq, bytes);
-    if (body && body->kind == OpenBody::Kind::stream) fail_open(seq, "the stream's producer failed");
+    if (body && body->kind == OpenBody::Kind::stream)
+        fail_open(seq, "the stream's producer failed");
 }
 
 void Connection::output_sent(std::size_t n) noexcept {

@@ -29,8 +29,8 @@ struct RequestRef {
     const http::RequestHead& head;
     std::string_view raw_head;  ///< the bytes every view in `head` points into
     std::string_view body;
-    bool has_body;              ///< a body was framed (possibly empty)
-    bool streamed = false;      ///< the body comes later, through Dispatcher::body_input
+    bool has_body;          ///< a body was framed (possibly empty)
+    bool streamed = false;  ///< the body comes later, through Dispatcher::body_input
 };
 
 /// Implemented by whoever runs the application (the Python binding).
@@ -53,7 +53,10 @@ public:
     /// reads its body as a stream: it is then dispatched at once, before its
     /// body, and `body_input` gives the body piece by piece as its reader
     /// asks (`Connection::want_body`). Its bound is max_stream_body_bytes.
-    virtual bool streams_body(const http::RequestHead& head) { (void)head; return false; }
+    virtual bool streams_body(const http::RequestHead& head) {
+        (void)head;
+        return false;
+    }
     /// The next piece of a streamed request body, for the reader whose token
     /// this is (`Connection::set_body_reader`); `last`: the body is complete.
     /// With `error` (and no piece): the body cannot be read to its end (the
@@ -190,11 +193,15 @@ public:
     /// once the output is sent, the socket can close.
     bool finished() const noexcept;
     /// Requests dispatched and not yet answered in order.
-    std::size_t in_flight() const noexcept { return static_cast<std::size_t>(next_seq_ - next_out_); }
+    std::size_t in_flight() const noexcept {
+        return static_cast<std::size_t>(next_seq_ - next_out_);
+    }
     /// Bytes of an unfinished request are buffered (a head or body is arriving).
     bool mid_request() const noexcept { return stage_ != Stage::head || !in_.empty(); }
     /// The head of the next request has started to arrive but is not complete.
-    bool reading_head() const noexcept { return !no_more_ && stage_ == Stage::head && !in_.empty(); }
+    bool reading_head() const noexcept {
+        return !no_more_ && stage_ == Stage::head && !in_.empty();
+    }
     /// A head is complete and its body is still arriving (not while a
     /// streamed body waits for its reader: the client is not late then).
     bool reading_body() const noexcept {
@@ -269,7 +276,7 @@ private:
     http::RequestHead head_;
     std::string chunk_body_;
     Stage stage_ = Stage::head;
-    std::size_t body_fed_ = 0;     // raw chunked bytes after the head already decoded
+    std::size_t body_fed_ = 0;  // raw chunked bytes after the head already decoded
     std::string_view body_;
     bool continue_sent_ = false;
 
@@ -282,12 +289,12 @@ private:
     bool stream_chunked_ = false;
     bool stream_expects_continue_ = false;
 
-    std::uint64_t next_seq_ = 0;   // seq the next dispatched request gets
-    std::uint64_t next_out_ = 0;   // lowest seq whose response is not in out_ yet
-    std::deque<Slot> slots_;       // seqs [next_out_, next_seq_) once any answer is deferred
-    OpenBody open_;                // the body of response next_out_, its head already in out_
-    std::uint64_t last_seq_ = 0;   // when no_more_: the request whose answer closes
-    bool no_more_ = false;         // no further request will be dispatched
+    std::uint64_t next_seq_ = 0;  // seq the next dispatched request gets
+    std::uint64_t next_out_ = 0;  // lowest seq whose response is not in out_ yet
+    std::deque<Slot> slots_;      // seqs [next_out_, next_seq_) once any answer is deferred
+    OpenBody open_;               // the body of response next_out_, its head already in out_
+    std::uint64_t last_seq_ = 0;  // when no_more_: the request whose answer closes
+    bool no_more_ = false;        // no further request will be dispatched
     bool peer_closed_ = false;
     bool draining_ = false;
 };

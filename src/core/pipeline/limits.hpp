@@ -39,7 +39,7 @@ inline constexpr ConnectionLimitField own_limit_fields[] = {
      "largest request body a route that streams its body reads (stream_body=True); larger "
      "answers 413"},
 };
-} // namespace detail
+}  // namespace detail
 
 /// Every member of ConnectionLimits, each described once: those of
 /// http::Limits (http::limit_fields), then its own.
@@ -48,14 +48,12 @@ inline constexpr auto connection_limit_fields = [] {
                std::size(http::limit_fields) + std::size(detail::own_limit_fields)>
         all{};
     std::size_t n = 0;
-    for (const http::LimitField& f : http::limit_fields)
-        all[n++] = {f.name, f.member, f.doc};
-    for (const ConnectionLimitField& f : detail::own_limit_fields)
-        all[n++] = f;
+    for (const http::LimitField& f : http::limit_fields) all[n++] = {f.name, f.member, f.doc};
+    for (const ConnectionLimitField& f : detail::own_limit_fields) all[n++] = f;
     return all;
 }();
 static_assert(sizeof(ConnectionLimits) ==
                   sizeof(http::Limits) + std::size(detail::own_limit_fields) * sizeof(std::size_t),
               "every member of ConnectionLimits needs its entry in own_limit_fields");
 
-} // namespace lesto
+}  // namespace lesto

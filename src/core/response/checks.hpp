@@ -1,4 +1,5 @@
-// checks.hpp: what a response may hold, in words: why the writer refuses a spec, and the rules behind it.
+// checks.hpp: what a response may hold, in words: why the writer refuses a spec, and the rules
+// behind it.
 #pragma once
 
 #include <cstdint>

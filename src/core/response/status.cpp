@@ -91,7 +91,7 @@ constexpr std::size_t slot(int status) noexcept {
 // class phrase fills the gaps so an unregistered code still gets a phrase.
 constexpr auto phrases = [] {
     constexpr std::string_view generic[] = {
-        "Unknown Informational", "Unknown Success", "Unknown Redirection",
+        "Unknown Informational", "Unknown Success",      "Unknown Redirection",
         "Unknown Client Error",  "Unknown Server Error",
     };
     std::array<std::string_view, slot(last_status) + 1> table{};

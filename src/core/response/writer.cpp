@@ -94,14 +94,12 @@ char* put_small_decimal(char* p, std::size_t v) noexcept {
     return p + 2;
 }
 
-template <std::size_t N>
-void copy_fixed(char* dst, const char* src) noexcept {
+template <std::size_t N> void copy_fixed(char* dst, const char* src) noexcept {
     std::memcpy(dst, src, N);
 }
 
 /// A constant piece: its size is known here, so the copy becomes plain stores.
-template <const std::string_view& S>
-char* put_const(char* p) noexcept {
+template <const std::string_view& S> char* put_const(char* p) noexcept {
     std::memcpy(p, S.data(), S.size());
     return p + S.size();
 }
@@ -149,7 +147,8 @@ constexpr std::size_t refused = static_cast<std::size_t>(-1);
 std::size_t user_lines_size(const ResponseSpec& spec) noexcept {
     std::size_t size = 0;
     for (const Header& h : spec.headers) {
-        if (!is_token(h.name) || !is_field_value(h.value) || is_framing_field(h.name)) return refused;
+        if (!is_token(h.name) || !is_field_value(h.value) || is_framing_field(h.name))
+            return refused;
         size += crlf.size() + h.name.size() + name_separator.size() + h.value.size();
     }
     for (std::string_view cookie : spec.set_cookies) {
@@ -273,10 +272,9 @@ bool render_plain(Buffer& out, const ResponseSpec& spec, std::string_view date) 
     if (spec.body.size() >= small_decimal_limit) return false;
     // Room is checked for the longest this response can be (all the length
     // digits, a charset parameter), so its exact size need not be worked out.
-    const std::size_t most = ok_with_length.size() + small_decimal_size +
-                             content_type_line.size() + spec.content_type.size() +
-                             charset_param.size() + spec.charset.size() + date_line.size() +
-                             date_size + end_of_head.size() + spec.body.size();
+    const std::size_t most = ok_with_length.size() + small_decimal_size + content_type_line.size() +
+                             spec.content_type.size() + charset_param.size() + spec.charset.size() +
+                             date_line.size() + date_size + end_of_head.size() + spec.body.size();
     // Short of room, a buffer that has memory grows by the general path's
     // exact size (`most` could double it needlessly); one with none (a
     // keep-alive connection's, between requests) gets its first block here.

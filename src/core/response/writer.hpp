@@ -21,12 +21,12 @@ enum class Framing : std::uint8_t {
 /// Everything needed to put one response on the wire. Views only: the caller
 /// keeps the bytes alive for the duration of `write_response`.
 struct ResponseSpec {
-    int status = 200;                  ///< 100..599
-    std::string_view content_type;     ///< empty: no Content-Type header
-    std::string_view charset;          ///< non-empty: "; charset=<charset>" is appended
-    std::span<const Header> headers;   ///< user headers, in order
+    int status = 200;                 ///< 100..599
+    std::string_view content_type;    ///< empty: no Content-Type header
+    std::string_view charset;         ///< non-empty: "; charset=<charset>" is appended
+    std::span<const Header> headers;  ///< user headers, in order
     std::span<const std::string_view> set_cookies;  ///< each a full Set-Cookie value
-    std::string_view body;             ///< Framing::whole only
+    std::string_view body;                          ///< Framing::whole only
     Framing framing = Framing::whole;
     std::uint64_t content_length = 0;  ///< Framing::length: the bytes that will follow
     std::uint8_t version_minor = 1;    ///< of the request: decides the Connection default

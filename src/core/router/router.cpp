@@ -105,8 +105,7 @@ Compiled compile(std::string_view pattern) {
     return out;
 }
 
-template <class T>
-T load(const char* p) noexcept {
+template <class T> T load(const char* p) noexcept {
     T v;
     std::memcpy(&v, p, sizeof v);
     return v;
