@@ -89,21 +89,29 @@ void Transfer_dealloc(TransferObject* t) {
 
 /// The connection this transfer's body goes to, or null with ClientDisconnected set.
 Connection* connection_of(TransferObject* t) {
-    Engine* e = t->server ? t->server->engine : nullptr;
+    if (!t->server) {  // cleared by the garbage collector: nothing to send to
+        PyErr_SetString(PyExc_RuntimeError, "the server of this response is gone");
+        return nullptr;
+    }
+    Engine* e = t->server->engine;
     Connection* conn = e && !t->ended ? e->find(t->conn_id) : nullptr;
     if (conn) return conn;
-    PyErr_SetObject(t->server->state->client_disconnected,
-                    t->ended ? t->ended : PyUnicode_FromString("the connection is closed"));
+    if (t->ended) {
+        PyErr_SetObject(t->server->state->client_disconnected, t->ended);
+    } else {
+        PyErr_SetString(t->server->state->client_disconnected, "the connection is closed");
+    }
     return nullptr;
 }
 
 /// A StreamStatus other than ok/full as the producer's exception.
 PyObject* stream_error(TransferObject* t, StreamStatus s) {
-    if (s == StreamStatus::gone) {
-        PyErr_SetObject(t->server->state->client_disconnected,
-                        t->ended ? t->ended : PyUnicode_FromString("the connection is closed"));
+    PyObject* type =
+        s == StreamStatus::gone ? t->server->state->client_disconnected : PyExc_RuntimeError;
+    if (t->ended) {
+        PyErr_SetObject(type, t->ended);
     } else {
-        PyErr_SetObject(PyExc_RuntimeError, t->ended);
+        PyErr_SetString(type, "the connection is closed");
     }
     return nullptr;
 }

@@ -84,7 +84,8 @@ std::optional<std::int64_t> instant(std::int64_t year, int month, int day, int h
         second > 60) {
         return std::nullopt;
     }
-    return days_from_civil(year, month + 1, day) * 86400 + hour * 3600 + minute * 60 + second;
+    return days_from_civil(year, month + 1, day) * 86400 + std::int64_t{hour} * 3600 +
+           std::int64_t{minute} * 60 + second;
 }
 
 /// "Sun, 06 Nov 1994 08:49:37 GMT"

@@ -3,8 +3,10 @@
 
 #include "http/fields.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
+#include <string_view>
 
 namespace lesto::http {
 namespace {
@@ -125,8 +127,8 @@ std::size_t format_decimal(std::uint64_t v, char* out) noexcept {
 }
 
 std::size_t format_content_range(const RangeResult& range, std::uint64_t size, char* out) noexcept {
-    std::memcpy(out, "bytes ", 6);
-    std::size_t n = 6;
+    constexpr std::string_view unit = "bytes ";
+    std::size_t n = static_cast<std::size_t>(std::copy(unit.begin(), unit.end(), out) - out);
     n += format_decimal(range.offset, out + n);
     out[n++] = '-';
     n += format_decimal(range.offset + range.length - 1, out + n);
@@ -136,8 +138,9 @@ std::size_t format_content_range(const RangeResult& range, std::uint64_t size, c
 }
 
 std::size_t format_unsatisfied_range(std::uint64_t size, char* out) noexcept {
-    std::memcpy(out, "bytes */", 8);
-    return 8 + format_decimal(size, out + 8);
+    constexpr std::string_view unknown = "bytes */";
+    char* const p = std::copy(unknown.begin(), unknown.end(), out);
+    return unknown.size() + format_decimal(size, p);
 }
 
 }  // namespace lesto::http

@@ -26,7 +26,7 @@ constexpr std::size_t read_chunk = std::size_t{64} * 1024;
 constexpr int reads_per_event = 16;
 // Bytes of a file per sendfile(2): large enough that a fast client costs few
 // calls, small enough that one download cannot hold the loop for long.
-constexpr std::size_t file_chunk = 1024 * 1024;
+constexpr std::size_t file_chunk = std::size_t{1024} * 1024;
 constexpr int file_sends_per_event = 4;
 
 std::string format_address(const sockaddr_storage& addr) {

@@ -20,7 +20,7 @@ namespace {
 constexpr std::string_view stop_retry_after = "1";
 
 // How far a streamed request body is read ahead of its reader.
-constexpr std::size_t stream_read_ahead = 64 * 1024;
+constexpr std::size_t stream_read_ahead = std::size_t{64} * 1024;
 
 }  // namespace
 
