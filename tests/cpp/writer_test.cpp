@@ -617,3 +617,49 @@ TEST(Writer, FramingFieldsAreContentLengthAndTransferEncodingInAnyCase) {
         EXPECT_FALSE(is_framing_field(name)) << name;
     }
 }
+
+namespace {
+
+/// The head `spec` gives with `framing` (and `length` for Framing::length).
+std::string head_with(Framing framing, std::uint64_t length = 0, std::uint8_t minor = 1) {
+    ResponseSpec spec;
+    spec.framing = framing;
+    spec.content_length = length;
+    spec.version_minor = minor;
+    spec.keep_alive = framing != Framing::close;
+    spec.body = "never sent";  // only Framing::whole sends `body`
+    return render(spec);
+}
+
+}  // namespace
+
+TEST(Writer, EachFramingSaysHowTheBodyEndsAndSendsNoBody) {
+    const std::string length = head_with(Framing::length, 1234);
+    EXPECT_NE(length.find("Content-Length: 1234\r\n"), std::string::npos);
+    EXPECT_EQ(length.find("Transfer-Encoding"), std::string::npos);
+    const std::string chunked = head_with(Framing::chunked);
+    EXPECT_NE(chunked.find("\r\nTransfer-Encoding: chunked\r\n"), std::string::npos);
+    EXPECT_EQ(chunked.find("Content-Length"), std::string::npos);
+    const std::string close = head_with(Framing::close, 0, 0);
+    EXPECT_EQ(close.find("Content-Length"), std::string::npos);
+    EXPECT_EQ(close.find("Transfer-Encoding"), std::string::npos);
+    for (const std::string& head : {length, chunked, close}) {
+        EXPECT_EQ(head.substr(head.size() - 4), "\r\n\r\n");
+        EXPECT_EQ(head.find("never sent"), std::string::npos);
+    }
+}
+
+TEST(Writer, ChunksAreSizedInHexAndTheLastEndsTheBody) {
+    Buffer out;
+    write_chunk(out, "hello");
+    write_chunk(out, "");  // nothing: an empty chunk would end the body
+    write_chunk(out, std::string(300, 'x'));
+    write_last_chunk(out);
+    EXPECT_EQ(std::string(out.view()),
+              "5\r\nhello\r\n12c\r\n" + std::string(300, 'x') + "\r\n0\r\n\r\n");
+}
+
+TEST(Writer, UserHeadersMayNotNameTheFraming) {
+    for (const char* name : {"Content-Length", "content-length", "TRANSFER-ENCODING"})
+        EXPECT_TRUE(header_refused(name, "1")) << name;
+}
