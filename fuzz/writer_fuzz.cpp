@@ -1,22 +1,34 @@
 // writer_fuzz.cpp: write_response on arbitrary specs: refused exactly when invalid, else a head
-// that reads back.
+// that reads back; chunks that decode back to their pieces.
 //
 // Input: [0..1] status (100..599 and a few on each side), [2] flags
 // (bit 0 HEAD, bit 1 keep-alive, bit 2 HTTP/1.0 request, bit 3 bytes already
 // in the buffer, bit 4 a valid content type marked known, as the engine's
-// constants are: the writer's fast path), then length-prefixed strings: content type, charset,
-// body, a header count (0..7) with that many name/value pairs, and Set-Cookie values to the end.
+// constants are: the writer's fast path; bits 5-6 the framing: whole,
+// length, chunked, close; bit 7 a Content-Length near 2^64 for `length`),
+// then length-prefixed strings: content type, charset, body, a header count
+// (0..7) with that many name/value pairs, a piece count (0..15) with that
+// many pieces, each a repeat count (1..16) and a string, and Set-Cookie
+// values to the end.
 //
 // A spec is refused (and nothing appended) exactly when the status is
-// outside 100..599 or some name is not a token or some value holds a control
-// byte other than HTAB: the guard against response splitting. An accepted
-// one is read back line by line and must say exactly what the spec said.
+// outside 100..599 or some name is not a token or names the framing
+// (Content-Length, Transfer-Encoding: the writer frames bodies itself) or
+// some value holds a control byte other than HTAB: the guard against
+// response splitting. An accepted one is read back line by line and must say
+// exactly what the spec said: Content-Length, Transfer-Encoding: chunked or
+// neither, as its framing says, and a body only when it is whole. The pieces,
+// written by write_chunk and ended by write_last_chunk, must decode (core's
+// ChunkedDecoder, whole and in a random split) to exactly their concatenation.
 #include "buffer/buffer.hpp"
 #include "fuzz_util.hpp"
+#include "parser/chunked.hpp"
 #include "response/status.hpp"
 #include "response/writer.hpp"
 #include "support/bytes.hpp"
+#include "support/decode.hpp"
 #include "support/grammar.hpp"
+#include "support/splits.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -26,6 +38,7 @@
 
 namespace {
 
+using lesto::http::Framing;
 using lesto::http::Header;
 using lesto::http::WriteStatus;
 using namespace lesto::test;
@@ -44,6 +57,51 @@ std::string_view next_line(std::string_view out, std::size_t& at) {
 void expect_line(std::string_view out, std::size_t& at, const std::string& want) {
     const std::string_view got = next_line(out, at);
     FUZZ_CHECK(got == want, "line '" + escape(got) + "', want '" + escape(want) + "'");
+}
+
+/// Whether `a` and `b` are equal ignoring ASCII case: the reference for field names.
+bool same_name(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
+        if (lower(a[i]) != lower(b[i])) return false;
+    }
+    return true;
+}
+
+bool names_framing(std::string_view name) {
+    return same_name(name, "content-length") || same_name(name, "transfer-encoding");
+}
+
+/// The pieces written as chunks and ended, after `prefix`: decoded back they
+/// are exactly the pieces' bytes, all consumed, nothing before them touched.
+void check_chunks(const std::vector<std::string>& pieces, std::uint64_t seed) {
+    lesto::Buffer buf;
+    const std::string_view prefix = "HTTP/1.1 200 OK\r\n\r\n";
+    buf.append(prefix);
+    std::string want;
+    for (const std::string& p : pieces) {
+        const std::size_t before = buf.size();
+        lesto::http::write_chunk(buf, p);
+        FUZZ_CHECK(!p.empty() || buf.size() == before, "an empty piece wrote a chunk");
+        want += p;
+    }
+    lesto::http::write_last_chunk(buf);
+    const std::string_view all = buf.view();
+    FUZZ_CHECK(all.substr(0, prefix.size()) == prefix, "bytes before the chunks changed");
+    const std::string_view wire = all.substr(prefix.size());
+    lesto::http::Limits limits;
+    limits.max_body_bytes = want.size();
+    for (const auto& ends :
+         {std::vector<std::size_t>{wire.size()}, random_ends(wire.size(), seed)}) {
+        lesto::http::ChunkedDecoder dec(limits);
+        const Decoded d = decode(dec, wire, ends, lesto::fuzz::broken);
+        FUZZ_CHECK(d.status == lesto::http::ParseStatus::complete && d.consumed == wire.size(),
+                   "chunks do not decode: " + show(d) + " from '" + escape(wire.substr(0, 80)) +
+                       "'");
+        FUZZ_CHECK(d.body == want, "decoded '" + escape(d.body.substr(0, 80)) + "', want '" +
+                                       escape(std::string_view(want).substr(0, 80)) + "'");
+    }
 }
 
 }  // namespace
@@ -70,6 +128,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         h.name = r.string();
         h.value = r.string();
     }
+    std::vector<std::string> pieces(r.byte() % 16);
+    for (std::string& p : pieces) {
+        const std::size_t times = r.byte() % 16 + 1;
+        const std::string_view s = r.string();
+        for (std::size_t i = 0; i < times; ++i) p += s;
+    }
     std::vector<std::string_view> cookies;
     while (!r.empty()) cookies.push_back(r.string());
     spec.headers = headers;
@@ -77,10 +141,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // `known` promises a valid type: the writer then skips checking it.
     spec.content_type_known =
         (flags & 16) && field_value(spec.content_type) && field_value(spec.charset);
+    spec.framing = static_cast<Framing>((flags >> 5) & 3);
+    spec.content_length = (flags & 128) ? ~std::uint64_t{0} - spec.body.size() : spec.body.size();
+
+    check_chunks(pieces, raw ^ (std::uint64_t{flags} << 16));
 
     bool valid_fields = field_value(spec.content_type) && field_value(spec.charset);
     for (const Header& h : headers)
-        valid_fields = valid_fields && token(h.name) && field_value(h.value);
+        valid_fields =
+            valid_fields && token(h.name) && !names_framing(h.name) && field_value(h.value);
     for (const std::string_view c : cookies) valid_fields = valid_fields && field_value(c);
     const bool valid_status = spec.status >= 100 && spec.status <= 599;
 
@@ -120,7 +189,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::size_t at = 0;
     expect_line(out, at,
                 "HTTP/1.1 " + std::to_string(s) + " " + std::string(lesto::http::reason_phrase(s)));
-    if (has_content) expect_line(out, at, "Content-Length: " + std::to_string(spec.body.size()));
+    const Framing framing = spec.framing;
+    if (has_content && framing == Framing::whole)
+        expect_line(out, at, "Content-Length: " + std::to_string(spec.body.size()));
+    if (has_content && framing == Framing::length)
+        expect_line(out, at, "Content-Length: " + std::to_string(spec.content_length));
+    if (has_content && framing == Framing::chunked)
+        expect_line(out, at, "Transfer-Encoding: chunked");
     if (!spec.content_type.empty()) {
         std::string ct = "Content-Type: " + std::string(spec.content_type);
         if (!spec.charset.empty()) ct += "; charset=" + std::string(spec.charset);
@@ -133,8 +208,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         expect_line(out, at, std::string(h.name) + ": " + std::string(h.value));
     for (const std::string_view c : cookies) expect_line(out, at, "Set-Cookie: " + std::string(c));
     expect_line(out, at, "");
+    // Whatever the lines above: one framing field at most, as the framing says.
+    std::size_t lengths = 0, codings = 0;
+    for (std::size_t l = 0; l + 2 < at;) {
+        const std::string_view line = next_line(out, l);
+        const std::string_view name = line.substr(0, line.find(':'));
+        lengths += same_name(name, "content-length");
+        codings += same_name(name, "transfer-encoding");
+    }
+    const bool want_length =
+        has_content && (framing == Framing::whole || framing == Framing::length);
+    const bool want_chunked = has_content && framing == Framing::chunked;
+    FUZZ_CHECK(lengths == (want_length ? 1u : 0u) && codings == (want_chunked ? 1u : 0u),
+               std::to_string(lengths) + " Content-Length, " + std::to_string(codings) +
+                   " Transfer-Encoding");
     const std::string_view body = out.substr(at);
-    const bool send_body = has_content && !spec.head_request;
+    const bool send_body = has_content && !spec.head_request && framing == Framing::whole;
     FUZZ_CHECK(body == (send_body ? spec.body : std::string_view()),
                "body '" + escape(body) + "' for '" + escape(spec.body) + "'");
 
