@@ -258,6 +258,19 @@ TEST_F(OpenBodyTest, AStopCutsAStreamStillGoing) {
     EXPECT_EQ(app.abandoned.size(), 1u);  // /b
 }
 
+TEST_F(OpenBodyTest, AStopAbandonsAStreamWaitingBehindTheRefusedRequest) {
+    Connection c(1, limits, app, date);
+    feed(c, std::string(get_a) + std::string(get_b));
+    // /a is still unanswered; /b's stream waits in its slot behind it.
+    ASSERT_EQ(open_stream(c, 1, &tokens[1]), OpenStatus::open);
+    EXPECT_TRUE(c.refuse_unanswered());
+    EXPECT_TRUE(c.finished());
+    ASSERT_EQ(app.finished.size(), 1u);
+    EXPECT_EQ(app.finished[0].token, &tokens[1]);
+    EXPECT_EQ(app.finished[0].how, BodyEnd::abandoned);
+    EXPECT_EQ(c.stream_write(1, "late"), StreamStatus::gone);
+}
+
 /// A temporary file holding `text`, opened for reading.
 int temp_file(const std::string& text) {
     char name[] = "/tmp/lesto_open_body_XXXXXX";

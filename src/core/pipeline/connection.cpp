@@ -240,6 +240,8 @@ bool Connection::refuse_unanswered() {
     // After the state is settled: abandoning runs the dispatcher's code.
     for (Slot& slot : pending) {
         if (!slot.done && slot.token) dispatcher_->abandon(slot.token);
+        // An open answer behind the 503 never goes out: its producer is told, its fd closed.
+        close_body(slot.body, BodyEnd::abandoned, {});
     }
     return true;
 }
