@@ -9,6 +9,7 @@ and the reason, never silence.
 """
 
 import importlib
+import re
 import sys
 
 import pytest
@@ -100,7 +101,7 @@ def test_response_refuses_what_the_writer_refuses(field, c):
 
 
 def test_empty_header_name_and_framing_headers_are_refused():
-    with pytest.raises(ValueError, match=f"a header name is empty; {TOKEN_RULE}"):
+    with pytest.raises(ValueError, match=re.escape(f"a header name is empty; {TOKEN_RULE}")):
         Response(headers={"": "1"})
     for name in ("Content-Length", "transfer-encoding"):
         with pytest.raises(ValueError, match="is set by the server from the body; remove it"):
