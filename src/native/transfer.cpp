@@ -142,8 +142,9 @@ PyObject* Transfer_write(TransferObject* t, PyObject* piece) {
         return nullptr;
     }
     t->calling = true;
-    StreamStatus s = conn->stream_write(t->seq, bytes);
-    Py_XDECREF(encoded);
+    // Lent, not copied: the piece goes to the socket from its own memory in
+    // this call, and only what the socket did not take is kept.
+    StreamStatus s = conn->stream_write_lent(t->seq, bytes);
     if (s == StreamStatus::ok || s == StreamStatus::full) {
         t->sent += bytes.size();
         // Out at once: a socket with room takes the piece now, and the
@@ -151,11 +152,14 @@ PyObject* Transfer_write(TransferObject* t, PyObject* piece) {
         Engine* e = t->server->engine;
         e->net_.service_now(t->conn_id);
         conn = e->find(t->conn_id);
+        if (conn) s = conn->settle_lent(t->seq);
         if (s == StreamStatus::full && conn && conn->stream_ready(t->seq)) s = StreamStatus::ok;
+        if (!conn) s = StreamStatus::ok;  // closed meanwhile: the next piece learns it
     } else {
         t->server->engine->answered_later(t->conn_id);  // a connection to close
     }
     t->calling = false;
+    Py_XDECREF(encoded);  // after the settling: the piece was lent until then
     if (s != StreamStatus::ok && s != StreamStatus::full) return stream_error(t, s);
     return Py_NewRef(s == StreamStatus::ok ? Py_True : Py_False);
 }

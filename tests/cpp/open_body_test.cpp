@@ -339,3 +339,31 @@ TEST_F(OpenBodyTest, AWholeResponseMayNotNameItsOwnFraming) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(OpenBodyTest, ALentPieceGoesOutFromItsOwnMemoryAndTheRestIsCopied) {
+    Connection c(1, limits, app, date);
+    feed(c, get_a);
+    ASSERT_EQ(open_stream(c, 0, &tokens[0]), OpenStatus::open);
+    std::string wire = take(c);  // the head
+    std::string piece(40000, 'p');
+    ASSERT_EQ(c.stream_write_lent(0, piece), StreamStatus::ok);
+    EXPECT_EQ(c.lent().data(), piece.data());  // not copied
+    EXPECT_TRUE(c.sending());
+    wire += take(c);  // the chunk-size line the socket layer sends first
+    wire += piece.substr(0, 1000);
+    c.lent_sent(1000);  // the socket took part of the piece
+    EXPECT_EQ(c.settle_lent(0), StreamStatus::ok);
+    EXPECT_TRUE(c.lent().empty());
+    piece.assign(piece.size(), 'x');  // the producer's memory is its own again
+    EXPECT_EQ(c.stream_write_lent(0, "small"), StreamStatus::ok);  // copied at once
+    EXPECT_TRUE(c.lent().empty());
+    EXPECT_EQ(c.stream_end(0), StreamStatus::ok);
+    wire += take(c);
+    const auto rs = read(wire);
+    ASSERT_EQ(rs.size(), 1u);
+    EXPECT_EQ(rs[0].body, std::string(40000, 'p') + "small");
+}
+
+}  // namespace

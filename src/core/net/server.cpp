@@ -7,6 +7,7 @@
 #include <sys/epoll.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -291,11 +292,26 @@ bool Server::send_output(Peer& peer) {
     Connection& conn = peer.conn;
     Buffer& out = conn.output();
     for (int file_sends = 0;;) {
-        while (!out.empty()) {
-            ssize_t w = ::send(peer.watch.fd, out.data(), out.size(), MSG_NOSIGNAL);
+        while (!out.empty() || !conn.lent().empty()) {
+            ssize_t w;
+            if (conn.lent().empty()) {
+                w = ::send(peer.watch.fd, out.data(), out.size(), MSG_NOSIGNAL);
+            } else {
+                // A stream's piece sent from the producer's memory, after what is buffered.
+                const std::string_view lent = conn.lent();
+                iovec iov[2] = {{out.data(), out.size()},
+                                {const_cast<char*>(lent.data()), lent.size()}};
+                msghdr msg{};
+                msg.msg_iov = iov;
+                msg.msg_iovlen = 2;
+                w = ::sendmsg(peer.watch.fd, &msg, MSG_NOSIGNAL);
+            }
             if (w > 0) {
                 peer.last_active = now_;
-                conn.output_sent(static_cast<std::size_t>(w));
+                const auto sent = static_cast<std::size_t>(w);
+                const std::size_t buffered = std::min(sent, out.size());
+                conn.output_sent(buffered);
+                if (sent > buffered) conn.lent_sent(sent - buffered);
                 continue;
             }
             if (w < 0 && (errno == EAGAIN || errno == EINTR)) return true;

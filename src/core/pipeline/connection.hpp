@@ -152,6 +152,20 @@ public:
     /// given while earlier responses are still being sent: it waits behind
     /// them, counted against the same room.
     StreamStatus stream_write(std::uint64_t seq, std::string_view piece);
+    /// `stream_write` with the piece's bytes only lent: the socket layer
+    /// sends them from where they are (`lent()`, after `output()`), saving
+    /// a copy of large pieces, and `settle_lent` then copies what it did
+    /// not take. The caller has the connection serviced and calls
+    /// `settle_lent` before the piece's memory goes, whatever happened. A
+    /// small piece, or one whose response is not being sent yet, is copied
+    /// at once.
+    StreamStatus stream_write_lent(std::uint64_t seq, std::string_view piece);
+    /// Copy what is left of a lent piece into the output; the stream's status after it.
+    StreamStatus settle_lent(std::uint64_t seq);
+    /// The lent bytes still to send after `output()` (empty outside a producer's call).
+    std::string_view lent() const noexcept { return lent_; }
+    /// `n` lent bytes were sent.
+    void lent_sent(std::size_t n);
     /// Whether the stream of request `seq` may give a piece without waiting
     /// (it is not waiting for `body_writable`).
     bool stream_ready(std::uint64_t seq) noexcept;
@@ -184,7 +198,9 @@ public:
     /// `n` bytes of the file were sent (0: the file ended early).
     void file_sent(std::size_t n);
     /// Bytes are owed to the socket: output, or a file's.
-    bool sending() const noexcept { return !out_.empty() || open_.kind == OpenBody::Kind::file; }
+    bool sending() const noexcept {
+        return !out_.empty() || !lent_.empty() || open_.kind == OpenBody::Kind::file;
+    }
 
     // ---- state -------------------------------------------------------------
     /// More input is welcome: not closing, not paused by backpressure.
@@ -289,12 +305,14 @@ private:
     bool stream_chunked_ = false;
     bool stream_expects_continue_ = false;
 
-    std::uint64_t next_seq_ = 0;  // seq the next dispatched request gets
-    std::uint64_t next_out_ = 0;  // lowest seq whose response is not in out_ yet
-    std::deque<Slot> slots_;      // seqs [next_out_, next_seq_) once any answer is deferred
-    OpenBody open_;               // the body of response next_out_, its head already in out_
-    std::uint64_t last_seq_ = 0;  // when no_more_: the request whose answer closes
-    bool no_more_ = false;        // no further request will be dispatched
+    std::uint64_t next_seq_ = 0;   // seq the next dispatched request gets
+    std::uint64_t next_out_ = 0;   // lowest seq whose response is not in out_ yet
+    std::deque<Slot> slots_;       // seqs [next_out_, next_seq_) once any answer is deferred
+    OpenBody open_;                // the body of response next_out_, its head already in out_
+    std::string_view lent_;        // a lent stream piece, during its producer's call
+    bool lent_chunk_end_ = false;  // the lent piece is a chunk's data: chunk_end follows it
+    std::uint64_t last_seq_ = 0;   // when no_more_: the request whose answer closes
+    bool no_more_ = false;         // no further request will be dispatched
     bool peer_closed_ = false;
     bool draining_ = false;
 };

@@ -321,20 +321,22 @@ void write_error(Buffer& out, int status, std::string_view reason, std::string_v
     render(out, spec, date, "\n");
 }
 
-void write_chunk(Buffer& out, std::string_view piece) {
-    if (piece.empty()) return;
+void write_chunk_size(Buffer& out, std::size_t size) {
     constexpr char hex[] = "0123456789abcdef";
-    char size[2 * sizeof(std::size_t) + 2];  // hex digits, then CRLF
-    char* end = size + sizeof size;
+    char line[2 * sizeof(std::size_t) + 2];  // hex digits, then CRLF
+    char* const end = line + sizeof line;
     char* p = end - 2;
     p[0] = '\r';
     p[1] = '\n';
-    for (std::size_t n = piece.size(); n; n >>= 4) *--p = hex[n & 0xf];
-    char* const dst = out.prepare(static_cast<std::size_t>(end - p) + piece.size() + crlf.size());
-    std::memcpy(dst, p, static_cast<std::size_t>(end - p));
-    std::memcpy(dst + (end - p), piece.data(), piece.size());
-    std::memcpy(dst + (end - p) + piece.size(), crlf.data(), crlf.size());
-    out.commit(static_cast<std::size_t>(end - p) + piece.size() + crlf.size());
+    for (std::size_t n = size; n; n >>= 4) *--p = hex[n & 0xf];
+    out.append(p, static_cast<std::size_t>(end - p));
+}
+
+void write_chunk(Buffer& out, std::string_view piece) {
+    if (piece.empty()) return;
+    write_chunk_size(out, piece.size());
+    out.append(piece);
+    out.append(chunk_end);
 }
 
 void write_last_chunk(Buffer& out) { out.append(last_chunk); }

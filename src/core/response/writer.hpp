@@ -56,6 +56,11 @@ void write_error(Buffer& out, int status, std::string_view reason, std::string_v
 /// One piece of a chunked body (nothing for an empty piece: an empty chunk
 /// would end the body).
 void write_chunk(Buffer& out, std::string_view piece);
+/// The size line of a chunk of `size` bytes (not 0); the chunk's data and
+/// then `chunk_end` follow it.
+void write_chunk_size(Buffer& out, std::size_t size);
+/// What ends every chunk's data.
+inline constexpr std::string_view chunk_end = "\r\n";
 /// The end of a chunked body: the last chunk and an empty trailer section.
 void write_last_chunk(Buffer& out);
 
