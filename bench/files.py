@@ -68,11 +68,18 @@ def main(argv: list[str]) -> int:
                 runs[name].append(measure(server_name, path, args.duration, args.warmup))
     cpu = {name: statistics.median(c for c, _ in r) for name, r in runs.items()}
     rate = {name: statistics.median(q for _, q in r) for name, r in runs.items()}
-    print(f"| target | req/s | server CPU us/req | ratio to nginx |  ({args.repeat} runs, medians)")
-    print("| --- | ---: | ---: | ---: |")
+    print(f"| target | req/s | server CPU us/req | ratio to nginx | round ratios |"
+          f"  ({args.repeat} rounds, medians)")
+    print("| --- | ---: | ---: | ---: | ---: |")
     for name, _, _, reference in TARGETS:
-        ratio = f"{cpu[name] / cpu[reference]:.2f}x {reference}" if reference else "1 (reference)"
-        print(f"| {name} | {rate[name]:,.0f} | {cpu[name]:.1f} | {ratio} |")
+        if reference is None:
+            print(f"| {name} | {rate[name]:,.0f} | {cpu[name]:.1f} | 1 (reference) | |")
+            continue
+        # Each round's ratio against the reference measured in that round.
+        rounds = sorted(a[0] / b[0] for a, b in zip(runs[name], runs[reference]))
+        print(f"| {name} | {rate[name]:,.0f} | {cpu[name]:.1f} | "
+              f"{cpu[name] / cpu[reference]:.2f}x {reference} | "
+              f"{rounds[0]:.2f}-{rounds[-1]:.2f} |")
     return 0
 
 
