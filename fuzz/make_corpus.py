@@ -27,7 +27,7 @@ TARGETS = ("parser", "request", "chunked", "connection", "router", "writer", "fi
 # Control bytes in front of the wire (see each *_fuzz.cpp).
 PARSER_CONTROL = b"\x02" + b"\0" * 7  # pipelined, default limits, split seed 0
 CHUNKED_CONTROL = b"\0" * 8
-CONNECTION_CONTROL = b"\0" * 10  # default limits, empty script: all at once, answered at once
+CONNECTION_CONTROL = b"\0" * 11  # default limits, empty script: all at once, answered at once
 
 # files_fuzz: GET, a 10000-byte file, mtime 784111777.000000005 s, now 2026-05-28.
 FILES_CONTROL = (b"\0" + (10000).to_bytes(8, "little") + (784111777000000005).to_bytes(8, "little")
