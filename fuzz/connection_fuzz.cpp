@@ -644,10 +644,73 @@ private:
     bool drained_ = false;
 };
 
+/// What the end of the grace period did: at most one of the two is set.
+struct Stop {
+    std::int64_t refused = -1;  // the seq answered 503
+    std::int64_t cut = -1;      // the seq whose open body was going out, cut short
+};
+
+/// The grace period ends (refuse_unanswered): the first request still owed
+/// decides. An open body going out is cut, with no 503 after it; a request
+/// not answered yet gets the 503. Either way nothing follows: the deferred
+/// requests behind are abandoned and the open bodies behind closed, all at
+/// once, and the connection is finished. `want`: the tokens of the deferred
+/// requests left.
+Stop end_grace_period(Connection& conn, App& app, const std::vector<void*>& want) {
+    // The first request owed: a deferred one, or an open body still going out
+    // (an answer ready at its turn leaves at once, so it is never one).
+    std::uint64_t first = app.records.size();
+    if (!app.pending.empty()) first = *std::min_element(app.pending.begin(), app.pending.end());
+    for (std::uint64_t i = 0; i < first; ++i) {
+        const Record& r = app.records[i];
+        if (r.open_status == OpenStatus::open && r.finished == 0) first = i;
+    }
+    const bool owed = first < app.records.size();
+    FUZZ_CHECK(owed == (conn.in_flight() > 0), "in flight, yet nothing deferred or open");
+    Stop stop;
+    if (owed && app.records[first].open_status == OpenStatus::open) {
+        stop.cut = static_cast<std::int64_t>(first);
+    } else if (owed) {
+        stop.refused = static_cast<std::int64_t>(first);
+    }
+    std::vector<std::uint64_t> open;  // open bodies not ended yet
+    for (std::uint64_t i = 0; i < app.records.size(); ++i) {
+        const Record& r = app.records[i];
+        if (r.open_status == OpenStatus::open && r.finished == 0) open.push_back(i);
+    }
+    const std::size_t abandoned_before = app.abandoned.size();
+    app.refusing = true;
+    FUZZ_CHECK(conn.refuse_unanswered() == (stop.refused >= 0), "refuse_unanswered's result");
+    app.refusing = false;
+    FUZZ_CHECK(conn.finished() && conn.in_flight() == 0 && !conn.wants_input(),
+               "not finished after refuse_unanswered");
+    std::vector<void*> got(app.abandoned.begin() + static_cast<std::ptrdiff_t>(abandoned_before),
+                           app.abandoned.end());
+    std::vector<void*> expected = want;
+    std::sort(got.begin(), got.end());
+    std::sort(expected.begin(), expected.end());
+    FUZZ_CHECK(got == expected, std::to_string(got.size()) + " abandoned by the stop, " +
+                                    std::to_string(expected.size()) + " expected");
+    for (const std::uint64_t seq : app.pending)
+        FUZZ_CHECK(!conn.owes(seq), "still owes a refused request");
+    app.pending.clear();  // answering them now does nothing
+    // Every open body has ended: the one cut failed, those behind abandoned.
+    for (const std::uint64_t i : open) {
+        const Record& r = app.records[i];
+        FUZZ_CHECK(r.finished == 1, "seq " + std::to_string(i) + ": an open body left open");
+        const BodyEnd how =
+            static_cast<std::int64_t>(i) == stop.cut ? BodyEnd::failed : BodyEnd::abandoned;
+        FUZZ_CHECK(r.how == how, "seq " + std::to_string(i) + ": ended as " +
+                                     std::to_string(static_cast<int>(r.how)));
+    }
+    app.cut_seen = true;
+    return stop;
+}
+
 /// The responses against what was dispatched and answered, and against the bare parser.
-/// `refused`: the seq answered 503 when the grace period ended, or -1.
 void check_output(const std::vector<Response>& rs, const App& app, const Expected& exp,
-                  bool everything_answered, bool aborted, bool drained, std::int64_t refused) {
+                  bool everything_answered, bool aborted, bool drained, const Stop& stop) {
+    const std::int64_t refused = stop.refused;
     const auto& recs = app.records;
     // Dispatched requests are the bare parser's, in order.
     FUZZ_CHECK(recs.size() <= exp.requests.size(), std::to_string(recs.size()) + " dispatched, " +
@@ -713,7 +776,7 @@ void check_output(const std::vector<Response>& rs, const App& app, const Expecte
                 FUZZ_CHECK(r.status == want && r.field("X-Seq") == std::to_string(k),
                            at + ": status " + std::to_string(r.status));
                 FUZZ_CHECK(!keep_alive || !rec.close_framed, at + ": keep-alive on a close");
-                if (r.cut || rec.fails) {
+                if (r.cut || rec.fails || static_cast<std::int64_t>(k) == stop.cut) {
                     FUZZ_CHECK(last, at + ": a response after a cut one");
                     FUZZ_CHECK(std::string_view(rec.body).substr(0, r.body.size()) == r.body,
                                at + ": cut body '" + escape(r.body) + "' of '" + escape(rec.body) +
@@ -768,6 +831,11 @@ void check_output(const std::vector<Response>& rs, const App& app, const Expecte
                    std::to_string(k) + " responses, the 503 answering seq " +
                        std::to_string(refused));
     }
+    if (stop.cut >= 0) {
+        FUZZ_CHECK(k == static_cast<std::size_t>(stop.cut) + 1,
+                   std::to_string(k) + " responses, the stop cutting seq " +
+                       std::to_string(stop.cut));
+    }
     if (all_served || (everything_answered && aborted && !app.cut_seen && !app.dropped)) {
         const std::size_t owed = recs.size() + (error != 0 ? 1 : 0);
         FUZZ_CHECK(k == owed,
@@ -804,7 +872,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     bool everything_answered = false;
     bool aborted = false;
     bool drained = false;
-    std::int64_t refused = -1;
+    Stop stop;
     std::vector<void*> want;  // the tokens to abandon: of the deferred requests left unanswered
     {
         Connection conn(1, limits, app, date);
@@ -822,38 +890,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         } else {
             for (const std::uint64_t seq : app.pending)
                 if (app.records[seq].token) want.push_back(&app.tokens_[seq]);
-            bool open_left = false;  // an open body not finished: refused differently
-            for (const Record& r : app.records)
-                open_left = open_left || (r.open_status == OpenStatus::open && r.finished == 0);
-            if ((options & 8) && open_left) {
-                app.refusing = app.cutting = true;
-                conn.refuse_unanswered();
-                app.refusing = app.cutting = false;
-                app.sync(conn);
-                app.cut_seen = true;
-                FUZZ_CHECK(conn.finished() && !conn.wants_input(),
-                           "not finished after refuse_unanswered with an open body");
-            } else if (options & 8) {
-                // The grace period ends: the first request owed is answered 503.
-                // The first request owed is always a deferred one: an answer
-                // ready at its turn leaves at once.
-                const bool owed = conn.in_flight() > 0;
-                FUZZ_CHECK(owed == !app.pending.empty(), "owed without a deferred request");
-                if (owed)
-                    refused = static_cast<std::int64_t>(
-                        *std::min_element(app.pending.begin(), app.pending.end()));
-                app.refusing = true;
-                FUZZ_CHECK(conn.refuse_unanswered() == owed, "refuse_unanswered's result");
-                app.refusing = false;
-                FUZZ_CHECK(conn.finished() && conn.in_flight() == 0 && !conn.wants_input(),
-                           "not finished after refuse_unanswered");
-                FUZZ_CHECK(app.abandoned.size() == want.size(),
-                           std::to_string(app.abandoned.size()) + " abandoned by the 503, " +
-                               std::to_string(want.size()) + " expected");
-                for (const std::uint64_t seq : app.pending)
-                    FUZZ_CHECK(!conn.owes(seq), "still owes a refused request");
-                app.pending.clear();  // answering them now does nothing
-            }
+            if (options & 8) stop = end_grace_period(conn, app, want);
             driver.drain_all();
         }
         responses = app.open_bodies
@@ -883,6 +920,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         FUZZ_CHECK(open_fds() == fds_before, std::to_string(open_fds()) + " fds open, " +
                                                  std::to_string(fds_before) + " before");
 
-    check_output(responses, app, exp, everything_answered, aborted, drained, refused);
+    check_output(responses, app, exp, everything_answered, aborted, drained, stop);
     return 0;
 }
