@@ -7,9 +7,8 @@
 //       server's tick does); bit 2: graceful drain (the script may call
 //       stop_reading(), as a server shutting down does); bit 3: when not
 //       everything gets answered, the grace period ends (refuse_unanswered());
-//       bit 4: request bodies whose path starts with "/s" stream (read with
-//       set_body_reader and want_body); bit 5: some answers are open bodies
-//       (streams and files, respond_open)
+//       bit 4: unused; bit 5: some answers are open bodies (streams and
+//       files, respond_open)
 //   [1..6] limit knobs (fuzz_util.hpp limits_from)
 //   [7] max_in_flight: 0 keeps the default, else 1..8
 //   [8] max_output_buffer: 0 keeps the default, else 8..2040 bytes
@@ -35,13 +34,12 @@
 // pread as the socket layer would (sometimes reporting 0: the file shrank);
 // body_finished comes exactly once per open body, body_writable only to a
 // stream told to wait; a cut response is the last thing on the wire and the
-// connection is finished; no fd is left open. Streamed request bodies: given
-// only after want_body, never after their last piece or an error, and their
-// pieces are the body the bare parser reads (a prefix when cut short).
-// When the grace period ends: the first
+// connection is finished; no fd is left open. When the grace period ends:
+// an open body going out is cut short and nothing follows it; else the first
 // request still owed gets a 503 with Connection: close and nothing follows
-// it, the connection is finished, and the deferred requests are abandoned
-// then rather than by the destructor.
+// it; the connection is finished, the deferred requests behind are abandoned
+// then rather than by the destructor, and the open bodies behind end as
+// abandoned.
 #include "fuzz_util.hpp"
 #include "pipeline/connection.hpp"
 #include "response/writer.hpp"
