@@ -27,7 +27,21 @@ TARGETS = ("parser", "request", "chunked", "connection", "router", "writer", "fi
 # Control bytes in front of the wire (see each *_fuzz.cpp).
 PARSER_CONTROL = b"\x02" + b"\0" * 7  # pipelined, default limits, split seed 0
 CHUNKED_CONTROL = b"\0" * 8
-CONNECTION_CONTROL = b"\0" * 10  # default limits, empty script: all at once, answered at once
+CONNECTION_CONTROL = b"\0" * 11  # default limits, empty script: all at once, answered at once
+
+# connection_fuzz with streamed request bodies and open answers (options bits 4 and 5), a script
+# that reads in small pieces, asks for the body and answers some later: bodies under /s stream.
+STREAM_CONTROL = b"\x30" + b"\0" * 9 + b"\x08"
+STREAM_SCRIPT = b"\x31\x03\x25\x8d\x14\x47\x05\x9a"
+STREAM_SEEDS = (
+    b"POST /s HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello",
+    b"POST /s HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
+    b"POST /s HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc",
+    b"POST /s HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nabGET / HTTP/1.1\r\nHost: a\r\n\r\n"
+    b"POST /s HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n",
+    b"POST /s HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\nzz\r\n",
+    b"POST /s HTTP/1.1\r\nHost: a\r\nContent-Length: 9\r\n\r\nabc",
+)
 
 # files_fuzz: GET, a 10000-byte file, mtime 784111777.000000005 s, now 2026-05-28.
 FILES_CONTROL = (b"\0" + (10000).to_bytes(8, "little") + (784111777000000005).to_bytes(8, "little")
@@ -106,6 +120,9 @@ def seeds(target, all_cases):
         for i, text in enumerate(FILES_SEEDS):
             yield f"seed-{i}", FILES_CONTROL + text
         return
+    if target == "connection":
+        for i, wire in enumerate(STREAM_SEEDS):
+            yield f"stream-{i}", STREAM_CONTROL + STREAM_SCRIPT + wire
     for case in all_cases:
         if target == "parser":
             yield case, PARSER_CONTROL + case.request
@@ -173,15 +190,19 @@ def show(path, target):
             notes.append("pipelined")
         notes.append(f"split seed {control[7]}")
     elif target == "connection":
-        control = data[:10].ljust(10, b"\0")
-        script_size = min(control[9], len(data) - 10) if len(data) > 10 else 0
-        script, wire = data[10:10 + script_size], data[10 + script_size:]
+        control = data[:11].ljust(11, b"\0")
+        script_size = min(control[10], len(data) - 11) if len(data) > 11 else 0
+        script, wire = data[11:11 + script_size], data[11 + script_size:]
         if control[0] & 1:
             notes.append(f"small limits: {limits_of(control[1:7])}")
         if control[7]:
             notes.append(f"max_in_flight={1 + control[7] % 8}")
         if control[8]:
             notes.append(f"max_output_buffer={control[8] * 8}")
+        if control[9]:
+            notes.append(f"max_stream_buffer={control[9]}")
+        names = ("timeouts", "drain", "end of the grace period", "streamed bodies", "open bodies")
+        notes += [name for bit, name in enumerate(names, 1) if control[0] & (1 << bit)]
         notes.append(f"script {script!r}")
     else:
         wire = data

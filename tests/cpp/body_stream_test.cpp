@@ -149,6 +149,17 @@ TEST_F(BodyStreamTest, ABodyLeftUnreadIsDroppedOnceAnswered) {
     EXPECT_EQ(app.paths[1], "/next");
 }
 
+TEST_F(BodyStreamTest, AFinishedConnectionWantsNoMoreOfAnUnreadBody) {
+    // The last request (HTTP/1.0) is answered and sent before its body is
+    // read: the socket may close, and no one will read the rest.
+    Connection c(1, limits, app, date);
+    feed(c, "POST /up HTTP/1.0\r\nHost: x\r\nContent-Length: 10\r\n\r\nhel");
+    answer(c, 0, "early");
+    take(c);
+    EXPECT_TRUE(c.finished());
+    EXPECT_FALSE(c.wants_input());
+}
+
 TEST_F(BodyStreamTest, ALengthAboveTheStreamLimitIs413BeforeDispatch) {
     limits.max_stream_body_bytes = 100;
     Connection c(1, limits, app, date);

@@ -19,7 +19,9 @@ bool Response::says(std::string_view name, std::string_view value) const noexcep
     return false;
 }
 
-std::vector<Response> read_responses(std::string_view out, Broken broken) {
+namespace {
+
+std::vector<Response> read(std::string_view out, Broken broken, bool until_close) {
     std::vector<Response> rs;
     while (!out.empty()) {
         LESTO_CHECK(broken, out.substr(0, 9) == "HTTP/1.1 " && out.size() >= 12,
@@ -53,20 +55,41 @@ std::vector<Response> read_responses(std::string_view out, Broken broken) {
             limits.max_body_bytes = out.size();
             http::ChunkedDecoder decoder(limits);
             const http::ParseResult p = decoder.feed(out, r.body);
+            if (until_close && p.status == http::ParseStatus::incomplete) {
+                r.cut = true;
+                rs.push_back(std::move(r));
+                break;
+            }
             LESTO_CHECK(broken, p.status == http::ParseStatus::complete,
                         "chunked body: " + escape(out.substr(0, 60)));
             out.remove_prefix(p.consumed);
             rs.push_back(std::move(r));
             continue;
         }
-        LESTO_CHECK(broken, has_length || r.status == 100 || r.status == 204 || r.status == 304,
-                    "final response without Content-Length");
+        const bool no_content = r.status == 100 || r.status == 204 || r.status == 304;
+        if (until_close && ((!has_length && !no_content) || out.size() < length)) {
+            r.body = out;
+            r.cut = true;
+            rs.push_back(std::move(r));
+            break;
+        }
+        LESTO_CHECK(broken, has_length || no_content, "final response without Content-Length");
         LESTO_CHECK(broken, out.size() >= length, "response body cut short");
         r.body = out.substr(0, length);
         out.remove_prefix(length);
         rs.push_back(std::move(r));
     }
     return rs;
+}
+
+}  // namespace
+
+std::vector<Response> read_responses(std::string_view out, Broken broken) {
+    return read(out, broken, false);
+}
+
+std::vector<Response> read_responses_until_close(std::string_view out, Broken broken) {
+    return read(out, broken, true);
 }
 
 }  // namespace lesto::test

@@ -65,8 +65,10 @@ bool Connection::paused() const noexcept {
 
 bool Connection::wants_input() const noexcept {
     // A streamed body is read a little ahead of its reader and no further:
-    // the client then waits in TCP, and memory stays bounded.
-    if (stage_ == Stage::body_stream) return !peer_closed_ && in_.size() < stream_read_ahead;
+    // the client then waits in TCP, and memory stays bounded. Once finished,
+    // its answer is out and no one reads the rest: the socket may close.
+    if (stage_ == Stage::body_stream)
+        return !peer_closed_ && !finished() && in_.size() < stream_read_ahead;
     return !no_more_ && !peer_closed_ && !draining_ && !paused();
 }
 
