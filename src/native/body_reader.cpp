@@ -19,7 +19,6 @@ struct BodyReaderObject {
     PyObject* error;   // why no more can be read (str), once so
     std::uint64_t conn_id;
     std::uint64_t seq;
-    bool held;   // the connection still holds it (its body is still arriving)
     bool ended;  // the last piece was given
 };
 
@@ -126,7 +125,7 @@ PyObject* body_reader_new(ServerObject* server, std::uint64_t conn_id, std::uint
     b->waiter = b->error = nullptr;
     b->conn_id = conn_id;
     b->seq = seq;
-    b->held = b->ended = false;
+    b->ended = false;
     PyObject_GC_Track(b);
     return reinterpret_cast<PyObject*>(b);
 }
@@ -165,7 +164,6 @@ void Engine::body_input(void* token, std::string_view piece, bool last,
         Py_DECREF(waiter);
     }
     if (last || !error.empty()) {
-        b->held = false;
         Py_DECREF(b);  // the connection's reference: it gives nothing more
     }
 }

@@ -32,7 +32,6 @@ struct TransferObject {
     std::uint64_t seq;
     std::uint64_t sent;  // body bytes given to the connection
     long code;
-    bool held;     // the connection holds it (body_finished is still to come)
     bool calling;  // inside write/end: a failure is the caller's exception, not a log line
 };
 
@@ -51,7 +50,7 @@ TransferObject* transfer_new(ServerObject* server, RequestObject* req, ResponseO
     t->seq = seq;
     t->sent = 0;
     t->code = resp->code;
-    t->held = t->calling = false;
+    t->calling = false;
     PyObject_GC_Track(t);
     return t;
 }
@@ -258,8 +257,7 @@ bool Engine::write_open(Connection& conn, std::uint64_t seq, RequestObject* req,
     body.kind = OpenBody::Kind::stream;
     body.token = t;
     const OpenStatus status = conn.respond_open(seq, view_.spec, body);
-    if (status == OpenStatus::open) {
-        t->held = true;  // the connection's reference, until body_finished
+    if (status == OpenStatus::open) {  // the connection holds `t` until body_finished
         PyObject* args[2] = {reinterpret_cast<PyObject*>(t), t->source};
         t->task = PyObject_Vectorcall(run_stream_, args, 2, nullptr);
         if (!t->task) {
@@ -323,10 +321,7 @@ bool Engine::write_file(Connection& conn, std::uint64_t seq, RequestObject* req,
     }
     t->code = served.status;
     t->sent = served.length;
-    if (served.body_follows) {
-        t->held = true;  // the connection's reference, until body_finished
-        return true;
-    }
+    if (served.body_follows) return true;  // the connection holds `t` until body_finished
     if (served.status == 500) refused(req, view_.spec);
     answered(req, served.status, 0);
     Py_DECREF(t);
@@ -389,7 +384,6 @@ void Engine::body_finished(void* token, BodyEnd how, std::string_view reason) no
         Py_XDECREF(r);
     }
     if (t->request) answered(t->request, t->code, t->sent);
-    t->held = false;
     Py_DECREF(t);  // the connection's reference
 }
 
