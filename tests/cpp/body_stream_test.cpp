@@ -7,6 +7,7 @@
 
 #include "invariant.hpp"
 #include "pipeline/connection.hpp"
+#include "support/connection_io.hpp"
 #include "support/responses.hpp"
 
 namespace {
@@ -53,23 +54,14 @@ struct BodyStreamTest : ::testing::Test {
     lesto::http::DateCache date;
     App app;
 
-    void feed(Connection& c, std::string_view bytes) {
-        auto space = c.input_space(bytes.size());
-        std::memcpy(space.data(), bytes.data(), bytes.size());
-        c.input_commit(bytes.size());
-        c.process();
-    }
+    static void feed(Connection& c, std::string_view bytes) { lesto::test::feed(c, bytes); }
     void answer(Connection& c, std::size_t i, std::string_view body) {
         lesto::http::ResponseSpec spec;
         spec.content_type = "text/plain";
         spec.body = body;
         c.respond(app.seqs[i], spec);
     }
-    static std::string take(Connection& c) {
-        std::string out(c.output().view());
-        c.output_sent(out.size());
-        return out;
-    }
+    static std::string take(Connection& c) { return lesto::test::take(c); }
 };
 
 TEST_F(BodyStreamTest, TheRequestIsDispatchedBeforeItsBodyAndReadAsAsked) {

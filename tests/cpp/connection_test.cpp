@@ -7,6 +7,7 @@
 
 #include "invariant.hpp"
 #include "pipeline/connection.hpp"
+#include "support/connection_io.hpp"
 #include "support/responses.hpp"
 
 namespace {
@@ -56,17 +57,8 @@ struct ConnectionTest : ::testing::Test {
     lesto::http::DateCache date;
     App app;
 
-    void feed(Connection& c, std::string_view bytes) {
-        auto space = c.input_space(bytes.size());
-        std::memcpy(space.data(), bytes.data(), bytes.size());
-        c.input_commit(bytes.size());
-        c.process();
-    }
-    static std::string take(Connection& c) {
-        std::string out(c.output().view());
-        c.output_sent(out.size());
-        return out;
-    }
+    static void feed(Connection& c, std::string_view bytes) { lesto::test::feed(c, bytes); }
+    static std::string take(Connection& c) { return lesto::test::take(c); }
     // Bodies of the final responses in `wire`, in order.
     static std::vector<std::string> bodies(const std::string& wire) {
         std::vector<std::string> out;

@@ -11,6 +11,7 @@
 
 #include "invariant.hpp"
 #include "pipeline/connection.hpp"
+#include "support/connection_io.hpp"
 #include "support/responses.hpp"
 
 namespace {
@@ -56,17 +57,8 @@ struct OpenBodyTest : ::testing::Test {
     lesto::http::DateCache date;
     App app;
 
-    void feed(Connection& c, std::string_view bytes) {
-        auto space = c.input_space(bytes.size());
-        std::memcpy(space.data(), bytes.data(), bytes.size());
-        c.input_commit(bytes.size());
-        c.process();
-    }
-    static std::string take(Connection& c) {
-        std::string out(c.output().view());
-        c.output_sent(out.size());
-        return out;
-    }
+    static void feed(Connection& c, std::string_view bytes) { lesto::test::feed(c, bytes); }
+    static std::string take(Connection& c) { return lesto::test::take(c); }
     lesto::http::ResponseSpec spec_for(std::size_t i) {
         lesto::http::ResponseSpec spec;
         spec.content_type = "text/plain";
