@@ -305,7 +305,10 @@ void Engine::flush() {
 }
 
 void Engine::answered_later(std::uint64_t conn_id) {
-    if (!net_.mark_dirty(conn_id)) return;
+    if (net_.mark_dirty(conn_id)) schedule_flush();
+}
+
+void Engine::schedule_flush() {
     PyObject* r = PyObject_CallOneArg(call_soon_, flush_);
     if (!r) PyErr_WriteUnraisable(call_soon_);
     Py_XDECREF(r);

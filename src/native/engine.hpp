@@ -79,6 +79,8 @@ public:
     }
     /// An answer was produced outside `poll` (a task finished): have it sent soon.
     void answered_later(std::uint64_t conn_id);
+    /// Have `flush` called once the event loop comes round.
+    void schedule_flush();
     /// The connection with this id; null once closed.
     Connection* find(std::uint64_t conn_id) noexcept { return net_.find(conn_id); }
     /// Send what `answered_later` announced.

@@ -149,7 +149,7 @@ PyObject* Transfer_write(TransferObject* t, PyObject* piece) {
         // Out at once: a socket with room takes the piece now, and the
         // producer need not wait for the event loop to come round.
         Engine* e = t->server->engine;
-        e->net_.service_now(t->conn_id);
+        if (e->net_.service_now(t->conn_id)) e->schedule_flush();
         conn = e->find(t->conn_id);
         if (conn) s = conn->settle_lent(t->seq);
         if (s == StreamStatus::full && conn && conn->stream_ready(t->seq)) s = StreamStatus::ok;

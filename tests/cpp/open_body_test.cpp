@@ -341,21 +341,42 @@ TEST_F(OpenBodyTest, ALentPieceGoesOutFromItsOwnMemoryAndTheRestIsCopied) {
     std::string wire = take(c);  // the head
     std::string piece(40000, 'p');
     ASSERT_EQ(c.stream_write_lent(0, piece), StreamStatus::ok);
-    EXPECT_EQ(c.lent().data(), piece.data());  // not copied
+    EXPECT_EQ(c.lent()[0].data(), piece.data());  // not copied
+    EXPECT_EQ(c.lent()[1], "\r\n");               // the chunk's end, sent with it
     EXPECT_TRUE(c.sending());
     wire += take(c);  // the chunk-size line the socket layer sends first
     wire += piece.substr(0, 1000);
     c.lent_sent(1000);  // the socket took part of the piece
     EXPECT_EQ(c.settle_lent(0), StreamStatus::ok);
-    EXPECT_TRUE(c.lent().empty());
+    EXPECT_FALSE(c.has_lent());
     piece.assign(piece.size(), 'x');  // the producer's memory is its own again
     EXPECT_EQ(c.stream_write_lent(0, "small"), StreamStatus::ok);  // copied at once
-    EXPECT_TRUE(c.lent().empty());
+    EXPECT_FALSE(c.has_lent());
     EXPECT_EQ(c.stream_end(0), StreamStatus::ok);
     wire += take(c);
     const auto rs = read(wire);
     ASSERT_EQ(rs.size(), 1u);
     EXPECT_EQ(rs[0].body, std::string(40000, 'p') + "small");
+}
+
+TEST_F(OpenBodyTest, ASendThatStopsInsideALentChunksEndLeavesTheRestToCopy) {
+    Connection c(1, limits, app, date);
+    feed(c, get_a);
+    ASSERT_EQ(open_stream(c, 0, &tokens[0]), OpenStatus::open);
+    std::string wire = take(c);
+    std::string piece(20000, 'p');
+    ASSERT_EQ(c.stream_write_lent(0, piece), StreamStatus::ok);
+    wire += take(c) + piece + "\r";
+    c.lent_sent(piece.size() + 1);  // the whole piece and half of its CRLF
+    EXPECT_TRUE(c.lent()[0].empty());
+    EXPECT_EQ(c.lent()[1], "\n");
+    EXPECT_EQ(c.settle_lent(0), StreamStatus::ok);
+    EXPECT_FALSE(c.has_lent());
+    EXPECT_EQ(c.stream_end(0), StreamStatus::ok);
+    wire += take(c);
+    const auto rs = read(wire);
+    ASSERT_EQ(rs.size(), 1u);
+    EXPECT_EQ(rs[0].body, std::string(20000, 'p'));
 }
 
 }  // namespace

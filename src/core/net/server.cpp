@@ -51,6 +51,7 @@ struct Server::Peer {
     std::time_t head_since = 0;   // first byte of the head being read, 0 when none
     bool dirty = false;
     bool lingering = false;
+    bool corked = false;  // a send with MSG_MORE may have left a segment in the kernel
 
     Peer(int fd, std::uint64_t id, const ConnectionLimits& limits, Dispatcher& d,
          const http::DateCache& date)
@@ -248,7 +249,7 @@ bool Server::read_input(Peer& peer) {
     return true;
 }
 
-void Server::service(Peer& peer) {
+void Server::service(Peer& peer, bool more_output) {
     Connection& conn = peer.conn;
     // Output backpressure pauses parsing; each complete send may unpause it.
     // The rounds are bounded so one pipelining client cannot hold the loop:
@@ -257,7 +258,7 @@ void Server::service(Peer& peer) {
     bool more = false;
     for (int round = 0;; ++round) {
         const bool held = conn.process();
-        if (!send_output(peer)) return;
+        if (!send_output(peer, more_output)) return;
         // Only backpressure stops processing short of the input's end.
         if (!held || conn.sending() || !conn.wants_input()) break;
         if (round == 8) {
@@ -288,26 +289,49 @@ void Server::service(Peer& peer) {
     update_interest(peer, more);
 }
 
-bool Server::send_output(Peer& peer) {
+bool Server::send_output(Peer& peer, bool more) {
+    // More to follow at once (a producer's pieces): the kernel keeps a last
+    // partial segment back to fill it with the next piece, instead of sending
+    // a small packet after each piece (half the packets of a stream of 64 KiB
+    // pieces were the few bytes past a full segment). A send without
+    // MSG_MORE lets the kept segment go; with nothing left to send, setting
+    // TCP_NODELAY again pushes it.
+    if (more) peer.corked = true;
+    if (!write_out(peer, MSG_NOSIGNAL | (more ? MSG_MORE : 0))) return false;
+    if (!more && peer.corked) {
+        const int one = 1;
+        setsockopt(peer.watch.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        peer.corked = false;
+    }
+    return true;
+}
+
+bool Server::write_out(Peer& peer, int flags) {
     Connection& conn = peer.conn;
     Buffer& out = conn.output();
     for (int file_sends = 0;;) {
-        while (!out.empty() || !conn.lent().empty()) {
+        while (!out.empty() || conn.has_lent()) {
             ssize_t w;
-            if (conn.lent().empty()) {
-                w = ::send(peer.watch.fd, out.data(), out.size(), MSG_NOSIGNAL);
+            if (!conn.has_lent()) {
+                w = ::send(peer.watch.fd, out.data(), out.size(), flags);
             } else {
-                // A stream's piece sent from the producer's memory, after what is buffered.
-                const std::string_view lent = conn.lent();
-                iovec iov[2] = {{out.data(), out.size()},
-                                {const_cast<char*>(lent.data()), lent.size()}};
+                // A stream's piece sent from the producer's memory, between
+                // what is buffered (its chunk's size line) and its chunk's end.
+                iovec iov[3];
+                std::size_t n = 0;
+                if (!out.empty()) iov[n++] = {out.data(), out.size()};
+                for (std::string_view part : conn.lent()) {
+                    if (!part.empty()) iov[n++] = {const_cast<char*>(part.data()), part.size()};
+                }
                 msghdr msg{};
                 msg.msg_iov = iov;
-                msg.msg_iovlen = 2;
-                w = ::sendmsg(peer.watch.fd, &msg, MSG_NOSIGNAL);
+                msg.msg_iovlen = n;
+                w = ::sendmsg(peer.watch.fd, &msg, flags);
             }
             if (w > 0) {
                 peer.last_active = now_;
+                if (!(flags & MSG_MORE))
+                    peer.corked = false;  // this send pushed the kept segment too
                 const auto sent = static_cast<std::size_t>(w);
                 const std::size_t buffered = std::min(sent, out.size());
                 conn.output_sent(buffered);
@@ -430,9 +454,13 @@ void Server::flush() {
     ids.clear();
 }
 
-void Server::service_now(std::uint64_t connection_id) {
+bool Server::service_now(std::uint64_t connection_id) {
     auto it = peers_.find(connection_id);
-    if (it != peers_.end() && !it->second->lingering) service(*it->second);
+    if (it == peers_.end() || it->second->lingering) return false;
+    service(*it->second, true);
+    // The next flush sends without MSG_MORE: what the kernel kept goes then,
+    // once the producer has stopped for this turn of the loop.
+    return mark_dirty(connection_id);
 }
 
 Connection* Server::find(std::uint64_t connection_id) noexcept {

@@ -51,9 +51,12 @@ public:
     void flush();
     /// Serve one connection now (send its output, take its input): a
     /// stream's producer calls this after each piece, so the piece goes out
-    /// at once instead of after a trip through the event loop. The
+    /// at once instead of after a trip through the event loop. Its sends say
+    /// more follows (MSG_MORE), so the connection is marked for the next
+    /// `flush`, which lets the last partial segment go; returns true when
+    /// that is the first mark since the last `flush` (as `mark_dirty`). The
     /// connection may be closed by it.
-    void service_now(std::uint64_t connection_id);
+    bool service_now(std::uint64_t connection_id);
     /// A connection got output outside `poll`; returns true when it is the first
     /// since the last `flush` (the caller then schedules one `flush`).
     bool mark_dirty(std::uint64_t connection_id);
@@ -73,8 +76,10 @@ private:
     void accept_all(int listen_fd);
     void on_event(Peer& peer, std::uint32_t events);
     bool read_input(Peer& peer);
-    void service(Peer& peer);
-    bool send_output(Peer& peer);
+    void service(Peer& peer, bool more_output = false);
+    /// Send what the connection owes; `more`: more follows at once. False if it closed.
+    bool send_output(Peer& peer, bool more);
+    bool write_out(Peer& peer, int flags);
     void update_interest(Peer& peer, bool more);
     void start_linger(Peer& peer);
     void close_peer(Peer& peer);

@@ -396,7 +396,7 @@ StreamStatus Connection::stream_write_lent(std::uint64_t seq, std::string_view p
     Buffer* bytes = nullptr;
     OpenBody* body = open_body(seq, bytes);
     if (!body || body->kind != OpenBody::Kind::stream) return StreamStatus::gone;
-    if (body != &open_ || piece.size() < lend_from || !lent_.empty()) {
+    if (body != &open_ || piece.size() < lend_from || has_lent()) {
         return stream_write(seq, piece);
     }
     if (body->framing == http::Framing::length) {
@@ -407,28 +407,24 @@ StreamStatus Connection::stream_write_lent(std::uint64_t seq, std::string_view p
         body->remaining -= piece.size();
     } else if (body->framing == http::Framing::chunked) {
         http::write_chunk_size(out_, piece.size());
-        lent_chunk_end_ = true;
+        lent_[1] = http::chunk_end;
     }
-    lent_ = piece;
+    lent_[0] = piece;
     return StreamStatus::ok;
 }
 
-void Connection::lent_sent(std::size_t n) {
-    lent_.remove_prefix(std::min(n, lent_.size()));
-    if (lent_.empty() && lent_chunk_end_) {
-        out_.append(http::chunk_end);
-        lent_chunk_end_ = false;
+void Connection::lent_sent(std::size_t n) noexcept {
+    for (std::string_view& part : lent_) {
+        const std::size_t taken = std::min(n, part.size());
+        part.remove_prefix(taken);
+        n -= taken;
     }
 }
 
 StreamStatus Connection::settle_lent(std::uint64_t seq) {
-    if (!lent_.empty()) {
-        out_.append(lent_);
-        lent_ = {};
-    }
-    if (lent_chunk_end_) {
-        out_.append(http::chunk_end);
-        lent_chunk_end_ = false;
+    for (std::string_view& part : lent_) {
+        out_.append(part);
+        part = {};
     }
     Buffer* bytes = nullptr;
     OpenBody* body = open_body(seq, bytes);

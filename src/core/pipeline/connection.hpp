@@ -1,6 +1,7 @@
 // connection.hpp: one client connection's state machine: bytes in, ordered responses out.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -162,10 +163,13 @@ public:
     StreamStatus stream_write_lent(std::uint64_t seq, std::string_view piece);
     /// Copy what is left of a lent piece into the output; the stream's status after it.
     StreamStatus settle_lent(std::uint64_t seq);
-    /// The lent bytes still to send after `output()` (empty outside a producer's call).
-    std::string_view lent() const noexcept { return lent_; }
+    /// The lent bytes still to send after `output()`, in order: what is left
+    /// of the piece, then of its chunk's closing CRLF (static memory), so
+    /// that one send carries a whole chunk. Both empty outside a producer's call.
+    const std::array<std::string_view, 2>& lent() const noexcept { return lent_; }
+    bool has_lent() const noexcept { return !lent_[0].empty() || !lent_[1].empty(); }
     /// `n` lent bytes were sent.
-    void lent_sent(std::size_t n);
+    void lent_sent(std::size_t n) noexcept;
     /// Whether the stream of request `seq` may give a piece without waiting
     /// (it is not waiting for `body_writable`).
     bool stream_ready(std::uint64_t seq) noexcept;
@@ -199,7 +203,7 @@ public:
     void file_sent(std::size_t n);
     /// Bytes are owed to the socket: output, or a file's.
     bool sending() const noexcept {
-        return !out_.empty() || !lent_.empty() || open_.kind == OpenBody::Kind::file;
+        return !out_.empty() || has_lent() || open_.kind == OpenBody::Kind::file;
     }
 
     // ---- state -------------------------------------------------------------
@@ -305,14 +309,13 @@ private:
     bool stream_chunked_ = false;
     bool stream_expects_continue_ = false;
 
-    std::uint64_t next_seq_ = 0;   // seq the next dispatched request gets
-    std::uint64_t next_out_ = 0;   // lowest seq whose response is not in out_ yet
-    std::deque<Slot> slots_;       // seqs [next_out_, next_seq_) once any answer is deferred
-    OpenBody open_;                // the body of response next_out_, its head already in out_
-    std::string_view lent_;        // a lent stream piece, during its producer's call
-    bool lent_chunk_end_ = false;  // the lent piece is a chunk's data: chunk_end follows it
-    std::uint64_t last_seq_ = 0;   // when no_more_: the request whose answer closes
-    bool no_more_ = false;         // no further request will be dispatched
+    std::uint64_t next_seq_ = 0;  // seq the next dispatched request gets
+    std::uint64_t next_out_ = 0;  // lowest seq whose response is not in out_ yet
+    std::deque<Slot> slots_;      // seqs [next_out_, next_seq_) once any answer is deferred
+    OpenBody open_;               // the body of response next_out_, its head already in out_
+    std::array<std::string_view, 2> lent_;  // a lent stream piece and its chunk end, if any
+    std::uint64_t last_seq_ = 0;            // when no_more_: the request whose answer closes
+    bool no_more_ = false;                  // no further request will be dispatched
     bool peer_closed_ = false;
     bool draining_ = false;
 };
