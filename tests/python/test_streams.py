@@ -181,6 +181,52 @@ def test_done_callbacks_run_once_the_stream_ends(streams_server):
     assert wait_record(streams_server, key, lambda r: r["done"])["finally"]
 
 
+def read_chunks(conn, count, timeout):
+    """The first `count` chunks of a chunked response as they arrive, before it ends."""
+    sock = conn.sock
+    sock.settimeout(timeout)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    data = data.split(b"\r\n\r\n", 1)[1]
+    chunks = []
+    while len(chunks) < count:
+        line, sep, rest = data.partition(b"\r\n")
+        size = int(line, 16) if sep else -1
+        if sep and len(rest) >= size + 2:
+            chunks.append(rest[:size])
+            data = rest[size + 2:]
+            continue
+        data += sock.recv(65536)  # socket.timeout here: the piece was held back
+    return chunks
+
+
+@pytest.mark.parametrize("kib, count, wait", [
+    (20, 1, 0), (20, 1, 0.5), (64, 1, 0.5), (64, 3, 0), (64, 3, 0.5), (100, 2, 0.5)])
+def test_pieces_go_out_while_the_producer_pauses(streams_server, kib, count, wait):
+    """Sent with MSG_MORE, a piece's tail waits in the kernel for the next piece;
+    once the producer stops for its pause, the engine must let it go. After
+    `wait`, nothing is in flight, so no ACK would push it out either."""
+    with streams_server.connect() as conn:
+        conn.send(get(f"/held/{kib}?count={count}&wait={wait}"))
+        chunks = read_chunks(conn, count, timeout=5.0)
+    assert chunks == [bytes([ord("a") + i]) * (kib * 1024) for i in range(count)]
+
+
+def test_a_piece_is_not_left_for_the_kernel_to_send_later(streams_server):
+    """Corked data with nothing in flight goes out only when the kernel's probe
+    timer fires (200 ms or more): the engine's push must beat it. The best of
+    three, so a stall of the machine does not fail the test."""
+    lags = []
+    for _ in range(3):
+        with streams_server.connect() as conn:
+            start = time.monotonic()
+            conn.send(get("/held/20?wait=0.3"))
+            assert read_chunks(conn, 1, timeout=5.0) == [b"a" * 20 * 1024]
+            lags.append(time.monotonic() - start - 0.3)
+    assert min(lags) < 0.1, f"the piece arrived {min(lags):.3f} s after it was given"
+
+
 def test_server_sent_events_arrive_one_by_one_with_curl(streams_server):
     url = f"http://{streams_server.host}:{streams_server.port}/events/3"
     out = subprocess.run(["curl", "-sN", "--max-time", "10", url], capture_output=True,

@@ -121,6 +121,21 @@ def events(request):
                             headers={"Cache-Control": "no-cache"})
 
 
+def held(request):
+    """After `wait` seconds, `count` pieces of `kib` KiB given at once, then a
+    long pause (the client leaves first)."""
+    kib, count = int(request.match_dict["kib"]), int(request.query.get("count", "1"))
+    wait = float(request.query.get("wait", "0"))
+
+    async def gen():
+        await asyncio.sleep(wait)
+        for i in range(count):
+            yield bytes([ord("a") + i % 26]) * (kib * 1024)
+        await asyncio.sleep(60)
+
+    return request.Response(stream=gen())
+
+
 async def upload(request):
     """Reads the body as it streams: its size, piece count and SHA-256."""
     digest, size, count = hashlib.sha256(), 0, 0
@@ -184,6 +199,7 @@ app.router.add_route("/sync/{n}", sync_pieces)
 app.router.add_route("/declared/{n}", declared)
 app.router.add_route("/big/{mib}", big)
 app.router.add_route("/slow", slow)
+app.router.add_route("/held/{kib}", held)
 app.router.add_route("/failing/{after}", failing)
 app.router.add_route("/callback", with_callback)
 app.router.add_route("/async", async_handler)
