@@ -2,6 +2,7 @@
 
 from ._native import ClientDisconnected, Response
 from .app import Application
+from .asgi import AsgiApplication, serve
 from .body import InvalidJSON
 from .errors import MethodNotAllowed, RouteNotFoundException
 from .forms import FormError, UploadedFile
@@ -12,6 +13,7 @@ from .router import Route, Router
 
 __all__ = [
     "Application",
+    "AsgiApplication",
     "ClientDisconnected",
     "FormError",
     "Headers",
@@ -24,5 +26,6 @@ __all__ = [
     "RouteNotFoundException",
     "Router",
     "UploadedFile",
+    "serve",
 ]
 __version__ = "0.1.0"

@@ -2,7 +2,7 @@
 
 import asyncio
 import os
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from http.cookies import SimpleCookie
 from typing import Any, Protocol, TypeVar, final
 
@@ -145,6 +145,8 @@ class ServerConfig:
         response_failed: Callable[[Request | None, str], object],
         content_types: list[tuple[str, str]] = ...,
         static_dirs: list[tuple[str, str, bool, str | None, bool]] = ...,
+        asgi: Callable[..., Awaitable[None]] | None = ...,
+        asgi_scope: dict[str, Any] | None = ...,
         static_refused: Callable[[str, str, str], object] | None = ...,
     ) -> ServerConfig: ...
     @property
@@ -179,6 +181,10 @@ class ServerConfig:
     def content_types(self) -> list[tuple[str, str]]: ...
     @property
     def static_dirs(self) -> list[tuple[str, str, bool, str | None, bool]]: ...
+    @property
+    def asgi(self) -> Callable[..., Awaitable[None]] | None: ...
+    @property
+    def asgi_scope(self) -> dict[str, Any] | None: ...
     @property
     def static_refused(self) -> Callable[[str, str, str], object] | None: ...
 

@@ -50,12 +50,18 @@ def _missing(exc: ModuleNotFoundError, module_name: str) -> bool:
                                      or module_name.startswith(exc.name + "."))
 
 
-def load_app(spec: str) -> Application:
-    """Import 'module:attr' (or 'module.attr') and return the Application it names.
+def load_app(spec: str, *, interface: str = "lesto", factory: bool = False,
+             lifespan: str = "auto", root_path: str = "") -> Application:
+    """Import 'module:attr' (or 'module.attr') and return the Application that serves it.
 
-    An app.run() the module calls at import is ignored (see app.importing_for_cli).
+    The attribute is a Lesto Application or an ASGI app (`interface` says
+    which: 'lesto', 'asgi', or 'auto' to tell by its type; an ASGI app is
+    wrapped in an AsgiApplication). `factory`: the attribute is called with
+    no arguments to make the app. An app.run() the module calls at import is
+    ignored (see app.importing_for_cli).
     """
     from .app import Application, importing_for_cli
+    from .asgi import as_application
 
     module_name, attr = split_spec(spec)
     importing = importing_for_cli.set(True)
@@ -74,9 +80,20 @@ def load_app(spec: str) -> Application:
             app = getattr(app, part)
         except AttributeError:
             raise AppSpecError(f"module {module_name!r} has no attribute {attr!r}") from None
-    if not isinstance(app, Application):
-        raise AppSpecError(f"{spec!r} is {type(app).__name__!r}, not a lesto.Application")
-    return app
+    if factory:
+        if not callable(app):
+            raise AppSpecError(f"--factory: {spec!r} is {type(app).__name__!r}, not callable")
+        app = app()
+    if interface == "lesto" and not isinstance(app, Application):
+        raise AppSpecError(f"{spec!r} is {type(app).__name__!r}, not a lesto.Application "
+                           "(an ASGI app? pass --interface asgi or auto)")
+    if interface != "lesto" and not callable(app):
+        raise AppSpecError(f"{spec!r} is {type(app).__name__!r}: neither a lesto.Application "
+                           "nor an ASGI app (a callable)")
+    try:
+        return as_application(app, interface=interface, lifespan=lifespan, root_path=root_path)
+    except TypeError as exc:
+        raise AppSpecError(f"{spec!r}: {exc}") from None
 
 
 def check_module_exists(spec: str) -> None:
@@ -110,6 +127,16 @@ def make_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("app", help="the application: module:attribute (or module.attribute); "
                                     "with --script, a Python file")
+    parser.add_argument("--interface", choices=("auto", "asgi", "lesto"), default="auto",
+                        help="what APP is: a Lesto Application or an ASGI 3 app "
+                             "(default: %(default)s, told by its type)")
+    parser.add_argument("--factory", action="store_true",
+                        help="APP is a function that makes the app: call it with no arguments")
+    parser.add_argument("--lifespan", choices=("auto", "on", "off"), default="auto",
+                        help="ASGI lifespan: auto runs it when the app supports it; on "
+                             "requires it; off skips it (default: %(default)s)")
+    parser.add_argument("--root-path", default="", metavar="PATH",
+                        help="ASGI root_path: the prefix the app is mounted at behind a proxy")
     parser.add_argument("--host", default="0.0.0.0",
                         help="address to listen on (default: %(default)s)")
     parser.add_argument("--port", type=int, default=8080, help="port (default: %(default)s)")
@@ -188,7 +215,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             sys.exit(workers.run(None, args.host, args.port, worker_num=args.workers,
                                  reload=True, grace_period=args.grace_period,
                                  reload_dirs=args.reload_dir or [os.getcwd()]))
-        app = load_app(args.app)
+        app = load_app(args.app, interface=args.interface, factory=args.factory,
+                       lifespan=args.lifespan, root_path=args.root_path)
     except AppSpecError as exc:
         print(f"lesto: error: {exc}", file=sys.stderr)
         sys.exit(exc.code)

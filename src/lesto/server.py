@@ -76,8 +76,13 @@ def access_log_enabled(app: Application) -> bool:
     return app.debug if enabled is None else enabled
 
 
-def make_engine(app: Application, loop: asyncio.AbstractEventLoop) -> _native.Server:
-    """The engine that serves `app` on `loop`: a `_native.Server`, with no listener yet."""
+def make_engine(app: Application, loop: asyncio.AbstractEventLoop,
+                server: tuple[str, int] | None = None) -> _native.Server:
+    """The engine that serves `app` on `loop`: a `_native.Server`, with no listener yet.
+
+    `server`: the listening address, for an ASGI app's scope.
+    """
+    asgi = getattr(app, "asgi", None)
     return _native.Server(_native.ServerConfig(
         routes=app.router.engine_routes(),
         request_class=proxy.request_class(app.request_class, app.trusted_proxies),
@@ -96,6 +101,8 @@ def make_engine(app: Application, loop: asyncio.AbstractEventLoop) -> _native.Se
         content_types=content_types(),
         static_dirs=app.router.engine_static_dirs(),
         static_refused=log_static_refused,
+        asgi=app.served_app() if asgi is not None else None,  # type: ignore[attr-defined]
+        asgi_scope=app.scope_template(server) if asgi is not None else None,  # type: ignore[attr-defined]
     ))
 
 
@@ -226,8 +233,8 @@ class Worker:
             sock.close()
             error_log.info("startup hooks done: stopping without serving")
             return await self.shut_down()
-        self.engine = engine = make_engine(self.app, loop)
         address = sock.getsockname()
+        self.engine = engine = make_engine(self.app, loop, (address[0], address[1]))
         engine.add_listener(os.dup(sock.fileno()))
         sock.close()  # the engine's descriptor is the worker's only one
         loop.add_reader(engine.fileno(), engine.poll)

@@ -1,6 +1,8 @@
 // body_reader.cpp: lesto._native.BodyReader, a request body read piece by piece as the app asks.
 #include "engine.hpp"
 
+#include "asgi/asgi.hpp"
+
 #include "parser/percent.hpp"
 
 #include <string>
@@ -20,6 +22,7 @@ struct BodyReaderObject {
     std::uint64_t conn_id;
     std::uint64_t seq;
     bool ended;  // the last piece was given
+    bool asgi;   // pieces are ASGI http.request messages; a cut body, http.disconnect
 };
 
 namespace {
@@ -118,7 +121,38 @@ PyType_Spec body_reader_spec = {
     BodyReader_slots,
 };
 
-PyObject* body_reader_new(ServerObject* server, std::uint64_t conn_id, std::uint64_t seq) {
+BodyReading body_reader_state(PyObject* reader) {
+    auto* b = reinterpret_cast<BodyReaderObject*>(reader);
+    if (b->error) return BodyReading::cut;
+    return b->ended ? BodyReading::all : BodyReading::more;
+}
+
+PyObject* body_reader_read_message(PyObject* reader) {
+    auto* b = reinterpret_cast<BodyReaderObject*>(reader);
+    Engine* e = b->server ? b->server->engine : nullptr;
+    if (!e) {
+        PyErr_SetString(PyExc_RuntimeError, "the server has stopped");
+        return nullptr;
+    }
+    if (b->waiter) {
+        PyErr_SetString(PyExc_RuntimeError, "ASGI receive() is already waiting: one at a time");
+        return nullptr;
+    }
+    Connection* conn = e->find(b->conn_id);
+    if (!conn || !conn->want_body(b->seq)) {
+        if (!b->error) b->error = PyUnicode_FromString("the client closed the connection");
+        PyObject* m = asgi::disconnect_message(b->server->state->asgi);
+        PyObject* f = m ? settled(e, m, nullptr) : nullptr;
+        Py_XDECREF(m);
+        return f;
+    }
+    if (!(b->waiter = PyObject_CallMethod(e->loop_, "create_future", nullptr))) return nullptr;
+    e->answered_later(b->conn_id);  // have the connection serviced: its next piece, or a read
+    return Py_NewRef(b->waiter);
+}
+
+PyObject* body_reader_new(ServerObject* server, std::uint64_t conn_id, std::uint64_t seq,
+                          bool asgi) {
     auto* b = PyObject_GC_New(BodyReaderObject, server->state->body_reader_type);
     if (!b) return nullptr;
     b->server = reinterpret_cast<ServerObject*>(Py_NewRef(server));
@@ -126,11 +160,14 @@ PyObject* body_reader_new(ServerObject* server, std::uint64_t conn_id, std::uint
     b->conn_id = conn_id;
     b->seq = seq;
     b->ended = false;
+    b->asgi = asgi;
     PyObject_GC_Track(b);
     return reinterpret_cast<PyObject*>(b);
 }
 
 bool Engine::streams_body(const http::RequestHead& head) {
+    // ASGI gives every body as the app receives it, paced by the app.
+    if (asgi_app_) return head.body_kind != http::BodyKind::none;
     std::string_view route_path = head.path;
     if (http::routing_decode(route_path, decoded_path_)) route_path = decoded_path_;
     const router::Match match = router_.match(head.method, route_path);
@@ -148,7 +185,13 @@ void Engine::body_input(void* token, std::string_view piece, bool last,
     if (last) b->ended = true;
     if (PyObject* waiter = std::exchange(b->waiter, nullptr)) {
         PyObject* r;
-        if (!error.empty()) {
+        if (b->asgi) {
+            const asgi::Names& n = self_->state->asgi;
+            PyObject* m = error.empty() ? asgi::request_message(n, piece, !last)
+                                        : asgi::disconnect_message(n);
+            r = m ? PyObject_CallMethod(waiter, "set_result", "O", m) : nullptr;
+            Py_XDECREF(m);
+        } else if (!error.empty()) {
             PyObject* exc = PyObject_CallOneArg(self_->state->client_disconnected,
                                                 b->error ? b->error : Py_None);
             r = exc ? PyObject_CallMethod(waiter, "set_exception", "O", exc) : nullptr;

@@ -15,6 +15,8 @@
 #include "engine.hpp"
 #include "refcount.hpp"
 
+#include "asgi/asgi.hpp"
+
 #include <structmember.h>
 
 #include <cstddef>
@@ -31,6 +33,7 @@ struct SuspendedObject {
     std::uint64_t conn_id;
     std::uint64_t seq;
     bool in_error_handler;
+    PyObject* asgi;  // the ASGI call of the request, for an ASGI app's coroutine; else null
 };
 
 namespace {
@@ -42,6 +45,13 @@ PyObject* Suspended_call(SuspendedObject* s, PyObject* const* args, std::size_t 
         return nullptr;
     }
     Engine* e = s->server->engine;
+    if (e && s->asgi) {
+        // An ASGI app answers through send(), before or after it returns:
+        // its end is the front-end's to judge.
+        PyObject* result = PyObject_CallMethodNoArgs(args[0], s->server->state->str_result);
+        asgi::finish(*e, s->asgi, result);
+        Py_RETURN_NONE;
+    }
     Connection* conn = e ? e->find(s->conn_id) : nullptr;
     if (!conn || !conn->owes(s->seq)) {
         // Closed first, or answered 503 at the end of a stop: the task was
@@ -64,6 +74,7 @@ void Suspended_dealloc(SuspendedObject* s) {
     PyTypeObject* type = Py_TYPE(s);
     Py_XDECREF(s->coro);  // never resumed (the server closed): closing it runs its finally blocks
     Py_XDECREF(s->step);
+    Py_XDECREF(s->asgi);
     Py_XDECREF(s->request);
     Py_XDECREF(s->server);
     type->tp_free(s);
@@ -188,6 +199,7 @@ void Engine::suspend(Connection& conn, std::uint64_t seq, RequestObject* req, Py
     s->conn_id = conn.id();
     s->seq = seq;
     s->in_error_handler = in_error_handler;
+    s->asgi = Py_XNewRef(req->asgi);
     request_detach(req);  // it outlives this dispatch
     park(conn, s, coro, yielded, step);
     Py_DECREF(s);
@@ -195,6 +207,18 @@ void Engine::suspend(Connection& conn, std::uint64_t seq, RequestObject* req, Py
 
 void Engine::park(Connection& conn, SuspendedObject* s, PyObject* coro, PyObject* yielded,
                   PyObject* step) {
+    if (s->asgi) {
+        // A Task always: an ASGI app runs on after its answer (background
+        // work), whatever becomes of the connection, which holds the call
+        // as its token instead.
+        PyObject* task = hand_over(s, coro, yielded, step);
+        if (!task) {
+            asgi::finish(*this, s->asgi, nullptr);
+            return;
+        }
+        asgi::keep_task(s->asgi, task);
+        return;
+    }
     if (yielded == Py_None && !(step && cancel_pending(step))) {
         // A bare yield asks only to be resumed with None on a later round.
         Py_DECREF(yielded);
@@ -293,6 +317,10 @@ void Engine::resume_round() {
 
 void Engine::abandon(void* token) noexcept {
     auto* obj = static_cast<PyObject*>(token);
+    if (Py_IS_TYPE(obj, self_->state->asgi.call_type)) {
+        asgi::abandoned(*this, obj);
+        return;
+    }
     if (Py_IS_TYPE(obj, self_->state->suspended_type)) {
         // Waiting in ready_: a Task takes it over and is cancelled, so the
         // handler sees CancelledError at its await, as it would under asyncio.

@@ -2,12 +2,15 @@
 #include "engine.hpp"
 #include "refcount.hpp"
 
+#include "asgi/asgi.hpp"
+
 #include "parser/percent.hpp"
 #include "response/checks.hpp"
 #include "response/status.hpp"
 
 #include <cstddef>
 #include <ctime>
+#include <string>
 
 namespace lesto::py {
 
@@ -97,6 +100,10 @@ void Engine::dispatch(Connection& conn, std::uint64_t seq, const RequestRef& ref
             return;
         }
     }
+    if (asgi_app_) {
+        dispatch_asgi(conn, seq, ref);
+        return;
+    }
     // Routes match the decoded path, as the app sees it in request.path,
     // except that an encoded '/' stays inside its segment.
     std::string_view route_path = ref.head.path;
@@ -115,7 +122,7 @@ void Engine::dispatch(Connection& conn, std::uint64_t seq, const RequestRef& ref
     if (ref.streamed) {
         // Its body comes later, as the handler reads it: the connection holds the reader until
         // then.
-        if ((req->body_reader = body_reader_new(self_, conn.id(), seq))) {
+        if ((req->body_reader = body_reader_new(self_, conn.id(), seq, false))) {
             conn.set_body_reader(seq, Py_NewRef(req->body_reader));
         } else {
             PyErr_WriteUnraisable(reinterpret_cast<PyObject*>(self_));
@@ -145,6 +152,94 @@ void Engine::dispatch(Connection& conn, std::uint64_t seq, const RequestRef& ref
     }
     complete(conn, seq, req, result, false);
     release_request(req);
+}
+
+namespace {
+
+/// Whether the request asks for a WebSocket (Upgrade: websocket, any case).
+bool wants_websocket(const http::RequestHead& head) noexcept {
+    for (const http::Header& h : head.headers) {
+        if (h.name.size() != 7 || h.value.size() < 9) continue;
+        std::string name(h.name), value(h.value);
+        for (char& c : name) c = static_cast<char>(c | 0x20);
+        for (char& c : value) c = static_cast<char>(c | 0x20);
+        if (name == "upgrade" && value.find("websocket") != std::string::npos) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+void Engine::dispatch_asgi(Connection& conn, std::uint64_t seq, const RequestRef& ref) {
+    if (wants_websocket(ref.head)) {
+        // Until the engine speaks WebSocket, refused as the ASGI spec says a
+        // server refuses a handshake it does not complete.
+        conn.respond_error(seq, 403, "WebSocket connections are not served yet");
+        return;
+    }
+    std::string_view path = ref.head.path;  // request.path, in the logs
+    if (http::routing_decode(path, decoded_path_)) path = decoded_path_;
+    RequestObject* req = take_request();
+    if (!req) {
+        PyErr_WriteUnraisable(reinterpret_cast<PyObject*>(self_));
+        conn.respond_error(seq, 500, http::reason_phrase(500));
+        return;
+    }
+    if (access_log_) req->started = monotonic_seconds();
+    request_bind(req, self_, conn, seq, ref, path, nullptr, nullptr);
+    if (ref.streamed) {
+        if ((req->body_reader = body_reader_new(self_, conn.id(), seq, true))) {
+            conn.set_body_reader(seq, Py_NewRef(req->body_reader));
+        } else {
+            PyErr_WriteUnraisable(reinterpret_cast<PyObject*>(self_));
+        }
+    }
+    dispatching_ = true;
+    PyObject* call = nullptr;
+    PyObject* result = asgi::start(*this, conn, req, &call);
+    if (!call) {
+        PyErr_WriteUnraisable(reinterpret_cast<PyObject*>(self_));
+        conn.respond_error(seq, 500, http::reason_phrase(500));
+    } else if (result && PyCoro_CheckExact(result)) {
+        // Its first step here: an app that never waits ends in it, without a Task.
+        PyObject* yielded = nullptr;
+        PyObject* step = nullptr;
+        const PySendResult sent = step_coro(result, &yielded, &step, nullptr);
+        if (sent == PYGEN_NEXT) {
+            suspend(conn, seq, req, result, yielded, false, step);
+        } else {
+            Py_XDECREF(step);
+            Py_DECREF(result);
+            asgi::finish(*this, call, sent == PYGEN_RETURN ? yielded : nullptr);
+        }
+    } else if (result) {
+        PyErr_Format(PyExc_TypeError,
+                     "the ASGI app returned %.100R, not a coroutine: an ASGI 3 app is "
+                     "`async def app(scope, receive, send)`",
+                     result);
+        Py_DECREF(result);
+        asgi::finish(*this, call, nullptr);
+    } else {
+        asgi::finish(*this, call, nullptr);
+    }
+    Py_XDECREF(call);
+    dispatching_ = false;
+    release_request(req);
+}
+
+void Engine::log_failure(RequestObject* req) {
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb && value) PyException_SetTraceback(value, tb);
+    PyObject* result =
+        PyObject_CallFunctionObjArgs(error_response_, reinterpret_cast<PyObject*>(req),
+                                     value ? value : Py_None, Py_False, nullptr);
+    if (!result) PyErr_WriteUnraisable(error_response_);
+    Py_XDECREF(result);
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(tb);
 }
 
 void Engine::complete_other(Connection& conn, std::uint64_t seq, RequestObject* req,

@@ -56,11 +56,15 @@ public:
         Py_CLEAR(static_refused_);
         for (files::StaticDir& d : statics_) ::close(d.root_fd);
         Py_CLEAR(response_failed_);
+        Py_CLEAR(asgi_app_);
+        Py_CLEAR(asgi_scope_);
         for (RequestObject* r : done_) Py_DECREF(r);
     }
 
     void dispatch(Connection& conn, std::uint64_t seq, const RequestRef& ref) override;
     void abandon(void* token) noexcept override;
+    /// An ASGI app serves every request (asgi/): the front-end, not the routes.
+    void dispatch_asgi(Connection& conn, std::uint64_t seq, const RequestRef& ref);
     /// Coroutines wait for their next round, or done-callbacks to run.
     bool wants_loop() const noexcept override { return round_scheduled_ || !done_.empty(); }
     /// What a handler (or the error handler) returned, null if it raised:
@@ -123,7 +127,7 @@ public:
     void body_writable(void* token) noexcept override;
     void body_finished(void* token, BodyEnd how, std::string_view reason) noexcept override;
     /// Request bodies that stream (body_reader.cpp).
-    bool may_stream_bodies() const noexcept override { return any_streams_body_; }
+    bool may_stream_bodies() const noexcept override { return any_streams_body_ || asgi_app_; }
     bool streams_body(const http::RequestHead& head) override;
     void body_input(void* token, std::string_view piece, bool last,
                     std::string_view error) noexcept override;
@@ -137,11 +141,19 @@ public:
     PyObject* response_failed_ = nullptr;  // response_failed(request, reason)
     /// A request whose answer was written, or abandoned: its callbacks are due.
     void done(RequestObject* req);
+    /// Answer request `seq` for a handler that raised (the exception is set):
+    /// the app's error_response picks the answer and logs.
+    void fail(Connection& conn, std::uint64_t seq, RequestObject* req, bool in_error_handler);
+    /// The app failed (the exception is set) when no answer can be given any
+    /// more: error_response only logs it, its answer is dropped.
+    void log_failure(RequestObject* req);
+    PyObject* asgi_app_ = nullptr;    // the ASGI app serving every request, or null
+    PyObject* asgi_scope_ = nullptr;  // the scope's template: the keys every request shares
+    bool dispatching_ = false;        // inside dispatch: what is answered goes out with the poll
 
 private:
     RequestObject* take_request();
     void release_request(RequestObject* req);
-    void fail(Connection& conn, std::uint64_t seq, RequestObject* req, bool in_error_handler);
     /// Answer with `resp`. False, with nothing answered and a Python
     /// exception set, when the Response cannot be put into writer terms.
     bool write(Connection& conn, std::uint64_t seq, RequestObject* req, ResponseObject* resp);

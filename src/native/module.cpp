@@ -1,6 +1,8 @@
 // module.cpp: the lesto._native extension module: types, module state, route checking.
 #include "native.hpp"
 
+#include "asgi/asgi.hpp"
+
 namespace lesto::py {
 
 namespace {
@@ -83,6 +85,7 @@ int module_exec(PyObject* m) {
     if (!st->suspended_type) return -1;
     if (!(st->transfer_type = add_type(m, &transfer_spec, "Transfer"))) return -1;
     if (!(st->body_reader_type = add_type(m, &body_reader_spec, "BodyReader"))) return -1;
+    if (!asgi::init(m, st->asgi)) return -1;
     st->client_disconnected = PyErr_NewExceptionWithDoc(
         "lesto._native.ClientDisconnected",
         "The client has gone (or the response was cut short): nothing more can be sent to it.",
@@ -117,6 +120,7 @@ int module_traverse(PyObject* m, visitproc visit, void* arg) {
     Py_VISIT(st->suspended_type);
     Py_VISIT(st->transfer_type);
     Py_VISIT(st->body_reader_type);
+    if (int r = asgi::traverse(st->asgi, visit, arg)) return r;
     Py_VISIT(st->client_disconnected);
     Py_VISIT(st->json_dumps);
     Py_VISIT(st->json_mappings);
@@ -134,6 +138,7 @@ int module_clear(PyObject* m) {
     Py_CLEAR(st->suspended_type);
     Py_CLEAR(st->transfer_type);
     Py_CLEAR(st->body_reader_type);
+    asgi::clear(st->asgi);
     Py_CLEAR(st->client_disconnected);
     Py_CLEAR(st->json_dumps);
     Py_CLEAR(st->json_mappings);

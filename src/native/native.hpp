@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "asgi/names.hpp"
 #include "net/timeouts.hpp"
 #include "parser/request.hpp"
 #include "pipeline/connection.hpp"
@@ -61,6 +62,7 @@ struct ModuleState {
     PyObject* str_cancels_attr = nullptr;  // "_cancels"
     PyObject* methods[std::size(interned_methods)] = {};
     SpareResponses spare_responses;
+    asgi::Names asgi;                  // the ASGI front-end's types and strings
     std::uint64_t responses_made = 0;  // not from spare_responses (_native._reuse_counts)
 };
 
@@ -207,6 +209,7 @@ struct RequestObject {
     bool built;                // some value above was built (and must be cleared on reset)
     PyObject* done_callbacks;  // list, created by add_done_callback
     PyObject* body_reader;     // a BodyReader when the body streams, else null
+    PyObject* asgi;            // borrowed: the ASGI call serving it (it clears this), else null
     double started;            // monotonic seconds at dispatch, when timing is on
     PyObject* dict;            // for attributes set by the app
 };
@@ -250,6 +253,8 @@ struct ServerConfigObject {
     PyObject* content_types;
     PyObject* static_dirs;
     PyObject* static_refused;
+    PyObject* asgi;        // None: the routes serve
+    PyObject* asgi_scope;  // None without asgi
     // What the server uses of `scheduler`, read from it once.
     PyObject* loop;
     PyObject* call_soon;
@@ -282,7 +287,15 @@ extern PyType_Spec transfer_spec;
 extern PyType_Spec body_reader_spec;
 /// The content types and static folders of a ServerConfig into `engine` (static.cpp).
 bool engine_add_files(Engine& engine, PyObject* content_types, PyObject* static_dirs);
-/// A BodyReader for request `req`, whose body streams (body_reader.cpp).
-PyObject* body_reader_new(ServerObject* server, std::uint64_t conn_id, std::uint64_t seq);
+/// A BodyReader for request `req`, whose body streams (body_reader.cpp);
+/// `asgi`: it gives ASGI messages (body_reader_read_message), not bytes.
+PyObject* body_reader_new(ServerObject* server, std::uint64_t conn_id, std::uint64_t seq,
+                          bool asgi);
+enum class BodyReading : std::uint8_t { more, all, cut };
+/// Where a BodyReader stands: pieces to come, all given, or cut short.
+BodyReading body_reader_state(PyObject* reader);
+/// ASGI's receive() on a streamed body: a Future of the next http.request
+/// message, or of http.disconnect when the body cannot be read to its end.
+PyObject* body_reader_read_message(PyObject* reader);
 
 }  // namespace lesto::py

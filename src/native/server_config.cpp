@@ -18,6 +18,7 @@ enum class Check : std::uint8_t {
     callable,
     callable_or_none,
     list,  // a list, default empty; its items are read by the server
+    dict_or_none,
     routes,
     request_class,
     limits,
@@ -78,6 +79,12 @@ constexpr ConfigField config_fields[] = {
     {"static_dirs", &ServerConfigObject::static_dirs, Check::list, false,
      "[(prefix, directory, index, cache_control, allow_hidden)]: folders the engine serves "
      "itself below a URL prefix ending in '/'."},
+    {"asgi", &ServerConfigObject::asgi, Check::callable_or_none, false,
+     "An ASGI 3 app, app(scope, receive, send), that serves every request instead of the "
+     "routes; or None."},
+    {"asgi_scope", &ServerConfigObject::asgi_scope, Check::dict_or_none, false,
+     "With asgi: the scope keys every request shares (type, asgi, scheme, root_path, server, "
+     "extensions, state), copied per request; 'state' is copied one level deep."},
     {"static_refused", &ServerConfigObject::static_refused, Check::callable_or_none, false,
      "static_refused(method, path, reason): a request under a static folder was answered 404 "
      "(or 405), and why; or None."},
@@ -94,6 +101,8 @@ bool passes(Check check, PyObject* v) {
         return v == Py_None || PyCallable_Check(v);
     case Check::list:
         return PyList_Check(v);
+    case Check::dict_or_none:
+        return v == Py_None || PyDict_Check(v);
     default:
         return false;
     }
@@ -110,6 +119,8 @@ const char* requirement(Check check) {
         return "callable or None";
     case Check::list:
         return "a list";
+    case Check::dict_or_none:
+        return "a dict or None";
     default:
         return "?";
     }
@@ -193,6 +204,7 @@ bool check_field(ServerConfigObject* c, const ConfigField& f, PyObject* v) {
     case Check::callable:
     case Check::callable_or_none:
     case Check::list:
+    case Check::dict_or_none:
         if (!passes(f.check, v)) return wrong(requirement(f.check));
         break;
     case Check::routes:
@@ -268,9 +280,10 @@ PyObject* ServerConfig_new(PyTypeObject* type, PyObject* args, PyObject* kwargs)
             Py_DECREF(result);
             return nullptr;
         }
-        c->*f.slot = f.check == Check::callable_or_none ? Py_NewRef(Py_None)
-                     : f.check == Check::list           ? PyList_New(0)
-                                                        : PyDict_New();
+        const bool none = f.check == Check::callable_or_none || f.check == Check::dict_or_none;
+        c->*f.slot = none                     ? Py_NewRef(Py_None)
+                     : f.check == Check::list ? PyList_New(0)
+                                              : PyDict_New();
         if (!(c->*f.slot)) {
             Py_DECREF(result);
             return nullptr;
@@ -330,7 +343,9 @@ constexpr auto type_doc = [](auto out) {
         out(config_fields[i].name);
         if (!config_fields[i].required) {
             const Check c = config_fields[i].check;
-            out(c == Check::callable_or_none ? "=None" : c == Check::list ? "=[]" : "={}");
+            out(c == Check::callable_or_none || c == Check::dict_or_none ? "=None"
+                : c == Check::list                                       ? "=[]"
+                                                                         : "={}");
         }
     }
     out(")\n--\n\nWhat a Server takes from the app and the event loop, each field checked once "

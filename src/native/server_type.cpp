@@ -57,6 +57,15 @@ PyObject* Server_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
         return nullptr;
     }
     eng.response_failed_ = Py_NewRef(config->response_failed);
+    if (config->asgi != Py_None) {
+        eng.asgi_app_ = Py_NewRef(config->asgi);
+        eng.asgi_scope_ =
+            config->asgi_scope == Py_None ? PyDict_New() : PyDict_Copy(config->asgi_scope);
+        if (!eng.asgi_scope_) {
+            Py_DECREF(self);
+            return nullptr;
+        }
+    }
     eng.response_refused_ =
         config->response_refused == Py_None ? nullptr : Py_NewRef(config->response_refused);
     eng.flush_ = PyObject_GetAttrString(reinterpret_cast<PyObject*>(self), "flush");

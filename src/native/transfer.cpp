@@ -1,5 +1,7 @@
 // transfer.cpp: lesto._native.Transfer, one response body sent after its head: a stream or a file.
-#include "engine.hpp"
+#include "transfer.hpp"
+
+#include "asgi/asgi.hpp"
 
 #include "files/serve.hpp"
 #include "response/status.hpp"
@@ -15,45 +17,7 @@
 
 namespace lesto::py {
 
-/// A Response(stream=...)'s or Response(file=...)'s body on its way: the
-/// connection holds it as the open body's token until `body_finished`. For a
-/// stream it is also the producer's handle (write, drain, end, abort), used by
-/// the pump in lesto/streams.py; the bytes and their framing stay in core.
-struct TransferObject {
-    PyObject_HEAD
-    ServerObject* server;
-    RequestObject* request;
-    PyObject* source;    // stream: the iterable; else null
-    PyObject* encoding;  // stream: the encoding of str pieces (null: UTF-8)
-    PyObject* task;      // stream: the pump's Task, once started
-    PyObject* waiter;    // the Future drain() returned, until resolved
-    PyObject* ended;     // why it can take no more (a str), once it cannot
-    std::uint64_t conn_id;
-    std::uint64_t seq;
-    std::uint64_t sent;  // body bytes given to the connection
-    long code;
-    bool calling;  // inside write/end: a failure is the caller's exception, not a log line
-};
-
 namespace {
-
-TransferObject* transfer_new(ServerObject* server, RequestObject* req, ResponseObject* resp,
-                             std::uint64_t conn_id, std::uint64_t seq) {
-    auto* t = PyObject_GC_New(TransferObject, server->state->transfer_type);
-    if (!t) return nullptr;
-    t->server = reinterpret_cast<ServerObject*>(Py_NewRef(server));
-    t->request = reinterpret_cast<RequestObject*>(Py_NewRef(req));
-    t->source = resp->kind == ContentKind::stream ? Py_NewRef(resp->content) : nullptr;
-    t->encoding = Py_XNewRef(resp->encoding);
-    t->task = t->waiter = t->ended = nullptr;
-    t->conn_id = conn_id;
-    t->seq = seq;
-    t->sent = 0;
-    t->code = resp->code;
-    t->calling = false;
-    PyObject_GC_Track(t);
-    return t;
-}
 
 int Transfer_traverse(TransferObject* t, visitproc visit, void* arg) {
     Py_VISIT(Py_TYPE(t));
@@ -116,8 +80,7 @@ PyObject* stream_error(TransferObject* t, StreamStatus s) {
 }
 
 PyObject* Transfer_write(TransferObject* t, PyObject* piece) {
-    Connection* conn = connection_of(t);
-    if (!conn) return nullptr;
+    if (!connection_of(t)) return nullptr;
     PyObject* encoded = nullptr;
     std::string_view bytes;
     if (PyBytes_Check(piece)) {
@@ -140,59 +103,17 @@ PyObject* Transfer_write(TransferObject* t, PyObject* piece) {
                      Py_TYPE(piece)->tp_name);
         return nullptr;
     }
-    t->calling = true;
-    // Lent, not copied: the piece goes to the socket from its own memory in
-    // this call, and only what the socket did not take is kept.
-    StreamStatus s = conn->stream_write_lent(t->seq, bytes);
-    if (s == StreamStatus::ok || s == StreamStatus::full) {
-        t->sent += bytes.size();
-        // Out at once: a socket with room takes the piece now, and the
-        // producer need not wait for the event loop to come round.
-        Engine* e = t->server->engine;
-        if (e->net_.service_now(t->conn_id)) e->schedule_flush();
-        conn = e->find(t->conn_id);
-        if (conn) s = conn->settle_lent(t->seq);
-        if (s == StreamStatus::full && conn && conn->stream_ready(t->seq)) s = StreamStatus::ok;
-        if (!conn) s = StreamStatus::ok;  // closed meanwhile: the next piece learns it
-    } else {
-        t->server->engine->answered_later(t->conn_id);  // a connection to close
-    }
-    t->calling = false;
-    Py_XDECREF(encoded);  // after the settling: the piece was lent until then
-    if (s != StreamStatus::ok && s != StreamStatus::full) return stream_error(t, s);
-    return Py_NewRef(s == StreamStatus::ok ? Py_True : Py_False);
+    PyObject* r = transfer_write(t, bytes);
+    Py_XDECREF(encoded);  // after the write: the piece was lent until then
+    return r;
 }
 
-PyObject* Transfer_drain(TransferObject* t, PyObject*) {
-    if (!connection_of(t)) return nullptr;
-    Engine* e = t->server->engine;
-    if (!t->waiter) {
-        t->waiter = PyObject_CallMethod(e->loop_, "create_future", nullptr);
-        if (!t->waiter) return nullptr;
-    }
-    return Py_NewRef(t->waiter);
-}
+PyObject* Transfer_drain(TransferObject* t, PyObject*) { return transfer_drain(t); }
 
-PyObject* Transfer_end(TransferObject* t, PyObject*) {
-    Connection* conn = connection_of(t);
-    if (!conn) return nullptr;
-    t->calling = true;
-    const StreamStatus s = conn->stream_end(t->seq);
-    t->calling = false;
-    t->server->engine->answered_later(t->conn_id);
-    if (s != StreamStatus::ok) return stream_error(t, s);
-    Py_RETURN_NONE;
-}
+PyObject* Transfer_end(TransferObject* t, PyObject*) { return transfer_end(t); }
 
 PyObject* Transfer_abort(TransferObject* t, PyObject*) {
-    Engine* e = t->server ? t->server->engine : nullptr;
-    Connection* conn = e && !t->ended ? e->find(t->conn_id) : nullptr;
-    if (conn) {
-        t->calling = true;  // the producer logs its own exception
-        conn->stream_abort(t->seq);
-        t->calling = false;
-        e->answered_later(t->conn_id);
-    }
+    transfer_abort(t);
     Py_RETURN_NONE;
 }
 
@@ -239,6 +160,82 @@ PyType_Slot Transfer_slots[] = {
 
 }  // namespace
 
+TransferObject* transfer_new(ServerObject* server, RequestObject* req, long code, PyObject* source,
+                             PyObject* encoding, std::uint64_t conn_id, std::uint64_t seq) {
+    auto* t = PyObject_GC_New(TransferObject, server->state->transfer_type);
+    if (!t) return nullptr;
+    t->server = reinterpret_cast<ServerObject*>(Py_NewRef(server));
+    t->request = reinterpret_cast<RequestObject*>(Py_NewRef(req));
+    t->source = Py_XNewRef(source);
+    t->encoding = Py_XNewRef(encoding);
+    t->task = t->waiter = t->ended = nullptr;
+    t->conn_id = conn_id;
+    t->seq = seq;
+    t->sent = 0;
+    t->code = code;
+    t->calling = false;
+    t->asgi = nullptr;
+    PyObject_GC_Track(t);
+    return t;
+}
+
+PyObject* transfer_write(TransferObject* t, std::string_view bytes) {
+    Connection* conn = connection_of(t);
+    if (!conn) return nullptr;
+    t->calling = true;
+    // Lent, not copied: the piece goes to the socket from its own memory in
+    // this call, and only what the socket did not take is kept.
+    StreamStatus s = conn->stream_write_lent(t->seq, bytes);
+    if (s == StreamStatus::ok || s == StreamStatus::full) {
+        t->sent += bytes.size();
+        // Out at once: a socket with room takes the piece now, and the
+        // producer need not wait for the event loop to come round.
+        Engine* e = t->server->engine;
+        if (e->net_.service_now(t->conn_id)) e->schedule_flush();
+        conn = e->find(t->conn_id);
+        if (conn) s = conn->settle_lent(t->seq);
+        if (s == StreamStatus::full && conn && conn->stream_ready(t->seq)) s = StreamStatus::ok;
+        if (!conn) s = StreamStatus::ok;  // closed meanwhile: the next piece learns it
+    } else {
+        t->server->engine->answered_later(t->conn_id);  // a connection to close
+    }
+    t->calling = false;
+    if (s != StreamStatus::ok && s != StreamStatus::full) return stream_error(t, s);
+    return Py_NewRef(s == StreamStatus::ok ? Py_True : Py_False);
+}
+
+PyObject* transfer_drain(TransferObject* t) {
+    if (!connection_of(t)) return nullptr;
+    Engine* e = t->server->engine;
+    if (!t->waiter) {
+        t->waiter = PyObject_CallMethod(e->loop_, "create_future", nullptr);
+        if (!t->waiter) return nullptr;
+    }
+    return Py_NewRef(t->waiter);
+}
+
+PyObject* transfer_end(TransferObject* t) {
+    Connection* conn = connection_of(t);
+    if (!conn) return nullptr;
+    t->calling = true;
+    const StreamStatus s = conn->stream_end(t->seq);
+    t->calling = false;
+    t->server->engine->answered_later(t->conn_id);
+    if (s != StreamStatus::ok) return stream_error(t, s);
+    Py_RETURN_NONE;
+}
+
+void transfer_abort(TransferObject* t) {
+    Engine* e = t->server ? t->server->engine : nullptr;
+    Connection* conn = e && !t->ended ? e->find(t->conn_id) : nullptr;
+    if (conn) {
+        t->calling = true;  // the producer logs its own exception
+        conn->stream_abort(t->seq);
+        t->calling = false;
+        e->answered_later(t->conn_id);
+    }
+}
+
 PyType_Spec transfer_spec = {
     "lesto._native.Transfer",
     sizeof(TransferObject),
@@ -251,7 +248,9 @@ PyType_Spec transfer_spec = {
 bool Engine::write_open(Connection& conn, std::uint64_t seq, RequestObject* req,
                         ResponseObject* resp) {
     if (resp->kind == ContentKind::file) return write_file(conn, seq, req, resp);
-    TransferObject* t = transfer_new(self_, req, resp, conn.id(), seq);
+    TransferObject* t = transfer_new(self_, req, resp->code,
+                                     resp->kind == ContentKind::stream ? resp->content : nullptr,
+                                     resp->encoding, conn.id(), seq);
     if (!t) return false;
     OpenBody body;
     body.kind = OpenBody::Kind::stream;
@@ -299,7 +298,9 @@ bool Engine::write_file(Connection& conn, std::uint64_t seq, RequestObject* req,
         view_.spec.content_type_known = true;
     }
     Py_DECREF(path);
-    TransferObject* t = transfer_new(self_, req, resp, conn.id(), seq);
+    TransferObject* t = transfer_new(self_, req, resp->code,
+                                     resp->kind == ContentKind::stream ? resp->content : nullptr,
+                                     resp->encoding, conn.id(), seq);
     if (!t) return false;
     files::Served served;
     if (resp->code == 200) {
@@ -384,6 +385,7 @@ void Engine::body_finished(void* token, BodyEnd how, std::string_view reason) no
         Py_XDECREF(r);
     }
     if (t->request) answered(t->request, t->code, t->sent);
+    if (t->asgi) asgi::body_ended(*this, t->asgi, how == BodyEnd::abandoned);
     Py_DECREF(t);  // the connection's reference
 }
 

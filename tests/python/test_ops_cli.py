@@ -65,7 +65,10 @@ def test_help_lists_every_option(command):
     (["nosuchpackage.sub:app"], 1, "no module named 'nosuchpackage'"),
     (["ops_app:missing"], 1, "module 'ops_app' has no attribute 'missing'"),
     (["ops_app.missing"], 1, "module 'ops_app' has no attribute 'missing'"),
-    (["ops_app:not_an_app"], 1, "'ops_app:not_an_app' is 'int', not a lesto.Application"),
+    (["ops_app:not_an_app"], 1, "'ops_app:not_an_app' is 'int': neither a lesto.Application nor "
+     "an ASGI app"),
+    (["ops_app:not_an_app", "--interface", "lesto"], 1,
+     "'ops_app:not_an_app' is 'int', not a lesto.Application"),
     (["ops_app"], 2, "app 'ops_app' must look like 'module:attribute'"),
     (["ops_app:"], 2, "must look like 'module:attribute'"),
     (["nosuchmodule:app", "--reload"], 1, "no module named 'nosuchmodule'"),

@@ -41,6 +41,14 @@ std::string format_address(const sockaddr_storage& addr) {
     return text;
 }
 
+std::uint16_t port_of(const sockaddr_storage& addr) {
+    if (addr.ss_family == AF_INET)
+        return ntohs(reinterpret_cast<const sockaddr_in&>(addr).sin_port);
+    if (addr.ss_family == AF_INET6)
+        return ntohs(reinterpret_cast<const sockaddr_in6&>(addr).sin6_port);
+    return 0;
+}
+
 }  // namespace
 
 struct Server::Peer {
@@ -193,6 +201,7 @@ void Server::accept_all(int listen_fd) {
         const std::uint64_t id = next_id_++;
         auto peer = std::make_unique<Peer>(fd, id, limits_, *dispatcher_, date_);
         peer->conn.set_remote_addr(format_address(addr));
+        peer->conn.set_remote_port(port_of(addr));
         peer->conn.use_buffer_pool(&buffers_);
         peer->last_active = now_;
         peer->events = EPOLLIN | EPOLLRDHUP;
@@ -250,6 +259,13 @@ bool Server::read_input(Peer& peer) {
 }
 
 void Server::service(Peer& peer, bool more_output) {
+    // Application code runs inside (a handler, an ASGI app that sends
+    // before it returns): service_now must not re-enter it.
+    ++in_service_;
+    struct Leave {
+        int& depth;
+        ~Leave() { --depth; }
+    } leave{in_service_};
     Connection& conn = peer.conn;
     // Output backpressure pauses parsing; each complete send may unpause it.
     // The rounds are bounded so one pipelining client cannot hold the loop:
@@ -455,6 +471,9 @@ void Server::flush() {
 }
 
 bool Server::service_now(std::uint64_t connection_id) {
+    // Called from application code that the engine is running: the service
+    // under way sends the output once that code returns.
+    if (in_service_ > 0) return false;
     auto it = peers_.find(connection_id);
     if (it == peers_.end() || it->second->lingering) return false;
     service(*it->second, true);

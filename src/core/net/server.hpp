@@ -55,7 +55,8 @@ public:
     /// more follows (MSG_MORE), so the connection is marked for the next
     /// `flush`, which lets the last partial segment go; returns true when
     /// that is the first mark since the last `flush` (as `mark_dirty`). The
-    /// connection may be closed by it.
+    /// connection may be closed by it. Inside a service (application code
+    /// the engine runs), nothing: the service under way sends the output.
     bool service_now(std::uint64_t connection_id);
     /// A connection got output outside `poll`; returns true when it is the first
     /// since the last `flush` (the caller then schedules one `flush`).
@@ -98,6 +99,7 @@ private:
     std::unordered_map<std::uint64_t, std::unique_ptr<Peer>> peers_;
     std::vector<std::uint64_t> dirty_;
     std::vector<std::uint64_t> flushing_;  // dirty_ as it was when flush() began
+    int in_service_ = 0;                   // depth of service() calls under way
 };
 
 }  // namespace lesto::net

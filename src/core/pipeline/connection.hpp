@@ -109,6 +109,9 @@ public:
     /// The peer's address as text ("127.0.0.1", "::1"), set by the socket layer.
     const std::string& remote_addr() const noexcept { return remote_addr_; }
     void set_remote_addr(std::string addr) { remote_addr_ = std::move(addr); }
+    /// The peer's port (0 when unknown).
+    std::uint16_t remote_port() const noexcept { return remote_port_; }
+    void set_remote_port(std::uint16_t port) noexcept { remote_port_ = port; }
 
     // ---- input -------------------------------------------------------------
     /// Writable space for at least `n` bytes; views of a request whose body is
@@ -283,6 +286,7 @@ private:
 
     std::uint64_t id_;
     std::string remote_addr_;
+    std::uint16_t remote_port_ = 0;
     const ConnectionLimits* limits_;
     Dispatcher* dispatcher_;
     const http::DateCache* date_;

@@ -1,0 +1,58 @@
+// asgi.hpp: the ASGI front-end: an ASGI 3 app served by the engine, the second user of the
+// mechanism the Lesto API's handlers use (the request in flight, coroutine steps, transfers,
+// streamed request bodies). Python sees only the scope and the messages.
+#pragma once
+
+#include "../native.hpp"
+#include "names.hpp"
+
+#include <string_view>
+
+namespace lesto::py {
+
+class Engine;
+struct TransferObject;
+
+namespace asgi {
+
+/// Fill `names` and make the types; false with an exception set.
+bool init(PyObject* module, Names& names);
+int traverse(Names& names, visitproc visit, void* arg);
+void clear(Names& names);
+
+/// The per-request object behind `receive` and `send` (call.cpp).
+struct CallObject;
+
+/// Start serving request `req` (bound, its body reader made if its body
+/// streams): make its call (`*call`, a new reference; null if that failed),
+/// hand the connection its token, and call `app(scope, receive, send)`.
+/// Returns what the app returned (a new reference), or null with the
+/// exception set.
+PyObject* start(Engine& engine, Connection& conn, RequestObject* req, PyObject** call);
+
+/// The app's coroutine for `call` ended (`result` its return value, or null
+/// with its exception set): answer the request if nothing did (500), cut a
+/// body left open, log what the app did wrong.
+void finish(Engine& engine, PyObject* call, PyObject* result);
+
+/// The app waits for something: `task` (a new reference, kept until it ends) runs it now.
+void keep_task(PyObject* call, PyObject* task) noexcept;
+
+/// The connection closed before the request was answered (the token's `abandon`).
+void abandoned(Engine& engine, PyObject* call) noexcept;
+
+/// The response's body, sent through `transfer`, ended (sent, cut, or the client left).
+void body_ended(Engine& engine, PyObject* call, bool client_gone) noexcept;
+
+/// The awaitable `receive` gives for a request body piece, or a Future's
+/// result: {"type": "http.request", "body": piece, "more_body": more}.
+PyObject* request_message(const Names& names, std::string_view piece, bool more);
+/// A new {"type": "http.disconnect"}.
+PyObject* disconnect_message(const Names& names);
+
+/// The scope of request `req` on `conn` (scope.cpp): a copy of the server's
+/// template with the request's own keys.
+PyObject* make_scope(Engine& engine, Connection& conn, RequestObject* req);
+
+}  // namespace asgi
+}  // namespace lesto::py

@@ -1,0 +1,38 @@
+// names.hpp: what the ASGI front-end keeps per module (the module state holds one).
+#pragma once
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+namespace lesto::py::asgi {
+
+/// The strings and shared objects the front-end builds messages and scopes
+/// from, made once per module.
+struct Names {
+    PyObject* type = nullptr;  // "type"
+    PyObject* body = nullptr;
+    PyObject* more_body = nullptr;
+    PyObject* status = nullptr;
+    PyObject* headers = nullptr;
+    PyObject* path = nullptr;
+    PyObject* http_request = nullptr;  // "http.request"
+    PyObject* http_disconnect = nullptr;
+    PyObject* response_start = nullptr;  // "http.response.start"
+    PyObject* response_body = nullptr;
+    PyObject* response_pathsend = nullptr;
+    PyObject* http_version = nullptr;
+    PyObject* method = nullptr;
+    PyObject* raw_path = nullptr;
+    PyObject* query_string = nullptr;
+    PyObject* client = nullptr;
+    PyObject* state = nullptr;
+    PyObject* v1_0 = nullptr;  // "1.0"
+    PyObject* v1_1 = nullptr;
+    PyObject* empty_bytes = nullptr;
+    PyObject* disconnect_message = nullptr;  // {"type": "http.disconnect"}, copied per use
+    PyObject* done = nullptr;                // the awaitable send() returns when nothing waits
+    PyTypeObject* call_type = nullptr;
+    PyTypeObject* ready_type = nullptr;
+};
+
+}  // namespace lesto::py::asgi

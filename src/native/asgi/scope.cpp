@@ -1,0 +1,116 @@
+// scope.cpp: the ASGI http scope of one request.
+//
+// What is the same for every request (type, asgi, scheme, root_path, server,
+// extensions) is in the server's template, copied per request; the request's
+// own keys are set on the copy. `state` is copied one level deep, as the
+// lifespan spec asks: an app may add keys per request without touching the
+// others'.
+#include "asgi.hpp"
+
+#include "../engine.hpp"
+#include "parser/percent.hpp"
+
+#include <array>
+#include <string>
+
+namespace lesto::py::asgi {
+
+namespace {
+
+/// The method as a str: the interned one every request of a common method shares.
+PyObject* method_str(ModuleState* st, std::string_view method) {
+    for (std::size_t i = 0; i < std::size(interned_methods); ++i) {
+        if (interned_methods[i] == method) return Py_NewRef(st->methods[i]);
+    }
+    return PyUnicode_DecodeLatin1(method.data(), static_cast<Py_ssize_t>(method.size()), nullptr);
+}
+
+PyObject* bytes_of(std::string_view s) {
+    return PyBytes_FromStringAndSize(s.data(), static_cast<Py_ssize_t>(s.size()));
+}
+
+/// A header name, lower-cased (ASGI's rule) into a new bytes object.
+PyObject* lower_name(std::string_view name) {
+    PyObject* b = PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(name.size()));
+    if (!b) return nullptr;
+    char* out = PyBytes_AS_STRING(b);
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        const char c = name[i];
+        out[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
+    }
+    return b;
+}
+
+PyObject* header_list(const http::RequestHead& head) {
+    PyObject* list = PyList_New(static_cast<Py_ssize_t>(head.headers.size()));
+    if (!list) return nullptr;
+    Py_ssize_t i = 0;
+    for (const http::Header& h : head.headers) {
+        PyObject* name = lower_name(h.name);
+        PyObject* value = name ? bytes_of(h.value) : nullptr;
+        PyObject* pair = value ? PyTuple_Pack(2, name, value) : nullptr;
+        Py_XDECREF(name);
+        Py_XDECREF(value);
+        if (!pair) {
+            Py_DECREF(list);
+            return nullptr;
+        }
+        PyList_SET_ITEM(list, i++, pair);
+    }
+    return list;
+}
+
+/// The path as the app sees it: every escape decoded, the UTF-8 read with
+/// surrogateescape (as request.path is), so no request is refused for it.
+PyObject* decoded_path(std::string_view raw) {
+    std::string decoded;
+    const std::string_view path = http::percent_decode(raw, decoded) ? decoded : raw;
+    return PyUnicode_DecodeUTF8(path.data(), static_cast<Py_ssize_t>(path.size()),
+                                "surrogateescape");
+}
+
+bool set(PyObject* scope, PyObject* key, PyObject* value) {
+    if (!value) return false;
+    const int r = PyDict_SetItem(scope, key, value);
+    Py_DECREF(value);
+    return r == 0;
+}
+
+}  // namespace
+
+PyObject* make_scope(Engine& e, Connection& conn, RequestObject* req) {
+    ModuleState* st = e.self_->state;
+    const Names& n = st->asgi;
+    const http::RequestHead& head = *req->head;
+    PyObject* scope = PyDict_Copy(e.asgi_scope_);
+    if (!scope) return nullptr;
+    PyObject* client = PyTuple_New(2);
+    if (client) {
+        PyObject* host = PyUnicode_FromStringAndSize(
+            conn.remote_addr().data(), static_cast<Py_ssize_t>(conn.remote_addr().size()));
+        PyObject* port = host ? PyLong_FromLong(conn.remote_port()) : nullptr;
+        if (!port) {
+            Py_XDECREF(host);
+            Py_CLEAR(client);
+        } else {
+            PyTuple_SET_ITEM(client, 0, host);
+            PyTuple_SET_ITEM(client, 1, port);
+        }
+    }
+    PyObject* state = PyDict_GetItemWithError(scope, n.state);
+    const bool ok =
+        set(scope, n.http_version, Py_NewRef(head.version_minor == 0 ? n.v1_0 : n.v1_1)) &&
+        set(scope, n.method, method_str(st, head.method)) &&
+        set(scope, n.path, decoded_path(head.path)) &&
+        set(scope, n.raw_path, bytes_of(head.path)) &&
+        set(scope, n.query_string, bytes_of(head.query)) &&
+        set(scope, n.headers, header_list(head)) && set(scope, n.client, client) &&
+        (!state || set(scope, n.state, PyDict_Copy(state)));
+    if (!ok) {
+        Py_DECREF(scope);
+        return nullptr;
+    }
+    return scope;
+}
+
+}  // namespace lesto::py::asgi

@@ -1,0 +1,228 @@
+"""asgi_app: a raw ASGI 3 app for the ASGI front-end's socket-level tests (test_asgi.py).
+
+Usage: python asgi_app.py PORT. What the app saw or suffered is recorded
+under an id the test chooses (?id=...) and read back with GET /record/{id}.
+"""
+
+import asyncio
+import hashlib
+import json
+import os
+import sys
+from urllib.parse import parse_qs
+
+import applog
+
+import lesto
+
+records = {}
+
+
+def record(scope):
+    key = parse_qs(scope["query_string"].decode()).get("id", ["-"])[0]
+    return records.setdefault(key, {})
+
+
+def query(scope, name, default):
+    return parse_qs(scope["query_string"].decode()).get(name, [default])[0]
+
+
+async def reply(send, status, body, content_type=b"text/plain", headers=()):
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", content_type), *headers]})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def read_body(receive):
+    body, messages = b"", 0
+    while True:
+        message = await receive()
+        assert message["type"] == "http.request", message
+        body += message.get("body", b"")
+        messages += 1
+        if not message.get("more_body"):
+            return body, messages
+
+
+async def lifespan(scope, receive, send):
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            scope["state"]["started"] = "yes"
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            print("lifespan shutdown ran", flush=True)
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def app(scope, receive, send):
+    if scope["type"] == "lifespan":
+        return await lifespan(scope, receive, send)
+    path = scope["path"]
+    handler = ROUTES.get(path) or ROUTES.get("/" + path.split("/")[1])
+    if handler is None:
+        return await reply(send, 404, b"no such route")
+    await handler(scope, receive, send)
+
+
+async def show_scope(scope, receive, send):
+    shown = {key: value for key, value in scope.items() if key not in ("headers",)}
+    shown["state"] = dict(scope["state"])  # as it came, before this request adds to it
+    shown["headers"] = [[n.decode("latin-1"), v.decode("latin-1")] for n, v in scope["headers"]]
+    for key in ("raw_path", "query_string"):
+        shown[key] = scope[key].decode("latin-1")
+    scope["state"]["touched"] = True  # a copy per request: the next one must not see it
+    await reply(send, 200, json.dumps(shown).encode(), b"application/json")
+
+
+async def echo(scope, receive, send):
+    body, messages = await read_body(receive)
+    await reply(send, 200, body, headers=[(b"x-messages", str(messages).encode()),
+                                          (b"x-sha256", hashlib.sha256(body).hexdigest().encode())])
+
+
+async def slow_read(scope, receive, send):
+    """Reads the body one message per 20 ms: the client must be held back, not buffered."""
+    size, messages = 0, 0
+    while True:
+        message = await receive()
+        size += len(message.get("body", b""))
+        messages += 1
+        if not message.get("more_body"):
+            break
+        await asyncio.sleep(0.02)
+    await reply(send, 200, json.dumps({"size": size, "messages": messages}).encode())
+
+
+async def stream(scope, receive, send):
+    n = int(scope["path"].split("/")[2])
+    length = query(scope, "length", None)
+    headers = [(b"content-type", b"text/plain")]
+    if length is not None:
+        headers.append((b"content-length", length.encode()))
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    for i in range(n):
+        await send({"type": "http.response.body", "body": b"piece %d\n" % i, "more_body": True})
+        if query(scope, "sleep", None):
+            await asyncio.sleep(0)
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def endless(scope, receive, send):
+    """Streams until the client goes; records what send() raised."""
+    r = record(scope)
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    try:
+        while True:
+            await send({"type": "http.response.body", "body": b"x" * 65536, "more_body": True})
+            await asyncio.sleep(0.001)
+    except OSError as exc:
+        r["send_raised"] = type(exc).__name__
+        r["is_oserror"] = isinstance(exc, OSError)
+
+
+async def wait_disconnect(scope, receive, send):
+    """Starts a body, then waits on receive(): http.disconnect once the client has gone."""
+    r = record(scope)
+    await read_body(receive)
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"waiting\n", "more_body": True})
+    r["next"] = (await receive())["type"]
+
+
+async def after_response(scope, receive, send):
+    """receive() after the whole response: http.disconnect at once."""
+    r = record(scope)
+    await read_body(receive)
+    await reply(send, 200, b"done")
+    r["next"] = (await receive())["type"]
+
+
+async def background(scope, receive, send):
+    """Answers, then keeps working: the work must finish whatever the client does."""
+    r = record(scope)
+    await reply(send, 200, b"answered")
+    await asyncio.sleep(0.05)
+    r["background"] = "finished"
+
+
+async def pathsend(scope, receive, send):
+    assert "http.response.pathsend" in scope["extensions"]
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/octet-stream")]})
+    await send({"type": "http.response.pathsend", "path": os.environ["ASGI_TEST_FILE"]})
+
+
+async def head_length(scope, receive, send):
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-length", b"11"), (b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD"
+                else b"hello world"})
+
+
+async def waits(scope, receive, send):
+    """Answers after a real wait: pipelined answers must still come in order."""
+    await asyncio.sleep(float(query(scope, "for", "0.05")))
+    await reply(send, 200, scope["path"].encode())
+
+
+async def raise_before(scope, receive, send):
+    raise ValueError("the app broke before answering")
+
+
+async def raise_after(scope, receive, send):
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"partial", "more_body": True})
+    raise ValueError("the app broke mid-body")
+
+
+async def no_response(scope, receive, send):
+    return None
+
+
+async def bad_header(scope, receive, send):
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"x-evil", b"a\r\nSet-Cookie: stolen=1")]})
+    await send({"type": "http.response.body", "body": b"never"})
+
+
+async def double_start(scope, receive, send):
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+
+
+async def body_first(scope, receive, send):
+    await send({"type": "http.response.body", "body": b"too early"})
+
+
+async def wrong_length(scope, receive, send):
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-length", b"100")]})
+    await send({"type": "http.response.body", "body": b"short"})
+
+
+async def str_body(scope, receive, send):
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": "not bytes"})
+
+
+async def show_record(scope, receive, send):
+    key = scope["path"].split("/")[2]
+    await reply(send, 200, json.dumps(records.get(key)).encode(), b"application/json")
+
+
+ROUTES = {
+    "/scope": show_scope, "/echo": echo, "/slow-read": slow_read, "/stream": stream,
+    "/endless": endless, "/wait-disconnect": wait_disconnect, "/after-response": after_response,
+    "/background": background, "/pathsend": pathsend, "/head-length": head_length,
+    "/waits": waits, "/raise-before": raise_before, "/raise-after": raise_after,
+    "/no-response": no_response, "/bad-header": bad_header, "/double-start": double_start,
+    "/body-first": body_first, "/wrong-length": wrong_length, "/str-body": str_body,
+    "/record": show_record,
+}
+
+if __name__ == "__main__":
+    applog.setup()
+    lesto.AsgiApplication(app, lifespan="on", limits={"max_stream_body_bytes": 64 << 20}).run(
+        host="127.0.0.1", port=int(sys.argv[1]))

@@ -1,0 +1,353 @@
+"""The ASGI front-end over real sockets: scope, receive, send, streams, lifespan, bad apps.
+
+The app (apps/asgi_app.py) is a raw ASGI 3 app; frameworks are in
+test_asgi_frameworks.py.
+"""
+
+import hashlib
+import json
+import os
+import socket
+import time
+import uuid
+
+import pytest
+from conftest import ServerProcess
+from ops_helpers import LESTO, Lesto
+from rawhttp import Connection, chunked, get, post
+
+
+@pytest.fixture(scope="module")
+def asgi_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("asgi") / "payload.bin"
+    path.write_bytes(os.urandom(300_000))
+    return path
+
+
+@pytest.fixture(scope="module")
+def _asgi_process(loop_name, server_log_dir, asgi_file):
+    os.environ["ASGI_TEST_FILE"] = str(asgi_file)
+    server = ServerProcess("asgi_app", loop_name, server_log_dir)
+    server.start()
+    yield server
+    problems = server.stop()
+    assert "lifespan shutdown ran" in server.log(), "lifespan.shutdown did not run at the stop"
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def server(_asgi_process):
+    _asgi_process.begin_test()
+    yield _asgi_process
+    problems = _asgi_process.end_test()
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
+def fresh_id():
+    return uuid.uuid4().hex[:12]
+
+
+def wait_record(server, key, field, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        r = server.exchange(get(f"/record/{key}")).json()
+        if r and field in r:
+            return r
+        if time.monotonic() > deadline:
+            raise AssertionError(f"record {key} has no {field!r}: {r}")
+        time.sleep(0.02)
+
+
+# ---- the scope ------------------------------------------------------------------------
+
+
+def test_the_scope_has_every_key_the_spec_names(server):
+    r = server.exchange(get("/scope/caf%C3%A9%2Fx?a=1&b=%20", headers=[
+        ("X-Dup", "one"), ("Accept", "*/*"), ("x-dup", "two")]))
+    assert r.status == 200
+    scope = r.json()
+    assert scope["type"] == "http"
+    assert scope["asgi"] == {"version": "3.0", "spec_version": "2.4"}
+    assert scope["http_version"] == "1.1"
+    assert scope["method"] == "GET"
+    assert scope["scheme"] == "http"
+    assert scope["path"] == "/scope/café/x"  # every escape decoded, UTF-8 read
+    assert scope["raw_path"] == "/scope/caf%C3%A9%2Fx"
+    assert scope["query_string"] == "a=1&b=%20"
+    assert scope["root_path"] == ""
+    # Lower-cased names, in order, duplicates kept.
+    assert scope["headers"] == [["host", "localhost"], ["x-dup", "one"], ["accept", "*/*"],
+                                ["x-dup", "two"]]
+    assert scope["client"][0] == "127.0.0.1" and isinstance(scope["client"][1], int)
+    assert scope["server"] == ["127.0.0.1", server.port]
+    assert "http.response.pathsend" in scope["extensions"]
+
+
+def test_state_from_lifespan_is_copied_into_each_request(server):
+    first = server.exchange(get("/scope")).json()
+    second = server.exchange(get("/scope")).json()
+    assert first["state"]["started"] == "yes"  # set by lifespan.startup
+    # The first request added "touched" to its own copy only.
+    assert "touched" not in second["state"]
+
+
+def test_http_1_0_is_told_to_the_app(server):
+    r = server.exchange(get("/scope", version="1.0"))
+    assert r.json()["http_version"] == "1.0"
+
+
+# ---- request bodies ----------------------------------------------------------------------
+
+
+def test_a_body_with_content_length_arrives(server):
+    r = server.exchange(post("/echo", b"hello body"))
+    assert (r.status, r.body) == (200, b"hello body")
+
+
+def test_a_chunked_body_arrives(server):
+    r = server.exchange(chunked("/echo", [b"one ", b"two ", b"three"]))
+    assert r.body == b"one two three"
+
+
+def test_a_large_body_comes_in_pieces_as_it_arrives(server):
+    body = os.urandom(5 << 20)
+    r = server.exchange(post("/echo", body))
+    assert r.header("x-sha256") == hashlib.sha256(body).hexdigest()
+    assert int(r.header("x-messages")) > 1
+
+
+def test_a_slow_reader_gets_the_body_paced(server):
+    body = b"u" * (8 << 20)
+    r = server.exchange(post("/slow-read", body))
+    result = json.loads(r.body)
+    assert result["size"] == len(body)
+    assert result["messages"] > 10  # read as it came, never all at once
+
+
+def test_100_continue_is_sent_when_the_app_reads(server):
+    with server.connect() as conn:
+        conn.send(get("/echo", method="POST", headers=[("Content-Length", "5"),
+                                                       ("Expect", "100-continue")]))
+        interim = conn.read_response()
+        assert interim.status == 100
+        conn.send(b"12345")
+        r = conn.read_response()
+    assert r.body == b"12345"
+
+
+# ---- responses ------------------------------------------------------------------------------
+
+
+def test_a_body_in_pieces_goes_out_chunked(server):
+    r = server.exchange(get("/stream/5"))
+    assert r.header("Transfer-Encoding") == "chunked"
+    assert r.body == b"".join(b"piece %d\n" % i for i in range(5))
+
+
+def test_a_declared_length_is_kept_for_a_streamed_body(server):
+    length = len(b"".join(b"piece %d\n" % i for i in range(3)))
+    r = server.exchange(get(f"/stream/3?length={length}"))
+    assert r.header("Content-Length") == str(length)
+    assert r.header("Transfer-Encoding") is None
+
+
+def test_a_streamed_body_longer_than_its_length_closes_the_connection(server):
+    server.expect_traceback("Content-Length")
+    with server.connect() as conn:
+        conn.send(get("/stream/3?length=5"))
+        data = conn.read_to_eof()
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert b"Content-Length: 5" in head
+    assert len(body) < 5  # the piece that would overrun is not sent: the close tells the client
+
+
+def test_a_whole_body_must_match_its_length(server):
+    server.expect_traceback("content-length says 100 bytes, the body has 5")
+    r = server.exchange(get("/wrong-length"))
+    assert r.status == 500
+
+
+def test_head_gets_the_length_and_no_body(server):
+    r = server.exchange(get("/head-length", method="HEAD"), head_request=True)
+    assert (r.status, r.header("Content-Length"), r.body) == (200, "11", b"")
+    r = server.exchange(get("/stream/3", method="HEAD"), head_request=True)
+    assert r.body == b""
+
+
+def test_pathsend_sends_the_file(server, asgi_file):
+    r = server.exchange(get("/pathsend"))
+    assert r.header("Content-Length") == str(asgi_file.stat().st_size)
+    assert r.body == asgi_file.read_bytes()
+
+
+def test_pipelined_requests_are_answered_in_order(server):
+    paths = ["/waits/a?for=0.1", "/stream/3?sleep=1", "/waits/b?for=0", "/echo", "/waits/c"]
+    data = b"".join(post(p, b"x") if p == "/echo" else get(p) for p in paths)
+    with server.connect() as conn:
+        conn.send(data)
+        responses = conn.read_responses(len(paths))
+    assert [r.body for r in responses] == [
+        b"/waits/a", b"piece 0\npiece 1\npiece 2\n", b"/waits/b", b"x", b"/waits/c"]
+
+
+# ---- the client going, and receive() after the body ---------------------------------------
+
+
+def test_send_after_the_client_left_raises_an_oserror(server):
+    key = fresh_id()
+    with server.connect() as conn:
+        conn.send(get(f"/endless?id={key}"))
+        conn.sock.recv(65536)
+    r = wait_record(server, key, "send_raised")
+    assert r == {"send_raised": "ClientDisconnected", "is_oserror": True}
+
+
+def test_receive_gives_disconnect_when_the_client_leaves(server):
+    key = fresh_id()
+    with server.connect() as conn:
+        conn.send(post(f"/wait-disconnect?id={key}", b"body"))
+        assert b"waiting" in conn.sock.recv(65536)
+    assert wait_record(server, key, "next")["next"] == "http.disconnect"
+
+
+def test_receive_gives_disconnect_once_the_response_is_done(server):
+    key = fresh_id()
+    assert server.exchange(post(f"/after-response?id={key}", b"b")).body == b"done"
+    assert wait_record(server, key, "next")["next"] == "http.disconnect"
+
+
+def test_the_app_runs_on_after_its_response(server):
+    key = fresh_id()
+    with server.connect() as conn:
+        conn.send(get(f"/background?id={key}"))
+        assert conn.read_response().body == b"answered"
+    # The connection is closed before the background work ends: it must still end.
+    assert wait_record(server, key, "background")["background"] == "finished"
+
+
+# ---- bad apps -----------------------------------------------------------------------------
+
+
+def test_an_app_raising_before_it_answers_gets_a_500_and_a_traceback(server):
+    server.expect_traceback("the app broke before answering")
+    r = server.exchange(get("/raise-before"))
+    assert r.status == 500
+    assert "the app broke before answering" in server.log()
+
+
+def test_an_app_raising_mid_body_gets_the_connection_closed(server):
+    server.expect_traceback("the app broke mid-body")
+    with server.connect() as conn:
+        conn.send(get("/raise-after"))
+        data = conn.read_to_eof()  # no last chunk: the client can tell it was cut
+    assert b"partial" in data and not data.endswith(b"0\r\n\r\n")
+
+
+@pytest.mark.parametrize("path, logged", [
+    ("/no-response", "returned without sending a response"),
+    ("/double-start", "http.response.start sent twice"),
+    ("/body-first", "http.response.body sent before http.response.start"),
+    ("/str-body", "'body' must be bytes, got str"),
+])
+def test_a_misbehaving_app_gets_a_500_and_a_log_line(server, path, logged):
+    server.expect_traceback(logged)
+    r = server.exchange(get(path))
+    assert r.status == 500
+    assert logged in server.log()
+
+
+def test_a_header_that_would_split_the_response_is_refused(server):
+    server.expect_traceback("x-evil")
+    r = server.exchange(get("/bad-header"))
+    assert r.status == 500
+    assert r.header("Set-Cookie") is None
+    assert b"stolen" not in r.raw_head
+
+
+def test_a_websocket_request_is_refused_with_403(server):
+    r = server.exchange(get("/scope", headers=[
+        ("Upgrade", "websocket"), ("Connection", "Upgrade"),
+        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "13")]))
+    assert r.status == 403
+
+
+# ---- the command line and lifespan ----------------------------------------------------------
+
+LIFESPAN_APPS = '''
+async def unsupported(scope, receive, send):
+    if scope["type"] != "http":
+        raise RuntimeError("only http here")
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": scope["root_path"].encode() or b"ok"})
+
+
+async def failing(scope, receive, send):
+    if scope["type"] == "lifespan":
+        await receive()
+        await send({"type": "lifespan.startup.failed", "message": "no database today"})
+        return
+    await unsupported(scope, receive, send)
+
+
+def make():
+    return unsupported
+'''
+
+
+@pytest.fixture
+def lifespan_dir(tmp_path):
+    (tmp_path / "lifespan_apps.py").write_text(LIFESPAN_APPS)
+    return tmp_path
+
+
+def run_cli(directory, tmp_path, *args, wait=True):
+    server = Lesto([*LESTO, *args, "--host", "127.0.0.1"], tmp_path / f"log{fresh_id()}.txt",
+                   cwd=directory, port=free())
+    return server.start(wait_for="Lesto serving on" if wait else None)
+
+
+def free():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fetch(server, path="/"):
+    with Connection("127.0.0.1", server.port) as conn:
+        conn.send(get(path))
+        return conn.read_response().body
+
+
+def test_an_app_without_lifespan_is_served_with_auto(lifespan_dir, tmp_path):
+    server = run_cli(lifespan_dir, tmp_path, "lifespan_apps:unsupported")
+    try:
+        assert fetch(server) == b"ok"
+        assert "does not support lifespan" in server.log()
+    finally:
+        server.proc.terminate()
+        server.proc.wait(10)
+
+
+def test_lifespan_on_requires_it(lifespan_dir, tmp_path):
+    server = run_cli(lifespan_dir, tmp_path, "lifespan_apps:unsupported", "--lifespan", "on",
+                     wait=False)
+    assert server.proc.wait(20) == 3
+    assert "lifespan ended before answering lifespan.startup" in server.log()
+
+
+def test_a_failed_startup_stops_the_worker_with_the_apps_message(lifespan_dir, tmp_path):
+    server = run_cli(lifespan_dir, tmp_path, "lifespan_apps:failing", wait=False)
+    assert server.proc.wait(20) == 3
+    assert "no database today" in server.log()
+
+
+def test_factory_and_root_path_from_the_command_line(lifespan_dir, tmp_path):
+    server = run_cli(lifespan_dir, tmp_path, "lifespan_apps:make", "--factory",
+                     "--root-path", "/api", "--interface", "asgi")
+    try:
+        assert fetch(server) == b"/api"
+    finally:
+        server.proc.terminate()
+        server.proc.wait(10)
