@@ -87,7 +87,7 @@ def load_app(spec: str, *, interface: str = "lesto", factory: bool = False,
     if interface == "lesto" and not isinstance(app, Application):
         raise AppSpecError(f"{spec!r} is {type(app).__name__!r}, not a lesto.Application "
                            "(an ASGI app? pass --interface asgi or auto)")
-    if interface != "lesto" and not callable(app):
+    if not isinstance(app, Application) and not callable(app):
         raise AppSpecError(f"{spec!r} is {type(app).__name__!r}: neither a lesto.Application "
                            "nor an ASGI app (a callable)")
     try:
