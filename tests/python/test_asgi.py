@@ -176,6 +176,14 @@ def test_head_gets_the_length_and_no_body(server):
     assert r.body == b""
 
 
+def test_connection_close_from_the_app_closes_after_the_response(server):
+    with server.connect() as conn:
+        conn.send(get("/close-after") + get("/scope"))  # the second is never answered
+        r = conn.read_response()
+        assert (r.body, r.header("Connection")) == (b"bye", "close")
+        assert conn.read_to_eof() == b""
+
+
 def test_pathsend_sends_the_file(server, asgi_file):
     r = server.exchange(get("/pathsend"))
     assert r.header("Content-Length") == str(asgi_file.stat().st_size)

@@ -295,7 +295,7 @@ void Connection::promote() {
 
 bool Connection::respond(std::uint64_t seq, http::ResponseSpec& spec) {
     bool ok = true;
-    answer(seq, [&](Buffer& out, bool keep_alive) {
+    const bool answered = answer(seq, [&](Buffer& out, bool keep_alive) {
         spec.keep_alive = spec.keep_alive && keep_alive;
         if (http::write_response(out, spec, date_->value()) != http::WriteStatus::ok) {
             ok = false;
@@ -303,6 +303,8 @@ bool Connection::respond(std::uint64_t seq, http::ResponseSpec& spec) {
         }
         return false;
     });
+    // The caller asked to close after this answer (an ASGI app's Connection: close).
+    if (answered && !spec.keep_alive) drop_behind(seq);
     return ok;
 }
 

@@ -207,6 +207,10 @@ async def str_body(scope, receive, send):
     await send({"type": "http.response.body", "body": "not bytes"})
 
 
+async def close_after(scope, receive, send):
+    await reply(send, 200, b"bye", headers=[(b"connection", b"close")])
+
+
 async def show_record(scope, receive, send):
     key = scope["path"].split("/")[2]
     await reply(send, 200, json.dumps(records.get(key)).encode(), b"application/json")
@@ -219,7 +223,7 @@ ROUTES = {
     "/waits": waits, "/raise-before": raise_before, "/raise-after": raise_after,
     "/no-response": no_response, "/bad-header": bad_header, "/double-start": double_start,
     "/body-first": body_first, "/wrong-length": wrong_length, "/str-body": str_body,
-    "/record": show_record,
+    "/record": show_record, "/close-after": close_after,
 }
 
 if __name__ == "__main__":
