@@ -366,13 +366,18 @@ def render(header: list[str], body: list[list[str]], markdown: bool) -> str:
     return "\n".join([fmt(header), "  ".join("-" * w for w in widths), *(fmt(cells) for cells in body)])
 
 
-def describe_run(args: argparse.Namespace) -> str:
+def cpu_model() -> str:
     model = platform.processor() or "unknown CPU"
     try:
         with open("/proc/cpuinfo") as f:
             model = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
+    return model
+
+
+def describe_run(args: argparse.Namespace) -> str:
+    model = cpu_model()
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     pin = f"server on CPU {SERVER_CPU}, wrk on CPU {CLIENT_CPU}" if args.pin else "no pinning"
     return (
