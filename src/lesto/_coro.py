@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import collections.abc
 import contextvars
+import sys
 from collections.abc import Callable, Coroutine, Generator
 from types import FrameType
 from typing import Any, TextIO
@@ -156,7 +157,9 @@ class Scheduler:
     The engine reads these attributes once (ServerConfig(scheduler=...)):
     `loop`; `call_soon(callback)`, the loop's; `take_over(coro, yielded)`,
     a Task that drives a handler coroutine the engine started, from the
-    value it last yielded; `stand_in(loop)`, what asyncio.current_task()
+    value it last yielded; `run_task(coro)`, a Task for a coroutine the
+    engine did not start (an ASGI app's), started at once where asyncio can
+    (3.12); `stand_in(loop)`, what asyncio.current_task()
     is while the engine runs a step itself; and asyncio's `enter_task` and
     `leave_task`, which make it current.
     """
@@ -175,6 +178,15 @@ class Scheduler:
             return create_task(_Continuation(coro, yielded))
 
         self.take_over = take_over
+        if sys.version_info >= (3, 12):
+            def run_task(coro: HandlerCoroutine) -> asyncio.Task[Any]:
+                # Its first step runs now, inside the Task: an app that never
+                # waits ends here, without a trip through the loop.
+                return asyncio.Task(coro, loop=loop, eager_start=True)  # type: ignore[call-arg,unused-ignore]
+
+            self.run_task = run_task
+        else:
+            self.run_task = create_task
         self.stand_in = EagerStep
         # asyncio's own bookkeeping of the current task (private, but stable
         # from 3.7 to 3.13 and what Task.__step itself calls).

@@ -199,7 +199,6 @@ void Engine::suspend(Connection& conn, std::uint64_t seq, RequestObject* req, Py
     s->conn_id = conn.id();
     s->seq = seq;
     s->in_error_handler = in_error_handler;
-    s->asgi = Py_XNewRef(req->asgi);
     request_detach(req);  // it outlives this dispatch
     park(conn, s, coro, yielded, step);
     Py_DECREF(s);
@@ -207,18 +206,6 @@ void Engine::suspend(Connection& conn, std::uint64_t seq, RequestObject* req, Py
 
 void Engine::park(Connection& conn, SuspendedObject* s, PyObject* coro, PyObject* yielded,
                   PyObject* step) {
-    if (s->asgi) {
-        // A Task always: an ASGI app runs on after its answer (background
-        // work), whatever becomes of the connection, which holds the call
-        // as its token instead.
-        PyObject* task = hand_over(s, coro, yielded, step);
-        if (!task) {
-            asgi::finish(*this, s->asgi, nullptr);
-            return;
-        }
-        asgi::keep_task(s->asgi, task);
-        return;
-    }
     if (yielded == Py_None && !(step && cancel_pending(step))) {
         // A bare yield asks only to be resumed with None on a later round.
         Py_DECREF(yielded);
@@ -243,6 +230,45 @@ void Engine::park(Connection& conn, SuspendedObject* s, PyObject* coro, PyObject
         return;
     }
     conn.set_token(s->seq, task);  // the slot now owns this reference
+}
+
+void Engine::run_asgi(Connection& conn, std::uint64_t seq, RequestObject* req, PyObject* call,
+                      PyObject* coro) {
+    PyObject* task = PyObject_CallOneArg(run_task_, coro);
+    Py_DECREF(coro);
+    if (!task) {
+        asgi::finish(*this, call, nullptr);
+        return;
+    }
+    // Started at once (Python 3.12's eager tasks): an app that never waits is done already.
+    PyObject* done = PyObject_CallMethod(task, "done", nullptr);
+    const int is_done = done ? PyObject_IsTrue(done) : -1;
+    Py_XDECREF(done);
+    if (is_done != 0) {
+        PyObject* result =
+            is_done > 0 ? PyObject_CallMethodNoArgs(task, self_->state->str_result) : nullptr;
+        Py_DECREF(task);
+        asgi::finish(*this, call, result);
+        return;
+    }
+    auto* type = self_->state->suspended_type;
+    auto* s = reinterpret_cast<SuspendedObject*>(type->tp_alloc(type, 0));
+    if (s) {
+        s->vectorcall = reinterpret_cast<vectorcallfunc>(Suspended_call);
+        s->server = reinterpret_cast<ServerObject*>(Py_NewRef(self_));
+        s->request = reinterpret_cast<RequestObject*>(Py_NewRef(req));
+        s->asgi = Py_NewRef(call);
+        s->conn_id = conn.id();
+        s->seq = seq;
+    }
+    PyObject* added = s ? PyObject_CallMethodOneArg(task, self_->state->str_add_done_callback,
+                                                    reinterpret_cast<PyObject*>(s))
+                        : nullptr;
+    if (!added) PyErr_WriteUnraisable(task);  // it runs on, its end unseen: say so now
+    Py_XDECREF(added);
+    Py_XDECREF(s);
+    request_detach(req);  // it outlives this dispatch
+    asgi::keep_task(call, task);
 }
 
 PyObject* Engine::hand_over(SuspendedObject* s, PyObject* coro, PyObject* yielded, PyObject* step) {

@@ -201,17 +201,7 @@ void Engine::dispatch_asgi(Connection& conn, std::uint64_t seq, const RequestRef
         PyErr_WriteUnraisable(reinterpret_cast<PyObject*>(self_));
         conn.respond_error(seq, 500, http::reason_phrase(500));
     } else if (result && PyCoro_CheckExact(result)) {
-        // Its first step here: an app that never waits ends in it, without a Task.
-        PyObject* yielded = nullptr;
-        PyObject* step = nullptr;
-        const PySendResult sent = step_coro(result, &yielded, &step, nullptr);
-        if (sent == PYGEN_NEXT) {
-            suspend(conn, seq, req, result, yielded, false, step);
-        } else {
-            Py_XDECREF(step);
-            Py_DECREF(result);
-            asgi::finish(*this, call, sent == PYGEN_RETURN ? yielded : nullptr);
-        }
+        run_asgi(conn, seq, req, call, result);
     } else if (result) {
         PyErr_Format(PyExc_TypeError,
                      "the ASGI app returned %.100R, not a coroutine: an ASGI 3 app is "

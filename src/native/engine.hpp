@@ -43,6 +43,7 @@ public:
         Py_CLEAR(take_over_);
         Py_CLEAR(loop_);
         Py_CLEAR(stand_in_);
+        Py_CLEAR(run_task_);
         Py_CLEAR(enter_task_);
         Py_CLEAR(leave_task_);
         Py_CLEAR(step_);
@@ -91,6 +92,12 @@ public:
     void flush();
     /// Resume every coroutine that yielded bare since the last round (coroutines.cpp).
     void resume_round();
+    /// Run an ASGI app's coroutine `coro` for `call` in a Task of its own
+    /// (coroutines.cpp): frameworks take asyncio's current task as the
+    /// request's identity (anyio's cancel scopes), which the engine's
+    /// stand-in cannot keep across a suspension.
+    void run_asgi(Connection& conn, std::uint64_t seq, RequestObject* req, PyObject* call,
+                  PyObject* coro);
 
     ServerObject* self_;
     net::Server net_;
@@ -105,6 +112,7 @@ public:
     PyObject* take_over_ = nullptr;  // take_over(coro, yielded) -> Task
     PyObject* loop_ = nullptr;
     PyObject* stand_in_ = nullptr;    // stand_in(loop): the current task while a step runs
+    PyObject* run_task_ = nullptr;    // run_task(coro) -> Task, eager where asyncio has it
     PyObject* enter_task_ = nullptr;  // asyncio's _enter_task(loop, task), or null
     PyObject* leave_task_ = nullptr;
     PyObject* call_soon_ = nullptr;

@@ -260,6 +260,7 @@ struct ServerConfigObject {
     PyObject* call_soon;
     PyObject* take_over;
     PyObject* stand_in;
+    PyObject* run_task;
     PyObject* enter_task;  // None when asyncio has none, as leave_task
     PyObject* leave_task;
     // `limits` and `timeouts` over the engine's defaults.

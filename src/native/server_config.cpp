@@ -53,7 +53,8 @@ constexpr ConfigField config_fields[] = {
      "methods the path has ('GET, POST') or None."},
     {"scheduler", &ServerConfigObject::scheduler, Check::scheduler, true,
      "Runs handler coroutines on the event loop; has loop, call_soon(callback), "
-     "take_over(coro, yielded) -> Task, stand_in(loop) -> the current task while the engine "
+     "take_over(coro, yielded) -> Task, run_task(coro) -> Task (started at once where asyncio "
+     "can: an ASGI app's), stand_in(loop) -> the current task while the engine "
      "steps a coroutine, and asyncio's enter_task and leave_task (both None: no stand-in)."},
     {"limits", &ServerConfigObject::limits, Check::limits, false,
      "{name: int}, names from LIMITS; the others keep their defaults."},
@@ -138,6 +139,7 @@ constexpr SchedulerPart scheduler_parts[] = {
     {"call_soon", &ServerConfigObject::call_soon, Check::callable},
     {"take_over", &ServerConfigObject::take_over, Check::callable},
     {"stand_in", &ServerConfigObject::stand_in, Check::callable},
+    {"run_task", &ServerConfigObject::run_task, Check::callable},
     {"enter_task", &ServerConfigObject::enter_task, Check::callable_or_none},
     {"leave_task", &ServerConfigObject::leave_task, Check::callable_or_none},
 };
@@ -170,10 +172,11 @@ bool check_scheduler(ServerConfigObject* c, PyObject* scheduler) {
     for (const SchedulerPart& p : scheduler_parts) {
         PyObject* v = PyObject_GetAttrString(scheduler, p.name);
         if (!v) {
-            PyErr_Format(PyExc_TypeError,
-                         "ServerConfig(scheduler=...): %.100s has no attribute '%s' (a scheduler "
-                         "has loop, call_soon, take_over, stand_in, enter_task and leave_task)",
-                         Py_TYPE(scheduler)->tp_name, p.name);
+            PyErr_Format(
+                PyExc_TypeError,
+                "ServerConfig(scheduler=...): %.100s has no attribute '%s' (a scheduler "
+                "has loop, call_soon, take_over, stand_in, run_task, enter_task and leave_task)",
+                Py_TYPE(scheduler)->tp_name, p.name);
             return false;
         }
         c->*p.slot = v;

@@ -43,6 +43,7 @@ PyObject* Server_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
     eng.call_soon_ = Py_NewRef(config->call_soon);
     eng.take_over_ = Py_NewRef(config->take_over);
     eng.stand_in_ = Py_NewRef(config->stand_in);
+    eng.run_task_ = Py_NewRef(config->run_task);
     if (config->enter_task != Py_None) {
         eng.enter_task_ = Py_NewRef(config->enter_task);
         eng.leave_task_ = Py_NewRef(config->leave_task);

@@ -182,7 +182,10 @@ WriteStatus render(Buffer& out, const ResponseSpec& spec, std::string_view date,
     const std::uint64_t body_len =
         whole ? spec.body.size() + body_tail.size() : spec.content_length;
     const std::size_t length_size = decimal_size(body_len);
-    const bool close = !spec.keep_alive && spec.version_minor >= 1;
+    // HTTP/1.0 closes by default, but a body that ends with the connection
+    // says so: clients that insist on a length or a close get their answer.
+    const bool close =
+        !spec.keep_alive && (spec.version_minor >= 1 || spec.framing == Framing::close);
     const bool keep_alive = spec.keep_alive && spec.version_minor == 0;
     const std::string_view reason = status == 200 ? "OK" : reason_phrase(status);
 

@@ -818,6 +818,7 @@ bool init(PyObject* module, Names& n) {
         {&n.query_string, "query_string"},
         {&n.client, "client"},
         {&n.state, "state"},
+        {&n.root_path, "root_path"},
         {&n.v1_0, "1.0"},
         {&n.v1_1, "1.1"},
     };

@@ -26,6 +26,7 @@ struct Names {
     PyObject* query_string = nullptr;
     PyObject* client = nullptr;
     PyObject* state = nullptr;
+    PyObject* root_path = nullptr;
     PyObject* v1_0 = nullptr;  // "1.0"
     PyObject* v1_1 = nullptr;
     PyObject* empty_bytes = nullptr;

@@ -61,12 +61,29 @@ PyObject* header_list(const http::RequestHead& head) {
 }
 
 /// The path as the app sees it: every escape decoded, the UTF-8 read with
-/// surrogateescape (as request.path is), so no request is refused for it.
-PyObject* decoded_path(std::string_view raw) {
+/// surrogateescape (as request.path is), so no request is refused for it;
+/// after `root` (the root_path: the path includes it, as uvicorn gives it
+/// and Starlette expects).
+PyObject* decoded_path(std::string_view raw, PyObject* root) {
     std::string decoded;
     const std::string_view path = http::percent_decode(raw, decoded) ? decoded : raw;
-    return PyUnicode_DecodeUTF8(path.data(), static_cast<Py_ssize_t>(path.size()),
-                                "surrogateescape");
+    PyObject* own =
+        PyUnicode_DecodeUTF8(path.data(), static_cast<Py_ssize_t>(path.size()), "surrogateescape");
+    if (!own || !root) return own;
+    PyObject* whole = PyUnicode_Concat(root, own);
+    Py_DECREF(own);
+    return whole;
+}
+
+/// The raw path after the root_path's UTF-8.
+PyObject* raw_path(std::string_view raw, PyObject* root) {
+    if (!root) return bytes_of(raw);
+    Py_ssize_t n;
+    const char* r = utf8_of(root, &n);
+    if (!r) return nullptr;
+    std::string whole(r, static_cast<std::size_t>(n));
+    whole.append(raw);
+    return bytes_of(whole);
 }
 
 bool set(PyObject* scope, PyObject* key, PyObject* value) {
@@ -98,11 +115,13 @@ PyObject* make_scope(Engine& e, Connection& conn, RequestObject* req) {
         }
     }
     PyObject* state = PyDict_GetItemWithError(scope, n.state);
+    PyObject* root = PyDict_GetItemWithError(scope, n.root_path);
+    if (root && (!PyUnicode_Check(root) || PyUnicode_GET_LENGTH(root) == 0)) root = nullptr;
     const bool ok =
         set(scope, n.http_version, Py_NewRef(head.version_minor == 0 ? n.v1_0 : n.v1_1)) &&
         set(scope, n.method, method_str(st, head.method)) &&
-        set(scope, n.path, decoded_path(head.path)) &&
-        set(scope, n.raw_path, bytes_of(head.path)) &&
+        set(scope, n.path, decoded_path(head.path, root)) &&
+        set(scope, n.raw_path, raw_path(head.path, root)) &&
         set(scope, n.query_string, bytes_of(head.query)) &&
         set(scope, n.headers, header_list(head)) && set(scope, n.client, client) &&
         (!state || set(scope, n.state, PyDict_Copy(state)));
