@@ -7,6 +7,7 @@ test_asgi_frameworks.py.
 import hashlib
 import json
 import os
+import signal
 import socket
 import time
 import uuid
@@ -301,6 +302,20 @@ async def failing(scope, receive, send):
 
 def make():
     return unsupported
+
+
+async def logged(scope, receive, send):
+    """Lifespan that says which worker started and stopped."""
+    import os
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            print(f"{message['type']} in {os.getpid()}", flush=True)
+            await send({"type": message["type"] + ".complete"})
+            if message["type"] == "lifespan.shutdown":
+                return
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": str(os.getpid()).encode()})
 '''
 
 
@@ -359,3 +374,23 @@ def test_factory_and_root_path_from_the_command_line(lifespan_dir, tmp_path):
     finally:
         server.proc.terminate()
         server.proc.wait(10)
+
+
+def test_workers_restart_and_stop_with_lifespan_in_each(lifespan_dir, tmp_path):
+    server = run_cli(lifespan_dir, tmp_path, "lifespan_apps:logged", "--workers", "2")
+    try:
+        first = set(server.workers(2))
+        server.wait_for_log("lifespan.startup in", count=2)
+        assert int(fetch(server)) in first
+        server.signal(signal.SIGHUP)  # a rolling restart: new workers, each with its startup
+        server.wait_for_log("workers replaced")
+        second = set(server.workers(2))
+        assert not first & second
+        assert int(fetch(server)) in second
+        assert server.stop() == 0
+        log = server.log()
+        for pid in first | second:  # every worker ran its shutdown after its connections
+            assert f"lifespan.startup in {pid}" in log and f"lifespan.shutdown in {pid}" in log
+    finally:
+        if server.proc.poll() is None:
+            server.kill()
