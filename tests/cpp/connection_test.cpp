@@ -116,6 +116,23 @@ TEST_F(ConnectionTest, ConnectionCloseStopsDispatchingAndFinishes) {
     EXPECT_FALSE(c.wants_input());
 }
 
+TEST_F(ConnectionTest, AnAnswerThatClosesAbandonsTheRequestsBehindIt) {
+    Connection c(1, limits, app, date);
+    app.defer = true;
+    feed(c, std::string(get_a) + std::string(get_b) + std::string(get_c));
+    lesto::http::ResponseSpec spec;
+    spec.body = "bye";
+    spec.keep_alive = false;  // the app asked to close after it (ASGI's connection: close)
+    ASSERT_TRUE(c.respond(0, spec));
+    const std::string out = take(c);
+    EXPECT_NE(out.find("Connection: close\r\n"), std::string::npos);
+    EXPECT_EQ(bodies(out), (std::vector<std::string>{"bye"}));
+    EXPECT_EQ(app.abandoned.size(), 2u);  // the work of both requests behind it
+    EXPECT_TRUE(c.finished());
+    App::answer(c, 2, "too late");  // dropped: nothing follows a closing answer
+    EXPECT_EQ(take(c), "");
+}
+
 TEST_F(ConnectionTest, AParseErrorIsAnsweredAfterEarlierRequestsAndNothingAfterIt) {
     Connection c(1, limits, app, date);
     app.defer = true;

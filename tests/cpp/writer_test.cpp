@@ -643,6 +643,8 @@ TEST(Writer, EachFramingSaysHowTheBodyEndsAndSendsNoBody) {
     const std::string close = head_with(Framing::close, 0, 0);
     EXPECT_EQ(close.find("Content-Length"), std::string::npos);
     EXPECT_EQ(close.find("Transfer-Encoding"), std::string::npos);
+    // HTTP/1.0 closes by default; said anyway, for clients that want a length or a close.
+    EXPECT_NE(close.find("\r\nConnection: close\r\n"), std::string::npos);
     for (const std::string& head : {length, chunked, close}) {
         EXPECT_EQ(head.substr(head.size() - 4), "\r\n\r\n");
         EXPECT_EQ(head.find("never sent"), std::string::npos);
