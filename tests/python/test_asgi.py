@@ -127,6 +127,18 @@ def test_a_slow_reader_gets_the_body_paced(server):
     assert result["messages"] > 10  # read as it came, never all at once
 
 
+def test_a_slow_uploader_is_read_as_it_sends(server):
+    with server.connect() as conn:
+        conn.send(get("/echo", method="POST", headers=[("Transfer-Encoding", "chunked")]))
+        for piece in (b"first ", b"second ", b"third"):
+            conn.send(b"%x\r\n%s\r\n" % (len(piece), piece))
+            time.sleep(0.2)  # each piece reaches the app on its own
+        conn.send(b"0\r\n\r\n")
+        r = conn.read_response()
+    assert r.body == b"first second third"
+    assert int(r.header("x-messages")) >= 3
+
+
 def test_100_continue_is_sent_when_the_app_reads(server):
     with server.connect() as conn:
         conn.send(get("/echo", method="POST", headers=[("Content-Length", "5"),
@@ -211,6 +223,19 @@ def test_send_after_the_client_left_raises_an_oserror(server):
         conn.sock.recv(65536)
     r = wait_record(server, key, "send_raised")
     assert r == {"send_raised": "ClientDisconnected", "is_oserror": True}
+
+
+def test_a_client_that_does_not_read_holds_the_app_back(server):
+    key = fresh_id()
+    with server.connect() as conn:
+        conn.send(get(f"/flood?id={key}"))
+        time.sleep(1.0)  # not reading: the socket buffers fill, then send() must wait
+        sent = wait_record(server, key, "sent")["sent"]
+        time.sleep(0.5)
+        assert wait_record(server, key, "sent")["sent"] == sent  # held back, not buffering
+    # Socket buffers and one high-water mark, not the gigabyte the app would send.
+    assert sent < 32 << 20
+    assert wait_record(server, key, "gone")["gone"]
 
 
 def test_receive_gives_disconnect_when_the_client_leaves(server):

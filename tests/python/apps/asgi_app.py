@@ -122,6 +122,21 @@ async def endless(scope, receive, send):
         r["is_oserror"] = isinstance(exc, OSError)
 
 
+async def flood(scope, receive, send):
+    """Sends as fast as send() lets it, counting: a client that does not read must hold it back."""
+    r = record(scope)
+    r["sent"] = 0
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    piece = b"f" * 65536
+    try:
+        while r["sent"] < 1 << 30:
+            await send({"type": "http.response.body", "body": piece, "more_body": True})
+            r["sent"] += len(piece)
+        await send({"type": "http.response.body", "body": b""})
+    except OSError:
+        r["gone"] = True
+
+
 async def wait_disconnect(scope, receive, send):
     """Starts a body, then waits on receive(): http.disconnect once the client has gone."""
     r = record(scope)
@@ -223,7 +238,7 @@ ROUTES = {
     "/waits": waits, "/raise-before": raise_before, "/raise-after": raise_after,
     "/no-response": no_response, "/bad-header": bad_header, "/double-start": double_start,
     "/body-first": body_first, "/wrong-length": wrong_length, "/str-body": str_body,
-    "/record": show_record, "/close-after": close_after,
+    "/record": show_record, "/close-after": close_after, "/flood": flood,
 }
 
 if __name__ == "__main__":
