@@ -33,7 +33,6 @@ struct SuspendedObject {
     std::uint64_t conn_id;
     std::uint64_t seq;
     bool in_error_handler;
-    PyObject* asgi;  // the ASGI call of the request, for an ASGI app's coroutine; else null
 };
 
 namespace {
@@ -45,13 +44,6 @@ PyObject* Suspended_call(SuspendedObject* s, PyObject* const* args, std::size_t 
         return nullptr;
     }
     Engine* e = s->server->engine;
-    if (e && s->asgi) {
-        // An ASGI app answers through send(), before or after it returns:
-        // its end is the front-end's to judge.
-        PyObject* result = PyObject_CallMethodNoArgs(args[0], s->server->state->str_result);
-        asgi::finish(*e, s->asgi, result);
-        Py_RETURN_NONE;
-    }
     Connection* conn = e ? e->find(s->conn_id) : nullptr;
     if (!conn || !conn->owes(s->seq)) {
         // Closed first, or answered 503 at the end of a stop: the task was
@@ -74,7 +66,6 @@ void Suspended_dealloc(SuspendedObject* s) {
     PyTypeObject* type = Py_TYPE(s);
     Py_XDECREF(s->coro);  // never resumed (the server closed): closing it runs its finally blocks
     Py_XDECREF(s->step);
-    Py_XDECREF(s->asgi);
     Py_XDECREF(s->request);
     Py_XDECREF(s->server);
     type->tp_free(s);
@@ -232,42 +223,17 @@ void Engine::park(Connection& conn, SuspendedObject* s, PyObject* coro, PyObject
     conn.set_token(s->seq, task);  // the slot now owns this reference
 }
 
-void Engine::run_asgi(Connection& conn, std::uint64_t seq, RequestObject* req, PyObject* call,
+void Engine::run_asgi(Connection&, std::uint64_t, RequestObject* req, PyObject* call,
                       PyObject* coro) {
-    PyObject* task = PyObject_CallOneArg(run_task_, coro);
+    PyObject* guarded = asgi::guard(*this, coro, call);
     Py_DECREF(coro);
+    PyObject* task = guarded ? PyObject_CallOneArg(run_task_, guarded) : nullptr;
+    Py_XDECREF(guarded);
     if (!task) {
         asgi::finish(*this, call, nullptr);
         return;
     }
-    // Started at once (Python 3.12's eager tasks): an app that never waits is done already.
-    PyObject* done = PyObject_CallMethod(task, "done", nullptr);
-    const int is_done = done ? PyObject_IsTrue(done) : -1;
-    Py_XDECREF(done);
-    if (is_done != 0) {
-        PyObject* result =
-            is_done > 0 ? PyObject_CallMethodNoArgs(task, self_->state->str_result) : nullptr;
-        Py_DECREF(task);
-        asgi::finish(*this, call, result);
-        return;
-    }
-    auto* type = self_->state->suspended_type;
-    auto* s = reinterpret_cast<SuspendedObject*>(type->tp_alloc(type, 0));
-    if (s) {
-        s->vectorcall = reinterpret_cast<vectorcallfunc>(Suspended_call);
-        s->server = reinterpret_cast<ServerObject*>(Py_NewRef(self_));
-        s->request = reinterpret_cast<RequestObject*>(Py_NewRef(req));
-        s->asgi = Py_NewRef(call);
-        s->conn_id = conn.id();
-        s->seq = seq;
-    }
-    PyObject* added = s ? PyObject_CallMethodOneArg(task, self_->state->str_add_done_callback,
-                                                    reinterpret_cast<PyObject*>(s))
-                        : nullptr;
-    if (!added) PyErr_WriteUnraisable(task);  // it runs on, its end unseen: say so now
-    Py_XDECREF(added);
-    Py_XDECREF(s);
-    request_detach(req);  // it outlives this dispatch
+    request_detach(req);  // it may outlive this dispatch (an eager task may have ended already)
     asgi::keep_task(call, task);
 }
 

@@ -35,6 +35,11 @@ PyObject* start(Engine& engine, Connection& conn, RequestObject* req, PyObject**
 /// body left open, log what the app did wrong.
 void finish(Engine& engine, PyObject* call, PyObject* result);
 
+/// The coroutine a Task runs for `call`: steps `coro`, the app's, and
+/// calls `finish` the moment it ends (guard.cpp).
+PyObject* guard(Engine& engine, PyObject* coro, PyObject* call);
+extern PyType_Spec guard_spec;
+
 /// The app waits for something: `task` (a new reference, kept until it ends) runs it now.
 void keep_task(PyObject* call, PyObject* task) noexcept;
 

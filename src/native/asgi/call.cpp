@@ -589,11 +589,11 @@ PyObject* Call_send(CallObject* c, PyObject* message) {
     }
     if (is(type, n.response_body)) return send_body(e, c, message);
     if (is(type, n.response_start)) {
+        if (c->gone) return raise_gone(c, "the client closed the connection");
         if (c->stage != Stage::idle) {
             PyErr_SetString(PyExc_RuntimeError, "ASGI: http.response.start sent twice");
             return nullptr;
         }
-        if (c->gone) return raise_gone(c, "the client closed the connection");
         if (!read_start(c, message)) return nullptr;
         c->stage = Stage::started;
         return Py_NewRef(n.done);
@@ -746,7 +746,11 @@ void finish(Engine& e, PyObject* call, PyObject* result) {
                            !PyErr_ExceptionMatches(PyExc_Exception) &&
                            !PyErr_ExceptionMatches(PyExc_KeyboardInterrupt) &&
                            !PyErr_ExceptionMatches(PyExc_SystemExit);
-    if (!result && !cancelled) {
+    const bool left = !result && c->gone &&
+                      PyErr_ExceptionMatches(c->server->state->client_disconnected);
+    if (left) {
+        PyErr_Clear();  // its client left and send() said so: the app had nothing more to do
+    } else if (!result && !cancelled) {
         if (conn && !c->answered) {
             // Nothing went out: the error page, and the app's traceback in the log.
             c->answered = true;
@@ -835,6 +839,19 @@ bool init(PyObject* module, Names& n) {
     n.ready_type =
         reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(module, &ready_spec, nullptr));
     if (!n.ready_type) return false;
+    n.guard_type =
+        reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(module, &guard_spec, nullptr));
+    if (!n.guard_type) return false;
+    // asyncio's Task takes a coroutine: register the guard as one (what
+    // asyncio.iscoroutine asks of an object that is not a native coroutine).
+    PyObject* abc = PyImport_ImportModule("collections.abc");
+    PyObject* coroutine = abc ? PyObject_GetAttrString(abc, "Coroutine") : nullptr;
+    PyObject* registered =
+        coroutine ? PyObject_CallMethod(coroutine, "register", "O", n.guard_type) : nullptr;
+    Py_XDECREF(registered);
+    Py_XDECREF(coroutine);
+    Py_XDECREF(abc);
+    if (!registered) return false;
     auto* done = PyObject_New(ReadyObject, n.ready_type);
     if (!done) return false;
     done->value = Py_NewRef(Py_None);

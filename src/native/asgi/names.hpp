@@ -34,6 +34,7 @@ struct Names {
     PyObject* done = nullptr;                // the awaitable send() returns when nothing waits
     PyTypeObject* call_type = nullptr;
     PyTypeObject* ready_type = nullptr;
+    PyTypeObject* guard_type = nullptr;
 };
 
 }  // namespace lesto::py::asgi
