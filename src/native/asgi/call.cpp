@@ -746,8 +746,8 @@ void finish(Engine& e, PyObject* call, PyObject* result) {
                            !PyErr_ExceptionMatches(PyExc_Exception) &&
                            !PyErr_ExceptionMatches(PyExc_KeyboardInterrupt) &&
                            !PyErr_ExceptionMatches(PyExc_SystemExit);
-    const bool left = !result && c->gone &&
-                      PyErr_ExceptionMatches(c->server->state->client_disconnected);
+    const bool left =
+        !result && c->gone && PyErr_ExceptionMatches(c->server->state->client_disconnected);
     if (left) {
         PyErr_Clear();  // its client left and send() said so: the app had nothing more to do
     } else if (!result && !cancelled) {
