@@ -157,9 +157,10 @@ class Scheduler:
     The engine reads these attributes once (ServerConfig(scheduler=...)):
     `loop`; `call_soon(callback)`, the loop's; `take_over(coro, yielded)`,
     a Task that drives a handler coroutine the engine started, from the
-    value it last yielded; `run_task(coro)`, a Task for a coroutine the
-    engine did not start (an ASGI app's), started at once where asyncio can
-    (3.12); `stand_in(loop)`, what asyncio.current_task()
+    value it last yielded; `run_task(coro, context)`, a Task for a
+    coroutine the engine did not start (an ASGI app's), in `context`,
+    started at once where asyncio can (3.12; before, the engine makes its
+    first step); `stand_in(loop)`, what asyncio.current_task()
     is while the engine runs a step itself; and asyncio's `enter_task` and
     `leave_task`, which make it current.
     """
@@ -179,14 +180,16 @@ class Scheduler:
 
         self.take_over = take_over
         if sys.version_info >= (3, 12):
-            def run_task(coro: HandlerCoroutine) -> asyncio.Task[Any]:
+            def run_task(coro: HandlerCoroutine, context: contextvars.Context) -> asyncio.Task[Any]:
                 # Its first step runs now, inside the Task: an app that never
                 # waits ends here, without a trip through the loop.
-                return asyncio.Task(coro, loop=loop, eager_start=True)  # type: ignore[call-arg,unused-ignore]
-
-            self.run_task = run_task
+                return asyncio.Task(coro, loop=loop, eager_start=True,  # type: ignore[call-arg,unused-ignore]
+                                    context=context)
         else:
-            self.run_task = create_task
+            def run_task(coro: HandlerCoroutine, context: contextvars.Context) -> asyncio.Task[Any]:
+                # The engine makes the first step itself, as this Task (asgi/guard.cpp).
+                return create_task(coro, context=context)
+        self.run_task = run_task
         self.stand_in = EagerStep
         # asyncio's own bookkeeping of the current task (private, but stable
         # from 3.7 to 3.13 and what Task.__step itself calls).

@@ -1,6 +1,7 @@
 """Type stubs for lesto._native, the C++ engine's binding (tests/python/test_api_stubs.py checks them)."""
 
 import asyncio
+import contextvars
 import os
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from http.cookies import SimpleCookie
@@ -120,7 +121,9 @@ class _Scheduler(Protocol):
     def call_soon(self, callback: Callable[[], object], /) -> object: ...
     def take_over(self, coro: Coroutine[Any, Any, Any], yielded: Any, /) -> asyncio.Task[Any]: ...
     def stand_in(self, loop: asyncio.AbstractEventLoop, /) -> object: ...
-    def run_task(self, coro: Coroutine[Any, Any, Any], /) -> asyncio.Task[Any]: ...
+    def run_task(
+        self, coro: Coroutine[Any, Any, Any], context: contextvars.Context, /
+    ) -> asyncio.Task[Any]: ...
     enter_task: Callable[[asyncio.AbstractEventLoop, object], object] | None
     leave_task: Callable[[asyncio.AbstractEventLoop, object], object] | None
 

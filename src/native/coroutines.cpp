@@ -227,13 +227,25 @@ void Engine::run_asgi(Connection&, std::uint64_t, RequestObject* req, PyObject* 
                       PyObject* coro) {
     PyObject* guarded = asgi::guard(*this, coro, call);
     Py_DECREF(coro);
-    PyObject* task = guarded ? PyObject_CallOneArg(run_task_, guarded) : nullptr;
-    Py_XDECREF(guarded);
+    // The call's own context, as a Task's: what the app sets stays its own.
+    PyObject* context = guarded ? PyContext_CopyCurrent() : nullptr;
+    PyObject* task = nullptr;
+    if (context) {
+        PyObject* args[2] = {guarded, context};
+        task = PyObject_Vectorcall(run_task_, args, 2, nullptr);
+    }
     if (!task) {
+        Py_XDECREF(context);
+        Py_XDECREF(guarded);
         asgi::finish(*this, call, nullptr);
         return;
     }
-    request_detach(req);  // it may outlive this dispatch (an eager task may have ended already)
+#if PY_VERSION_HEX < 0x030C0000
+    if (enter_task_) asgi::first_step(*this, guarded, task, context);
+#endif
+    Py_DECREF(context);
+    Py_DECREF(guarded);
+    request_detach(req);  // it may outlive this dispatch
     asgi::keep_task(call, task);
 }
 

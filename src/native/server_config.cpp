@@ -53,7 +53,8 @@ constexpr ConfigField config_fields[] = {
      "methods the path has ('GET, POST') or None."},
     {"scheduler", &ServerConfigObject::scheduler, Check::scheduler, true,
      "Runs handler coroutines on the event loop; has loop, call_soon(callback), "
-     "take_over(coro, yielded) -> Task, run_task(coro) -> Task (started at once where asyncio "
+     "take_over(coro, yielded) -> Task, run_task(coro, context) -> Task (started at once where "
+     "asyncio "
      "can: an ASGI app's), stand_in(loop) -> the current task while the engine "
      "steps a coroutine, and asyncio's enter_task and leave_task (both None: no stand-in)."},
     {"limits", &ServerConfigObject::limits, Check::limits, false,

@@ -38,6 +38,12 @@ void finish(Engine& engine, PyObject* call, PyObject* result);
 /// The coroutine a Task runs for `call`: steps `coro`, the app's, and
 /// calls `finish` the moment it ends (guard.cpp).
 PyObject* guard(Engine& engine, PyObject* coro, PyObject* call);
+/// Make the first step of `task`, which runs `guarded`, here and now, as
+/// the Task would (it is asyncio's current task, `context` entered); the
+/// Task's own first step then hands on whatever the app yielded. For
+/// Pythons without eager tasks (before 3.12): an app that answers at once
+/// answers within the engine's dispatch.
+void first_step(Engine& engine, PyObject* guarded, PyObject* task, PyObject* context);
 extern PyType_Spec guard_spec;
 
 /// The app waits for something: `task` (a new reference, kept until it ends) runs it now.

@@ -20,6 +20,7 @@ struct GuardObject {
     PyObject* coro;  // the app's coroutine; null once it ended
     PyObject* call;  // its CallObject
     ServerObject* server;
+    PyObject* pending;  // what the app yielded in a first step made before the Task's own
 };
 
 /// The app's coroutine gave `sent` (and `*result`): pass a suspension on,
@@ -41,10 +42,15 @@ PySendResult settle(GuardObject* g, PySendResult sent, PyObject** result) {
 }
 
 PySendResult Guard_am_send(GuardObject* g, PyObject* arg, PyObject** result) {
-    if (!g->coro) {
-        PyErr_SetString(PyExc_RuntimeError, "the ASGI call has ended");
-        *result = nullptr;
-        return PYGEN_ERROR;
+    if (PyObject* pending = std::exchange(g->pending, nullptr)) {
+        // The engine made the first step (first_step): the Task's first
+        // step hands on what the app yielded then, to wait on it.
+        *result = pending;
+        return PYGEN_NEXT;
+    }
+    if (!g->coro) {  // it ended in the engine's first step: the Task has nothing left to do
+        *result = Py_NewRef(Py_None);
+        return PYGEN_RETURN;
     }
     return settle(g, PyIter_Send(g->coro, arg, result), result);
 }
@@ -72,6 +78,7 @@ PyObject* Guard_send(GuardObject* g, PyObject* arg) {
 PyObject* Guard_next(GuardObject* g) { return Guard_send(g, Py_None); }
 
 PyObject* Guard_throw(GuardObject* g, PyObject* const* args, Py_ssize_t nargs) {
+    Py_CLEAR(g->pending);  // thrown in where it waits, as asyncio does
     if (!g->coro) {
         PyErr_SetString(PyExc_RuntimeError, "the ASGI call has ended");
         return nullptr;
@@ -99,6 +106,7 @@ PyObject* Guard_throw(GuardObject* g, PyObject* const* args, Py_ssize_t nargs) {
 }
 
 PyObject* Guard_close(GuardObject* g, PyObject*) {
+    Py_CLEAR(g->pending);
     PyObject* coro = std::exchange(g->coro, nullptr);
     if (!coro) Py_RETURN_NONE;
     PyObject* r = PyObject_CallMethod(coro, "close", nullptr);
@@ -113,6 +121,7 @@ int Guard_traverse(GuardObject* g, visitproc visit, void* arg) {
     Py_VISIT(g->coro);
     Py_VISIT(g->call);
     Py_VISIT(g->server);
+    Py_VISIT(g->pending);
     return 0;
 }
 
@@ -120,6 +129,7 @@ int Guard_clear(GuardObject* g) {
     Py_CLEAR(g->coro);
     Py_CLEAR(g->call);
     Py_CLEAR(g->server);
+    Py_CLEAR(g->pending);
     return 0;
 }
 
@@ -168,8 +178,39 @@ PyObject* guard(Engine& e, PyObject* coro, PyObject* call) {
     g->coro = Py_NewRef(coro);
     g->call = Py_NewRef(call);
     g->server = reinterpret_cast<ServerObject*>(Py_NewRef(e.self_));
+    g->pending = nullptr;
     PyObject_GC_Track(g);
     return reinterpret_cast<PyObject*>(g);
+}
+
+void first_step(Engine& e, PyObject* guarded, PyObject* task, PyObject* context) {
+    auto* g = reinterpret_cast<GuardObject*>(guarded);
+    PyObject* args[2] = {e.loop_, task};
+    PyObject* entered = PyObject_Vectorcall(e.enter_task_, args, 2, nullptr);
+    if (!entered) {
+        PyErr_WriteUnraisable(e.enter_task_);  // the Task makes the step itself then
+        return;
+    }
+    Py_DECREF(entered);
+    PyObject* yielded = nullptr;
+    PySendResult sent = PYGEN_ERROR;
+    if (PyContext_Enter(context) == 0) {
+        sent = Guard_am_send(g, Py_None, &yielded);
+        if (PyContext_Exit(context) < 0) PyErr_WriteUnraisable(context);
+    }
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyObject* left = PyObject_Vectorcall(e.leave_task_, args, 2, nullptr);
+    if (!left) PyErr_WriteUnraisable(e.leave_task_);
+    Py_XDECREF(left);
+    PyErr_Restore(type, value, tb);
+    if (sent == PYGEN_NEXT) {
+        g->pending = yielded;
+    } else if (sent == PYGEN_RETURN) {
+        Py_XDECREF(yielded);
+    } else {
+        PyErr_WriteUnraisable(guarded);  // the guard itself failed: the app's own end is finish()'s
+    }
 }
 
 }  // namespace lesto::py::asgi
