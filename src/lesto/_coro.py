@@ -185,10 +185,15 @@ class Scheduler:
                 # waits ends here, without a trip through the loop.
                 return asyncio.Task(coro, loop=loop, eager_start=True,  # type: ignore[call-arg,unused-ignore]
                                     context=context)
-        else:
+        elif sys.version_info >= (3, 11):
             def run_task(coro: HandlerCoroutine, context: contextvars.Context) -> asyncio.Task[Any]:
                 # The engine makes the first step itself, as this Task (asgi/guard.cpp).
-                return create_task(coro, context=context)
+                return create_task(coro, context=context)  # type: ignore[call-arg,unused-ignore]
+        else:
+            def run_task(coro: HandlerCoroutine, context: contextvars.Context) -> asyncio.Task[Any]:
+                # 3.10's tasks take no context: the Task copies the current one and
+                # makes every step itself.
+                return create_task(coro)
         self.run_task = run_task
         self.stand_in = EagerStep
         # asyncio's own bookkeeping of the current task (private, but stable

@@ -240,7 +240,8 @@ void Engine::run_asgi(Connection&, std::uint64_t, RequestObject* req, PyObject* 
         asgi::finish(*this, call, nullptr);
         return;
     }
-#if PY_VERSION_HEX < 0x030C0000
+#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000
+    // 3.11: no eager tasks, but a Task runs in the context it is given.
     if (enter_task_) asgi::first_step(*this, guarded, task, context);
 #endif
     Py_DECREF(context);

@@ -41,8 +41,8 @@ PyObject* guard(Engine& engine, PyObject* coro, PyObject* call);
 /// Make the first step of `task`, which runs `guarded`, here and now, as
 /// the Task would (it is asyncio's current task, `context` entered); the
 /// Task's own first step then hands on whatever the app yielded. For
-/// Pythons without eager tasks (before 3.12): an app that answers at once
-/// answers within the engine's dispatch.
+/// Python 3.11 (3.12 has eager tasks; 3.10's take no context): an app that
+/// answers at once answers within the engine's dispatch.
 void first_step(Engine& engine, PyObject* guarded, PyObject* task, PyObject* context);
 extern PyType_Spec guard_spec;
 
