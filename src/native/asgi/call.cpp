@@ -746,11 +746,13 @@ void finish(Engine& e, PyObject* call, PyObject* result) {
                            !PyErr_ExceptionMatches(PyExc_Exception) &&
                            !PyErr_ExceptionMatches(PyExc_KeyboardInterrupt) &&
                            !PyErr_ExceptionMatches(PyExc_SystemExit);
-    const bool left =
-        !result && c->gone && PyErr_ExceptionMatches(c->server->state->client_disconnected);
-    if (left) {
-        PyErr_Clear();  // its client left and send() said so: the app had nothing more to do
-    } else if (!result && !cancelled) {
+    // Nothing to say when its client left and send() told it so, or when
+    // it was cancelled (the server stops).
+    const bool quiet = cancelled || (!result && c->gone &&
+                                     PyErr_ExceptionMatches(c->server->state->client_disconnected));
+    if (quiet) {
+        PyErr_Clear();
+    } else if (!result) {
         if (conn && !c->answered) {
             // Nothing went out: the error page, and the app's traceback in the log.
             c->answered = true;
@@ -759,8 +761,6 @@ void finish(Engine& e, PyObject* call, PyObject* result) {
             // Too late for an error page: log it, and cut a body left open.
             e.log_failure(req);
         }
-    } else if (!result) {
-        PyErr_Clear();  // cancelled (the server stops): nothing to say
     } else {
         Py_DECREF(result);
         if (conn && !c->answered) {
