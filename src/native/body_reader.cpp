@@ -67,6 +67,9 @@ PyObject* settled(Engine* e, PyObject* value, PyObject* error) {
     return f;
 }
 
+/// read(), and ASGI's receive() on a streamed body: the Future resolves to
+/// a bytes piece, or for an ASGI reader to an http.request message (and to
+/// http.disconnect, not ClientDisconnected, when the body is cut short).
 PyObject* BodyReader_read(BodyReaderObject* b, PyObject*) {
     Engine* e = b->server ? b->server->engine : nullptr;
     if (!e) {
@@ -75,19 +78,27 @@ PyObject* BodyReader_read(BodyReaderObject* b, PyObject*) {
     }
     if (b->waiter) {
         PyErr_SetString(PyExc_RuntimeError,
-                        "the request body is already being read: one read() at a time");
+                        b->asgi ? "ASGI receive() is already waiting: one at a time"
+                                : "the request body is already being read: one read() at a time");
         return nullptr;
     }
+    const asgi::Names& n = b->server->state->asgi;
     if (b->ended) {
-        PyObject* empty = PyBytes_FromStringAndSize("", 0);
-        PyObject* f = empty ? settled(e, empty, nullptr) : nullptr;
-        Py_XDECREF(empty);
+        PyObject* last =
+            b->asgi ? asgi::request_message(n, {}, false) : PyBytes_FromStringAndSize("", 0);
+        PyObject* f = last ? settled(e, last, nullptr) : nullptr;
+        Py_XDECREF(last);
         return f;
     }
     Connection* conn = b->error ? nullptr : e->find(b->conn_id);
     if (!conn || !conn->want_body(b->seq)) {
         if (!b->error) b->error = PyUnicode_FromString("the client closed the connection");
-        return b->error ? settled(e, nullptr, b->error) : nullptr;
+        if (!b->error) return nullptr;
+        if (!b->asgi) return settled(e, nullptr, b->error);
+        PyObject* m = asgi::disconnect_message(n);
+        PyObject* f = m ? settled(e, m, nullptr) : nullptr;
+        Py_XDECREF(m);
+        return f;
     }
     if (!(b->waiter = PyObject_CallMethod(e->loop_, "create_future", nullptr))) return nullptr;
     e->answered_later(b->conn_id);  // have the connection serviced: its next piece, or a read
@@ -128,27 +139,7 @@ BodyReading body_reader_state(PyObject* reader) {
 }
 
 PyObject* body_reader_read_message(PyObject* reader) {
-    auto* b = reinterpret_cast<BodyReaderObject*>(reader);
-    Engine* e = b->server ? b->server->engine : nullptr;
-    if (!e) {
-        PyErr_SetString(PyExc_RuntimeError, "the server has stopped");
-        return nullptr;
-    }
-    if (b->waiter) {
-        PyErr_SetString(PyExc_RuntimeError, "ASGI receive() is already waiting: one at a time");
-        return nullptr;
-    }
-    Connection* conn = e->find(b->conn_id);
-    if (!conn || !conn->want_body(b->seq)) {
-        if (!b->error) b->error = PyUnicode_FromString("the client closed the connection");
-        PyObject* m = asgi::disconnect_message(b->server->state->asgi);
-        PyObject* f = m ? settled(e, m, nullptr) : nullptr;
-        Py_XDECREF(m);
-        return f;
-    }
-    if (!(b->waiter = PyObject_CallMethod(e->loop_, "create_future", nullptr))) return nullptr;
-    e->answered_later(b->conn_id);  // have the connection serviced: its next piece, or a read
-    return Py_NewRef(b->waiter);
+    return BodyReader_read(reinterpret_cast<BodyReaderObject*>(reader), nullptr);
 }
 
 PyObject* body_reader_new(ServerObject* server, std::uint64_t conn_id, std::uint64_t seq,

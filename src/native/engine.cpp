@@ -4,13 +4,13 @@
 
 #include "asgi/asgi.hpp"
 
+#include "http/fields.hpp"
 #include "parser/percent.hpp"
 #include "response/checks.hpp"
 #include "response/status.hpp"
 
 #include <cstddef>
 #include <ctime>
-#include <string>
 
 namespace lesto::py {
 
@@ -158,12 +158,13 @@ namespace {
 
 /// Whether the request asks for a WebSocket (Upgrade: websocket, any case).
 bool wants_websocket(const http::RequestHead& head) noexcept {
+    constexpr std::string_view websocket = "websocket";
     for (const http::Header& h : head.headers) {
-        if (h.name.size() != 7 || h.value.size() < 9) continue;
-        std::string name(h.name), value(h.value);
-        for (char& c : name) c = static_cast<char>(c | 0x20);
-        for (char& c : value) c = static_cast<char>(c | 0x20);
-        if (name == "upgrade" && value.find("websocket") != std::string::npos) return true;
+        if (!http::equals_ignoring_case(h.name, "upgrade")) continue;
+        for (std::size_t at = 0; at + websocket.size() <= h.value.size(); ++at) {
+            if (http::equals_ignoring_case(h.value.substr(at, websocket.size()), websocket))
+                return true;
+        }
     }
     return false;
 }

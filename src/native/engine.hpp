@@ -92,6 +92,10 @@ public:
     void flush();
     /// Resume every coroutine that yielded bare since the last round (coroutines.cpp).
     void resume_round();
+    /// Make `step` (a stand-in or a Task) asyncio's current task; false with an exception set.
+    bool enter(PyObject* step);
+    /// Leave `*entered` as the current task and release it; a pending exception is kept.
+    void leave(PyObject** entered);
     /// Run an ASGI app's coroutine `coro` for `call` in a Task of its own
     /// (coroutines.cpp): frameworks take asyncio's current task as the
     /// request's identity (anyio's cancel scopes), which the engine's
@@ -193,8 +197,6 @@ private:
     /// `entered`: null to enter and leave around this step; else the stand-in
     /// a round keeps entered across steps (leave it with `leave`).
     PySendResult step_coro(PyObject* coro, PyObject** yielded, PyObject** step, PyObject** entered);
-    bool enter(PyObject* step);
-    void leave(PyObject** entered);
     /// References the engine itself holds on a stand-in: step_, and while it
     /// is entered, `*entered` and asyncio's current-task entry.
     Py_ssize_t own_refs(PyObject* step, PyObject** entered) const noexcept;

@@ -60,6 +60,11 @@ void body_ended(Engine& engine, PyObject* call, bool client_gone) noexcept;
 PyObject* request_message(const Names& names, std::string_view piece, bool more);
 /// A new {"type": "http.disconnect"}.
 PyObject* disconnect_message(const Names& names);
+/// An awaitable already done with `value` (stolen) (ready.cpp).
+PyObject* ready(const Names& names, PyObject* value);
+
+extern PyType_Spec call_spec;
+extern PyType_Spec ready_spec;
 
 /// The scope of request `req` on `conn` (scope.cpp): a copy of the server's
 /// template with the request's own keys.

@@ -13,6 +13,7 @@
 #include "../engine.hpp"
 #include "../transfer.hpp"
 #include "files/serve.hpp"
+#include "http/fields.hpp"
 #include "response/checks.hpp"
 #include "response/status.hpp"
 
@@ -66,90 +67,6 @@ struct CallObject {
 };
 
 namespace {
-
-struct ReadyObject {
-    PyObject_HEAD
-    PyObject* value;
-};
-
-// ---- Ready: an awaitable that is done -----------------------------------------
-
-PyObject* ready_new(const Names& names, PyObject* value) {
-    auto* r = PyObject_New(ReadyObject, names.ready_type);
-    if (!r) {
-        Py_DECREF(value);
-        return nullptr;
-    }
-    r->value = value;  // stolen
-    return reinterpret_cast<PyObject*>(r);
-}
-
-void Ready_dealloc(ReadyObject* r) {
-    PyTypeObject* type = Py_TYPE(r);
-    Py_XDECREF(r->value);
-    PyObject_Free(r);
-    Py_DECREF(type);
-}
-
-PyObject* Ready_await(PyObject* self) { return Py_NewRef(self); }
-
-PySendResult Ready_send(PyObject* self, PyObject*, PyObject** result) {
-    *result = Py_NewRef(reinterpret_cast<ReadyObject*>(self)->value);
-    return PYGEN_RETURN;
-}
-
-PyObject* Ready_next(PyObject* self) {
-    // The iterator protocol's way to return a value: StopIteration(value),
-    // made explicitly so that a tuple value is not taken for its arguments.
-    PyObject* exc =
-        PyObject_CallOneArg(PyExc_StopIteration, reinterpret_cast<ReadyObject*>(self)->value);
-    if (exc) {
-        PyErr_SetObject(PyExc_StopIteration, exc);
-        Py_DECREF(exc);
-    }
-    return nullptr;
-}
-
-PyObject* Ready_send_method(PyObject* self, PyObject*) { return Ready_next(self); }
-
-PyObject* Ready_throw(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
-    if (nargs < 1) {
-        PyErr_SetString(PyExc_TypeError, "throw expected at least 1 argument");
-        return nullptr;
-    }
-    PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(args[0])), args[0]);
-    return nullptr;
-}
-
-PyObject* Ready_close(PyObject*, PyObject*) { Py_RETURN_NONE; }
-
-PyMethodDef Ready_methods[] = {
-    {"send", Ready_send_method, METH_O, nullptr},
-    {"throw", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(Ready_throw)),
-     METH_FASTCALL, nullptr},
-    {"close", Ready_close, METH_NOARGS, nullptr},
-    {nullptr, nullptr, 0, nullptr},
-};
-
-PyType_Slot Ready_slots[] = {
-    {Py_tp_dealloc, reinterpret_cast<void*>(Ready_dealloc)},
-    {Py_am_await, reinterpret_cast<void*>(Ready_await)},
-    {Py_am_send, reinterpret_cast<void*>(Ready_send)},
-    {Py_tp_iter, reinterpret_cast<void*>(PyObject_SelfIter)},
-    {Py_tp_iternext, reinterpret_cast<void*>(Ready_next)},
-    {Py_tp_methods, Ready_methods},
-    {Py_tp_doc, const_cast<char*>("An awaitable already done: what receive() or send() "
-                                  "return when nothing needs waiting for.")},
-    {0, nullptr},
-};
-
-PyType_Spec ready_spec = {
-    "lesto._native._AsgiReady",
-    sizeof(ReadyObject),
-    0,
-    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION,
-    Ready_slots,
-};
 
 // ---- the call ------------------------------------------------------------------
 
@@ -232,16 +149,6 @@ bool bytes_view(PyObject* v, const char* what, std::string_view& out) {
     return false;
 }
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
-        if (x != y) return false;
-    }
-    return true;
-}
-
 bool read_start(CallObject* c, PyObject* message) {
     const Names& n = names_of(c);
     auto head = std::make_unique<Head>();
@@ -295,7 +202,7 @@ bool read_start(CallObject* c, PyObject* message) {
             }
             // The engine frames the body itself: the app's framing headers
             // become the engine's decisions, never a second copy on the wire.
-            if (iequals(name, "content-length")) {
+            if (http::equals_ignoring_case(name, "content-length")) {
                 if (!http::declared_length(value, head->length)) {
                     PyErr_Format(PyExc_ValueError,
                                  "ASGI http.response.start: content-length %.100R is not a "
@@ -306,10 +213,10 @@ bool read_start(CallObject* c, PyObject* message) {
                     return false;
                 }
                 head->has_length = true;
-            } else if (iequals(name, "transfer-encoding")) {
+            } else if (http::equals_ignoring_case(name, "transfer-encoding")) {
                 // Dropped: the engine chunks a body of unknown length itself.
-            } else if (iequals(name, "connection")) {
-                head->close = head->close || iequals(value, "close");
+            } else if (http::equals_ignoring_case(name, "connection")) {
+                head->close = head->close || http::equals_ignoring_case(value, "close");
             } else {
                 head->bytes.append(name);
                 head->bytes.append(value);
@@ -615,7 +522,7 @@ PyObject* Call_receive(CallObject* c, PyObject*) {
     const Names& n = names_of(c);
     if (c->gone) {
         PyObject* m = disconnect_message(n);
-        return m ? ready_new(n, m) : nullptr;
+        return m ? ready(n, m) : nullptr;
     }
     RequestObject* req = c->request;
     if (!c->body_given && req->body_reader) {
@@ -634,11 +541,11 @@ PyObject* Call_receive(CallObject* c, PyObject*) {
     if (!c->body_given) {
         c->body_given = true;
         PyObject* m = request_message(n, req->has_body ? req->body : std::string_view(), false);
-        return m ? ready_new(n, m) : nullptr;
+        return m ? ready(n, m) : nullptr;
     }
     if (c->stage == Stage::done) {
         PyObject* m = disconnect_message(n);
-        return m ? ready_new(n, m) : nullptr;
+        return m ? ready(n, m) : nullptr;
     }
     // The body is read: what comes next is the end of the response, or of the connection.
     if (c->waiter) {
@@ -667,6 +574,8 @@ PyType_Slot Call_slots[] = {
     {0, nullptr},
 };
 
+}  // namespace
+
 PyType_Spec call_spec = {
     "lesto._native._AsgiCall",
     sizeof(CallObject),
@@ -675,32 +584,14 @@ PyType_Spec call_spec = {
     Call_slots,
 };
 
+namespace {
+
 PyMethodDef receive_def = Call_methods[0];
 PyMethodDef send_def = Call_methods[1];
 
 }  // namespace
 
 // ---- what the engine calls ---------------------------------------------------------------
-
-PyObject* request_message(const Names& n, std::string_view piece, bool more) {
-    PyObject* m = PyDict_New();
-    if (!m) return nullptr;
-    PyObject* body =
-        piece.empty()
-            ? Py_NewRef(n.empty_bytes)
-            : PyBytes_FromStringAndSize(piece.data(), static_cast<Py_ssize_t>(piece.size()));
-    if (!body || PyDict_SetItem(m, n.type, n.http_request) < 0 ||
-        PyDict_SetItem(m, n.body, body) < 0 ||
-        PyDict_SetItem(m, n.more_body, more ? Py_True : Py_False) < 0) {
-        Py_XDECREF(body);
-        Py_DECREF(m);
-        return nullptr;
-    }
-    Py_DECREF(body);
-    return m;
-}
-
-PyObject* disconnect_message(const Names& n) { return PyDict_Copy(n.disconnect_message); }
 
 PyObject* start(Engine& e, Connection& conn, RequestObject* req, PyObject** call) {
     const Names& n = e.self_->state->asgi;
@@ -797,87 +688,6 @@ void body_ended(Engine&, PyObject* call, bool client_gone) noexcept {
     auto* c = reinterpret_cast<CallObject*>(call);
     if (client_gone) c->gone = true;
     response_over(c);
-}
-
-bool init(PyObject* module, Names& n) {
-    struct Str {
-        PyObject** slot;
-        const char* text;
-    };
-    const Str strings[] = {
-        {&n.type, "type"},
-        {&n.body, "body"},
-        {&n.more_body, "more_body"},
-        {&n.status, "status"},
-        {&n.headers, "headers"},
-        {&n.path, "path"},
-        {&n.http_request, "http.request"},
-        {&n.http_disconnect, "http.disconnect"},
-        {&n.response_start, "http.response.start"},
-        {&n.response_body, "http.response.body"},
-        {&n.response_pathsend, "http.response.pathsend"},
-        {&n.http_version, "http_version"},
-        {&n.method, "method"},
-        {&n.raw_path, "raw_path"},
-        {&n.query_string, "query_string"},
-        {&n.client, "client"},
-        {&n.state, "state"},
-        {&n.root_path, "root_path"},
-        {&n.v1_0, "1.0"},
-        {&n.v1_1, "1.1"},
-    };
-    for (const Str& s : strings) {
-        if (!(*s.slot = PyUnicode_InternFromString(s.text))) return false;
-    }
-    if (!(n.empty_bytes = PyBytes_FromStringAndSize("", 0))) return false;
-    if (!(n.disconnect_message = PyDict_New()) ||
-        PyDict_SetItem(n.disconnect_message, n.type, n.http_disconnect) < 0)
-        return false;
-    n.call_type =
-        reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(module, &call_spec, nullptr));
-    if (!n.call_type) return false;
-    n.ready_type =
-        reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(module, &ready_spec, nullptr));
-    if (!n.ready_type) return false;
-    n.guard_type =
-        reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(module, &guard_spec, nullptr));
-    if (!n.guard_type) return false;
-    // asyncio's Task takes a coroutine: register the guard as one (what
-    // asyncio.iscoroutine asks of an object that is not a native coroutine).
-    PyObject* abc = PyImport_ImportModule("collections.abc");
-    PyObject* coroutine = abc ? PyObject_GetAttrString(abc, "Coroutine") : nullptr;
-    PyObject* registered =
-        coroutine ? PyObject_CallMethod(coroutine, "register", "O", n.guard_type) : nullptr;
-    Py_XDECREF(registered);
-    Py_XDECREF(coroutine);
-    Py_XDECREF(abc);
-    if (!registered) return false;
-    auto* done = PyObject_New(ReadyObject, n.ready_type);
-    if (!done) return false;
-    done->value = Py_NewRef(Py_None);
-    n.done = reinterpret_cast<PyObject*>(done);
-    return true;
-}
-
-namespace {
-PyObject** all(Names& n, std::size_t& count) {
-    static_assert(sizeof(Names) % sizeof(PyObject*) == 0, "Names holds pointers only");
-    count = sizeof(Names) / sizeof(PyObject*);
-    return reinterpret_cast<PyObject**>(&n);
-}
-}  // namespace
-
-int traverse(Names& n, visitproc visit, void* arg) {
-    std::size_t count;
-    PyObject** p = all(n, count);
-    for (std::size_t i = 0; i < count; ++i) Py_VISIT(p[i]);
-    return 0;
-}
-
-void clear(Names& n) {
-    std::size_t count;
-    PyObject** p = all(n, count);
-    for (std::size_t i = 0; i < count; ++i) Py_CLEAR(p[i]);
 }
 
 }  // namespace lesto::py::asgi

@@ -185,25 +185,18 @@ PyObject* guard(Engine& e, PyObject* coro, PyObject* call) {
 
 void first_step(Engine& e, PyObject* guarded, PyObject* task, PyObject* context) {
     auto* g = reinterpret_cast<GuardObject*>(guarded);
-    PyObject* args[2] = {e.loop_, task};
-    PyObject* entered = PyObject_Vectorcall(e.enter_task_, args, 2, nullptr);
-    if (!entered) {
+    if (!e.enter(task)) {
         PyErr_WriteUnraisable(e.enter_task_);  // the Task makes the step itself then
         return;
     }
-    Py_DECREF(entered);
+    PyObject* entered = Py_NewRef(task);
     PyObject* yielded = nullptr;
     PySendResult sent = PYGEN_ERROR;
     if (PyContext_Enter(context) == 0) {
         sent = Guard_am_send(g, Py_None, &yielded);
         if (PyContext_Exit(context) < 0) PyErr_WriteUnraisable(context);
     }
-    PyObject *type, *value, *tb;
-    PyErr_Fetch(&type, &value, &tb);
-    PyObject* left = PyObject_Vectorcall(e.leave_task_, args, 2, nullptr);
-    if (!left) PyErr_WriteUnraisable(e.leave_task_);
-    Py_XDECREF(left);
-    PyErr_Restore(type, value, tb);
+    e.leave(&entered);
     if (sent == PYGEN_NEXT) {
         g->pending = yielded;
     } else if (sent == PYGEN_RETURN) {

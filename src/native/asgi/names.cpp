@@ -1,0 +1,104 @@
+// names.cpp: the front-end's per-module strings, types and message builders.
+#include "asgi.hpp"
+
+namespace lesto::py::asgi {
+
+PyObject* request_message(const Names& n, std::string_view piece, bool more) {
+    PyObject* m = PyDict_New();
+    if (!m) return nullptr;
+    PyObject* body =
+        piece.empty()
+            ? Py_NewRef(n.empty_bytes)
+            : PyBytes_FromStringAndSize(piece.data(), static_cast<Py_ssize_t>(piece.size()));
+    if (!body || PyDict_SetItem(m, n.type, n.http_request) < 0 ||
+        PyDict_SetItem(m, n.body, body) < 0 ||
+        PyDict_SetItem(m, n.more_body, more ? Py_True : Py_False) < 0) {
+        Py_XDECREF(body);
+        Py_DECREF(m);
+        return nullptr;
+    }
+    Py_DECREF(body);
+    return m;
+}
+
+PyObject* disconnect_message(const Names& n) { return PyDict_Copy(n.disconnect_message); }
+
+bool init(PyObject* module, Names& n) {
+    struct Str {
+        PyObject** slot;
+        const char* text;
+    };
+    const Str strings[] = {
+        {&n.type, "type"},
+        {&n.body, "body"},
+        {&n.more_body, "more_body"},
+        {&n.status, "status"},
+        {&n.headers, "headers"},
+        {&n.path, "path"},
+        {&n.http_request, "http.request"},
+        {&n.http_disconnect, "http.disconnect"},
+        {&n.response_start, "http.response.start"},
+        {&n.response_body, "http.response.body"},
+        {&n.response_pathsend, "http.response.pathsend"},
+        {&n.http_version, "http_version"},
+        {&n.method, "method"},
+        {&n.raw_path, "raw_path"},
+        {&n.query_string, "query_string"},
+        {&n.client, "client"},
+        {&n.state, "state"},
+        {&n.root_path, "root_path"},
+        {&n.v1_0, "1.0"},
+        {&n.v1_1, "1.1"},
+    };
+    for (const Str& s : strings) {
+        if (!(*s.slot = PyUnicode_InternFromString(s.text))) return false;
+    }
+    if (!(n.empty_bytes = PyBytes_FromStringAndSize("", 0))) return false;
+    if (!(n.disconnect_message = PyDict_New()) ||
+        PyDict_SetItem(n.disconnect_message, n.type, n.http_disconnect) < 0)
+        return false;
+    n.call_type =
+        reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(module, &call_spec, nullptr));
+    if (!n.call_type) return false;
+    n.ready_type =
+        reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(module, &ready_spec, nullptr));
+    if (!n.ready_type) return false;
+    n.guard_type =
+        reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(module, &guard_spec, nullptr));
+    if (!n.guard_type) return false;
+    // asyncio's Task takes a coroutine: register the guard as one (what
+    // asyncio.iscoroutine asks of an object that is not a native coroutine).
+    PyObject* abc = PyImport_ImportModule("collections.abc");
+    PyObject* coroutine = abc ? PyObject_GetAttrString(abc, "Coroutine") : nullptr;
+    PyObject* registered =
+        coroutine ? PyObject_CallMethod(coroutine, "register", "O", n.guard_type) : nullptr;
+    Py_XDECREF(registered);
+    Py_XDECREF(coroutine);
+    Py_XDECREF(abc);
+    if (!registered) return false;
+    n.done = ready(n, Py_NewRef(Py_None));
+    return n.done != nullptr;
+}
+
+namespace {
+PyObject** all(Names& n, std::size_t& count) {
+    static_assert(sizeof(Names) % sizeof(PyObject*) == 0, "Names holds pointers only");
+    count = sizeof(Names) / sizeof(PyObject*);
+    return reinterpret_cast<PyObject**>(&n);
+}
+}  // namespace
+
+int traverse(Names& n, visitproc visit, void* arg) {
+    std::size_t count;
+    PyObject** p = all(n, count);
+    for (std::size_t i = 0; i < count; ++i) Py_VISIT(p[i]);
+    return 0;
+}
+
+void clear(Names& n) {
+    std::size_t count;
+    PyObject** p = all(n, count);
+    for (std::size_t i = 0; i < count; ++i) Py_CLEAR(p[i]);
+}
+
+}  // namespace lesto::py::asgi
