@@ -31,14 +31,12 @@ import time
 from pathlib import Path
 
 from bench import asgi_peers
-from bench.load import free_port
 from bench.run import (
     BENCH,
     CLIENT_CPU,
     CONNECTIONS,
     ROOT,
     SERVER_CPU,
-    Measurement,
     Row,
     Server,
     Workload,
@@ -46,11 +44,9 @@ from bench.run import (
     describe_run,
     ensure_ceiling,
     format_errors,
+    measure,
     render,
-    run_wrk,
     table,
-    tree_cpu_seconds,
-    wrk_command,
 )
 
 PIPELINED = 24
@@ -149,33 +145,6 @@ def wait_answering(server: Server, path: str, timeout: float) -> None:
         time.sleep(0.1)
     first = answer.split(b"\r\n", 1)[0].decode(errors="replace")
     raise RuntimeError(f"no 200 for GET {path} within {timeout:.0f} s (last: {first!r})\n{server.log_tail()}")
-
-
-def measure(workload: Workload, depth: int, args: argparse.Namespace) -> Measurement:
-    port = free_port()
-    server_cpu, client_cpu = (SERVER_CPU, CLIENT_CPU) if args.pin else (None, None)
-    server = Server(workload.command, port, server_cpu)
-    try:
-        server.wait_ready(args.start_timeout)
-        wait_answering(server, workload.path, args.start_timeout)
-        if args.warmup > 0:
-            run_wrk(wrk_command(port, workload.path, depth, args.warmup), client_cpu)
-        (cpu_before, user_before), wall_before = tree_cpu_seconds(server.proc.pid), time.monotonic()
-        result = run_wrk(wrk_command(port, workload.path, depth, args.duration), client_cpu)
-        (cpu_after, user_after), wall_after = tree_cpu_seconds(server.proc.pid), time.monotonic()
-        if server.proc.poll() is not None:
-            raise RuntimeError(f"server died during the run\n{server.log_tail()}")
-    finally:
-        server.stop()
-    return Measurement(
-        req_per_s=result.req_per_s,
-        requests=result.requests,
-        server_cpu_s=cpu_after - cpu_before,
-        server_user_s=user_after - user_before,
-        wall_s=wall_after - wall_before,
-        client_cpu_s=result.client_cpu_s,
-        errors=result.errors,
-    )
 
 
 def app_cost(app: App) -> float:
@@ -357,7 +326,7 @@ def main(argv: list[str]) -> int:
             label = f"[{number}/{args.repeat}] {e.row.workload.name}, pipelining {e.row.depth}"
             print(f"{label} ...", file=sys.stderr, flush=True)
             try:
-                m = measure(e.row.workload, e.row.depth, args)
+                m = measure(e.row.workload, e.row.depth, args, ready=wait_answering)
             except (RuntimeError, OSError) as exc:
                 e.row.failure = str(exc)
                 print(f"{label}: FAILED: {exc}", file=sys.stderr, flush=True)

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.load import free_port, wait_accepting
@@ -212,12 +213,17 @@ def run_wrk(cmd: list[str], cpu: int | None) -> WrkResult:
     return WrkResult(requests, rate, errors, usage.ru_utime + usage.ru_stime)
 
 
-def measure(workload: Workload, depth: int, args: argparse.Namespace) -> Measurement:
+def measure(workload: Workload, depth: int, args: argparse.Namespace,
+            ready: Callable[[Server, str, float], None] | None = None) -> Measurement:
+    """One wrk run against a server of its own; `ready(server, path, timeout)`, when given,
+    is waited for after the server accepts (bench/asgi.py: until it answers)."""
     port = free_port()
     server_cpu, client_cpu = (SERVER_CPU, CLIENT_CPU) if args.pin else (None, None)
     server = Server(workload.command, port, server_cpu)
     try:
         server.wait_ready(args.start_timeout)
+        if ready is not None:
+            ready(server, workload.path, args.start_timeout)
         if args.warmup > 0:
             run_wrk(wrk_command(port, workload.path, depth, args.warmup), client_cpu)
         (cpu_before, user_before), wall_before = tree_cpu_seconds(server.proc.pid), time.monotonic()
