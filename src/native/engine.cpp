@@ -128,6 +128,11 @@ void Engine::dispatch(Connection& conn, std::uint64_t seq, const RequestRef& ref
             PyErr_WriteUnraisable(reinterpret_cast<PyObject*>(self_));
         }
     }
+    if (found && websocket_routes_[match.route]) {
+        dispatch_websocket(conn, seq, ref, req, handlers_[match.route]);
+        release_request(req);
+        return;
+    }
     PyObject* arg = reinterpret_cast<PyObject*>(req);
     PyObject* result;
     if (found) {

@@ -60,6 +60,10 @@ void body_ended(Engine& engine, PyObject* call, bool client_gone) noexcept;
 PyObject* request_message(const Names& names, std::string_view piece, bool more);
 /// A new {"type": "http.disconnect"}.
 PyObject* disconnect_message(const Names& names);
+/// {"type": "websocket.receive", "text" or "bytes": payload}.
+PyObject* websocket_message(const Names& names, bool text, std::string_view payload);
+/// {"type": "websocket.disconnect", "code": code, "reason": reason}.
+PyObject* websocket_disconnect(const Names& names, int code, PyObject* reason);
 /// An awaitable already done with `value` (stolen) (ready.cpp).
 PyObject* ready(const Names& names, PyObject* value);
 
