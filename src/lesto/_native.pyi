@@ -183,6 +183,7 @@ class ServerConfig:
         static_dirs: list[tuple[str, str, bool, str | None, bool]] = ...,
         asgi: Callable[..., Awaitable[None]] | None = ...,
         asgi_scope: dict[str, Any] | None = ...,
+        asgi_websocket_scope: dict[str, Any] | None = ...,
         run_websocket: Callable[[Any, WebSocket], asyncio.Task[None]] | None = ...,
         websocket_compression: bool = ...,
         static_refused: Callable[[str, str, str], object] | None = ...,
@@ -223,6 +224,8 @@ class ServerConfig:
     def asgi(self) -> Callable[..., Awaitable[None]] | None: ...
     @property
     def asgi_scope(self) -> dict[str, Any] | None: ...
+    @property
+    def asgi_websocket_scope(self) -> dict[str, Any] | None: ...
     @property
     def run_websocket(self) -> Callable[[Any, WebSocket], asyncio.Task[None]] | None: ...
     @property

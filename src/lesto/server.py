@@ -106,6 +106,8 @@ def make_engine(app: Application, loop: asyncio.AbstractEventLoop,
         static_refused=log_static_refused,
         asgi=app.served_app() if asgi is not None else None,  # type: ignore[attr-defined]
         asgi_scope=app.scope_template(server) if asgi is not None else None,  # type: ignore[attr-defined]
+        asgi_websocket_scope=(app.websocket_scope_template(server)  # type: ignore[attr-defined]
+                              if asgi is not None else None),
     ))
 
 

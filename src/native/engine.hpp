@@ -61,6 +61,7 @@ public:
         Py_CLEAR(response_failed_);
         Py_CLEAR(asgi_app_);
         Py_CLEAR(asgi_scope_);
+        Py_CLEAR(asgi_websocket_scope_);
         for (RequestObject* r : done_) Py_DECREF(r);
     }
 
@@ -178,6 +179,7 @@ public:
     void log_failure(RequestObject* req);
     PyObject* asgi_app_ = nullptr;    // the ASGI app serving every request, or null
     PyObject* asgi_scope_ = nullptr;  // the scope's template: the keys every request shares
+    PyObject* asgi_websocket_scope_ = nullptr;  // the websocket scope's
     bool dispatching_ = false;        // inside dispatch: what is answered goes out with the poll
 
 private:

@@ -62,7 +62,10 @@ PyObject* Server_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
         eng.asgi_app_ = Py_NewRef(config->asgi);
         eng.asgi_scope_ =
             config->asgi_scope == Py_None ? PyDict_New() : PyDict_Copy(config->asgi_scope);
-        if (!eng.asgi_scope_) {
+        eng.asgi_websocket_scope_ = config->asgi_websocket_scope == Py_None
+                                        ? PyDict_New()
+                                        : PyDict_Copy(config->asgi_websocket_scope);
+        if (!eng.asgi_scope_ || !eng.asgi_websocket_scope_) {
             Py_DECREF(self);
             return nullptr;
         }

@@ -65,7 +65,9 @@ PyObject* WebSocket_accept(WebSocketObject* w, PyObject* args, PyObject* kwargs)
                                      &subprotocol, &headers)) {
         return nullptr;
     }
-    if (!websocket_accept(w, subprotocol, headers == Py_None ? nullptr : headers)) return nullptr;
+    std::vector<http::Header> extra;
+    if (headers != Py_None && !websocket_headers(headers, extra)) return nullptr;
+    if (!websocket_accept(w, subprotocol, extra)) return nullptr;
     return Py_NewRef(w->server->state->asgi.done);
 }
 

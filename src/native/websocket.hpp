@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <deque>
+#include <span>
 #include <string_view>
+#include <vector>
 
 #include "websocket/handshake.hpp"
 
@@ -56,15 +58,25 @@ struct WebSocketObject {
 /// `hs` is valid; null with an exception set.
 WebSocketObject* websocket_new(ServerObject* server, RequestObject* req, Connection& conn,
                                std::uint64_t seq, const ws::Handshake& hs, bool asgi);
-/// Accept it: 101 with `subprotocol` (None or one offered) and `headers` (a
-/// dict or null). False with an exception set.
-bool websocket_accept(WebSocketObject* w, PyObject* subprotocol, PyObject* headers);
+/// Accept it: 101 with `subprotocol` (None or one offered) and `extra`
+/// headers. False with an exception set.
+bool websocket_accept(WebSocketObject* w, PyObject* subprotocol,
+                      std::span<const http::Header> extra);
+/// The headers of accept(headers={...}), checked; false with an exception set.
+bool websocket_headers(PyObject* headers, std::vector<http::Header>& out);
 /// The next message: an awaitable (done at once when one is queued).
 PyObject* websocket_receive(WebSocketObject* w);
 /// Send a message (str: text, bytes-like: binary): an awaitable.
 PyObject* websocket_send(WebSocketObject* w, PyObject* data);
 /// Start the close handshake (before acceptance: refuse with 403).
 PyObject* websocket_close(WebSocketObject* w, int code, PyObject* reason);
+/// The subprotocols the client offered (a tuple of str, borrowed).
+inline PyObject* websocket_offered(WebSocketObject* w) { return w->offered; }
+/// The connection closed before the handshake was answered (the ASGI call's `abandon`).
+void websocket_gone(WebSocketObject* w);
+/// Give up the connection's reference to `w` for the request's answer (its
+/// slot's token), once the request is answered some other way.
+void websocket_drop_owed(WebSocketObject* w);
 /// What receive() gives once nothing more will come: ASGI's
 /// websocket.disconnect event, or null with WebSocketClosed set.
 PyObject* websocket_closed_event(WebSocketObject* w);

@@ -108,7 +108,26 @@ PyObject* websocket_closed_event(WebSocketObject* w) {
     return nullptr;
 }
 
-bool websocket_accept(WebSocketObject* w, PyObject* subprotocol, PyObject* headers) {
+void websocket_drop_owed(WebSocketObject* w) { drop_owed(w); }
+
+void websocket_gone(WebSocketObject* w) {
+    mark_closed(w, 1006, "the client left before the handshake was answered");
+}
+
+bool websocket_headers(PyObject* headers, std::vector<http::Header>& out) {
+    if (!check_headers(headers, false)) return false;
+    PyObject *name, *value;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(headers, &pos, &name, &value)) {
+        http::Header h;
+        if (!header_view(name, value, h)) return false;
+        out.push_back(h);
+    }
+    return true;
+}
+
+bool websocket_accept(WebSocketObject* w, PyObject* subprotocol,
+                      std::span<const http::Header> extra) {
     if (w->state != WsState::handshake) {
         PyErr_SetString(PyExc_RuntimeError,
                         w->state == WsState::refused
@@ -134,22 +153,17 @@ bool websocket_accept(WebSocketObject* w, PyObject* subprotocol, PyObject* heade
         }
         if (!utf8_view(subprotocol, chosen)) return false;
     }
-    std::vector<http::Header> extra;
-    if (headers) {
-        if (!check_headers(headers, false)) return false;
-        PyObject *name, *value;
-        Py_ssize_t pos = 0;
-        while (PyDict_Next(headers, &pos, &name, &value)) {
-            http::Header h;
-            if (!header_view(name, value, h)) return false;
-            extra.push_back(h);
-        }
-    }
     Engine* e = engine_of(w);
     Connection* conn = connection_of(w);
-    if (!conn || !w->owed) {
-        w->state = WsState::closed;
-        return websocket_closed_event(w) ? true : false;
+    if (!conn || !conn->owes(w->seq)) {
+        // The client left meanwhile: as a send would, say so.
+        mark_closed(w, 1006, "the client left before the handshake was answered");
+        PyObject* event = websocket_closed_event(w);
+        if (event) {  // ASGI: the app learns it from receive()
+            Py_DECREF(event);
+            return true;
+        }
+        return false;
     }
     WebSocketAccept reply;
     reply.key = {w->key, w->key_size};
@@ -159,13 +173,13 @@ bool websocket_accept(WebSocketObject* w, PyObject* subprotocol, PyObject* heade
     std::string why;
     const OpenStatus status = conn->accept_websocket(w->seq, reply, w, why);
     e->answered_later(w->conn_id);
+    drop_owed(w);  // answered: the slot holds the token no more
     if (status == OpenStatus::open) {
-        w->owed = false;  // our reference is the open body's now: body_finished drops it
+        Py_INCREF(w);  // the open body's, dropped by body_finished
         w->state = WsState::open;
         Py_XSETREF(w->subprotocol, Py_NewRef(subprotocol));
         return true;
     }
-    drop_owed(w);
     w->state = WsState::refused;
     PyErr_Format(PyExc_ValueError, "the WebSocket cannot be accepted so: %s (answered 500)",
                  why.c_str());
@@ -186,7 +200,8 @@ PyObject* websocket_receive(WebSocketObject* w) {
         }
         return asgi::ready(w->server->state->asgi, m);
     }
-    if (w->state == WsState::handshake && !websocket_accept(w, Py_None, nullptr)) return nullptr;
+    if (w->state == WsState::handshake && !w->asgi && !websocket_accept(w, Py_None, {}))
+        return nullptr;
     if (w->state == WsState::refused) {
         PyErr_SetString(PyExc_RuntimeError,
                         "the WebSocket handshake was answered with an HTTP response");
@@ -207,7 +222,13 @@ PyObject* websocket_receive(WebSocketObject* w) {
 }
 
 PyObject* websocket_send(WebSocketObject* w, PyObject* data) {
-    if (w->state == WsState::handshake && !websocket_accept(w, Py_None, nullptr)) return nullptr;
+    if (w->state == WsState::handshake && w->asgi) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "ASGI: websocket.send before websocket.accept; accept the connection "
+                        "first (or refuse it with websocket.close)");
+        return nullptr;
+    }
+    if (w->state == WsState::handshake && !websocket_accept(w, Py_None, {})) return nullptr;
     std::string_view payload;
     bool text;
     Py_buffer view{};
@@ -271,7 +292,7 @@ PyObject* websocket_close(WebSocketObject* w, int code, PyObject* reason) {
     Connection* conn = connection_of(w);
     if (w->state == WsState::handshake) {
         // Closed before accepting: the handshake is refused, as ASGI has it.
-        if (conn && w->owed) {
+        if (conn && conn->owes(w->seq)) {
             conn->respond_error(w->seq, 403, "Forbidden: the WebSocket was refused");
             e->answered(w->request, 403, 0);
             e->answered_later(w->conn_id);
@@ -298,7 +319,7 @@ bool Engine::refuse_websocket(WebSocketObject* w, ResponseObject* resp) {
         return false;
     }
     Connection* conn = find(w->conn_id);
-    if (conn && w->owed) {
+    if (conn && conn->owes(w->seq)) {
         if (!write(*conn, w->seq, w->request, resp)) return false;
         answered_later(w->conn_id);
     }

@@ -12,6 +12,7 @@ namespace lesto::py {
 
 class Engine;
 struct TransferObject;
+struct WebSocketObject;
 
 namespace asgi {
 
@@ -28,7 +29,8 @@ struct CallObject;
 /// hand the connection its token, and call `app(scope, receive, send)`.
 /// Returns what the app returned (a new reference), or null with the
 /// exception set.
-PyObject* start(Engine& engine, Connection& conn, RequestObject* req, PyObject** call);
+PyObject* start(Engine& engine, Connection& conn, RequestObject* req, WebSocketObject* ws,
+                PyObject** call);
 
 /// The app's coroutine for `call` ended (`result` its return value, or null
 /// with its exception set): answer the request if nothing did (500), cut a
@@ -72,7 +74,7 @@ extern PyType_Spec ready_spec;
 
 /// The scope of request `req` on `conn` (scope.cpp): a copy of the server's
 /// template with the request's own keys.
-PyObject* make_scope(Engine& engine, Connection& conn, RequestObject* req);
+PyObject* make_scope(Engine& engine, Connection& conn, RequestObject* req, WebSocketObject* ws);
 
 }  // namespace asgi
 }  // namespace lesto::py
