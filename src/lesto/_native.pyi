@@ -115,7 +115,7 @@ class Transfer:
     def abort(self) -> None: ...
 
 class WebSocketClosed(ClientDisconnected):
-    """The WebSocket is closed: `code` and `reason` say how (1006: the connection was lost without a close)."""
+    """The WebSocket is closed: `code` and `reason` say how (1006: lost without a close)."""
 
     code: int
     reason: str

@@ -2,7 +2,6 @@
 backpressure, driven by the `websockets` library's client and by raw bytes."""
 
 import base64
-import json
 import os
 import socket
 import struct
