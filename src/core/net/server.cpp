@@ -440,7 +440,9 @@ void Server::tick(std::time_t now) {
         } else if (conn.reading_body()) {
             if (quiet >= timeouts_.body) late.push_back(peer.get());
         } else if (conn.websocket()) {
-            if (timeouts_.websocket_ping > 0 && quiet >= timeouts_.websocket_ping)
+            // Not while the app holds reading back: an answer could not be read.
+            if (timeouts_.websocket_ping > 0 && quiet >= timeouts_.websocket_ping &&
+                conn.wants_input())
                 quiet_websockets.push_back(peer.get());
         } else if (conn.in_flight() == 0 && quiet >= timeouts_.keep_alive) {
             expired.push_back(peer.get());

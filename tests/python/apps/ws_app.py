@@ -6,14 +6,16 @@ chooses (?id=...), read back with GET /record/{id}.
 """
 
 import asyncio
+import os
 import sys
 
 import applog
 
 from lesto import Application, WebSocketClosed
 
-# Small limits, so that the tests of them stay cheap.
-app = Application(limits={"max_websocket_message": 1024 * 1024})
+# Small limits, so that the tests of them stay cheap; WS_PING: the keep-alive tests' interval.
+app = Application(limits={"max_websocket_message": 1024 * 1024},
+                  timeouts={"websocket_ping": int(os.environ.get("WS_PING", "20"))})
 records = {}
 
 
