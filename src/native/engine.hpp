@@ -152,9 +152,9 @@ public:
     std::vector<http::Header> file_headers_;  // scratch: a file answer's headers
     std::vector<bool> streams_body_;          // by route: its handler reads the body as a stream
     bool any_streams_body_ = false;
-    PyObject* run_stream_ = nullptr;       // run_stream(transfer, source) -> Task
+    PyObject* run_stream_ = nullptr;  // run_stream(transfer, source) -> Task
     // WebSockets (websocket_flow.cpp).
-    PyObject* run_websocket_ = nullptr;  // run_websocket(handler, ws) -> Task, or null
+    PyObject* run_websocket_ = nullptr;   // run_websocket(handler, ws) -> Task, or null
     std::vector<bool> websocket_routes_;  // by route: a WebSocket route, handler(ws)
     bool websocket_compression_ = false;  // agree on permessage-deflate when offered
     /// A WebSocket route's request: check the handshake, then run the handler.
@@ -180,7 +180,7 @@ public:
     PyObject* asgi_app_ = nullptr;    // the ASGI app serving every request, or null
     PyObject* asgi_scope_ = nullptr;  // the scope's template: the keys every request shares
     PyObject* asgi_websocket_scope_ = nullptr;  // the websocket scope's
-    bool dispatching_ = false;        // inside dispatch: what is answered goes out with the poll
+    bool dispatching_ = false;  // inside dispatch: what is answered goes out with the poll
 
 private:
     RequestObject* take_request();

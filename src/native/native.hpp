@@ -255,9 +255,9 @@ struct ServerConfigObject {
     PyObject* content_types;
     PyObject* static_dirs;
     PyObject* static_refused;
-    PyObject* asgi;        // None: the routes serve
-    PyObject* asgi_scope;  // None without asgi
-    PyObject* asgi_websocket_scope;  // None without asgi
+    PyObject* asgi;                   // None: the routes serve
+    PyObject* asgi_scope;             // None without asgi
+    PyObject* asgi_websocket_scope;   // None without asgi
     PyObject* run_websocket;          // None: no WebSocket routes
     PyObject* websocket_compression;  // a bool
     // What the server uses of `scheduler`, read from it once.

@@ -94,8 +94,8 @@ constexpr ConfigField config_fields[] = {
      "(lesto._native.WebSocket); None: no WebSocket routes."},
     {"websocket_compression", &ServerConfigObject::websocket_compression, Check::flag, false,
      "Whether WebSockets agree on permessage-deflate when the client offers it."},
-    {"asgi_websocket_scope", &ServerConfigObject::asgi_websocket_scope, Check::dict_or_none,
-     false, "With asgi: the websocket scope's template, as asgi_scope is the http scope's."},
+    {"asgi_websocket_scope", &ServerConfigObject::asgi_websocket_scope, Check::dict_or_none, false,
+     "With asgi: the websocket scope's template, as asgi_scope is the http scope's."},
     {"static_refused", &ServerConfigObject::static_refused, Check::callable_or_none, false,
      "static_refused(method, path, reason): a request under a static folder was answered 404 "
      "(or 405), and why; or None."},

@@ -88,7 +88,8 @@ PyObject* WebSocket_close(WebSocketObject* w, PyObject* args, PyObject* kwargs) 
 
 PyObject* WebSocket_refuse(WebSocketObject* w, PyObject* response) {
     if (!Py_IS_TYPE(response, w->server->state->response_type)) {
-        PyErr_Format(PyExc_TypeError, "a WebSocket handshake is refused with a Response, not %.100s",
+        PyErr_Format(PyExc_TypeError,
+                     "a WebSocket handshake is refused with a Response, not %.100s",
                      Py_TYPE(response)->tp_name);
         return nullptr;
     }
@@ -225,9 +226,8 @@ WebSocketObject* websocket_new(ServerObject* server, RequestObject* req, Connect
         return nullptr;
     }
     for (std::size_t i = 0; i < hs.subprotocols.size(); ++i) {
-        PyObject* name = PyUnicode_DecodeLatin1(hs.subprotocols[i].data(),
-                                                static_cast<Py_ssize_t>(hs.subprotocols[i].size()),
-                                                nullptr);
+        PyObject* name = PyUnicode_DecodeLatin1(
+            hs.subprotocols[i].data(), static_cast<Py_ssize_t>(hs.subprotocols[i].size()), nullptr);
         if (!name) {
             Py_DECREF(w);
             return nullptr;

@@ -30,22 +30,22 @@ struct WebSocketObject {
     PyObject_HEAD
     ServerObject* server;
     RequestObject* request;
-    PyObject* offered;       // tuple of str: the subprotocols the client offered
-    PyObject* subprotocol;   // the one agreed, or None
-    PyObject* receiver;      // the Future a receive() waits on
-    PyObject* drainer;       // the Future a send() waits on
-    PyObject* close_reason;  // str, once closed
-    PyObject* task;          // the task running the app for it
+    PyObject* offered;             // tuple of str: the subprotocols the client offered
+    PyObject* subprotocol;         // the one agreed, or None
+    PyObject* receiver;            // the Future a receive() waits on
+    PyObject* drainer;             // the Future a send() waits on
+    PyObject* close_reason;        // str, once closed
+    PyObject* task;                // the task running the app for it
     std::deque<PyObject*>* queue;  // messages received, not yet taken
     std::uint64_t conn_id;
     std::uint64_t seq;
     std::uint64_t received;  // message bytes, for the access line
     std::uint64_t sent;
-    int close_code;          // 0 until closed
+    int close_code;  // 0 until closed
     WsState state;
-    bool owed;               // the connection still holds our reference for the answer
-    bool held;               // reading is held: the queue is full
-    bool asgi;               // messages are ASGI events (dicts), not str/bytes
+    bool owed;  // the connection still holds our reference for the answer
+    bool held;  // reading is held: the queue is full
+    bool asgi;  // messages are ASGI events (dicts), not str/bytes
     // What the handshake asked for, kept for accept: the key and the
     // permessage-deflate answer, if the client offered one.
     char key[24];
@@ -80,7 +80,5 @@ void websocket_drop_owed(WebSocketObject* w);
 /// What receive() gives once nothing more will come: ASGI's
 /// websocket.disconnect event, or null with WebSocketClosed set.
 PyObject* websocket_closed_event(WebSocketObject* w);
-
-
 
 }  // namespace lesto::py

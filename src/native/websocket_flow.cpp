@@ -64,9 +64,7 @@ PyObject* new_future(WebSocketObject* w) {
     return PyObject_CallMethod(e->loop_, "create_future", nullptr);
 }
 
-PyObject* done_awaitable(WebSocketObject* w) {
-    return Py_NewRef(w->server->state->asgi.done);
-}
+PyObject* done_awaitable(WebSocketObject* w) { return Py_NewRef(w->server->state->asgi.done); }
 
 /// Nothing more will be received: the waiting receive() learns it.
 void mark_closed(WebSocketObject* w, int code, std::string_view reason) {
@@ -74,9 +72,9 @@ void mark_closed(WebSocketObject* w, int code, std::string_view reason) {
     w->state = WsState::closed;
     if (!w->close_code) {
         w->close_code = code;
-        Py_XSETREF(w->close_reason,
-                   PyUnicode_DecodeUTF8(reason.data(), static_cast<Py_ssize_t>(reason.size()),
-                                        "replace"));
+        Py_XSETREF(
+            w->close_reason,
+            PyUnicode_DecodeUTF8(reason.data(), static_cast<Py_ssize_t>(reason.size()), "replace"));
         if (!w->close_reason) PyErr_Clear();
     }
     resolve(w, &w->receiver, nullptr);
@@ -333,11 +331,11 @@ bool Engine::refuse_websocket(WebSocketObject* w, ResponseObject* resp) {
 void Engine::ws_message(void* token, bool text, std::string_view payload) noexcept {
     auto* w = static_cast<WebSocketObject*>(token);
     w->received += payload.size();
-    PyObject* m = w->asgi ? asgi::websocket_message(self_->state->asgi, text, payload)
-                  : text  ? PyUnicode_DecodeUTF8(payload.data(),
-                                                 static_cast<Py_ssize_t>(payload.size()), nullptr)
-                          : PyBytes_FromStringAndSize(payload.data(),
-                                                      static_cast<Py_ssize_t>(payload.size()));
+    PyObject* m =
+        w->asgi ? asgi::websocket_message(self_->state->asgi, text, payload)
+        : text
+            ? PyUnicode_DecodeUTF8(payload.data(), static_cast<Py_ssize_t>(payload.size()), nullptr)
+            : PyBytes_FromStringAndSize(payload.data(), static_cast<Py_ssize_t>(payload.size()));
     if (!m) {
         PyErr_WriteUnraisable(reinterpret_cast<PyObject*>(w));
         return;

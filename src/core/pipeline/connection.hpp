@@ -32,8 +32,8 @@ class Connection;
 
 /// What a WebSocket's 101 agrees on (`Connection::accept_websocket`).
 struct WebSocketAccept {
-    std::string_view key;          ///< the client's Sec-WebSocket-Key
-    std::string_view subprotocol;  ///< empty: none
+    std::string_view key;                        ///< the client's Sec-WebSocket-Key
+    std::string_view subprotocol;                ///< empty: none
     const ws::DeflateParams* deflate = nullptr;  ///< null: no compression
     std::span<const http::Header> headers;       ///< the app's own
 };

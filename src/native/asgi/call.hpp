@@ -49,10 +49,10 @@ struct CallObject {
     std::uint64_t seq;
     std::uint64_t sent;  // body bytes
     Stage stage;
-    bool body_given;  // receive() gave the whole request body
-    bool gone;        // the client closed the connection
-    bool slot_held;   // the connection holds a reference as the request's token
-    bool answered;    // an answer (the app's or the engine's) was written
+    bool body_given;      // receive() gave the whole request body
+    bool gone;            // the client closed the connection
+    bool slot_held;       // the connection holds a reference as the request's token
+    bool answered;        // an answer (the app's or the engine's) was written
     WebSocketObject* ws;  // a websocket scope's WebSocket, else null
     bool connect_given;   // websocket: receive() gave websocket.connect
 };

@@ -37,9 +37,9 @@ bool accept_headers(PyObject* headers, std::vector<http::Header>& out) {
                          pair);
             break;
         }
-        out.push_back({{PyBytes_AS_STRING(name), static_cast<std::size_t>(PyBytes_GET_SIZE(name))},
-                       {PyBytes_AS_STRING(value),
-                        static_cast<std::size_t>(PyBytes_GET_SIZE(value))}});
+        out.push_back(
+            {{PyBytes_AS_STRING(name), static_cast<std::size_t>(PyBytes_GET_SIZE(name))},
+             {PyBytes_AS_STRING(value), static_cast<std::size_t>(PyBytes_GET_SIZE(value))}});
     }
     Py_DECREF(items);
     return ok;
