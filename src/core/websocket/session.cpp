@@ -45,7 +45,8 @@ std::size_t Session::feed(std::span<char> in, Events& events, Buffer& out) {
     char* const data = in.data();
     const std::size_t n = in.size();
     std::size_t i = 0;
-    while (state_ == State::open || state_ == State::closing) {
+    if (done()) return 0;
+    while (!done()) {
         if (!in_frame_) {
             if (i == n) break;
             std::size_t used = 0;
@@ -72,7 +73,9 @@ std::size_t Session::feed(std::span<char> in, Events& events, Buffer& out) {
         if (last) in_frame_ = false;
         on_payload(p, take, whole, last, events, out);
     }
-    return i;
+    // Where a failure is found depends on how the bytes came (a bad byte
+    // is seen where it is fed): whatever came with it is discarded.
+    return state_ == State::failed ? n : i;
 }
 
 Failure Session::check_header() const noexcept {
