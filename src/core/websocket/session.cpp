@@ -168,10 +168,12 @@ void Session::on_compressed(std::string_view piece, bool last, Events& events, B
     Inflater::Result r = inflater_->feed(piece, message_, limits_.max_message);
     if (r == Inflater::Result::ok && ends_message)
         r = inflater_->finish(message_, limits_.max_message);
-    if (r == Inflater::Result::too_big) return fail(failures::message_too_big, events, out);
-    if (r == Inflater::Result::corrupt) return fail(failures::bad_compression, events, out);
+    // What did inflate is checked first, failure or not: a bad byte comes
+    // before the data that broke off or ran over, however the frame came.
     if (kind_ == Kind::text && !utf8_.feed({message_.data() + before, message_.size() - before}))
         return fail(failures::text_utf8, events, out);
+    if (r == Inflater::Result::too_big) return fail(failures::message_too_big, events, out);
+    if (r == Inflater::Result::corrupt) return fail(failures::bad_compression, events, out);
     if (!ends_message) return;
     if (kind_ == Kind::text && !utf8_.complete()) return fail(failures::text_utf8, events, out);
     in_message_ = false;
