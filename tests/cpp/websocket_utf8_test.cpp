@@ -2,6 +2,7 @@
 // split.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -64,23 +65,20 @@ std::size_t reference(std::string_view s) {
     return std::string_view::npos;
 }
 
-/// Feeds `s` cut at `cut`; the position where the validator first refuses.
-std::size_t fail_point(std::string_view s, std::size_t cut) {
+/// Feeds `s` to a validator in two pieces cut at `cut`: whether it takes them.
+bool takes(std::string_view s, std::size_t cut) {
     Utf8Validator v;
-    if (!v.feed(s.substr(0, cut))) {
-        // Find the byte: the longest prefix it accepts.
-        for (std::size_t i = 0; i < cut; ++i) {
-            Utf8Validator w;
-            if (!w.feed(s.substr(0, i + 1))) return i;
-        }
-    }
-    if (!v.feed(s.substr(cut))) {
-        for (std::size_t i = cut; i < s.size(); ++i) {
-            Utf8Validator w;
-            if (!w.feed(s.substr(0, i + 1))) return i;
-        }
-    }
-    return v.complete() ? std::string_view::npos : s.size();
+    cut = std::min(cut, s.size());
+    return v.feed(s.substr(0, cut)) && v.feed(s.substr(cut));
+}
+
+/// Where the validator refuses `s` fed cut at `cut`: the first byte whose
+/// prefix it refuses (fed cut the same way); s.size() when it takes
+/// everything but the text ends inside a character; npos when it is UTF-8.
+std::size_t fail_point(std::string_view s, std::size_t cut) {
+    for (std::size_t i = 0; i < s.size(); ++i)
+        if (!takes(s.substr(0, i + 1), cut)) return i;
+    return lesto::ws::is_utf8(s) ? std::string_view::npos : s.size();
 }
 
 struct Text {
