@@ -146,13 +146,20 @@ bool Deflater::compress(std::string_view message, Buffer& out) {
         // Done when everything is in and the flush fitted.
         if (left == 0 && z.avail_in == 0 && z.avail_out != 0) break;
     }
-    // A sync flush ends with an empty stored block: 00 00 ff ff after its
-    // header bits, which 7.2.1 takes off.
-    if (out.size() - start < sync_tail.size() ||
-        std::memcmp(out.data() + out.size() - sync_tail.size(), sync_tail.data(),
-                    sync_tail.size()) != 0)
-        return false;
-    out.drop_back(sync_tail.size());
+    if (out.size() == start) {
+        // Nothing new since the last flush (an empty message with the
+        // window kept): zlib writes no block at all. 7.2.1 wants one empty
+        // stored block less its tail: its header bits, one byte (7.2.3.6).
+        out.push_back('\0');
+    } else {
+        // A sync flush ends with an empty stored block: 00 00 ff ff after
+        // its header bits, which 7.2.1 takes off.
+        if (out.size() - start < sync_tail.size() ||
+            std::memcmp(out.data() + out.size() - sync_tail.size(), sync_tail.data(),
+                        sync_tail.size()) != 0)
+            return false;
+        out.drop_back(sync_tail.size());
+    }
     if (reset_after_message_ && deflateReset(&z) != Z_OK) return false;
     return true;
 }

@@ -45,7 +45,8 @@ std::size_t Session::feed(std::span<char> in, Events& events, Buffer& out) {
     char* const data = in.data();
     const std::size_t n = in.size();
     std::size_t i = 0;
-    while (state_ == State::open || state_ == State::closing) {
+    if (done()) return 0;
+    while (!done()) {
         if (!in_frame_) {
             if (i == n) break;
             std::size_t used = 0;
@@ -72,7 +73,9 @@ std::size_t Session::feed(std::span<char> in, Events& events, Buffer& out) {
         if (last) in_frame_ = false;
         on_payload(p, take, whole, last, events, out);
     }
-    return i;
+    // Where a failure is found depends on how the bytes came (a bad byte
+    // is seen where it is fed): whatever came with it is discarded.
+    return state_ == State::failed ? n : i;
 }
 
 Failure Session::check_header() const noexcept {
@@ -165,10 +168,12 @@ void Session::on_compressed(std::string_view piece, bool last, Events& events, B
     Inflater::Result r = inflater_->feed(piece, message_, limits_.max_message);
     if (r == Inflater::Result::ok && ends_message)
         r = inflater_->finish(message_, limits_.max_message);
-    if (r == Inflater::Result::too_big) return fail(failures::message_too_big, events, out);
-    if (r == Inflater::Result::corrupt) return fail(failures::bad_compression, events, out);
+    // What did inflate is checked first, failure or not: a bad byte comes
+    // before the data that broke off or ran over, however the frame came.
     if (kind_ == Kind::text && !utf8_.feed({message_.data() + before, message_.size() - before}))
         return fail(failures::text_utf8, events, out);
+    if (r == Inflater::Result::too_big) return fail(failures::message_too_big, events, out);
+    if (r == Inflater::Result::corrupt) return fail(failures::bad_compression, events, out);
     if (!ends_message) return;
     if (kind_ == Kind::text && !utf8_.complete()) return fail(failures::text_utf8, events, out);
     in_message_ = false;

@@ -67,10 +67,10 @@ public:
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
 
-    /// Consumes received bytes, unmasking them in place. Every byte is
-    /// taken (a frame cut short is kept, or buffered as far as it goes),
-    /// except after the client's close frame or a failure: the return
-    /// value is then where it stopped, and nothing more is read.
+    /// Consumes received bytes, unmasking them in place, and returns how
+    /// many it took: all of them (a frame cut short is kept, or buffered as
+    /// far as it goes; on a failure the rest is discarded), except after the
+    /// client's close frame, where it stops. Once done(), it takes nothing.
     std::size_t feed(std::span<char> in, Events& events, Buffer& out);
 
     /// Sends one message as one frame, compressed when deflate was agreed.
