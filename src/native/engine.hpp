@@ -162,6 +162,7 @@ public:
                             RequestObject* req, PyObject* handler);
     void ws_message(void* token, bool text, std::string_view payload) noexcept override;
     void ws_closed(void* token, std::uint16_t code, std::string_view reason) noexcept override;
+    void serve_later(std::uint64_t conn_id) noexcept override { answered_later(conn_id); }
     /// The connection is done with a WebSocket (body_finished, abandon).
     void websocket_finished(WebSocketObject* w, BodyEnd how) noexcept;
     void websocket_abandoned(WebSocketObject* w) noexcept;

@@ -393,6 +393,31 @@ TEST(WebSocketSession, HandsAWholeFrameOverWhereItLies) {
     EXPECT_EQ(wire.substr(6), "in place");  // unmasked in place
 }
 
+TEST(WebSocketSession, StopsBeforeABadFrameThatFollowsAMessageUntilFedAgain) {
+    // Autobahn 3.2: a message, then a frame with RSV2, in one read. The
+    // app's answer to the message must be able to go out before the close.
+    const std::string message = client(Opcode::text, "first");
+    std::string wire = message + client(Opcode::text, "bad", true, lesto::ws::rsv2);
+    lesto::ws::Session s({}, nullptr);
+    lesto::Buffer out;
+    struct : lesto::ws::Events {
+        int messages = 0;
+        std::uint16_t code = 0;
+        void message(lesto::ws::Kind, std::string_view) override { ++messages; }
+        void closed(std::uint16_t c, std::string_view) override { code = c; }
+    } events;
+    const std::size_t used = s.feed(wire, events, out);
+    EXPECT_EQ(used, message.size());
+    EXPECT_TRUE(s.deferred());
+    EXPECT_EQ(events.messages, 1);
+    EXPECT_EQ(s.state(), State::open);
+    EXPECT_TRUE(out.empty());
+    s.feed({wire.data() + used, wire.size() - used}, events, out);
+    EXPECT_FALSE(s.deferred());
+    EXPECT_EQ(s.state(), State::failed);
+    EXPECT_EQ(events.code, failures::reserved_bits.code);
+}
+
 // ---- permessage-deflate (RFC 7692) -------------------------------------------------------------
 
 DeflateParams takeover() { return {}; }

@@ -103,6 +103,11 @@ public:
     virtual void ws_closed(void* token, std::uint16_t code, std::string_view reason) noexcept {
         (void)token, (void)code, (void)reason;
     }
+    /// Serve connection `conn` again once the application has had its turn
+    /// (the event loop came round): what it was given needs answering before
+    /// the connection goes on (a WebSocket frame that fails waits behind the
+    /// answers to the messages before it).
+    virtual void serve_later(std::uint64_t conn_id) noexcept { (void)conn_id; }
 };
 
 /// What `Connection::respond_open` did.

@@ -133,6 +133,7 @@ bool Connection::feed_websocket() {
         ToDispatcher events(*dispatcher_, open_.token);
         const std::size_t used = ws_->feed({in_.data(), in_.size()}, events, out_);
         in_.consume(used);
+        if (ws_->deferred()) dispatcher_->serve_later(id_);
     }
     if (ws_->done()) end_websocket(BodyEnd::sent, {});
     return false;

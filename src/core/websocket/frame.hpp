@@ -60,6 +60,8 @@ public:
     Status read(std::string_view in, std::size_t& used, FrameHeader& out, Failure& error) noexcept;
     /// Whether part of a header has been read.
     bool partial() const noexcept { return have_ != 0; }
+    /// Forget what was read of a header (it will be read again from its start).
+    void reset() noexcept { have_ = 0; }
 
 private:
     unsigned char stash_[max_header_size] = {};

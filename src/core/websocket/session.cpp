@@ -45,16 +45,26 @@ std::size_t Session::feed(std::span<char> in, Events& events, Buffer& out) {
     char* const data = in.data();
     const std::size_t n = in.size();
     std::size_t i = 0;
+    deferred_ = false;
     if (done()) return 0;
+    const std::uint64_t delivered_before = delivered_;
     while (!done()) {
         if (!in_frame_) {
             if (i == n) break;
+            const std::size_t frame_start = i;
             std::size_t used = 0;
             Failure error;
             const auto status = reader_.read({data + i, n - i}, used, frame_, error);
             i += used;
             if (status == HeaderReader::Status::incomplete) break;
             if (status == HeaderReader::Status::error || (error = check_header())) {
+                // A message came in this call (so this header did too, whole):
+                // its answer first, this frame's failure on the next call.
+                if (delivered_ != delivered_before) {
+                    reader_.reset();
+                    deferred_ = true;
+                    return frame_start;
+                }
                 fail(error, events, out);
                 break;
             }
@@ -181,6 +191,7 @@ void Session::on_compressed(std::string_view piece, bool last, Events& events, B
 }
 
 void Session::deliver(std::string_view payload, Events& events) {
+    ++delivered_;
     events.message(kind_, payload);
     message_.clear();
     message_.shrink_if_empty(deflate_ ? kept_with_deflate : 0);

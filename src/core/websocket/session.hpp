@@ -71,7 +71,16 @@ public:
     /// many it took: all of them (a frame cut short is kept, or buffered as
     /// far as it goes; on a failure the rest is discarded), except after the
     /// client's close frame, where it stops. Once done(), it takes nothing.
+    ///
+    /// A frame whose header fails, after a message was delivered in the same
+    /// call, is not read: the call returns where it starts and `deferred()`
+    /// says so. The caller lets the application answer what it got, then
+    /// feeds the rest, and the failure comes then: answers to the messages
+    /// before a bad frame go out before the close (Autobahn's strict
+    /// behaviour, cases 3.2, 4.1.3, 5.15 and kin).
     std::size_t feed(std::span<char> in, Events& events, Buffer& out);
+    /// The last `feed` stopped before a frame that will fail (see `feed`).
+    bool deferred() const noexcept { return deferred_; }
 
     /// Sends one message as one frame, compressed when deflate was agreed.
     /// False when the session is not open (nothing is written).
@@ -107,6 +116,8 @@ private:
 
     Limits limits_;
     std::optional<DeflateParams> deflate_;
+    std::uint64_t delivered_ = 0;  // messages delivered, ever
+    bool deferred_ = false;
     State state_ = State::open;
     Failure failure_;
 
