@@ -362,6 +362,7 @@ constexpr auto type_doc = [](auto out) {
             const Check c = config_fields[i].check;
             out(c == Check::callable_or_none || c == Check::dict_or_none ? "=None"
                 : c == Check::list                                       ? "=[]"
+                : c == Check::flag                                       ? "=False"
                                                                          : "={}");
         }
     }
