@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "python"))
 import cases  # tests/python/cases.py
 
-TARGETS = ("parser", "request", "chunked", "connection", "router", "writer", "files")
+TARGETS = ("parser", "request", "chunked", "connection", "router", "writer", "files", "websocket")
 
 # Control bytes in front of the wire (see each *_fuzz.cpp).
 PARSER_CONTROL = b"\x02" + b"\0" * 7  # pipelined, default limits, split seed 0
@@ -55,6 +55,22 @@ FILES_SEEDS = (
     b"Range: bytes=0-9\nIf-Range: \"ae1b981bc490a05-2710\"",
     b"If-None-Match: \"ae1b981bc490a05-2710\"\nIf-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT",
     b"If-Match: \"x\"\nRange: bytes=20000-",
+)
+
+# websocket_fuzz: [0] options (1 deflate, 2 small limits, 4 frames mode, 8 no context takeover,
+# 16 8-bit windows), [1] split seed, [2] and [3] limit knobs; then a wire or a frames script.
+MASKED_HELLO = b"\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58"  # RFC 6455 5.7
+WEBSOCKET_SEEDS = (
+    b"\0\0\0\0" + MASKED_HELLO,
+    b"\0\0\0\0" + MASKED_HELLO + b"\x88\x82\x01\x02\x03\x04\x02\xea",  # then close 1000
+    b"\x01\0\0\0" + b"\xc1\x87\0\0\0\0\xf2\x48\xcd\xc9\xc9\x07\x00",  # RFC 7692 7.2.3.1
+    # frames mode: text "Hel" (not final), ping "p", continuation "lo", close 1000 "bye"
+    b"\x04\0\0\0" + b"\x01\x03Hel" + b"\x89\x01p" + b"\x80\x02lo" + b"\x88\x05\x03\xe8bye",
+    # frames mode with deflate: two compressed texts, a compressed binary, a bad continuation
+    b"\x05\0\0\0" + b"\xc1\x85Hello" + b"\xc1\x85Hello" + b"\xc2\x83abc" + b"\x80\x01x",
+    b"\x1d\0\0\0" + b"\xc1\x85Hello" + b"\xc1\x85Hello" + b"\x81\x02\xce\xba",
+    # small limits, frames mode: a message over 8 bytes in fragments
+    b"\x06\x03\x08\x05" + b"\x02\x05abcde" + b"\x80\x05fghij",
 )
 
 # Routes of every router seed: literal, placeholder, text before a
@@ -119,6 +135,10 @@ def seeds(target, all_cases):
     if target == "files":
         for i, text in enumerate(FILES_SEEDS):
             yield f"seed-{i}", FILES_CONTROL + text
+        return
+    if target == "websocket":
+        for i, data in enumerate(WEBSOCKET_SEEDS):
+            yield f"seed-{i}", data
         return
     if target == "connection":
         for i, wire in enumerate(STREAM_SEEDS):

@@ -13,7 +13,7 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(parser request connection chunked router writer files)
+  targets=(parser request connection chunked router writer files websocket)
 fi
 
 build=build/fuzz

@@ -4,8 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# nginx: tests/python/test_ops_nginx.py; clang: fuzz/run.sh; clang-format, clang-tidy: scripts/lint_cpp.sh
-apt_packages=(g++ cmake ninja-build libgtest-dev curl wrk nginx-light clang libclang-rt-14-dev clang-format clang-tidy)
+# nginx: tests/python/test_ops_nginx.py; clang: fuzz/run.sh; clang-format, clang-tidy: scripts/lint_cpp.sh;
+# zlib1g-dev, libssl-dev: permessage-deflate and the WebSocket handshake's SHA-1 (src/core/websocket)
+apt_packages=(g++ cmake ninja-build libgtest-dev curl wrk nginx-light clang libclang-rt-14-dev clang-format clang-tidy
+  zlib1g-dev libssl-dev)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,6 +1,6 @@
 """Lesto: a pipelining HTTP/1.1 server for Python handlers, with a C++20 engine."""
 
-from ._native import ClientDisconnected, Response
+from ._native import ClientDisconnected, Response, WebSocket, WebSocketClosed
 from .app import Application
 from .asgi import AsgiApplication, serve
 from .body import InvalidJSON
@@ -26,6 +26,8 @@ __all__ = [
     "RouteNotFoundException",
     "Router",
     "UploadedFile",
+    "WebSocket",
+    "WebSocketClosed",
     "serve",
 ]
 __version__ = "0.1.0"

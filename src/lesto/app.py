@@ -67,13 +67,14 @@ class Application:
     dict of the names below. japronto's `reaper_settings={'check_interval':
     s, 'idle_timeout': s}` still works: the tick interval and keep-alive
     timeout; so does its `log_request=True|False`: the access log
-    (`access_log`).
+    (`access_log`). `websocket_compression`: WebSockets agree on
+    permessage-deflate when the client offers it (default True).
     """
 
     def __init__(self, *, debug: bool = False, limits: dict[str, int] | None = None,
                  timeouts: dict[str, int] | None = None,
                  reaper_settings: dict[str, int] | None = None, log_request: bool | None = None,
-                 protocol_factory: None = None) -> None:
+                 protocol_factory: None = None, websocket_compression: bool = True) -> None:
         if protocol_factory is not None:
             raise TypeError("protocol_factory= is not supported: Lesto's C++ engine handles the "
                             "connections, there is no asyncio Protocol to replace; see "
@@ -83,6 +84,11 @@ class Application:
                             f"got {log_request!r}")
         self.router = Router()
         self.debug = debug
+        if not isinstance(websocket_compression, bool):
+            raise TypeError(f"websocket_compression must be True or False, "
+                            f"got {websocket_compression!r}")
+        # permessage-deflate (RFC 7692) when a client offers it.
+        self.websocket_compression = websocket_compression
         self.limits = _checked("limit", limits, LIMIT_NAMES)
         self.timeouts = _checked("timeout", timeouts, TIMEOUT_NAMES)
         self.tick_interval = 1

@@ -80,6 +80,13 @@ class AsgiApplication(Application):
                 "extensions": {k: dict(v) for k, v in EXTENSIONS.items()},
                 "state": self.lifespan.state}
 
+    def websocket_scope_template(self, server: tuple[str, int] | None) -> dict[str, Any]:
+        """The keys every websocket scope shares (no method; the engine adds subprotocols)."""
+        return {"type": "websocket", "asgi": dict(ASGI), "scheme": "ws",
+                "root_path": self.root_path, "server": server,
+                "extensions": {"websocket.http.response": {}},
+                "state": self.lifespan.state}
+
     def error_response(self, request: _native.Request, exc: BaseException,
                        in_error_handler: bool) -> _native.Response:
         """The engine's answer (and log line) for an app that raised."""

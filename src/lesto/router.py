@@ -17,15 +17,17 @@ Handler = Callable[[Any], Response | Awaitable[Response]]
 class Route:
     """One route: a pattern, its handler and the methods it answers (empty: any)."""
 
-    __slots__ = ("pattern", "handler", "methods", "placeholder_names", "stream_body")
+    __slots__ = ("pattern", "handler", "methods", "placeholder_names", "stream_body", "websocket")
 
     def __init__(self, pattern: str, handler: Handler, methods: tuple[str, ...],
-                 placeholder_names: tuple[str, ...], stream_body: bool = False) -> None:
+                 placeholder_names: tuple[str, ...], stream_body: bool = False,
+                 websocket: bool = False) -> None:
         self.pattern = pattern
         self.handler = handler
         self.methods = methods
         self.placeholder_names = placeholder_names
         self.stream_body = stream_body
+        self.websocket = websocket
 
     def __repr__(self) -> str:
         methods = ",".join(self.methods) or "*"
@@ -107,6 +109,29 @@ class Router:
         self._routes.append(route)
         return route
 
+    def add_websocket(self, pattern: str, handler: Callable[[Any], Awaitable[Any]]) -> Route:
+        """Serve WebSockets at `pattern` (GET): `async def handler(ws)`, ws a lesto.WebSocket.
+
+        The pattern is add_route's. The handler accepts with `await
+        ws.accept(subprotocol=..., headers=...)` (or implicitly, by its first
+        receive or send), then `await ws.receive()`, `await ws.send(str |
+        bytes)`, `async for message in ws`, `await ws.close(code, reason)`;
+        `ws.request` is the handshake's request. Returning a Response before
+        accepting refuses the handshake with it; returning without accepting
+        refuses with 403. When the handler returns the WebSocket is closed
+        (1000); when it raises, 1011 and the error is logged. A request that
+        is not a valid handshake is answered 400 (or 426 for another
+        version) by the engine.
+        """
+        if not isinstance(pattern, str):
+            raise TypeError(f"route pattern must be str, not {type(pattern).__name__}")
+        if not callable(handler):
+            raise TypeError(f"WebSocket handler must be callable, got {handler!r}")
+        placeholders = _native.check_route(pattern, ("GET",))
+        route = Route(pattern, handler, ("GET",), placeholders, websocket=True)
+        self._routes.append(route)
+        return route
+
     def add_static(self, prefix: str, directory: str | os.PathLike[str], *, index: bool = False,
                    cache_control: str | None = None, show_hidden: bool = False) -> StaticDir:
         """Serve the files below `directory` at URL `prefix` ('/static/'), from the engine alone.
@@ -143,11 +168,12 @@ class Router:
         return [(d.prefix, d.directory, d.index, d.cache_control, d.show_hidden)
                 for d in self._static]
 
-    def engine_routes(self) -> list[tuple[str, tuple[str, ...], Handler, Route, bool]]:
+    def engine_routes(self) -> list[tuple[str, tuple[str, ...], Handler, Route, bool, bool]]:
         """The routes as the engine takes them (ServerConfig's `routes`), in order.
 
-        A list of (pattern, methods, handler, route, stream_body): methods a
-        tuple of upper-case names, empty for any; route the Route itself,
-        which `request.route` gives.
+        A list of (pattern, methods, handler, route, stream_body, websocket):
+        methods a tuple of upper-case names, empty for any; route the Route
+        itself, which `request.route` gives.
         """
-        return [(r.pattern, r.methods, r.handler, r, r.stream_body) for r in self._routes]
+        return [(r.pattern, r.methods, r.handler, r, r.stream_body, r.websocket)
+                for r in self._routes]

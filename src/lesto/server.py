@@ -23,6 +23,7 @@ from .logs import (
     log_static_refused,
 )
 from .streams import run_stream
+from .websocket import run_websocket
 
 if TYPE_CHECKING:
     from .app import Application, Hook
@@ -97,12 +98,16 @@ def make_engine(app: Application, loop: asyncio.AbstractEventLoop,
         callback_failed=log_callback_failure,
         response_refused=log_response_refused,
         run_stream=run_stream(loop),
+        run_websocket=run_websocket(loop),
+        websocket_compression=getattr(app, "websocket_compression", True),
         response_failed=log_response_failed,
         content_types=content_types(),
         static_dirs=app.router.engine_static_dirs(),
         static_refused=log_static_refused,
         asgi=app.served_app() if asgi is not None else None,  # type: ignore[attr-defined]
         asgi_scope=app.scope_template(server) if asgi is not None else None,  # type: ignore[attr-defined]
+        asgi_websocket_scope=(app.websocket_scope_template(server)  # type: ignore[attr-defined]
+                              if asgi is not None else None),
     ))
 
 

@@ -326,6 +326,10 @@ void Engine::abandon(void* token) noexcept {
         asgi::abandoned(*this, obj);
         return;
     }
+    if (Py_IS_TYPE(obj, self_->state->websocket_type)) {
+        websocket_abandoned(reinterpret_cast<WebSocketObject*>(obj));
+        return;
+    }
     if (Py_IS_TYPE(obj, self_->state->suspended_type)) {
         // Waiting in ready_: a Task takes it over and is cancelled, so the
         // handler sees CancelledError at its await, as it would under asyncio.

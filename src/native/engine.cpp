@@ -3,6 +3,7 @@
 #include "refcount.hpp"
 
 #include "asgi/asgi.hpp"
+#include "websocket.hpp"
 
 #include "http/fields.hpp"
 #include "parser/percent.hpp"
@@ -128,6 +129,11 @@ void Engine::dispatch(Connection& conn, std::uint64_t seq, const RequestRef& ref
             PyErr_WriteUnraisable(reinterpret_cast<PyObject*>(self_));
         }
     }
+    if (found && websocket_routes_[match.route]) {
+        dispatch_websocket(conn, seq, ref, req, handlers_[match.route]);
+        release_request(req);
+        return;
+    }
     PyObject* arg = reinterpret_cast<PyObject*>(req);
     PyObject* result;
     if (found) {
@@ -154,29 +160,19 @@ void Engine::dispatch(Connection& conn, std::uint64_t seq, const RequestRef& ref
     release_request(req);
 }
 
-namespace {
-
-/// Whether the request asks for a WebSocket (Upgrade: websocket, any case).
-bool wants_websocket(const http::RequestHead& head) noexcept {
-    constexpr std::string_view websocket = "websocket";
-    for (const http::Header& h : head.headers) {
-        if (!http::equals_ignoring_case(h.name, "upgrade")) continue;
-        for (std::size_t at = 0; at + websocket.size() <= h.value.size(); ++at) {
-            if (http::equals_ignoring_case(h.value.substr(at, websocket.size()), websocket))
-                return true;
-        }
-    }
-    return false;
-}
-
-}  // namespace
-
 void Engine::dispatch_asgi(Connection& conn, std::uint64_t seq, const RequestRef& ref) {
-    if (wants_websocket(ref.head)) {
-        // Until the engine speaks WebSocket, refused as the ASGI spec says a
-        // server refuses a handshake it does not complete.
-        conn.respond_error(seq, 403, "WebSocket connections are not served yet");
-        return;
+    // A WebSocket handshake is checked by the engine; a valid one becomes
+    // the app's websocket scope.
+    ws::Handshake handshake;
+    const bool websocket = ws::wants_websocket(ref.head);
+    if (websocket) {
+        ws::DeflateOptions deflate;
+        deflate.enabled = websocket_compression_;
+        if (const ws::Refusal refusal = ws::read_handshake(ref.head, deflate, handshake)) {
+            conn.respond_error(seq, refusal.status, refusal.reason, ws::refusal_headers(refusal));
+            return;
+        }
+        conn.expect_upgrade(seq);
     }
     std::string_view path = ref.head.path;  // request.path, in the logs
     if (http::routing_decode(path, decoded_path_)) path = decoded_path_;
@@ -195,9 +191,17 @@ void Engine::dispatch_asgi(Connection& conn, std::uint64_t seq, const RequestRef
             PyErr_WriteUnraisable(reinterpret_cast<PyObject*>(self_));
         }
     }
+    WebSocketObject* w = nullptr;
+    if (websocket && !(w = websocket_new(self_, req, conn, seq, handshake, true))) {
+        PyErr_WriteUnraisable(reinterpret_cast<PyObject*>(self_));
+        conn.respond_error(seq, 500, http::reason_phrase(500));
+        release_request(req);
+        return;
+    }
     dispatching_ = true;
     PyObject* call = nullptr;
-    PyObject* result = asgi::start(*this, conn, req, &call);
+    PyObject* result = asgi::start(*this, conn, req, w, &call);
+    Py_XDECREF(w);
     if (!call) {
         PyErr_WriteUnraisable(reinterpret_cast<PyObject*>(self_));
         conn.respond_error(seq, 500, http::reason_phrase(500));

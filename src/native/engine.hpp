@@ -22,6 +22,7 @@ inline double monotonic_seconds() noexcept {
 
 struct SuspendedObject;
 struct TransferObject;
+struct WebSocketObject;
 
 /// The Dispatcher of one server: the only place that calls application code.
 /// Whether a handler is sync or async is decided here, once, by what it returns.
@@ -54,11 +55,13 @@ public:
         Py_CLEAR(callback_failed_);
         Py_CLEAR(response_refused_);
         Py_CLEAR(run_stream_);
+        Py_CLEAR(run_websocket_);
         Py_CLEAR(static_refused_);
         for (files::StaticDir& d : statics_) ::close(d.root_fd);
         Py_CLEAR(response_failed_);
         Py_CLEAR(asgi_app_);
         Py_CLEAR(asgi_scope_);
+        Py_CLEAR(asgi_websocket_scope_);
         for (RequestObject* r : done_) Py_DECREF(r);
     }
 
@@ -149,7 +152,23 @@ public:
     std::vector<http::Header> file_headers_;  // scratch: a file answer's headers
     std::vector<bool> streams_body_;          // by route: its handler reads the body as a stream
     bool any_streams_body_ = false;
-    PyObject* run_stream_ = nullptr;       // run_stream(transfer, source) -> Task
+    PyObject* run_stream_ = nullptr;  // run_stream(transfer, source) -> Task
+    // WebSockets (websocket_flow.cpp).
+    PyObject* run_websocket_ = nullptr;   // run_websocket(handler, ws) -> Task, or null
+    std::vector<bool> websocket_routes_;  // by route: a WebSocket route, handler(ws)
+    bool websocket_compression_ = false;  // agree on permessage-deflate when offered
+    /// A WebSocket route's request: check the handshake, then run the handler.
+    void dispatch_websocket(Connection& conn, std::uint64_t seq, const RequestRef& ref,
+                            RequestObject* req, PyObject* handler);
+    void ws_message(void* token, bool text, std::string_view payload) noexcept override;
+    void ws_closed(void* token, std::uint16_t code, std::string_view reason) noexcept override;
+    void serve_later(std::uint64_t conn_id) noexcept override { answered_later(conn_id); }
+    /// The connection is done with a WebSocket (body_finished, abandon).
+    void websocket_finished(WebSocketObject* w, BodyEnd how) noexcept;
+    void websocket_abandoned(WebSocketObject* w) noexcept;
+    /// Answer a WebSocket's handshake with `resp` instead of accepting it;
+    /// false with an exception set.
+    bool refuse_websocket(WebSocketObject* w, ResponseObject* resp);
     PyObject* response_failed_ = nullptr;  // response_failed(request, reason)
     /// A request whose answer was written, or abandoned: its callbacks are due.
     void done(RequestObject* req);
@@ -161,7 +180,8 @@ public:
     void log_failure(RequestObject* req);
     PyObject* asgi_app_ = nullptr;    // the ASGI app serving every request, or null
     PyObject* asgi_scope_ = nullptr;  // the scope's template: the keys every request shares
-    bool dispatching_ = false;        // inside dispatch: what is answered goes out with the poll
+    PyObject* asgi_websocket_scope_ = nullptr;  // the websocket scope's
+    bool dispatching_ = false;  // inside dispatch: what is answered goes out with the poll
 
 private:
     RequestObject* take_request();

@@ -94,6 +94,16 @@ int module_exec(PyObject* m) {
         PyModule_AddObjectRef(m, "ClientDisconnected", st->client_disconnected) < 0) {
         return -1;
     }
+    if (!(st->websocket_type = add_type(m, &websocket_spec, "WebSocket"))) return -1;
+    st->websocket_closed = PyErr_NewExceptionWithDoc(
+        "lesto._native.WebSocketClosed",
+        "The WebSocket is closed: `code` and `reason` say how (1006: the connection was lost "
+        "without a close).",
+        st->client_disconnected, nullptr);
+    if (!st->websocket_closed ||
+        PyModule_AddObjectRef(m, "WebSocketClosed", st->websocket_closed) < 0) {
+        return -1;
+    }
     for (std::size_t i = 0; i < response_arg_count; ++i) {
         if (!(st->kw[i] = PyUnicode_InternFromString(response_args[i].name.data()))) return -1;
     }
@@ -120,6 +130,8 @@ int module_traverse(PyObject* m, visitproc visit, void* arg) {
     Py_VISIT(st->suspended_type);
     Py_VISIT(st->transfer_type);
     Py_VISIT(st->body_reader_type);
+    Py_VISIT(st->websocket_type);
+    Py_VISIT(st->websocket_closed);
     if (int r = asgi::traverse(st->asgi, visit, arg)) return r;
     Py_VISIT(st->client_disconnected);
     Py_VISIT(st->json_dumps);
@@ -138,6 +150,8 @@ int module_clear(PyObject* m) {
     Py_CLEAR(st->suspended_type);
     Py_CLEAR(st->transfer_type);
     Py_CLEAR(st->body_reader_type);
+    Py_CLEAR(st->websocket_type);
+    Py_CLEAR(st->websocket_closed);
     asgi::clear(st->asgi);
     Py_CLEAR(st->client_disconnected);
     Py_CLEAR(st->json_dumps);

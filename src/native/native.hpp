@@ -48,7 +48,9 @@ struct ModuleState {
     PyTypeObject* suspended_type = nullptr;  // not in the module: private
     PyTypeObject* transfer_type = nullptr;
     PyTypeObject* body_reader_type = nullptr;
+    PyTypeObject* websocket_type = nullptr;
     PyObject* client_disconnected = nullptr;  // lesto._native.ClientDisconnected
+    PyObject* websocket_closed = nullptr;     // lesto._native.WebSocketClosed, a subclass
     PyObject* json_dumps = nullptr;           // orjson.dumps, imported on first use
     PyObject* json_mappings = nullptr;        // list of the classes json_as_dict registered
     JsonScratch* json_scratch = nullptr;      // json_dumps' output before it becomes bytes
@@ -253,8 +255,11 @@ struct ServerConfigObject {
     PyObject* content_types;
     PyObject* static_dirs;
     PyObject* static_refused;
-    PyObject* asgi;        // None: the routes serve
-    PyObject* asgi_scope;  // None without asgi
+    PyObject* asgi;                   // None: the routes serve
+    PyObject* asgi_scope;             // None without asgi
+    PyObject* asgi_websocket_scope;   // None without asgi
+    PyObject* run_websocket;          // None: no WebSocket routes
+    PyObject* websocket_compression;  // a bool
     // What the server uses of `scheduler`, read from it once.
     PyObject* loop;
     PyObject* call_soon;
@@ -286,6 +291,7 @@ void engine_recycle(ServerObject* server, OwnedRequest* owned) noexcept;
 extern PyType_Spec suspended_spec;
 extern PyType_Spec transfer_spec;
 extern PyType_Spec body_reader_spec;
+extern PyType_Spec websocket_spec;
 /// The content types and static folders of a ServerConfig into `engine` (static.cpp).
 bool engine_add_files(Engine& engine, PyObject* content_types, PyObject* static_dirs);
 /// A BodyReader for request `req`, whose body streams (body_reader.cpp);

@@ -19,6 +19,7 @@ enum class Check : std::uint8_t {
     callable_or_none,
     list,  // a list, default empty; its items are read by the server
     dict_or_none,
+    flag,  // True or False, default False
     routes,
     request_class,
     limits,
@@ -39,8 +40,9 @@ struct ConfigField {
 constexpr ConfigField config_fields[] = {
     {"routes", &ServerConfigObject::routes, Check::routes, true,
      "The app's routes, tried in order: a list of (pattern, methods, handler, route[, "
-     "stream_body]), methods a tuple of str (empty: any method), route what request.route "
-     "gives, stream_body whether the handler reads the body as a stream (default False)."},
+     "stream_body[, websocket]]), methods a tuple of str (empty: any method), route what "
+     "request.route gives, stream_body whether the handler reads the body as a stream, "
+     "websocket whether it is a WebSocket route, handler(ws) (both default False)."},
     {"request_class", &ServerConfigObject::request_class, Check::request_class, true,
      "The class of the requests handlers get: lesto._native.Request or a subclass."},
     {"headers_factory", &ServerConfigObject::headers_factory, Check::callable, true,
@@ -87,6 +89,13 @@ constexpr ConfigField config_fields[] = {
     {"asgi_scope", &ServerConfigObject::asgi_scope, Check::dict_or_none, false,
      "With asgi: the scope keys every request shares (type, asgi, scheme, root_path, server, "
      "extensions, state), copied per request; 'state' is copied one level deep."},
+    {"run_websocket", &ServerConfigObject::run_websocket, Check::callable_or_none, false,
+     "run_websocket(handler, ws) -> Task: runs a WebSocket route's handler for `ws` "
+     "(lesto._native.WebSocket); None: no WebSocket routes."},
+    {"websocket_compression", &ServerConfigObject::websocket_compression, Check::flag, false,
+     "Whether WebSockets agree on permessage-deflate when the client offers it."},
+    {"asgi_websocket_scope", &ServerConfigObject::asgi_websocket_scope, Check::dict_or_none, false,
+     "With asgi: the websocket scope's template, as asgi_scope is the http scope's."},
     {"static_refused", &ServerConfigObject::static_refused, Check::callable_or_none, false,
      "static_refused(method, path, reason): a request under a static folder was answered 404 "
      "(or 405), and why; or None."},
@@ -105,6 +114,8 @@ bool passes(Check check, PyObject* v) {
         return PyList_Check(v);
     case Check::dict_or_none:
         return v == Py_None || PyDict_Check(v);
+    case Check::flag:
+        return PyBool_Check(v);
     default:
         return false;
     }
@@ -155,13 +166,13 @@ bool check_routes(ServerConfigObject* c, PyObject* routes) {
     if (!(c->routes = PySequence_Tuple(routes))) return false;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(c->routes); ++i) {
         PyObject* r = PyTuple_GET_ITEM(c->routes, i);
-        if (!PyTuple_Check(r) || PyTuple_GET_SIZE(r) < 4 || PyTuple_GET_SIZE(r) > 5 ||
+        if (!PyTuple_Check(r) || PyTuple_GET_SIZE(r) < 4 || PyTuple_GET_SIZE(r) > 6 ||
             !PyUnicode_Check(PyTuple_GET_ITEM(r, 0)) || !PyTuple_Check(PyTuple_GET_ITEM(r, 1)) ||
             !PyCallable_Check(PyTuple_GET_ITEM(r, 2))) {
             PyErr_Format(
                 PyExc_TypeError,
                 "ServerConfig(routes=...): item %zd must be (pattern: str, methods: tuple, "
-                "handler: callable, route[, stream_body: bool]), got %.200R",
+                "handler: callable, route[, stream_body: bool[, websocket: bool]]), got %.200R",
                 i, r);
             return false;
         }
@@ -209,6 +220,7 @@ bool check_field(ServerConfigObject* c, const ConfigField& f, PyObject* v) {
     case Check::callable_or_none:
     case Check::list:
     case Check::dict_or_none:
+    case Check::flag:
         if (!passes(f.check, v)) return wrong(requirement(f.check));
         break;
     case Check::routes:
@@ -286,6 +298,7 @@ PyObject* ServerConfig_new(PyTypeObject* type, PyObject* args, PyObject* kwargs)
         }
         const bool none = f.check == Check::callable_or_none || f.check == Check::dict_or_none;
         c->*f.slot = none                     ? Py_NewRef(Py_None)
+                     : f.check == Check::flag ? Py_NewRef(Py_False)
                      : f.check == Check::list ? PyList_New(0)
                                               : PyDict_New();
         if (!(c->*f.slot)) {
@@ -349,6 +362,7 @@ constexpr auto type_doc = [](auto out) {
             const Check c = config_fields[i].check;
             out(c == Check::callable_or_none || c == Check::dict_or_none ? "=None"
                 : c == Check::list                                       ? "=[]"
+                : c == Check::flag                                       ? "=False"
                                                                          : "={}");
         }
     }

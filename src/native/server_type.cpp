@@ -62,11 +62,17 @@ PyObject* Server_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
         eng.asgi_app_ = Py_NewRef(config->asgi);
         eng.asgi_scope_ =
             config->asgi_scope == Py_None ? PyDict_New() : PyDict_Copy(config->asgi_scope);
-        if (!eng.asgi_scope_) {
+        eng.asgi_websocket_scope_ = config->asgi_websocket_scope == Py_None
+                                        ? PyDict_New()
+                                        : PyDict_Copy(config->asgi_websocket_scope);
+        if (!eng.asgi_scope_ || !eng.asgi_websocket_scope_) {
             Py_DECREF(self);
             return nullptr;
         }
     }
+    eng.run_websocket_ =
+        config->run_websocket == Py_None ? nullptr : Py_NewRef(config->run_websocket);
+    eng.websocket_compression_ = config->websocket_compression == Py_True;
     eng.response_refused_ =
         config->response_refused == Py_None ? nullptr : Py_NewRef(config->response_refused);
     eng.flush_ = PyObject_GetAttrString(reinterpret_cast<PyObject*>(self), "flush");
@@ -88,6 +94,15 @@ PyObject* Server_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
             PyTuple_GET_SIZE(route) > 4 && PyObject_IsTrue(PyTuple_GET_ITEM(route, 4)) == 1;
         eng.streams_body_.push_back(streams);
         eng.any_streams_body_ = eng.any_streams_body_ || streams;
+        const bool websocket =
+            PyTuple_GET_SIZE(route) > 5 && PyObject_IsTrue(PyTuple_GET_ITEM(route, 5)) == 1;
+        if (websocket && !eng.run_websocket_) {
+            PyErr_SetString(PyExc_TypeError,
+                            "ServerConfig has a WebSocket route but no run_websocket");
+            Py_DECREF(self);
+            return nullptr;
+        }
+        eng.websocket_routes_.push_back(websocket);
     }
     return reinterpret_cast<PyObject*>(self);
 }

@@ -351,6 +351,10 @@ void Engine::body_finished(void* token, BodyEnd how, std::string_view reason) no
         }
         return;
     }
+    if (Py_IS_TYPE(static_cast<PyObject*>(token), self_->state->websocket_type)) {
+        websocket_finished(static_cast<WebSocketObject*>(token), how);
+        return;
+    }
     auto* t = static_cast<TransferObject*>(token);
     if (how != BodyEnd::sent) {
         const std::string why = how == BodyEnd::abandoned

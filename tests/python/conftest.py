@@ -271,6 +271,13 @@ def tasks_server(_tasks_process):
 
 
 _streams_process = _session_server("streams_app")
+_ws_process = _session_server("ws_app")
+
+
+@pytest.fixture
+def ws_server(_ws_process):
+    """WebSocket routes whose handlers record their fate (apps/ws_app.py)."""
+    yield from _checked(_ws_process)
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """examples/: each run as a real server (python examples/X.py HOST PORT), asked over a socket."""
 
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import ServerProcess, _checked
 from rawhttp import get, post
+from websockets.sync.client import connect as ws_connect
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 
@@ -25,7 +27,7 @@ class ExampleProcess(ServerProcess):
 
 
 EXAMPLES = ("hello", "async_handlers", "router", "request", "response", "exceptions", "extend",
-            "html_template", "sse")
+            "html_template", "sse", "chat")
 
 
 @pytest.fixture(scope="module")
@@ -211,3 +213,21 @@ def test_sse_a_client_that_leaves_ends_its_generator(example):
     out = subprocess.run(["curl", "-sN", "--max-time", "10", url + "?count=1"],
                          capture_output=True, check=True).stdout.decode()
     assert '"listeners": 1' in out  # the two that left were closed
+
+
+@examples("chat")
+def test_chat_broadcasts_to_the_room_and_says_who_left(example):
+    base = f"ws://{example.host}:{example.port}/chat"
+    with ws_connect(f"{base}/lobby?name=ann") as ann:
+        assert json.loads(ann.recv()) == {"name": "server", "text": "ann joined"}
+        with ws_connect(f"{base}/lobby?name=bob") as bob, ws_connect(f"{base}/other?name=eve") as eve:
+            assert json.loads(ann.recv())["text"] == "bob joined"
+            assert json.loads(bob.recv())["text"] == "bob joined"
+            bob.send("hello room")
+            assert json.loads(ann.recv()) == {"name": "bob", "text": "hello room"}
+            assert json.loads(bob.recv()) == {"name": "bob", "text": "hello room"}
+            assert json.loads(eve.recv())["text"] == "eve joined"  # and nothing of the lobby's
+        assert json.loads(ann.recv())["text"] == "bob left"
+    with socket.create_connection((example.host, example.port)) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert b"new WebSocket" in s.recv(65536)

@@ -16,6 +16,8 @@ import pytest
 from conftest import ServerProcess
 from ops_helpers import LESTO, Lesto
 from rawhttp import Connection, chunked, get, post
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect as ws_connect
 
 
 @pytest.fixture(scope="module")
@@ -300,11 +302,83 @@ def test_a_header_that_would_split_the_response_is_refused(server):
     assert b"stolen" not in r.raw_head
 
 
-def test_a_websocket_request_is_refused_with_403(server):
-    r = server.exchange(get("/scope", headers=[
+# ---- the websocket scope ---------------------------------------------------------------
+
+
+def ws_url(server, path):
+    return f"ws://{server.host}:{server.port}{path}"
+
+
+def test_a_websocket_app_gets_connect_then_messages_both_ways(server):
+    with ws_connect(ws_url(server, "/ws-echo"), subprotocols=["chat"]) as ws:
+        assert ws.subprotocol == "chat"
+        assert ws.response.headers["x-scope-type"] == "websocket"
+        ws.send("text")
+        assert ws.recv() == "text"
+        ws.send(b"\x00bytes")
+        assert ws.recv() == b"\x00bytes"
+
+
+def test_the_websocket_scope_has_the_spec_keys(server):
+    with ws_connect(ws_url(server, "/ws-scope?a=1"), subprotocols=["x", "y"]) as ws:
+        scope = json.loads(ws.recv())
+    assert scope["type"] == "websocket"
+    assert scope["scheme"] == "ws"
+    assert scope["path"] == "/ws-scope"
+    assert scope["query_string"] == repr(b"a=1")
+    assert scope["subprotocols"] == ["x", "y"]
+    assert scope["http_version"] == "1.1"
+    assert "method" not in scope
+    assert "websocket.http.response" in scope["extensions"]
+
+
+def test_a_client_close_reaches_the_app_as_disconnect_and_send_then_raises(server):
+    key = fresh_id()
+    with ws_connect(ws_url(server, f"/ws-echo?id={key}")) as ws:
+        ws.close(4002, "leaving")
+    r = wait_record(server, key, "send_after")
+    assert r["disconnect"] == [4002, "leaving"]
+    assert r["send_after"] in ("WebSocketClosed", "ClientDisconnected")  # both OSErrors
+
+
+def test_the_app_closes_with_its_code(server):
+    with ws_connect(ws_url(server, "/ws-echo")) as ws:
+        ws.send("close please")
+        with pytest.raises(ConnectionClosed) as info:
+            ws.recv()
+    assert (info.value.rcvd.code, info.value.rcvd.reason) == (4001, "as asked")
+
+
+@pytest.mark.parametrize("path, status", [
+    ("/ws-refuse", 403), ("/ws-deny", 401), ("/ws-raise-before", 500), ("/ws-no-accept", 500),
+])
+def test_a_handshake_the_app_does_not_accept_is_answered_in_http(server, path, status):
+    if path == "/ws-raise-before":
+        server.expect_traceback("ws boom before accept")
+    if path == "/ws-no-accept":
+        server.expect_traceback("without accepting")
+    with pytest.raises(InvalidStatus) as info:
+        ws_connect(ws_url(server, path))
+    assert info.value.response.status_code == status
+    if status == 401:
+        assert info.value.response.body == b"no entry"
+
+
+def test_an_app_that_raises_after_accepting_closes_with_1011(server):
+    server.expect_traceback("ws boom after accept")
+    with ws_connect(ws_url(server, "/ws-raise-after")) as ws:
+        ws.send("go")
+        with pytest.raises(ConnectionClosed) as info:
+            ws.recv()
+    assert info.value.rcvd.code == 1011
+
+
+def test_a_broken_handshake_never_reaches_the_app(server):
+    r = server.exchange(get("/ws-echo", headers=[
         ("Upgrade", "websocket"), ("Connection", "Upgrade"),
-        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "13")]))
-    assert r.status == 403
+        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "7")]))
+    assert r.status == 426
+    assert r.header("Sec-WebSocket-Version") == "13"
 
 
 # ---- the command line and lifespan ----------------------------------------------------------

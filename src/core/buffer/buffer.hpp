@@ -100,6 +100,12 @@ public:
         return data_ + end_;
     }
     void commit(std::size_t n) noexcept { end_ += n; }
+    /// Forget the last `n` pending bytes (n <= size()): what a writer
+    /// appended and then found it must take back.
+    void drop_back(std::size_t n) noexcept {
+        end_ -= n;
+        if (begin_ == end_) begin_ = end_ = 0;
+    }
     std::size_t tail_room() const noexcept { return cap_ - end_; }
 
     void append(const char* p, std::size_t n) {

@@ -60,6 +60,7 @@ struct Server::Peer {
     bool dirty = false;
     bool lingering = false;
     bool corked = false;  // a send with MSG_MORE may have left a segment in the kernel
+    bool pinged = false;  // a WebSocket keep-alive ping went out and nothing came back since
 
     Peer(int fd, std::uint64_t id, const ConnectionLimits& limits, Dispatcher& d,
          const http::DateCache& date)
@@ -243,6 +244,7 @@ bool Server::read_input(Peer& peer) {
         ssize_t r = ::recv(peer.watch.fd, space.data(), space.size(), 0);
         if (r > 0) {
             peer.last_active = now_;
+            peer.pinged = false;
             conn.input_commit(static_cast<std::size_t>(r));
             if (static_cast<std::size_t>(r) < space.size()) break;
             continue;
@@ -424,6 +426,7 @@ void Server::tick(std::time_t now) {
     set_listeners_enabled(true);
     std::vector<Peer*> expired;
     std::vector<Peer*> late;
+    std::vector<Peer*> quiet_websockets;
     for (auto& [id, peer] : peers_) {
         const Connection& conn = peer->conn;
         const std::time_t quiet = now - peer->last_active;
@@ -436,11 +439,22 @@ void Server::tick(std::time_t now) {
             if (now - peer->head_since >= timeouts_.header) late.push_back(peer.get());
         } else if (conn.reading_body()) {
             if (quiet >= timeouts_.body) late.push_back(peer.get());
+        } else if (conn.websocket()) {
+            // Not while the app holds reading back: an answer could not be read.
+            if (timeouts_.websocket_ping > 0 && quiet >= timeouts_.websocket_ping &&
+                conn.wants_input())
+                quiet_websockets.push_back(peer.get());
         } else if (conn.in_flight() == 0 && quiet >= timeouts_.keep_alive) {
             expired.push_back(peer.get());
         }
     }
     for (Peer* peer : expired) close_peer(*peer);
+    for (Peer* peer : quiet_websockets) {
+        // The ping's own send makes the connection active again: a peer that
+        // stays silent a whole interval after it is taken as gone.
+        peer->pinged = peer->conn.ws_keepalive(peer->pinged);
+        service(*peer);
+    }
     for (Peer* peer : late) {
         peer->conn.abort(408, "request timeout: the request did not arrive in time");
         service(*peer);

@@ -15,6 +15,7 @@ struct Timeouts {
     int keep_alive = 60;  // japronto's reaper default
     int write = 30;
     int linger = 2;
+    int websocket_ping = 20;
 };
 
 /// A member of Timeouts as configuration names it.
@@ -34,6 +35,9 @@ inline constexpr TimeoutField timeout_fields[] = {
     {"write", &Timeouts::write, "without any progress sending owed output; then closed"},
     {"linger", &Timeouts::linger,
      "after a closing response, for the client to close first; then closed"},
+    {"websocket_ping", &Timeouts::websocket_ping,
+     "a quiet WebSocket is pinged after this long, and closed (1011) if still silent as long "
+     "again; 0: never"},
 };
 static_assert(sizeof(Timeouts) == std::size(timeout_fields) * sizeof(int),
               "every member of Timeouts needs its entry in timeout_fields");

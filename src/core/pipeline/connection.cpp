@@ -3,6 +3,7 @@
 
 #include "parser/errors.hpp"
 #include "response/status.hpp"
+#include "websocket/session.hpp"  // the unique_ptr's deleter
 
 #include <unistd.h>
 
@@ -69,6 +70,7 @@ bool Connection::wants_input() const noexcept {
     // its answer is out and no one reads the rest: the socket may close.
     if (stage_ == Stage::body_stream)
         return !peer_closed_ && !finished() && in_.size() < stream_read_ahead;
+    if (upgrading_) return websocket_wants_input();
     return !no_more_ && !peer_closed_ && !draining_ && !paused();
 }
 
@@ -81,6 +83,10 @@ bool Connection::process() {
         if (stage_ == Stage::body_stream) {
             if (!feed_stream()) break;
             continue;
+        }
+        if (upgrading_) {
+            feed_websocket();
+            break;
         }
         if (no_more_) break;
         if (paused()) {
@@ -277,6 +283,11 @@ bool Connection::answer(std::uint64_t seq, Render&& render, OpenBody* body) {
     return true;
 }
 
+bool Connection::answer_by(std::uint64_t seq, const std::function<bool(Buffer&, bool)>& render,
+                           OpenBody* body) {
+    return answer(seq, render, body);
+}
+
 void Connection::promote() {
     while (!slots_.empty() && slots_.front().done) {
         Slot& slot = slots_.front();
@@ -308,9 +319,10 @@ bool Connection::respond(std::uint64_t seq, http::ResponseSpec& spec) {
     return ok;
 }
 
-void Connection::respond_error(std::uint64_t seq, int status, std::string_view reason) {
+void Connection::respond_error(std::uint64_t seq, int status, std::string_view reason,
+                               std::span<const http::Header> headers) {
     answer(seq, [&](Buffer& out, bool keep_alive) {
-        http::write_error(out, status, reason, date_->value(), keep_alive);
+        http::write_error(out, status, reason, date_->value(), keep_alive, headers);
         return false;
     });
 }

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -21,7 +23,20 @@
 
 namespace lesto {
 
+namespace ws {
+class Session;
+struct DeflateParams;
+}  // namespace ws
+
 class Connection;
+
+/// What a WebSocket's 101 agrees on (`Connection::accept_websocket`).
+struct WebSocketAccept {
+    std::string_view key;                        ///< the client's Sec-WebSocket-Key
+    std::string_view subprotocol;                ///< empty: none
+    const ws::DeflateParams* deflate = nullptr;  ///< null: no compression
+    std::span<const http::Header> headers;       ///< the app's own
+};
 
 /// A complete request handed to the application. Views are valid only during
 /// `Dispatcher::dispatch`; whoever keeps the request longer copies `raw_head`
@@ -74,6 +89,25 @@ public:
     virtual void body_finished(void* token, BodyEnd how, std::string_view reason) noexcept {
         (void)token, (void)how, (void)reason;
     }
+    /// A whole message from the WebSocket whose token this is
+    /// (`Connection::accept_websocket`); a text one is valid UTF-8. The
+    /// payload is valid during the call only.
+    virtual void ws_message(void* token, bool text, std::string_view payload) noexcept {
+        (void)token, (void)text, (void)payload;
+    }
+    /// The WebSocket will receive nothing more: the peer's close code and
+    /// reason (1005 when it gave none), or the code the engine closed with
+    /// (1002 protocol error, 1007 bad UTF-8, 1009 too big, 1011 no answer to
+    /// a ping, 1006 the connection was lost). `body_finished` follows once
+    /// the connection is done with the token.
+    virtual void ws_closed(void* token, std::uint16_t code, std::string_view reason) noexcept {
+        (void)token, (void)code, (void)reason;
+    }
+    /// Serve connection `conn` again once the application has had its turn
+    /// (the event loop came round): what it was given needs answering before
+    /// the connection goes on (a WebSocket frame that fails waits behind the
+    /// answers to the messages before it).
+    virtual void serve_later(std::uint64_t conn_id) noexcept { (void)conn_id; }
 };
 
 /// What `Connection::respond_open` did.
@@ -145,7 +179,8 @@ public:
     /// process now (the caller then has the connection serviced).
     bool want_body(std::uint64_t seq);
     /// Answer request `seq` with an engine-made error page.
-    void respond_error(std::uint64_t seq, int status, std::string_view reason);
+    void respond_error(std::uint64_t seq, int status, std::string_view reason,
+                       std::span<const http::Header> headers = {});
     /// Answer request `seq` with `spec`'s head and `body` after it. A file's
     /// framing is its length (`body.remaining` bytes from `body.offset`); a
     /// stream's is `spec.framing` when that is `length` (a declared
@@ -183,6 +218,34 @@ public:
     /// is cut short and the connection closes after what was sent.
     void stream_abort(std::uint64_t seq);
     void set_token(std::uint64_t seq, void* token) noexcept;
+
+    // ---- WebSocket (websocket.cpp) -------------------------------------------
+    /// Request `seq` (dispatched now) may become a WebSocket: nothing after
+    /// its head is HTTP, so nothing more is parsed. Its answer is
+    /// `accept_websocket`, or any other response, after which the connection
+    /// closes.
+    void expect_upgrade(std::uint64_t seq) noexcept;
+    /// Answer request `seq` with 101 Switching Protocols (`reply` says what
+    /// was agreed); from then on frames flow both ways, reported to the
+    /// dispatcher under `token`, until the close handshake finishes the
+    /// connection. Like `respond_open`: `refused` (answered 500, `why` says
+    /// why) when `reply` is invalid (a header that is not allowed).
+    OpenStatus accept_websocket(std::uint64_t seq, const WebSocketAccept& reply, void* token,
+                                std::string& why);
+    /// Send one message on request `seq`'s WebSocket; `full`: wait for
+    /// `body_writable` before the next. `gone` once closing or closed.
+    StreamStatus ws_send(std::uint64_t seq, bool text, std::string_view payload);
+    /// Start the close handshake with `code` and `reason` (valid ones, the
+    /// caller's check); the connection finishes when the peer answers.
+    void ws_close(std::uint64_t seq, std::uint16_t code, std::string_view reason);
+    /// The app holds as many received messages as it will: read nothing more
+    /// until it lets go (TCP then holds the client back).
+    void ws_hold(bool hold) noexcept { ws_held_ = hold; }
+    /// A WebSocket is open on this connection (its 101 sent or queued).
+    bool websocket() const noexcept { return ws_ != nullptr; }
+    /// Keep-alive: ping the peer; a connection whose peer answered nothing
+    /// since the last ping is closed with 1011 instead. Returns whether it pinged.
+    bool ws_keepalive(bool peer_silent);
     /// Buffers come from and go back to `pool` (the server's; it outlives us).
     void use_buffer_pool(BufferPool* pool) noexcept {
         in_.use_pool(pool);
@@ -219,8 +282,6 @@ public:
     std::size_t in_flight() const noexcept {
         return static_cast<std::size_t>(next_seq_ - next_out_);
     }
-    /// Bytes of an unfinished request are buffered (a head or body is arriving).
-    bool mid_request() const noexcept { return stage_ != Stage::head || !in_.empty(); }
     /// The head of the next request has started to arrive but is not complete.
     bool reading_head() const noexcept {
         return !no_more_ && stage_ == Stage::head && !in_.empty();
@@ -268,6 +329,9 @@ private:
     void maybe_send_continue();
     template <class Render>
     bool answer(std::uint64_t seq, Render&& render, OpenBody* body = nullptr);
+    /// `answer` for the other files of this class (the template lives in connection.cpp).
+    bool answer_by(std::uint64_t seq, const std::function<bool(Buffer&, bool)>& render,
+                   OpenBody* body);
     bool paused() const noexcept;
     /// Request `seq`'s open body and the buffer its bytes go to, or null.
     OpenBody* open_body(std::uint64_t seq, Buffer*& bytes) noexcept;
@@ -283,6 +347,13 @@ private:
     void close_body(OpenBody& body, BodyEnd how, std::string_view reason) noexcept;
     bool room_for_stream(const Buffer& bytes) const noexcept;
     void notify_writable() noexcept;
+    // The WebSocket stage (websocket.cpp).
+    bool feed_websocket();
+    bool websocket_wants_input() const noexcept;
+    /// The WebSocket's session and the buffer its frames go to (the 101 may
+    /// still wait behind earlier answers), or null once it is over.
+    ws::Session* websocket_of(std::uint64_t seq, Buffer*& bytes, OpenBody*& body) noexcept;
+    void end_websocket(BodyEnd how, std::string_view reason);
 
     std::uint64_t id_;
     std::string remote_addr_;
@@ -320,6 +391,10 @@ private:
     std::array<std::string_view, 2> lent_;  // a lent stream piece and its chunk end, if any
     std::uint64_t last_seq_ = 0;            // when no_more_: the request whose answer closes
     bool no_more_ = false;                  // no further request will be dispatched
+    bool upgrading_ = false;                // the last request dispatched may be a WebSocket
+    bool ws_held_ = false;                  // its app wants no more messages for now
+    std::uint64_t ws_seq_ = 0;              // the request the WebSocket answers
+    std::unique_ptr<ws::Session> ws_;       // once accepted
     bool peer_closed_ = false;
     bool draining_ = false;
 };

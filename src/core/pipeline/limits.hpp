@@ -18,6 +18,7 @@ struct ConnectionLimits : http::Limits {
     std::size_t max_output_buffer = std::size_t{1024} * 1024;
     std::size_t max_stream_buffer = std::size_t{64} * 1024;
     std::size_t max_stream_body_bytes = std::size_t{1} << 30;
+    std::size_t max_websocket_message = std::size_t{16} << 20;
 };
 
 /// A member of ConnectionLimits as configuration names it.
@@ -38,6 +39,9 @@ inline constexpr ConnectionLimitField own_limit_fields[] = {
     {"max_stream_body_bytes", &ConnectionLimits::max_stream_body_bytes,
      "largest request body a route that streams its body reads (stream_body=True); larger "
      "answers 413"},
+    {"max_websocket_message", &ConnectionLimits::max_websocket_message,
+     "largest WebSocket message (and frame) taken, after decompression; larger closes with "
+     "1009"},
 };
 }  // namespace detail
 

@@ -11,9 +11,11 @@ namespace lesto {
 /// after, in the connection's own time: a file, sent by the socket layer
 /// with sendfile(2) (no copy, no Python), or a stream, whose producer gives
 /// pieces to `Connection::stream_write` while the connection has room.
-/// Every front-end's streamed or file response is one of these.
+/// Every front-end's streamed or file response is one of these. A
+/// WebSocket is one too: its 101 head goes first, then frames both ways
+/// until the close handshake ends the "body" (and the connection).
 struct OpenBody {
-    enum class Kind : std::uint8_t { none, stream, file };
+    enum class Kind : std::uint8_t { none, stream, file, websocket };
     Kind kind = Kind::none;
     http::Framing framing = http::Framing::whole;
     /// Framing::length: bytes still owed. A stream may not give more, and
@@ -24,7 +26,7 @@ struct OpenBody {
     /// The dispatcher's, handed back to `Dispatcher::body_writable` and
     /// `body_finished`.
     void* token = nullptr;
-    bool waiting = false;  ///< stream: its producer waits for room (`body_writable`)
+    bool waiting = false;  ///< stream, websocket: its producer waits for room (`body_writable`)
 };
 
 /// How an open body ended, for `Dispatcher::body_finished`.

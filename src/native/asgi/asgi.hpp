@@ -12,6 +12,7 @@ namespace lesto::py {
 
 class Engine;
 struct TransferObject;
+struct WebSocketObject;
 
 namespace asgi {
 
@@ -28,7 +29,8 @@ struct CallObject;
 /// hand the connection its token, and call `app(scope, receive, send)`.
 /// Returns what the app returned (a new reference), or null with the
 /// exception set.
-PyObject* start(Engine& engine, Connection& conn, RequestObject* req, PyObject** call);
+PyObject* start(Engine& engine, Connection& conn, RequestObject* req, WebSocketObject* ws,
+                PyObject** call);
 
 /// The app's coroutine for `call` ended (`result` its return value, or null
 /// with its exception set): answer the request if nothing did (500), cut a
@@ -60,6 +62,10 @@ void body_ended(Engine& engine, PyObject* call, bool client_gone) noexcept;
 PyObject* request_message(const Names& names, std::string_view piece, bool more);
 /// A new {"type": "http.disconnect"}.
 PyObject* disconnect_message(const Names& names);
+/// {"type": "websocket.receive", "text" or "bytes": payload}.
+PyObject* websocket_message(const Names& names, bool text, std::string_view payload);
+/// {"type": "websocket.disconnect", "code": code, "reason": reason}.
+PyObject* websocket_disconnect(const Names& names, int code, PyObject* reason);
 /// An awaitable already done with `value` (stolen) (ready.cpp).
 PyObject* ready(const Names& names, PyObject* value);
 
@@ -68,7 +74,7 @@ extern PyType_Spec ready_spec;
 
 /// The scope of request `req` on `conn` (scope.cpp): a copy of the server's
 /// template with the request's own keys.
-PyObject* make_scope(Engine& engine, Connection& conn, RequestObject* req);
+PyObject* make_scope(Engine& engine, Connection& conn, RequestObject* req, WebSocketObject* ws);
 
 }  // namespace asgi
 }  // namespace lesto::py

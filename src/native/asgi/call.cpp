@@ -8,10 +8,10 @@
 // BodyReader, paced by the app). An awaitable that is already done (`Ready`)
 // answers whatever needs no waiting, so an app that never waits runs to its
 // end in the engine's first step, without a Task.
-#include "asgi.hpp"
+#include "call.hpp"
 
-#include "../engine.hpp"
 #include "../transfer.hpp"
+#include "../websocket.hpp"
 #include "files/serve.hpp"
 #include "http/fields.hpp"
 #include "response/checks.hpp"
@@ -23,50 +23,6 @@
 #include <vector>
 
 namespace lesto::py::asgi {
-
-namespace {
-
-enum class Stage : std::uint8_t {
-    idle,       // nothing sent
-    started,    // http.response.start received, nothing written
-    streaming,  // the head went out; body pieces follow through the transfer
-    dropping,   // the head went out alone (HEAD, 204, 304): body pieces are dropped
-    file,       // http.response.pathsend: the engine sends the file, nothing more comes
-    done,       // the response is complete (or was cut)
-};
-
-/// What http.response.start said, kept until the first body message decides how it goes out.
-struct Head {
-    int status = 200;
-    std::string bytes;                                       // the names and values, back to back
-    std::vector<std::pair<std::size_t, std::size_t>> spans;  // (name length, value length)
-    std::vector<http::Header> headers;                       // views into `bytes`, once made
-    std::uint64_t length = 0;                                // a Content-Length the app gave
-    bool has_length = false;
-    bool close = false;  // the app said Connection: close
-};
-
-}  // namespace
-
-struct CallObject {
-    PyObject_HEAD
-    ServerObject* server;
-    RequestObject* request;
-    TransferObject* transfer;  // the stream, once the head went out with more to come
-    PyObject* waiter;          // receive()'s Future while it waits for the disconnect
-    PyObject* task;            // the Task running the app, once it waited for something
-    Head* head;
-    std::uint64_t conn_id;
-    std::uint64_t seq;
-    std::uint64_t sent;  // body bytes
-    Stage stage;
-    bool body_given;  // receive() gave the whole request body
-    bool gone;        // the client closed the connection
-    bool slot_held;   // the connection holds a reference as the request's token
-    bool answered;    // an answer (the app's or the engine's) was written
-};
-
-namespace {
 
 // ---- the call ------------------------------------------------------------------
 
@@ -105,6 +61,12 @@ PyObject* raise_gone(CallObject* c, const char* why) {
     return nullptr;
 }
 
+bool is(PyObject* type, PyObject* name) {
+    return type == name || (PyUnicode_Check(type) && PyUnicode_Compare(type, name) == 0);
+}
+
+namespace {
+
 int Call_traverse(CallObject* c, visitproc visit, void* arg) {
     Py_VISIT(Py_TYPE(c));
     Py_VISIT(c->server);
@@ -112,6 +74,7 @@ int Call_traverse(CallObject* c, visitproc visit, void* arg) {
     Py_VISIT(reinterpret_cast<PyObject*>(c->transfer));
     Py_VISIT(c->waiter);
     Py_VISIT(c->task);
+    Py_VISIT(reinterpret_cast<PyObject*>(c->ws));
     return 0;
 }
 
@@ -122,6 +85,7 @@ int Call_clear(CallObject* c) {
     Py_CLEAR(c->transfer);
     Py_CLEAR(c->waiter);
     Py_CLEAR(c->task);
+    Py_CLEAR(c->ws);
     Py_CLEAR(c->request);
     Py_CLEAR(c->server);
     return 0;
@@ -148,6 +112,8 @@ bool bytes_view(PyObject* v, const char* what, std::string_view& out) {
                  what, Py_TYPE(v)->tp_name);
     return false;
 }
+
+}  // namespace
 
 bool read_start(CallObject* c, PyObject* message) {
     const Names& n = names_of(c);
@@ -236,6 +202,8 @@ bool read_start(CallObject* c, PyObject* message) {
     c->head = head.release();
     return true;
 }
+
+namespace {
 
 /// The writer's spec for the head http.response.start gave.
 http::ResponseSpec spec_of(CallObject* c) {
@@ -348,6 +316,8 @@ bool body_view(PyObject* body, std::string_view& out, PyObject** owned) {
     return false;
 }
 
+}  // namespace
+
 PyObject* send_body(Engine* e, CallObject* c, PyObject* message) {
     const Names& n = names_of(c);
     if (c->stage == Stage::idle) {
@@ -409,6 +379,8 @@ PyObject* send_body(Engine* e, CallObject* c, PyObject* message) {
     Py_DECREF(wrote_ok);
     return result;
 }
+
+namespace {
 
 // ---- http.response.pathsend ----------------------------------------------------------
 
@@ -472,10 +444,6 @@ PyObject* send_path(Engine* e, CallObject* c, PyObject* message) {
 
 // ---- receive and send ------------------------------------------------------------------
 
-bool is(PyObject* type, PyObject* name) {
-    return type == name || (PyUnicode_Check(type) && PyUnicode_Compare(type, name) == 0);
-}
-
 PyObject* Call_send(CallObject* c, PyObject* message) {
     Engine* e = engine_of(c);
     if (!e) {
@@ -494,6 +462,7 @@ PyObject* Call_send(CallObject* c, PyObject* message) {
             PyErr_SetString(PyExc_ValueError, "ASGI send(): the message has no 'type'");
         return nullptr;
     }
+    if (c->ws) return websocket_send(e, c, message, type);
     if (is(type, n.response_body)) return send_body(e, c, message);
     if (is(type, n.response_start)) {
         if (c->gone) return raise_gone(c, "the client closed the connection");
@@ -520,6 +489,7 @@ PyObject* Call_receive(CallObject* c, PyObject*) {
         return nullptr;
     }
     const Names& n = names_of(c);
+    if (c->ws) return websocket_receive(c);
     if (c->gone) {
         PyObject* m = disconnect_message(n);
         return m ? ready(n, m) : nullptr;
@@ -593,7 +563,8 @@ PyMethodDef send_def = Call_methods[1];
 
 // ---- what the engine calls ---------------------------------------------------------------
 
-PyObject* start(Engine& e, Connection& conn, RequestObject* req, PyObject** call) {
+PyObject* start(Engine& e, Connection& conn, RequestObject* req, WebSocketObject* ws,
+                PyObject** call) {
     const Names& n = e.self_->state->asgi;
     auto* c = PyObject_GC_New(CallObject, n.call_type);
     *call = reinterpret_cast<PyObject*>(c);
@@ -609,11 +580,13 @@ PyObject* start(Engine& e, Connection& conn, RequestObject* req, PyObject** call
     c->stage = Stage::idle;
     c->body_given = c->gone = c->answered = false;
     c->slot_held = true;
+    c->ws = reinterpret_cast<WebSocketObject*>(Py_XNewRef(reinterpret_cast<PyObject*>(ws)));
+    c->connect_given = false;
     PyObject_GC_Track(c);
     req->asgi = reinterpret_cast<PyObject*>(c);
     conn.set_token(req->seq, Py_NewRef(c));  // the slot's reference, for abandon
     auto* self = reinterpret_cast<PyObject*>(c);
-    PyObject* scope = make_scope(e, conn, req);
+    PyObject* scope = make_scope(e, conn, req, ws);
     PyObject* receive = scope ? PyCFunction_New(&receive_def, self) : nullptr;
     PyObject* send = receive ? PyCFunction_New(&send_def, self) : nullptr;
     PyObject* result = nullptr;
@@ -641,7 +614,10 @@ void finish(Engine& e, PyObject* call, PyObject* result) {
     // it was cancelled (the server stops).
     const bool quiet = cancelled || (!result && c->gone &&
                                      PyErr_ExceptionMatches(c->server->state->client_disconnected));
-    if (quiet) {
+    if (c->ws) {
+        websocket_finish(e, c, !result && !quiet);
+        Py_XDECREF(result);
+    } else if (quiet) {
         PyErr_Clear();
     } else if (!result) {
         if (conn && !c->answered) {
@@ -681,6 +657,7 @@ void abandoned(Engine&, PyObject* call) noexcept {
     c->gone = true;
     c->slot_held = false;  // the reference `abandon` was given is this one
     response_over(c);
+    if (c->ws) websocket_gone(c->ws);
     Py_DECREF(c);
 }
 

@@ -23,6 +23,35 @@ PyObject* request_message(const Names& n, std::string_view piece, bool more) {
 
 PyObject* disconnect_message(const Names& n) { return PyDict_Copy(n.disconnect_message); }
 
+PyObject* websocket_message(const Names& n, bool text, std::string_view payload) {
+    PyObject* m = PyDict_New();
+    if (!m) return nullptr;
+    const auto size = static_cast<Py_ssize_t>(payload.size());
+    PyObject* value = text ? PyUnicode_DecodeUTF8(payload.data(), size, nullptr)
+                           : PyBytes_FromStringAndSize(payload.data(), size);
+    if (!value || PyDict_SetItem(m, n.type, n.ws_receive) < 0 ||
+        PyDict_SetItem(m, text ? n.text : n.bytes, value) < 0) {
+        Py_XDECREF(value);
+        Py_DECREF(m);
+        return nullptr;
+    }
+    Py_DECREF(value);
+    return m;
+}
+
+PyObject* websocket_disconnect(const Names& n, int code, PyObject* reason) {
+    PyObject* m = PyDict_New();
+    PyObject* c = PyLong_FromLong(code);
+    if (!m || !c || PyDict_SetItem(m, n.type, n.ws_disconnect) < 0 ||
+        PyDict_SetItem(m, n.code, c) < 0 || PyDict_SetItem(m, n.reason, reason) < 0) {
+        Py_XDECREF(c);
+        Py_XDECREF(m);
+        return nullptr;
+    }
+    Py_DECREF(c);
+    return m;
+}
+
 bool init(PyObject* module, Names& n) {
     struct Str {
         PyObject** slot;
@@ -49,6 +78,21 @@ bool init(PyObject* module, Names& n) {
         {&n.root_path, "root_path"},
         {&n.v1_0, "1.0"},
         {&n.v1_1, "1.1"},
+        {&n.empty_str, ""},
+        {&n.text, "text"},
+        {&n.bytes, "bytes"},
+        {&n.code, "code"},
+        {&n.reason, "reason"},
+        {&n.subprotocol, "subprotocol"},
+        {&n.subprotocols, "subprotocols"},
+        {&n.ws_connect, "websocket.connect"},
+        {&n.ws_accept, "websocket.accept"},
+        {&n.ws_receive, "websocket.receive"},
+        {&n.ws_send, "websocket.send"},
+        {&n.ws_close, "websocket.close"},
+        {&n.ws_disconnect, "websocket.disconnect"},
+        {&n.ws_response_start, "websocket.http.response.start"},
+        {&n.ws_response_body, "websocket.http.response.body"},
     };
     for (const Str& s : strings) {
         if (!(*s.slot = PyUnicode_InternFromString(s.text))) return false;

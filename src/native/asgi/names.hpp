@@ -30,6 +30,22 @@ struct Names {
     PyObject* v1_0 = nullptr;  // "1.0"
     PyObject* v1_1 = nullptr;
     PyObject* empty_bytes = nullptr;
+    PyObject* empty_str = nullptr;
+    // The websocket scope's messages.
+    PyObject* text = nullptr;
+    PyObject* bytes = nullptr;
+    PyObject* code = nullptr;
+    PyObject* reason = nullptr;
+    PyObject* subprotocol = nullptr;
+    PyObject* subprotocols = nullptr;
+    PyObject* ws_connect = nullptr;          // "websocket.connect"
+    PyObject* ws_accept = nullptr;           // "websocket.accept"
+    PyObject* ws_receive = nullptr;          // "websocket.receive"
+    PyObject* ws_send = nullptr;             // "websocket.send"
+    PyObject* ws_close = nullptr;            // "websocket.close"
+    PyObject* ws_disconnect = nullptr;       // "websocket.disconnect"
+    PyObject* ws_response_start = nullptr;   // "websocket.http.response.start"
+    PyObject* ws_response_body = nullptr;    // "websocket.http.response.body"
     PyObject* disconnect_message = nullptr;  // {"type": "http.disconnect"}, copied per use
     PyObject* done = nullptr;                // the awaitable send() returns when nothing waits
     PyTypeObject* call_type = nullptr;

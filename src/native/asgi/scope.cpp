@@ -8,6 +8,7 @@
 #include "asgi.hpp"
 
 #include "../engine.hpp"
+#include "../websocket.hpp"
 #include "parser/percent.hpp"
 
 #include <array>
@@ -95,11 +96,11 @@ bool set(PyObject* scope, PyObject* key, PyObject* value) {
 
 }  // namespace
 
-PyObject* make_scope(Engine& e, Connection& conn, RequestObject* req) {
+PyObject* make_scope(Engine& e, Connection& conn, RequestObject* req, WebSocketObject* ws) {
     ModuleState* st = e.self_->state;
     const Names& n = st->asgi;
     const http::RequestHead& head = *req->head;
-    PyObject* scope = PyDict_Copy(e.asgi_scope_);
+    PyObject* scope = PyDict_Copy(ws ? e.asgi_websocket_scope_ : e.asgi_scope_);
     if (!scope) return nullptr;
     PyObject* client = PyTuple_New(2);
     if (client) {
@@ -119,7 +120,8 @@ PyObject* make_scope(Engine& e, Connection& conn, RequestObject* req) {
     if (root && (!PyUnicode_Check(root) || PyUnicode_GET_LENGTH(root) == 0)) root = nullptr;
     const bool ok =
         set(scope, n.http_version, Py_NewRef(head.version_minor == 0 ? n.v1_0 : n.v1_1)) &&
-        set(scope, n.method, method_str(st, head.method)) &&
+        (ws ? set(scope, n.subprotocols, PySequence_List(websocket_offered(ws)))
+            : set(scope, n.method, method_str(st, head.method))) &&
         set(scope, n.path, decoded_path(head.path, root)) &&
         set(scope, n.raw_path, raw_path(head.path, root)) &&
         set(scope, n.query_string, bytes_of(head.query)) &&

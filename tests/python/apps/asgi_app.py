@@ -226,6 +226,66 @@ async def close_after(scope, receive, send):
     await reply(send, 200, b"bye", headers=[(b"connection", b"close")])
 
 
+# ---- the websocket scope ----------------------------------------------------------------
+
+
+async def ws_echo(scope, receive, send):
+    r = record(scope)
+    assert (await receive())["type"] == "websocket.connect"
+    offered = scope["subprotocols"]
+    await send({"type": "websocket.accept", "subprotocol": offered[0] if offered else None,
+                "headers": [(b"x-scope-type", scope["type"].encode())]})
+    while True:
+        message = await receive()
+        if message["type"] == "websocket.disconnect":
+            r["disconnect"] = [message["code"], message.get("reason", "")]
+            try:
+                await send({"type": "websocket.send", "text": "too late"})
+            except OSError as exc:
+                r["send_after"] = type(exc).__name__
+            return
+        if message.get("text") == "close please":
+            await send({"type": "websocket.close", "code": 4001, "reason": "as asked"})
+            continue
+        await send({"type": "websocket.send", **{k: v for k, v in message.items()
+                                                 if k in ("text", "bytes")}})
+
+
+async def ws_scope(scope, receive, send):
+    await receive()
+    await send({"type": "websocket.accept"})
+    shown = {key: value for key, value in scope.items() if key not in ("headers", "state")}
+    await send({"type": "websocket.send", "text": json.dumps(shown, default=repr)})
+    await receive()
+
+
+async def ws_refuse(scope, receive, send):
+    await receive()
+    await send({"type": "websocket.close"})
+
+
+async def ws_deny(scope, receive, send):
+    await receive()
+    await send({"type": "websocket.http.response.start", "status": 401,
+                "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "websocket.http.response.body", "body": b"no entry"})
+
+
+async def ws_raise_before(scope, receive, send):
+    raise RuntimeError("ws boom before accept")
+
+
+async def ws_raise_after(scope, receive, send):
+    await receive()
+    await send({"type": "websocket.accept"})
+    await receive()
+    raise RuntimeError("ws boom after accept")
+
+
+async def ws_no_accept(scope, receive, send):
+    await receive()
+
+
 async def show_record(scope, receive, send):
     key = scope["path"].split("/")[2]
     await reply(send, 200, json.dumps(records.get(key)).encode(), b"application/json")
@@ -239,6 +299,9 @@ ROUTES = {
     "/no-response": no_response, "/bad-header": bad_header, "/double-start": double_start,
     "/body-first": body_first, "/wrong-length": wrong_length, "/str-body": str_body,
     "/record": show_record, "/close-after": close_after, "/flood": flood,
+    "/ws-echo": ws_echo, "/ws-scope": ws_scope, "/ws-refuse": ws_refuse, "/ws-deny": ws_deny,
+    "/ws-raise-before": ws_raise_before, "/ws-raise-after": ws_raise_after,
+    "/ws-no-accept": ws_no_accept,
 }
 
 if __name__ == "__main__":

@@ -1,0 +1,167 @@
+// deflate.cpp: zlib's raw DEFLATE behind permessage-deflate's rules: sync tails, bounds, resets.
+#include "websocket/deflate.hpp"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+#include <new>
+
+namespace lesto::ws {
+namespace {
+
+/// Output is made at most this much at a time: a small payload that
+/// inflates hugely is stopped at the bound, not after.
+constexpr std::size_t max_step = std::size_t{256} * 1024;
+
+/// zlib counts in uInt: a larger piece goes in several calls.
+constexpr std::size_t max_uint = UINT_MAX;
+
+Bytef* bytes(const char* p) noexcept {
+    // zlib's next_in is not const (before ZLIB_CONST); it never writes there.
+    return reinterpret_cast<Bytef*>(const_cast<char*>(p));
+}
+
+}  // namespace
+
+// ---- Inflater ----------------------------------------------------------------------------
+
+struct Inflater::Stream {
+    z_stream z{};
+    int window_bits = 15;
+};
+
+Inflater::Inflater(const DeflateParams& params)
+    : z_(std::make_unique<Stream>()), reset_after_message_(params.client_no_context_takeover) {
+    // The client compresses within client_max_window_bits (7.1.2.2), 15
+    // when it was not named: a smaller window is enough, and allocated.
+    z_->window_bits = std::clamp<int>(params.client_max_window_bits, 8, 15);
+    if (inflateInit2(&z_->z, -z_->window_bits) != Z_OK) throw std::bad_alloc();
+}
+
+Inflater::~Inflater() { inflateEnd(&z_->z); }
+
+Inflater::Result Inflater::feed(std::string_view in, Buffer& out, std::size_t limit) {
+    z_stream& z = z_->z;
+    const char* next = in.data();
+    std::size_t left = in.size();
+    bool full = false;  // the last call filled its space: more output may wait
+    while (left > 0 || full || z.avail_in > 0) {
+        if (z.avail_in == 0) {
+            const std::size_t n = std::min(left, max_uint);
+            z.next_in = bytes(next);
+            z.avail_in = static_cast<uInt>(n);
+            next += n;
+            left -= n;
+        }
+        std::size_t step =
+            std::min(std::max<std::size_t>(4096, std::size_t{z.avail_in} * 4), max_step);
+        // One byte past the bound is asked for: making it means too big.
+        const std::size_t room = limit - out.size();
+        if (room < step) step = room + 1;
+        char* p = out.prepare(step);
+        z.next_out = reinterpret_cast<Bytef*>(p);
+        z.avail_out = static_cast<uInt>(step);
+        const int r = inflate(&z, Z_SYNC_FLUSH);
+        out.commit(step - z.avail_out);
+        if (out.size() > limit) return Result::too_big;
+        full = z.avail_out == 0;
+        if (r == Z_STREAM_END) {
+            // A block with BFINAL set ends zlib's stream, but not the
+            // message's (RFC 7692 7.2.3.5): start a new stream that keeps the
+            // window, unless the message was to be taken on its own anyway.
+            if (reset_after_message_) {
+                if (inflateReset(&z) != Z_OK) return Result::corrupt;
+                continue;
+            }
+            auto window = std::make_unique<Bytef[]>(std::size_t{1} << z_->window_bits);
+            uInt size = 0;
+            if (inflateGetDictionary(&z, window.get(), &size) != Z_OK || inflateReset(&z) != Z_OK ||
+                inflateSetDictionary(&z, window.get(), size) != Z_OK)
+                return Result::corrupt;
+            continue;
+        }
+        if (r == Z_BUF_ERROR) {
+            // No progress: all input taken and nothing more to give.
+            if (left == 0 && z.avail_in == 0) break;
+            return Result::corrupt;
+        }
+        if (r != Z_OK) return Result::corrupt;
+    }
+    return Result::ok;
+}
+
+Inflater::Result Inflater::finish(Buffer& out, std::size_t limit) {
+    const Result r = feed(sync_tail, out, limit);
+    if (r == Result::ok && reset_after_message_ && inflateReset(&z_->z) != Z_OK)
+        return Result::corrupt;
+    return r;
+}
+
+// ---- Deflater ----------------------------------------------------------------------------
+
+struct Deflater::Stream {
+    z_stream z{};
+};
+
+Deflater::Deflater(const DeflateParams& params)
+    : z_(std::make_unique<Stream>()), reset_after_message_(params.server_no_context_takeover) {
+    // zlib refuses a raw window of 8 bits (256 bytes) since 1.2.9: its
+    // deflate cannot keep within one. With 9 bits it still never refers
+    // further back than 512 - 262 = 250 bytes (the window less
+    // MIN_LOOKAHEAD, zlib's MAX_DIST), so the client's 256-byte window
+    // inflates what it makes: server_max_window_bits=8 is kept.
+    const int bits = std::clamp<int>(params.server_max_window_bits, 9, 15);
+    const int level = std::clamp<int>(params.level, 1, 9);
+    const int mem_level = std::clamp<int>(params.mem_level, 1, 9);
+    if (deflateInit2(&z_->z, level, Z_DEFLATED, -bits, mem_level, Z_DEFAULT_STRATEGY) != Z_OK)
+        throw std::bad_alloc();
+}
+
+Deflater::~Deflater() { deflateEnd(&z_->z); }
+
+bool Deflater::compress(std::string_view message, Buffer& out) {
+    z_stream& z = z_->z;
+    const std::size_t start = out.size();
+    const char* next = message.data();
+    std::size_t left = message.size();
+    for (;;) {
+        if (z.avail_in == 0 && left > 0) {
+            const std::size_t n = std::min(left, max_uint);
+            z.next_in = bytes(next);
+            z.avail_in = static_cast<uInt>(n);
+            next += n;
+            left -= n;
+        }
+        // The bound of one piece, plus the flush's few bytes.
+        const std::size_t step =
+            std::min<std::size_t>(deflateBound(&z, static_cast<uLong>(z.avail_in)) + 16, max_step);
+        char* p = out.prepare(step);
+        z.next_out = reinterpret_cast<Bytef*>(p);
+        z.avail_out = static_cast<uInt>(step);
+        const int r = deflate(&z, left > 0 ? Z_NO_FLUSH : Z_SYNC_FLUSH);
+        out.commit(step - z.avail_out);
+        if (r != Z_OK && r != Z_BUF_ERROR) return false;
+        // Done when everything is in and the flush fitted.
+        if (left == 0 && z.avail_in == 0 && z.avail_out != 0) break;
+    }
+    if (out.size() == start) {
+        // Nothing new since the last flush (an empty message with the
+        // window kept): zlib writes no block at all. 7.2.1 wants one empty
+        // stored block less its tail: its header bits, one byte (7.2.3.6).
+        out.push_back('\0');
+    } else {
+        // A sync flush ends with an empty stored block: 00 00 ff ff after
+        // its header bits, which 7.2.1 takes off.
+        if (out.size() - start < sync_tail.size() ||
+            std::memcmp(out.data() + out.size() - sync_tail.size(), sync_tail.data(),
+                        sync_tail.size()) != 0)
+            return false;
+        out.drop_back(sync_tail.size());
+    }
+    if (reset_after_message_ && deflateReset(&z) != Z_OK) return false;
+    return true;
+}
+
+}  // namespace lesto::ws

@@ -1,0 +1,68 @@
+// deflate.hpp: permessage-deflate's compressor and decompressor (RFC 7692 7.2), raw DEFLATE by
+// zlib.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "buffer/buffer.hpp"
+#include "websocket/extensions.hpp"
+
+namespace lesto::ws {
+
+/// Inflates the messages of a client, one after another, each given in
+/// pieces as its frames arrive. With context takeover (the default) the
+/// window carries over from one message to the next.
+class Inflater {
+public:
+    enum class Result : std::uint8_t { ok, too_big, corrupt };
+
+    /// zlib's stream is made here; its window only at the first inflate.
+    /// Throws std::bad_alloc when zlib cannot get its memory.
+    explicit Inflater(const DeflateParams& params);
+    ~Inflater();
+    Inflater(const Inflater&) = delete;
+    Inflater& operator=(const Inflater&) = delete;
+
+    /// Inflates `in`, a piece of one message's payload, appending to `out`;
+    /// too_big as soon as `out` would hold more than `limit` bytes (so a
+    /// small payload cannot make a huge message: the bound is on what
+    /// comes out), corrupt when `in` is not DEFLATE data.
+    Result feed(std::string_view in, Buffer& out, std::size_t limit);
+    /// The message ended: inflates the 00 00 ff ff that the sender took off
+    /// (7.2.2), then forgets the window without context takeover.
+    Result finish(Buffer& out, std::size_t limit);
+
+private:
+    struct Stream;
+    std::unique_ptr<Stream> z_;
+    bool reset_after_message_;
+};
+
+/// Compresses the server's messages, each on its own or, with context
+/// takeover, each with the window the earlier ones left.
+class Deflater {
+public:
+    /// Throws std::bad_alloc when zlib cannot get its memory.
+    explicit Deflater(const DeflateParams& params);
+    ~Deflater();
+    Deflater(const Deflater&) = delete;
+    Deflater& operator=(const Deflater&) = delete;
+
+    /// Compresses a whole message into `out` (appended): DEFLATE blocks
+    /// ending in a sync flush, less its 00 00 ff ff tail (7.2.1). False
+    /// when zlib fails (out of memory); `out` then holds nothing new that counts.
+    bool compress(std::string_view message, Buffer& out);
+
+private:
+    struct Stream;
+    std::unique_ptr<Stream> z_;
+    bool reset_after_message_;
+};
+
+/// The four bytes a sync flush ends with, which permessage-deflate leaves off.
+inline constexpr std::string_view sync_tail{"\x00\x00\xff\xff", 4};
+
+}  // namespace lesto::ws
