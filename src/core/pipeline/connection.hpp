@@ -390,13 +390,13 @@ private:
     OpenBody open_;               // the body of response next_out_, its head already in out_
     std::array<std::string_view, 2> lent_;  // a lent stream piece and its chunk end, if any
     std::uint64_t last_seq_ = 0;            // when no_more_: the request whose answer closes
-    bool no_more_ = false;                  // no further request will be dispatched
-    bool upgrading_ = false;                // the last request dispatched may be a WebSocket
-    bool ws_held_ = false;                  // its app wants no more messages for now
     std::uint64_t ws_seq_ = 0;              // the request the WebSocket answers
     std::unique_ptr<ws::Session> ws_;       // once accepted
+    bool no_more_ = false;                  // no further request will be dispatched
     bool peer_closed_ = false;
     bool draining_ = false;
+    bool upgrading_ = false;  // the last request dispatched may be a WebSocket
+    bool ws_held_ = false;    // its app wants no more messages for now
 };
 
 }  // namespace lesto

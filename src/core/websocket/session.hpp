@@ -116,16 +116,16 @@ private:
 
     Limits limits_;
     std::optional<DeflateParams> deflate_;
-    std::uint64_t delivered_ = 0;  // messages delivered, ever
-    bool deferred_ = false;
     State state_ = State::open;
     Failure failure_;
 
     // The frame being read.
     HeaderReader reader_;
     FrameHeader frame_;
-    bool in_frame_ = false;   // its header is read, its payload not all
-    std::uint64_t done_ = 0;  // payload bytes of it handled
+    std::uint64_t done_ = 0;       // payload bytes of it handled
+    std::uint64_t delivered_ = 0;  // messages delivered, ever
+    bool in_frame_ = false;        // its header is read, its payload not all
+    bool deferred_ = false;        // the last feed stopped before a failing frame
 
     // The data message being read: its first frame came, its last not yet.
     bool in_message_ = false;
