@@ -87,13 +87,11 @@ void drop_owed(WebSocketObject* w) {
     Py_DECREF(w);
 }
 
-}  // namespace
-
-PyObject* websocket_closed_event(WebSocketObject* w) {
+/// Raise WebSocketClosed(code, reason) for `w`; returns null.
+PyObject* raise_closed(WebSocketObject* w) {
     ModuleState* st = w->server->state;
     const int code = w->close_code ? w->close_code : 1006;
     PyObject* reason = w->close_reason ? w->close_reason : st->asgi.empty_str;
-    if (w->asgi) return asgi::websocket_disconnect(st->asgi, code, reason);
     PyObject* exc = PyObject_CallFunction(st->websocket_closed, "iO", code, reason);
     if (!exc) return nullptr;
     PyObject* code_obj = PyLong_FromLong(code);
@@ -104,6 +102,15 @@ PyObject* websocket_closed_event(WebSocketObject* w) {
     Py_XDECREF(code_obj);
     Py_DECREF(exc);
     return nullptr;
+}
+
+}  // namespace
+
+PyObject* websocket_closed_event(WebSocketObject* w) {
+    if (!w->asgi) return raise_closed(w);
+    ModuleState* st = w->server->state;
+    return asgi::websocket_disconnect(st->asgi, w->close_code ? w->close_code : 1006,
+                                      w->close_reason ? w->close_reason : st->asgi.empty_str);
 }
 
 void websocket_drop_owed(WebSocketObject* w) { drop_owed(w); }
@@ -255,12 +262,9 @@ PyObject* websocket_send(WebSocketObject* w, PyObject* data) {
     Connection* conn = w->state == WsState::open ? connection_of(w) : nullptr;
     const StreamStatus s = conn ? conn->ws_send(w->seq, text, payload) : StreamStatus::gone;
     if (s == StreamStatus::gone) {
+        // Both front-ends raise here: ASGI's send() after a close is an OSError.
         if (w->state == WsState::open) mark_closed(w, 1006, "the connection was lost");
-        websocket_closed_event(w);
-        if (!PyErr_Occurred()) {
-            PyErr_SetString(w->server->state->client_disconnected, "the WebSocket is closed");
-        }
-        return nullptr;
+        return raise_closed(w);
     }
     w->sent += payload.size();
     engine_of(w)->answered_later(w->conn_id);
