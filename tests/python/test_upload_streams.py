@@ -5,14 +5,9 @@ import os
 import socket
 import subprocess
 import time
-import uuid
 
 from rawhttp import chunked, get, post
-from test_streams import fetch_record, wait_record
-
-
-def fresh_id():
-    return uuid.uuid4().hex[:12]
+from records import fetch_record, fresh_id, wait_record
 
 
 def test_a_streamed_upload_arrives_whole(streams_server):

@@ -6,37 +6,16 @@ import os
 import socket
 import struct
 import time
-import uuid
 
 import pytest
 from rawhttp import get
+from records import fetch_record, fresh_id, wait_record
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 
-def fresh_id():
-    return uuid.uuid4().hex[:12]
-
-
 def url(server, path):
     return f"ws://{server.host}:{server.port}{path}"
-
-
-def fetch_record(server, key):
-    with server.connect() as conn:
-        conn.send(get(f"/record/{key}"))
-        return conn.read_response().json()["record"]
-
-
-def wait_record(server, key, predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        r = fetch_record(server, key)
-        if r is not None and predicate(r):
-            return r
-        if time.monotonic() > deadline:
-            raise AssertionError(f"record {key} never matched: {r}")
-        time.sleep(0.02)
 
 
 def handshake(path, key=None, extra=""):
