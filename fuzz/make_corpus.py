@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "python"))
 import cases  # tests/python/cases.py
 
-TARGETS = ("parser", "request", "chunked", "connection", "router", "writer", "files", "websocket")
+TARGETS = ("parser", "request", "chunked", "connection", "connection_websocket", "router", "writer",
+           "files", "websocket")
 
 # Control bytes in front of the wire (see each *_fuzz.cpp).
 PARSER_CONTROL = b"\x02" + b"\0" * 7  # pipelined, default limits, split seed 0
@@ -71,6 +72,23 @@ WEBSOCKET_SEEDS = (
     b"\x1d\0\0\0" + b"\xc1\x85Hello" + b"\xc1\x85Hello" + b"\x81\x02\xce\xba",
     # small limits, frames mode: a message over 8 bytes in fragments
     b"\x06\x03\x08\x05" + b"\x02\x05abcde" + b"\x80\x05fghij",
+)
+
+# connection_websocket_fuzz: [0] options (1 a GET ahead, 2 accept later, 4 small limits, 8 frames
+# mode, 16 deflate), [1] message limit knob, [2] unused, [3] script length; the script; the frames.
+# Script moves (byte % 10): 0-1 read, 2 send output, 3 app sends, 4 app closes, 5 hold, 6 ping,
+# 7 drain, 8 accept, 9 EOF.
+CONNECTION_WEBSOCKET_SEEDS = (
+    b"\0\0\0\0" + MASKED_HELLO + b"\x88\x82\x01\x02\x03\x04\x02\xea",
+    # a GET ahead, accepted later; the script reads, accepts, sends, takes the output
+    b"\x03\0\0\x06" + b"\x00\x08\x03\x85\x02\x00" + MASKED_HELLO,
+    # frames mode: fragments with a ping between, then a close; the app closes too
+    b"\x08\0\0\x04" + b"\x00\x94\x02\x01" + b"\x01\x03Hel" + b"\x89\x01p" + b"\x80\x02lo"
+    + b"\x88\x05\x03\xe8bye",
+    # deflate, frames mode: compressed texts
+    b"\x18\0\0\x00" + b"\xc1\x85Hello" + b"\xc1\x85Hello",
+    # small limits: a message over 8 bytes; a keep-alive ping; a drain
+    b"\x0c\x08\0\x03" + b"\xc6\x00\xc7" + b"\x02\x05abcde" + b"\x80\x05fghij",
 )
 
 # Routes of every router seed: literal, placeholder, text before a
@@ -138,6 +156,10 @@ def seeds(target, all_cases):
         return
     if target == "websocket":
         for i, data in enumerate(WEBSOCKET_SEEDS):
+            yield f"seed-{i}", data
+        return
+    if target == "connection_websocket":
+        for i, data in enumerate(CONNECTION_WEBSOCKET_SEEDS):
             yield f"seed-{i}", data
         return
     if target == "connection":

@@ -13,7 +13,7 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(parser request connection chunked router writer files websocket)
+  targets=(parser request connection connection_websocket chunked router writer files websocket)
 fi
 
 build=build/fuzz
@@ -24,7 +24,10 @@ python3 fuzz/make_corpus.py --out "$build/corpus" "${targets[@]}" >/dev/null
 mkdir -p "$build/artifacts" "$build/logs"
 
 dict_of() {
-  if [ -f "fuzz/$1.dict" ]; then echo "fuzz/$1.dict"; else echo fuzz/http.dict; fi
+  case "$1" in
+    connection_websocket) echo fuzz/websocket.dict ;;
+    *) if [ -f "fuzz/$1.dict" ]; then echo "fuzz/$1.dict"; else echo fuzz/http.dict; fi ;;
+  esac
 }
 
 max_len() {

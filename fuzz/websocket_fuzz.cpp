@@ -7,11 +7,9 @@
 //   [1] seed of the random splits
 //   [2] max_message knob (small limits: the knob itself, 0..255)
 //   [3] max_frame knob (likewise)
-// Frames mode reads the rest as frames to send, each: one byte of FIN, RSV
-// and opcode as on the wire, one length byte (bit 7: compress the payload
-// as a whole message with a client deflater, bits 0-6: its length), the
-// payload; each is masked with a key of its own. Raw bytes rarely make
-// valid masked or compressed frames: this mode reaches the messages.
+// Frames mode reads the rest as a script of frames to send
+// (scripted_client_frames in tests/support/ws_session.hpp): raw bytes rarely
+// make valid masked or compressed frames, this mode reaches the messages.
 //
 // The session runs whole, one byte at a time (up to 1 KiB) and in two
 // random splits: the events, the output, the state and the bytes taken are
@@ -45,35 +43,6 @@ struct Input {
     std::string wire;
 };
 
-/// The wire of frames mode, built from the script.
-std::string frames_from(std::string_view script, const lesto::ws::DeflateParams* deflate) {
-    std::optional<lesto::ws::Deflater> compressor;
-    if (deflate) {
-        // The client compresses within the client's window.
-        lesto::ws::DeflateParams client = *deflate;
-        client.server_max_window_bits = deflate->client_max_window_bits;
-        client.server_no_context_takeover = deflate->client_no_context_takeover;
-        compressor.emplace(client);
-    }
-    lesto::fuzz::Choices c(script);
-    std::string wire;
-    for (std::uint32_t key = 0x01020304; !c.empty(); key = key * 2654435761u + 1) {
-        const std::uint8_t b0 = c.byte();
-        const std::uint8_t len = c.byte();
-        std::string payload;
-        for (std::size_t i = 0; i < (len & 0x7fu) && !c.empty(); ++i)
-            payload += static_cast<char>(c.byte());
-        if ((len & 0x80) && compressor) {
-            lesto::Buffer z;
-            if (!compressor->compress(payload, z)) continue;
-            payload = std::string(z.view());
-        }
-        wire += client_frame(static_cast<Opcode>(b0 & 0x0f), payload, (b0 & 0x80) != 0,
-                             static_cast<std::uint8_t>((b0 >> 4) & 7), key);
-    }
-    return wire;
-}
-
 Input read_input(const std::uint8_t* data, std::size_t size) {
     const lesto::fuzz::Split in = lesto::fuzz::split_input(data, size, 4);
     lesto::fuzz::Choices c(in.control);
@@ -91,7 +60,7 @@ Input read_input(const std::uint8_t* data, std::size_t size) {
         if (r.options & 16) p.server_max_window_bits = p.client_max_window_bits = 8;
         r.deflate = p;
     }
-    r.wire = (r.options & 4) ? frames_from(in.payload, r.deflate ? &*r.deflate : nullptr)
+    r.wire = (r.options & 4) ? scripted_client_frames(in.payload, r.deflate ? &*r.deflate : nullptr)
                              : std::string(in.payload);
     auto& ctx = lesto::fuzz::context();
     ctx.wire = r.wire;

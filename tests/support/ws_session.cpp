@@ -3,8 +3,10 @@
 
 #include <cstring>
 #include <memory>
+#include <optional>
 
 #include "support/bytes.hpp"
+#include "websocket/deflate.hpp"
 
 namespace lesto::test {
 namespace {
@@ -49,6 +51,37 @@ std::string client_frame(ws::Opcode opcode, std::string_view payload, bool fin, 
 
 std::string server_frame(ws::Opcode opcode, std::string_view payload, bool fin, std::uint8_t rsv) {
     return header(opcode, payload.size(), fin, rsv, false) + std::string(payload);
+}
+
+std::string scripted_client_frames(std::string_view script, const ws::DeflateParams* deflate) {
+    std::optional<ws::Deflater> compressor;
+    if (deflate) {
+        // The client compresses within the client's window.
+        ws::DeflateParams client = *deflate;
+        client.server_max_window_bits = deflate->client_max_window_bits;
+        client.server_no_context_takeover = deflate->client_no_context_takeover;
+        compressor.emplace(client);
+    }
+    std::size_t at = 0;
+    const auto next = [&]() -> std::uint8_t {
+        return at < script.size() ? static_cast<std::uint8_t>(script[at++]) : 0;
+    };
+    std::string wire;
+    for (std::uint32_t key = 0x01020304; at < script.size(); key = key * 2654435761u + 1) {
+        const std::uint8_t b0 = next();
+        const std::uint8_t len = next();
+        std::string payload;
+        for (std::size_t i = 0; i < (len & 0x7fu) && at < script.size(); ++i)
+            payload += static_cast<char>(next());
+        if ((len & 0x80) && compressor) {
+            Buffer z;
+            if (!compressor->compress(payload, z)) continue;
+            payload = std::string(z.view());
+        }
+        wire += client_frame(static_cast<ws::Opcode>(b0 & 0x0f), payload, (b0 & 0x80) != 0,
+                             static_cast<std::uint8_t>((b0 >> 4) & 7), key);
+    }
+    return wire;
 }
 
 std::string close_body(std::uint16_t code, std::string_view reason) {

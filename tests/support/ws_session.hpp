@@ -23,6 +23,12 @@ std::string client_frame(ws::Opcode opcode, std::string_view payload, bool fin =
 /// A frame as the server sends it: unmasked.
 std::string server_frame(ws::Opcode opcode, std::string_view payload, bool fin = true,
                          std::uint8_t rsv = 0);
+/// Client frames from a script, for fuzz targets (raw bytes rarely make
+/// valid masked or compressed frames): each frame is one byte of FIN, RSV
+/// and opcode as on the wire, one length byte (bit 7: compress the payload
+/// as a whole message with a client deflater when `deflate` is given, bits
+/// 0-6: its length), the payload; each masked with a key of its own.
+std::string scripted_client_frames(std::string_view script, const ws::DeflateParams* deflate);
 /// A close frame's payload: the code, big-endian, then the reason.
 std::string close_body(std::uint16_t code, std::string_view reason = {});
 

@@ -100,8 +100,11 @@ void Connection::ws_close(std::uint64_t seq, std::uint16_t code, std::string_vie
 bool Connection::ws_keepalive(bool peer_silent) {
     if (!ws_ || open_.kind != OpenBody::Kind::websocket) return false;
     if (ws_->state() != ws::State::open) {
-        // Our close went unanswered for a whole interval: give up on the handshake.
-        end_websocket(BodyEnd::failed, "the peer did not answer the close handshake");
+        // Our close went unanswered for a whole interval: give up on the
+        // handshake, as on a lost connection (1006).
+        constexpr std::string_view why = "the peer did not answer the close handshake";
+        dispatcher_->ws_closed(open_.token, 1006, why);
+        end_websocket(BodyEnd::failed, why);
         return false;
     }
     if (!peer_silent) {
@@ -133,9 +136,21 @@ bool Connection::feed_websocket() {
         ToDispatcher events(*dispatcher_, open_.token);
         const std::size_t used = ws_->feed({in_.data(), in_.size()}, events, out_);
         in_.consume(used);
-        if (ws_->deferred()) dispatcher_->serve_later(id_);
+        if (ws_->deferred()) {
+            dispatcher_->serve_later(id_);
+            return false;
+        }
     }
-    if (ws_->done()) end_websocket(BodyEnd::sent, {});
+    if (ws_->done()) {
+        end_websocket(BodyEnd::sent, {});
+    } else if (peer_closed_) {
+        // The TCP connection ended without a close handshake (RFC 6455
+        // 7.1.5: 1006): the app hears it here rather than when the socket
+        // layer drops the connection.
+        constexpr std::string_view why = "the connection was lost";
+        dispatcher_->ws_closed(open_.token, 1006, why);
+        end_websocket(BodyEnd::failed, why);
+    }
     return false;
 }
 
