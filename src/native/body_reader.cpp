@@ -174,28 +174,19 @@ void Engine::body_input(void* token, std::string_view piece, bool last,
         if (!b->error) PyErr_Clear();
     }
     if (last) b->ended = true;
-    if (PyObject* waiter = std::exchange(b->waiter, nullptr)) {
-        PyObject* r;
+    if (b->waiter) {
+        PyObject* value;
         if (b->asgi) {
             const asgi::Names& n = self_->state->asgi;
-            PyObject* m = error.empty() ? asgi::request_message(n, piece, !last)
-                                        : asgi::disconnect_message(n);
-            r = m ? PyObject_CallMethod(waiter, "set_result", "O", m) : nullptr;
-            Py_XDECREF(m);
+            value = error.empty() ? asgi::request_message(n, piece, !last)
+                                  : asgi::disconnect_message(n);
         } else if (!error.empty()) {
-            PyObject* exc = PyObject_CallOneArg(self_->state->client_disconnected,
-                                                b->error ? b->error : Py_None);
-            r = exc ? PyObject_CallMethod(waiter, "set_exception", "O", exc) : nullptr;
-            Py_XDECREF(exc);
+            PyErr_SetObject(self_->state->client_disconnected, b->error ? b->error : Py_None);
+            value = nullptr;
         } else {
-            PyObject* bytes =
-                PyBytes_FromStringAndSize(piece.data(), static_cast<Py_ssize_t>(piece.size()));
-            r = bytes ? PyObject_CallMethod(waiter, "set_result", "O", bytes) : nullptr;
-            Py_XDECREF(bytes);
+            value = PyBytes_FromStringAndSize(piece.data(), static_cast<Py_ssize_t>(piece.size()));
         }
-        if (!r) PyErr_WriteUnraisable(waiter);
-        Py_XDECREF(r);
-        Py_DECREF(waiter);
+        settle(b->waiter, value);
     }
     if (last || !error.empty()) {
         Py_DECREF(b);  // the connection's reference: it gives nothing more

@@ -353,4 +353,29 @@ void Engine::abandon(void* token) noexcept {
     Py_DECREF(obj);
 }
 
+void settle(PyObject*& waiter, PyObject* value) noexcept {
+    PyObject* f = std::exchange(waiter, nullptr);
+    if (!f) {
+        Py_XDECREF(value);
+        if (!value) PyErr_Clear();
+        return;
+    }
+    PyObject* r;
+    if (value) {
+        r = PyObject_CallMethod(f, "set_result", "O", value);
+        Py_DECREF(value);
+    } else {
+        PyObject *type, *exc, *tb;
+        PyErr_Fetch(&type, &exc, &tb);
+        PyErr_NormalizeException(&type, &exc, &tb);
+        r = exc ? PyObject_CallMethod(f, "set_exception", "O", exc) : nullptr;
+        Py_XDECREF(type);
+        Py_XDECREF(exc);
+        Py_XDECREF(tb);
+    }
+    if (!r) PyErr_WriteUnraisable(f);
+    Py_XDECREF(r);
+    Py_DECREF(f);
+}
+
 }  // namespace lesto::py

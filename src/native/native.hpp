@@ -157,6 +157,13 @@ void response_spares_clear(ModuleState* st) noexcept;
 /// _native._reuse_counts(request) (refcount.cpp).
 PyObject* reuse_counts(PyObject* module, PyObject* request);
 
+/// Wakes whoever awaits the Future in `waiter` (taken from it; nothing when
+/// it is empty): resolved with `value` (stolen), or, when `value` is null,
+/// failed with the Python error set now (which is cleared). An engine
+/// callback cannot raise: a Future that refuses is reported unraisable
+/// (coroutines.cpp).
+void settle(PyObject*& waiter, PyObject* value) noexcept;
+
 /// The type of request.Response (response_method.cpp), and the one instance
 /// the Request class holds: builds Responses of `response_type`.
 extern PyType_Spec response_method_spec;

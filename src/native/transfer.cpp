@@ -331,13 +331,7 @@ bool Engine::write_file(Connection& conn, std::uint64_t seq, RequestObject* req,
 
 void Engine::body_writable(void* token) noexcept {
     auto* t = static_cast<TransferObject*>(token);
-    PyObject* waiter = t->waiter;
-    if (!waiter) return;
-    t->waiter = nullptr;
-    PyObject* r = PyObject_CallMethod(waiter, "set_result", "O", Py_None);
-    if (!r) PyErr_WriteUnraisable(waiter);
-    Py_XDECREF(r);
-    Py_DECREF(waiter);
+    if (t->waiter) settle(t->waiter, Py_NewRef(Py_None));
 }
 
 void Engine::body_finished(void* token, BodyEnd how, std::string_view reason) noexcept {
@@ -375,13 +369,9 @@ void Engine::body_finished(void* token, BodyEnd how, std::string_view reason) no
         t->ended = PyUnicode_FromString("the response is complete");
         if (!t->ended) PyErr_Clear();
     }
-    if (PyObject* waiter = std::exchange(t->waiter, nullptr)) {
-        PyObject* exc = PyObject_CallOneArg(self_->state->client_disconnected, t->ended);
-        PyObject* r = exc ? PyObject_CallMethod(waiter, "set_exception", "O", exc) : nullptr;
-        if (!r) PyErr_WriteUnraisable(waiter);
-        Py_XDECREF(r);
-        Py_XDECREF(exc);
-        Py_DECREF(waiter);
+    if (t->waiter) {
+        PyErr_SetObject(self_->state->client_disconnected, t->ended);
+        settle(t->waiter, nullptr);
     }
     if (how == BodyEnd::abandoned && t->task && !t->calling) {
         PyObject* r = PyObject_CallMethodNoArgs(t->task, self_->state->str_cancel);

@@ -31,28 +31,11 @@ Connection* connection_of(WebSocketObject* w) {
 /// Resolve `*future` (taken from the object) with `value` (stolen), or with
 /// what a closed WebSocket gives (`websocket_closed_event`) when it is null.
 void resolve(WebSocketObject* w, PyObject** future, PyObject* value) {
-    PyObject* f = std::exchange(*future, nullptr);
-    if (!f) {
+    if (!*future) {
         Py_XDECREF(value);
         return;
     }
-    if (!value) value = websocket_closed_event(w);
-    PyObject* r;
-    if (value) {
-        r = PyObject_CallMethod(f, "set_result", "O", value);
-        Py_DECREF(value);
-    } else {
-        PyObject *type, *exc, *tb;
-        PyErr_Fetch(&type, &exc, &tb);
-        PyErr_NormalizeException(&type, &exc, &tb);
-        r = exc ? PyObject_CallMethod(f, "set_exception", "O", exc) : nullptr;
-        Py_XDECREF(type);
-        Py_XDECREF(exc);
-        Py_XDECREF(tb);
-    }
-    if (!r) PyErr_WriteUnraisable(f);
-    Py_XDECREF(r);
-    Py_DECREF(f);
+    settle(*future, value ? value : websocket_closed_event(w));
 }
 
 PyObject* new_future(WebSocketObject* w) {

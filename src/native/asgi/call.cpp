@@ -41,14 +41,7 @@ void drop_slot(CallObject* c) {
 /// The response went out whole (or was cut): receive() may say disconnect now.
 void response_over(CallObject* c) {
     c->stage = Stage::done;
-    if (PyObject* waiter = std::exchange(c->waiter, nullptr)) {
-        PyObject* message = disconnect_message(names_of(c));
-        PyObject* r = message ? PyObject_CallMethod(waiter, "set_result", "O", message) : nullptr;
-        if (!r) PyErr_WriteUnraisable(waiter);
-        Py_XDECREF(r);
-        Py_XDECREF(message);
-        Py_DECREF(waiter);
-    }
+    if (c->waiter) settle(c->waiter, disconnect_message(names_of(c)));
 }
 
 /// The engine outside its poll: whatever this call wrote needs a flush.
