@@ -18,9 +18,10 @@ from .app import Application
 from .lifespan import AsgiApp, Lifespan, Message
 from .logs import error_log
 
-# The ASGI HTTP spec version the engine implements: 2.4 is the one where
-# send() to a client that has gone raises (an OSError: ClientDisconnected).
-ASGI = {"version": "3.0", "spec_version": "2.4"}
+# The ASGI HTTP and WebSocket spec version the engine implements (asgiref's
+# newest): 2.4 is send() to a client that has gone raising an OSError
+# (ClientDisconnected), 2.5 the reason in websocket.disconnect.
+ASGI = {"version": "3.0", "spec_version": "2.5"}
 # http.response.pathsend: a file the engine sends itself (sendfile), no Python per piece.
 EXTENSIONS: dict[str, dict[str, object]] = {"http.response.pathsend": {}}
 INTERFACES = ("auto", "asgi", "lesto")

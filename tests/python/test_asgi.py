@@ -72,7 +72,7 @@ def test_the_scope_has_every_key_the_spec_names(server):
     assert r.status == 200
     scope = r.json()
     assert scope["type"] == "http"
-    assert scope["asgi"] == {"version": "3.0", "spec_version": "2.4"}
+    assert scope["asgi"] == {"version": "3.0", "spec_version": "2.5"}
     assert scope["http_version"] == "1.1"
     assert scope["method"] == "GET"
     assert scope["scheme"] == "http"
