@@ -2,6 +2,7 @@
 
     python -m bench.instructions [--app hello|json_app|async_app] [--path /] [--depth 24]
                                  [--connections 1] [--batches 1000]
+    python -m bench.instructions --app bench.apps.asgi_hello:app    # an ASGI app, via the CLI
 
 Instruction counts don't drift with the machine's load, so they are the
 yardstick for the engine's own work (wrk ratios in run.py are the verdict).
@@ -49,10 +50,17 @@ AREAS = [
 ]
 
 
-def run_once(app: Path, path: str, depth: int, batches: int, connections: int, out: Path) -> None:
+def serve_command(app: str, port: int) -> list[str]:
+    """A bench app file run with its port, or module:attribute served by `python -m lesto`."""
+    if ":" in app:
+        return [sys.executable, "-m", "lesto", app, "--host", "127.0.0.1", "--port", str(port),
+                "--no-access-log"]
+    return [sys.executable, str(BENCH / "apps" / f"{app}.py"), str(port)]
+
+
+def run_once(app: str, path: str, depth: int, batches: int, connections: int, out: Path) -> None:
     port = free_port()
-    cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, str(app),
-           str(port)]
+    cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *serve_command(app, port)]
     # A fixed hash seed: dict probing, and so the counts, repeat from run to run.
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0")
     with open(out.with_suffix(".log"), "w") as log:
@@ -108,7 +116,8 @@ def short(name: str) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--app", default="hello", help="bench/apps/APP.py (default hello)")
+    ap.add_argument("--app", default="hello",
+                    help="bench/apps/APP.py (default hello), or an ASGI app as module:attribute")
     ap.add_argument("--path", default="/", help="request path (default /)")
     ap.add_argument("--depth", type=int, default=24, help="pipelined requests per write (default 24)")
     ap.add_argument("--batches", type=int, default=1000, help="extra batches of the second run")
@@ -120,9 +129,9 @@ def main() -> None:
     args = ap.parse_args()
     if min(args.depth, args.batches, args.connections) < 1:
         ap.error("--depth, --batches and --connections must be at least 1")
-    app = BENCH / "apps" / f"{args.app}.py"
-    if not app.exists():
-        raise SystemExit(f"instructions.py: no {app}; choose one of bench/apps/*.py")
+    app = args.app
+    if ":" not in app and not (BENCH / "apps" / f"{app}.py").exists():
+        raise SystemExit(f"instructions.py: no bench/apps/{app}.py; choose one of bench/apps/*.py")
     with tempfile.TemporaryDirectory(prefix="lesto-profile-") as tmp:
         if args.keep:
             Path(args.keep).mkdir(parents=True, exist_ok=True)

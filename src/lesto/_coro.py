@@ -19,6 +19,8 @@ from typing import Any, TextIO
 
 # A handler's coroutine: what it yields and is sent are asyncio's business.
 HandlerCoroutine = Coroutine[Any, Any, Any]
+# The name of every ASGI call's Task (Task.get_name()).
+ASGI_TASK_NAME = "lesto-asgi-call"
 
 
 class _Continuation(collections.abc.Coroutine[Any, Any, Any]):
@@ -184,11 +186,13 @@ class Scheduler:
                 # Its first step runs now, inside the Task: an app that never
                 # waits ends here, without a trip through the loop.
                 return asyncio.Task(coro, loop=loop, eager_start=True,  # type: ignore[call-arg,unused-ignore]
-                                    context=context)
+                                    name=ASGI_TASK_NAME, context=context)
         elif sys.version_info >= (3, 11):
             def run_task(coro: HandlerCoroutine, context: contextvars.Context) -> asyncio.Task[Any]:
                 # The engine makes the first step itself, as this Task (asgi/guard.cpp).
-                return create_task(coro, context=context)  # type: ignore[call-arg,unused-ignore]
+                # Named: a Task given no name formats "Task-N" with printf.
+                return asyncio.Task(coro, loop=loop, name=ASGI_TASK_NAME,
+                                    context=context)  # type: ignore[call-arg,unused-ignore]
         else:
             def run_task(coro: HandlerCoroutine, context: contextvars.Context) -> asyncio.Task[Any]:
                 # 3.10's tasks take no context: the Task copies the current one and
