@@ -25,6 +25,8 @@ ASGI = {"version": "3.0", "spec_version": "2.5"}
 # http.response.pathsend: a file the engine sends itself (sendfile), no Python per piece.
 EXTENSIONS: dict[str, dict[str, object]] = {"http.response.pathsend": {}}
 INTERFACES = ("auto", "asgi", "lesto")
+# The scope keys the engine sets per request or WebSocket (asgi/scope.cpp).
+REQUEST_KEYS = ("http_version", "path", "raw_path", "query_string", "headers", "client")
 
 
 def is_asgi_app(app: object) -> bool:
@@ -75,18 +77,23 @@ class AsgiApplication(Application):
         return ProxyHeaders(self.asgi, self.trusted_proxies)
 
     def scope_template(self, server: tuple[str, int] | None) -> dict[str, Any]:
-        """The keys every request's scope shares; the engine copies it per request."""
+        """The keys every request's scope shares; the engine copies it per request.
+
+        The request's own keys are there too, as None, for the engine to
+        fill in: the copy then has its final size, and setting them
+        replaces values instead of growing the dict.
+        """
         return {"type": "http", "asgi": dict(ASGI), "scheme": "http",
                 "root_path": self.root_path, "server": server,
                 "extensions": {k: dict(v) for k, v in EXTENSIONS.items()},
-                "state": self.lifespan.state}
+                "state": self.lifespan.state, **dict.fromkeys(REQUEST_KEYS + ("method",))}
 
     def websocket_scope_template(self, server: tuple[str, int] | None) -> dict[str, Any]:
         """The keys every websocket scope shares (no method; the engine adds subprotocols)."""
         return {"type": "websocket", "asgi": dict(ASGI), "scheme": "ws",
                 "root_path": self.root_path, "server": server,
                 "extensions": {"websocket.http.response": {}},
-                "state": self.lifespan.state}
+                "state": self.lifespan.state, **dict.fromkeys(REQUEST_KEYS + ("subprotocols",))}
 
     def error_response(self, request: _native.Request, exc: BaseException,
                        in_error_handler: bool) -> _native.Response:
