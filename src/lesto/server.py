@@ -9,7 +9,7 @@ import mimetypes
 import os
 import signal
 import socket
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import _native, proxy, stop_signals
 from ._coro import Scheduler
@@ -78,10 +78,12 @@ def access_log_enabled(app: Application) -> bool:
 
 
 def make_engine(app: Application, loop: asyncio.AbstractEventLoop,
-                server: tuple[str, int] | None = None) -> _native.Server:
+                server: tuple[str, int] | None = None,
+                scheduler: Scheduler | None = None) -> _native.Server:
     """The engine that serves `app` on `loop`: a `_native.Server`, with no listener yet.
 
-    `server`: the listening address, for an ASGI app's scope.
+    `server`: the listening address, for an ASGI app's scope; `scheduler`:
+    how it runs coroutines on `loop` (a new one by default).
     """
     asgi = getattr(app, "asgi", None)
     return _native.Server(_native.ServerConfig(
@@ -90,7 +92,7 @@ def make_engine(app: Application, loop: asyncio.AbstractEventLoop,
         headers_factory=Headers,
         error_response=app.error_response,
         not_found_response=app.not_found_response,
-        scheduler=Scheduler(loop),
+        scheduler=scheduler or Scheduler(loop),
         limits=app.limits,
         timeouts=app.timeouts,
         # None costs the request path nothing: the engine skips the call.
@@ -139,22 +141,28 @@ def serve(app: Application, sock: socket.socket, *, grace_period: float = DEFAUL
     """
     loop = app.loop = new_event_loop() if own_loop else app.loop
     asyncio.set_event_loop(loop)
+    scheduler = Scheduler(loop)
     try:
-        worker = Worker(app, loop, grace_period)
+        worker = Worker(app, loop, grace_period, scheduler)
         return loop.run_until_complete(worker.run(sock, ready_fd, alive_fd))
     finally:
-        _cancel_remaining_tasks(loop)
+        _cancel_remaining_tasks(loop, scheduler)
         loop.run_until_complete(loop.shutdown_asyncgens())
         asyncio.set_event_loop(None)
         loop.close()  # the loop's signal handlers go with it
         stop_signals.catch()  # so that a late signal cannot kill the process on its way out
 
 
-def _cancel_remaining_tasks(loop: asyncio.AbstractEventLoop) -> None:
-    """What asyncio.run does after its main coroutine: cancel the tasks left, let them finish."""
-    tasks = [task for task in asyncio.all_tasks(loop) if not task.done()]
+def _cancel_remaining_tasks(loop: asyncio.AbstractEventLoop, scheduler: Scheduler) -> None:
+    """What asyncio.run does after its main coroutine: cancel the tasks left, let them finish.
+
+    The coroutines the engine's stand-ins drive (EagerStep.drive) are tasks too.
+    """
+    tasks: list[asyncio.Future[Any]] = [task for task in asyncio.all_tasks(loop)
+                                        if not task.done()]
     for task in tasks:
         task.cancel()
+    tasks += scheduler.cancel_driven()
     if tasks:
         loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
 
@@ -163,9 +171,10 @@ class Worker:
     """One worker's life in its event loop: boot, serve, drain, close, shut down."""
 
     def __init__(self, app: Application, loop: asyncio.AbstractEventLoop,
-                 grace_period: float) -> None:
+                 grace_period: float, scheduler: Scheduler) -> None:
         self.app = app
         self.loop = loop
+        self.scheduler = scheduler
         self.grace_period = grace_period
         self.signals = 0
         self.stop_requested = asyncio.Event()
@@ -239,7 +248,8 @@ class Worker:
             error_log.info("startup hooks done: stopping without serving")
             return await self.shut_down()
         address = sock.getsockname()
-        self.engine = engine = make_engine(self.app, loop, (address[0], address[1]))
+        self.engine = engine = make_engine(self.app, loop, (address[0], address[1]),
+                                                self.scheduler)
         engine.add_listener(os.dup(sock.fileno()))
         sock.close()  # the engine's descriptor is the worker's only one
         loop.add_reader(engine.fileno(), engine.poll)

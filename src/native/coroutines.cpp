@@ -230,22 +230,41 @@ void Engine::run_asgi(Connection&, std::uint64_t, RequestObject* req, PyObject* 
     // The call's own context, as a Task's: what the app sets stays its own.
     PyObject* context = guarded ? PyContext_CopyCurrent() : nullptr;
     PyObject* task = nullptr;
-    if (context) {
+    bool ended = false;
+    // 3.11 has no eager tasks: the engine makes the first step itself, under
+    // a stand-in, as for the Lesto API's handlers. An app that never waits
+    // (most requests of most apps) ends in it, and no Task is made: the Task
+    // was half of a raw hello's instructions. (3.12's Tasks start eagerly;
+    // 3.10's take no context, so a step made here would not be theirs.)
+    const bool step_here =
+        context && enter_task_ && PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000;
+    if (step_here) {
+        PyObject* yielded = nullptr;
+        PyObject* step = nullptr;
+        PySendResult sent = PYGEN_ERROR;
+        if (PyContext_Enter(context) == 0) {
+            sent = step_coro(guarded, &yielded, &step, nullptr);
+            if (PyContext_Exit(context) < 0) PyErr_WriteUnraisable(context);
+        }
+        if (sent == PYGEN_NEXT) {
+            task = asgi::carry_on(*this, guarded, yielded, step, context);
+        } else if (sent == PYGEN_RETURN) {
+            // The guard ended the call in the step that ended the app.
+            Py_XDECREF(yielded);
+            ended = true;
+        }
+        // PYGEN_ERROR: the step was not made (no stand-in); finish says why.
+    } else if (context) {
         PyObject* args[2] = {guarded, context};
         task = PyObject_Vectorcall(run_task_, args, 2, nullptr);
     }
+    Py_XDECREF(context);
+    Py_XDECREF(guarded);
+    if (ended) return;
     if (!task) {
-        Py_XDECREF(context);
-        Py_XDECREF(guarded);
         asgi::finish(*this, call, nullptr);
         return;
     }
-#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000
-    // 3.11: no eager tasks, but a Task runs in the context it is given.
-    if (enter_task_) asgi::first_step(*this, guarded, task, context);
-#endif
-    Py_DECREF(context);
-    Py_DECREF(guarded);
     request_detach(req);  // it may outlive this dispatch
     asgi::keep_task(call, task);
 }

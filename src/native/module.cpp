@@ -116,6 +116,7 @@ int module_exec(PyObject* m) {
     if (!(st->str_cancelled = PyUnicode_InternFromString("cancelled"))) return -1;
     if (!(st->str_cancel = PyUnicode_InternFromString("cancel"))) return -1;
     if (!(st->str_bind = PyUnicode_InternFromString("bind"))) return -1;
+    if (!(st->str_drive = PyUnicode_InternFromString("drive"))) return -1;
     if (!(st->str_cancels_attr = PyUnicode_InternFromString("_cancels"))) return -1;
     return 0;
 }
@@ -163,6 +164,7 @@ int module_clear(PyObject* m) {
     Py_CLEAR(st->str_cancelled);
     Py_CLEAR(st->str_cancel);
     Py_CLEAR(st->str_bind);
+    Py_CLEAR(st->str_drive);
     Py_CLEAR(st->str_cancels_attr);
     return 0;
 }

@@ -61,6 +61,7 @@ struct ModuleState {
     PyObject* str_cancelled = nullptr;
     PyObject* str_cancel = nullptr;
     PyObject* str_bind = nullptr;
+    PyObject* str_drive = nullptr;
     PyObject* str_cancels_attr = nullptr;  // "_cancels"
     PyObject* methods[std::size(interned_methods)] = {};
     SpareResponses spare_responses;

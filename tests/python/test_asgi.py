@@ -493,3 +493,25 @@ def test_workers_restart_and_stop_with_lifespan_in_each(lifespan_dir, tmp_path):
     finally:
         if server.proc.poll() is None:
             server.kill()
+
+
+# ---- a call that waits under the task it started on ---------------------------------
+# The engine makes an ASGI call's first step itself (no Task: most calls end in it).
+# A call that waits after its code kept the task of that step (an anyio cancel scope
+# does) goes on under that same task, which then drives it as a Task would.
+
+def test_an_anyio_cancel_scope_across_waits_stays_on_its_task_and_fires(server):
+    assert server.exchange(get("/anyio-scope")).json() == {"cancelled": True, "same_task": True}
+
+
+def test_a_call_waiting_on_its_first_task_is_cancelled_when_the_server_stops(
+        loop_name, server_log_dir, asgi_file):
+    os.environ["ASGI_TEST_FILE"] = str(asgi_file)
+    own = ServerProcess("asgi_app", loop_name, server_log_dir)
+    own.start()
+    try:
+        assert own.exchange(get("/anyio-forever")).body == b"waiting"
+    finally:
+        problems = own.stop()
+    assert not problems, problems
+    assert "anyio_forever was cancelled" in own.log()

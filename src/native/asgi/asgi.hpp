@@ -40,12 +40,14 @@ void finish(Engine& engine, PyObject* call, PyObject* result);
 /// The coroutine a Task runs for `call`: steps `coro`, the app's, and
 /// calls `finish` the moment it ends (guard.cpp).
 PyObject* guard(Engine& engine, PyObject* coro, PyObject* call);
-/// Make the first step of `task`, which runs `guarded`, here and now, as
-/// the Task would (it is asyncio's current task, `context` entered); the
-/// Task's own first step then hands on whatever the app yielded. For
-/// Python 3.11 (3.12 has eager tasks; 3.10's take no context): an app that
-/// answers at once answers within the engine's dispatch.
-void first_step(Engine& engine, PyObject* guarded, PyObject* task, PyObject* context);
+/// `guarded` made its first step under the stand-in `step` (current task
+/// for that step, `context` entered) and yielded `yielded` (both stolen):
+/// what drives it from here, a new reference. A Task, whose first step
+/// hands `yielded` on; or, when the app's code kept the stand-in (an anyio
+/// cancel scope compares tasks by identity) or cancelled it, the stand-in
+/// itself (EagerStep.drive, lesto/_coro.py). Null with an exception set.
+PyObject* carry_on(Engine& engine, PyObject* guarded, PyObject* yielded, PyObject* step,
+                   PyObject* context);
 extern PyType_Spec guard_spec;
 
 /// The app waits for something: `task` (a new reference, kept until it ends) runs it now.

@@ -1,4 +1,4 @@
-// guard.cpp: the coroutine a Task runs for one ASGI call.
+// guard.cpp: the coroutine that runs one ASGI call.
 //
 // It steps the app's own coroutine and, the moment that ends (returned or
 // raised), hands the end to the front-end (asgi::finish) inside the same
@@ -102,7 +102,10 @@ PyObject* Guard_throw(GuardObject* g, PyObject* const* args, Py_ssize_t nargs) {
             sent = PYGEN_ERROR;
         }
     }
-    return as_iteration(settle(g, sent, &result), result);
+    // settle() replaces `result`: read it only after the call (argument
+    // order is unspecified).
+    sent = settle(g, sent, &result);
+    return as_iteration(sent, result);
 }
 
 PyObject* Guard_close(GuardObject* g, PyObject*) {
@@ -183,27 +186,19 @@ PyObject* guard(Engine& e, PyObject* coro, PyObject* call) {
     return reinterpret_cast<PyObject*>(g);
 }
 
-void first_step(Engine& e, PyObject* guarded, PyObject* task, PyObject* context) {
-    auto* g = reinterpret_cast<GuardObject*>(guarded);
-    if (!e.enter(task)) {
-        PyErr_WriteUnraisable(e.enter_task_);  // the Task makes the step itself then
-        return;
+PyObject* carry_on(Engine& e, PyObject* guarded, PyObject* yielded, PyObject* step,
+                   PyObject* context) {
+    if (step) {
+        PyObject* args[4] = {step, guarded, yielded, context};
+        PyObject* driver = PyObject_VectorcallMethod(e.self_->state->str_drive, args,
+                                                     4 | PY_VECTORCALL_ARGUMENTS_OFFSET, nullptr);
+        Py_DECREF(yielded);
+        Py_DECREF(step);
+        return driver;
     }
-    PyObject* entered = Py_NewRef(task);
-    PyObject* yielded = nullptr;
-    PySendResult sent = PYGEN_ERROR;
-    if (PyContext_Enter(context) == 0) {
-        sent = Guard_am_send(g, Py_None, &yielded);
-        if (PyContext_Exit(context) < 0) PyErr_WriteUnraisable(context);
-    }
-    e.leave(&entered);
-    if (sent == PYGEN_NEXT) {
-        g->pending = yielded;
-    } else if (sent == PYGEN_RETURN) {
-        Py_XDECREF(yielded);
-    } else {
-        PyErr_WriteUnraisable(guarded);  // the guard itself failed: the app's own end is finish()'s
-    }
+    reinterpret_cast<GuardObject*>(guarded)->pending = yielded;
+    PyObject* args[2] = {guarded, context};
+    return PyObject_Vectorcall(e.run_task_, args, 2, nullptr);
 }
 
 }  // namespace lesto::py::asgi

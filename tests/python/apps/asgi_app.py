@@ -286,13 +286,44 @@ async def ws_no_accept(scope, receive, send):
     await receive()
 
 
+async def anyio_scope(scope, receive, send):
+    """An anyio cancel scope entered before the first wait and left after it.
+
+    The scope keeps the task it was entered in and refuses to be left in
+    another: the call must stay on that task across its waits. Its deadline
+    cancels the wait; a second, inner wait shows the task goes on after it.
+    """
+    import anyio
+    entered = asyncio.current_task()
+    with anyio.move_on_after(float(query(scope, "deadline", "0.05"))) as cancel_scope:
+        await asyncio.sleep(5)
+    await asyncio.sleep(0)
+    await asyncio.sleep(0.001)
+    body = {"cancelled": cancel_scope.cancelled_caught,
+            "same_task": asyncio.current_task() is entered}
+    await reply(send, 200, json.dumps(body).encode(), b"application/json")
+
+
+async def anyio_forever(scope, receive, send):
+    """Answers, then waits in an anyio scope until cancelled (the server stops)."""
+    import anyio
+    await reply(send, 200, b"waiting")
+    try:
+        with anyio.CancelScope():
+            await asyncio.sleep(3600)
+    except asyncio.CancelledError:
+        print("anyio_forever was cancelled", flush=True)
+        raise
+
+
 async def show_record(scope, receive, send):
     key = scope["path"].split("/")[2]
     await reply(send, 200, json.dumps(records.get(key)).encode(), b"application/json")
 
 
 ROUTES = {
-    "/scope": show_scope, "/echo": echo, "/slow-read": slow_read, "/stream": stream,
+    "/scope": show_scope, "/anyio-scope": anyio_scope, "/anyio-forever": anyio_forever,
+    "/echo": echo, "/slow-read": slow_read, "/stream": stream,
     "/endless": endless, "/wait-disconnect": wait_disconnect, "/after-response": after_response,
     "/background": background, "/pathsend": pathsend, "/head-length": head_length,
     "/waits": waits, "/raise-before": raise_before, "/raise-after": raise_after,
