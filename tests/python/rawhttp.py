@@ -112,6 +112,9 @@ class TlsSocket:
     def selected_alpn_protocol(self):
         return self.tls.selected_alpn_protocol()
 
+    def getpeercert(self, binary_form=False):
+        return self.tls.getpeercert(binary_form)
+
     def __getattr__(self, name):  # shutdown, close, settimeout, gettimeout, setsockopt
         return getattr(self.sock, name)
 
