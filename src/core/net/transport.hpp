@@ -36,9 +36,10 @@ public:
     virtual ~Transport() = default;
     /// Drive the transport's own opening (a TLS handshake) on; `ok` once data may flow.
     virtual IoResult open() = 0;
-    /// Bytes from the peer into `into`: fills it while bytes are at hand, so
-    /// a result shorter than `into` means nothing more is waiting (as a short
-    /// recv does on a socket).
+    /// Bytes from the peer into `into`, as many as are at hand: a result
+    /// shorter than `into` means nothing more is waiting in the transport
+    /// (as after a short recv; what the socket still holds, its readiness
+    /// announces).
     virtual IoResult read(std::span<char> into) = 0;
     /// Some of `bytes` to the peer. After `want_write`, the next write starts
     /// with the same bytes (the caller's buffer may have moved and grown).
