@@ -68,7 +68,7 @@ int give_password(char* buf, int size, int, void* userdata) {
     if (!p) return 0;
     p->asked = true;
     if (p->text->empty() || p->text->size() > static_cast<std::size_t>(size)) return 0;
-    std::memcpy(buf, p->text->data(), p->text->size());
+    std::copy(p->text->begin(), p->text->end(), buf);  // a length, not a C string, goes back
     return static_cast<int>(p->text->size());
 }
 
