@@ -7,16 +7,18 @@ its log, and the connection is closed while others are served.
 """
 
 import json
+import os
 import socket
 import ssl
 import subprocess
+import sys
 import time
 
 import httpx
 import pytest
 import rawhttp
 import tls_helpers
-from conftest import HOST, TlsServerProcess
+from conftest import APPS_DIR, HOST, TlsServerProcess, free_port
 from ops_helpers import WAIT, wait_until
 
 pytestmark = pytest.mark.timeout(120)
@@ -278,13 +280,9 @@ def test_a_client_refusing_the_servers_certificate_disturbs_no_one(tls_server, c
 
 def run_app(certs, tmp_path, **options):
     """tls_app with `options` on a free port: (exit code, output) once it stopped by itself."""
-    env = tls_helpers.tls_env(certs.server_options(**options))
-    server = TlsServerProcess("tls_app", "uvloop", tmp_path, certs)
-    server.extra_env = env
-    from conftest import free_port
-    port = free_port()
-    result = subprocess.run(server.command()[:-1] + [str(port)], capture_output=True, text=True,
-                            timeout=WAIT, env={**__import__("os").environ, **env},
+    env = {**os.environ, **tls_helpers.tls_env(certs.server_options(**options))}
+    result = subprocess.run([sys.executable, str(APPS_DIR / "tls_app.py"), str(free_port())],
+                            capture_output=True, text=True, timeout=WAIT, env=env,
                             stdin=subprocess.DEVNULL)
     return result.returncode, result.stdout + result.stderr
 
@@ -362,3 +360,31 @@ def test_asgi_websocket_scope_says_wss(tls_server, certs):
         scope = json.loads(ws.recv())
     assert scope["scheme"] == "wss"
     assert scope["extensions"]["tls"]["tls_version"] == 0x0304
+
+
+# ---- a plain and a TLS port in one process ---------------------------------------------------
+
+
+def test_one_engine_serves_a_plain_and_a_tls_port_side_by_side(certs, tmp_path):
+    plain, secure = free_port(), free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1",
+           **tls_helpers.tls_env(certs.server_options())}
+    log = tmp_path / "dual.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, str(APPS_DIR / "dual_app.py"), str(plain),
+                                 str(secure)], env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: "serving" in log.read_text() or proc.poll() is not None,
+                   "dual_app to serve")
+        with rawhttp.Connection(HOST, plain) as conn:
+            conn.send(rawhttp.get("/"))
+            assert conn.read_response().json() == {"scheme": "http"}
+        with rawhttp.Connection(HOST, secure, tls=certs.client_context()) as conn:
+            conn.send(rawhttp.get("/", host="localhost"))
+            assert conn.read_response().json() == {"scheme": "https"}
+        with pytest.raises((ssl.SSLError, ConnectionError)):  # TLS to the plain port: a 400
+            rawhttp.Connection(HOST, plain, tls=certs.client_context())
+    finally:
+        proc.terminate()
+        proc.wait(WAIT)
+    assert "Traceback" not in log.read_text()
