@@ -146,7 +146,7 @@ std::size_t Server::poll() {
             if (i + 1 < n) Peer::prefetch(events[i + 1].data.ptr);
             auto* watch = static_cast<Watch*>(events[i].data.ptr);
             if (watch->listener) {
-                // The Watch is its Listener's first member.
+                // Its Listener, among the few (a plain and a TLS one at most, as a rule).
                 for (const auto& listener : listeners_) {
                     if (&listener->watch == watch) accept_all(*listener);
                 }
@@ -221,23 +221,17 @@ void Server::on_event(Peer& peer, std::uint32_t events) {
         if (r == 0 || (errno != EAGAIN && errno != EINTR)) close_peer(peer);
         return;
     }
-    bool readable = events & (EPOLLIN | EPOLLRDHUP);
-    if (peer.transport) {
-        if (peer.handshaking) {
-            if (!open_transport(peer) || peer.handshaking) return;
-            readable = false;  // the handshake took what the socket had
-        }
-        // Input the transport already holds (it came with the handshake's
-        // end, or reading stopped short) is not announced by the socket.
-        readable = readable || peer.transport->has_pending_input() ||
-                   (peer.read_needs_write && (events & EPOLLOUT));
+    if (peer.transport) [[unlikely]] {
+        on_transport_event(peer, events);
+        return;
     }
-    if (readable && !read_input(peer)) return;
+    if ((events & (EPOLLIN | EPOLLRDHUP)) && !read_input(peer)) return;
     service(peer);
 }
 
 bool Server::read_input(Peer& peer) {
-    if (peer.transport) return read_transport(peer);
+    if (peer.transport) [[unlikely]]
+        return read_transport(peer);
     Connection& conn = peer.conn;
     for (int i = 0; i < io::reads_per_event && conn.wants_input(); ++i) {
         std::span<char> space = conn.input_space(io::read_chunk);
@@ -325,7 +319,8 @@ bool Server::send_output(Peer& peer, bool more) {
 }
 
 bool Server::write_out(Peer& peer, int flags) {
-    if (peer.transport) return write_transport(peer);
+    if (peer.transport) [[unlikely]]
+        return write_transport(peer);
     Connection& conn = peer.conn;
     Buffer& out = conn.output();
     for (int file_sends = 0;;) {
@@ -387,7 +382,8 @@ void Server::update_interest(Peer& peer, bool more) {
     std::uint32_t want = 0;
     if (peer.conn.wants_input()) want |= EPOLLIN | EPOLLRDHUP;
     if (more || peer.conn.sending()) want |= EPOLLOUT;
-    if (peer.transport) want |= transport_interest(peer);
+    if (peer.transport) [[unlikely]]
+        want |= transport_interest(peer);
     set_interest(peer, want);
 }
 

@@ -28,8 +28,7 @@ inline constexpr std::size_t file_copy_chunk = std::size_t{64} * 1024;
 struct Server::Peer {
     Watch watch;
     Connection conn;
-    std::unique_ptr<Transport> transport;  // null: plain TCP, which the server moves inline
-    std::uint32_t events = 0;              // interest currently registered with epoll
+    std::uint32_t events = 0;  // interest currently registered with epoll
     // Last read or write progress. While a transport's handshake is under
     // way, the time it was accepted: its timeout counts from there however
     // slowly the client dribbles its part.
@@ -42,6 +41,8 @@ struct Server::Peer {
     bool handshaking = false;  // the transport is not open yet (Transport::open)
     bool read_needs_write = false;  // the transport's last read waits for writability
     bool write_needs_read = false;  // the transport's last write waits for readability
+    // Last, so that the plain path's fields keep their places.
+    std::unique_ptr<Transport> transport;  // null: plain TCP, which the server moves inline
 
     Peer(int fd, std::uint64_t id, const ConnectionLimits& limits, Dispatcher& d,
          const http::DateCache& date)

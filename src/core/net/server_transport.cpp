@@ -39,6 +39,20 @@ bool Server::open_transport(Peer& peer) {
     }
 }
 
+void Server::on_transport_event(Peer& peer, std::uint32_t events) {
+    bool readable = events & (EPOLLIN | EPOLLRDHUP);
+    if (peer.handshaking) {
+        if (!open_transport(peer) || peer.handshaking) return;
+        readable = false;  // the handshake took what the socket had
+    }
+    // Input the transport already holds (it came with the handshake's end,
+    // or reading stopped short) is not announced by the socket.
+    readable = readable || peer.transport->has_pending_input() ||
+               (peer.read_needs_write && (events & EPOLLOUT));
+    if (readable && !read_transport(peer)) return;
+    service(peer);
+}
+
 bool Server::read_transport(Peer& peer) {
     Connection& conn = peer.conn;
     Transport& transport = *peer.transport;

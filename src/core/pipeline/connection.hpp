@@ -383,7 +383,6 @@ private:
 
     std::uint64_t id_;
     std::string remote_addr_;
-    std::shared_ptr<const net::TlsPeer> tls_;
     std::uint16_t remote_port_ = 0;
     const ConnectionLimits* limits_;
     Dispatcher* dispatcher_;
@@ -419,6 +418,7 @@ private:
     std::uint64_t last_seq_ = 0;            // when no_more_: the request whose answer closes
     std::uint64_t ws_seq_ = 0;              // the request the WebSocket answers
     std::unique_ptr<ws::Session> ws_;       // once accepted
+    std::shared_ptr<const net::TlsPeer> tls_;  // away from the fields every request uses
     bool no_more_ = false;                  // no further request will be dispatched
     bool peer_closed_ = false;
     bool draining_ = false;
