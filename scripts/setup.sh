@@ -5,9 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # nginx: tests/python/test_ops_nginx.py; clang: fuzz/run.sh; clang-format, clang-tidy: scripts/lint_cpp.sh;
-# zlib1g-dev, libssl-dev: permessage-deflate and the WebSocket handshake's SHA-1 (src/core/websocket)
+# zlib1g-dev, libssl-dev: permessage-deflate, the WebSocket handshake's SHA-1 (src/core/websocket) and TLS
+# (src/core/net/tls.cpp); openssl: tests/python/test_tls.py's s_client; testssl.sh: bench/testssl.py
 apt_packages=(g++ cmake ninja-build libgtest-dev curl wrk nginx-light clang libclang-rt-14-dev clang-format clang-tidy
-  zlib1g-dev libssl-dev)
+  zlib1g-dev libssl-dev openssl testssl.sh)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -7,11 +7,12 @@ import builtins
 import contextvars
 import keyword
 import logging
+import os
 import signal
 import traceback
 import types
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from . import _native, stop_signals
 from ._native import Response
@@ -19,6 +20,9 @@ from .errors import MethodNotAllowed, RouteNotFoundException
 from .request import Request
 from .router import Router
 from .server import DEFAULT_GRACE_PERIOD, new_event_loop
+
+if TYPE_CHECKING:
+    import ssl
 
 error_log = logging.getLogger("lesto.error")
 
@@ -277,7 +281,13 @@ class Application:
             reload: bool = False, debug: bool | None = None, access_log: bool | None = None,
             grace_period: float = DEFAULT_GRACE_PERIOD, proxy_headers: bool = False,
             forwarded_allow_ips: str | list[str] | None = None,
-            reload_dirs: list[str] | None = None) -> None:
+            reload_dirs: list[str] | None = None,
+            ssl_certfile: str | os.PathLike[str] | None = None,
+            ssl_keyfile: str | os.PathLike[str] | None = None,
+            ssl_keyfile_password: str | None = None,
+            ssl_ca_certs: str | os.PathLike[str] | None = None,
+            ssl_cert_reqs: str | int = "none", ssl_ciphers: str | None = None,
+            ssl_min_version: str | ssl.TLSVersion = "TLSv1.2") -> None:
         """Serve on host:port until SIGINT or SIGTERM, then stop gracefully.
 
         worker_num=None serves in this process; worker_num=N starts a master
@@ -292,10 +302,13 @@ class Application:
         request.remote_addr and request.scheme from X-Forwarded-For and
         X-Forwarded-Proto when the peer is in `forwarded_allow_ips` (a comma
         list of addresses or networks, '*' for any; default 127.0.0.1).
-        While the `lesto` command imports the app, a call is ignored (the
-        command line decides), as japronto's command did.
+        ssl_certfile (and ssl_keyfile, ...) serves HTTPS instead of HTTP,
+        with uvicorn's option names: see lesto.tls.options; a file that
+        cannot be used stops run() at once, saying why. While the `lesto`
+        command imports the app, a call is ignored (the command line
+        decides), as japronto's command did.
         """
-        from . import proxy, workers
+        from . import proxy, tls, workers
 
         if importing_for_cli.get():
             error_log.info("app.run() called while the lesto command imports the app: ignored, "
@@ -314,12 +327,15 @@ class Application:
         self.trusted_proxies = (proxy.trusted_proxies(forwarded_allow_ips) if proxy_headers
                                 else None)
         proxy.request_class(self.request_class, self.trusted_proxies)  # a conflict raises now
+        tls_options = tls.options(ssl_certfile, ssl_keyfile, ssl_keyfile_password, ssl_ca_certs,
+                                  ssl_cert_reqs, ssl_ciphers, ssl_min_version)
         # From here on SIGTERM and SIGINT stop the server gracefully, whenever they come.
         previous = {sig: signal.getsignal(sig) for sig in stop_signals.STOP_SIGNALS}
         stop_signals.catch()
         try:
             code = workers.run(self, host, port, worker_num=worker_num, reload=reload,
-                               grace_period=grace_period, reload_dirs=reload_dirs)
+                               grace_period=grace_period, reload_dirs=reload_dirs,
+                               tls=tls_options)
         finally:
             stop_signals.take()  # caught once the server had stopped: asked for what is done
             for sig, handler in previous.items():

@@ -123,7 +123,12 @@ class ProxyHeaders:
                         forwarded_proto.append(value.decode("latin-1"))
                 client = proxy.client_address(peer, forwarded_for, self.trusted)
                 scope["client"] = (client, 0 if client != peer else port)
-                scope["scheme"] = proxy.forwarded_scheme(peer, forwarded_proto, self.trusted)
+                scheme = proxy.forwarded_scheme(peer, forwarded_proto, self.trusted,
+                                                "https" if scope["scheme"] in ("https", "wss")
+                                                else "http")
+                if scope["type"] == "websocket":
+                    scheme = "wss" if scheme == "https" else "ws"
+                scope["scheme"] = scheme
         await self.app(scope, receive, send)
 
 

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
-from . import __version__, logs, proxy, stop_signals, workers
+from . import __version__, logs, proxy, stop_signals, tls, workers
 from .server import DEFAULT_GRACE_PERIOD
 
 if TYPE_CHECKING:
@@ -164,6 +164,25 @@ def make_parser() -> argparse.ArgumentParser:
                         metavar="SECONDS",
                         help="on SIGTERM, how long requests already received may take to finish; "
                              "those still running then get 503 (default: %(default)g)")
+    https = parser.add_argument_group(
+        "HTTPS", "serve HTTPS instead of HTTP: the engine speaks TLS itself (uvicorn's names)")
+    https.add_argument("--ssl-certfile", metavar="PATH",
+                       help="the server's certificate, then its chain, in PEM")
+    https.add_argument("--ssl-keyfile", metavar="PATH",
+                       help="its private key in PEM (default: in --ssl-certfile)")
+    https.add_argument("--ssl-keyfile-password", metavar="PASSWORD",
+                       help="the password of an encrypted --ssl-keyfile")
+    https.add_argument("--ssl-ca-certs", metavar="PATH",
+                       help="CA certificates in PEM that client certificates are checked against")
+    https.add_argument("--ssl-cert-reqs", default="none", metavar="{none,optional,required}",
+                       help="whether clients must show a certificate issued by --ssl-ca-certs "
+                            "(mutual TLS); also 0, 1, 2 as uvicorn takes (default: %(default)s)")
+    https.add_argument("--ssl-ciphers", metavar="CIPHERS",
+                       help="TLS 1.2 ciphers in OpenSSL's syntax (default: ECDHE with AES-GCM or "
+                            "ChaCha20-Poly1305; TLS 1.3's are all modern)")
+    https.add_argument("--ssl-min-version", default=tls.DEFAULT_MIN_VERSION,
+                       choices=tls.MIN_VERSIONS,
+                       help="the oldest protocol version accepted (default: %(default)s)")
     parser.add_argument("--script", action="store_true",
                         help="run the file APP as `python APP` would: its own app.run() call "
                              "serves, with the arguments it gives (japronto's --script)")
@@ -172,8 +191,10 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 # What app.run() takes: with --script, the script's own call gives these.
+TLS_OPTIONS = ("ssl_certfile", "ssl_keyfile", "ssl_keyfile_password", "ssl_ca_certs",
+               "ssl_cert_reqs", "ssl_ciphers", "ssl_min_version")
 RUN_OPTIONS = ("host", "port", "workers", "reload", "reload_dir", "debug", "access_log",
-               "proxy_headers", "forwarded_allow_ips", "grace_period")
+               "proxy_headers", "forwarded_allow_ips", "grace_period", *TLS_OPTIONS)
 
 
 def run_script(parser: argparse.ArgumentParser, args: argparse.Namespace) -> NoReturn:
@@ -201,6 +222,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         proxy.parse_allow_ips(args.forwarded_allow_ips)
+        tls_options = tls.options(*(getattr(args, name) for name in TLS_OPTIONS))
     except ValueError as exc:
         parser.error(str(exc))
     logs.configure(args.log_level)
@@ -214,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             check_module_exists(args.app)
             sys.exit(workers.run(None, args.host, args.port, worker_num=args.workers,
                                  reload=True, grace_period=args.grace_period,
-                                 reload_dirs=args.reload_dir or [os.getcwd()]))
+                                 reload_dirs=args.reload_dir or [os.getcwd()], tls=tls_options))
         app = load_app(args.app, interface=args.interface, factory=args.factory,
                        lifespan=args.lifespan, root_path=args.root_path)
     except AppSpecError as exc:
@@ -224,4 +246,5 @@ def main(argv: Sequence[str] | None = None) -> None:
             debug=args.debug or None, access_log=args.access_log,
             grace_period=args.grace_period, proxy_headers=args.proxy_headers,
             forwarded_allow_ips=args.forwarded_allow_ips,
-            reload_dirs=args.reload_dir or [os.getcwd()])
+            reload_dirs=args.reload_dir or [os.getcwd()],
+            **{name: getattr(args, name) for name in TLS_OPTIONS})

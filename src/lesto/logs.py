@@ -48,6 +48,19 @@ def log_static_refused(method: str, path: str, reason: str) -> None:
     error_log.debug("static: %s %s answered 404: %s", method, path, reason)
 
 
+def log_tls_event(what: str, peer: str | None, detail: str) -> None:
+    """What a TLS listener reports: a failed handshake (debug), whether kernel TLS is on (once)."""
+    if what == "handshake_failed":
+        error_log.debug("TLS handshake with %s failed: %s", peer, detail)
+    elif what == "kernel_tls" and detail == "on":
+        error_log.info("TLS: kernel TLS is on: files go out with sendfile (SSL_sendfile)")
+    elif what == "kernel_tls":
+        error_log.info("TLS: kernel TLS is off (the kernel has no tls module, or OpenSSL or "
+                       "the cipher lacks it): files are read and encrypted 64 KiB at a time")
+    else:
+        error_log.debug("TLS: %s %s %s", what, peer, detail)
+
+
 def configure(level: str | None = None) -> None:
     """Give lesto's loggers a stderr handler unless the program configured logging itself.
 

@@ -78,13 +78,17 @@ def client_address(peer: str, forwarded_for: list[str], trusted: Trust) -> str:
     return hops[0] if hops else peer
 
 
-def forwarded_scheme(peer: str, forwarded_proto: list[str], trusted: Trust) -> str:
-    """'https' when a trusted peer says so in X-Forwarded-Proto (its last value), else 'http'."""
+def forwarded_scheme(peer: str, forwarded_proto: list[str], trusted: Trust,
+                     own: str = "http") -> str:
+    """What a trusted peer says in X-Forwarded-Proto (its last value), else `own`.
+
+    `own` is the connection's scheme: 'https' when Lesto itself speaks TLS.
+    """
     if forwarded_proto and trusted(peer):
         values = [v.strip().lower() for v in ",".join(forwarded_proto).split(",") if v.strip()]
         if values and values[-1] in SCHEMES:
             return values[-1]
-    return "http"
+    return own
 
 
 def trusted_proxies(forwarded_allow_ips: str | Iterable[str] | None = None) -> Trust:
@@ -93,25 +97,25 @@ def trusted_proxies(forwarded_allow_ips: str | Iterable[str] | None = None) -> T
     return make_trust(parse_allow_ips(allow))
 
 
-def _http(request: Request) -> str:
-    """'http': Lesto itself does not speak TLS."""
-    return "http"
+def _own_scheme(request: Request) -> str:
+    """The engine's request.scheme ('https' over TLS), which the proxy's property hides."""
+    scheme: str = vars(Request)["scheme"].__get__(request)
+    return scheme
 
 
 def request_class(base: type[R], trusted: Trust | None = None) -> type[R]:
     """The class of the requests the engine makes for an app whose request class is `base`.
 
     `base` itself is never changed. With `trusted` None (no proxy headers),
-    `base` when it has a `scheme` of the app's (extend_request), else a
-    subclass whose `scheme` is 'http'. With `trusted`, a trust function
-    (trusted_proxies), a subclass whose `remote_addr` and `scheme` come from
-    X-Forwarded-For and X-Forwarded-Proto when the peer is trusted; a
-    `scheme` of the app's is then a ValueError.
+    `base`: its `scheme` is the engine's ('https' over TLS), or the app's
+    (extend_request). With `trusted`, a trust function (trusted_proxies), a
+    subclass whose `remote_addr` and `scheme` come from X-Forwarded-For and
+    X-Forwarded-Proto when the peer is trusted; a `scheme` of the app's is
+    then a ValueError.
     """
-    taken = any("scheme" in vars(k) for k in base.__mro__)
     if trusted is None:
-        return base if taken else _subclass(base, scheme=property(_http))
-    if taken:
+        return base
+    if any("scheme" in vars(k) for k in base.__mro__ if k is not Request):
         raise ValueError("proxy headers: request.scheme already exists (an extend_request "
                          "name?); rename it")
 
@@ -123,7 +127,7 @@ def request_class(base: type[R], trusted: Trust | None = None) -> type[R]:
     def scheme(request: Request) -> str:
         """'https' or 'http': X-Forwarded-Proto's when the peer is a trusted proxy."""
         return forwarded_scheme(request.peer_addr, request.headers.getall("X-Forwarded-Proto"),
-                                trusted)
+                                trusted, _own_scheme(request))
 
     return _subclass(base, remote_addr=property(remote_addr), scheme=property(scheme))
 

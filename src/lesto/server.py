@@ -12,6 +12,7 @@ import socket
 from typing import TYPE_CHECKING, Any
 
 from . import _native, proxy, stop_signals
+from . import tls as tls_options
 from ._coro import Scheduler
 from .headers import Headers
 from .logs import (
@@ -21,6 +22,7 @@ from .logs import (
     log_response_failed,
     log_response_refused,
     log_static_refused,
+    log_tls_event,
 )
 from .streams import run_stream
 from .websocket import run_websocket
@@ -106,6 +108,7 @@ def make_engine(app: Application, loop: asyncio.AbstractEventLoop,
         content_types=content_types(),
         static_dirs=app.router.engine_static_dirs(),
         static_refused=log_static_refused,
+        tls_event=log_tls_event,
         asgi=app.served_app() if asgi is not None else None,  # type: ignore[attr-defined]
         asgi_scope=app.scope_template(server) if asgi is not None else None,  # type: ignore[attr-defined]
         asgi_websocket_scope=(app.websocket_scope_template(server)  # type: ignore[attr-defined]
@@ -128,8 +131,13 @@ async def run_hook(hook: Hook, app: Application) -> None:
 
 
 def serve(app: Application, sock: socket.socket, *, grace_period: float = DEFAULT_GRACE_PERIOD,
-          ready_fd: int | None = None, alive_fd: int | None = None, own_loop: bool = False) -> int:
+          ready_fd: int | None = None, alive_fd: int | None = None, own_loop: bool = False,
+          tls: tls_options.TlsOptions | None = None) -> int:
     """Serve `app` on the listening socket `sock` until SIGTERM or SIGINT; return the exit code.
+
+    With `tls`, the socket serves HTTPS: the certificate and key are read
+    here, as the worker starts (a failure is logged and ends the worker
+    before it serves, EXIT_BOOT_FAILED).
 
     Runs in `app.loop` (the one made before run(), else a new one), or with
     `own_loop` in a new one (a forked worker: a loop made before the fork
@@ -143,7 +151,7 @@ def serve(app: Application, sock: socket.socket, *, grace_period: float = DEFAUL
     asyncio.set_event_loop(loop)
     scheduler = Scheduler(loop)
     try:
-        worker = Worker(app, loop, grace_period, scheduler)
+        worker = Worker(app, loop, grace_period, scheduler, tls)
         return loop.run_until_complete(worker.run(sock, ready_fd, alive_fd))
     finally:
         _cancel_remaining_tasks(loop, scheduler)
@@ -171,11 +179,13 @@ class Worker:
     """One worker's life in its event loop: boot, serve, drain, close, shut down."""
 
     def __init__(self, app: Application, loop: asyncio.AbstractEventLoop,
-                 grace_period: float, scheduler: Scheduler) -> None:
+                 grace_period: float, scheduler: Scheduler,
+                 tls: tls_options.TlsOptions | None = None) -> None:
         self.app = app
         self.loop = loop
         self.scheduler = scheduler
         self.grace_period = grace_period
+        self.tls = tls
         self.signals = 0
         self.stop_requested = asyncio.Event()
         self.engine: _native.Server | None = None
@@ -239,6 +249,13 @@ class Worker:
             sock.close()
             error_log.info("stopped before the startup hooks (pid %d)", os.getpid())
             return EXIT_OK
+        try:
+            # Before the startup hooks: a worker that cannot serve HTTPS runs none.
+            context = self.tls.load() if self.tls is not None else None
+        except tls_options.TlsError as exc:
+            sock.close()
+            error_log.error("cannot serve HTTPS: %s; not serving", exc)
+            return EXIT_BOOT_FAILED
         code = await self._start_up()
         if code is not None:
             sock.close()
@@ -249,8 +266,8 @@ class Worker:
             return await self.shut_down()
         address = sock.getsockname()
         self.engine = engine = make_engine(self.app, loop, (address[0], address[1]),
-                                                self.scheduler)
-        engine.add_listener(os.dup(sock.fileno()))
+                                           self.scheduler)
+        engine.add_listener(os.dup(sock.fileno()), tls=context)
         sock.close()  # the engine's descriptor is the worker's only one
         loop.add_reader(engine.fileno(), engine.poll)
         self._tick_handle = loop.call_later(self.app.tick_interval, self._tick, engine)
@@ -259,8 +276,8 @@ class Worker:
         gc.collect()
         gc.freeze()
         if ready_fd is None:
-            error_log.info("Lesto serving on http://%s:%d (1 worker, pid %d)", address[0],
-                           address[1], os.getpid())
+            error_log.info("Lesto serving on %s://%s:%d (1 worker, pid %d)",
+                           tls_options.scheme(self.tls), address[0], address[1], os.getpid())
         else:
             os.write(ready_fd, b"%d\n" % os.getpid())
             os.close(ready_fd)

@@ -11,7 +11,9 @@ event loop and, in reload mode under the CLI, never imports the app.
 Signals to the master: SIGTERM or SIGINT stops every worker gracefully (a
 second one makes them close at once) and the master exits once they all did,
 0 if they all exited 0; SIGHUP replaces the workers one at a time, each new
-one serving before an old one is told to stop. A stop signal is never lost
+one serving before an old one is told to stop (with HTTPS, the new ones read
+the certificate and key files again; when the master cannot load them, it
+logs why and keeps the running workers). A stop signal is never lost
 to a moment of start-up: until the master's (or a worker's loop's) own
 handlers are installed, lesto.stop_signals records it.
 """
@@ -34,6 +36,7 @@ from .logs import error_log
 if TYPE_CHECKING:
     from .app import Application
     from .reload import Watcher
+    from .tls import TlsOptions
 
 BACKOFF_FIRST = 0.1  # seconds before restarting a worker that died; doubles on each failure
 BACKOFF_MAX = 5.0
@@ -80,13 +83,14 @@ def inherited_worker_fds() -> tuple[int, int, int] | None:
     return listen_fd, ready_fd, alive_fd
 
 
-def serve_inherited(app: Application, fds: tuple[int, int, int], grace_period: float) -> int:
+def serve_inherited(app: Application, fds: tuple[int, int, int], grace_period: float,
+                    tls: TlsOptions | None = None) -> int:
     """Run as the worker a master spawned: serve on the inherited socket; returns the exit code."""
     listen_fd, ready_fd, alive_fd = fds
     prepare_worker_signals()
     sock = socket.socket(fileno=listen_fd)
     return server.serve(app, sock, grace_period=grace_period, ready_fd=ready_fd,
-                        alive_fd=alive_fd)
+                        alive_fd=alive_fd, tls=tls)
 
 
 def prepare_worker_signals() -> None:
@@ -152,9 +156,11 @@ class Forker:
 
     reloads_code = False
 
-    def __init__(self, app: Application, grace_period: float) -> None:
+    def __init__(self, app: Application, grace_period: float,
+                 tls: TlsOptions | None = None) -> None:
         self.app = app
         self.grace_period = grace_period
+        self.tls = tls
 
     def start(self, sock: socket.socket, ready_w: int, alive_r: int,
               private_fds: list[int]) -> tuple[int, subprocess.Popen[bytes] | None]:
@@ -176,7 +182,7 @@ class Forker:
             for fd in private_fds:
                 os.close(fd)
             code = server.serve(self.app, sock, grace_period=self.grace_period,
-                                ready_fd=ready_w, alive_fd=alive_r, own_loop=True)
+                                ready_fd=ready_w, alive_fd=alive_r, own_loop=True, tls=self.tls)
         except BaseException:  # noqa: BLE001 (a forked worker never returns into the master's code)
             error_log.exception("worker failed")
         finally:
@@ -207,8 +213,9 @@ class Master:
 
     def __init__(self, sock: socket.socket, count: int, starter: Starter, *,
                  grace_period: float = server.DEFAULT_GRACE_PERIOD,
-                 watcher: Watcher | None = None) -> None:
+                 watcher: Watcher | None = None, tls: TlsOptions | None = None) -> None:
         self.sock = sock
+        self.tls = tls  # checked again before each SIGHUP's replacement
         self.address = sock.getsockname()
         self.count = count
         self.starter = starter
@@ -323,8 +330,28 @@ class Master:
             if signum in STOP_SIGNALS:
                 self._stop_all(signum)
             elif signum == signal.SIGHUP and not self.stopping:
-                error_log.info("SIGHUP: replacing the workers one at a time")
-                self._replace_all()
+                if self._tls_loads():
+                    error_log.info("SIGHUP: replacing the workers one at a time")
+                    self._replace_all()
+
+    def _tls_loads(self) -> bool:
+        """Whether the certificate and key the new workers would read can be used.
+
+        Each worker reads them as it starts; a broken one (a half-copied
+        file, a key that does not match) would only make the new workers
+        fail one after the other, so the running workers are kept instead.
+        """
+        if self.tls is None:
+            return True
+        from .tls import TlsError
+
+        try:
+            self.tls.load()
+        except TlsError as exc:
+            error_log.error("SIGHUP: the workers keep serving with the certificate they "
+                            "loaded; the new one cannot be used: %s", exc)
+            return False
+        return True
 
     def _stop_all(self, signum: int) -> None:
         name = signal.Signals(signum).name
@@ -360,7 +387,8 @@ class Master:
         error_log.info("worker %d ready", pid)
         if not self.serving and len(self._ready()) >= self.count:
             self.serving = True
-            error_log.info("Lesto serving on http://%s:%d (%d worker%s, master pid %d)",
+            error_log.info("Lesto serving on %s://%s:%d (%d worker%s, master pid %d)",
+                           "http" if self.tls is None else "https",
                            self.address[0], self.address[1], self.count,
                            "" if self.count == 1 else "s", os.getpid())
 
@@ -457,38 +485,56 @@ class Master:
 
 def run(app: Application | None, host: str, port: int, *, worker_num: int | None = None,
         reload: bool = False, grace_period: float = server.DEFAULT_GRACE_PERIOD,
-        reload_dirs: list[str] | None = None) -> int:
+        reload_dirs: list[str] | None = None, tls: TlsOptions | None = None) -> int:
     """Serve `app` the way asked; returns the exit code. `app` may be None in reload mode.
 
     In a worker that a master spawned (reload mode), serve on the inherited
     socket and exit. Else bind host:port, then: without worker_num nor
     reload, serve in this process; otherwise run a master over worker_num
     workers (1 by default), forked from this process, or spawned anew in
-    reload mode.
+    reload mode. With `tls`, HTTPS: the files are loaded once here, so that
+    a bad certificate or key fails at once (exit code 1, the reason
+    logged), and again by each worker as it starts.
     """
     from . import logs
 
     logs.configure()
     fds = inherited_worker_fds()
     if fds is not None:
-        raise SystemExit(serve_inherited(_given(app), fds, grace_period))
+        raise SystemExit(serve_inherited(_given(app), fds, grace_period, tls))
+    if not _tls_usable(tls):
+        return 1
     if reload:
-        return _run_reloading(host, port, worker_num or 1, grace_period, reload_dirs)
+        return _run_reloading(host, port, worker_num or 1, grace_period, reload_dirs, tls)
     app = _given(app)
     sock = _bind(host, port)
     if sock is None:
         return 1
     if worker_num is None:
-        return server.serve(app, sock, grace_period=grace_period)
+        return server.serve(app, sock, grace_period=grace_period, tls=tls)
     if app.has_loop:
         error_log.warning("app.loop was made before run(): each worker runs a loop of its "
                           "own, not that one; set up loop-bound resources in on_startup hooks")
-    return Master(sock, worker_num or 1, Forker(app, grace_period),
-                  grace_period=grace_period).run()
+    return Master(sock, worker_num or 1, Forker(app, grace_period, tls),
+                  grace_period=grace_period, tls=tls).run()
+
+
+def _tls_usable(tls: TlsOptions | None) -> bool:
+    """Whether the TLS options load (or there are none); the reason is logged when not."""
+    if tls is None:
+        return True
+    from .tls import TlsError
+
+    try:
+        tls.load()
+    except TlsError as exc:
+        error_log.error("cannot serve HTTPS: %s", exc)
+        return False
+    return True
 
 
 def _run_reloading(host: str, port: int, worker_num: int, grace_period: float,
-                   reload_dirs: list[str] | None) -> int:
+                   reload_dirs: list[str] | None, tls: TlsOptions | None) -> int:
     """Reload mode's master: workers spawned anew, replaced when a watched file changes."""
     from . import reload as reloading
 
@@ -499,7 +545,7 @@ def _run_reloading(host: str, port: int, worker_num: int, grace_period: float,
         return 1
     error_log.info("reload: watching *.py under %s", ", ".join(watcher.dirs))
     return Master(sock, worker_num, Spawner(argv), grace_period=grace_period,
-                  watcher=watcher).run()
+                  watcher=watcher, tls=tls).run()
 
 
 def _bind(host: str, port: int) -> socket.socket | None:

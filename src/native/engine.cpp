@@ -37,6 +37,7 @@ void engine_recycle(ServerObject* server, OwnedRequest* owned) noexcept {
         delete owned;
         return;
     }
+    owned->tls.reset();  // a pooled copy holds no client's certificate
     try {
         e->owned_pool_.push_back(owned);
     } catch (...) {

@@ -62,6 +62,7 @@ public:
         Py_CLEAR(asgi_app_);
         Py_CLEAR(asgi_scope_);
         Py_CLEAR(asgi_websocket_scope_);
+        Py_CLEAR(tls_event_);
         for (RequestObject* r : done_) Py_DECREF(r);
     }
 
@@ -182,6 +183,10 @@ public:
     PyObject* asgi_scope_ = nullptr;  // the scope's template: the keys every request shares
     PyObject* asgi_websocket_scope_ = nullptr;  // the websocket scope's
     bool dispatching_ = false;  // inside dispatch: what is answered goes out with the poll
+    // TLS (tls.cpp): what the transport reports goes to tls_event(what, peer, detail).
+    PyObject* tls_event_ = nullptr;  // or null: not reported
+    void handshake_failed(const Connection& conn, std::string_view reason) noexcept override;
+    void kernel_tls(bool sending) noexcept override;
 
 private:
     RequestObject* take_request();

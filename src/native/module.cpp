@@ -95,6 +95,7 @@ int module_exec(PyObject* m) {
         return -1;
     }
     if (!(st->websocket_type = add_type(m, &websocket_spec, "WebSocket"))) return -1;
+    if (!(st->tls_context_type = add_type(m, &tls_context_spec, "TlsContext"))) return -1;
     st->websocket_closed = PyErr_NewExceptionWithDoc(
         "lesto._native.WebSocketClosed",
         "The WebSocket is closed: `code` and `reason` say how (1006: the connection was lost "
@@ -118,6 +119,8 @@ int module_exec(PyObject* m) {
     if (!(st->str_bind = PyUnicode_InternFromString("bind"))) return -1;
     if (!(st->str_drive = PyUnicode_InternFromString("drive"))) return -1;
     if (!(st->str_cancels_attr = PyUnicode_InternFromString("_cancels"))) return -1;
+    if (!(st->str_http = PyUnicode_InternFromString("http"))) return -1;
+    if (!(st->str_https = PyUnicode_InternFromString("https"))) return -1;
     return 0;
 }
 
@@ -132,6 +135,7 @@ int module_traverse(PyObject* m, visitproc visit, void* arg) {
     Py_VISIT(st->transfer_type);
     Py_VISIT(st->body_reader_type);
     Py_VISIT(st->websocket_type);
+    Py_VISIT(st->tls_context_type);
     Py_VISIT(st->websocket_closed);
     if (int r = asgi::traverse(st->asgi, visit, arg)) return r;
     Py_VISIT(st->client_disconnected);
@@ -152,6 +156,7 @@ int module_clear(PyObject* m) {
     Py_CLEAR(st->transfer_type);
     Py_CLEAR(st->body_reader_type);
     Py_CLEAR(st->websocket_type);
+    Py_CLEAR(st->tls_context_type);
     Py_CLEAR(st->websocket_closed);
     asgi::clear(st->asgi);
     Py_CLEAR(st->client_disconnected);
@@ -166,6 +171,8 @@ int module_clear(PyObject* m) {
     Py_CLEAR(st->str_bind);
     Py_CLEAR(st->str_drive);
     Py_CLEAR(st->str_cancels_attr);
+    Py_CLEAR(st->str_http);
+    Py_CLEAR(st->str_https);
     return 0;
 }
 

@@ -20,6 +20,11 @@
 #include "response_args.hpp"
 #include "router/router.hpp"
 
+namespace lesto::net {
+class TlsContext;
+class TlsPeer;
+}  // namespace lesto::net
+
 namespace lesto::py {
 
 struct JsonScratch;
@@ -49,6 +54,7 @@ struct ModuleState {
     PyTypeObject* transfer_type = nullptr;
     PyTypeObject* body_reader_type = nullptr;
     PyTypeObject* websocket_type = nullptr;
+    PyTypeObject* tls_context_type = nullptr;
     PyObject* client_disconnected = nullptr;  // lesto._native.ClientDisconnected
     PyObject* websocket_closed = nullptr;     // lesto._native.WebSocketClosed, a subclass
     PyObject* json_dumps = nullptr;           // orjson.dumps, imported on first use
@@ -63,6 +69,8 @@ struct ModuleState {
     PyObject* str_bind = nullptr;
     PyObject* str_drive = nullptr;
     PyObject* str_cancels_attr = nullptr;  // "_cancels"
+    PyObject* str_http = nullptr;          // request.scheme over plain TCP
+    PyObject* str_https = nullptr;         // and over TLS
     PyObject* methods[std::size(interned_methods)] = {};
     SpareResponses spare_responses;
     asgi::Names asgi;                  // the ASGI front-end's types and strings
@@ -189,6 +197,7 @@ struct OwnedRequest {
     std::string route_path;
     std::string body;
     std::string remote_addr;
+    std::shared_ptr<const net::TlsPeer> tls;
     http::RequestHead head;
     router::Match match;
 };
@@ -203,6 +212,7 @@ struct RequestObject {
     std::string_view route_path;  ///< the percent-decoded path the router matched
     std::string_view raw_head;
     const std::string* remote_addr;
+    const std::shared_ptr<const net::TlsPeer>* tls;  // the connection's (or the owned copy)
     std::uint64_t conn_id;
     std::uint64_t seq;
     OwnedRequest* owned;  // set by request_detach
@@ -215,6 +225,7 @@ struct RequestObject {
     PyObject* query_string_obj;
     PyObject* match_dict_obj;
     PyObject* remote_addr_obj;
+    PyObject* tls_obj;
     PyObject* extra_obj;
     bool built;                // some value above was built (and must be cleared on reset)
     PyObject* done_callbacks;  // list, created by add_done_callback
@@ -268,6 +279,7 @@ struct ServerConfigObject {
     PyObject* asgi_websocket_scope;   // None without asgi
     PyObject* run_websocket;          // None: no WebSocket routes
     PyObject* websocket_compression;  // a bool
+    PyObject* tls_event;              // None: TLS events are not reported
     // What the server uses of `scheduler`, read from it once.
     PyObject* loop;
     PyObject* call_soon;
@@ -291,6 +303,15 @@ struct ServerObject {
 };
 
 extern PyType_Spec server_spec;
+
+/// lesto._native.TlsContext (tls.cpp): core's TlsContext, made from Python's arguments.
+struct TlsContextObject {
+    PyObject_HEAD
+    std::shared_ptr<const net::TlsContext> context;
+};
+extern PyType_Spec tls_context_spec;
+/// The ASGI "tls" extension's dict for a connection's TLS (request.tls gives the same).
+PyObject* tls_extension(const net::TlsPeer& peer);
 const router::Router& engine_router(const Engine& engine) noexcept;
 /// An OwnedRequest for request_detach, from the server's pool when it has one.
 OwnedRequest* engine_owned_request(ServerObject* server);

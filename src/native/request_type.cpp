@@ -153,6 +153,16 @@ PyObject* Request_get_remote_addr(RequestObject* r, void*) {
     });
 }
 
+PyObject* Request_get_scheme(RequestObject* r, void*) {
+    ModuleState* st = r->server->state;
+    return Py_NewRef(*r->tls ? st->str_https : st->str_http);
+}
+
+PyObject* Request_get_tls(RequestObject* r, void*) {
+    if (!*r->tls) Py_RETURN_NONE;
+    return cached(r, r->tls_obj, [&] { return tls_extension(**r->tls); });
+}
+
 PyObject* Request_get_host(RequestObject* r, void*) {
     if (r->head->host.empty()) Py_RETURN_NONE;
     return latin1(r->head->host);
@@ -213,6 +223,16 @@ PyGetSetDef Request_getset[] = {
     {"peer_addr", reinterpret_cast<getter>(Request_get_remote_addr), nullptr,
      "The IP address of the connection's peer (behind a proxy, the proxy's).", nullptr},
     {"route", reinterpret_cast<getter>(Request_get_route), nullptr, "The matched route.", nullptr},
+    {"scheme", reinterpret_cast<getter>(Request_get_scheme), nullptr,
+     "'https' when the connection speaks TLS, else 'http' (with proxy headers, what a trusted "
+     "proxy says).",
+     nullptr},
+    {"tls", reinterpret_cast<getter>(Request_get_tls), nullptr,
+     "None over plain TCP; over TLS a dict, as ASGI's tls extension: tls_version (0x0304: TLS "
+     "1.3), cipher_suite (its IANA number), client_cert_name (the client certificate's subject, "
+     "RFC 4514, or None), client_cert_chain (PEM, the client's first), client_cert_error and "
+     "server_cert (None).",
+     nullptr},
     {"host", reinterpret_cast<getter>(Request_get_host), nullptr,
      "The authority as sent: an absolute-form target's, else the Host header; None if empty.",
      nullptr},
@@ -270,6 +290,7 @@ void request_bind(RequestObject* r, ServerObject* server, Connection& conn, std:
     r->match = match;
     r->route_path = route_path;
     r->remote_addr = &conn.remote_addr();
+    r->tls = &conn.tls();
     r->conn_id = conn.id();
     r->seq = seq;
     r->route = Py_XNewRef(route);
@@ -284,6 +305,7 @@ void request_reset_extras(RequestObject* r) {
         Py_CLEAR(r->query_string_obj);
         Py_CLEAR(r->match_dict_obj);
         Py_CLEAR(r->remote_addr_obj);
+        Py_CLEAR(r->tls_obj);
         Py_CLEAR(r->extra_obj);
         r->built = false;
     }
@@ -301,6 +323,7 @@ void request_detach(RequestObject* r) {
     o->raw_head.assign(r->raw_head);
     o->body.assign(r->body);
     o->remote_addr = *r->remote_addr;
+    o->tls = *r->tls;
     o->head = *r->head;
     o->head.rebase(r->raw_head.data(), o->raw_head.data());
     o->route_path.assign(r->route_path);
@@ -324,6 +347,7 @@ void request_detach(RequestObject* r) {
     r->raw_head = o->raw_head;
     r->body = o->body;
     r->remote_addr = &o->remote_addr;
+    r->tls = &o->tls;
 }
 
 }  // namespace lesto::py

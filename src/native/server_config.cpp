@@ -99,6 +99,10 @@ constexpr ConfigField config_fields[] = {
     {"static_refused", &ServerConfigObject::static_refused, Check::callable_or_none, false,
      "static_refused(method, path, reason): a request under a static folder was answered 404 "
      "(or 405), and why; or None."},
+    {"tls_event", &ServerConfigObject::tls_event, Check::callable_or_none, false,
+     "tls_event(what, peer, detail) from TLS listeners: 'handshake_failed' (peer 'addr:port', "
+     "detail the reason; the connection was closed), 'kernel_tls' (once, at the first "
+     "handshake; peer None, detail 'on' or 'off': whether files go out with sendfile); or None."},
 };
 
 /// Whether `v` is what `check` asks of a plain field (object, callable, callable_or_none).

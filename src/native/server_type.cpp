@@ -75,6 +75,7 @@ PyObject* Server_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
     eng.websocket_compression_ = config->websocket_compression == Py_True;
     eng.response_refused_ =
         config->response_refused == Py_None ? nullptr : Py_NewRef(config->response_refused);
+    eng.tls_event_ = config->tls_event == Py_None ? nullptr : Py_NewRef(config->tls_event);
     eng.flush_ = PyObject_GetAttrString(reinterpret_cast<PyObject*>(self), "flush");
     eng.resume_round_ = PyObject_GetAttrString(reinterpret_cast<PyObject*>(self), "_resume_round");
     if (!eng.flush_ || !eng.resume_round_) {
@@ -126,13 +127,29 @@ PyObject* Server_fileno(ServerObject* self, PyObject*) {
     return e ? PyLong_FromLong(e->net_.fd()) : nullptr;
 }
 
-PyObject* Server_add_listener(ServerObject* self, PyObject* arg) {
+PyObject* Server_add_listener(ServerObject* self, PyObject* args, PyObject* kwargs) {
+    static const char* keywords[] = {"", "tls", nullptr};
+    int fd;
+    PyObject* tls = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "i|$O:add_listener",
+                                     const_cast<char**>(keywords), &fd, &tls)) {
+        return nullptr;
+    }
     Engine* e = engine_or_raise(self);
     if (!e) return nullptr;
-    const long fd = PyLong_AsLong(arg);
-    if (fd == -1 && PyErr_Occurred()) return nullptr;
+    std::shared_ptr<const net::TlsContext> context;
+    if (tls != Py_None) {
+        if (!Py_IS_TYPE(tls, self->state->tls_context_type)) {
+            PyErr_Format(PyExc_TypeError,
+                         "add_listener(tls=...) takes a lesto._native.TlsContext or None, not "
+                         "%.100s",
+                         Py_TYPE(tls)->tp_name);
+            return nullptr;
+        }
+        context = reinterpret_cast<TlsContextObject*>(tls)->context;
+    }
     try {
-        e->net_.add_listener(static_cast<int>(fd));
+        e->net_.add_listener(fd, std::move(context));
     } catch (const std::exception& ex) {
         PyErr_SetString(PyExc_OSError, ex.what());
         return nullptr;
@@ -203,8 +220,11 @@ PyObject* Server_get_connection_count(ServerObject* self, void*) {
 PyMethodDef Server_methods[] = {
     {"fileno", reinterpret_cast<PyCFunction>(Server_fileno), METH_NOARGS,
      "fileno($self, /)\n--\n\nThe epoll descriptor the event loop watches."},
-    {"add_listener", reinterpret_cast<PyCFunction>(Server_add_listener), METH_O,
-     "add_listener($self, fd, /)\n--\n\nTake ownership of a listening socket descriptor."},
+    {"add_listener",
+     reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(Server_add_listener)),
+     METH_VARARGS | METH_KEYWORDS,
+     "add_listener($self, fd, /, *, tls=None)\n--\n\nTake ownership of a listening socket "
+     "descriptor; with tls (a TlsContext), its connections speak TLS."},
     {"poll", reinterpret_cast<PyCFunction>(Server_poll), METH_NOARGS,
      "poll($self, /)\n--\n\nServe every ready socket."},
     {"flush", reinterpret_cast<PyCFunction>(Server_flush), METH_NOARGS,

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import rawhttp
+import tls_helpers
 
 APPS_DIR = Path(__file__).parent / "apps"
 LOOPS = ("uvloop", "asyncio")
@@ -284,3 +285,60 @@ def ws_server(_ws_process):
 def streams_server(_streams_process):
     """Streamed and file responses, producers that record their fate (apps/streams_app.py)."""
     yield from _checked(_streams_process)
+
+
+# ---- the same apps over TLS (tls_helpers: certificates made for the session) ----------
+
+
+@pytest.fixture(scope="session")
+def certs(tmp_path_factory):
+    """This session's CA, server and client certificates, in files (tls_helpers.Certs)."""
+    return tls_helpers.make_certs(tmp_path_factory.mktemp("certs"))
+
+
+class TlsServerProcess(tls_helpers.TlsClientMixin, ServerProcess):
+    """A test app serving HTTPS with the session's certificate; connect() speaks TLS."""
+
+    log_prefix = "tls-"
+
+    def __init__(self, app, loop, log_dir, certs, **options):
+        super().__init__(app, loop, log_dir)
+        self.certs = certs
+        self.context = certs.client_context()
+        self.extra_env = tls_helpers.tls_env(certs.server_options(**options))
+
+
+def _session_tls_server(app):
+    @pytest.fixture(scope="session")
+    def fixture(loop_name, server_log_dir, certs):
+        server = TlsServerProcess(app, loop_name, server_log_dir, certs)
+        server.start()
+        yield server
+        problems = server.stop()
+        if problems:
+            pytest.fail("\n".join(problems), pytrace=False)
+
+    return fixture
+
+
+_tls_echo_process = _session_tls_server("echo_app")
+_tls_ws_process = _session_tls_server("ws_app")
+_tls_streams_process = _session_tls_server("streams_app")
+
+
+@pytest.fixture
+def tls_echo_server(_tls_echo_process):
+    """The echo app serving HTTPS, on the current loop."""
+    yield from _checked(_tls_echo_process)
+
+
+@pytest.fixture
+def tls_ws_server(_tls_ws_process):
+    """The WebSocket app serving WSS, on the current loop."""
+    yield from _checked(_tls_ws_process)
+
+
+@pytest.fixture
+def tls_streams_server(_tls_streams_process):
+    """The streams and files app serving HTTPS, on the current loop."""
+    yield from _checked(_tls_streams_process)

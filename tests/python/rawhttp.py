@@ -2,6 +2,7 @@
 
 import json
 import socket
+import ssl
 import time
 
 # Generous: only there so that a server that never answers fails the test
@@ -48,12 +49,87 @@ class Response:
                 f"body={self.body[:200]!r}>")
 
 
-class Connection:
-    """A client connection to host:port. Bytes received and not yet parsed stay in `buffer`."""
+class TlsSocket:
+    """A TLS client on a socket, through memory BIOs: the socket can be half-closed.
 
-    def __init__(self, host, port, timeout=TIMEOUT):
+    ssl.SSLSocket.shutdown() drops TLS from the socket (what follows would be
+    read as ciphertext), and a close_notify makes OpenSSL discard the
+    answers still coming. Here shutdown() is the TCP half-close alone, as
+    a plain client's, and the responses after it are still decrypted.
+    """
+
+    def __init__(self, sock, context, server_hostname):
+        self.sock = sock
+        self.incoming = ssl.MemoryBIO()
+        self.outgoing = ssl.MemoryBIO()
+        self.tls = context.wrap_bio(self.incoming, self.outgoing, server_hostname=server_hostname)
+        while True:
+            try:
+                self.tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self._flush()
+                if not self._pull():
+                    raise ConnectionResetError("the server closed the connection during the "
+                                               "TLS handshake") from None
+            except ssl.SSLError:
+                self._flush()  # the alert that tells the server why
+                raise
+        self._flush()
+
+    def _flush(self):
+        data = self.outgoing.read()
+        if data:
+            self.sock.sendall(data)
+
+    def _pull(self):
+        data = self.sock.recv(1 << 16)
+        if not data:
+            self.incoming.write_eof()
+            return False
+        self.incoming.write(data)
+        return True
+
+    def sendall(self, data):
+        view = memoryview(data)
+        while view:
+            view = view[self.tls.write(view):]
+            self._flush()
+
+    def recv(self, n):
+        while True:
+            try:
+                return self.tls.read(n)
+            except ssl.SSLWantReadError:
+                self._flush()
+                self._pull()
+            except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+                return b""
+
+    def version(self):
+        return self.tls.version()
+
+    def selected_alpn_protocol(self):
+        return self.tls.selected_alpn_protocol()
+
+    def getpeercert(self, binary_form=False):
+        return self.tls.getpeercert(binary_form)
+
+    def __getattr__(self, name):  # shutdown, close, settimeout, gettimeout, setsockopt
+        return getattr(self.sock, name)
+
+
+class Connection:
+    """A client connection to host:port. Bytes received and not yet parsed stay in `buffer`.
+
+    With `tls` (an ssl.SSLContext), the connection speaks TLS to `server_hostname`.
+    """
+
+    def __init__(self, host, port, timeout=TIMEOUT, tls=None, server_hostname="localhost"):
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if tls is not None:
+            self.sock = TlsSocket(self.sock, tls, server_hostname)
         self.buffer = b""
         self.eof = False
         self.reset = False  # the connection ended with RST rather than FIN

@@ -1,5 +1,8 @@
 """The shared HTTP cases (tests/cases/*.cases) sent to a real echo server over a socket.
 
+Every case runs over plain TCP and over TLS (the same app serving HTTPS):
+the engine's TLS layer sits below the parser, which must see the same bytes.
+
 Each case goes on a fresh connection, written whole and in seeded random
 pieces. A case without `rest` is followed in the same write by AFTER, a valid
 request: a complete case must be echoed as the case says and AFTER answered
@@ -38,6 +41,12 @@ def by_id(case_list):
 
 
 mode_param = pytest.mark.parametrize("mode", MODES)
+
+
+@pytest.fixture(params=["tcp", "tls"])
+def case_server(request, loop_name):
+    """The echo server over plain TCP, or the same app serving HTTPS."""
+    return request.getfixturevalue("echo_server" if request.param == "tcp" else "tls_echo_server")
 
 
 def send(conn, data, mode, case):
@@ -139,8 +148,8 @@ def head_and_body(case):
 
 @by_id(COMPLETE)
 @mode_param
-def test_complete_case_is_echoed_then_the_next_request_answered(echo_server, case, mode):
-    with echo_server.connect() as conn:
+def test_complete_case_is_echoed_then_the_next_request_answered(case_server, case, mode):
+    with case_server.connect() as conn:
         head, body = head_and_body(case)
         if case.expect_continue and body:
             # The client waits for 100 Continue before sending the body.
@@ -178,19 +187,19 @@ def responses_until_eof(server, data, mode, case):
 
 @by_id(WITH_REST)
 @mode_param
-def test_complete_case_leaves_its_rest_to_the_next_request(echo_server, case, mode):
-    responses = responses_until_eof(echo_server, case.request, mode, case)
+def test_complete_case_leaves_its_rest_to_the_next_request(case_server, case, mode):
+    responses = responses_until_eof(case_server, case.request, mode, case)
     assert responses, "no response at all"
     check_fields(case, echo_of(responses[0]))
     # The rest must mean to the server exactly what it means on its own.
-    alone = responses_until_eof(echo_server, case.rest, mode, case)
+    alone = responses_until_eof(case_server, case.rest, mode, case)
     assert [echo_of(r) for r in responses[1:]] == [echo_of(r) for r in alone]
 
 
 @by_id(ERRORS)
 @mode_param
-def test_error_case_is_refused_and_the_next_request_never_runs(echo_server, case, mode):
-    with echo_server.connect() as conn:
+def test_error_case_is_refused_and_the_next_request_never_runs(case_server, case, mode):
+    with case_server.connect() as conn:
         send_tolerating_close(conn, case.request + AFTER, mode, case)
         response, interim = conn.read_final_response()
         if not wants_continue(case):

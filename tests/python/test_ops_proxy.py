@@ -51,12 +51,12 @@ def test_forwarded_scheme(peer, proto, scheme):
     assert proxy.forwarded_scheme(peer, proto, LOCAL) == scheme
 
 
-def test_without_proxy_headers_remote_addr_is_the_engines_and_scheme_http():
+def test_without_proxy_headers_remote_addr_and_scheme_are_the_engines():
     app = Application()
     served = proxy.request_class(app.request_class)
     assert issubclass(served, app.request_class)
     assert served.remote_addr is EngineRequest.remote_addr  # the C attribute: no cost added
-    assert served.scheme.fget(None) == "http"
+    assert served.scheme is EngineRequest.scheme  # 'https' when the engine speaks TLS
 
 
 def test_proxy_headers_replace_remote_addr_and_leave_the_apps_class_alone():
@@ -73,11 +73,16 @@ def test_run_refuses_unknown_forwarded_allow_ips_before_serving():
         Application().run(proxy_headers=True, forwarded_allow_ips="nope")
 
 
-def test_a_scheme_extension_is_the_apps_and_conflicts_with_proxy_headers():
+def test_scheme_is_the_engines_and_cannot_be_an_extension():
     app = Application()
-    app.extend_request(lambda request: "mine", name="scheme", property=True)
-    assert proxy.request_class(app.request_class) is app.request_class
     with pytest.raises(ValueError, match="request.scheme already exists"):
-        proxy.request_class(app.request_class, proxy.trusted_proxies())
+        app.extend_request(lambda request: "mine", name="scheme", property=True)
+
+
+def test_a_scheme_of_the_apps_request_class_conflicts_with_proxy_headers():
+    class Mine(EngineRequest):
+        scheme = property(lambda request: "mine")
+
+    assert proxy.request_class(Mine) is Mine
     with pytest.raises(ValueError, match="request.scheme already exists"):
-        app.run(proxy_headers=True)
+        proxy.request_class(Mine, proxy.trusted_proxies())

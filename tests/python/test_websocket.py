@@ -113,7 +113,7 @@ def test_the_handler_sees_the_request_and_agrees_on_a_subprotocol(ws_server):
         seen = eval(ws.recv())  # a repr of plain literals, made by the test app
     assert seen == {"room": "lobby", "query": {"pick": "chat", "x": "1"},
                     "origin": "http://example.com", "offered": ["v1", "chat"],
-                    "subprotocol": "chat", "cookie": "ann"}
+                    "subprotocol": "chat", "cookie": "ann", "scheme": "http", "tls": None}
 
 
 def test_a_handler_that_returns_a_response_refuses_with_it(ws_server):

@@ -1,6 +1,9 @@
 // server.cpp: epoll-driven accept, read, write and close for every connection of a worker.
 #include "net/server.hpp"
 
+#include "net/server_peer.hpp"
+#include "net/tls.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -20,15 +23,6 @@
 namespace lesto::net {
 
 namespace {
-
-constexpr std::size_t read_chunk = std::size_t{64} * 1024;
-// Reads per readiness event before yielding to other sockets: large bodies
-// arrive fast, yet one client cannot monopolise the loop.
-constexpr int reads_per_event = 16;
-// Bytes of a file per sendfile(2): large enough that a fast client costs few
-// calls, small enough that one download cannot hold the loop for long.
-constexpr std::size_t file_chunk = std::size_t{1024} * 1024;
-constexpr int file_sends_per_event = 4;
 
 std::string format_address(const sockaddr_storage& addr) {
     char text[INET6_ADDRSTRLEN] = {};
@@ -51,30 +45,6 @@ std::uint16_t port_of(const sockaddr_storage& addr) {
 
 }  // namespace
 
-struct Server::Peer {
-    Watch watch;
-    Connection conn;
-    std::uint32_t events = 0;     // interest currently registered with epoll
-    std::time_t last_active = 0;  // last read or write progress
-    std::time_t head_since = 0;   // first byte of the head being read, 0 when none
-    bool dirty = false;
-    bool lingering = false;
-    bool corked = false;  // a send with MSG_MORE may have left a segment in the kernel
-    bool pinged = false;  // a WebSocket keep-alive ping went out and nothing came back since
-
-    Peer(int fd, std::uint64_t id, const ConnectionLimits& limits, Dispatcher& d,
-         const http::DateCache& date)
-        : watch{false, fd, this}, conn(id, limits, d, date) {}
-
-    /// Asks for every cache line of the Peer whose Watch is at `w` (the Watch
-    /// is its first member); for a listener's Watch the extra lines are
-    /// harmless, a prefetch never faults.
-    static void prefetch(const void* w) noexcept {
-        const char* const p = static_cast<const char*>(w);
-        for (std::size_t off = 0; off < sizeof(Peer); off += 64) __builtin_prefetch(p + off);
-    }
-};
-
 Server::Server(const ConnectionLimits& limits, const Timeouts& timeouts, Dispatcher& dispatcher)
     : limits_(limits), timeouts_(timeouts), dispatcher_(&dispatcher) {
     epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
@@ -88,21 +58,21 @@ Server::~Server() {
     if (epoll_fd_ >= 0) ::close(epoll_fd_);
 }
 
-void Server::add_listener(int fd) {
-    auto watch = std::make_unique<Watch>(Watch{true, fd, nullptr});
+void Server::add_listener(int fd, std::shared_ptr<const TlsContext> tls) {
+    auto listener = std::make_unique<Listener>(Listener{{true, fd, nullptr}, std::move(tls)});
     epoll_event ev{};
     ev.events = listeners_enabled_ ? std::uint32_t{EPOLLIN} : 0u;
-    ev.data.ptr = watch.get();
+    ev.data.ptr = &listener->watch;
     if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) < 0) {
         throw std::system_error(errno, std::generic_category(), "epoll_ctl(listener)");
     }
-    listeners_.push_back(std::move(watch));
+    listeners_.push_back(std::move(listener));
 }
 
 void Server::close_listeners() noexcept {
-    for (auto& watch : listeners_) {
-        epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, watch->fd, nullptr);
-        ::close(watch->fd);
+    for (auto& listener : listeners_) {
+        epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listener->watch.fd, nullptr);
+        ::close(listener->watch.fd);
     }
     listeners_.clear();
 }
@@ -119,6 +89,10 @@ void Server::drain() {
     for (auto& [id, peer] : peers_) peers.push_back(peer.get());
     for (Peer* peer : peers) {
         if (peer->lingering) continue;
+        if (peer->handshaking) {
+            close_peer(*peer);  // no request yet: an idle connection
+            continue;
+        }
         peer->conn.stop_reading();
         service(*peer);
     }
@@ -130,7 +104,7 @@ std::size_t Server::refuse_unanswered() {
     for (auto& [id, peer] : peers_) peers.push_back(peer.get());
     std::size_t refused = 0;
     for (Peer* peer : peers) {
-        if (peer->lingering) continue;
+        if (peer->lingering || peer->handshaking) continue;
         if (peer->conn.refuse_unanswered()) ++refused;
         service(*peer);
     }
@@ -140,11 +114,11 @@ std::size_t Server::refuse_unanswered() {
 void Server::set_listeners_enabled(bool enabled) {
     if (enabled == listeners_enabled_) return;
     listeners_enabled_ = enabled;
-    for (auto& watch : listeners_) {
+    for (auto& listener : listeners_) {
         epoll_event ev{};
         ev.events = enabled ? std::uint32_t{EPOLLIN} : 0u;
-        ev.data.ptr = watch.get();
-        epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, watch->fd, &ev);
+        ev.data.ptr = &listener->watch;
+        epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, listener->watch.fd, &ev);
     }
 }
 
@@ -172,7 +146,10 @@ std::size_t Server::poll() {
             if (i + 1 < n) Peer::prefetch(events[i + 1].data.ptr);
             auto* watch = static_cast<Watch*>(events[i].data.ptr);
             if (watch->listener) {
-                accept_all(watch->fd);
+                // Its Listener, among the few (a plain and a TLS one at most, as a rule).
+                for (const auto& listener : listeners_) {
+                    if (&listener->watch == watch) accept_all(*listener);
+                }
             } else {
                 on_event(*watch->peer, events[i].events);
             }
@@ -182,11 +159,11 @@ std::size_t Server::poll() {
     return served;
 }
 
-void Server::accept_all(int listen_fd) {
+void Server::accept_all(const Listener& listener) {
     for (;;) {
         sockaddr_storage addr{};
         socklen_t len = sizeof addr;
-        int fd = accept4(listen_fd, reinterpret_cast<sockaddr*>(&addr), &len,
+        int fd = accept4(listener.watch.fd, reinterpret_cast<sockaddr*>(&addr), &len,
                          SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED) continue;
@@ -205,6 +182,14 @@ void Server::accept_all(int listen_fd) {
         peer->conn.set_remote_port(port_of(addr));
         peer->conn.use_buffer_pool(&buffers_);
         peer->last_active = now_;
+        if (listener.tls) {
+            peer->transport = listener.tls->accept(fd);
+            if (!peer->transport) {
+                ::close(fd);  // OpenSSL out of memory: this one cannot be served
+                continue;
+            }
+            peer->handshaking = true;
+        }
         peer->events = EPOLLIN | EPOLLRDHUP;
         epoll_event ev{};
         ev.events = peer->events;
@@ -213,7 +198,10 @@ void Server::accept_all(int listen_fd) {
             ::close(fd);
             continue;
         }
-        peers_.emplace(id, std::move(peer));
+        Peer& added = *peers_.emplace(id, std::move(peer)).first->second;
+        // The client speaks first and its hello has often arrived with the
+        // connection: start the handshake now rather than after another wait.
+        if (added.handshaking && open_transport(added) && !added.handshaking) service(added);
     }
 }
 
@@ -233,14 +221,20 @@ void Server::on_event(Peer& peer, std::uint32_t events) {
         if (r == 0 || (errno != EAGAIN && errno != EINTR)) close_peer(peer);
         return;
     }
+    if (peer.transport) [[unlikely]] {
+        on_transport_event(peer, events);
+        return;
+    }
     if ((events & (EPOLLIN | EPOLLRDHUP)) && !read_input(peer)) return;
     service(peer);
 }
 
 bool Server::read_input(Peer& peer) {
+    if (peer.transport) [[unlikely]]
+        return read_transport(peer);
     Connection& conn = peer.conn;
-    for (int i = 0; i < reads_per_event && conn.wants_input(); ++i) {
-        std::span<char> space = conn.input_space(read_chunk);
+    for (int i = 0; i < io::reads_per_event && conn.wants_input(); ++i) {
+        std::span<char> space = conn.input_space(io::read_chunk);
         ssize_t r = ::recv(peer.watch.fd, space.data(), space.size(), 0);
         if (r > 0) {
             peer.last_active = now_;
@@ -314,7 +308,7 @@ bool Server::send_output(Peer& peer, bool more) {
     // pieces were the few bytes past a full segment). A send without
     // MSG_MORE lets the kept segment go; with nothing left to send, setting
     // TCP_NODELAY again pushes it.
-    if (more) peer.corked = true;
+    if (more && !peer.transport) peer.corked = true;
     if (!write_out(peer, MSG_NOSIGNAL | (more ? MSG_MORE : 0))) return false;
     if (!more && peer.corked) {
         const int one = 1;
@@ -325,6 +319,8 @@ bool Server::send_output(Peer& peer, bool more) {
 }
 
 bool Server::write_out(Peer& peer, int flags) {
+    if (peer.transport) [[unlikely]]
+        return write_transport(peer);
     Connection& conn = peer.conn;
     Buffer& out = conn.output();
     for (int file_sends = 0;;) {
@@ -361,10 +357,10 @@ bool Server::write_out(Peer& peer, int flags) {
             return false;
         }
         const OpenBody* file = conn.file_to_send();
-        if (!file || file_sends++ == file_sends_per_event) return true;
+        if (!file || file_sends++ == io::file_sends_per_event) return true;
         auto offset = static_cast<off_t>(file->offset);
         const auto count =
-            static_cast<std::size_t>(std::min<std::uint64_t>(file->remaining, file_chunk));
+            static_cast<std::size_t>(std::min<std::uint64_t>(file->remaining, io::file_chunk));
         const ssize_t w = ::sendfile(peer.watch.fd, file->fd, &offset, count);
         if (w >= 0) {
             if (w > 0) peer.last_active = now_;
@@ -386,6 +382,12 @@ void Server::update_interest(Peer& peer, bool more) {
     std::uint32_t want = 0;
     if (peer.conn.wants_input()) want |= EPOLLIN | EPOLLRDHUP;
     if (more || peer.conn.sending()) want |= EPOLLOUT;
+    if (peer.transport) [[unlikely]]
+        want |= transport_interest(peer);
+    set_interest(peer, want);
+}
+
+void Server::set_interest(Peer& peer, std::uint32_t want) {
     if (want == peer.events) return;
     peer.events = want;
     epoll_event ev{};
@@ -402,14 +404,11 @@ void Server::start_linger(Peer& peer) {
         close_peer(peer);
         return;
     }
+    if (peer.transport) peer.transport->close_write();
     ::shutdown(peer.watch.fd, SHUT_WR);
     peer.lingering = true;
     peer.last_active = now_;
-    peer.events = EPOLLIN | EPOLLRDHUP;
-    epoll_event ev{};
-    ev.events = peer.events;
-    ev.data.ptr = &peer.watch;
-    epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, peer.watch.fd, &ev);
+    set_interest(peer, EPOLLIN | EPOLLRDHUP);
 }
 
 void Server::close_peer(Peer& peer) {
@@ -427,10 +426,13 @@ void Server::tick(std::time_t now) {
     std::vector<Peer*> expired;
     std::vector<Peer*> late;
     std::vector<Peer*> quiet_websockets;
+    std::vector<Peer*> slow_handshakes;
     for (auto& [id, peer] : peers_) {
         const Connection& conn = peer->conn;
         const std::time_t quiet = now - peer->last_active;
-        if (peer->lingering) {
+        if (peer->handshaking) {
+            if (quiet >= timeouts_.tls_handshake) slow_handshakes.push_back(peer.get());
+        } else if (peer->lingering) {
             if (quiet >= timeouts_.linger) expired.push_back(peer.get());
         } else if (conn.sending()) {
             if (quiet >= timeouts_.write)
@@ -449,6 +451,10 @@ void Server::tick(std::time_t now) {
         }
     }
     for (Peer* peer : expired) close_peer(*peer);
+    for (Peer* peer : slow_handshakes) {
+        dispatcher_->handshake_failed(peer->conn, "no handshake within the tls_handshake timeout");
+        close_peer(*peer);
+    }
     for (Peer* peer : quiet_websockets) {
         // The ping's own send makes the connection active again: a peer that
         // stays silent a whole interval after it is taken as gone.

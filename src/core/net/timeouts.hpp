@@ -16,6 +16,7 @@ struct Timeouts {
     int write = 30;
     int linger = 2;
     int websocket_ping = 20;
+    int tls_handshake = 10;
 };
 
 /// A member of Timeouts as configuration names it.
@@ -38,6 +39,8 @@ inline constexpr TimeoutField timeout_fields[] = {
     {"websocket_ping", &Timeouts::websocket_ping,
      "a quiet WebSocket is pinged after this long, and closed (1011) if still silent as long "
      "again; 0: never"},
+    {"tls_handshake", &Timeouts::tls_handshake,
+     "from accepting a connection on a TLS listener to the end of its handshake; then closed"},
 };
 static_assert(sizeof(Timeouts) == std::size(timeout_fields) * sizeof(int),
               "every member of Timeouts needs its entry in timeout_fields");

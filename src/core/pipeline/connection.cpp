@@ -435,11 +435,15 @@ void Connection::lent_sent(std::size_t n) noexcept {
     }
 }
 
-StreamStatus Connection::settle_lent(std::uint64_t seq) {
+void Connection::absorb_lent() {
     for (std::string_view& part : lent_) {
         out_.append(part);
         part = {};
     }
+}
+
+StreamStatus Connection::settle_lent(std::uint64_t seq) {
+    absorb_lent();
     Buffer* bytes = nullptr;
     OpenBody* body = open_body(seq, bytes);
     if (!body || body->kind != OpenBody::Kind::stream) return StreamStatus::gone;

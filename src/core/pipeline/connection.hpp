@@ -28,6 +28,10 @@ class Session;
 struct DeflateParams;
 }  // namespace ws
 
+namespace net {
+class TlsPeer;
+}  // namespace net
+
 class Connection;
 
 /// What a WebSocket's 101 agrees on (`Connection::accept_websocket`).
@@ -108,6 +112,18 @@ public:
     /// the connection goes on (a WebSocket frame that fails waits behind the
     /// answers to the messages before it).
     virtual void serve_later(std::uint64_t conn_id) noexcept { (void)conn_id; }
+    /// The transport below HTTP gave up on connection `conn` before any
+    /// request: its TLS handshake failed or timed out (plain HTTP sent to a
+    /// TLS port, no protocol version or cipher in common, a client
+    /// certificate refused, garbage), as `reason` says. Only that connection
+    /// is closed.
+    virtual void handshake_failed(const Connection& conn, std::string_view reason) noexcept {
+        (void)conn, (void)reason;
+    }
+    /// Once, at the first TLS handshake done: whether the kernel encrypts
+    /// what is sent (kernel TLS), so that files go out with sendfile rather
+    /// than read and encrypted piece by piece.
+    virtual void kernel_tls(bool sending) noexcept { (void)sending; }
 };
 
 /// What `Connection::respond_open` did.
@@ -146,6 +162,12 @@ public:
     /// The peer's port (0 when unknown).
     std::uint16_t remote_port() const noexcept { return remote_port_; }
     void set_remote_port(std::uint16_t port) noexcept { remote_port_ = port; }
+    /// What TLS agreed with the peer (version, cipher, its certificate), or
+    /// null over plain TCP. Set by the socket layer once the handshake is
+    /// done; this class only carries it to the application (the request's
+    /// scheme and `tls`), it never sees TLS itself.
+    const std::shared_ptr<const net::TlsPeer>& tls() const noexcept { return tls_; }
+    void set_tls(std::shared_ptr<const net::TlsPeer> tls) noexcept { tls_ = std::move(tls); }
 
     // ---- input -------------------------------------------------------------
     /// Writable space for at least `n` bytes; views of a request whose body is
@@ -208,6 +230,10 @@ public:
     bool has_lent() const noexcept { return !lent_[0].empty() || !lent_[1].empty(); }
     /// `n` lent bytes were sent.
     void lent_sent(std::size_t n) noexcept;
+    /// A transport that cannot send from two places in one write (TLS
+    /// encrypts what it is given, record by record) takes the lent bytes
+    /// into `output()` instead: they are then the output's, and not lent.
+    void absorb_lent();
     /// Whether the stream of request `seq` may give a piece without waiting
     /// (it is not waiting for `body_writable`).
     bool stream_ready(std::uint64_t seq) noexcept;
@@ -392,6 +418,7 @@ private:
     std::uint64_t last_seq_ = 0;            // when no_more_: the request whose answer closes
     std::uint64_t ws_seq_ = 0;              // the request the WebSocket answers
     std::unique_ptr<ws::Session> ws_;       // once accepted
+    std::shared_ptr<const net::TlsPeer> tls_;  // away from the fields every request uses
     bool no_more_ = false;                  // no further request will be dispatched
     bool peer_closed_ = false;
     bool draining_ = false;

@@ -31,6 +31,12 @@ struct Names {
     PyObject* v1_1 = nullptr;
     PyObject* empty_bytes = nullptr;
     PyObject* empty_str = nullptr;
+    // Over TLS: the scope's scheme and its tls extension.
+    PyObject* scheme = nullptr;
+    PyObject* https = nullptr;
+    PyObject* wss = nullptr;
+    PyObject* extensions = nullptr;
+    PyObject* tls = nullptr;
     // The websocket scope's messages.
     PyObject* text = nullptr;
     PyObject* bytes = nullptr;

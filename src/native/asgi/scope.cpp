@@ -94,6 +94,22 @@ bool set(PyObject* scope, PyObject* key, PyObject* value) {
     return r == 0;
 }
 
+/// Over TLS: the scheme says so, and the extensions (shared by the
+/// template's requests, so copied here) gain "tls". The template is the
+/// plain one: a server may listen on a plain and a TLS port at once.
+bool set_tls(PyObject* scope, const Names& n, const net::TlsPeer& peer, bool websocket) {
+    PyObject* shared = PyDict_GetItemWithError(scope, n.extensions);
+    if (!shared && PyErr_Occurred()) return false;
+    PyObject* extensions = shared && PyDict_Check(shared) ? PyDict_Copy(shared) : PyDict_New();
+    if (!extensions) return false;
+    if (!set(extensions, n.tls, tls_extension(peer))) {
+        Py_DECREF(extensions);
+        return false;
+    }
+    return set(scope, n.extensions, extensions) &&
+           set(scope, n.scheme, Py_NewRef(websocket ? n.wss : n.https));
+}
+
 }  // namespace
 
 PyObject* make_scope(Engine& e, Connection& conn, RequestObject* req, WebSocketObject* ws) {
@@ -126,7 +142,8 @@ PyObject* make_scope(Engine& e, Connection& conn, RequestObject* req, WebSocketO
         set(scope, n.raw_path, raw_path(head.path, root)) &&
         set(scope, n.query_string, bytes_of(head.query)) &&
         set(scope, n.headers, header_list(head)) && set(scope, n.client, client) &&
-        (!state || set(scope, n.state, PyDict_Copy(state)));
+        (!state || set(scope, n.state, PyDict_Copy(state))) &&
+        (!conn.tls() || set_tls(scope, n, *conn.tls(), ws != nullptr));
     if (!ok) {
         Py_DECREF(scope);
         return nullptr;

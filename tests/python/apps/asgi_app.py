@@ -338,4 +338,4 @@ ROUTES = {
 if __name__ == "__main__":
     applog.setup()
     lesto.AsgiApplication(app, lifespan="on", limits={"max_stream_body_bytes": 64 << 20}).run(
-        host="127.0.0.1", port=int(sys.argv[1]))
+        host="127.0.0.1", port=int(sys.argv[1]), **applog.run_options())

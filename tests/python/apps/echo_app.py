@@ -40,6 +40,8 @@ def describe(request):
         "match_dict": request.match_dict,
         "route": request.route.pattern if request.route is not None else None,
         "remote_addr": request.remote_addr,
+        "scheme": request.scheme,
+        "tls": request.tls,
         "loop": type(asyncio.get_event_loop()).__module__,
     }
     if body is not None and len(body) <= BODY_ECHO_LIMIT:
@@ -70,4 +72,4 @@ def make_app():
 
 if __name__ == "__main__":
     applog.setup()
-    make_app().run(host="127.0.0.1", port=int(sys.argv[1]))
+    make_app().run(host="127.0.0.1", port=int(sys.argv[1]), **applog.run_options())

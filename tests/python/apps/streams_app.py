@@ -217,4 +217,4 @@ app.router.add_route("/plain", lambda request: request.Response(text="plain"))
 
 if __name__ == "__main__":
     applog.setup()
-    app.run(host="127.0.0.1", port=int(sys.argv[1]))
+    app.run(host="127.0.0.1", port=int(sys.argv[1]), **applog.run_options())

@@ -50,7 +50,7 @@ async def about(ws):
     await ws.send(repr({
         "room": r.match_dict["room"], "query": dict(r.query), "origin": r.headers.get("Origin"),
         "offered": list(ws.subprotocols), "subprotocol": ws.subprotocol,
-        "cookie": r.cookies.get("who"),
+        "cookie": r.cookies.get("who"), "scheme": r.scheme, "tls": r.tls,
     }))
     await ws.receive()
 
@@ -125,4 +125,4 @@ app.router.add_route("/plain", plain)
 
 if __name__ == "__main__":
     applog.setup()
-    app.run(host="127.0.0.1", port=int(sys.argv[1]))
+    app.run(host="127.0.0.1", port=int(sys.argv[1]), **applog.run_options())
