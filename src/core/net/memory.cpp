@@ -150,7 +150,6 @@ bool Server::memory_write(Connection& conn, MemoryPipe& pipe) {
         // 0: the file shrank, or could not be read (EIO, ...): the response is cut.
         conn.file_sent(static_cast<std::size_t>(std::max<ssize_t>(r, 0)));
     }
-    if (before == 0 && !pipe.out.empty() && memory_events_) memory_events_->memory_news(conn.id());
     return pipe.out.size() > before;
 }
 
@@ -161,6 +160,8 @@ void Server::memory_interest(Connection& conn, const MemoryPipe& pipe, bool more
         conn.wants_input() && (pipe.waiting() > 0 || (pipe.in_ended && !pipe.eof_given));
     const bool writable = (more || conn.sending()) && pipe.room() > 0;
     if (readable || writable) memory_later(conn.id());
+    // The end of every service: whatever changed (output, answers, state), the client looks again.
+    if (memory_events_) memory_events_->memory_news(conn.id());
 }
 
 void Server::memory_ended(std::uint64_t id, MemoryPipe& pipe, bool closed) {

@@ -17,8 +17,8 @@ inline constexpr std::size_t memory_window = std::size_t{256} * 1024;
 class MemoryEvents {
 public:
     virtual ~MemoryEvents() = default;
-    /// Connection `id` wrote its first bytes since the last take, ended its
-    /// output or closed: `Server::take_memory_output` has news.
+    /// Connection `id` was served (it may have written, answered, become
+    /// idle), ended its output or closed: its client looks again.
     virtual void memory_news(std::uint64_t id) noexcept = 0;
     /// A memory connection must be served again, as epoll would report it
     /// ready (it can take input now, or has room for output): call
