@@ -208,6 +208,82 @@ def response(head: h11.Response, body: httpx.SyncByteStream | httpx.AsyncByteStr
     )
 
 
+class Raw:
+    """Exact bytes on a new connection, and what the engine writes back until it is idle or closed.
+
+    Driven by loop callbacks, not a coroutine: the engine is called from
+    them directly (no task is current there), and a sync client's call is
+    one run of the loop on `future`, with no task of its own.
+    """
+
+    def __init__(self, server: TestServer, data: bytes | Iterable[bytes], *, eof: bool,
+                 timeout: float | None) -> None:
+        self.server = server
+        self.loop = loop = server.loop
+        self.pieces = iter([data] if isinstance(data, (bytes, bytearray, memoryview)) else data)
+        self.piece = next(self.pieces, b"")
+        self.eof = eof
+        self.timeout = timeout
+        self.out = bytearray()
+        self.future: asyncio.Future[bytes] = loop.create_future()
+        self.conn = server.open()
+        self.timer: asyncio.TimerHandle | None = None  # set once it has to wait
+        loop.call_soon(self._send)
+
+    def _send(self) -> None:
+        """Send the next piece; let the loop (the engine, the app) have a turn before the next."""
+        if self.future.done():
+            return
+        try:
+            if self.piece:
+                self.conn.engine.memory_send(self.conn.id, bytes(self.piece))
+            self.piece = next(self.pieces, b"")
+            if self.piece:
+                self.loop.call_soon(self._send)
+                return
+            if self.eof:
+                self.conn.engine.memory_send_eof(self.conn.id)
+            self._look()
+        except BaseException as exc:  # noqa: BLE001 (the caller's, through the future)
+            self._end(exc)
+
+    def _look(self) -> None:
+        if self.future.done():
+            return
+        try:
+            self.server.check()
+            self.out += self.conn.take()
+            _, idle, ended, _ = self.conn.state()
+            if idle or ended:
+                self._end(None)
+                return
+            self.conn.on_news(self._look)
+            if self.timer is None and self.timeout is not None:
+                self.timer = self.loop.call_later(self.timeout, self._timed_out)
+        except BaseException as exc:  # noqa: BLE001 (the caller's, through the future)
+            self._end(exc)
+
+    def _timed_out(self) -> None:
+        self._end(TimeoutError(f"the engine was neither idle nor closed after {self.timeout} s; "
+                               f"it had written {bytes(self.out)!r}"))
+
+    def _end(self, failure: BaseException | None) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        if not self.conn.closed:
+            # From a loop callback: what closing abandons may run app code.
+            self.conn.closed = True
+            self.server.waiters.waiting.pop(self.conn.id, None)
+            if not self.server.closed:
+                self.conn.engine.memory_close(self.conn.id)
+        if self.future.done():
+            return
+        if failure is None:
+            self.future.set_result(bytes(self.out))
+        else:
+            self.future.set_exception(failure)
+
+
 async def raw(server: TestServer, data: bytes | Iterable[bytes], *, eof: bool = False,
               timeout: float | None = 5.0) -> bytes:
     """Send exact bytes (pieces in order, the engine serving between them) on a new connection.
@@ -217,28 +293,4 @@ async def raw(server: TestServer, data: bytes | Iterable[bytes], *, eof: bool = 
     ends the client's side after the bytes, as shutdown(SHUT_WR). Raises
     TimeoutError when neither comes within `timeout` seconds.
     """
-    pieces = [data] if isinstance(data, (bytes, bytearray, memoryview)) else list(data)
-    conn = server.open()
-    out = bytearray()
-
-    async def until_idle() -> None:
-        for piece in pieces:
-            await conn.send(bytes(piece))
-        if eof:
-            await conn.send_eof()
-        while True:
-            out.extend(conn.take())
-            _, idle, ended, _ = conn.state()
-            if idle or ended:
-                return
-            await conn.news()
-            server.check()
-
-    try:
-        await asyncio.wait_for(until_idle(), timeout)
-    except asyncio.TimeoutError:
-        raise TimeoutError(f"the engine was neither idle nor closed after {timeout} s; "
-                           f"it had written {bytes(out)!r}") from None
-    finally:
-        await conn.close()
-    return bytes(out)
+    return await Raw(server, data, eof=eof, timeout=timeout).future

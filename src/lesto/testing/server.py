@@ -15,6 +15,7 @@ takes asyncio's current task for its own while it runs.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -71,25 +72,31 @@ class ServerExceptions(logging.Handler):
 
 
 class Waiters:
-    """Futures waiting for news of a memory connection; the engine calls `news(id)`.
+    """Who waits for news of which memory connection; the engine calls `news(id)`.
 
-    Holds no reference to the engine (which holds this object's method):
-    the engine's type is not tracked by the garbage collector.
+    A waiter is a callable run once, at the next news, from inside the
+    engine: it only takes note (sets a future's result, schedules a
+    callback). Holds no reference to the engine, which holds this object's
+    method: the engine's type is not tracked by the garbage collector.
     """
 
     def __init__(self) -> None:
-        self.futures: dict[int, asyncio.Future[None]] = {}
+        self.waiting: dict[int, Callable[[], object]] = {}
 
     def news(self, connection_id: int) -> None:
-        future = self.futures.pop(connection_id, None)
-        if future is not None and not future.done():
-            future.set_result(None)
+        waiter = self.waiting.pop(connection_id, None)
+        if waiter is not None:
+            waiter()
 
     def wake_all(self) -> None:
-        futures, self.futures = self.futures, {}
-        for future in futures.values():
-            if not future.done():
-                future.set_result(None)
+        waiting, self.waiting = self.waiting, {}
+        for waiter in waiting.values():
+            waiter()
+
+
+def settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 class TestServer:
@@ -233,9 +240,13 @@ class MemoryConnection:
 
     async def news(self) -> None:
         """Until the engine served this connection again (or the app raised)."""
-        future = self.loop.create_future()
-        self.server.waiters.futures[self.id] = future
+        future: asyncio.Future[None] = self.loop.create_future()
+        self.server.waiters.waiting[self.id] = functools.partial(settle, future)
         await future
+
+    def on_news(self, callback: Callable[[], object]) -> None:
+        """Have `callback()` called from the loop at the engine's next news of this connection."""
+        self.server.waiters.waiting[self.id] = functools.partial(self.loop.call_soon, callback)
 
     async def receive(self) -> bytes:
         """The next bytes the engine writes; b"" once it writes nothing more."""

@@ -19,7 +19,7 @@ import httpx
 
 from ..server import _cancel_remaining_tasks as cancel_remaining_tasks
 from ..server import new_event_loop
-from .http import AsyncBody, Exchange, Pending, exchange, raw, response
+from .http import AsyncBody, Exchange, Pending, Raw, exchange, raw, response
 from .server import CLIENT_ADDRESS, TestServer
 
 T = TypeVar("T")
@@ -48,18 +48,25 @@ class Transport(httpx.BaseTransport):
                                  client=client)
         self._entered = False
 
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        """Run the loop until `coro` is done: the app runs meanwhile."""
+    def check_usable(self) -> None:
+        """RuntimeError when this client cannot run its loop now."""
         loop = self.server.loop
         if loop.is_closed():
-            coro.close()
             raise RuntimeError("the test client is closed")
         if loop.is_running():
-            coro.close()
             raise RuntimeError("a sync test client cannot be used while its event loop runs (from "
                                "inside a handler, or an async test on that loop): use "
                                "lesto.testing.AsyncTestClient there")
-        return loop.run_until_complete(coro)
+
+    def run(self, work: Coroutine[Any, Any, T] | asyncio.Future[T]) -> T:
+        """Run the loop until `work` is done: the app runs meanwhile."""
+        try:
+            self.check_usable()
+        except RuntimeError:
+            if asyncio.iscoroutine(work):
+                work.close()
+            raise
+        return self.server.loop.run_until_complete(work)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         ex, head = self.run(exchange(self.server, request))
@@ -68,7 +75,8 @@ class Transport(httpx.BaseTransport):
     def raw(self, data: bytes | Iterable[bytes], *, eof: bool = False,
             timeout: float | None = 5.0) -> bytes:
         """The exact bytes the engine writes for `data` (see lesto.testing.http.raw)."""
-        return self.run(raw(self.server, data, eof=eof, timeout=timeout))
+        self.check_usable()
+        return self.run(Raw(self.server, data, eof=eof, timeout=timeout).future)
 
     def __enter__(self) -> Transport:
         if not self._entered:
