@@ -253,15 +253,6 @@ def lifecycle_server(_lifecycle_process):
     yield from _checked(_lifecycle_process)
 
 
-_routing_process = _session_server("routing_app")
-
-
-@pytest.fixture
-def routing_server(_routing_process):
-    """Routes with literal text that clients percent-encode (apps/routing_app.py)."""
-    yield from _checked(_routing_process)
-
-
 _tasks_process = _session_server("tasks_app")
 
 
