@@ -265,6 +265,19 @@ def test_an_asgi_apps_exception_is_raised_in_the_test():
         assert client.get("/boom").status_code == 500
 
 
+def test_a_handler_that_hangs_fails_with_httpxs_timeout():
+    app = make_app()
+
+    async def hang(request):
+        await asyncio.sleep(60)
+
+    app.router.add_route("/hang", hang)
+    with TestClient(app, timeout=0.2) as client:
+        with pytest.raises(httpx.ReadTimeout, match="did not answer within 0.2 s"):
+            client.get("/hang")
+        assert client.get("/echo").status_code == 200
+
+
 def test_a_sync_client_cannot_run_inside_its_loop():
     app = make_app()
     client = TestClient(app)
@@ -348,6 +361,22 @@ def test_a_producers_exception_is_raised_or_cuts_the_response():
     with TestClient(app, raise_server_exceptions=False) as client:
         with pytest.raises(httpx.RemoteProtocolError):
             client.get("/broken")  # the connection is closed in the middle of the body
+
+
+def test_every_way_of_using_a_connection_leaves_none_open():
+    finished = []
+    app = streaming_app(asyncio.Event(), finished)
+    app.router.add_route("/hello", lambda request: request.Response(text="hello"))
+    with TestClient(app) as client:
+        engine = client.server.engine
+        for _ in range(5):
+            assert client.get("/hello").text == "hello"
+            assert client.raw(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").endswith(b"hello")
+            with client.stream("GET", "/forever") as response:
+                next(response.iter_raw())
+            client.post("/upload", content=b"z" * 100_000)
+        assert engine.connection_count == 0
+        assert finished == ["forever"] * 5
 
 
 def test_a_streamed_upload_reaches_a_streaming_route_in_pieces():

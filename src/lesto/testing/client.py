@@ -3,7 +3,8 @@
 They are httpx's Client and AsyncClient (params, headers, json, data,
 files, content, cookies kept across requests, streaming, timeouts, event
 hooks...) over Transport and AsyncTransport, with base_url
-http://testserver, plus WebSockets and raw bytes.
+http://testserver, plus WebSockets and raw bytes. httpx's timeouts bound
+each wait for the app (a hanging handler raises httpx.ReadTimeout).
 """
 
 from __future__ import annotations

@@ -31,8 +31,13 @@ PENDING = Pending()
 class Exchange:
     """One request and its response, on a connection of its own (closed at the end)."""
 
-    def __init__(self, server: TestServer) -> None:
+    def __init__(self, server: TestServer, request: httpx.Request) -> None:
         self.server = server
+        self.request = request
+        # httpx's timeouts (the client's, or the request's): how long a wait for the engine may be.
+        timeouts = request.extensions.get("timeout", {})
+        self.write_timeout: float | None = timeouts.get("write")
+        self.read_timeout: float | None = timeouts.get("read")
         self.conn: MemoryConnection = server.open()
         self.h11 = h11.Connection(h11.CLIENT)
         self.events: collections.deque[h11.Event] = collections.deque()
@@ -40,13 +45,14 @@ class Exchange:
 
     # ---- the request -----------------------------------------------------------
 
-    async def send_request(self, request: httpx.Request) -> None:
+    async def send_request(self) -> None:
         """Send the head, then the body piece by piece while the engine reads it.
 
         A server that answers before the body is all sent (a 413, a handler
         that does not read it) is not sent the rest, as a real client stops
         when it sees the response.
         """
+        request = self.request
         head = h11.Request(method=request.method, target=request.url.raw_path,
                            headers=request.headers.raw)
         if not await self._send(self._h11_send(head)):
@@ -78,7 +84,7 @@ class Exchange:
                 return False
             if waiting <= SEND_AHEAD:
                 return True
-            await self._wait()
+            await self._wait(self.write_timeout, httpx.WriteTimeout)
             waiting = self.conn.state()[0]
 
     # ---- bytes from the engine -------------------------------------------------
@@ -115,9 +121,20 @@ class Exchange:
         except RuntimeError:
             pass  # h11 has had the end of the bytes already
 
-    async def _wait(self) -> None:
-        """Until the engine served this connection again; the app's exception then, if any."""
-        await self.conn.news()
+    async def _wait(self, timeout: float | None = None,
+                    late: type[httpx.TimeoutException] = httpx.ReadTimeout) -> None:
+        """Until the engine served this connection again; the app's exception then, if any.
+
+        `late` is raised when the engine has not served it within `timeout`
+        (None: the read timeout) seconds: a handler that hangs fails the test.
+        """
+        if timeout is None:
+            timeout = self.read_timeout
+        try:
+            await asyncio.wait_for(self.conn.news_future(), timeout)
+        except asyncio.TimeoutError:
+            raise late(f"the app did not answer within {timeout} s (httpx's timeout)",
+                       request=self.request) from None
         self.server.check()
 
     async def next_event(self) -> h11.Event:
@@ -186,9 +203,9 @@ class AsyncBody(httpx.AsyncByteStream):
 
 async def exchange(server: TestServer, request: httpx.Request) -> tuple[Exchange, h11.Response]:
     """Send `request`; the head of its response (the body is read as it is iterated)."""
-    ex = Exchange(server)
+    ex = Exchange(server, request)
     try:
-        await ex.send_request(request)
+        await ex.send_request()
         head = await ex.receive_head()
         if ex.body_in_hand():  # the usual small response: the connection's work is done
             await ex.close()

@@ -238,11 +238,14 @@ class MemoryConnection:
         """What the engine wrote since the last take (it may go on writing into the room made)."""
         return self.engine.memory_receive(self.id)
 
-    async def news(self) -> None:
-        """Until the engine served this connection again (or the app raised)."""
+    def news_future(self) -> asyncio.Future[None]:
+        """Done when the engine served this connection again (or the app raised)."""
         future: asyncio.Future[None] = self.loop.create_future()
         self.server.waiters.waiting[self.id] = functools.partial(settle, future)
-        await future
+        return future
+
+    async def news(self) -> None:
+        await self.news_future()
 
     def on_news(self, callback: Callable[[], object]) -> None:
         """Have `callback()` called from the loop at the engine's next news of this connection."""
