@@ -17,7 +17,9 @@ side is measured that way, on the bench's hello app (bench/apps/hello.py):
 
 The ratios divide figures of the same run: raw / server is the issue's
 target (at most 3); httpx memory / httpx socket compares what a test using
-the httpx API costs either way. Each row is the median of the rounds.
+the httpx API costs either way. Each row is the median of the rounds. The
+server runs on LESTO_LOOP's loop (uvloop by default), the test client on
+the loop it picks (the stdlib's unless LESTO_LOOP is set).
 """
 
 from __future__ import annotations
@@ -81,9 +83,13 @@ def measured(server: Server, run: Callable[[int, int], float], requests: int) ->
     return (after - before) * 1e6 / requests, client_s * 1e6 / requests
 
 
+CLIENT_LOOP: list[str] = []  # the test client's loop, as it chose it
+
+
 def in_memory(requests: int, use_httpx: bool) -> float:
     """CPU µs per request through the test client."""
     with TestClient(app()) as client:
+        CLIENT_LOOP[:] = [type(client.server.loop).__module__.partition(".")[0]]
         client.raw(REQUEST)
         client.get("/")
         started = time.process_time()
@@ -126,7 +132,8 @@ def main() -> None:
                                           rounds["httpx socket client"])]
     httpx_ratios = [m / s for m, s in zip(rounds["httpx memory"], httpx_socket)]
     print(f"load average {os.getloadavg()[0]:.1f}; {n} requests a round ({n // 4} with httpx), "
-          f"{args.repeat} rounds; loop {os.environ.get('LESTO_LOOP', 'uvloop')}\n")
+          f"{args.repeat} rounds; the server's loop {os.environ.get('LESTO_LOOP', 'uvloop')}, "
+          f"the test client's {CLIENT_LOOP[0]}\n")
     print("| path | CPU µs/req | ratio | round ratios | target |")
     print("|---|---:|---:|---:|---:|")
     print(f"| real server, raw socket client: server | {med['server']:.1f} | 1 | | |")

@@ -11,6 +11,7 @@ whole life.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Coroutine, Iterable, Iterator
 from types import TracebackType
 from typing import Any, TypeVar
@@ -43,7 +44,7 @@ class Transport(httpx.BaseTransport):
         # in-process on it (what a setup did with app.loop.run_until_complete
         # is there); else a loop of its own, closed with the transport.
         self._owns_loop = not application.has_loop or application.loop.is_running()
-        loop = new_event_loop() if self._owns_loop else application.loop
+        loop = client_event_loop() if self._owns_loop else application.loop
         self.server = TestServer(application, loop, raise_server_exceptions=raise_server_exceptions,
                                  client=client)
         self._entered = False
@@ -102,6 +103,20 @@ class Transport(httpx.BaseTransport):
                 cancel_remaining_tasks(loop)
                 loop.run_until_complete(loop.shutdown_asyncgens())
                 loop.close()
+
+
+def client_event_loop() -> asyncio.AbstractEventLoop:
+    """The sync client's own loop: the stdlib's, unless LESTO_LOOP names one.
+
+    The client runs its loop once per call, and uvloop sets its signal
+    handling up and down at every run (a socket pair, the wake-up fd): a
+    request costs about twice as much on it (bench/testclient.py), and
+    without sockets to serve, uvloop has nothing to win back. The engine
+    behaves the same on both (the test suite runs on both).
+    """
+    if "LESTO_LOOP" in os.environ:
+        return new_event_loop()
+    return asyncio.new_event_loop()
 
 
 class SyncBody(httpx.SyncByteStream):
