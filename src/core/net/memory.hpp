@@ -29,8 +29,9 @@ public:
 /// Where a memory connection stands, seen from its client.
 struct MemoryState {
     std::size_t input_waiting = 0;  ///< sent bytes the engine has not read yet
-    /// Every request received has been answered and its answer taken out of
-    /// the engine; nothing is being read for a request under way.
+    /// The engine waits for the client: every request it dispatched is
+    /// answered and the answers are in `out` (or taken), and no input waits
+    /// that it would read now. True once the connection is closed.
     bool idle = false;
     bool output_ended = false;  ///< the engine writes nothing more (half-closed, or closed)
     bool closed = false;        ///< the engine closed the connection: it reads nothing either
