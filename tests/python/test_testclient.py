@@ -458,3 +458,46 @@ def test_the_async_client_streams_and_runs_an_asgi_lifespan():
 
     assert run(main()) == ["piece 0\n", "piece 1\n", "piece 2\n"]
     assert state == {"started": 1, "stopped": 1}
+
+
+# ---- FastAPI -----------------------------------------------------------------------------
+
+
+def test_a_fastapi_app_with_its_dependencies_models_and_errors():
+    from fastapi import Depends, FastAPI, HTTPException
+    from pydantic import BaseModel
+
+    class Item(BaseModel):
+        name: str
+        price: float
+
+    def token(x_token: str = fastapi_header()):
+        if x_token != "secret":
+            raise HTTPException(status_code=401, detail="bad token")
+        return x_token
+
+    api = FastAPI()
+
+    @api.post("/items/{item_id}")
+    async def create(item_id: int, item: Item, _: str = Depends(token)):
+        return {"id": item_id, "name": item.name, "total": item.price * 2}
+
+    @api.get("/fails")
+    async def fails():
+        raise Boom("FastAPI's handler failed")
+
+    with TestClient(api) as client:
+        response = client.post("/items/7", json={"name": "pen", "price": 1.5},
+                               headers={"X-Token": "secret"})
+        assert response.json() == {"id": 7, "name": "pen", "total": 3.0}
+        assert client.post("/items/7", json={"name": "pen", "price": 1},
+                           headers={"X-Token": "no"}).json() == {"detail": "bad token"}
+        assert client.post("/items/x", json={}, headers={"X-Token": "secret"}).status_code == 422
+        with pytest.raises(Boom):
+            client.get("/fails")
+
+
+def fastapi_header():
+    from fastapi import Header
+
+    return Header()
