@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 pip_install() {
-  .venv/bin/python -m pip install -q --no-build-isolation -C build-dir=build/pgo "$@" ".[test,bench]"
+  .venv/bin/python -m pip install -q --no-build-isolation -C build-dir=build/pgo "$@" ".[test,testing,bench]"
 }
 
 if [ "${LESTO_PGO:-1}" = "0" ]; then

@@ -46,6 +46,6 @@ for version in ${LESTO_OTHER_PYTHONS-3.10 3.13}; do
   venv=.venv-$version
   [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
   "$venv/bin/python" -m pip install -q --upgrade pip "scikit-build-core>=0.10"
-  "$venv/bin/python" -m pip install -q --no-build-isolation -C build-dir="build/py$version" ".[test]"
+  "$venv/bin/python" -m pip install -q --no-build-isolation -C build-dir="build/py$version" ".[test,testing]"
   "$venv/bin/python" -m pytest -q "$@"
 done

@@ -295,11 +295,14 @@ struct ServerConfigObject {
 extern PyType_Spec server_config_spec;
 
 class Engine;
+struct MemoryGlue;
+
 struct ServerObject {
     PyObject_HEAD
     Engine* engine;
     ModuleState* state;
     PyObject* headers_factory;  // lesto.headers.Headers
+    MemoryGlue* memory;         // memory connections' events (server_memory.cpp), or null
 };
 
 extern PyType_Spec server_spec;

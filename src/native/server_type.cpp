@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "engine.hpp"
+#include "server_memory.hpp"
 
 namespace lesto::py {
 
@@ -112,6 +113,7 @@ void Server_dealloc(ServerObject* self) {
     PyTypeObject* type = Py_TYPE(self);
     delete self->engine;
     self->engine = nullptr;
+    server_memory_free(self);
     Py_CLEAR(self->headers_factory);
     type->tp_free(self);
     Py_DECREF(type);
@@ -210,6 +212,7 @@ PyObject* Server_close(ServerObject* self, PyObject*) {
     }
     delete self->engine;
     self->engine = nullptr;
+    server_memory_free(self);
     Py_RETURN_NONE;
 }
 
@@ -245,6 +248,32 @@ PyMethodDef Server_methods[] = {
      "Returns the number of 503s."},
     {"close", reinterpret_cast<PyCFunction>(Server_close), METH_NOARGS,
      "close($self, /)\n--\n\nClose every connection and listener."},
+    // Memory connections: a client in this process (lesto.testing), served as a socket's.
+    {"memory_open", reinterpret_cast<PyCFunction>(Server_memory_open), METH_VARARGS,
+     "memory_open($self, host, port, /)\n--\n\n"
+     "Open a connection with no socket, from host:port; returns its id."},
+    {"memory_events", reinterpret_cast<PyCFunction>(Server_memory_events), METH_O,
+     "memory_events($self, callback, /)\n--\n\n"
+     "callback(id) is called each time a memory connection was served (it may have written or "
+     "answered), ended its output or closed (None: no callback). It runs inside the engine: it "
+     "may only take note."},
+    {"memory_send", reinterpret_cast<PyCFunction>(Server_memory_send), METH_VARARGS,
+     "memory_send($self, id, data, /)\n--\n\n"
+     "The client sends data: it is served as a socket's input. Returns the bytes sent that the "
+     "engine has not read yet (held back, as TCP would)."},
+    {"memory_send_eof", reinterpret_cast<PyCFunction>(Server_memory_send_eof), METH_O,
+     "memory_send_eof($self, id, /)\n--\n\nThe client sends nothing more (shutdown(SHUT_WR))."},
+    {"memory_receive", reinterpret_cast<PyCFunction>(Server_memory_receive), METH_O,
+     "memory_receive($self, id, /)\n--\n\n"
+     "The bytes the engine wrote to the connection since the last call."},
+    {"memory_state", reinterpret_cast<PyCFunction>(Server_memory_state), METH_O,
+     "memory_state($self, id, /)\n--\n\n"
+     "(input_waiting, idle, output_ended, closed): bytes sent and not read yet; every request "
+     "answered and nothing left to write; the engine writes nothing more; it closed."},
+    {"memory_close", reinterpret_cast<PyCFunction>(Server_memory_close), METH_O,
+     "memory_close($self, id, /)\n--\n\n"
+     "The client leaves: the connection closes if open (unanswered work is abandoned) and "
+     "its id is forgotten."},
     {nullptr, nullptr, 0, nullptr},
 };
 

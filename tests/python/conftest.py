@@ -21,6 +21,7 @@ import rawhttp
 import tls_helpers
 
 APPS_DIR = Path(__file__).parent / "apps"
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 LOOPS = ("uvloop", "asyncio")
 HOST = "127.0.0.1"
 START_TIMEOUT = 10.0
@@ -253,15 +254,6 @@ def lifecycle_server(_lifecycle_process):
     yield from _checked(_lifecycle_process)
 
 
-_routing_process = _session_server("routing_app")
-
-
-@pytest.fixture
-def routing_server(_routing_process):
-    """Routes with literal text that clients percent-encode (apps/routing_app.py)."""
-    yield from _checked(_routing_process)
-
-
 _tasks_process = _session_server("tasks_app")
 
 
@@ -342,3 +334,46 @@ def tls_ws_server(_tls_ws_process):
 def tls_streams_server(_tls_streams_process):
     """The streams and files app serving HTTPS, on the current loop."""
     yield from _checked(_tls_streams_process)
+# ---- examples/: each run as its docstring says, on first use by a module --------------------
+
+
+class ExampleProcess(ServerProcess):
+    """An example app, started the way its docstring says: `python examples/X.py HOST PORT`."""
+
+    log_prefix = "example-"
+    cwd = EXAMPLES_DIR
+
+    def command(self):
+        return [sys.executable, "-X", "faulthandler", str(EXAMPLES_DIR / f"{self.app}.py"),
+                self.host, str(self.port)]
+
+
+EXAMPLES = ("hello", "async_handlers", "router", "request", "response", "exceptions", "extend",
+            "html_template", "sse", "chat")
+
+
+@pytest.fixture(scope="module")
+def _example_processes(loop_name, server_log_dir):
+    """Starts each example on first use; stops them all, checking their output, at the end."""
+    processes = {}
+
+    def process(name):
+        if name not in processes:
+            processes[name] = ExampleProcess(name, loop_name, server_log_dir)
+            processes[name].start()
+        return processes[name]
+
+    yield process
+    problems = []
+    for started in processes.values():
+        problems += started.stop()
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def example(request, _example_processes):
+    """The example a test names with @examples(name), its output checked like conftest's servers."""
+    yield from _checked(_example_processes(request.param))
+
+

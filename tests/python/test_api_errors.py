@@ -1,13 +1,14 @@
 """Error handlers: registration order, None, 404/405 overrides, failing handlers, async, debug."""
 
 import pytest
-from conftest import _checked, _session_server
+from conftest import _checked
+from memory_server import memory_session_server
 from rawhttp import get, post
 
 from lesto import Application, MethodNotAllowed, RouteNotFoundException
 
-_errors_process = _session_server("api_errors_app")
-_debug_process = _session_server("api_debug_app")
+_errors_process = memory_session_server("api_errors_app")
+_debug_process = memory_session_server("api_debug_app")
 
 
 @pytest.fixture

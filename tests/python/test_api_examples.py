@@ -3,56 +3,12 @@
 import json
 import socket
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
-from conftest import ServerProcess, _checked
+from conftest import EXAMPLES, EXAMPLES_DIR
 from rawhttp import get, post
 from websockets.sync.client import connect as ws_connect
-
-EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
-
-
-class ExampleProcess(ServerProcess):
-    """An example app, started the way its docstring says: `python examples/X.py HOST PORT`."""
-
-    log_prefix = "example-"
-    cwd = EXAMPLES_DIR
-
-    def command(self):
-        return [sys.executable, "-X", "faulthandler", str(EXAMPLES_DIR / f"{self.app}.py"),
-                self.host, str(self.port)]
-
-
-EXAMPLES = ("hello", "async_handlers", "router", "request", "response", "exceptions", "extend",
-            "html_template", "sse", "chat")
-
-
-@pytest.fixture(scope="module")
-def _example_processes(loop_name, server_log_dir):
-    """Starts each example on first use; stops them all, checking their output, at the end."""
-    processes = {}
-
-    def process(name):
-        if name not in processes:
-            processes[name] = ExampleProcess(name, loop_name, server_log_dir)
-            processes[name].start()
-        return processes[name]
-
-    yield process
-    problems = []
-    for started in processes.values():
-        problems += started.stop()
-    if problems:
-        pytest.fail("\n".join(problems), pytrace=False)
-
-
-@pytest.fixture
-def example(request, _example_processes):
-    """The example a test names with @examples(name), its output checked like conftest's servers."""
-    yield from _checked(_example_processes(request.param))
 
 
 def test_every_example_is_tested():

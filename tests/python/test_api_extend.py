@@ -1,12 +1,13 @@
 """app.extend_request: properties and methods on an app's requests, and the names it refuses."""
 
 import pytest
-from conftest import _checked, _session_server
+from conftest import _checked
+from memory_server import memory_session_server
 from rawhttp import get
 
 from lesto import Application, Request
 
-_api_process = _session_server("api_app")
+_api_process = memory_session_server("api_app")
 
 
 @pytest.fixture
@@ -14,7 +15,7 @@ def api(_api_process):
     yield from _checked(_api_process)
 
 
-def test_extensions_over_a_socket(api):
+def test_extensions_through_the_engine(api):
     response = api.exchange(get("/extended", [("User-Agent", "curl/8")], method="PATCH",
                                 host="api.example.com"))
     assert response.json() == {

@@ -1,10 +1,11 @@
-"""Request attributes over a socket: query, Content-Type, text, json, form, files, cookies, host."""
+"""Request attributes through the engine, in memory: query, Content-Type, text, json, form, files, cookies."""
 
 import pytest
-from conftest import _checked, _session_server
+from conftest import _checked
+from memory_server import memory_session_server
 from rawhttp import chunked, get, post
 
-_api_process = _session_server("api_app")
+_api_process = memory_session_server("api_app")
 
 
 @pytest.fixture

@@ -1,13 +1,14 @@
-"""Response over a socket: text/json/body, code, mime_type, encoding, headers, cookies, misuse."""
+"""Response in memory: text/json/body, code, mime_type, encoding, headers, cookies, misuse."""
 
 import pytest
-from conftest import _checked, _session_server
+from conftest import _checked
+from memory_server import memory_session_server
 from rawhttp import get
 
 import lesto
 from lesto import Response
 
-_api_process = _session_server("api_app")
+_api_process = memory_session_server("api_app")
 
 
 @pytest.fixture

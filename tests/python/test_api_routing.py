@@ -1,12 +1,13 @@
-"""Routing: placeholders, literal braces, methods, 404/405 over a socket; bad patterns."""
+"""Routing: placeholders, literal braces, methods, 404/405 through the engine in memory; bad patterns."""
 
 import pytest
-from conftest import _checked, _session_server
+from conftest import _checked
+from memory_server import memory_session_server
 from rawhttp import get, post
 
 from lesto import Application, Router
 
-_api_process = _session_server("api_app")
+_api_process = memory_session_server("api_app")
 
 
 @pytest.fixture

@@ -8,7 +8,17 @@ Task once one takes the handler over (it awaited a future, or was cancelled).
 import sys
 
 import pytest
+from conftest import _checked
+from memory_server import memory_session_server
 from rawhttp import get
+
+_memory = memory_session_server("tasks_app")
+
+
+@pytest.fixture
+def tasks_server(_memory):
+    """apps/tasks_app.py, served in memory: what a handler sees of asyncio needs no socket."""
+    yield from _checked(_memory)
 
 # For the handlers that use asyncio.timeout or TaskGroup; the stand-in
 # itself is the same on 3.10, and its other tests run there too.

@@ -1,4 +1,4 @@
-"""Hypothesis over a socket: header names as japronto showed them, and request data as JSON.
+"""Hypothesis through the engine, in memory: header names as japronto showed them, request data as JSON.
 
 One server per loop for the whole module (the fixture is per test, not per
 example: its log check covers every example of the test).
@@ -8,12 +8,13 @@ import string
 import urllib.parse
 
 import pytest
-from conftest import _checked, _session_server
+from conftest import _checked
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from memory_server import memory_session_server
 from rawhttp import get, post
 
-_compat_process = _session_server("compat_data_app")
+_compat_process = memory_session_server("compat_data_app")
 
 
 @pytest.fixture

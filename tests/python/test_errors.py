@@ -1,7 +1,17 @@
 """Errors: 404, 405 with Allow, handler exceptions and bad return values, malformed requests."""
 
 import pytest
+from conftest import _checked
+from memory_server import memory_session_server
 from rawhttp import get, post
+
+_memory = memory_session_server("handlers_app")
+
+
+@pytest.fixture
+def handlers_server(_memory):
+    """apps/handlers_app.py, served in memory: how errors are answered needs no socket."""
+    yield from _checked(_memory)
 
 
 def test_unknown_path_is_404_and_the_connection_stays_usable(handlers_server):

@@ -13,7 +13,8 @@ import re
 import sys
 
 import pytest
-from conftest import APPS_DIR, _checked, _session_server
+from conftest import APPS_DIR, _checked
+from memory_server import memory_session_server
 from rawhttp import get
 
 from lesto import Response
@@ -22,7 +23,7 @@ sys.path.insert(0, str(APPS_DIR))
 fields_app = importlib.import_module("fields_app")
 BUILDERS = fields_app.BUILDERS
 
-_fields_process = _session_server("fields_app")
+_fields_process = memory_session_server("fields_app")
 
 
 @pytest.fixture
@@ -118,7 +119,7 @@ def test_cookies_must_be_a_simple_cookie():
         Response(cookies=[("a", "b")])
 
 
-# ---- over a socket: the same answers from a handler, and the bytes of accepted values ---
+# ---- through the engine: the same answers from a handler, the bytes of accepted values -
 
 
 @pytest.mark.parametrize("field, c", CASES, ids=CASE_IDS)

@@ -4,7 +4,17 @@ Placeholder forms over the wire: text before a placeholder, the anonymous `{}`.
 """
 
 import pytest
+from conftest import _checked
+from memory_server import memory_session_server
 from rawhttp import get
+
+_routing_memory = memory_session_server("routing_app")
+
+
+@pytest.fixture
+def routing_server(_routing_memory):
+    """apps/routing_app.py, served in memory (what it makes of a path needs no socket)."""
+    yield from _checked(_routing_memory)
 
 
 @pytest.mark.parametrize(

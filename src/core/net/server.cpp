@@ -54,6 +54,7 @@ Server::Server(const ConnectionLimits& limits, const Timeouts& timeouts, Dispatc
 }
 
 Server::~Server() {
+    memory_events_ = nullptr;  // whoever listened may be gone already
     close_all();
     if (epoll_fd_ >= 0) ::close(epoll_fd_);
 }
@@ -263,6 +264,8 @@ void Server::service(Peer& peer, bool more_output) {
         ~Leave() { --depth; }
     } leave{in_service_};
     Connection& conn = peer.conn;
+    // A memory connection's input is read here, as the socket's is when epoll reports it.
+    if (peer.pipe && memory_read(conn, *peer.pipe)) peer.last_active = now_;
     // Output backpressure pauses parsing; each complete send may unpause it.
     // The rounds are bounded so one pipelining client cannot hold the loop:
     // when work remains, writability (immediate on a drained socket) brings
@@ -308,6 +311,7 @@ bool Server::send_output(Peer& peer, bool more) {
     // pieces were the few bytes past a full segment). A send without
     // MSG_MORE lets the kept segment go; with nothing left to send, setting
     // TCP_NODELAY again pushes it.
+    if (peer.pipe) return write_out(peer, 0);
     if (more && !peer.transport) peer.corked = true;
     if (!write_out(peer, MSG_NOSIGNAL | (more ? MSG_MORE : 0))) return false;
     if (!more && peer.corked) {
@@ -319,6 +323,10 @@ bool Server::send_output(Peer& peer, bool more) {
 }
 
 bool Server::write_out(Peer& peer, int flags) {
+    if (peer.pipe) {
+        if (memory_write(peer.conn, *peer.pipe)) peer.last_active = now_;
+        return true;
+    }
     if (peer.transport) [[unlikely]]
         return write_transport(peer);
     Connection& conn = peer.conn;
@@ -377,6 +385,10 @@ bool Server::write_out(Peer& peer, int flags) {
 }
 
 void Server::update_interest(Peer& peer, bool more) {
+    if (peer.pipe) {
+        memory_interest(peer.conn, *peer.pipe, more);
+        return;
+    }
     // EPOLLRDHUP only while reading: it is level-triggered, and after a
     // half-close it would wake the loop on every turn. EPOLLHUP always comes.
     std::uint32_t want = 0;
@@ -404,6 +416,12 @@ void Server::start_linger(Peer& peer) {
         close_peer(peer);
         return;
     }
+    if (peer.pipe) {  // the client reads EOF; what it still sends is dropped (memory_input)
+        memory_ended(peer.conn.id(), *peer.pipe, false);
+        peer.lingering = true;
+        peer.last_active = now_;
+        return;
+    }
     if (peer.transport) peer.transport->close_write();
     ::shutdown(peer.watch.fd, SHUT_WR);
     peer.lingering = true;
@@ -413,8 +431,12 @@ void Server::start_linger(Peer& peer) {
 
 void Server::close_peer(Peer& peer) {
     const std::uint64_t id = peer.conn.id();
-    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, peer.watch.fd, nullptr);
-    ::close(peer.watch.fd);
+    if (peer.pipe) {
+        memory_ended(id, *peer.pipe, true);
+    } else {
+        epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, peer.watch.fd, nullptr);
+        ::close(peer.watch.fd);
+    }
     peers_.erase(id);  // destroys the connection; it abandons pending work
     set_listeners_enabled(true);
 }
@@ -500,6 +522,20 @@ bool Server::service_now(std::uint64_t connection_id) {
     // The next flush sends without MSG_MORE: what the kernel kept goes then,
     // once the producer has stopped for this turn of the loop.
     return mark_dirty(connection_id);
+}
+
+std::uint64_t Server::open_memory(std::string remote_addr, std::uint16_t remote_port) {
+    const std::uint64_t id = next_id_++;
+    auto peer = std::make_unique<Peer>(-1, id, limits_, *dispatcher_, date_);
+    peer->conn.set_remote_addr(std::move(remote_addr));
+    peer->conn.set_remote_port(remote_port);
+    peer->conn.use_buffer_pool(&buffers_);
+    peer->last_active = now_;
+    auto pipe = std::make_unique<MemoryPipe>();
+    peer->pipe = pipe.get();
+    memory_.emplace(id, std::move(pipe));
+    peers_.emplace(id, std::move(peer));
+    return id;
 }
 
 Connection* Server::find(std::uint64_t connection_id) noexcept {

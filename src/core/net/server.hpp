@@ -5,9 +5,12 @@
 #include <cstdint>
 #include <ctime>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "net/memory.hpp"
 #include "net/timeouts.hpp"
 #include "pipeline/connection.hpp"
 #include "pipeline/limits.hpp"
@@ -70,6 +73,32 @@ public:
     std::size_t connection_count() const noexcept { return peers_.size(); }
     const http::DateCache& date() const noexcept { return date_; }
 
+    // ---- memory connections (memory.cpp) ------------------------------------
+    // A client in this process (a test client) has its requests served
+    // exactly as a socket's, by the same Connection and the same service
+    // rounds; only the bytes move to and from memory, and `events` is told
+    // what epoll would have reported. An id never opened, or forgotten,
+    // throws std::invalid_argument.
+
+    /// Who hears about memory connections (null: nobody).
+    void set_memory_events(MemoryEvents* events) noexcept { memory_events_ = events; }
+    /// A new memory connection from `remote_addr`:`remote_port`; returns its id.
+    std::uint64_t open_memory(std::string remote_addr, std::uint16_t remote_port);
+    /// The client sent `bytes`: the connection reads and serves them as a
+    /// socket's. Returns the bytes sent that it has not read yet (held back
+    /// as TCP would hold them); they are read as it wants more.
+    std::size_t memory_input(std::uint64_t id, std::string_view bytes);
+    /// The client will send nothing more (a socket's shutdown(SHUT_WR)).
+    void memory_input_ended(std::uint64_t id);
+    /// What the engine wrote since the last call, a file's bytes included;
+    /// taking it makes room for more.
+    std::string take_memory_output(std::uint64_t id);
+    /// Where the connection stands (memory.hpp), closed or not.
+    MemoryState memory_state(std::uint64_t id);
+    /// The client is gone: the connection closes if it is open (its
+    /// unanswered requests are abandoned) and its id is forgotten.
+    void close_memory(std::uint64_t id);
+
 private:
     // epoll_event.data.ptr points at one of these: a listener or a peer.
     struct Peer;
@@ -108,6 +137,13 @@ private:
     void start_linger(Peer& peer);
     void close_peer(Peer& peer);
     void set_listeners_enabled(bool enabled);
+    // The memory connections' side of the above (memory.cpp).
+    bool memory_read(Connection& conn, MemoryPipe& pipe);
+    bool memory_write(Connection& conn, MemoryPipe& pipe);
+    void memory_interest(Connection& conn, const MemoryPipe& pipe, bool more);
+    void memory_ended(std::uint64_t id, MemoryPipe& pipe, bool closed);
+    /// Serve memory connection `id` once the loop comes round, as epoll would.
+    void memory_later(std::uint64_t id);
 
     ConnectionLimits limits_;
     Timeouts timeouts_;
@@ -124,6 +160,9 @@ private:
     std::vector<std::uint64_t> dirty_;
     std::vector<std::uint64_t> flushing_;  // dirty_ as it was when flush() began
     int in_service_ = 0;                   // depth of service() calls under way
+    MemoryEvents* memory_events_ = nullptr;
+    // By id, from open_memory to close_memory; a Peer points at its pipe.
+    std::unordered_map<std::uint64_t, std::unique_ptr<MemoryPipe>> memory_;
 };
 
 }  // namespace lesto::net

@@ -43,6 +43,7 @@ struct Server::Peer {
     bool write_needs_read = false;  // the transport's last write waits for readability
     // Last, so that the plain path's fields keep their places.
     std::unique_ptr<Transport> transport;  // null: plain TCP, which the server moves inline
+    MemoryPipe* pipe = nullptr;            // a memory connection's bytes (memory.cpp); else null
 
     Peer(int fd, std::uint64_t id, const ConnectionLimits& limits, Dispatcher& d,
          const http::DateCache& date)
