@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from .. import _native
+from .._coro import Scheduler
 from ..app import Application
 from ..asgi import as_application
 from ..logs import error_log
@@ -119,6 +120,8 @@ class TestServer:
         self.waiters = Waiters()
         self.exceptions = ServerExceptions(loop)
         self.exceptions.on_catch = self.waiters.wake_all
+        # How the engine runs coroutines; its driven stand-ins are cancelled at the end.
+        self.scheduler = Scheduler(loop)
         self._engine: _native.Server | None = None
         self._tick_handle: asyncio.TimerHandle | None = None
         self._started = False
@@ -130,7 +133,8 @@ class TestServer:
         if self._engine is None:
             if self.closed:
                 raise RuntimeError("the test server is closed")
-            self._engine = engine = make_engine(self.app, self.loop, SERVER_ADDRESS)
+            self._engine = engine = make_engine(self.app, self.loop, SERVER_ADDRESS,
+                                                self.scheduler)
             engine.memory_events(self.waiters.news)
             error_log.addHandler(self.exceptions)
             self._tick_handle = self.loop.call_later(self.app.tick_interval, self._tick)

@@ -100,7 +100,7 @@ class Transport(httpx.BaseTransport):
                 self.run(self.server.shutdown())
         finally:
             if self._owns_loop:
-                cancel_remaining_tasks(loop)
+                cancel_remaining_tasks(loop, self.server.scheduler)
                 loop.run_until_complete(loop.shutdown_asyncgens())
                 loop.close()
 
