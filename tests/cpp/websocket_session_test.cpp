@@ -500,6 +500,16 @@ TEST(WebSocketSession, InflatesTheRFC7692Examples) {
                        failures::bad_compression, {text("Hello")});
     reset.deflate = no_takeover();
     check(reset);
+    // Each message then inflates on its own: zlib's stream lasts from the
+    // first fragment to the last, and the next message starts afresh.
+    Case fresh = {"7.2.3.1 twice without context takeover, the first in two fragments",
+                  client(Opcode::text, hello_deflated.substr(0, 3), false, rsv1) +
+                      client(Opcode::continuation, hello_deflated.substr(3)) +
+                      client(Opcode::text, hello_deflated, true, rsv1),
+                  {text("Hello"), text("Hello")},
+                  ""};
+    fresh.deflate = no_takeover();
+    check(fresh);
 }
 
 TEST(WebSocketSession, BoundsWhatAMessageInflatesTo) {

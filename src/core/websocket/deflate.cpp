@@ -7,6 +7,7 @@
 #include <climits>
 #include <cstring>
 #include <new>
+#include <utility>
 
 namespace lesto::ws {
 namespace {
@@ -29,20 +30,24 @@ Bytef* bytes(const char* p) noexcept {
 
 struct Inflater::Stream {
     z_stream z{};
-    int window_bits = 15;
+    explicit Stream(int window_bits) {
+        if (inflateInit2(&z, -window_bits) != Z_OK) throw std::bad_alloc();
+    }
+    ~Stream() { inflateEnd(&z); }
+    Stream(const Stream&) = delete;
+    Stream& operator=(const Stream&) = delete;
 };
 
 Inflater::Inflater(const DeflateParams& params)
-    : z_(std::make_unique<Stream>()), reset_after_message_(params.client_no_context_takeover) {
     // The client compresses within client_max_window_bits (7.1.2.2), 15
     // when it was not named: a smaller window is enough, and allocated.
-    z_->window_bits = std::clamp<int>(params.client_max_window_bits, 8, 15);
-    if (inflateInit2(&z_->z, -z_->window_bits) != Z_OK) throw std::bad_alloc();
-}
+    : window_bits_(std::clamp<int>(params.client_max_window_bits, 8, 15)),
+      reset_after_message_(params.client_no_context_takeover) {}
 
-Inflater::~Inflater() { inflateEnd(&z_->z); }
+Inflater::~Inflater() = default;
 
 Inflater::Result Inflater::feed(std::string_view in, Buffer& out, std::size_t limit) {
+    if (!z_) z_ = std::make_unique<Stream>(window_bits_);
     z_stream& z = z_->z;
     const char* next = in.data();
     std::size_t left = in.size();
@@ -75,7 +80,7 @@ Inflater::Result Inflater::feed(std::string_view in, Buffer& out, std::size_t li
                 if (inflateReset(&z) != Z_OK) return Result::corrupt;
                 continue;
             }
-            auto window = std::make_unique<Bytef[]>(std::size_t{1} << z_->window_bits);
+            auto window = std::make_unique<Bytef[]>(std::size_t{1} << window_bits_);
             uInt size = 0;
             if (inflateGetDictionary(&z, window.get(), &size) != Z_OK || inflateReset(&z) != Z_OK ||
                 inflateSetDictionary(&z, window.get(), size) != Z_OK)
@@ -94,8 +99,7 @@ Inflater::Result Inflater::feed(std::string_view in, Buffer& out, std::size_t li
 
 Inflater::Result Inflater::finish(Buffer& out, std::size_t limit) {
     const Result r = feed(sync_tail, out, limit);
-    if (r == Result::ok && reset_after_message_ && inflateReset(&z_->z) != Z_OK)
-        return Result::corrupt;
+    if (reset_after_message_) z_.reset();  // the next message starts afresh
     return r;
 }
 
@@ -103,25 +107,33 @@ Inflater::Result Inflater::finish(Buffer& out, std::size_t limit) {
 
 struct Deflater::Stream {
     z_stream z{};
+    bool ready = false;  // deflateInit2 succeeded
+    ~Stream() {
+        if (ready) deflateEnd(&z);
+    }
 };
 
 Deflater::Deflater(const DeflateParams& params)
-    : z_(std::make_unique<Stream>()), reset_after_message_(params.server_no_context_takeover) {
     // zlib refuses a raw window of 8 bits (256 bytes) since 1.2.9: its
     // deflate cannot keep within one. With 9 bits it still never refers
     // further back than 512 - 262 = 250 bytes (the window less
     // MIN_LOOKAHEAD, zlib's MAX_DIST), so the client's 256-byte window
     // inflates what it makes: server_max_window_bits=8 is kept.
-    const int bits = std::clamp<int>(params.server_max_window_bits, 9, 15);
-    const int level = std::clamp<int>(params.level, 1, 9);
-    const int mem_level = std::clamp<int>(params.mem_level, 1, 9);
-    if (deflateInit2(&z_->z, level, Z_DEFLATED, -bits, mem_level, Z_DEFAULT_STRATEGY) != Z_OK)
-        throw std::bad_alloc();
-}
+    : window_bits_(std::clamp<int>(params.server_max_window_bits, 9, 15)),
+      level_(std::clamp<int>(params.level, 1, 9)),
+      mem_level_(std::clamp<int>(params.mem_level, 1, 9)),
+      reset_after_message_(params.server_no_context_takeover) {}
 
-Deflater::~Deflater() { deflateEnd(&z_->z); }
+Deflater::~Deflater() = default;
 
 bool Deflater::compress(std::string_view message, Buffer& out) {
+    if (!z_) {
+        auto stream = std::make_unique<Stream>();
+        stream->ready = deflateInit2(&stream->z, level_, Z_DEFLATED, -window_bits_, mem_level_,
+                                     Z_DEFAULT_STRATEGY) == Z_OK;
+        if (!stream->ready) return false;  // out of memory
+        z_ = std::move(stream);
+    }
     z_stream& z = z_->z;
     const std::size_t start = out.size();
     const char* next = message.data();
@@ -160,7 +172,7 @@ bool Deflater::compress(std::string_view message, Buffer& out) {
             return false;
         out.drop_back(sync_tail.size());
     }
-    if (reset_after_message_ && deflateReset(&z) != Z_OK) return false;
+    if (reset_after_message_) z_.reset();  // the next message starts afresh
     return true;
 }
 

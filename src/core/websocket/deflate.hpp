@@ -14,13 +14,16 @@ namespace lesto::ws {
 
 /// Inflates the messages of a client, one after another, each given in
 /// pieces as its frames arrive. With context takeover (the default) the
-/// window carries over from one message to the next.
+/// window carries over from one message to the next. Without, nothing
+/// does: zlib's stream lives only while a message comes in, so an idle
+/// connection holds none of its memory (some 40 KiB at 15 bits).
 class Inflater {
 public:
     enum class Result : std::uint8_t { ok, too_big, corrupt };
 
-    /// zlib's stream is made here; its window only at the first inflate.
-    /// Throws std::bad_alloc when zlib cannot get its memory.
+    /// zlib's stream is made at the first `feed` (of each message without
+    /// context takeover), its window at the first inflate; that `feed`
+    /// throws std::bad_alloc when zlib cannot get its memory.
     explicit Inflater(const DeflateParams& params);
     ~Inflater();
     Inflater(const Inflater&) = delete;
@@ -37,15 +40,19 @@ public:
 
 private:
     struct Stream;
-    std::unique_ptr<Stream> z_;
+    std::unique_ptr<Stream> z_;  // null until the first feed, and between messages if reset
+    int window_bits_;
     bool reset_after_message_;
 };
 
 /// Compresses the server's messages, each on its own or, with context
-/// takeover, each with the window the earlier ones left.
+/// takeover, each with the window the earlier ones left. Each on its own
+/// (server_no_context_takeover), zlib's stream lives only during `compress`:
+/// between messages it would hold a quarter of a megabyte of tables (at 15
+/// bits and memLevel 8) that the next message resets anyway.
 class Deflater {
 public:
-    /// Throws std::bad_alloc when zlib cannot get its memory.
+    /// zlib's stream is made at the first `compress`.
     explicit Deflater(const DeflateParams& params);
     ~Deflater();
     Deflater(const Deflater&) = delete;
@@ -58,7 +65,10 @@ public:
 
 private:
     struct Stream;
-    std::unique_ptr<Stream> z_;
+    std::unique_ptr<Stream> z_;  // null until the first message, and between messages if reset
+    int window_bits_;
+    int level_;
+    int mem_level_;
     bool reset_after_message_;
 };
 

@@ -8,10 +8,11 @@
 namespace lesto::ws {
 namespace {
 
-/// Memory a message buffer keeps between messages when compression is on
-/// (every compressed message is inflated into it); without, none, so an
+/// Memory a message buffer keeps between messages while zlib keeps a window
+/// for that direction (context takeover): every compressed message goes
+/// through it, and beside zlib's tables it is small. Otherwise none, so an
 /// idle connection holds no buffer.
-constexpr std::size_t kept_with_deflate = std::size_t{64} * 1024;
+constexpr std::size_t kept_with_window = std::size_t{64} * 1024;
 
 bool is_known(std::uint8_t opcode) noexcept {
     switch (static_cast<Opcode>(opcode)) {
@@ -194,7 +195,8 @@ void Session::deliver(std::string_view payload, Events& events) {
     ++delivered_;
     events.message(kind_, payload);
     message_.clear();
-    message_.shrink_if_empty(deflate_ ? kept_with_deflate : 0);
+    const bool window = deflate_ && !deflate_->client_no_context_takeover;
+    message_.shrink_if_empty(window ? kept_with_window : 0);
 }
 
 void Session::on_control(std::string_view payload, Events& events, Buffer& out) {
@@ -248,7 +250,7 @@ bool Session::send(Kind kind, std::string_view payload, Buffer& out) {
     }
     write_frame(out, opcode, compressed_out_.view(), rsv1);
     compressed_out_.clear();
-    compressed_out_.shrink_if_empty(kept_with_deflate);
+    compressed_out_.shrink_if_empty(deflate_->server_no_context_takeover ? 0 : kept_with_window);
     return true;
 }
 
