@@ -33,7 +33,7 @@ import time
 import zlib
 
 from bench.asgi import lesto_asgi
-from bench.load import DEFLATE_OFFER, free_port, read_frame, read_head, ws_frame, ws_upgrade
+from bench.load import DEFLATE_OFFER, free_port, parse_frame, read_frame, read_head, ws_frame, ws_upgrade
 from bench.memory import tree_rss_kib
 from bench.run import BENCH, Server
 
@@ -63,6 +63,7 @@ class Exchange:
     def __init__(self, args: argparse.Namespace, port: int):
         self.args, self.port = args, port
         self.agreed = ""  # the server's Sec-WebSocket-Extensions
+        self.pending: list[bytes] = []  # what each WebSocket read past its last frame
 
     def open(self, count: int) -> list[socket.socket]:
         conns = []
@@ -105,7 +106,32 @@ class Exchange:
                 # 10,000 inflaters would cost the client 320 MB).
                 if first != (0xC1 if compressed else 0x81) or (not compressed and payload != MESSAGE):
                     raise RuntimeError(f"not the echo: first byte {first:#x}, payload {payload[:40]!r}")
+        self.pending = pending
         return conns
+
+    def settle(self, conns: list[socket.socket], seconds: float) -> None:
+        """Wait, answering the server's pings as a browser does: a WebSocket quiet for an
+        interval is pinged (Lesto: every 20 s) and closed if it does not answer."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(1.0, left))
+            if self.args.protocol != "ws":
+                continue
+            for n, sock in enumerate(conns):
+                try:
+                    chunk = sock.recv(65536, socket.MSG_DONTWAIT)
+                except BlockingIOError:
+                    continue
+                if not chunk:
+                    raise RuntimeError("the server closed an idle WebSocket")
+                data = self.pending[n] + chunk
+                while (frame := parse_frame(data)) is not None:
+                    first, payload, data = frame
+                    if first & 0x0F == 0x9:
+                        sock.sendall(ws_frame(payload, opcode=0xA))
+                    elif first & 0x0F == 0x8:
+                        raise RuntimeError(f"the server closed an idle WebSocket: {payload!r}")
+                self.pending[n] = data
 
 
 def command(args: argparse.Namespace) -> tuple[str, ...]:
@@ -134,6 +160,8 @@ def main() -> None:
                         help=f"ws: offer permessage-deflate (default {DEFLATE_OFFER!r}), "
                         "send compressed messages")
     parser.add_argument("--messages", type=int, default=1, help="ws: messages echoed before idling")
+    parser.add_argument("--settle", type=float, default=1.0, metavar="S",
+                        help="seconds idle before measuring (default 1; ws: pings are answered)")
     parser.add_argument("--port", type=int, default=0, help="default: a free one")
     args = parser.parse_args()
     if args.protocol == "http" and (args.asgi or args.deflate):
@@ -154,7 +182,7 @@ def main() -> None:
             time.sleep(0.5)
             before = tree_rss_kib(server.proc.pid)
             conns = exchange.open(args.connections)
-            time.sleep(1.0)
+            exchange.settle(conns, args.settle)
             after = tree_rss_kib(server.proc.pid)
         except RuntimeError as exc:
             raise SystemExit(f"idle.py: {exc}\n{server.log_tail()}") from None

@@ -120,24 +120,32 @@ def ws_frame(payload: bytes, opcode: int = 1, compressed: bool = False) -> bytes
     return head + key + masked
 
 
+def parse_frame(data: bytes) -> tuple[int, bytes, bytes] | None:
+    """(first byte, payload, what follows) of the server's frame at the start of `data`,
+    or None while it is not all there."""
+    if len(data) < 2:
+        return None
+    size, at = data[1] & 0x7F, 2
+    if size == 126:
+        if len(data) < 4:
+            return None
+        size, at = struct.unpack("!H", data[2:4])[0], 4
+    elif size == 127:
+        if len(data) < 10:
+            return None
+        size, at = struct.unpack("!Q", data[2:10])[0], 10
+    if len(data) < at + size:
+        return None
+    return data[0], data[at : at + size], data[at + size :]
+
+
 def read_frame(sock: socket.socket, data: bytes) -> tuple[int, bytes, bytes]:
     """(first byte, payload, what follows) of the server's next frame, `data` being
     what was already read."""
-    def need(n: int) -> None:
-        nonlocal data
-        while len(data) < n:
-            chunk = sock.recv(65536)
-            if not chunk:
-                raise RuntimeError("the server closed the connection")
-            data += chunk
+    while (frame := parse_frame(data)) is None:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise RuntimeError("the server closed the connection")
+        data += chunk
+    return frame
 
-    need(2)
-    size, at = data[1] & 0x7F, 2
-    if size == 126:
-        need(4)
-        size, at = struct.unpack("!H", data[2:4])[0], 4
-    elif size == 127:
-        need(10)
-        size, at = struct.unpack("!Q", data[2:10])[0], 10
-    need(at + size)
-    return data[0], data[at : at + size], data[at + size :]

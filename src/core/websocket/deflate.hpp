@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "buffer/buffer.hpp"
@@ -37,10 +38,16 @@ public:
     /// The message ended: inflates the 00 00 ff ff that the sender took off
     /// (7.2.2), then forgets the window without context takeover.
     Result finish(Buffer& out, std::size_t limit);
+    /// Between messages, on an idle connection: keeps only the window's
+    /// bytes (what the client's next message may refer back to, at most
+    /// 2^bits) and frees zlib's stream; the next `feed` makes a new one
+    /// with them. False, keeping the stream, when zlib fails.
+    bool park() noexcept;
 
 private:
     struct Stream;
-    std::unique_ptr<Stream> z_;  // null until the first feed, and between messages if reset
+    std::unique_ptr<Stream> z_;  // null until the first feed, between messages if reset, parked
+    std::string parked_;         // the window while parked
     int window_bits_;
     bool reset_after_message_;
 };
@@ -62,10 +69,17 @@ public:
     /// ending in a sync flush, less its 00 00 ff ff tail (7.2.1). False
     /// when zlib fails (out of memory); `out` then holds nothing new that counts.
     bool compress(std::string_view message, Buffer& out);
+    /// On an idle connection: keeps only the window's bytes (what the next
+    /// message may refer back to, as the client's window holds them, at
+    /// most 2^bits) and frees zlib's tables; the next `compress` makes a new
+    /// stream primed with them. False, keeping the stream, when zlib fails.
+    bool park() noexcept;
 
 private:
     struct Stream;
-    std::unique_ptr<Stream> z_;  // null until the first message, and between messages if reset
+    bool open();
+    std::unique_ptr<Stream> z_;  // null until the first message, between messages if reset, parked
+    std::string parked_;         // the window while parked
     int window_bits_;
     int level_;
     int mem_level_;

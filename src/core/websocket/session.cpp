@@ -8,12 +8,6 @@
 namespace lesto::ws {
 namespace {
 
-/// Memory a message buffer keeps between messages while zlib keeps a window
-/// for that direction (context takeover): every compressed message goes
-/// through it, and beside zlib's tables it is small. Otherwise none, so an
-/// idle connection holds no buffer.
-constexpr std::size_t kept_with_window = std::size_t{64} * 1024;
-
 bool is_known(std::uint8_t opcode) noexcept {
     switch (static_cast<Opcode>(opcode)) {
     case Opcode::continuation:
@@ -194,9 +188,10 @@ void Session::on_compressed(std::string_view piece, bool last, Events& events, B
 void Session::deliver(std::string_view payload, Events& events) {
     ++delivered_;
     events.message(kind_, payload);
+    // Given back after each message: a buffer freed when its connection
+    // parks would stay in malloc's hands, resident, for the whole server.
     message_.clear();
-    const bool window = deflate_ && !deflate_->client_no_context_takeover;
-    message_.shrink_if_empty(window ? kept_with_window : 0);
+    message_.shrink_if_empty(0);
 }
 
 void Session::on_control(std::string_view payload, Events& events, Buffer& out) {
@@ -250,7 +245,7 @@ bool Session::send(Kind kind, std::string_view payload, Buffer& out) {
     }
     write_frame(out, opcode, compressed_out_.view(), rsv1);
     compressed_out_.clear();
-    compressed_out_.shrink_if_empty(deflate_->server_no_context_takeover ? 0 : kept_with_window);
+    compressed_out_.shrink_if_empty(0);  // as message_, in deliver
     return true;
 }
 
@@ -258,6 +253,13 @@ bool Session::ping(std::string_view payload, Buffer& out) {
     if (state_ != State::open || payload.size() > max_control_payload) return false;
     write_frame(out, Opcode::ping, payload);
     return true;
+}
+
+void Session::park() noexcept {
+    if (in_message_) return;  // the inflater is in the middle of it
+    // A stream that zlib cannot park stays as it was: nothing is lost.
+    if (inflater_) static_cast<void>(inflater_->park());
+    if (deflater_) static_cast<void>(deflater_->park());
 }
 
 bool Session::close(std::uint16_t c, std::string_view reason, Buffer& out) {
