@@ -149,3 +149,30 @@ def read_frame(sock: socket.socket, data: bytes) -> tuple[int, bytes, bytes]:
         data += chunk
     return frame
 
+
+def echo_batches(port: int, size: int, depth: int, batches: int, connections: int,
+                 timeout: float | None = None) -> None:
+    """What send_batches is for HTTP, for a WebSocket echo at /: BATCHES times, DEPTH text
+    messages of SIZE bytes written on each of CONNECTIONS WebSockets, then every echo read
+    and checked. RuntimeError if the server closes one or echoes something else."""
+    message = b"x" * size
+    batch = ws_frame(message) * depth  # one mask for all: masking in Python is slow
+    conns: list[socket.socket] = []
+    pending: list[bytes] = []
+    try:
+        for _ in range(connections):
+            conns.append(socket.create_connection(("127.0.0.1", port), timeout=timeout))
+            request, accept = ws_upgrade(port)
+            conns[-1].sendall(request)
+            pending.append(read_head(conns[-1], accept)[1])
+        for _ in range(batches):
+            for c in conns:
+                c.sendall(batch)
+            for n, c in enumerate(conns):
+                for _ in range(depth):
+                    first, payload, pending[n] = read_frame(c, pending[n])
+                    if first != 0x81 or payload != message:
+                        raise RuntimeError(f"not the echo: first byte {first:#x}, {len(payload)} bytes")
+    finally:
+        for c in conns:
+            c.close()
