@@ -1,6 +1,6 @@
-"""asgi_peers.py: the environment of the servers bench.asgi measures Lesto against, and their commands.
+"""asgi_peers.py: the environment of the servers bench.asgi and bench.ws measure Lesto against.
 
-granian and uvicorn live in their own virtual environment,
+granian, uvicorn and the `websockets` library live in their own virtual environment,
 build/bench-peers/venv, made on first use with the Python that runs the
 bench, never in the project's .venv: what Lesto is measured against stays out
 of what Lesto is tested with. The frameworks the apps use (FastAPI,
@@ -22,9 +22,9 @@ from bench.run import ROOT
 VENV = ROOT / "build" / "bench-peers" / "venv"
 PYTHON = VENV / "bin" / "python"
 MARKER = VENV / "bench-requirements.txt"  # what was installed last; a change installs again
-SERVERS = ["uvicorn[standard]", "granian", "matplotlib"]
+SERVERS = ["uvicorn[standard]", "granian", "websockets", "matplotlib"]
 SHARED = ["fastapi", "starlette", "orjson", "uvloop"]  # pinned to the running Python's versions
-REPORTED = ["granian", "uvicorn", "httptools", "uvloop", "fastapi", "starlette", "orjson"]
+REPORTED = ["granian", "uvicorn", "websockets", "httptools", "uvloop", "fastapi", "starlette", "orjson"]
 
 
 def requirements() -> list[str]:
@@ -65,8 +65,9 @@ def versions(python: Path) -> dict[str, str]:
     return json.loads(out)
 
 
-def granian(target: str, pipelined: bool = False) -> tuple[str, ...]:
+def granian(target: str, pipelined: bool = False, websockets: bool = False) -> tuple[str, ...]:
     """granian serving TARGET; the port is appended. One worker, one runtime thread, as Lesto.
+    WebSockets are off (`--no-ws`) unless `websockets` (bench/ws.py).
 
     `--http 1` because Lesto speaks HTTP/1.1 only: granian need not look for
     HTTP/2's preface. For pipelined clients granian has
@@ -78,7 +79,7 @@ def granian(target: str, pipelined: bool = False) -> tuple[str, ...]:
         str(VENV / "bin" / "granian"),
         "--interface", "asgi",
         "--loop", "uvloop",
-        "--no-ws",
+        *(() if websockets else ("--no-ws",)),
         "--http", "1",
         *(("--http1-pipeline-flush",) if pipelined else ()),
         "--workers", "1",
@@ -102,3 +103,9 @@ def uvicorn(target: str) -> tuple[str, ...]:
         "--host", "127.0.0.1",
         "--port",
     )  # fmt: skip
+
+
+def websockets_server(module: str) -> tuple[str, ...]:
+    """The `websockets` library's server in MODULE (run with `-m`, from the repo root); the
+    port is appended."""
+    return (str(PYTHON), "-m", module)

@@ -60,10 +60,12 @@ def workloads(ceiling: Path) -> list[Workload]:
 
 
 @dataclasses.dataclass
-class WrkResult:
+class LoadResult:
+    """What a load client reported: wrk, or bench/ws.py's ws_load (messages for requests)."""
+
     requests: int
     req_per_s: float
-    errors: dict[str, int]  # connect, read, write, timeout, non-2xx
+    errors: dict[str, int]  # wrk: connect, read, write, timeout, non-2xx
     client_cpu_s: float
 
 
@@ -200,23 +202,44 @@ def parse_wrk(text: str) -> tuple[int, float, dict[str, int]]:
     return int(total.group(1)), float(rate.group(1)), errors
 
 
-def run_wrk(cmd: list[str], cpu: int | None) -> WrkResult:
-    """Run wrk to completion; its own CPU time comes from wait4, to tell a saturated client."""
+def run_client(cmd: list[str], cpu: int | None,
+               parse: Callable[[str], tuple[int, float, dict[str, int]]]) -> LoadResult:
+    """Run a load client to completion and `parse` its output into (count, rate, errors);
+    its own CPU time comes from wait4, to tell a saturated client."""
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, preexec_fn=_pinned(cpu))
     out = proc.stdout.read().decode(errors="replace")
     proc.stdout.close()
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
-        raise RuntimeError(f"wrk exited with {proc.returncode}:\n{out}")
-    requests, rate, errors = parse_wrk(out)
-    return WrkResult(requests, rate, errors, usage.ru_utime + usage.ru_stime)
+        raise RuntimeError(f"{Path(cmd[0]).name} exited with {proc.returncode}:\n{out}")
+    requests, rate, errors = parse(out)
+    return LoadResult(requests, rate, errors, usage.ru_utime + usage.ru_stime)
+
+
+def run_wrk(cmd: list[str], cpu: int | None) -> LoadResult:
+    return run_client(cmd, cpu, parse_wrk)
+
+
+# A load client run: (port, seconds, CPU to pin it to) -> what it counted.
+Load = Callable[[int, int, "int | None"], LoadResult]
+
+
+def wrk_load(path: str, depth: int) -> Load:
+    def run(port: int, seconds: int, cpu: int | None) -> LoadResult:
+        return run_wrk(wrk_command(port, path, depth, seconds), cpu)
+
+    return run
 
 
 def measure(workload: Workload, depth: int, args: argparse.Namespace,
-            ready: Callable[[Server, str, float], None] | None = None) -> Measurement:
+            ready: Callable[[Server, str, float], None] | None = None,
+            load: Load | None = None) -> Measurement:
     """One wrk run against a server of its own; `ready(server, path, timeout)`, when given,
-    is waited for after the server accepts (bench/asgi.py: until it answers)."""
+    is waited for after the server accepts (bench/asgi.py: until it answers). `load`, when
+    given, runs instead of wrk (bench/ws.py: ws_load), for the warm-up and the measured run."""
+    if load is None:
+        load = wrk_load(workload.path, depth)
     port = free_port()
     server_cpu, client_cpu = (SERVER_CPU, CLIENT_CPU) if args.pin else (None, None)
     server = Server(workload.command, port, server_cpu)
@@ -225,9 +248,9 @@ def measure(workload: Workload, depth: int, args: argparse.Namespace,
         if ready is not None:
             ready(server, workload.path, args.start_timeout)
         if args.warmup > 0:
-            run_wrk(wrk_command(port, workload.path, depth, args.warmup), client_cpu)
+            load(port, args.warmup, client_cpu)
         (cpu_before, user_before), wall_before = tree_cpu_seconds(server.proc.pid), time.monotonic()
-        result = run_wrk(wrk_command(port, workload.path, depth, args.duration), client_cpu)
+        result = load(port, args.duration, client_cpu)
         (cpu_after, user_after), wall_after = tree_cpu_seconds(server.proc.pid), time.monotonic()
         if server.proc.poll() is not None:
             raise RuntimeError(f"server died during the run\n{server.log_tail()}")
@@ -247,11 +270,12 @@ def measure(workload: Workload, depth: int, args: argparse.Namespace,
 # ---- ceiling binary ------------------------------------------------------------------------
 
 
-def ensure_ceiling(path: Path, build: bool) -> Path:
+def ensure_ceiling(path: Path, build: bool, target: str = "ceiling") -> Path:
+    """PATH, built first (the CMake target TARGET of build/bench) when it is missing."""
     if path.exists():
         return path
     if not build:
-        sys.exit(f"run.py: no ceiling binary at {path} (build it, or pass --ceiling)")
+        sys.exit(f"run.py: no {target} binary at {path} (build it, or pass --ceiling)")
     build_dir = ROOT / "build" / "bench"
     steps = [
         [
@@ -265,7 +289,7 @@ def ensure_ceiling(path: Path, build: bool) -> Path:
             "-DLESTO_PYTHON=OFF",
             "-DLESTO_BENCH=ON",
         ],
-        ["cmake", "--build", str(build_dir), "--target", "ceiling"],
+        ["cmake", "--build", str(build_dir), "--target", target],
     ]
     for step in steps:
         print("+", " ".join(step), file=sys.stderr)

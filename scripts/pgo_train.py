@@ -5,20 +5,24 @@
 Serves the bench apps (bench/apps/) with the instrumented lesto installed in
 this interpreter and sends each one, with the bench's load client
 (bench/load.py), the traffic bench/run.py measures: pipelined batches and
-single requests on several connections, sync, JSON and async handlers.
+single requests on several connections, sync, JSON and async handlers; and
+what bench/ws.py measures: WebSocket echoes of 32 B and 4 KiB messages, on
+the Lesto route and the ASGI front-end.
 Each server stops with SIGTERM and exits normally, which is when GCC's
 instrumentation writes its profile into PROFILE_DIR. Exits 1, saying why,
 when a server does not start or answer, or no profile appears.
 """
 
+import functools
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from bench.load import free_port, send_batches, wait_accepting
+from bench.load import echo_batches, free_port, send_batches, wait_accepting
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,12 +40,22 @@ WORKLOADS = [
     ("bench.apps.asgi_hello:app", "/", 24),
     ("bench.apps.asgi_hello:app", "/", 1),
 ]
+# (app, message size): WebSocket echoes, 8 messages in flight. Untrained, the WebSocket
+# paths would be laid out as cold code, as the ASGI front-end was.
+WEBSOCKETS = [
+    ("ws_echo", 32),
+    ("ws_echo", 4096),
+    ("bench.apps.asgi_ws_echo:app", 32),
+    ("bench.apps.asgi_ws_echo:app", 4096),
+]
 CONNECTIONS = 8
 REQUESTS = 60_000  # per workload: a few seconds, enough for the profile's proportions
+IN_FLIGHT = 8
 START_TIMEOUT = 20.0
 
 
-def train(app: str, path: str, depth: int) -> None:
+def train(app: str, drive: Callable[[int], None]) -> None:
+    """Serve APP and `drive(port)` it."""
     port = free_port()
     command = ([sys.executable, "-m", "lesto", app, "--host", "127.0.0.1", "--port", str(port)]
                if ":" in app else [sys.executable, str(APPS / f"{app}.py"), str(port)])
@@ -49,8 +63,7 @@ def train(app: str, path: str, depth: int) -> None:
     try:
         try:
             wait_accepting(port, proc, START_TIMEOUT)
-            # REQUESTS requests, `depth` per write, over CONNECTIONS connections.
-            send_batches(port, path, depth, REQUESTS // (depth * CONNECTIONS), CONNECTIONS, timeout=10.0)
+            drive(port)
         except RuntimeError as e:
             raise SystemExit(f"pgo_train.py: {app}: {e}") from None
     finally:
@@ -70,8 +83,17 @@ def main() -> None:
     profile_dir = Path(sys.argv[1])
     for app, path, depth in WORKLOADS:
         started = time.monotonic()
-        train(app, path, depth)
+        # REQUESTS requests, `depth` per write, over CONNECTIONS connections.
+        batches = REQUESTS // (depth * CONNECTIONS)
+        train(app, functools.partial(send_batches, path=path, depth=depth, batches=batches,
+                                     connections=CONNECTIONS, timeout=10.0))
         print(f"pgo_train.py: {app} {path}, {depth} per write: {time.monotonic() - started:.1f} s")
+    for app, size in WEBSOCKETS:
+        started = time.monotonic()
+        batches = REQUESTS // (IN_FLIGHT * CONNECTIONS)
+        train(app, functools.partial(echo_batches, size=size, depth=IN_FLIGHT, batches=batches,
+                                     connections=CONNECTIONS, timeout=10.0))
+        print(f"pgo_train.py: {app}, WebSocket echo of {size} B: {time.monotonic() - started:.1f} s")
     written = list(profile_dir.rglob("*.gcda")) if profile_dir.is_dir() else []
     if not written:
         raise SystemExit(f"pgo_train.py: no profile (*.gcda) in {profile_dir}: "

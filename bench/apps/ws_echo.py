@@ -1,8 +1,8 @@
-"""Bench app: a Lesto WebSocket route echoing every message at /, and the same as a raw ASGI app.
+"""Bench app: a Lesto WebSocket route echoing every message at /.
 
-`python -m bench.apps.ws_echo PORT` serves the Lesto route (scripts/autobahn.py,
-bench/websocket.py); `asgi_app` is the echo as a raw ASGI 3 app, served by
-Lesto's ASGI front-end and by the peers (granian, uvicorn) alike.
+`python -m bench.apps.ws_echo PORT` serves it (scripts/autobahn.py, bench/ws.py,
+bench/idle.py). The same echo as a raw ASGI app, for Lesto's ASGI front-end
+and the peers, is bench/apps/asgi_ws_echo.py.
 """
 
 import sys
@@ -18,19 +18,6 @@ async def echo(ws):
 
 
 app.router.add_websocket('/', echo)
-
-
-async def asgi_app(scope, receive, send):
-    if scope['type'] != 'websocket':
-        return
-    await receive()  # websocket.connect
-    await send({'type': 'websocket.accept'})
-    while True:
-        message = await receive()
-        if message['type'] == 'websocket.disconnect':
-            return
-        await send({'type': 'websocket.send', 'text': message.get('text'),
-                    'bytes': message.get('bytes')})
 
 
 if __name__ == '__main__':

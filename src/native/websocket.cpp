@@ -202,7 +202,7 @@ WebSocketObject* websocket_new(ServerObject* server, RequestObject* req, Connect
     w->server = reinterpret_cast<ServerObject*>(Py_NewRef(server));
     w->request = reinterpret_cast<RequestObject*>(Py_XNewRef(req));
     w->offered = w->subprotocol = w->receiver = w->drainer = w->close_reason = w->task = nullptr;
-    w->queue = new (std::nothrow) std::deque<PyObject*>;
+    w->queue = new (std::nothrow) MessageQueue;
     w->conn_id = conn.id();
     w->seq = seq;
     w->received = w->sent = 0;

@@ -4,8 +4,8 @@
 
 #include "engine.hpp"
 
+#include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -23,6 +23,38 @@ enum class WsState : std::uint8_t {
     refused,    ///< answered with an HTTP response instead
 };
 
+/// Messages received and not yet taken, oldest first: a vector read from the
+/// front. A std::deque allocates half a kilobyte at its first message and
+/// keeps it for the WebSocket's life, the most of any part of an idle
+/// WebSocket (bench/README.md, idle connections); this keeps a few pointers.
+class MessageQueue {
+public:
+    bool empty() const noexcept { return head_ == items_.size(); }
+    std::size_t size() const noexcept { return items_.size() - head_; }
+    PyObject* front() const noexcept { return items_[head_]; }
+    void pop_front() noexcept {
+        if (++head_ == items_.size()) {
+            items_.clear();
+            head_ = 0;
+        }
+    }
+    void push_back(PyObject* m) {
+        // Full, and half of it taken: drop the taken ones rather than grow,
+        // so that a queue that never quite empties stays bounded.
+        if (items_.size() == items_.capacity() && head_ > 0 && head_ * 2 >= items_.size()) {
+            items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
+            head_ = 0;
+        }
+        items_.push_back(m);
+    }
+    auto begin() const noexcept { return items_.begin() + static_cast<std::ptrdiff_t>(head_); }
+    auto end() const noexcept { return items_.end(); }
+
+private:
+    std::vector<PyObject*> items_;
+    std::size_t head_ = 0;  // items_[0, head_) are taken
+};
+
 /// The connection's token for a WebSocket route's request, from dispatch
 /// until the connection is done with it: received messages wait here for
 /// `receive`, a `send` past the high-water mark waits on `drainer`.
@@ -30,13 +62,13 @@ struct WebSocketObject {
     PyObject_HEAD
     ServerObject* server;
     RequestObject* request;
-    PyObject* offered;             // tuple of str: the subprotocols the client offered
-    PyObject* subprotocol;         // the one agreed, or None
-    PyObject* receiver;            // the Future a receive() waits on
-    PyObject* drainer;             // the Future a send() waits on
-    PyObject* close_reason;        // str, once closed
-    PyObject* task;                // the task running the app for it
-    std::deque<PyObject*>* queue;  // messages received, not yet taken
+    PyObject* offered;       // tuple of str: the subprotocols the client offered
+    PyObject* subprotocol;   // the one agreed, or None
+    PyObject* receiver;      // the Future a receive() waits on
+    PyObject* drainer;       // the Future a send() waits on
+    PyObject* close_reason;  // str, once closed
+    PyObject* task;          // the task running the app for it
+    MessageQueue* queue;     // messages received, not yet taken
     std::uint64_t conn_id;
     std::uint64_t seq;
     std::uint64_t received;  // message bytes, for the access line

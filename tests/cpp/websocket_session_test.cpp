@@ -500,6 +500,16 @@ TEST(WebSocketSession, InflatesTheRFC7692Examples) {
                        failures::bad_compression, {text("Hello")});
     reset.deflate = no_takeover();
     check(reset);
+    // Each message then inflates on its own: zlib's stream lasts from the
+    // first fragment to the last, and the next message starts afresh.
+    Case fresh = {"7.2.3.1 twice without context takeover, the first in two fragments",
+                  client(Opcode::text, hello_deflated.substr(0, 3), false, rsv1) +
+                      client(Opcode::continuation, hello_deflated.substr(3)) +
+                      client(Opcode::text, hello_deflated, true, rsv1),
+                  {text("Hello"), text("Hello")},
+                  ""};
+    fresh.deflate = no_takeover();
+    check(fresh);
 }
 
 TEST(WebSocketSession, BoundsWhatAMessageInflatesTo) {
@@ -571,6 +581,95 @@ TEST(WebSocketSession, RoundTripsCompressedMessagesOfEveryWindow) {
         const WsOutcome o = run_session(wire, random_ends(wire.size(), bits), {}, &p, fail_test);
         ASSERT_EQ(o.events.size(), 1u);
         EXPECT_TRUE(o.events[0] == text(big)) << int(bits);
+    }
+}
+
+// ---- parking: an idle connection keeps only its windows -------------------------------------
+
+/// The messages a session delivers, as text.
+struct Received final : lesto::ws::Events {
+    std::vector<std::string> messages;
+    void message(lesto::ws::Kind, std::string_view payload) override {
+        messages.emplace_back(payload);
+    }
+    void closed(std::uint16_t code, std::string_view) override {
+        messages.push_back("closed " + std::to_string(code));
+    }
+};
+
+std::size_t feed_all(lesto::ws::Session& s, std::string wire, Received& got, lesto::Buffer& out) {
+    return s.feed({wire.data(), wire.size()}, got, out);
+}
+
+TEST(WebSocketSession, ParkedCompressesWithTheWindowItHad) {
+    // 7.2.3.2's second "Hello" refers back to the first: after parking, the
+    // new stream must still have it, or it would compress "Hello" afresh.
+    // Parked or not, the bytes are the same.
+    const DeflateParams params = takeover();
+    lesto::ws::Session parked({}, &params);
+    lesto::ws::Session kept({}, &params);
+    lesto::Buffer out;
+    lesto::Buffer reference;
+    for (int i = 0; i < 3; ++i) {
+        ASSERT_TRUE(parked.send(lesto::ws::Kind::text, "Hello", out));
+        ASSERT_TRUE(kept.send(lesto::ws::Kind::text, "Hello", reference));
+        parked.park();
+        if (i == 1) parked.park();  // twice in a row: nothing more to give back
+    }
+    EXPECT_EQ(escape(out.view()), escape(reference.view()));
+    EXPECT_TRUE(out.view().starts_with(server_frame(Opcode::text, hello_deflated, true, rsv1) +
+                                       server_frame(Opcode::text, hello_again, true, rsv1)));
+}
+
+TEST(WebSocketSession, ParkedInflatesWithTheWindowItHad) {
+    const DeflateParams params = takeover();
+    lesto::ws::Session s({}, &params);
+    Received got;
+    lesto::Buffer out;
+    s.park();  // before any message: nothing to keep
+    feed_all(s, client(Opcode::text, hello_deflated, true, rsv1), got, out);
+    s.park();
+    feed_all(s, client(Opcode::text, hello_again, true, rsv1), got, out);
+    // Half a message in: the stream holds more than its window, so it stays.
+    feed_all(s, client(Opcode::text, hello_again.substr(0, 2), false, rsv1), got, out);
+    s.park();
+    feed_all(s, client(Opcode::continuation, hello_again.substr(2)), got, out);
+    EXPECT_EQ(got.messages, (std::vector<std::string>{"Hello", "Hello", "Hello"}));
+    EXPECT_EQ(out.view(), "");
+    EXPECT_EQ(s.state(), State::open);
+}
+
+TEST(WebSocketSession, ParkedRoundTripsLongMessagesOfEveryWindow) {
+    // A window full of earlier text: the parked bytes are the last 2^bits,
+    // exactly what a client's window holds.
+    std::string big;
+    for (int i = 0; i < 5000; ++i) big += std::to_string(i * 7919 % 1000) + ",";
+    for (std::uint8_t bits = 9; bits <= 15; ++bits) {
+        DeflateParams p;
+        p.server_max_window_bits = bits;
+        p.client_max_window_bits = bits;
+        lesto::ws::Session server_side({}, &p);
+        lesto::ws::Inflater client_inflater(p);
+        lesto::ws::Deflater client_deflater(p);
+        Received got;
+        for (int round = 0; round < 3; ++round) {
+            lesto::Buffer out;
+            ASSERT_TRUE(server_side.send(lesto::ws::Kind::text, big, out));
+            const auto frames = read_server_frames(out.view(), fail_test);
+            ASSERT_EQ(frames.size(), 1u);
+            lesto::Buffer inflated;
+            ASSERT_EQ(client_inflater.feed(frames[0].payload, inflated, big.size()),
+                      lesto::ws::Inflater::Result::ok);
+            ASSERT_EQ(client_inflater.finish(inflated, big.size()),
+                      lesto::ws::Inflater::Result::ok);
+            EXPECT_TRUE(inflated.view() == big) << int(bits) << " round " << round;
+            lesto::Buffer compressed;
+            ASSERT_TRUE(client_deflater.compress(big, compressed));
+            feed_all(server_side, client(Opcode::text, compressed.view(), true, rsv1), got, out);
+            server_side.park();
+        }
+        ASSERT_EQ(got.messages.size(), 3u) << int(bits);
+        for (const std::string& m : got.messages) EXPECT_TRUE(m == big) << int(bits);
     }
 }
 

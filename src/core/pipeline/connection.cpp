@@ -209,6 +209,10 @@ void Connection::dispatch_current() {
 
     in_.consume(total);
     parser_.reset();
+    // After an upgrade no head is parsed again (answered otherwise, the
+    // connection closes), and the request has copied what it keeps: an idle
+    // WebSocket need not hold room for sixteen fields.
+    if (upgrading_) std::vector<http::Header>().swap(head_.headers);
     stage_ = Stage::head;
     body_ = {};
     body_fed_ = 0;

@@ -108,6 +108,9 @@ bool Connection::ws_keepalive(bool peer_silent) {
         return false;
     }
     if (!peer_silent) {
+        // Quiet for a whole interval: an idle connection keeps only what it
+        // cannot make again (bench/README.md, idle WebSockets).
+        ws_->park();
         ws_->ping({}, out_);
         return true;
     }

@@ -1,12 +1,15 @@
 // deflate.cpp: zlib's raw DEFLATE behind permessage-deflate's rules: sync tails, bounds, resets.
 #include "websocket/deflate.hpp"
 
+#include <sys/mman.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <new>
+#include <utility>
 
 namespace lesto::ws {
 namespace {
@@ -23,26 +26,119 @@ Bytef* bytes(const char* p) noexcept {
     return reinterpret_cast<Bytef*>(const_cast<char*>(p));
 }
 
+/// The bytes of a stream's window into `into`, by `get` (inflateGetDictionary
+/// or deflateGetDictionary: at most 2^bits, zlib says how many first); false
+/// when zlib or the allocation fails.
+template <class Get> bool copy_window(z_stream& z, Get get, std::string& into) noexcept {
+    uInt size = 0;
+    if (get(&z, nullptr, &size) != Z_OK) return false;
+    try {
+        into.assign(size, '\0');
+    } catch (const std::bad_alloc&) {
+        return false;
+    }
+    if (size > 0 && get(&z, reinterpret_cast<Bytef*>(into.data()), &size) != Z_OK) {
+        into.clear();
+        return false;
+    }
+    return true;
+}
+
+/// The memory of a zlib stream that lives as long as its connection (context
+/// takeover): zlib's blocks come, in order, from one anonymous mapping,
+/// which goes back to the kernel whole when the stream ends (parked or
+/// closed). From malloc, a parked connection's tables would stay in the
+/// process (glibc keeps freed chunks for reuse) and an idle server's memory
+/// at its peak. Pages of the reservation never touched cost nothing. A
+/// block that does not fit, or a failed mapping, comes from malloc.
+class StreamMemory {
+public:
+    explicit StreamMemory(std::size_t reserve) noexcept : reserve_(reserve) {}
+    ~StreamMemory() {
+        if (base_) munmap(base_, reserve_);
+    }
+    StreamMemory(const StreamMemory&) = delete;
+    StreamMemory& operator=(const StreamMemory&) = delete;
+
+    /// Makes `z` take its memory from here.
+    void serve(z_stream& z) noexcept {
+        z.zalloc = &alloc;
+        z.zfree = &release;
+        z.opaque = this;
+    }
+
+private:
+    static voidpf alloc(voidpf self, uInt items, uInt size) noexcept {
+        return static_cast<StreamMemory*>(self)->take(std::size_t{items} * size);
+    }
+    static void release(voidpf self, voidpf block) noexcept {
+        auto* m = static_cast<StreamMemory*>(self);
+        const auto* p = static_cast<const char*>(block);
+        if (!m->base_ || p < m->base_ || p >= m->base_ + m->reserve_) std::free(block);
+        // In the mapping: it goes with the rest.
+    }
+
+    void* take(std::size_t n) noexcept {
+        constexpr std::size_t align = 64;
+        n = (n + align - 1) / align * align;
+        if (!base_ && !failed_) {
+            void* p =
+                mmap(nullptr, reserve_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            failed_ = p == MAP_FAILED;  // too many mappings, say: malloc will do
+            if (!failed_) base_ = static_cast<char*>(p);
+        }
+        if (!base_ || reserve_ - used_ < n) return std::malloc(n);
+        char* p = base_ + used_;
+        used_ += n;
+        return p;
+    }
+
+    char* base_ = nullptr;
+    std::size_t reserve_;
+    std::size_t used_ = 0;
+    bool failed_ = false;
+};
+
+/// Room for zlib's state structure, which zlib.h does not size (some 6 KiB for
+/// deflate and 7 KiB for inflate in zlib 1.2 and 1.3).
+constexpr std::size_t state_room = std::size_t{16} * 1024;
+
 }  // namespace
 
 // ---- Inflater ----------------------------------------------------------------------------
 
 struct Inflater::Stream {
+    // Declared first, destroyed last: inflateEnd gives its blocks back before.
+    StreamMemory memory;
     z_stream z{};
-    int window_bits = 15;
+    /// `mapped`: for the connection's life (context takeover), see StreamMemory.
+    Stream(int window_bits, bool mapped) : memory(state_room + (std::size_t{1} << window_bits)) {
+        if (mapped) memory.serve(z);
+        if (inflateInit2(&z, -window_bits) != Z_OK) throw std::bad_alloc();
+    }
+    ~Stream() { inflateEnd(&z); }
+    Stream(const Stream&) = delete;
+    Stream& operator=(const Stream&) = delete;
 };
 
 Inflater::Inflater(const DeflateParams& params)
-    : z_(std::make_unique<Stream>()), reset_after_message_(params.client_no_context_takeover) {
     // The client compresses within client_max_window_bits (7.1.2.2), 15
     // when it was not named: a smaller window is enough, and allocated.
-    z_->window_bits = std::clamp<int>(params.client_max_window_bits, 8, 15);
-    if (inflateInit2(&z_->z, -z_->window_bits) != Z_OK) throw std::bad_alloc();
-}
+    : window_bits_(std::clamp<int>(params.client_max_window_bits, 8, 15)),
+      reset_after_message_(params.client_no_context_takeover) {}
 
-Inflater::~Inflater() { inflateEnd(&z_->z); }
+Inflater::~Inflater() = default;
 
 Inflater::Result Inflater::feed(std::string_view in, Buffer& out, std::size_t limit) {
+    if (!z_) {
+        auto stream = std::make_unique<Stream>(window_bits_, !reset_after_message_);
+        // A raw stream takes a dictionary at any time (zlib.h): the window it had.
+        if (!parked_.empty() && inflateSetDictionary(&stream->z, bytes(parked_.data()),
+                                                     static_cast<uInt>(parked_.size())) != Z_OK)
+            return Result::corrupt;
+        std::string().swap(parked_);
+        z_ = std::move(stream);
+    }
     z_stream& z = z_->z;
     const char* next = in.data();
     std::size_t left = in.size();
@@ -75,7 +171,7 @@ Inflater::Result Inflater::feed(std::string_view in, Buffer& out, std::size_t li
                 if (inflateReset(&z) != Z_OK) return Result::corrupt;
                 continue;
             }
-            auto window = std::make_unique<Bytef[]>(std::size_t{1} << z_->window_bits);
+            auto window = std::make_unique<Bytef[]>(std::size_t{1} << window_bits_);
             uInt size = 0;
             if (inflateGetDictionary(&z, window.get(), &size) != Z_OK || inflateReset(&z) != Z_OK ||
                 inflateSetDictionary(&z, window.get(), size) != Z_OK)
@@ -94,34 +190,77 @@ Inflater::Result Inflater::feed(std::string_view in, Buffer& out, std::size_t li
 
 Inflater::Result Inflater::finish(Buffer& out, std::size_t limit) {
     const Result r = feed(sync_tail, out, limit);
-    if (r == Result::ok && reset_after_message_ && inflateReset(&z_->z) != Z_OK)
-        return Result::corrupt;
+    if (reset_after_message_) z_.reset();  // the next message starts afresh
     return r;
+}
+
+bool Inflater::park() noexcept {
+    if (!z_ || reset_after_message_) return true;  // nothing kept to begin with
+    if (!copy_window(z_->z, inflateGetDictionary, parked_)) return false;
+    z_.reset();
+    return true;
 }
 
 // ---- Deflater ----------------------------------------------------------------------------
 
 struct Deflater::Stream {
+    // Declared first, destroyed last: deflateEnd gives its blocks back before.
+    StreamMemory memory;
     z_stream z{};
+    bool ready = false;  // deflateInit2 succeeded
+    /// What deflateInit2 asks for: the window twice over, as many 16-bit
+    /// links, a hash head of 2^(memLevel+7) of them, and the pending buffer
+    /// of 2^(memLevel+6) symbols of 4 bytes (5 in zlib 1.3's LIT_MEM builds).
+    Stream(int window_bits, int mem_level)
+        : memory(state_room + (std::size_t{4} << window_bits) +
+                 (std::size_t{2} << (mem_level + 7)) + (std::size_t{5} << (mem_level + 6))) {}
+    ~Stream() {
+        if (ready) deflateEnd(&z);
+    }
+    Stream(const Stream&) = delete;
+    Stream& operator=(const Stream&) = delete;
 };
 
 Deflater::Deflater(const DeflateParams& params)
-    : z_(std::make_unique<Stream>()), reset_after_message_(params.server_no_context_takeover) {
     // zlib refuses a raw window of 8 bits (256 bytes) since 1.2.9: its
     // deflate cannot keep within one. With 9 bits it still never refers
     // further back than 512 - 262 = 250 bytes (the window less
     // MIN_LOOKAHEAD, zlib's MAX_DIST), so the client's 256-byte window
     // inflates what it makes: server_max_window_bits=8 is kept.
-    const int bits = std::clamp<int>(params.server_max_window_bits, 9, 15);
-    const int level = std::clamp<int>(params.level, 1, 9);
-    const int mem_level = std::clamp<int>(params.mem_level, 1, 9);
-    if (deflateInit2(&z_->z, level, Z_DEFLATED, -bits, mem_level, Z_DEFAULT_STRATEGY) != Z_OK)
-        throw std::bad_alloc();
+    : window_bits_(std::clamp<int>(params.server_max_window_bits, 9, 15)),
+      level_(std::clamp<int>(params.level, 1, 9)),
+      mem_level_(std::clamp<int>(params.mem_level, 1, 9)),
+      reset_after_message_(params.server_no_context_takeover) {}
+
+Deflater::~Deflater() = default;
+
+bool Deflater::open() {
+    auto stream = std::make_unique<Stream>(window_bits_, mem_level_);
+    // Each message on its own, the stream lasts one message: malloc's reuse
+    // is quicker than a mapping a message.
+    if (!reset_after_message_) stream->memory.serve(stream->z);
+    stream->ready = deflateInit2(&stream->z, level_, Z_DEFLATED, -window_bits_, mem_level_,
+                                 Z_DEFAULT_STRATEGY) == Z_OK;
+    if (!stream->ready) return false;  // out of memory
+    // Before any deflate call a raw stream takes a dictionary (zlib.h): the
+    // window it had when parked, which the client's inflater holds too.
+    if (!parked_.empty() && deflateSetDictionary(&stream->z, bytes(parked_.data()),
+                                                 static_cast<uInt>(parked_.size())) != Z_OK)
+        return false;
+    std::string().swap(parked_);
+    z_ = std::move(stream);
+    return true;
 }
 
-Deflater::~Deflater() { deflateEnd(&z_->z); }
+bool Deflater::park() noexcept {
+    if (!z_ || reset_after_message_) return true;  // nothing kept to begin with
+    if (!copy_window(z_->z, deflateGetDictionary, parked_)) return false;
+    z_.reset();
+    return true;
+}
 
 bool Deflater::compress(std::string_view message, Buffer& out) {
+    if (!z_ && !open()) return false;
     z_stream& z = z_->z;
     const std::size_t start = out.size();
     const char* next = message.data();
@@ -160,7 +299,7 @@ bool Deflater::compress(std::string_view message, Buffer& out) {
             return false;
         out.drop_back(sync_tail.size());
     }
-    if (reset_after_message_ && deflateReset(&z) != Z_OK) return false;
+    if (reset_after_message_) z_.reset();  // the next message starts afresh
     return true;
 }
 

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "buffer/buffer.hpp"
@@ -14,13 +15,16 @@ namespace lesto::ws {
 
 /// Inflates the messages of a client, one after another, each given in
 /// pieces as its frames arrive. With context takeover (the default) the
-/// window carries over from one message to the next.
+/// window carries over from one message to the next. Without, nothing
+/// does: zlib's stream lives only while a message comes in, so an idle
+/// connection holds none of its memory (some 40 KiB at 15 bits).
 class Inflater {
 public:
     enum class Result : std::uint8_t { ok, too_big, corrupt };
 
-    /// zlib's stream is made here; its window only at the first inflate.
-    /// Throws std::bad_alloc when zlib cannot get its memory.
+    /// zlib's stream is made at the first `feed` (of each message without
+    /// context takeover), its window at the first inflate; that `feed`
+    /// throws std::bad_alloc when zlib cannot get its memory.
     explicit Inflater(const DeflateParams& params);
     ~Inflater();
     Inflater(const Inflater&) = delete;
@@ -34,18 +38,28 @@ public:
     /// The message ended: inflates the 00 00 ff ff that the sender took off
     /// (7.2.2), then forgets the window without context takeover.
     Result finish(Buffer& out, std::size_t limit);
+    /// Between messages, on an idle connection: keeps only the window's
+    /// bytes (what the client's next message may refer back to, at most
+    /// 2^bits) and frees zlib's stream; the next `feed` makes a new one
+    /// with them. False, keeping the stream, when zlib fails.
+    bool park() noexcept;
 
 private:
     struct Stream;
-    std::unique_ptr<Stream> z_;
+    std::unique_ptr<Stream> z_;  // null until the first feed, between messages if reset, parked
+    std::string parked_;         // the window while parked
+    int window_bits_;
     bool reset_after_message_;
 };
 
 /// Compresses the server's messages, each on its own or, with context
-/// takeover, each with the window the earlier ones left.
+/// takeover, each with the window the earlier ones left. Each on its own
+/// (server_no_context_takeover), zlib's stream lives only during `compress`:
+/// between messages it would hold a quarter of a megabyte of tables (at 15
+/// bits and memLevel 8) that the next message resets anyway.
 class Deflater {
 public:
-    /// Throws std::bad_alloc when zlib cannot get its memory.
+    /// zlib's stream is made at the first `compress`.
     explicit Deflater(const DeflateParams& params);
     ~Deflater();
     Deflater(const Deflater&) = delete;
@@ -55,10 +69,20 @@ public:
     /// ending in a sync flush, less its 00 00 ff ff tail (7.2.1). False
     /// when zlib fails (out of memory); `out` then holds nothing new that counts.
     bool compress(std::string_view message, Buffer& out);
+    /// On an idle connection: keeps only the window's bytes (what the next
+    /// message may refer back to, as the client's window holds them, at
+    /// most 2^bits) and frees zlib's tables; the next `compress` makes a new
+    /// stream primed with them. False, keeping the stream, when zlib fails.
+    bool park() noexcept;
 
 private:
     struct Stream;
-    std::unique_ptr<Stream> z_;
+    bool open();
+    std::unique_ptr<Stream> z_;  // null until the first message, between messages if reset, parked
+    std::string parked_;         // the window while parked
+    int window_bits_;
+    int level_;
+    int mem_level_;
     bool reset_after_message_;
 };
 

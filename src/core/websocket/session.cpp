@@ -8,11 +8,6 @@
 namespace lesto::ws {
 namespace {
 
-/// Memory a message buffer keeps between messages when compression is on
-/// (every compressed message is inflated into it); without, none, so an
-/// idle connection holds no buffer.
-constexpr std::size_t kept_with_deflate = std::size_t{64} * 1024;
-
 bool is_known(std::uint8_t opcode) noexcept {
     switch (static_cast<Opcode>(opcode)) {
     case Opcode::continuation:
@@ -193,8 +188,10 @@ void Session::on_compressed(std::string_view piece, bool last, Events& events, B
 void Session::deliver(std::string_view payload, Events& events) {
     ++delivered_;
     events.message(kind_, payload);
+    // Given back after each message: a buffer freed when its connection
+    // parks would stay in malloc's hands, resident, for the whole server.
     message_.clear();
-    message_.shrink_if_empty(deflate_ ? kept_with_deflate : 0);
+    message_.shrink_if_empty(0);
 }
 
 void Session::on_control(std::string_view payload, Events& events, Buffer& out) {
@@ -248,7 +245,7 @@ bool Session::send(Kind kind, std::string_view payload, Buffer& out) {
     }
     write_frame(out, opcode, compressed_out_.view(), rsv1);
     compressed_out_.clear();
-    compressed_out_.shrink_if_empty(kept_with_deflate);
+    compressed_out_.shrink_if_empty(0);  // as message_, in deliver
     return true;
 }
 
@@ -256,6 +253,13 @@ bool Session::ping(std::string_view payload, Buffer& out) {
     if (state_ != State::open || payload.size() > max_control_payload) return false;
     write_frame(out, Opcode::ping, payload);
     return true;
+}
+
+void Session::park() noexcept {
+    if (in_message_) return;  // the inflater is in the middle of it
+    // A stream that zlib cannot park stays as it was: nothing is lost.
+    if (inflater_) static_cast<void>(inflater_->park());
+    if (deflater_) static_cast<void>(deflater_->park());
 }
 
 bool Session::close(std::uint16_t c, std::string_view reason, Buffer& out) {

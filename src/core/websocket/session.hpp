@@ -87,6 +87,12 @@ public:
     bool send(Kind kind, std::string_view payload, Buffer& out);
     /// Sends a ping (for idle timeouts): false when not open or the payload is over 125 bytes.
     bool ping(std::string_view payload, Buffer& out);
+    /// The connection has been quiet a while: give back what the next
+    /// message can make again. zlib's streams keep only their windows'
+    /// bytes (with context takeover zlib holds some 100 KiB per connection,
+    /// the windows at most 64 KiB of it, and often far less). Not while a
+    /// message is half read.
+    void park() noexcept;
     /// Starts the close handshake: writes a close frame with `code` (or
     /// none for code::no_status with no reason) and `reason`, then waits for
     /// the client's. False, writing nothing, when not open, when `code`
