@@ -71,7 +71,9 @@ public:
     /// An ASGI app serves every request (asgi/): the front-end, not the routes.
     void dispatch_asgi(Connection& conn, std::uint64_t seq, const RequestRef& ref);
     /// Coroutines wait for their next round, or done-callbacks to run.
-    bool wants_loop() const noexcept override { return round_scheduled_ || !done_.empty(); }
+    bool wants_loop() const noexcept override {
+        return round_scheduled_ || !done_.empty() || woke_receiver_;
+    }
     /// What a handler (or the error handler) returned, null if it raised:
     /// write a Response, run a coroutine, or fail.
     void complete(Connection& conn, std::uint64_t seq, RequestObject* req, PyObject* result,
@@ -135,6 +137,8 @@ public:
     std::uint64_t steps_made_ = 0;
 
     /// Run the done-callbacks of the requests answered since the last call.
+    /// A poll of the sockets starts: no app was woken by it yet (wants_loop).
+    void begin_poll() noexcept { woke_receiver_ = false; }
     void run_done_callbacks();
     /// Request `req` was answered (a body of `body_size` bytes): its access
     /// line, and its done-callbacks are due.
@@ -234,6 +238,10 @@ private:
     std::vector<SuspendedObject*> ready_;     // strong references: to resume next round
     std::vector<SuspendedObject*> resuming_;  // ready_ as it was when the round began
     bool round_scheduled_ = false;
+    // A WebSocket message woke its app during this poll: the app answers
+    // before more is read (a bad frame read next would close ahead of the
+    // answer to the message before it). Cleared when a poll starts.
+    bool woke_receiver_ = false;
     std::string decoded_path_;  // scratch: the percent-decoded path being routed
     ResponseView view_;
 };

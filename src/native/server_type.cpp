@@ -161,6 +161,7 @@ PyObject* Server_add_listener(ServerObject* self, PyObject* args, PyObject* kwar
 
 PyObject* Server_poll(ServerObject* self, PyObject*) {
     if (self->engine) {
+        self->engine->begin_poll();
         self->engine->net_.poll();
         self->engine->run_done_callbacks();
     }

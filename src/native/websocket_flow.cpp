@@ -329,6 +329,7 @@ void Engine::ws_message(void* token, bool text, std::string_view payload) noexce
     }
     if (w->receiver) {
         resolve(w, &w->receiver, m);
+        woke_receiver_ = true;
         return;
     }
     try {
