@@ -136,9 +136,9 @@ public:
     std::uint64_t requests_made_ = 0;
     std::uint64_t steps_made_ = 0;
 
-    /// Run the done-callbacks of the requests answered since the last call.
     /// A poll of the sockets starts: no app was woken by it yet (wants_loop).
     void begin_poll() noexcept { woke_receiver_ = false; }
+    /// Run the done-callbacks of the requests answered since the last call.
     void run_done_callbacks();
     /// Request `req` was answered (a body of `body_size` bytes): its access
     /// line, and its done-callbacks are due.
