@@ -414,12 +414,12 @@ private:
     std::uint64_t next_out_ = 0;  // lowest seq whose response is not in out_ yet
     std::deque<Slot> slots_;      // seqs [next_out_, next_seq_) once any answer is deferred
     OpenBody open_;               // the body of response next_out_, its head already in out_
-    std::array<std::string_view, 2> lent_;  // a lent stream piece and its chunk end, if any
-    std::uint64_t last_seq_ = 0;            // when no_more_: the request whose answer closes
-    std::uint64_t ws_seq_ = 0;              // the request the WebSocket answers
-    std::unique_ptr<ws::Session> ws_;       // once accepted
+    std::array<std::string_view, 2> lent_;     // a lent stream piece and its chunk end, if any
+    std::uint64_t last_seq_ = 0;               // when no_more_: the request whose answer closes
+    std::uint64_t ws_seq_ = 0;                 // the request the WebSocket answers
+    std::unique_ptr<ws::Session> ws_;          // once accepted
     std::shared_ptr<const net::TlsPeer> tls_;  // away from the fields every request uses
-    bool no_more_ = false;                  // no further request will be dispatched
+    bool no_more_ = false;                     // no further request will be dispatched
     bool peer_closed_ = false;
     bool draining_ = false;
     bool upgrading_ = false;  // the last request dispatched may be a WebSocket
