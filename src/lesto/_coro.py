@@ -85,6 +85,8 @@ class EagerStep:
     (`drive`).
     """
 
+    # __weakref__: anyio keys its task state on the current task weakly; the
+    # engine never reuses a stand-in that is weakly referred to (refcount.hpp).
     __slots__ = ("_loop", "_task", "_cancels", "_cancel_msg", "_driven", "_coro", "_context",
                  "_ended", "_fut_waiter", "_must_cancel", "__weakref__")
 

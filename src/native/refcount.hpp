@@ -38,16 +38,20 @@
 // Fact 2, no uncounted references. Nothing refers to a Request or a stand-in
 // without holding a strong reference, so a count equal to the engine's own
 // references means nobody else can reach the object. Weak references are
-// not counted, so neither type may take one: lesto._native.Request has no
+// not counted. A Request may not take one: lesto._native.Request has no
 // weak-reference slot, an Application's request class declares
-// `__slots__ = ()`, Engine::take_request refuses a request class that adds
-// the slot, and EagerStep's `__slots__` leave `__weakref__` out. Borrowed
+// `__slots__ = ()`, and Engine::take_request refuses a request class that
+// adds the slot. A stand-in must take them (anyio keys its per-task state on
+// the current task in a WeakKeyDictionary), so only_known_refs also reads
+// its weak-reference list: a stand-in someone refers to weakly is kept, as
+// one referred to strongly is. Borrowed
 // references in C code end with the call that borrowed them. The
 // interpreter's frames hold strong references. (3.14 pushes borrowed
 // references on a frame's stack, LOAD_FAST_BORROW, where its compiler finds
 // that a local holds a strong one for as long; not run here, one reason
 // 3.14 is past verified_through.) Tests: *_take_no_weak_references,
-// test_a_request_class_that_takes_weak_references_is_refused.
+// test_a_request_class_that_takes_weak_references_is_refused,
+// test_a_kept_stand_in_is_never_handed_to_another_handler[weakly].
 //
 // Fact 3, asyncio's current-task record holds exactly one strong reference
 // to the task it names: asyncio.tasks._enter_task(loop, task) stores it in
@@ -94,12 +98,20 @@ inline constexpr bool spare_responses = !free_threaded;
     }
 }
 
+/// Whether anyone holds a weak reference to `obj`. tp_weaklistoffset locates
+/// the list head as CPython's own _PyObject_GET_WEAKREFS_LISTPTR does on
+/// 3.10-3.13, a slot's offset or (3.12+) the negative managed offset alike.
+[[gnu::always_inline]] inline bool weakly_referenced(PyObject* obj) noexcept {
+    const Py_ssize_t offset = Py_TYPE(obj)->tp_weaklistoffset;
+    return offset != 0 && *reinterpret_cast<PyObject**>(reinterpret_cast<char*>(obj) + offset);
+}
+
 /// Stand-in reuse (facts 1, 2, 3): `obj` has no strong references but the
 /// `known` ones the caller counted (its own, and asyncio's record while it is
-/// the current task).
+/// the current task), and no weak ones.
 [[gnu::always_inline]] inline bool only_known_refs(PyObject* obj, Py_ssize_t known) noexcept {
     if constexpr (reuse_objects) {
-        return Py_REFCNT(obj) <= known;
+        return Py_REFCNT(obj) <= known && !weakly_referenced(obj);
     } else {
         static_cast<void>(obj);
         static_cast<void>(known);

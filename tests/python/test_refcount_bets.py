@@ -144,7 +144,8 @@ def test_a_kept_response_stays_intact_and_can_be_written_again(refcount_server):
         assert (r.status, r.body, r.header("X-Tag")) == (201, b"kept one", "one")
 
 
-@pytest.mark.parametrize("query", ["", "?yield"], ids=["returning", "yielding"])
+@pytest.mark.parametrize("query", ["", "?yield", "?weakly", "?weakly,yield"],
+                         ids=["returning", "yielding", "weakly", "weakly-yielding"])
 def test_a_kept_stand_in_is_never_handed_to_another_handler(refcount_server, query):
     with refcount_server.connect() as conn:
         conn.send(get(f"/keep-step{query}"))
@@ -156,7 +157,8 @@ def test_a_kept_stand_in_is_never_handed_to_another_handler(refcount_server, que
     assert [r.json() for r in answers[::2]] == [{"before": False, "after": False}] * 25
     assert [r.body for r in answers[1::2]] == [b"cancelled"] * 25
     # A cancel() of a later handler would show here had it run under this stand-in.
-    assert kept == {"cancelling": 0, "done": False}
+    # A weakly kept one may have been let go, but never reused.
+    assert kept == {"cancelling": 0, "done": False} or ("weakly" in query and kept == {"gone": True})
 
 
 def test_a_request_takes_no_weak_reference(refcount_server):
@@ -184,9 +186,15 @@ def test_a_request_class_that_takes_weak_references_is_refused(loop_name, server
 # ---- the CPython facts the bets rest on --------------------------------------------------
 
 
-def test_requests_and_stand_ins_take_no_weak_references():
-    for cls in (_native.Request, Application().request_class, EagerStep):
+def test_requests_take_no_weak_references():
+    for cls in (_native.Request, Application().request_class):
         assert cls.__weakrefoffset__ == 0, cls
+
+
+def test_stand_ins_take_weak_references_as_anyio_needs():
+    # anyio keys its task state on the current task in a WeakKeyDictionary;
+    # the engine reads the list (refcount.hpp, fact 2).
+    assert EagerStep.__weakrefoffset__ != 0
 
 
 @pytest.mark.parametrize("new_loop", [asyncio.new_event_loop, uvloop.new_event_loop],

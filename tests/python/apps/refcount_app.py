@@ -105,17 +105,19 @@ def resend(request):
 
 
 async def keep_step(request):
-    kept_steps.append(asyncio.current_task())
-    if request.query_string == "yield":  # kept across a step the engine resumes in a round
+    task = asyncio.current_task()
+    # weakly: as anyio keeps its per-task state (a WeakKeyDictionary)
+    kept_steps.append(weakref.ref(task) if "weakly" in (request.query_string or "") else task)
+    if "yield" in (request.query_string or ""):  # kept across a step the engine resumes in a round
         await asyncio.sleep(0)
     return request.Response(text=str(len(kept_steps) - 1))
 
 
 async def step_check(request):
     """Whether this handler runs under a kept stand-in, before and after a bare yield."""
-    before = any(asyncio.current_task() is step for step in kept_steps)
+    before = any(asyncio.current_task() is step for step in _kept_steps())
     await asyncio.sleep(0)
-    after = any(asyncio.current_task() is step for step in kept_steps)
+    after = any(asyncio.current_task() is step for step in _kept_steps())
     return request.Response(json={"before": before, "after": after})
 
 
@@ -128,8 +130,20 @@ async def cancel_own(request):
     return request.Response(text="not cancelled")
 
 
+def _kept_steps():
+    """The kept stand-ins, the weakly kept ones that are still alive included."""
+    for step in kept_steps:
+        step = step() if isinstance(step, weakref.ref) else step
+        if step is not None:
+            yield step
+
+
 def kept_step(request):
     step = kept_steps[int(request.match_dict["i"])]
+    if isinstance(step, weakref.ref):
+        step = step()
+        if step is None:  # the engine let it go rather than reuse it
+            return request.Response(json={"gone": True})
     return request.Response(json={"cancelling": step.cancelling(), "done": step.done()})
 
 
