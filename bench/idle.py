@@ -18,8 +18,13 @@ counted per connection.
                    as agreed, so that the server holds its zlib streams
                    (target: at most 4 KiB each, issue 17)
 
+--settle S waits S seconds (default 1) before measuring, answering the
+server's pings: a WebSocket quiet for a ping interval (20 s) is pinged, and
+parks its zlib streams (bench/README.md, "WebSockets").
+
 Usage (from the repo root):
-  python -m bench.idle [--connections N] [--protocol http|ws] [--asgi] [--deflate [OFFER]] [--messages K]
+  python -m bench.idle [--connections N] [--protocol http|ws] [--asgi] [--deflate [OFFER]]
+                       [--messages K] [--settle S]
 """
 
 from __future__ import annotations

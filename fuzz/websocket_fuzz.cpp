@@ -12,12 +12,13 @@
 // make valid masked or compressed frames, this mode reaches the messages.
 //
 // The session runs whole, one byte at a time (up to 1 KiB) and in two
-// random splits: the events, the output, the state and the bytes taken are
-// the same every way. And always: messages are within max_message, text
-// is UTF-8; a failure closes with 1002, 1007 or 1009 and a client's close
-// reports a code that may be sent (or 1005); the output is server frames
-// (unmasked, shortest lengths): pongs of at most 125 bytes, then at most
-// one close, last, which carries the failure or echoes the client's code.
+// random splits, the second parking the session after every piece: the
+// events, the output, the state and the bytes taken are the same every
+// way. And always: messages are within max_message, text is UTF-8; a
+// failure closes with 1002, 1007 or 1009 and a client's close reports a
+// code that may be sent (or 1005); the output is server frames (unmasked,
+// shortest lengths): pongs of at most 125 bytes, then at most one close,
+// last, which carries the failure or echoes the client's code.
 #include "fuzz_util.hpp"
 #include "support/splits.hpp"
 #include "support/ws_session.hpp"
@@ -130,20 +131,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const lesto::ws::DeflateParams* deflate = in.deflate ? &*in.deflate : nullptr;
     auto& ctx = lesto::fuzz::context();
     const auto broken = lesto::fuzz::broken;
-    const auto run = [&](const std::vector<std::size_t>& ends, const char* how) {
+    const auto run = [&](const std::vector<std::size_t>& ends, const char* how, bool park = false) {
         ctx.split = how;
-        return run_session(in.wire, ends, in.limits, deflate, broken);
+        return run_session(in.wire, ends, in.limits, deflate, broken, park);
     };
     const WsOutcome whole =
         run(in.wire.empty() ? std::vector<std::size_t>{} : std::vector<std::size_t>{in.wire.size()},
             "whole");
     check_outcome(whole, in);
-    const auto compare = [&](const std::vector<std::size_t>& ends, const char* how) {
-        const WsOutcome other = run(ends, how);
+    const auto compare = [&](const std::vector<std::size_t>& ends, const char* how,
+                             bool park = false) {
+        const WsOutcome other = run(ends, how, park);
         FUZZ_CHECK(other == whole, "whole: " + show(whole) + "\n" + how + ": " + show(other));
     };
     if (in.wire.size() <= 1024) compare(bytewise_ends(in.wire.size()), "one byte at a time");
     compare(random_ends(in.wire.size(), in.seed), "random split (seed)");
-    compare(random_ends(in.wire.size(), in.seed + 256u), "random split (seed+256)");
+    // Parking between pieces, as an idle connection does, changes nothing.
+    compare(random_ends(in.wire.size(), in.seed + 256u), "random split (seed+256), parking", true);
     return 0;
 }

@@ -36,7 +36,7 @@ TEST(Buffer, AppendConsumeAndGrowKeepPendingBytes) {
 }
 
 TEST(BufferPool, AnIdleBufferGivesItsBlockToTheNextBufferOfThatSize) {
-    lesto::BufferPool pool(2);
+    lesto::BufferPool pool(2 * lesto::BufferPool::min_size);
     lesto::Buffer a = pooled(pool);
     a.append("hello");
     const char* block = a.data();
@@ -52,13 +52,13 @@ TEST(BufferPool, AnIdleBufferGivesItsBlockToTheNextBufferOfThatSize) {
 }
 
 TEST(BufferPool, OnlyExactSizesAreReusedAndAFullPoolFrees) {
-    lesto::BufferPool pool(1);
+    lesto::BufferPool pool(64 * 1024);  // room for the large block only
     {
         lesto::Buffer small = pooled(pool), large = pooled(pool);
         small.append("x");
         large.prepare(64 * 1024);
         EXPECT_EQ(large.capacity(), 64u * 1024);
-    }  // both die: the pool keeps one block, the other is freed
+    }  // both die, the large first: the pool keeps it, the small one is freed
     EXPECT_EQ(pool.spare(), 1u);
     lesto::Buffer c = pooled(pool);
     c.prepare(100000);  // a size the pool has no block of
@@ -66,7 +66,7 @@ TEST(BufferPool, OnlyExactSizesAreReusedAndAFullPoolFrees) {
 }
 
 TEST(BufferPool, PendingBytesKeepTheirBlock) {
-    lesto::BufferPool pool(4);
+    lesto::BufferPool pool;
     lesto::Buffer a = pooled(pool);
     a.append("pending");
     a.shrink_if_empty(0);  // not empty: kept
@@ -75,7 +75,7 @@ TEST(BufferPool, PendingBytesKeepTheirBlock) {
 }
 
 TEST(BufferPool, ABlockAboveMaxSizeGoesBackToMalloc) {
-    lesto::BufferPool pool(4);
+    lesto::BufferPool pool(4 * lesto::BufferPool::max_size);
     {
         lesto::Buffer big = pooled(pool), kept = pooled(pool);
         big.prepare(lesto::BufferPool::max_size + 1);  // a large body's worth
@@ -89,7 +89,7 @@ TEST(BufferPool, ABlockAboveMaxSizeGoesBackToMalloc) {
 }
 
 TEST(BufferPool, EachSizeIsTakenFromItsOwnBlocks) {
-    lesto::BufferPool pool(8);
+    lesto::BufferPool pool;
     const char* small_block;
     const char* large_block;
     {
@@ -106,5 +106,44 @@ TEST(BufferPool, EachSizeIsTakenFromItsOwnBlocks) {
     b.append("y");
     EXPECT_EQ(a.data(), large_block);
     EXPECT_EQ(b.data(), small_block);
+    EXPECT_EQ(pool.spare(), 0u);
+}
+
+TEST(BufferPool, GrowingTakesTheLargerBlockFromThePoolAndGivesTheSmallerBack) {
+    lesto::BufferPool pool;
+    const char* eight_k;
+    {
+        lesto::Buffer warm = pooled(pool);
+        warm.prepare(8192);
+        eight_k = warm.data();
+    }
+    EXPECT_EQ(pool.spare(), 1u);
+    lesto::Buffer a = pooled(pool);
+    a.append(std::string(4096, 'a'));  // a 4 KiB block: the pool has none
+    const char* four_k = a.data();
+    a.append("b");  // grows into the pool's 8 KiB block; the 4 KiB one goes back
+    EXPECT_EQ(a.data(), eight_k);
+    EXPECT_EQ(a.view(), std::string(4096, 'a') + "b");
+    EXPECT_EQ(pool.spare(), 1u);
+    lesto::Buffer b = pooled(pool);
+    b.append("c");
+    EXPECT_EQ(b.data(), four_k);
+    EXPECT_EQ(pool.spare(), 0u);
+}
+
+TEST(BufferPool, ItsBoundIsInBytes) {
+    lesto::BufferPool pool(3 * lesto::BufferPool::min_size);
+    {
+        lesto::Buffer a = pooled(pool), b = pooled(pool), c = pooled(pool), d = pooled(pool);
+        for (lesto::Buffer* x : {&a, &b, &c, &d}) x->append("x");
+        lesto::Buffer big = pooled(pool);
+        big.prepare(2 * lesto::BufferPool::min_size);
+    }  // big dies first, then d, c, b, a: 8 KiB and one 4 KiB block fit, the rest is freed
+    EXPECT_EQ(pool.spare(), 2u);
+    lesto::Buffer e = pooled(pool);
+    e.append("y");  // takes the 4 KiB block
+    lesto::Buffer f = pooled(pool), g = pooled(pool);
+    f.append("z");  // none left of that size
+    g.prepare(2 * lesto::BufferPool::min_size);
     EXPECT_EQ(pool.spare(), 0u);
 }

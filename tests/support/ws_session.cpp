@@ -131,7 +131,8 @@ std::string show(const WsOutcome& o) {
 }
 
 WsOutcome run_session(std::string_view wire, const std::vector<std::size_t>& ends,
-                      const ws::Limits& limits, const ws::DeflateParams* deflate, Broken broken) {
+                      const ws::Limits& limits, const ws::DeflateParams* deflate, Broken broken,
+                      bool park) {
     WsOutcome o;
     ws::Session session(limits, deflate);
     Buffer out;
@@ -160,6 +161,7 @@ WsOutcome run_session(std::string_view wire, const std::vector<std::size_t>& end
             break;
         }
         if (session.done()) break;
+        if (park) session.park();
         start = end;
     }
     LESTO_CHECK(broken,

@@ -67,8 +67,10 @@ std::string show(const WsOutcome& o);
 /// piece a heap block of its own; feeding stops where the session stops.
 /// Checks as it goes (handing `broken` what breaks): every byte is taken
 /// unless the session stopped, `closed` comes once and last, and exactly
-/// when the session is done.
+/// when the session is done. `park`: the session parks after every piece,
+/// as an idle connection's does, which must change nothing it reports.
 WsOutcome run_session(std::string_view wire, const std::vector<std::size_t>& ends,
-                      const ws::Limits& limits, const ws::DeflateParams* deflate, Broken broken);
+                      const ws::Limits& limits, const ws::DeflateParams* deflate, Broken broken,
+                      bool park = false);
 
 }  // namespace lesto::test

@@ -17,14 +17,19 @@ namespace lesto {
 /// A Buffer's blocks are powers of two, so each size has a free list of its
 /// own, linked through the spare blocks' first bytes: taking or giving one is
 /// a few instructions (on non-pipelined traffic both happen for every
-/// request). Bounded: at most `max_blocks` blocks, none above `max_size` (a
-/// large body's memory goes back to malloc at once).
+/// request). Bounded: at most `max_bytes` in spare blocks, none above
+/// `max_size` (a large body's memory goes back to malloc at once). Bytes, not
+/// blocks: a hundred WebSockets each sending eight 4 KiB messages a turn hold
+/// a 64 KiB block each until it is written, and 64 blocks (the bound before)
+/// sent the rest back to malloc, whose pages the next turn faulted in again.
 class BufferPool {
 public:
     static constexpr std::size_t min_size = 4096;  // a Buffer's first block, its smallest size
     static constexpr std::size_t max_size = std::size_t{1} << 20;
+    static constexpr std::size_t default_max_bytes = std::size_t{16} << 20;
 
-    explicit BufferPool(std::size_t max_blocks = 64) noexcept : max_(max_blocks) {}
+    explicit BufferPool(std::size_t max_bytes = default_max_bytes) noexcept
+        : max_bytes_(max_bytes) {}
     BufferPool(const BufferPool&) = delete;
     BufferPool& operator=(const BufferPool&) = delete;
     ~BufferPool() {
@@ -38,15 +43,17 @@ public:
         char* p = free_[k];
         free_[k] = next(p);
         --spare_;
+        spare_bytes_ -= size;
         return p;
     }
     /// Keep `data` for reuse; false when full or not a pooled size (the caller frees it).
     bool give(char* data, std::size_t size) noexcept {
         const int k = size_class(size);
-        if (k < 0 || spare_ >= max_) return false;
+        if (k < 0 || size > max_bytes_ - spare_bytes_) return false;
         std::memcpy(data, &free_[k], sizeof(char*));
         free_[k] = data;
         ++spare_;
+        spare_bytes_ += size;
         return true;
     }
     std::size_t spare() const noexcept { return spare_; }
@@ -66,7 +73,8 @@ private:
 
     char* free_[classes] = {};  // the head of each size's list
     std::size_t spare_ = 0;
-    std::size_t max_;
+    std::size_t spare_bytes_ = 0;
+    std::size_t max_bytes_;
 };
 
 /// Bytes in [begin, end) are pending; appends go to the end, `consume` moves
@@ -158,10 +166,16 @@ private:
         } else {
             std::size_t want = cap_ * 2;
             while (want < pending + n) want *= 2;
-            char* p = static_cast<char*>(std::malloc(want));
-            if (!p) throw std::bad_alloc();
+            // Through the pool both ways, as first_block: a connection whose
+            // output grows to 64 KiB each turn (eight 4 KiB WebSocket
+            // messages) and is given back when idle would otherwise have
+            // glibc hand back and map again the larger blocks, and fault in
+            // their pages on each copy (9 % of the server's time in
+            // bench/ws.py's 4 KiB echo).
+            char* p = pool_ ? pool_->take(want) : nullptr;
+            if (!p && !(p = static_cast<char*>(std::malloc(want)))) throw std::bad_alloc();
             if (pending) std::memcpy(p, data_ + begin_, pending);
-            std::free(data_);
+            release();
             data_ = p;
             cap_ = want;
         }

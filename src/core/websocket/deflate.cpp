@@ -196,6 +196,11 @@ Inflater::Result Inflater::finish(Buffer& out, std::size_t limit) {
 
 bool Inflater::park() noexcept {
     if (!z_ || reset_after_message_) return true;  // nothing kept to begin with
+    // Only where a new stream could take over: before a block header, on a
+    // byte boundary (zlib's data_type is then exactly 128), which a sync
+    // flush leaves. A message that ended inside a block (no conforming
+    // client sends one) leaves state that the window alone does not hold.
+    if (z_->z.data_type != 128) return false;
     if (!copy_window(z_->z, inflateGetDictionary, parked_)) return false;
     z_.reset();
     return true;

@@ -41,7 +41,8 @@ public:
     /// Between messages, on an idle connection: keeps only the window's
     /// bytes (what the client's next message may refer back to, at most
     /// 2^bits) and frees zlib's stream; the next `feed` makes a new one
-    /// with them. False, keeping the stream, when zlib fails.
+    /// with them. False, keeping the stream, when zlib fails or the last
+    /// message did not end on a block boundary.
     bool park() noexcept;
 
 private:
