@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <iterator>
 #include <utility>
 
 namespace lesto {
@@ -242,8 +241,7 @@ bool Connection::refuse_unanswered() {
     no_more_ = true;
     if (next_out_ == next_seq_) return false;
     // Slots from next_out_ on: the first unanswered request's and those behind it.
-    std::deque<Slot> pending;
-    pending.swap(slots_);
+    SlotQueue<Slot> pending = std::exchange(slots_, {});
     const http::Header retry_after{"Retry-After", stop_retry_after};
     http::write_error(out_, 503, "Service Unavailable: the server is stopping", date_->value(),
                       false, {&retry_after, 1});
@@ -541,13 +539,7 @@ void Connection::drop_behind(std::uint64_t seq) {
     no_more_ = true;
     if (seq + 1 >= next_seq_) return;
     // No answer may follow a response that ends with the connection (RFC 9112 9.6).
-    std::deque<Slot> behind;
-    const auto keep = static_cast<std::size_t>(seq + 1 - next_out_);
-    if (slots_.size() > keep) {
-        behind.assign(std::make_move_iterator(slots_.begin() + static_cast<std::ptrdiff_t>(keep)),
-                      std::make_move_iterator(slots_.end()));
-        slots_.erase(slots_.begin() + static_cast<std::ptrdiff_t>(keep), slots_.end());
-    }
+    SlotQueue<Slot> behind = slots_.take_from(static_cast<std::size_t>(seq + 1 - next_out_));
     next_seq_ = seq + 1;
     for (Slot& slot : behind) {
         if (!slot.done && slot.token) dispatcher_->abandon(slot.token);

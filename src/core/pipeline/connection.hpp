@@ -4,7 +4,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <span>
@@ -18,6 +17,7 @@
 #include "parser/request.hpp"
 #include "pipeline/limits.hpp"
 #include "pipeline/open_body.hpp"
+#include "pipeline/slot_queue.hpp"
 #include "response/date.hpp"
 #include "response/writer.hpp"
 
@@ -412,7 +412,7 @@ private:
 
     std::uint64_t next_seq_ = 0;  // seq the next dispatched request gets
     std::uint64_t next_out_ = 0;  // lowest seq whose response is not in out_ yet
-    std::deque<Slot> slots_;      // seqs [next_out_, next_seq_) once any answer is deferred
+    SlotQueue<Slot> slots_;       // seqs [next_out_, next_seq_) once any answer is deferred
     OpenBody open_;               // the body of response next_out_, its head already in out_
     std::array<std::string_view, 2> lent_;     // a lent stream piece and its chunk end, if any
     std::uint64_t last_seq_ = 0;               // when no_more_: the request whose answer closes
