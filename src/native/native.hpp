@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <iterator>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -199,7 +200,9 @@ struct OwnedRequest {
     std::string remote_addr;
     std::shared_ptr<const net::TlsPeer> tls;
     http::RequestHead head;
-    router::Match match;
+    /// Only the route's parameters: a whole router::Match is 400 bytes of
+    /// room for sixteen, which an idle WebSocket's request would keep.
+    std::vector<router::Param> params;
 };
 
 struct RequestObject {
@@ -208,7 +211,9 @@ struct RequestObject {
     const http::RequestHead* head;
     std::string_view body;
     bool has_body;
-    const router::Match* match;
+    /// The matched route's parameters, views into route_path; empty when no route matched.
+    std::span<const router::Param> params;
+    std::size_t route_index;      ///< the matched route's, when `route` is set
     std::string_view route_path;  ///< the percent-decoded path the router matched
     std::string_view raw_head;
     const std::string* remote_addr;

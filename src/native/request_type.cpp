@@ -122,10 +122,9 @@ PyObject* Request_get_body(RequestObject* r, void*) {
 PyObject* Request_get_match_dict(RequestObject* r, void*) {
     return cached(r, r->match_dict_obj, [&]() -> PyObject* {
         PyObject* d = PyDict_New();
-        if (!d || !r->match || r->match->kind != router::MatchKind::found) return d;
-        const router::Route& route = engine_router(*r->server->engine).route(r->match->route);
-        for (std::size_t i = 0; i < r->match->param_count; ++i) {
-            const router::Param& p = r->match->params[i];
+        if (!d || r->params.empty()) return d;
+        const router::Route& route = engine_router(*r->server->engine).route(r->route_index);
+        for (const router::Param& p : r->params) {
             const std::string& name = route.param_names[p.name];
             PyObject* key =
                 PyUnicode_FromStringAndSize(name.data(), static_cast<Py_ssize_t>(name.size()));
@@ -287,7 +286,10 @@ void request_bind(RequestObject* r, ServerObject* server, Connection& conn, std:
     r->raw_head = ref.raw_head;
     r->body = ref.body;
     r->has_body = ref.has_body;
-    r->match = match;
+    const bool found = match && match->kind == router::MatchKind::found;
+    r->params = found ? std::span<const router::Param>(match->params, match->param_count)
+                      : std::span<const router::Param>();
+    r->route_index = found ? match->route : 0;
     r->route_path = route_path;
     r->remote_addr = &conn.remote_addr();
     r->tls = &conn.tls();
@@ -327,20 +329,11 @@ void request_detach(RequestObject* r) {
     o->head = *r->head;
     o->head.rebase(r->raw_head.data(), o->raw_head.data());
     o->route_path.assign(r->route_path);
-    if (r->match) {
-        // Parameters are views into the path the router matched.
-        // Only the params in use: a whole Match is half a kilobyte of raw storage.
-        o->match.kind = r->match->kind;
-        o->match.route = r->match->route;
-        o->match.param_count = r->match->param_count;
-        for (std::size_t i = 0; i < o->match.param_count; ++i)
-            o->match.params[i] = r->match->params[i];
-        for (std::size_t i = 0; i < o->match.param_count; ++i) {
-            std::string_view& v = o->match.params[i].value;
-            v = {o->route_path.data() + (v.data() - r->route_path.data()), v.size()};
-        }
-        r->match = &o->match;
-    }
+    // Parameters are views into the path the router matched.
+    o->params.assign(r->params.begin(), r->params.end());
+    for (router::Param& p : o->params)
+        p.value = {o->route_path.data() + (p.value.data() - r->route_path.data()), p.value.size()};
+    r->params = o->params;
     r->route_path = o->route_path;
     r->owned = o;
     r->head = &o->head;
