@@ -1,7 +1,7 @@
 // session.cpp: the protocol state machine: frames in, messages and replies out.
 #include "websocket/session.hpp"
 
-#include <algorithm>
+#include <utility>
 
 #include "websocket/deflate.hpp"
 
@@ -116,7 +116,7 @@ void Session::begin_frame() noexcept {
     in_frame_ = true;
     done_ = 0;
     if (is_control(frame_.opcode)) {
-        control_size_ = 0;
+        control_.clear();
         return;
     }
     if (state_ != State::open) return;
@@ -135,9 +135,8 @@ void Session::on_payload(char* p, std::size_t n, bool whole, bool last, Events& 
                          Buffer& out) {
     if (is_control(frame_.opcode)) {
         if (whole) return on_control({p, n}, events, out);
-        std::copy_n(p, n, control_ + control_size_);
-        control_size_ = static_cast<std::uint8_t>(control_size_ + n);
-        if (last) on_control({control_, control_size_}, events, out);
+        control_.append(p, n);
+        if (last) on_control(std::exchange(control_, {}), events, out);  // its room goes
         return;
     }
     // 5.5.1: after its close the server reads no more data, only the reply.

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "buffer/buffer.hpp"
@@ -141,9 +142,9 @@ private:
     Utf8Validator utf8_;
     Buffer message_;  // a message in pieces, assembled (or inflated)
 
-    // A control frame cut short, kept until its end.
-    std::uint8_t control_size_ = 0;
-    char control_[max_control_payload] = {};
+    // A control frame cut short, kept until its end: a string, so that no
+    // idle WebSocket holds the 125 bytes a control frame may take.
+    std::string control_;
 
     std::unique_ptr<Inflater> inflater_;  // made at the first compressed message
     std::unique_ptr<Deflater> deflater_;  // made at the first message sent
