@@ -11,6 +11,7 @@ handler raised, which is logged).
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,7 +25,11 @@ async def serve(handler: WebSocketHandler, ws: WebSocket) -> None:
     """Run `handler(ws)`; refuse or close what it left open."""
     request = ws.request
     try:
-        result = await handler(ws)
+        call = handler(ws)
+        if not inspect.isawaitable(call):
+            raise TypeError(f"the WebSocket handler {handler!r} returned {call!r}, not an "
+                            f"awaitable: make it `async def handler(ws)`")
+        result = await call
     except WebSocketClosed:
         return  # the peer closed or left while the handler used the socket: nothing is owed
     except asyncio.CancelledError:
@@ -59,6 +64,7 @@ def run_websocket(loop: asyncio.AbstractEventLoop) -> Callable[[WebSocketHandler
     """The engine's `run_websocket(handler, ws)` for `loop`."""
 
     def start(handler: WebSocketHandler, ws: WebSocket) -> asyncio.Task[None]:
-        return loop.create_task(serve(handler, ws))
+        # Named: a default name is a new string per task, kept by every idle WebSocket.
+        return loop.create_task(serve(handler, ws), name="lesto-websocket")
 
     return start

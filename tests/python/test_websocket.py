@@ -136,6 +136,14 @@ def test_a_handler_that_raises_before_accepting_gives_500_and_a_log_line(ws_serv
     assert info.value.response.status_code == 500
 
 
+def test_a_handler_that_is_not_async_gives_500_and_says_so(ws_server):
+    ws_server.expect_traceback("make it `async def handler(ws)`")
+    with pytest.raises(InvalidStatus) as info:
+        connect(url(ws_server, "/not-async"))
+    assert info.value.response.status_code == 500
+    assert "make it `async def handler(ws)`" in ws_server.log()
+
+
 def test_a_handler_that_raises_after_accepting_closes_with_1011(ws_server):
     ws_server.expect_traceback("boom after accept")
     with connect(url(ws_server, "/fail-late")) as ws:

@@ -67,6 +67,10 @@ async def fail_early(ws):
     raise RuntimeError("boom before accept")
 
 
+def not_async(ws):  # a mistake: the handler must be `async def`
+    return None
+
+
 async def fail_late(ws):
     await ws.accept()
     await ws.receive()
@@ -116,6 +120,7 @@ app.router.add_websocket("/about/{room}", about)
 app.router.add_websocket("/refuse", refuse)
 app.router.add_websocket("/ignore", ignore)
 app.router.add_websocket("/fail-early", fail_early)
+app.router.add_websocket("/not-async", not_async)
 app.router.add_websocket("/fail-late", fail_late)
 app.router.add_websocket("/server-close", server_close)
 app.router.add_websocket("/flood", flood)
