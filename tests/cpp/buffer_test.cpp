@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "buffer/buffer.hpp"
 
@@ -146,4 +147,37 @@ TEST(BufferPool, ItsBoundIsInBytes) {
     f.append("z");  // none left of that size
     g.prepare(2 * lesto::BufferPool::min_size);
     EXPECT_EQ(pool.spare(), 0u);
+}
+
+TEST(BufferPool, DecayFreesOnlyWhatStayedSpareAWholeTick) {
+    constexpr std::size_t block = lesto::BufferPool::min_size;
+    lesto::BufferPool pool;
+    const auto give_back = [&](int n) {  // n buffers held at once, then all idle
+        std::vector<lesto::Buffer> burst;
+        for (int i = 0; i < n; ++i) {
+            burst.push_back(pooled(pool));
+            burst.back().append("x");
+        }
+        for (lesto::Buffer& b : burst) {
+            b.consume(1);
+            b.shrink_if_empty(0);
+        }
+    };
+    give_back(100);
+    EXPECT_EQ(pool.spare(), 100u);
+    // The first tick after the burst: every block was given during it, none stayed spare.
+    EXPECT_EQ(pool.decay(8 * block), 0u);
+    // Ten of them are in use again during the next tick: those stay, and the
+    // keep; the other blocks go.
+    give_back(10);
+    EXPECT_EQ(pool.decay(8 * block), (100u - 10u - 8u) * block);
+    EXPECT_EQ(pool.spare(), 18u);
+    EXPECT_EQ(pool.spare_bytes(), 18u * block);
+    // A quiet tick: down to the keep.
+    EXPECT_EQ(pool.decay(8 * block), 10u * block);
+    EXPECT_EQ(pool.spare(), 8u);
+    EXPECT_EQ(pool.decay(8 * block), 0u);
+    lesto::Buffer again = pooled(pool);
+    again.append("reused");  // what is kept still serves
+    EXPECT_EQ(pool.spare(), 7u);
 }

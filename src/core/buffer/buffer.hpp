@@ -22,6 +22,10 @@ namespace lesto {
 /// blocks: a hundred WebSockets each sending eight 4 KiB messages a turn hold
 /// a 64 KiB block each until it is written, and 64 blocks (the bound before)
 /// sent the rest back to malloc, whose pages the next turn faulted in again.
+/// What a burst left (ten thousand connections answered in one turn leave
+/// ten thousand blocks) goes back by `decay`, once a tick: the blocks no
+/// Buffer needed for a whole tick, so a busy server keeps its working set
+/// and an idle one lets go of its peak.
 class BufferPool {
 public:
     static constexpr std::size_t min_size = 4096;  // a Buffer's first block, its smallest size
@@ -44,6 +48,7 @@ public:
         free_[k] = next(p);
         --spare_;
         spare_bytes_ -= size;
+        if (spare_bytes_ < idle_bytes_) idle_bytes_ = spare_bytes_;
         return p;
     }
     /// Keep `data` for reuse; false when full or not a pooled size (the caller frees it).
@@ -57,6 +62,25 @@ public:
         return true;
     }
     std::size_t spare() const noexcept { return spare_; }
+    std::size_t spare_bytes() const noexcept { return spare_bytes_; }
+
+    /// Frees the spare blocks that stayed spare since the last call, the
+    /// largest first, but for `keep` bytes of them (give or take a block);
+    /// returns the bytes freed.
+    std::size_t decay(std::size_t keep) noexcept {
+        const std::size_t excess = idle_bytes_ > keep ? idle_bytes_ - keep : 0;
+        std::size_t freed = 0;
+        for (int k = classes - 1; k >= 0 && freed < excess; --k) {
+            while (free_[k] && freed < excess) {
+                std::free(std::exchange(free_[k], next(free_[k])));
+                --spare_;
+                spare_bytes_ -= min_size << k;
+                freed += min_size << k;
+            }
+        }
+        idle_bytes_ = spare_bytes_;
+        return freed;
+    }
 
 private:
     static constexpr int classes = std::countr_zero(max_size) - std::countr_zero(min_size) + 1;
@@ -74,6 +98,7 @@ private:
     char* free_[classes] = {};  // the head of each size's list
     std::size_t spare_ = 0;
     std::size_t spare_bytes_ = 0;
+    std::size_t idle_bytes_ = 0;  // the fewest spare bytes since the last decay: none was taken
     std::size_t max_bytes_;
 };
 

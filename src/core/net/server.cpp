@@ -5,6 +5,9 @@
 #include "net/tls.hpp"
 
 #include <arpa/inet.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -487,6 +490,20 @@ void Server::tick(std::time_t now) {
         peer->conn.abort(408, "request timeout: the request did not arrive in time");
         service(*peer);
     }
+    release_idle_buffers();
+}
+
+void Server::release_idle_buffers() noexcept {
+    // The blocks of the old bound (64 of 4 KiB) stay whatever happens.
+    static constexpr std::size_t keep = std::size_t{256} * 1024;
+    static constexpr std::size_t worth_trimming = std::size_t{1} << 20;
+    if (buffers_.decay(keep) < worth_trimming) return;
+#ifdef __GLIBC__
+    // Blocks below glibc's mmap threshold (128 KiB) lie amid the heap, where
+    // free() does not give pages back. malloc_trim walks the free chunks,
+    // so only after a burst's worth was freed, not every tick.
+    malloc_trim(0);
+#endif
 }
 
 bool Server::mark_dirty(std::uint64_t connection_id) {

@@ -52,7 +52,8 @@ public:
     /// (a few rounds) while sockets keep becoming ready and the dispatcher
     /// has no work waiting for the loop. Returns the events served.
     std::size_t poll();
-    /// Once a second: refresh the Date header, enforce timeouts, retry accept.
+    /// Once a second: refresh the Date header, enforce timeouts, retry accept,
+    /// give back the buffers a burst left.
     void tick(std::time_t now);
     /// Send what asynchronous answers added to connections since the last poll.
     void flush();
@@ -100,6 +101,9 @@ public:
     void close_memory(std::uint64_t id);
 
 private:
+    /// The pool's blocks no connection needed for a whole tick go back to
+    /// malloc, and malloc's free pages to the kernel.
+    void release_idle_buffers() noexcept;
     // epoll_event.data.ptr points at one of these: a listener or a peer.
     struct Peer;
     struct Watch {
