@@ -7,25 +7,26 @@ namespace lesto {
 
 void Connection::dispatch_streaming() {
     const std::uint64_t seq = open_slot();
-    if (!head_.keep_alive) {
+    if (!reading_->head.keep_alive) {
         no_more_ = true;
         last_seq_ = seq;
     }
     stream_seq_ = seq;
-    stream_left_ = head_.content_length;
-    stream_chunked_ = head_.body_kind == http::BodyKind::chunked;
-    stream_expects_continue_ = head_.expect_continue;
+    stream_left_ = reading_->head.content_length;
+    stream_chunked_ = reading_->head.body_kind == http::BodyKind::chunked;
+    stream_expects_continue_ = reading_->head.expect_continue;
     reader_ = nullptr;
     reader_wants_ = false;
     continue_sent_ = false;  // before dispatch: the handler may ask for the body at once
     const bool queued = !slots_.empty();
-    const RequestRef ref{head_, in_.view().substr(0, head_.head_size), {}, true, true};
+    const RequestRef ref{
+        reading_->head, in_.view().substr(0, reading_->head.head_size), {}, true, true};
     dispatcher_->dispatch(*this, seq, ref);
     if (!queued && next_out_ == seq && slots_.empty()) slots_.emplace_back();
     // Whoever kept the request copied its head: the buffer holds body bytes from here on.
-    in_.consume(head_.head_size);
-    head_.clear();
-    parser_.reset();
+    in_.consume(reading_->head.head_size);
+    reading_->head.clear();
+    reading_->parser.reset();
 }
 
 void Connection::set_body_reader(std::uint64_t seq, void* token) noexcept {
@@ -64,8 +65,8 @@ bool Connection::feed_stream() {
         stream_left_ -= consumed;
         last = stream_left_ == 0;
     } else {
-        chunk_body_.clear();
-        const http::ParseResult r = chunked_.feed(in_.view(), chunk_body_);
+        reading_->chunk_body.clear();
+        const http::ParseResult r = reading_->chunked.feed(in_.view(), reading_->chunk_body);
         if (r.status == http::ParseStatus::error) {
             in_.consume(in_.size());
             // The request is answered with the error, unless it already was;
@@ -78,7 +79,7 @@ bool Connection::feed_stream() {
         }
         last = r.status == http::ParseStatus::complete;
         consumed = last ? r.consumed : in_.size();
-        piece = chunk_body_;
+        piece = reading_->chunk_body;
     }
     if (piece.empty() && !last) {
         in_.consume(consumed);
@@ -97,13 +98,13 @@ bool Connection::feed_stream() {
     if (!last) return dropping && !in_.empty();
     stage_ = Stage::head;
     reader_ = nullptr;
-    chunked_.use_limits(static_cast<const http::Limits&>(*limits_));
+    reading_->chunked.use_limits(static_cast<const http::Limits&>(*limits_));
     return true;
 }
 
 void Connection::end_stream(std::string_view error) {
     stage_ = Stage::head;
-    chunked_.use_limits(static_cast<const http::Limits&>(*limits_));
+    reading_->chunked.use_limits(static_cast<const http::Limits&>(*limits_));
     if (void* reader = std::exchange(reader_, nullptr)) {
         dispatcher_->body_input(reader, {}, false, error);
     }

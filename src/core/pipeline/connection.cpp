@@ -24,18 +24,21 @@ constexpr std::size_t stream_read_ahead = std::size_t{64} * 1024;
 
 }  // namespace
 
-Connection::Connection(std::uint64_t id, const ConnectionLimits& limits, Dispatcher& dispatcher,
-                       const http::DateCache& date)
-    : id_(id), limits_(&limits), dispatcher_(&dispatcher), date_(&date), head_limits_(limits),
-      stream_limits_(limits), parser_(head_limits_), chunked_(limits) {
-    stream_limits_.max_body_bytes = limits.max_stream_body_bytes;
-    if ((may_stream_ = dispatcher.may_stream_bodies())) {
-        head_limits_.max_body_bytes = std::max(limits.max_body_bytes, limits.max_stream_body_bytes);
-    }
+Connection::Reading::Reading(const ConnectionLimits& limits, bool may_stream)
+    : head_limits(limits), stream_limits(limits), parser(head_limits), chunked(limits) {
+    stream_limits.max_body_bytes = limits.max_stream_body_bytes;
+    if (may_stream)
+        head_limits.max_body_bytes = std::max(limits.max_body_bytes, limits.max_stream_body_bytes);
     // Most requests carry a dozen headers or fewer; a larger head grows the
     // vector once, and it keeps that capacity for the connection's life.
-    head_.headers.reserve(std::min<std::size_t>(limits.max_header_count, 16));
+    head.headers.reserve(std::min<std::size_t>(limits.max_header_count, 16));
 }
+
+Connection::Connection(std::uint64_t id, const ConnectionLimits& limits, Dispatcher& dispatcher,
+                       const http::DateCache& date)
+    : id_(id), limits_(&limits), dispatcher_(&dispatcher), date_(&date),
+      reading_(std::make_unique<Reading>(limits, dispatcher.may_stream_bodies())),
+      may_stream_(dispatcher.may_stream_bodies()) {}
 
 Connection::~Connection() {
     if (stage_ == Stage::body_stream && reader_) {
@@ -54,7 +57,7 @@ std::span<char> Connection::input_space(std::size_t n) {
     // A head parsed earlier points into the buffer while its body arrives
     // (a streamed body's head is gone: its request copied what it kept).
     if (stage_ != Stage::head && stage_ != Stage::body_stream && in_.data() != before) {
-        head_.rebase(before, in_.data());
+        reading_->head.rebase(before, in_.data());
     }
     return {p, in_.tail_room()};
 }
@@ -112,7 +115,7 @@ bool Connection::process() {
 }
 
 bool Connection::parse_head() {
-    http::ParseResult r = parser_.parse(in_.view(), head_);
+    http::ParseResult r = reading_->parser.parse(in_.view(), reading_->head);
     switch (r.status) {
     case http::ParseStatus::incomplete:
         return false;
@@ -122,25 +125,25 @@ bool Connection::parse_head() {
     case http::ParseStatus::complete:
         break;
     }
-    head_.head_size = r.consumed;
+    reading_->head.head_size = r.consumed;
     body_ = {};
     body_fed_ = 0;
-    if (head_.body_kind == http::BodyKind::none) return true;
-    const bool streams = may_stream_ && dispatcher_->streams_body(head_);
+    if (reading_->head.body_kind == http::BodyKind::none) return true;
+    const bool streams = may_stream_ && dispatcher_->streams_body(reading_->head);
     const http::Limits& bound =
-        streams ? stream_limits_ : static_cast<const http::Limits&>(*limits_);
-    if (head_.body_kind == http::BodyKind::content_length &&
-        head_.content_length > bound.max_body_bytes) {
-        // The parser let it by for a streamed body's sake (head_limits_).
+        streams ? reading_->stream_limits : static_cast<const http::Limits&>(*limits_);
+    if (reading_->head.body_kind == http::BodyKind::content_length &&
+        reading_->head.content_length > bound.max_body_bytes) {
+        // The parser let it by for a streamed body's sake (reading_->head_limits).
         fail(http::errors::length_too_large.status, http::errors::length_too_large.reason);
         return false;
     }
-    chunked_.reset();
-    chunked_.use_limits(bound);
-    chunk_body_.clear();
+    reading_->chunked.reset();
+    reading_->chunked.use_limits(bound);
+    reading_->chunk_body.clear();
     if (streams) {
         stage_ = Stage::body_stream;
-    } else if (head_.body_kind == http::BodyKind::content_length) {
+    } else if (reading_->head.body_kind == http::BodyKind::content_length) {
         stage_ = Stage::body_length;
     } else {
         stage_ = Stage::body_chunked;
@@ -149,10 +152,10 @@ bool Connection::parse_head() {
 }
 
 bool Connection::read_body() {
-    const std::size_t head_size = head_.head_size;
+    const std::size_t head_size = reading_->head.head_size;
     if (stage_ == Stage::body_length) {
         // The parser refused lengths above max_body_bytes, so this fits in size_t.
-        const auto length = static_cast<std::size_t>(head_.content_length);
+        const auto length = static_cast<std::size_t>(reading_->head.content_length);
         if (in_.size() - head_size < length) {
             maybe_send_continue();
             return false;
@@ -161,11 +164,11 @@ bool Connection::read_body() {
         return true;
     }
     std::string_view raw = in_.view().substr(head_size + body_fed_);
-    http::ParseResult r = chunked_.feed(raw, chunk_body_);
+    http::ParseResult r = reading_->chunked.feed(raw, reading_->chunk_body);
     switch (r.status) {
     case http::ParseStatus::complete:
         body_fed_ += r.consumed;
-        body_ = chunk_body_;
+        body_ = reading_->chunk_body;
         return true;
     case http::ParseStatus::incomplete:
         body_fed_ += raw.size();
@@ -181,7 +184,7 @@ bool Connection::read_body() {
 void Connection::maybe_send_continue() {
     // Sent only when no earlier response is owed: an interim response must not
     // overtake them. Otherwise the client sends the body after its own timeout.
-    if (!head_.expect_continue || continue_sent_ || next_out_ != next_seq_) return;
+    if (!reading_->head.expect_continue || continue_sent_ || next_out_ != next_seq_) return;
     http::write_continue(out_);
     continue_sent_ = true;
 }
@@ -195,28 +198,31 @@ std::uint64_t Connection::open_slot() {
 void Connection::dispatch_current() {
     const bool has_body = stage_ != Stage::head;
     const std::size_t total =
-        head_.head_size + (stage_ == Stage::body_length ? body_.size() : body_fed_);
+        reading_->head.head_size + (stage_ == Stage::body_length ? body_.size() : body_fed_);
     const std::uint64_t seq = open_slot();
-    if (!head_.keep_alive) {
+    if (!reading_->head.keep_alive) {
         no_more_ = true;
         last_seq_ = seq;
     }
     const bool queued = !slots_.empty();
-    RequestRef ref{head_, in_.view().substr(0, head_.head_size), body_, has_body};
+    RequestRef ref{reading_->head, in_.view().substr(0, reading_->head.head_size), body_, has_body};
     dispatcher_->dispatch(*this, seq, ref);
     if (!queued && next_out_ == seq && slots_.empty()) slots_.emplace_back();
 
     in_.consume(total);
-    parser_.reset();
-    // After an upgrade no head is parsed again (answered otherwise, the
-    // connection closes), and the request has copied what it keeps: an idle
-    // WebSocket need not hold room for sixteen fields.
-    if (upgrading_) std::vector<http::Header>().swap(head_.headers);
     stage_ = Stage::head;
     body_ = {};
     body_fed_ = 0;
     continue_sent_ = false;
-    if (chunk_body_.capacity() > std::size_t{64} * 1024) std::string().swap(chunk_body_);
+    if (upgrading_) {
+        // No head is parsed again (answered otherwise, the connection
+        // closes), and the request has copied what it keeps.
+        reading_.reset();
+        return;
+    }
+    reading_->parser.reset();
+    if (reading_->chunk_body.capacity() > std::size_t{64} * 1024)
+        std::string().swap(reading_->chunk_body);
 }
 
 void Connection::fail(int status, std::string_view reason) {

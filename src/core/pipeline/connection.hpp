@@ -332,7 +332,6 @@ public:
     bool refuse_unanswered();
     /// Request `seq` is still owed an answer (else answering it does nothing).
     bool owes(std::uint64_t seq) const noexcept { return seq >= next_out_ && seq < next_seq_; }
-    const http::RequestHead& current_head() const noexcept { return head_; }
 
 private:
     enum class Stage : std::uint8_t { head, body_length, body_chunked, body_stream };
@@ -388,14 +387,25 @@ private:
     Dispatcher* dispatcher_;
     const http::DateCache* date_;
 
-    http::Limits head_limits_;    // the parser's: max_body_bytes admits a streamed body's too
-    http::Limits stream_limits_;  // a streamed chunked body's decoder's
+    /// What reading requests takes. After a WebSocket handshake no request
+    /// is read again (answered otherwise, the connection closes), so it goes
+    /// then: an idle WebSocket would otherwise hold these 450 bytes.
+    struct Reading {
+        Reading(const ConnectionLimits& limits, bool may_stream);
+        Reading(const Reading&) = delete;
+        Reading& operator=(const Reading&) = delete;
+
+        http::Limits head_limits;    // the parser's: max_body_bytes admits a streamed body's too
+        http::Limits stream_limits;  // a streamed chunked body's decoder's
+        http::RequestParser parser;
+        http::ChunkedDecoder chunked;
+        http::RequestHead head;
+        std::string chunk_body;
+    };
+
     Buffer in_;
     Buffer out_;
-    http::RequestParser parser_;
-    http::ChunkedDecoder chunked_;
-    http::RequestHead head_;
-    std::string chunk_body_;
+    std::unique_ptr<Reading> reading_;  // null once a WebSocket handshake was dispatched
     Stage stage_ = Stage::head;
     std::size_t body_fed_ = 0;  // raw chunked bytes after the head already decoded
     std::string_view body_;
