@@ -115,7 +115,8 @@ bool Connection::process() {
 }
 
 bool Connection::parse_head() {
-    http::ParseResult r = reading_->parser.parse(in_.view(), reading_->head);
+    Reading& rd = *reading_;
+    http::ParseResult r = rd.parser.parse(in_.view(), rd.head);
     switch (r.status) {
     case http::ParseStatus::incomplete:
         return false;
@@ -125,25 +126,25 @@ bool Connection::parse_head() {
     case http::ParseStatus::complete:
         break;
     }
-    reading_->head.head_size = r.consumed;
+    rd.head.head_size = r.consumed;
     body_ = {};
     body_fed_ = 0;
-    if (reading_->head.body_kind == http::BodyKind::none) return true;
-    const bool streams = may_stream_ && dispatcher_->streams_body(reading_->head);
+    if (rd.head.body_kind == http::BodyKind::none) return true;
+    const bool streams = may_stream_ && dispatcher_->streams_body(rd.head);
     const http::Limits& bound =
-        streams ? reading_->stream_limits : static_cast<const http::Limits&>(*limits_);
-    if (reading_->head.body_kind == http::BodyKind::content_length &&
-        reading_->head.content_length > bound.max_body_bytes) {
-        // The parser let it by for a streamed body's sake (reading_->head_limits).
+        streams ? rd.stream_limits : static_cast<const http::Limits&>(*limits_);
+    if (rd.head.body_kind == http::BodyKind::content_length &&
+        rd.head.content_length > bound.max_body_bytes) {
+        // The parser let it by for a streamed body's sake (Reading::head_limits).
         fail(http::errors::length_too_large.status, http::errors::length_too_large.reason);
         return false;
     }
-    reading_->chunked.reset();
-    reading_->chunked.use_limits(bound);
-    reading_->chunk_body.clear();
+    rd.chunked.reset();
+    rd.chunked.use_limits(bound);
+    rd.chunk_body.clear();
     if (streams) {
         stage_ = Stage::body_stream;
-    } else if (reading_->head.body_kind == http::BodyKind::content_length) {
+    } else if (rd.head.body_kind == http::BodyKind::content_length) {
         stage_ = Stage::body_length;
     } else {
         stage_ = Stage::body_chunked;
@@ -152,10 +153,11 @@ bool Connection::parse_head() {
 }
 
 bool Connection::read_body() {
-    const std::size_t head_size = reading_->head.head_size;
+    Reading& rd = *reading_;
+    const std::size_t head_size = rd.head.head_size;
     if (stage_ == Stage::body_length) {
         // The parser refused lengths above max_body_bytes, so this fits in size_t.
-        const auto length = static_cast<std::size_t>(reading_->head.content_length);
+        const auto length = static_cast<std::size_t>(rd.head.content_length);
         if (in_.size() - head_size < length) {
             maybe_send_continue();
             return false;
@@ -164,11 +166,11 @@ bool Connection::read_body() {
         return true;
     }
     std::string_view raw = in_.view().substr(head_size + body_fed_);
-    http::ParseResult r = reading_->chunked.feed(raw, reading_->chunk_body);
+    http::ParseResult r = rd.chunked.feed(raw, rd.chunk_body);
     switch (r.status) {
     case http::ParseStatus::complete:
         body_fed_ += r.consumed;
-        body_ = reading_->chunk_body;
+        body_ = rd.chunk_body;
         return true;
     case http::ParseStatus::incomplete:
         body_fed_ += raw.size();
@@ -196,16 +198,17 @@ std::uint64_t Connection::open_slot() {
 }
 
 void Connection::dispatch_current() {
+    Reading& rd = *reading_;
     const bool has_body = stage_ != Stage::head;
     const std::size_t total =
-        reading_->head.head_size + (stage_ == Stage::body_length ? body_.size() : body_fed_);
+        rd.head.head_size + (stage_ == Stage::body_length ? body_.size() : body_fed_);
     const std::uint64_t seq = open_slot();
-    if (!reading_->head.keep_alive) {
+    if (!rd.head.keep_alive) {
         no_more_ = true;
         last_seq_ = seq;
     }
     const bool queued = !slots_.empty();
-    RequestRef ref{reading_->head, in_.view().substr(0, reading_->head.head_size), body_, has_body};
+    RequestRef ref{rd.head, in_.view().substr(0, rd.head.head_size), body_, has_body};
     dispatcher_->dispatch(*this, seq, ref);
     if (!queued && next_out_ == seq && slots_.empty()) slots_.emplace_back();
 
