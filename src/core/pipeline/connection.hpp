@@ -389,7 +389,7 @@ private:
 
     /// What reading requests takes. After a WebSocket handshake no request
     /// is read again (answered otherwise, the connection closes), so it goes
-    /// then: an idle WebSocket would otherwise hold these 450 bytes.
+    /// then: an idle WebSocket would otherwise hold these 440 bytes.
     struct Reading {
         Reading(const ConnectionLimits& limits, bool may_stream);
         Reading(const Reading&) = delete;
