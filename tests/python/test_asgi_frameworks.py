@@ -17,6 +17,7 @@ Each app in asgi_apps/ serves the same contract in its framework's idiom:
     GET  /state                 {"greeting"} put in the state by the lifespan startup
     POST /upload/size           the body read in pieces: {"size", "sha256"}, header x-pieces
     GET  /redirect              a redirect to /hello
+    WS   /ws/{room}?user=       FastAPI and Starlette: texts echoed as "room/user: text"
     every response of a route   x-middleware: the framework's name, set by a middleware
 
 Django has neither lifespan state nor background tasks: it has no /state and no /tasks.
@@ -37,6 +38,8 @@ import httpx
 import pytest
 from asgi_apps import shared
 from asgi_servers import REFERENCE, Pool, checked
+from websockets.exceptions import ConnectionClosedError
+from websockets.sync.client import connect
 
 SAMPLE = random.Random(7).randbytes(300_000)  # GET /file: big enough to go out in several sends
 
@@ -275,3 +278,19 @@ def test_large_upload_read_in_pieces(client):
     assert int(response.headers[shared.PIECES_HEADER]) > 1
     response = client.post("/upload/size", content=big)  # with a Content-Length
     assert response.json() == {"size": len(big), "sha256": hashlib.sha256(big).hexdigest()}
+
+
+def test_a_websocket_route(server, framework):
+    if framework not in ("fastapi", "starlette"):
+        pytest.skip(f"the {framework} app has no WebSocket route")
+    url = f"ws://{server.host}:{server.port}/ws/lobby?user=ada"
+    with connect(url, subprotocols=["chat"], open_timeout=5) as ws:
+        assert ws.subprotocol == "chat"
+        ws.send("hello")
+        assert ws.recv(timeout=5) == "lobby/ada: hello"
+        ws.send("caf\u00e9 " * 1000)  # a long message, in more than one read
+        assert ws.recv(timeout=5) == "lobby/ada: " + "caf\u00e9 " * 1000
+        ws.send("bye")
+        with pytest.raises(ConnectionClosedError) as closed:
+            ws.recv(timeout=5)
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4000, "bye to you")

@@ -8,7 +8,18 @@ import hashlib
 from typing import Annotated
 
 import shared
-from fastapi import BackgroundTasks, FastAPI, File, Form, Query, Request, Response, UploadFile
+from fastapi import (
+    BackgroundTasks,
+    FastAPI,
+    File,
+    Form,
+    Query,
+    Request,
+    Response,
+    UploadFile,
+    WebSocket,
+    WebSocketDisconnect,
+)
 from fastapi.responses import (
     FileResponse,
     JSONResponse,
@@ -168,3 +179,17 @@ async def upload_size(request: Request):
 @app.get("/redirect")
 async def redirect():
     return RedirectResponse("/hello")
+
+
+@app.websocket("/ws/{room}")
+async def chat(websocket: WebSocket, room: str, user: str = "?"):
+    """WS /ws/{room}?user=: the agreed subprotocol, then each text back as room/user: text;
+    "bye" closes with 4000."""
+    await websocket.accept(subprotocol="chat" if "chat" in websocket.scope["subprotocols"]
+                           else None)
+    try:
+        while (text := await websocket.receive_text()) != "bye":
+            await websocket.send_text(f"{room}/{user}: {text}")
+    except WebSocketDisconnect:
+        return
+    await websocket.close(4000, "bye to you")

@@ -21,7 +21,8 @@ from starlette.responses import (
     RedirectResponse,
     StreamingResponse,
 )
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 NAME = "starlette"
 tasks = shared.TaskLog()
@@ -182,6 +183,20 @@ async def redirect(request):
     return RedirectResponse("/hello")
 
 
+async def chat(websocket: WebSocket):
+    """WS /ws/{room}?user=: the agreed subprotocol, then each text back as room/user: text;
+    "bye" closes with 4000."""
+    await websocket.accept(subprotocol="chat" if "chat" in websocket.scope["subprotocols"]
+                           else None)
+    room, user = websocket.path_params["room"], websocket.query_params.get("user", "?")
+    try:
+        while (text := await websocket.receive_text()) != "bye":
+            await websocket.send_text(f"{room}/{user}: {text}")
+    except WebSocketDisconnect:
+        return
+    await websocket.close(4000, "bye to you")
+
+
 @contextlib.asynccontextmanager
 async def lifespan(app):
     yield {"greeting": shared.GREETING}
@@ -209,6 +224,7 @@ app = Starlette(
         Route("/state", state),
         Route("/upload/size", upload_size, methods=["POST"]),
         Route("/redirect", redirect),
+        WebSocketRoute("/ws/{room}", chat),
     ],
     middleware=[Middleware(TagMiddleware)],
     exception_handlers={shared.AppError: app_error},
