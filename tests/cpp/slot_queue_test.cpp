@@ -67,6 +67,9 @@ TEST(SlotQueue, AllocatesNothingUntilUsedAndLittleOnceDrained) {
     q.emplace_back() = "a";
     q.emplace_back() = "b";
     EXPECT_TRUE(q.take_from(0).size() == 2 && q.empty());
+    for (int i = 0; i < 100; ++i) q.emplace_back() = "burst";
+    EXPECT_EQ(q.take_from(0).size(), 100U);
+    EXPECT_EQ(q.capacity(), 0U);  // a burst dropped whole gives its room back too
 }
 
 TEST(SlotQueue, PoppingReleasesWhatTheFrontHeldAtOnce) {

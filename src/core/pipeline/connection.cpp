@@ -37,8 +37,9 @@ Connection::Reading::Reading(const ConnectionLimits& limits, bool may_stream)
 Connection::Connection(std::uint64_t id, const ConnectionLimits& limits, Dispatcher& dispatcher,
                        const http::DateCache& date)
     : id_(id), limits_(&limits), dispatcher_(&dispatcher), date_(&date),
-      reading_(std::make_unique<Reading>(limits, dispatcher.may_stream_bodies())),
-      may_stream_(dispatcher.may_stream_bodies()) {}
+      may_stream_(dispatcher.may_stream_bodies()) {
+    reading_ = std::make_unique<Reading>(limits, may_stream_);
+}
 
 Connection::~Connection() {
     if (stage_ == Stage::body_stream && reader_) {

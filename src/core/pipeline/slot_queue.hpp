@@ -33,12 +33,7 @@ public:
             items_[head_ - 1] = T{};  // what it held (its buffer) goes now, not at the drain
             return;
         }
-        if (items_.capacity() > kept_capacity) {
-            std::vector<T>().swap(items_);
-        } else {
-            items_.clear();
-        }
-        head_ = 0;
+        drain();
     }
 
     /// The elements from index `keep` on, moved out in order; this queue keeps the rest.
@@ -48,7 +43,7 @@ public:
         const auto first = items_.begin() + static_cast<std::ptrdiff_t>(head_ + keep);
         out.items_.assign(std::make_move_iterator(first), std::make_move_iterator(items_.end()));
         items_.erase(first, items_.end());
-        if (empty()) pop_all();
+        if (empty()) drain();
         return out;
     }
 
@@ -56,8 +51,13 @@ public:
     T* end() noexcept { return items_.data() + items_.size(); }
 
 private:
-    void pop_all() noexcept {
-        items_.clear();
+    /// Empty now: a burst's room goes, a few slots' stays.
+    void drain() noexcept {
+        if (items_.capacity() > kept_capacity) {
+            std::vector<T>().swap(items_);
+        } else {
+            items_.clear();
+        }
         head_ = 0;
     }
 
