@@ -16,6 +16,16 @@ FILE_ENV = "ASGI_TEST_FILE"  # the path of the file that GET /file serves; the t
 GREETING = "hello from lifespan"  # put in the app's state at startup, returned by GET /state
 STREAM_CHUNKS = [f"chunk {i}\n" for i in range(5)]
 SSE_EVENTS = [f"tick {i}" for i in range(3)]
+WS_SUBPROTOCOL = "chat"  # agreed by WS /ws/{room} when the client offers it
+WS_BYE = "bye"  # the text after which WS /ws/{room} closes with WS_CLOSE
+WS_CLOSE = (4000, "bye to you")
+
+
+def ws_reply(room, user, text):
+    """What WS /ws/{room}?user= sends back for each text."""
+    return f"{room}/{user}: {text}"
+
+
 TASK_WAIT = 10.0  # generous: only stops a request whose task never runs from hanging
 
 

@@ -185,16 +185,17 @@ async def redirect(request):
 
 async def chat(websocket: WebSocket):
     """WS /ws/{room}?user=: the agreed subprotocol, then each text back as room/user: text;
-    "bye" closes with 4000."""
-    await websocket.accept(subprotocol="chat" if "chat" in websocket.scope["subprotocols"]
-                           else None)
+    "bye" closes with 4000 (shared.WS_*)."""
+    offered = websocket.scope["subprotocols"]
+    await websocket.accept(subprotocol=shared.WS_SUBPROTOCOL
+                           if shared.WS_SUBPROTOCOL in offered else None)
     room, user = websocket.path_params["room"], websocket.query_params.get("user", "?")
     try:
-        while (text := await websocket.receive_text()) != "bye":
-            await websocket.send_text(f"{room}/{user}: {text}")
+        while (text := await websocket.receive_text()) != shared.WS_BYE:
+            await websocket.send_text(shared.ws_reply(room, user, text))
     except WebSocketDisconnect:
         return
-    await websocket.close(4000, "bye to you")
+    await websocket.close(*shared.WS_CLOSE)
 
 
 @contextlib.asynccontextmanager
