@@ -181,7 +181,7 @@ class ServerConfig:
         access_log: Callable[[Request, int, int, float], object] | None = ...,
         callback_failed: Callable[[Request, Callable[..., object], BaseException], object],
         response_refused: Callable[[Request, str], object] | None = ...,
-        run_stream: Callable[[Transfer, Source], asyncio.Task[None]],
+        run_stream: Callable[[Transfer, Source, object], Coroutine[Any, Any, None]],
         response_failed: Callable[[Request | None, str], object],
         content_types: list[tuple[str, str]] = ...,
         static_dirs: list[tuple[str, str, bool, str | None, bool]] = ...,
@@ -218,7 +218,7 @@ class ServerConfig:
     @property
     def run_stream(
         self,
-    ) -> Callable[[Transfer, Source], asyncio.Task[None]]: ...
+    ) -> Callable[[Transfer, Source, object], Coroutine[Any, Any, None]]: ...
     @property
     def response_failed(self) -> Callable[[Request | None, str], object]: ...
     @property

@@ -24,7 +24,7 @@ from .logs import (
     log_static_refused,
     log_tls_event,
 )
-from .streams import run_stream
+from .streams import pump
 from .websocket import run_websocket
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ def make_engine(app: Application, loop: asyncio.AbstractEventLoop,
         access_log=log_access if access_log_enabled(app) else None,
         callback_failed=log_callback_failure,
         response_refused=log_response_refused,
-        run_stream=run_stream(loop),
+        run_stream=pump,
         run_websocket=run_websocket(loop),
         websocket_compression=getattr(app, "websocket_compression", True),
         response_failed=log_response_failed,

@@ -1,7 +1,11 @@
-"""Feeding a Response(stream=...)'s pieces to the engine, one task per streamed response.
+"""Feeding a Response(stream=...)'s pieces to the engine when it cannot do it alone.
 
 The engine owns the bytes: framing (chunked or a declared Content-Length),
-ordering behind earlier responses, and backpressure. This module only moves
+ordering behind earlier responses, and backpressure. It also feeds a
+generator's pieces itself while they come without waiting and the
+connection takes them (src/native/stream_pump.cpp). From the first wait
+(the producer awaits a future, the connection is full), failure, or a
+source that is not a generator, the pump here goes on in a Task: it moves
 pieces from the app's iterable to the engine's `Transfer`, waiting whenever
 the connection is full, and closes the iterable however the stream ends.
 """
@@ -9,9 +13,8 @@ the connection is full, and closes the iterable however the stream ends.
 from __future__ import annotations
 
 import asyncio
-import inspect
-from collections.abc import AsyncIterable, Callable, Iterable
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from ._native import ClientDisconnected
 from .logs import error_log
@@ -35,24 +38,80 @@ async def _close(iterator: object) -> None:
         close()
 
 
-async def pump(transfer: Transfer, source: Source) -> None:
+class _InFlight:
+    """An __anext__ awaitable the engine stepped once, which yielded `yielded`.
+
+    Awaited, it yields `yielded` first (the future the producer waits on, for
+    the Task to wait on), then sends into and throws into the awaitable, so a
+    cancel reaches the producer where it waits.
+    """
+
+    __slots__ = ("_awaitable", "_yielded", "_fresh")
+
+    def __init__(self, awaitable: Any, yielded: Any) -> None:
+        self._awaitable = awaitable
+        self._yielded = yielded
+        self._fresh = True
+
+    def __await__(self) -> _InFlight:
+        return self
+
+    def __iter__(self) -> _InFlight:
+        return self
+
+    def __next__(self) -> Any:
+        return self.send(None)
+
+    def send(self, value: Any) -> Any:
+        if self._fresh:
+            self._fresh = False
+            return self._yielded
+        return self._awaitable.send(value)
+
+    def throw(self, *exc: Any) -> Any:
+        self._fresh = False
+        return self._awaitable.throw(*exc)
+
+
+async def _resume(transfer: Transfer, first: object) -> bool:
+    """Finish what the engine left in flight; False when it was the producer's end."""
+    if isinstance(first, tuple):
+        first = _InFlight(*first)
+    try:
+        piece = await first  # type: ignore[misc]
+    except StopAsyncIteration:  # the producer's last __anext__, which waited first
+        return False
+    if piece is not None and not transfer.write(piece):
+        await transfer.drain()
+    return True
+
+
+async def pump(transfer: Transfer, source: Source, first: object = None) -> None:
     """Send `source`'s pieces through `transfer`; end it, or cut it short if `source` fails.
 
-    A sync iterator is advanced on the event loop, as sync handlers run: use
-    an async generator for anything that blocks.
+    `first` is where the engine stopped (src/native/stream_pump.cpp): an
+    exception to raise (the producer failed, the client left), the
+    connection's drain to await, `(anext, yielded)` for the piece the
+    producer was making when it had to wait on `yielded`, or None. The
+    engine makes this coroutine's first step itself, and hands it to a Task
+    only when it waits. A sync iterator is advanced on the event loop, as
+    sync handlers run: use an async generator for anything that blocks.
     """
     iterator: object = source
     try:
-        if isinstance(source, AsyncIterable):  # what the engine took it for: its type's __aiter__
-            pieces = iterator = source.__aiter__()
-            async for piece in pieces:
-                if not transfer.write(piece):
-                    await transfer.drain()
-        else:
-            sync_pieces = iterator = iter(source)
-            for piece in sync_pieces:
-                if not transfer.write(piece):
-                    await transfer.drain()
+        if isinstance(first, BaseException):
+            raise first
+        if first is None or await _resume(transfer, first):
+            if isinstance(source, AsyncIterable):  # what the engine took it for: its type's __aiter__
+                pieces = iterator = source.__aiter__()
+                async for piece in pieces:
+                    if not transfer.write(piece):
+                        await transfer.drain()
+            else:
+                sync_pieces = iterator = iter(source)
+                for piece in sync_pieces:
+                    if not transfer.write(piece):
+                        await transfer.drain()
         transfer.end()
     except ClientDisconnected:
         pass  # the client left, or the response was cut: nothing is owed to anyone
@@ -67,26 +126,3 @@ async def pump(transfer: Transfer, source: Source) -> None:
             raise
     finally:
         await _close(iterator)
-
-
-def run_stream(loop: asyncio.AbstractEventLoop) -> Callable[[Transfer, Source], asyncio.Task[None]]:
-    """The engine's `run_stream(transfer, source)` for `loop`."""
-
-    def start(transfer: Transfer, source: Source) -> asyncio.Task[None]:
-        task = loop.create_task(pump(transfer, source))
-        # A Task cancelled before its first step never runs its coroutine's
-        # finally: close the source here then.
-        task.add_done_callback(lambda t: _closed_unstarted(t, source))
-        return task
-
-    return start
-
-
-def _closed_unstarted(task: asyncio.Task[None], source: Source) -> None:
-    if not task.cancelled():
-        return
-    if inspect.isasyncgen(source) and source.ag_frame is not None and source.ag_frame.f_lasti < 0:
-        return  # never started: nothing to close
-    close = getattr(source, "close", None)
-    if close is not None and not inspect.isasyncgen(source):
-        close()

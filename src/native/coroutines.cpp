@@ -128,7 +128,7 @@ Py_ssize_t Engine::own_refs(PyObject* step, PyObject** entered) const noexcept {
 }
 
 PySendResult Engine::step_coro(PyObject* coro, PyObject** yielded, PyObject** step,
-                               PyObject** entered) {
+                               PyObject** entered, bool keep) {
     if (!enter_task_) return PyIter_Send(coro, Py_None, yielded);
     PyObject* st = *step;
     if (!st) {
@@ -162,7 +162,7 @@ PySendResult Engine::step_coro(PyObject* coro, PyObject** yielded, PyObject** st
     // it belongs to this coroutine now and is never handed to another.
     if (!refcount::only_known_refs(st, 1 + own_refs(st, entered)) || cancelled) {  // 1: `st` itself
         if (st == step_) Py_CLEAR(step_);
-        if (sent == PYGEN_NEXT) {
+        if (sent == PYGEN_NEXT || keep) {
             *step = st;
             return sent;
         }

@@ -391,12 +391,24 @@ void Engine::run_done_callbacks() {
 }
 
 void Engine::flush() {
+    flush_follows_ = true;
+    run_streams();
+    flush_follows_ = false;
     net_.flush();
     run_done_callbacks();
 }
 
+void Engine::end_poll() {
+    polling_ = false;
+    if (starting_.empty()) return;
+    flush_follows_ = true;
+    run_streams();
+    flush_follows_ = false;
+    net_.flush();  // what the producers ended: a chunked body's last chunk
+}
+
 void Engine::answered_later(std::uint64_t conn_id) {
-    if (net_.mark_dirty(conn_id)) schedule_flush();
+    if (net_.mark_dirty(conn_id) && !flush_follows_) schedule_flush();
 }
 
 void Engine::schedule_flush() {

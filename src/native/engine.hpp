@@ -64,6 +64,7 @@ public:
         Py_CLEAR(asgi_websocket_scope_);
         Py_CLEAR(tls_event_);
         for (RequestObject* r : done_) Py_DECREF(r);
+        for (TransferObject* t : starting_) Py_DECREF(reinterpret_cast<PyObject*>(t));
     }
 
     void dispatch(Connection& conn, std::uint64_t seq, const RequestRef& ref) override;
@@ -72,7 +73,7 @@ public:
     void dispatch_asgi(Connection& conn, std::uint64_t seq, const RequestRef& ref);
     /// Coroutines wait for their next round, or done-callbacks to run.
     bool wants_loop() const noexcept override {
-        return round_scheduled_ || !done_.empty() || woke_receiver_;
+        return round_scheduled_ || !done_.empty() || woke_receiver_ || !starting_.empty();
     }
     /// What a handler (or the error handler) returned, null if it raised:
     /// write a Response, run a coroutine, or fail.
@@ -137,7 +138,12 @@ public:
     std::uint64_t steps_made_ = 0;
 
     /// A poll of the sockets starts: no app was woken by it yet (wants_loop).
-    void begin_poll() noexcept { woke_receiver_ = false; }
+    void begin_poll() noexcept {
+        woke_receiver_ = false;
+        polling_ = true;
+    }
+    /// The poll is over: the streams it opened start, and what they wrote goes out.
+    void end_poll();
     /// Run the done-callbacks of the requests answered since the last call.
     void run_done_callbacks();
     /// Request `req` was answered (a body of `body_size` bytes): its access
@@ -157,7 +163,13 @@ public:
     std::vector<http::Header> file_headers_;  // scratch: a file answer's headers
     std::vector<bool> streams_body_;          // by route: its handler reads the body as a stream
     bool any_streams_body_ = false;
-    PyObject* run_stream_ = nullptr;  // run_stream(transfer, source) -> Task
+    PyObject* run_stream_ = nullptr;  // run_stream(transfer, pieces, first): the pump coroutine
+    // Streams (stream_pump.cpp): the engine feeds a producer's pieces itself.
+    /// A stream's head is out: its producer starts once this poll or flush is over.
+    void start_stream(TransferObject* t);
+    /// Start the streams opened since the last call; `flush` must follow.
+    void run_streams();
+    bool flush_follows_ = false;  // a flush comes before the loop turns: none to schedule
     // WebSockets (websocket_flow.cpp).
     PyObject* run_websocket_ = nullptr;   // run_websocket(handler, ws) -> Task, or null
     std::vector<bool> websocket_routes_;  // by route: a WebSocket route, handler(ws)
@@ -225,12 +237,26 @@ private:
     /// must keep from now on (someone holds or cancelled it) or null.
     /// `entered`: null to enter and leave around this step; else the stand-in
     /// a round keeps entered across steps (leave it with `leave`).
-    PySendResult step_coro(PyObject* coro, PyObject** yielded, PyObject** step, PyObject** entered);
+    /// `keep`: the coroutine lives on after it returns (an async generator's
+    /// __anext__), so a stand-in kept by then is its own too.
+    PySendResult step_coro(PyObject* coro, PyObject** yielded, PyObject** step, PyObject** entered,
+                           bool keep = false);
     /// References the engine itself holds on a stand-in: step_, and while it
     /// is entered, `*entered` and asyncio's current-task entry.
     Py_ssize_t own_refs(PyObject* step, PyObject** entered) const noexcept;
     /// A cancel() recorded on a stand-in and not yet delivered.
     bool cancel_pending(PyObject* step);
+
+    /// Feed `t`'s producer's pieces while they come without waiting and the
+    /// connection takes them; else `carry_on`.
+    void pump(TransferObject* t, PyObject** entered);
+    /// The pump in lesto/streams.py goes on from where `pump` stopped, in a
+    /// Task once it must wait: `first` an awaitable (in flight when it yielded
+    /// `yielded`; the drain to wait for), or null: the pending exception to
+    /// raise, or none, the loop from the start. `step`: the producer's own
+    /// stand-in, or null. Steals `first`, `yielded` and `step`.
+    void carry_on(TransferObject* t, PyObject* pieces, PyObject* first, PyObject* yielded,
+                  PyObject* step, PyObject** entered);
 
     RequestObject* spare_ = nullptr;          // reused while no one else holds it (refcount.hpp)
     PyObject* step_ = nullptr;                // a stand-in reused while no one else holds it
@@ -238,6 +264,9 @@ private:
     std::vector<SuspendedObject*> ready_;     // strong references: to resume next round
     std::vector<SuspendedObject*> resuming_;  // ready_ as it was when the round began
     bool round_scheduled_ = false;
+    std::vector<TransferObject*>
+        starting_;          // strong references: streams whose producer starts next
+    bool polling_ = false;  // inside poll: end_poll starts the streams
     // A WebSocket message woke its app during this poll: the app answers
     // before more is read (a bad frame read next would close ahead of the
     // answer to the message before it). Cleared when a poll starts.

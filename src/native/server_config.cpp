@@ -71,8 +71,8 @@ constexpr ConfigField config_fields[] = {
      "response_refused(request, reason): the writer refused a handler's Response (a 500 went "
      "out instead), or None."},
     {"run_stream", &ServerConfigObject::run_stream, Check::callable, true,
-     "run_stream(transfer, source) -> Task: feeds a Response(stream=...)'s pieces to the "
-     "transfer (lesto._native.Transfer)."},
+     "run_stream(transfer, pieces, first) -> coroutine: feeds a Response(stream=...)'s "
+     "pieces to the transfer (lesto._native.Transfer) from where the engine stopped."},
     {"response_failed", &ServerConfigObject::response_failed, Check::callable, true,
      "response_failed(request, reason): a response could not be sent as made (request None: "
      "a static file's) "

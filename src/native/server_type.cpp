@@ -163,6 +163,7 @@ PyObject* Server_poll(ServerObject* self, PyObject*) {
     if (self->engine) {
         self->engine->begin_poll();
         self->engine->net_.poll();
+        self->engine->end_poll();
         self->engine->run_done_callbacks();
     }
     if (PyErr_Occurred()) return nullptr;

@@ -80,32 +80,7 @@ PyObject* stream_error(TransferObject* t, StreamStatus s) {
 }
 
 PyObject* Transfer_write(TransferObject* t, PyObject* piece) {
-    if (!connection_of(t)) return nullptr;
-    PyObject* encoded = nullptr;
-    std::string_view bytes;
-    if (PyBytes_Check(piece)) {
-        bytes = {PyBytes_AS_STRING(piece), static_cast<std::size_t>(PyBytes_GET_SIZE(piece))};
-    } else if (PyUnicode_Check(piece)) {
-        if (t->encoding) {
-            const char* enc = PyUnicode_AsUTF8(t->encoding);
-            if (!enc || !(encoded = PyUnicode_AsEncodedString(piece, enc, "strict")))
-                return nullptr;
-        } else if (!(encoded = PyUnicode_AsUTF8String(piece))) {
-            return nullptr;
-        }
-        bytes = {PyBytes_AS_STRING(encoded), static_cast<std::size_t>(PyBytes_GET_SIZE(encoded))};
-    } else if (PyObject_CheckBuffer(piece)) {
-        if (!(encoded = PyBytes_FromObject(piece))) return nullptr;
-        bytes = {PyBytes_AS_STRING(encoded), static_cast<std::size_t>(PyBytes_GET_SIZE(encoded))};
-    } else {
-        PyErr_Format(PyExc_TypeError,
-                     "Response(stream=...) gave %.100s; each piece must be bytes or str",
-                     Py_TYPE(piece)->tp_name);
-        return nullptr;
-    }
-    PyObject* r = transfer_write(t, bytes);
-    Py_XDECREF(encoded);  // after the write: the piece was lent until then
-    return r;
+    return transfer_write_piece(t, piece);
 }
 
 PyObject* Transfer_drain(TransferObject* t, PyObject*) { return transfer_drain(t); }
@@ -191,7 +166,7 @@ PyObject* transfer_write(TransferObject* t, std::string_view bytes) {
         // Out at once: a socket with room takes the piece now, and the
         // producer need not wait for the event loop to come round.
         Engine* e = t->server->engine;
-        if (e->net_.service_now(t->conn_id)) e->schedule_flush();
+        if (e->net_.service_now(t->conn_id) && !e->flush_follows_) e->schedule_flush();
         conn = e->find(t->conn_id);
         if (conn) s = conn->settle_lent(t->seq);
         if (s == StreamStatus::full && conn && conn->stream_ready(t->seq)) s = StreamStatus::ok;
@@ -202,6 +177,35 @@ PyObject* transfer_write(TransferObject* t, std::string_view bytes) {
     t->calling = false;
     if (s != StreamStatus::ok && s != StreamStatus::full) return stream_error(t, s);
     return Py_NewRef(s == StreamStatus::ok ? Py_True : Py_False);
+}
+
+PyObject* transfer_write_piece(TransferObject* t, PyObject* piece) {
+    if (!connection_of(t)) return nullptr;
+    PyObject* encoded = nullptr;
+    std::string_view bytes;
+    if (PyBytes_Check(piece)) {
+        bytes = {PyBytes_AS_STRING(piece), static_cast<std::size_t>(PyBytes_GET_SIZE(piece))};
+    } else if (PyUnicode_Check(piece)) {
+        if (t->encoding) {
+            const char* enc = PyUnicode_AsUTF8(t->encoding);
+            if (!enc || !(encoded = PyUnicode_AsEncodedString(piece, enc, "strict")))
+                return nullptr;
+        } else if (!(encoded = PyUnicode_AsUTF8String(piece))) {
+            return nullptr;
+        }
+        bytes = {PyBytes_AS_STRING(encoded), static_cast<std::size_t>(PyBytes_GET_SIZE(encoded))};
+    } else if (PyObject_CheckBuffer(piece)) {
+        if (!(encoded = PyBytes_FromObject(piece))) return nullptr;
+        bytes = {PyBytes_AS_STRING(encoded), static_cast<std::size_t>(PyBytes_GET_SIZE(encoded))};
+    } else {
+        PyErr_Format(PyExc_TypeError,
+                     "Response(stream=...) gave %.100s; each piece must be bytes or str",
+                     Py_TYPE(piece)->tp_name);
+        return nullptr;
+    }
+    PyObject* r = transfer_write(t, bytes);
+    Py_XDECREF(encoded);  // after the write: the piece was lent until then
+    return r;
 }
 
 PyObject* transfer_drain(TransferObject* t) {
@@ -257,12 +261,7 @@ bool Engine::write_open(Connection& conn, std::uint64_t seq, RequestObject* req,
     body.token = t;
     const OpenStatus status = conn.respond_open(seq, view_.spec, body);
     if (status == OpenStatus::open) {  // the connection holds `t` until body_finished
-        PyObject* args[2] = {reinterpret_cast<PyObject*>(t), t->source};
-        t->task = PyObject_Vectorcall(run_stream_, args, 2, nullptr);
-        if (!t->task) {
-            PyErr_WriteUnraisable(run_stream_);
-            conn.stream_abort(seq);
-        }
+        start_stream(t);
         return true;
     }
     // Answered with the head alone (HEAD, 204, 304), or refused: nothing follows.

@@ -11,14 +11,15 @@ namespace lesto::py {
 /// A Response(stream=...)'s or Response(file=...)'s body on its way: the
 /// connection holds it as the open body's token until `body_finished`. For a
 /// stream it is also the producer's handle (write, drain, end, abort), used by
-/// the pump in lesto/streams.py; the bytes and their framing stay in core.
+/// the engine's pump (stream_pump.cpp) and the one in lesto/streams.py; the
+/// bytes and their framing stay in core.
 struct TransferObject {
     PyObject_HEAD
     ServerObject* server;
     RequestObject* request;
     PyObject* source;    // stream: the iterable; else null
     PyObject* encoding;  // stream: the encoding of str pieces (null: UTF-8)
-    PyObject* task;      // stream: the pump's Task, once started
+    PyObject* task;      // stream: the Task that carries it on, once the engine handed it over
     PyObject* waiter;    // the Future drain() returned, until resolved
     PyObject* ended;     // why it can take no more (a str), once it cannot
     std::uint64_t conn_id;
@@ -36,6 +37,9 @@ TransferObject* transfer_new(ServerObject* server, RequestObject* req, long code
 /// Give the next piece: Py_True, Py_False when `transfer_drain` must be
 /// awaited first, or null with ClientDisconnected (or another error) set.
 PyObject* transfer_write(TransferObject* t, std::string_view bytes);
+/// `transfer_write` for a piece as the producer gave it: bytes, str (in the
+/// transfer's encoding) or another buffer; a TypeError for anything else.
+PyObject* transfer_write_piece(TransferObject* t, PyObject* piece);
 /// A Future, done once the connection has room again.
 PyObject* transfer_drain(TransferObject* t);
 /// The last piece was given: None, or null with an exception set.

@@ -10,7 +10,7 @@ from lesto import Application, _native
 from lesto._coro import Scheduler
 from lesto.headers import Headers
 from lesto.logs import log_callback_failure, log_response_failed
-from lesto.streams import run_stream
+from lesto.streams import pump
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def fields(loop, **changes):
     given = dict(routes=app.router.engine_routes(), request_class=app.request_class,
                  headers_factory=Headers, error_response=app.error_response,
                  not_found_response=app.not_found_response, scheduler=Scheduler(loop),
-                 callback_failed=log_callback_failure, run_stream=run_stream(loop),
+                 callback_failed=log_callback_failure, run_stream=pump,
                  response_failed=log_response_failed)
     given.update(changes)
     return {name: value for name, value in given.items() if value is not ...}

@@ -152,6 +152,42 @@ def test_a_client_that_leaves_closes_a_sync_iterator(streams_server):
     assert r["produced"] < 100000
 
 
+def lettered(n, size):
+    return b"".join(bytes([ord("a") + i % 26]) * size for i in range(n))
+
+
+@pytest.mark.parametrize("query", ["", "&sync=1", "&wait_at=2", "&wait_at=0", "&wait_at=5"])
+def test_a_generator_that_does_not_wait_is_fed_by_the_engine(streams_server, query):
+    # Without a wait the engine makes every step itself (stream_pump.cpp);
+    # with one, a Task goes on from that piece. Either way: every piece in
+    # order, behind and ahead of pipelined answers, a current task at every
+    # piece (and a timeout held across them on 3.11), the finally run.
+    key = fresh_id()
+    with streams_server.connect() as conn:
+        conn.send(get("/plain") + get(f"/eager/5?size=3000&id={key}{query}") + get("/plain"))
+        rs = conn.read_responses(3)
+    assert [r.body for r in rs] == [b"plain", lettered(5, 3000), b"plain"]
+    assert rs[1].header("Transfer-Encoding") == "chunked"
+    r = wait_record(streams_server, key, lambda r: r["finally"])
+    assert r["produced"] == 5
+    assert r.get("task", True)
+
+
+def test_a_client_that_leaves_closes_a_generator_the_engine_was_feeding(streams_server):
+    # 200 pieces of 64 KiB fill the connection: the engine hands the rest to
+    # a Task waiting for room, which the client's leaving cancels.
+    key = fresh_id()
+    sock = socket.create_connection((streams_server.host, streams_server.port))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.sendall(get(f"/eager/200?size=65536&id={key}"))
+    sock.recv(1000)
+    wait_record(streams_server, key, lambda r: r["produced"] >= 2)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    sock.close()  # a reset
+    r = wait_record(streams_server, key, lambda r: r["finally"])
+    assert r["produced"] < 200
+
+
 def test_done_callbacks_run_once_the_stream_ends(streams_server):
     key = fresh_id()
     with streams_server.connect() as conn:

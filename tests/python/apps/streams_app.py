@@ -6,6 +6,7 @@ chooses (?id=...), read back with GET /record/{id}.
 """
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import sys
@@ -44,6 +45,49 @@ async def counted(request, n, size=None, delay=0.0):
         raise
     finally:
         r["finally"] = True
+
+
+async def unwaiting(request, n, size, wait_at):
+    """n pieces of `size` bytes made without waiting, so the engine feeds them
+    itself, except one real wait before piece `wait_at` (-1: none; n: after
+    the last); under a
+    timeout held across pieces where asyncio has one (3.11), as a producer
+    with a deadline would. Records whether every piece had a current task."""
+    r = record(request)
+    r["task"] = True
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            if hasattr(asyncio, "timeout"):
+                await stack.enter_async_context(asyncio.timeout(30))
+            for i in range(n):
+                if i == wait_at:
+                    await asyncio.sleep(0.05)
+                r["task"] = r["task"] and asyncio.current_task() is not None
+                r["produced"] += 1
+                yield bytes([ord("a") + i % 26]) * size
+            if wait_at == n:  # a wait after the last piece: the end comes to the Task
+                await asyncio.sleep(0.05)
+    finally:
+        r["finally"] = True
+
+
+def unwaiting_sync(request, n, size):
+    """`unwaiting`'s pieces from a sync generator."""
+    r = record(request)
+    try:
+        for i in range(n):
+            r["produced"] += 1
+            yield bytes([ord("a") + i % 26]) * size
+    finally:
+        r["finally"] = True
+
+
+def eager(request):
+    n, size = int(request.match_dict["n"]), int(request.query.get("size", "1000"))
+    if request.query.get("sync"):
+        return request.Response(stream=unwaiting_sync(request, n, size))
+    wait_at = int(request.query.get("wait_at", "-1"))
+    return request.Response(stream=unwaiting(request, n, size, wait_at))
 
 
 class ClosableIterator:
@@ -196,6 +240,7 @@ def static_root(request):
 
 app.router.add_route("/chunks/{n}", chunks)
 app.router.add_route("/sync/{n}", sync_pieces)
+app.router.add_route("/eager/{n}", eager)
 app.router.add_route("/declared/{n}", declared)
 app.router.add_route("/big/{mib}", big)
 app.router.add_route("/slow", slow)
