@@ -18,6 +18,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -48,6 +49,9 @@ WEBSOCKETS = [
     ("bench.apps.asgi_ws_echo:app", 32),
     ("bench.apps.asgi_ws_echo:app", 4096),
 ]
+# (path, requests): bench/apps/files_app.py's files and stream, as bench/files.py measures
+# them. Untrained, the engine's sendfile and stream paths were laid out as cold code too.
+FILES = [("/static/1k.bin", 20_000), ("/static/1m.bin", 2_000), ("/stream", 2_000)]
 CONNECTIONS = 8
 REQUESTS = 60_000  # per workload: a few seconds, enough for the profile's proportions
 IN_FLIGHT = 8
@@ -94,6 +98,17 @@ def main() -> None:
         train(app, functools.partial(echo_batches, size=size, depth=IN_FLIGHT, batches=batches,
                                      connections=CONNECTIONS, timeout=10.0))
         print(f"pgo_train.py: {app}, WebSocket echo of {size} B: {time.monotonic() - started:.1f} s")
+    with tempfile.TemporaryDirectory(prefix="lesto-pgo-files-") as files:
+        # Zeros: send_batches counts status lines, which random bytes might hold.
+        Path(files, "1k.bin").write_bytes(bytes(1024))
+        Path(files, "1m.bin").write_bytes(bytes(1024 * 1024))
+        os.environ["BENCH_FILES"] = files
+        for path, requests in FILES:
+            started = time.monotonic()
+            train("files_app", functools.partial(send_batches, path=path, depth=1,
+                                                 batches=requests // CONNECTIONS,
+                                                 connections=CONNECTIONS, timeout=10.0))
+            print(f"pgo_train.py: files_app {path}: {time.monotonic() - started:.1f} s")
     written = list(profile_dir.rglob("*.gcda")) if profile_dir.is_dir() else []
     if not written:
         raise SystemExit(f"pgo_train.py: no profile (*.gcda) in {profile_dir}: "
