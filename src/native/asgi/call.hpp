@@ -1,5 +1,5 @@
 // call.hpp: the object behind one ASGI connection's `receive` and `send`, shared by the http
-// scope (call.cpp) and the websocket scope (websocket.cpp).
+// scope (call.cpp, its response in response.cpp) and the websocket scope (websocket.cpp).
 #pragma once
 
 #include "asgi.hpp"
@@ -74,6 +74,8 @@ bool is(PyObject* type, PyObject* name);
 bool read_start(CallObject* c, PyObject* message);
 /// http.response.body (or websocket.http.response.body) after the start.
 PyObject* send_body(Engine* e, CallObject* c, PyObject* message);
+/// http.response.pathsend after the start: the engine sends the file.
+PyObject* send_path(Engine* e, CallObject* c, PyObject* message);
 
 // The websocket scope (websocket.cpp).
 /// send() and receive() of a call whose scope is a websocket.
