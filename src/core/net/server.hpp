@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <ctime>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -15,6 +16,8 @@
 #include "pipeline/connection.hpp"
 #include "pipeline/limits.hpp"
 #include "response/date.hpp"
+
+struct epoll_event;
 
 namespace lesto::net {
 
@@ -133,7 +136,11 @@ private:
     /// The epoll interest the transport adds to the connection's own.
     [[gnu::noinline]] std::uint32_t transport_interest(const Peer& peer) const noexcept;
     void set_interest(Peer& peer, std::uint32_t want);
-    void service(Peer& peer, bool more_output = false);
+    /// One epoll_wait's events, served in passes (read, answer, send).
+    void serve_batch(const epoll_event* events, int n);
+    /// Answer what the connection has read and send it. `processed`: the
+    /// first Connection::process() was made already, with this result.
+    void service(Peer& peer, bool more_output = false, std::optional<bool> processed = {});
     /// Send what the connection owes; `more`: more follows at once. False if it closed.
     bool send_output(Peer& peer, bool more);
     bool write_out(Peer& peer, int flags);

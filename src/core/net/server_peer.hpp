@@ -13,6 +13,11 @@ namespace lesto::net {
 
 namespace io {
 inline constexpr std::size_t read_chunk = std::size_t{64} * 1024;
+// The first read of an event, into an empty buffer: a request as a rule
+// fits, and serve_batch holds every ready connection's input at once (64
+// KiB each made a batch of 50 connections hold 3 MiB). A read that fills
+// it goes on into room of read_chunk.
+inline constexpr std::size_t first_read = std::size_t{4} * 1024;
 // Reads per readiness event before yielding to other sockets: large bodies
 // arrive fast, yet one client cannot monopolise the loop.
 inline constexpr int reads_per_event = 16;
