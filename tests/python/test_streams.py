@@ -173,6 +173,16 @@ def test_a_generator_that_does_not_wait_is_fed_by_the_engine(streams_server, que
     assert r.get("task", True)
 
 
+def test_an_async_iterator_that_is_not_a_generator_streams_and_is_closed(streams_server):
+    # Its aclose() may await: the pump in a Task runs it, from the start.
+    key = fresh_id()
+    with streams_server.connect() as conn:
+        conn.send(get(f"/async-iterator/4?id={key}") + get("/plain"))
+        rs = conn.read_responses(2)
+    assert [r.body for r in rs] == [pieces(4), b"plain"]
+    assert wait_record(streams_server, key, lambda r: r["closed"])["produced"] == 4
+
+
 def test_a_client_that_leaves_closes_a_generator_the_engine_was_feeding(streams_server):
     # 200 pieces of 64 KiB fill the connection: the engine hands the rest to
     # a Task waiting for room, which the client's leaving cancels.

@@ -110,6 +110,31 @@ class ClosableIterator:
         self.r["closed"] = True
 
 
+class AsyncPieces:
+    """An async iterator that is not a generator, with an aclose() it records."""
+
+    def __init__(self, request, n):
+        self.r, self.n, self.i = record(request), n, 0
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        if self.i >= self.n:
+            raise StopAsyncIteration
+        self.i += 1
+        self.r["produced"] += 1
+        return f"piece {self.i - 1}\n"
+
+    async def aclose(self):
+        await asyncio.sleep(0)
+        self.r["closed"] = True
+
+
+def async_pieces(request):
+    return request.Response(stream=AsyncPieces(request, int(request.match_dict["n"])))
+
+
 def chunks(request):
     return request.Response(stream=counted(request, int(request.match_dict["n"])),
                             mime_type="text/plain")
@@ -241,6 +266,7 @@ def static_root(request):
 app.router.add_route("/chunks/{n}", chunks)
 app.router.add_route("/sync/{n}", sync_pieces)
 app.router.add_route("/eager/{n}", eager)
+app.router.add_route("/async-iterator/{n}", async_pieces)
 app.router.add_route("/declared/{n}", declared)
 app.router.add_route("/big/{mib}", big)
 app.router.add_route("/slow", slow)
