@@ -391,20 +391,14 @@ void Engine::run_done_callbacks() {
 }
 
 void Engine::flush() {
-    flush_follows_ = true;
     run_streams();
-    flush_follows_ = false;
-    net_.flush();
+    net_.flush();  // with what the producers wrote last: a chunked body's last chunk
     run_done_callbacks();
 }
 
 void Engine::end_poll() {
     polling_ = false;
-    if (starting_.empty()) return;
-    flush_follows_ = true;
-    run_streams();
-    flush_follows_ = false;
-    net_.flush();  // what the producers ended: a chunked body's last chunk
+    if (!starting_.empty()) flush();
 }
 
 void Engine::answered_later(std::uint64_t conn_id) {

@@ -167,7 +167,8 @@ public:
     // Streams (stream_pump.cpp): the engine feeds a producer's pieces itself.
     /// A stream's head is out: its producer starts once this poll or flush is over.
     void start_stream(TransferObject* t);
-    /// Start the streams opened since the last call; `flush` must follow.
+    /// Start the streams opened since the last call; the caller (`flush`)
+    /// sends what they wrote.
     void run_streams();
     bool flush_follows_ = false;  // a flush comes before the loop turns: none to schedule
     // WebSockets (websocket_flow.cpp).

@@ -33,12 +33,15 @@ void Engine::run_streams() {
     std::vector<TransferObject*> batch;
     batch.swap(starting_);
     // One stand-in stays current across the producers' steps, as in a round.
+    // What they write is flushed by the caller: no flush is scheduled for it.
+    flush_follows_ = true;
     PyObject* entered = nullptr;
     for (TransferObject* t : batch) {
         pump(t, &entered);
         Py_DECREF(t);
     }
     leave(&entered);
+    flush_follows_ = false;
 }
 
 void Engine::carry_on(TransferObject* t, PyObject* pieces, PyObject* first, PyObject* yielded,
