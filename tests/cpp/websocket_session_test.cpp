@@ -2,6 +2,7 @@
 // frames out, in every split.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -552,6 +553,30 @@ TEST(WebSocketSession, CompressesWhatItSendsAsRFC7692Shows) {
                          server_frame(Opcode::text, second, true, rsv1) +
                          server_frame(Opcode::binary, std::string(1, '\0'), true, rsv1)));
     }
+}
+
+// A client that named a small window and refers further back: zlib can
+// reach into what the same call made, so a small inflate window would
+// catch it in some splits of the wire and not in others. The server
+// inflates within the largest window whatever was agreed: the message
+// comes through every way.
+TEST(WebSocketSession, InflatesAReferenceBeyondTheAgreedWindowEveryWay) {
+    std::string block;
+    std::uint32_t x = 12345;
+    for (int i = 0; i < 300; ++i) block += static_cast<char>((x = x * 1103515245 + 12345) >> 24);
+    DeflateParams wide;  // what the client really compresses with: 15 bits
+    lesto::ws::Deflater client_deflater(wide);
+    lesto::Buffer compressed;
+    ASSERT_TRUE(client_deflater.compress(block + block, compressed));
+    ASSERT_LT(compressed.size(), 400u);  // the second block is a reference 300 bytes back
+    DeflateParams agreed;
+    agreed.client_max_window_bits = 8;
+    Case c = {"a reference 300 bytes back in a window of 256",
+              client(Opcode::binary, compressed.view(), true, rsv1),
+              {binary(block + block)},
+              ""};
+    c.deflate = agreed;
+    check(c);
 }
 
 TEST(WebSocketSession, RoundTripsCompressedMessagesOfEveryWindow) {

@@ -99,6 +99,16 @@ private:
     bool failed_ = false;
 };
 
+/// The inflate window, whatever client_max_window_bits was agreed (7.1.2.2).
+/// zlib takes a reference further back than its window when the bytes are
+/// in the output of the same inflate call: with the agreed window, a client
+/// that broke its word would be caught in some splits of its frames and not
+/// in others. With the largest window, a reference is good exactly when the
+/// bytes it names were sent (DEFLATE cannot reach further), however the
+/// wire was cut. The cost is memory: up to 32 KiB of window for a client
+/// that sends that much, where it said it would need less.
+constexpr int inflate_window_bits = 15;
+
 /// Room for zlib's state structure, which zlib.h does not size (some 6 KiB for
 /// deflate and 7 KiB for inflate in zlib 1.2 and 1.3).
 constexpr std::size_t state_room = std::size_t{16} * 1024;
@@ -122,16 +132,13 @@ struct Inflater::Stream {
 };
 
 Inflater::Inflater(const DeflateParams& params)
-    // The client compresses within client_max_window_bits (7.1.2.2), 15
-    // when it was not named: a smaller window is enough, and allocated.
-    : window_bits_(std::clamp<int>(params.client_max_window_bits, 8, 15)),
-      reset_after_message_(params.client_no_context_takeover) {}
+    : reset_after_message_(params.client_no_context_takeover) {}
 
 Inflater::~Inflater() = default;
 
 Inflater::Result Inflater::feed(std::string_view in, Buffer& out, std::size_t limit) {
     if (!z_) {
-        auto stream = std::make_unique<Stream>(window_bits_, !reset_after_message_);
+        auto stream = std::make_unique<Stream>(inflate_window_bits, !reset_after_message_);
         // A raw stream takes a dictionary at any time (zlib.h): the window it had.
         if (!parked_.empty() && inflateSetDictionary(&stream->z, bytes(parked_.data()),
                                                      static_cast<uInt>(parked_.size())) != Z_OK)
@@ -171,7 +178,7 @@ Inflater::Result Inflater::feed(std::string_view in, Buffer& out, std::size_t li
                 if (inflateReset(&z) != Z_OK) return Result::corrupt;
                 continue;
             }
-            auto window = std::make_unique<Bytef[]>(std::size_t{1} << window_bits_);
+            auto window = std::make_unique<Bytef[]>(std::size_t{1} << inflate_window_bits);
             uInt size = 0;
             if (inflateGetDictionary(&z, window.get(), &size) != Z_OK || inflateReset(&z) != Z_OK ||
                 inflateSetDictionary(&z, window.get(), size) != Z_OK)

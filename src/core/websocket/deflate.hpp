@@ -40,7 +40,7 @@ public:
     Result finish(Buffer& out, std::size_t limit);
     /// Between messages, on an idle connection: keeps only the window's
     /// bytes (what the client's next message may refer back to, at most
-    /// 2^bits) and frees zlib's stream; the next `feed` makes a new one
+    /// 32 KiB) and frees zlib's stream; the next `feed` makes a new one
     /// with them. False, keeping the stream, when zlib fails or the last
     /// message did not end on a block boundary.
     bool park() noexcept;
@@ -49,7 +49,6 @@ private:
     struct Stream;
     std::unique_ptr<Stream> z_;  // null until the first feed, between messages if reset, parked
     std::string parked_;         // the window while parked
-    int window_bits_;
     bool reset_after_message_;
 };
 

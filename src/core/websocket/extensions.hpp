@@ -19,7 +19,8 @@ struct DeflateOptions {
     /// 7.1.2.1). Smaller saves memory per connection and compresses less.
     std::uint8_t server_max_window_bits = 15;
     /// The largest window asked of a client that offers
-    /// client_max_window_bits, 8..15: it bounds the server's inflate window.
+    /// client_max_window_bits, 8..15. The server still inflates within 15
+    /// bits (see deflate.cpp): the answer only tells the client what it may use.
     std::uint8_t client_max_window_bits = 15;
     /// Ask for no context takeover even when the client did not offer it:
     /// each message is then compressed on its own, and between messages no
