@@ -218,7 +218,7 @@ void Engine::dispatch_asgi(Connection& conn, std::uint64_t seq, const RequestRef
     } else {
         asgi::finish(*this, call, nullptr);
     }
-    Py_XDECREF(call);
+    asgi::release(*this, call);
     dispatching_ = false;
     release_request(req);
 }

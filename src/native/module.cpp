@@ -42,8 +42,9 @@ PyMethodDef module_methods[] = {
      "json_as_dict(cls, /)\n--\n\nResponse(json=...) encodes instances of cls (a mapping "
      "class, subclasses included) as dict(instance). Returns cls: a class decorator."},
     {"_reuse_counts", reuse_counts, METH_O,
-     "_reuse_counts(request, /)\n--\n\nFor tests: how many Requests, stand-in steps and "
-     "Responses the engine has made rather than reused, and whether this build reuses them."},
+     "_reuse_counts(request, /)\n--\n\nFor tests: how many Requests, stand-in steps, ASGI "
+     "calls and Responses the engine has made rather than reused, and whether this build "
+     "reuses them. Takes a request, or an ASGI app's send or receive."},
     {nullptr, nullptr, 0, nullptr},
 };
 

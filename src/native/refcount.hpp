@@ -1,10 +1,11 @@
 // refcount.hpp: the binding's bets on CPython internals (reference counts, the GIL), each said
 // once.
 //
-// The engine reuses three kinds of object instead of freeing one and making
+// The engine reuses four kinds of object instead of freeing one and making
 // the next: the Request of the last request (Engine::take_request), the
 // stand-in that is asyncio's current task while the engine runs a handler's
-// step (Engine::step_coro), and the memory of dead Responses
+// step (Engine::step_coro), an ASGI request's call with the `receive` and
+// `send` given to the app (asgi::release), and the memory of dead Responses
 // (response_type.cpp). Each reuse rests on a fact about CPython that its C
 // API does not promise. The facts are written here, with the versions they
 // were checked on, and each reuse asks the predicate below instead of reading
@@ -51,7 +52,10 @@
 // that a local holds a strong one for as long; not run here, one reason
 // 3.14 is past verified_through.) Tests: *_take_no_weak_references,
 // test_a_request_class_that_takes_weak_references_is_refused,
-// test_a_kept_stand_in_is_never_handed_to_another_handler[weakly].
+// test_a_kept_stand_in_is_never_handed_to_another_handler[weakly]. An ASGI
+// call takes no weak reference (its type has no slot); its `receive` and
+// `send` are builtin methods, which do, so they are checked as stand-ins
+// are. Tests: test_a_kept_asgi_receive_or_send_*.
 //
 // Fact 3, asyncio's current-task record holds exactly one strong reference
 // to the task it names: asyncio.tasks._enter_task(loop, task) stores it in

@@ -515,3 +515,43 @@ def test_a_call_waiting_on_its_first_task_is_cancelled_when_the_server_stops(
         problems = own.stop()
     assert not problems, problems
     assert "anyio_forever was cancelled" in own.log()
+
+
+# ---- the call behind receive and send is reused only when nobody keeps it (refcount.hpp) ----
+
+
+def reuse_counts(server):
+    return server.exchange(get("/reuse-counts")).json()
+
+
+def test_asgi_calls_nobody_keeps_are_reused(server):
+    before = reuse_counts(server)
+    with server.connect() as conn:
+        # Apps that end without waiting: a call that waited ends in its Task, not reused.
+        conn.send(b"".join(get(f"/record/none-{i}") for i in range(50)))
+        assert [r.body for r in conn.read_responses(50)] == [b"null"] * 50
+    after = reuse_counts(server)
+    assert after["calls_made"] - before["calls_made"] == (0 if before["reuse_objects"] else 51)
+
+
+@pytest.mark.parametrize("how", ["strong", "weak"])
+def test_a_kept_asgi_receive_or_send_stays_with_its_request(server, how):
+    key = fresh_id()
+    before = reuse_counts(server)
+    assert server.exchange(get(f"/keep/{key}?how={how}")).body == b"kept"
+    with server.connect() as conn:
+        conn.send(b"".join(get(f"/record/other-{i}") for i in range(50)))
+        assert [r.body for r in conn.read_responses(50)] == [b"null"] * 50
+    # Were the kept call handed to a later request, /kept itself would run on
+    # it: its receive would give that request's body, its send would answer it.
+    said = server.exchange(get(f"/kept/{key}")).json()
+    if how == "strong":
+        assert said == {"receive": "http.disconnect", "send": "RuntimeError"}
+        if before["reuse_objects"]:
+            # The kept call is never reused: one more was made in its place.
+            assert reuse_counts(server)["calls_made"] - before["calls_made"] == 1
+    else:
+        # Referred to weakly, the methods are gone with their request (the
+        # call was not reused, so nothing kept them) or still their own.
+        assert said["receive"] in ("dead", "http.disconnect"), said
+        assert said["send"] in ("dead", "RuntimeError"), said

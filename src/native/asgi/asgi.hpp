@@ -32,6 +32,14 @@ struct CallObject;
 PyObject* start(Engine& engine, Connection& conn, RequestObject* req, WebSocketObject* ws,
                 PyObject** call);
 
+/// The engine's reference to `call` (from `start`) is done with, at the end
+/// of the dispatch that started it: kept as the next request's call when
+/// nothing else refers to it or to its `receive` and `send` (the app ended
+/// and kept neither), else given up.
+void release(Engine& engine, PyObject* call);
+/// The engine stops: its spare call goes.
+void drop_spare(PyObject*& spare);
+
 /// The app's coroutine for `call` ended (`result` its return value, or null
 /// with its exception set): answer the request if nothing did (500), cut a
 /// body left open, log what the app did wrong.

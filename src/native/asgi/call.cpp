@@ -8,6 +8,7 @@
 // waits runs to its end in the engine's first step, without a Task.
 #include "call.hpp"
 
+#include "../refcount.hpp"
 #include "../transfer.hpp"
 #include "../websocket.hpp"
 
@@ -57,6 +58,8 @@ int Call_traverse(CallObject* c, visitproc visit, void* arg) {
     Py_VISIT(c->waiter);
     Py_VISIT(c->task);
     Py_VISIT(reinterpret_cast<PyObject*>(c->ws));
+    Py_VISIT(c->receive);
+    Py_VISIT(c->send);
     return 0;
 }
 
@@ -70,6 +73,8 @@ int Call_clear(CallObject* c) {
     Py_CLEAR(c->ws);
     Py_CLEAR(c->request);
     Py_CLEAR(c->server);
+    Py_CLEAR(c->receive);
+    Py_CLEAR(c->send);
     return 0;
 }
 
@@ -203,17 +208,42 @@ PyMethodDef send_def = Call_methods[1];
 
 // ---- what the engine calls ---------------------------------------------------------------
 
-PyObject* start(Engine& e, Connection& conn, RequestObject* req, WebSocketObject* ws,
-                PyObject** call) {
-    const Names& n = e.self_->state->asgi;
+namespace {
+
+/// A call with its `receive` and `send`, fresh or the spare one; its
+/// request's fields are set by `start`.
+CallObject* take_call(Engine& e, const Names& n) {
+    if (PyObject* spare = std::exchange(e.spare_call_, nullptr))
+        return reinterpret_cast<CallObject*>(spare);
     auto* c = PyObject_GC_New(CallObject, n.call_type);
-    *call = reinterpret_cast<PyObject*>(c);
     if (!c) return nullptr;
     c->server = reinterpret_cast<ServerObject*>(Py_NewRef(e.self_));
-    c->request = reinterpret_cast<RequestObject*>(Py_NewRef(req));
+    c->request = nullptr;
     c->transfer = nullptr;
     c->waiter = c->task = nullptr;
     c->head = nullptr;
+    c->ws = nullptr;
+    c->receive = c->send = nullptr;
+    PyObject_GC_Track(c);
+    auto* self = reinterpret_cast<PyObject*>(c);
+    if (!(c->receive = PyCFunction_New(&receive_def, self)) ||
+        !(c->send = PyCFunction_New(&send_def, self))) {
+        Py_DECREF(c);
+        return nullptr;
+    }
+    ++e.calls_made_;
+    return c;
+}
+
+}  // namespace
+
+PyObject* start(Engine& e, Connection& conn, RequestObject* req, WebSocketObject* ws,
+                PyObject** call) {
+    const Names& n = e.self_->state->asgi;
+    CallObject* c = take_call(e, n);
+    *call = reinterpret_cast<PyObject*>(c);
+    if (!c) return nullptr;
+    c->request = reinterpret_cast<RequestObject*>(Py_NewRef(req));
     c->conn_id = conn.id();
     c->seq = req->seq;
     c->sent = 0;
@@ -222,22 +252,47 @@ PyObject* start(Engine& e, Connection& conn, RequestObject* req, WebSocketObject
     c->slot_held = true;
     c->ws = reinterpret_cast<WebSocketObject*>(Py_XNewRef(reinterpret_cast<PyObject*>(ws)));
     c->connect_given = false;
-    PyObject_GC_Track(c);
     req->asgi = reinterpret_cast<PyObject*>(c);
     conn.set_token(req->seq, Py_NewRef(c));  // the slot's reference, for abandon
-    auto* self = reinterpret_cast<PyObject*>(c);
     PyObject* scope = make_scope(e, conn, req, ws);
-    PyObject* receive = scope ? PyCFunction_New(&receive_def, self) : nullptr;
-    PyObject* send = receive ? PyCFunction_New(&send_def, self) : nullptr;
     PyObject* result = nullptr;
-    if (send) {
-        PyObject* args[3] = {scope, receive, send};
+    if (scope) {
+        PyObject* args[3] = {scope, c->receive, c->send};
         result = PyObject_Vectorcall(e.asgi_app_, args, 3, nullptr);
+        Py_DECREF(scope);
     }
-    Py_XDECREF(scope);
-    Py_XDECREF(receive);
-    Py_XDECREF(send);
     return result;  // the caller keeps our reference to `c` until the app ends or waits
+}
+
+void release(Engine& e, PyObject* call) {
+    if (!call) return;
+    auto* c = reinterpret_cast<CallObject*>(call);
+    // Ours and the two methods' are the only references (refcount.hpp,
+    // facts 1 and 2): the app ended, its Task (if any) is gone, nothing
+    // kept `receive` or `send`, and the connection let go of its token.
+    const bool reusable = !e.spare_call_ && c->request && !c->ws && !c->task && !c->waiter &&
+                          !c->transfer && !c->slot_held && refcount::only_known_refs(call, 3) &&
+                          refcount::only_known_refs(c->receive, 1) &&
+                          refcount::only_known_refs(c->send, 1);
+    if (reusable) {
+        if (c->request->asgi == call) c->request->asgi = nullptr;
+        Py_CLEAR(c->request);
+        e.spare_call_ = call;
+        return;
+    }
+    // Given up: the methods' references to the call end with them (the app's
+    // if it kept one), not in a cycle through the call.
+    Py_CLEAR(c->receive);
+    Py_CLEAR(c->send);
+    Py_DECREF(call);
+}
+
+void drop_spare(PyObject*& spare) {
+    if (!spare) return;
+    auto* c = reinterpret_cast<CallObject*>(spare);
+    Py_CLEAR(c->receive);
+    Py_CLEAR(c->send);
+    Py_CLEAR(spare);
 }
 
 void finish(Engine& e, PyObject* call, PyObject* result) {

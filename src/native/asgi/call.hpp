@@ -55,6 +55,10 @@ struct CallObject {
     bool answered;        // an answer (the app's or the engine's) was written
     WebSocketObject* ws;  // a websocket scope's WebSocket, else null
     bool connect_given;   // websocket: receive() gave websocket.connect
+    // The app's `receive` and `send`: bound methods made with the call and
+    // kept by it while it waits as the engine's spare (asgi::release).
+    PyObject* receive;
+    PyObject* send;
 };
 
 Engine* engine_of(CallObject* c);

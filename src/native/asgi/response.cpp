@@ -40,7 +40,13 @@ bool bytes_view(PyObject* v, const char* what, std::string_view& out) {
 
 bool read_start(CallObject* c, PyObject* message) {
     const Names& n = names_of(c);
-    auto head = std::make_unique<Head>();
+    // The head of the call's last request, if it was reused: its buffers' room stays.
+    if (!c->head) c->head = new Head;
+    Head* head = c->head;
+    head->bytes.clear();
+    head->spans.clear();
+    head->headers.clear();
+    head->has_length = head->close = false;
     PyObject* status = PyDict_GetItemWithError(message, n.status);
     if (!status) {
         if (!PyErr_Occurred())
@@ -121,8 +127,6 @@ bool read_start(CallObject* c, PyObject* message) {
                                  std::string_view(head->bytes).substr(at + name, value)});
         at += name + value;
     }
-    delete c->head;
-    c->head = head.release();
     return true;
 }
 

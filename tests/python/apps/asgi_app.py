@@ -9,11 +9,13 @@ import hashlib
 import json
 import os
 import sys
+import weakref
 from urllib.parse import parse_qs
 
 import applog
 
 import lesto
+from lesto import _native
 
 records = {}
 
@@ -321,6 +323,42 @@ async def show_record(scope, receive, send):
     await reply(send, 200, json.dumps(records.get(key)).encode(), b"application/json")
 
 
+kept_calls = {}
+
+
+async def reuse_counts(scope, receive, send):
+    """What the engine made rather than reused (tests/python/test_refcount_bets.py's counts)."""
+    await reply(send, 200, json.dumps(_native._reuse_counts(send)).encode(),
+                b"application/json")
+
+
+async def keep(scope, receive, send):
+    """Keeps this request's receive and send (strongly, or ?how=weak) for /kept to use later."""
+    await receive()  # the body: a later receive() gives http.disconnect
+    key = scope["path"].split("/")[2]
+    if query(scope, "how", "strong") == "weak":
+        kept_calls[key] = (weakref.ref(receive), weakref.ref(send))
+    else:
+        kept_calls[key] = (lambda: receive, lambda: send)
+    await reply(send, 200, b"kept")
+
+
+async def kept(scope, receive, send):
+    """Uses a kept receive and send: they must still be their own request's, long answered."""
+    old_receive, old_send = (ref() for ref in kept_calls.pop(scope["path"].split("/")[2]))
+    said = {"receive": "dead", "send": "dead"}
+    if old_receive is not None:
+        said["receive"] = (await old_receive())["type"]
+    if old_send is not None:
+        try:
+            await old_send({"type": "http.response.start", "status": 200, "headers": []})
+            said["send"] = "sent"
+        except Exception as e:
+            said["send"] = type(e).__name__
+    del old_receive, old_send
+    await reply(send, 200, json.dumps(said).encode(), b"application/json")
+
+
 ROUTES = {
     "/scope": show_scope, "/anyio-scope": anyio_scope, "/anyio-forever": anyio_forever,
     "/echo": echo, "/slow-read": slow_read, "/stream": stream,
@@ -332,7 +370,7 @@ ROUTES = {
     "/record": show_record, "/close-after": close_after, "/flood": flood,
     "/ws-echo": ws_echo, "/ws-scope": ws_scope, "/ws-refuse": ws_refuse, "/ws-deny": ws_deny,
     "/ws-raise-before": ws_raise_before, "/ws-raise-after": ws_raise_after,
-    "/ws-no-accept": ws_no_accept,
+    "/ws-no-accept": ws_no_accept, "/reuse-counts": reuse_counts, "/keep": keep, "/kept": kept,
 }
 
 if __name__ == "__main__":
