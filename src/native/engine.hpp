@@ -38,6 +38,7 @@ public:
         for (SuspendedObject* s : resuming_) Py_DECREF(s);
         Py_CLEAR(spare_);
         asgi::drop_spare(spare_call_);
+        Py_CLEAR(client_host_);
         for (PyObject* h : handlers_) Py_DECREF(h);
         for (PyObject* r : routes_) Py_DECREF(r);
         Py_CLEAR(request_class_);
@@ -138,8 +139,9 @@ public:
     // are made, so reuse itself costs nothing more.
     std::uint64_t requests_made_ = 0;
     std::uint64_t steps_made_ = 0;
-    std::uint64_t calls_made_ = 0;    // ASGI calls (asgi::start)
-    PyObject* spare_call_ = nullptr;  // the last ASGI call, reused while no one holds it
+    std::uint64_t calls_made_ = 0;     // ASGI calls (asgi::start)
+    PyObject* spare_call_ = nullptr;   // the last ASGI call, reused while no one holds it
+    PyObject* client_host_ = nullptr;  // the last scope's client address (a str): few differ
 
     /// A poll of the sockets starts: no app was woken by it yet (wants_loop).
     void begin_poll() noexcept {

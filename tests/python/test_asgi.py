@@ -68,7 +68,8 @@ def wait_record(server, key, field, timeout=5.0):
 
 def test_the_scope_has_every_key_the_spec_names(server):
     r = server.exchange(get("/scope/caf%C3%A9%2Fx?a=1&b=%20", headers=[
-        ("X-Dup", "one"), ("Accept", "*/*"), ("x-dup", "two")]))
+        ("X-Dup", "one"), ("Accept", "*/*"), ("x-dup", "two"), ("ACCEPT-Encoding", "gzip"),
+        ("X-A-Header-Name-Longer-Than-32-Bytes", "long"), ("Hos", "not host")]))
     assert r.status == 200
     scope = r.json()
     assert scope["type"] == "http"
@@ -80,9 +81,12 @@ def test_the_scope_has_every_key_the_spec_names(server):
     assert scope["raw_path"] == "/scope/caf%C3%A9%2Fx"
     assert scope["query_string"] == "a=1&b=%20"
     assert scope["root_path"] == ""
-    # Lower-cased names, in order, duplicates kept.
+    # Lower-cased names, in order, duplicates kept; common ones (accept,
+    # accept-encoding) come from a table, the others are made.
     assert scope["headers"] == [["host", "localhost"], ["x-dup", "one"], ["accept", "*/*"],
-                                ["x-dup", "two"]]
+                                ["x-dup", "two"], ["accept-encoding", "gzip"],
+                                ["x-a-header-name-longer-than-32-bytes", "long"],
+                                ["hos", "not host"]]
     assert scope["client"][0] == "127.0.0.1" and isinstance(scope["client"][1], int)
     assert scope["server"] == ["127.0.0.1", server.port]
     assert "http.response.pathsend" in scope["extensions"]

@@ -6,10 +6,6 @@
 namespace lesto::files {
 namespace {
 
-char lower(char c) noexcept {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c;
-}
-
 /// Why `ext` (without its leading dot) is no extension; empty when it is one.
 std::string extension_problem(std::string_view ext) {
     if (ext.empty()) return "is empty";
@@ -40,7 +36,7 @@ void ContentTypes::add(std::string_view extension, std::string_view type) {
             "a token holds letters, digits and " + std::string(http::token_symbols()));
     }
     std::string key(ext);
-    for (char& c : key) c = lower(c);
+    for (char& c : key) c = http::ascii_lower(c);
     Entry& e = types_[std::move(key)];
     e.type.assign(type);
     e.text = http::equals_ignoring_case(type.substr(0, slash), "text");
@@ -58,7 +54,7 @@ ContentType ContentTypes::lookup(std::string_view path) const noexcept {
          dot = name.find('.', dot + 1)) {
         const std::string_view ext = name.substr(dot + 1);
         if (ext.empty() || ext.size() > max_extension) continue;
-        for (std::size_t i = 0; i < ext.size(); ++i) buf[i] = lower(ext[i]);
+        for (std::size_t i = 0; i < ext.size(); ++i) buf[i] = http::ascii_lower(ext[i]);
         const auto it = types_.find(std::string_view(buf, ext.size()));
         if (it != types_.end()) return {it->second.type, it->second.text ? "utf-8" : ""};
     }

@@ -132,15 +132,18 @@ template <class F> constexpr void each_element(std::string_view list, F&& f) {
     }
 }
 
+/// An ASCII letter in lower case; any other byte as it is.
+constexpr char ascii_lower(char c) noexcept {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c;
+}
+
 /// Whether `s` equals `lower` (lower-case ASCII) ignoring the case of
 /// ASCII letters: field names and tokens such as range units compare so
 /// (RFC 9110 5.1, 14.1). Bytes outside A-Z are compared as they are.
 constexpr bool equals_ignoring_case(std::string_view s, std::string_view lower) noexcept {
     if (s.size() != lower.size()) return false;
     for (std::size_t i = 0; i < s.size(); ++i) {
-        char c = s[i];
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
-        if (c != lower[i]) return false;
+        if (ascii_lower(s[i]) != lower[i]) return false;
     }
     return true;
 }

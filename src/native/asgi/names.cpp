@@ -103,6 +103,12 @@ bool init(PyObject* module, Names& n) {
         if (!(*s.slot = PyUnicode_InternFromString(s.text))) return false;
     }
     if (!(n.empty_bytes = PyBytes_FromStringAndSize("", 0))) return false;
+    for (std::size_t i = 0; i < std::size(common_header_names); ++i) {
+        const std::string_view name = common_header_names[i];
+        n.header_names[i] =
+            PyBytes_FromStringAndSize(name.data(), static_cast<Py_ssize_t>(name.size()));
+        if (!n.header_names[i]) return false;
+    }
     if (!(n.disconnect_message = PyDict_New()) ||
         PyDict_SetItem(n.disconnect_message, n.type, n.http_disconnect) < 0)
         return false;

@@ -4,7 +4,54 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <iterator>
+#include <string_view>
+
 namespace lesto::py::asgi {
+
+/// Request header names whose lower-cased bytes every scope shares: what
+/// browsers, curl, proxies and WebSocket clients send. Lower case.
+inline constexpr std::string_view common_header_names[] = {"host",
+                                                           "user-agent",
+                                                           "accept",
+                                                           "accept-encoding",
+                                                           "accept-language",
+                                                           "connection",
+                                                           "content-type",
+                                                           "content-length",
+                                                           "cookie",
+                                                           "referer",
+                                                           "origin",
+                                                           "cache-control",
+                                                           "pragma",
+                                                           "authorization",
+                                                           "upgrade",
+                                                           "upgrade-insecure-requests",
+                                                           "if-none-match",
+                                                           "if-modified-since",
+                                                           "range",
+                                                           "expect",
+                                                           "transfer-encoding",
+                                                           "te",
+                                                           "dnt",
+                                                           "priority",
+                                                           "sec-fetch-site",
+                                                           "sec-fetch-mode",
+                                                           "sec-fetch-dest",
+                                                           "sec-fetch-user",
+                                                           "sec-ch-ua",
+                                                           "sec-ch-ua-mobile",
+                                                           "sec-ch-ua-platform",
+                                                           "sec-websocket-key",
+                                                           "sec-websocket-version",
+                                                           "sec-websocket-extensions",
+                                                           "sec-websocket-protocol",
+                                                           "x-forwarded-for",
+                                                           "x-forwarded-proto",
+                                                           "x-forwarded-host",
+                                                           "x-real-ip",
+                                                           "x-request-id",
+                                                           "x-requested-with"};
 
 /// The strings and shared objects the front-end builds messages and scopes
 /// from, made once per module.
@@ -57,6 +104,7 @@ struct Names {
     PyTypeObject* call_type = nullptr;
     PyTypeObject* ready_type = nullptr;
     PyTypeObject* guard_type = nullptr;
+    PyObject* header_names[std::size(common_header_names)] = {};  // bytes, as listed
 };
 
 }  // namespace lesto::py::asgi

@@ -9,6 +9,7 @@
 
 #include "../engine.hpp"
 #include "../websocket.hpp"
+#include "http/fields.hpp"
 #include "parser/percent.hpp"
 
 #include <array>
@@ -30,24 +31,29 @@ PyObject* bytes_of(std::string_view s) {
     return PyBytes_FromStringAndSize(s.data(), static_cast<Py_ssize_t>(s.size()));
 }
 
-/// A header name, lower-cased (ASGI's rule) into a new bytes object.
-PyObject* lower_name(std::string_view name) {
+/// A header name, lower-cased (ASGI's rule): a common one's shared bytes, else new ones.
+PyObject* lower_name(const Names& n, std::string_view name) {
+    std::array<char, 32> small;
+    if (name.size() <= small.size()) {
+        for (std::size_t i = 0; i < name.size(); ++i) small[i] = http::ascii_lower(name[i]);
+        const std::string_view lower(small.data(), name.size());
+        for (std::size_t i = 0; i < std::size(common_header_names); ++i) {
+            if (common_header_names[i] == lower) return Py_NewRef(n.header_names[i]);
+        }
+    }
     PyObject* b = PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(name.size()));
     if (!b) return nullptr;
     char* out = PyBytes_AS_STRING(b);
-    for (std::size_t i = 0; i < name.size(); ++i) {
-        const char c = name[i];
-        out[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
-    }
+    for (std::size_t i = 0; i < name.size(); ++i) out[i] = http::ascii_lower(name[i]);
     return b;
 }
 
-PyObject* header_list(const http::RequestHead& head) {
+PyObject* header_list(const Names& n, const http::RequestHead& head) {
     PyObject* list = PyList_New(static_cast<Py_ssize_t>(head.headers.size()));
     if (!list) return nullptr;
     Py_ssize_t i = 0;
     for (const http::Header& h : head.headers) {
-        PyObject* name = lower_name(h.name);
+        PyObject* name = lower_name(n, h.name);
         PyObject* value = name ? bytes_of(h.value) : nullptr;
         PyObject* pair = value ? PyTuple_Pack(2, name, value) : nullptr;
         Py_XDECREF(name);
@@ -87,6 +93,21 @@ PyObject* raw_path(std::string_view raw, PyObject* root) {
     return bytes_of(whole);
 }
 
+/// The client's address as a str: the last one's when it is the same, as
+/// it is for most requests (a proxy's, a few clients' keep-alive connections).
+PyObject* client_host(Engine& e, std::string_view addr) {
+    if (e.client_host_) {
+        Py_ssize_t n = 0;
+        const char* last = utf8_of(e.client_host_, &n);
+        if (last && std::string_view(last, static_cast<std::size_t>(n)) == addr)
+            return Py_NewRef(e.client_host_);
+        PyErr_Clear();
+    }
+    PyObject* host = PyUnicode_FromStringAndSize(addr.data(), static_cast<Py_ssize_t>(addr.size()));
+    if (host) Py_XSETREF(e.client_host_, Py_NewRef(host));
+    return host;
+}
+
 bool set(PyObject* scope, PyObject* key, PyObject* value) {
     if (!value) return false;
     const int r = PyDict_SetItem(scope, key, value);
@@ -120,8 +141,7 @@ PyObject* make_scope(Engine& e, Connection& conn, RequestObject* req, WebSocketO
     if (!scope) return nullptr;
     PyObject* client = PyTuple_New(2);
     if (client) {
-        PyObject* host = PyUnicode_FromStringAndSize(
-            conn.remote_addr().data(), static_cast<Py_ssize_t>(conn.remote_addr().size()));
+        PyObject* host = client_host(e, conn.remote_addr());
         PyObject* port = host ? PyLong_FromLong(conn.remote_port()) : nullptr;
         if (!port) {
             Py_XDECREF(host);
@@ -141,7 +161,7 @@ PyObject* make_scope(Engine& e, Connection& conn, RequestObject* req, WebSocketO
         set(scope, n.path, decoded_path(head.path, root)) &&
         set(scope, n.raw_path, raw_path(head.path, root)) &&
         set(scope, n.query_string, bytes_of(head.query)) &&
-        set(scope, n.headers, header_list(head)) && set(scope, n.client, client) &&
+        set(scope, n.headers, header_list(n, head)) && set(scope, n.client, client) &&
         (!state || set(scope, n.state, PyDict_Copy(state))) &&
         (!conn.tls() || set_tls(scope, n, *conn.tls(), ws != nullptr));
     if (!ok) {
