@@ -521,6 +521,11 @@ def test_a_call_waiting_on_its_first_task_is_cancelled_when_the_server_stops(
     assert "anyio_forever was cancelled" in own.log()
 
 
+def test_message_keys_made_at_run_time_are_read_by_value(server):
+    r = server.exchange(get("/made-keys"))
+    assert (r.status, r.header("x-made"), r.body) == (201, "yes", b"after")
+
+
 # ---- the call behind receive and send is reused only when nobody keeps it (refcount.hpp) ----
 
 

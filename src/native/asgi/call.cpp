@@ -44,6 +44,27 @@ PyObject* raise_gone(CallObject* c, const char* why) {
     return nullptr;
 }
 
+Message read_message(const Names& n, PyObject* dict) {
+    Message m;
+    m.dict = dict;
+    PyObject* const names[] = {n.type, n.status, n.headers, n.body, n.more_body, n.text, n.bytes};
+    PyObject** const slots[] = {&m.type,      &m.status, &m.headers, &m.body,
+                                &m.more_body, &m.text,   &m.bytes};
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(dict, &pos, &key, &value)) {
+        std::size_t i = 0;
+        while (i < std::size(names) && key != names[i]) ++i;
+        // Another interned str is none of the names; a str made at run time may be.
+        if (i == std::size(names) && PyUnicode_Check(key) && !PyUnicode_CHECK_INTERNED(key)) {
+            i = 0;
+            while (i < std::size(names) && PyUnicode_Compare(key, names[i]) != 0) ++i;
+        }
+        if (i < std::size(names)) *slots[i] = value;
+    }
+    return m;
+}
+
 bool is(PyObject* type, PyObject* name) {
     return type == name || (PyUnicode_Check(type) && PyUnicode_Compare(type, name) == 0);
 }
@@ -101,21 +122,21 @@ PyObject* Call_send(CallObject* c, PyObject* message) {
         return nullptr;
     }
     const Names& n = names_of(c);
-    PyObject* type = PyDict_GetItemWithError(message, n.type);
+    const Message m = read_message(n, message);
+    PyObject* type = m.type;
     if (!type) {
-        if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_ValueError, "ASGI send(): the message has no 'type'");
+        PyErr_SetString(PyExc_ValueError, "ASGI send(): the message has no 'type'");
         return nullptr;
     }
-    if (c->ws) return websocket_send(e, c, message, type);
-    if (is(type, n.response_body)) return send_body(e, c, message);
+    if (c->ws) return websocket_send(e, c, m);
+    if (is(type, n.response_body)) return send_body(e, c, m);
     if (is(type, n.response_start)) {
         if (c->gone) return raise_gone(c, "the client closed the connection");
         if (c->stage != Stage::idle) {
             PyErr_SetString(PyExc_RuntimeError, "ASGI: http.response.start sent twice");
             return nullptr;
         }
-        if (!read_start(c, message)) return nullptr;
+        if (!read_start(c, m)) return nullptr;
         c->stage = Stage::started;
         return Py_NewRef(n.done);
     }

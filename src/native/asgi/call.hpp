@@ -61,6 +61,24 @@ struct CallObject {
     PyObject* send;
 };
 
+/// A message given to send(), with the keys the front-end reads: found in
+/// one pass over its items, not a lookup each. Borrowed from `dict`: valid
+/// until Python code runs that could change it.
+struct Message {
+    PyObject* dict = nullptr;
+    PyObject* type = nullptr;
+    PyObject* status = nullptr;
+    PyObject* headers = nullptr;
+    PyObject* body = nullptr;
+    PyObject* more_body = nullptr;
+    PyObject* text = nullptr;
+    PyObject* bytes = nullptr;
+};
+/// `dict`'s keys named in Message, by identity with the interned names
+/// (what a str literal in Python code is) or, for a str made at run time,
+/// by value.
+Message read_message(const Names& n, PyObject* dict);
+
 Engine* engine_of(CallObject* c);
 const Names& names_of(CallObject* c);
 /// The connection's reference (the request's token) is given up: the
@@ -75,15 +93,15 @@ PyObject* raise_gone(CallObject* c, const char* why);
 bool is(PyObject* type, PyObject* name);
 
 /// Read http.response.start (or websocket.http.response.start) into `c->head`.
-bool read_start(CallObject* c, PyObject* message);
+bool read_start(CallObject* c, const Message& message);
 /// http.response.body (or websocket.http.response.body) after the start.
-PyObject* send_body(Engine* e, CallObject* c, PyObject* message);
+PyObject* send_body(Engine* e, CallObject* c, const Message& message);
 /// http.response.pathsend after the start: the engine sends the file.
 PyObject* send_path(Engine* e, CallObject* c, PyObject* message);
 
 // The websocket scope (websocket.cpp).
 /// send() and receive() of a call whose scope is a websocket.
-PyObject* websocket_send(Engine* e, CallObject* c, PyObject* message, PyObject* type);
+PyObject* websocket_send(Engine* e, CallObject* c, const Message& message);
 PyObject* websocket_receive(CallObject* c);
 /// The app ended (`failed`: it raised, the exception set) for a websocket
 /// scope: refuse or close what it left open. True when that settled it.

@@ -38,8 +38,7 @@ bool bytes_view(PyObject* v, const char* what, std::string_view& out) {
 
 }  // namespace
 
-bool read_start(CallObject* c, PyObject* message) {
-    const Names& n = names_of(c);
+bool read_start(CallObject* c, const Message& message) {
     // The head of the call's last request, if it was reused: its buffers' room stays.
     if (!c->head) c->head = new Head;
     Head* head = c->head;
@@ -47,10 +46,9 @@ bool read_start(CallObject* c, PyObject* message) {
     head->spans.clear();
     head->headers.clear();
     head->has_length = head->close = false;
-    PyObject* status = PyDict_GetItemWithError(message, n.status);
+    PyObject* status = message.status;
     if (!status) {
-        if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_ValueError, "ASGI http.response.start needs a 'status'");
+        PyErr_SetString(PyExc_ValueError, "ASGI http.response.start needs a 'status'");
         return false;
     }
     const long code = PyLong_Check(status) ? PyLong_AsLong(status) : -1;
@@ -65,9 +63,7 @@ bool read_start(CallObject* c, PyObject* message) {
         return false;
     }
     head->status = static_cast<int>(code);
-    PyObject* headers = PyDict_GetItemWithError(message, n.headers);
-    if (!headers && PyErr_Occurred()) return false;
-    if (headers) {
+    if (PyObject* headers = message.headers) {
         PyObject* items = PySequence_Fast(headers,
                                           "ASGI http.response.start: 'headers' must be "
                                           "an iterable of [name, value] pairs");
@@ -245,7 +241,7 @@ bool body_view(PyObject* body, std::string_view& out, PyObject** owned) {
 
 }  // namespace
 
-PyObject* send_body(Engine* e, CallObject* c, PyObject* message) {
+PyObject* send_body(Engine* e, CallObject* c, const Message& message) {
     const Names& n = names_of(c);
     if (c->stage == Stage::idle) {
         PyErr_SetString(PyExc_RuntimeError,
@@ -258,12 +254,15 @@ PyObject* send_body(Engine* e, CallObject* c, PyObject* message) {
                         "ASGI: http.response.body sent after the response was complete");
         return nullptr;
     }
-    PyObject* body = PyDict_GetItemWithError(message, n.body);
-    if (!body && PyErr_Occurred()) return nullptr;
-    PyObject* more_obj = PyDict_GetItemWithError(message, n.more_body);
-    if (!more_obj && PyErr_Occurred()) return nullptr;
-    const int more = more_obj ? PyObject_IsTrue(more_obj) : 0;
-    if (more < 0) return nullptr;
+    PyObject* body = message.body;
+    PyObject* more_obj = message.more_body;
+    int more = !more_obj || more_obj == Py_False ? 0 : more_obj == Py_True ? 1 : -2;
+    if (more == -2) {
+        // Its __bool__ may change the message: `body` is looked up again after.
+        if ((more = PyObject_IsTrue(more_obj)) < 0) return nullptr;
+        body = PyDict_GetItemWithError(message.dict, n.body);
+        if (!body && PyErr_Occurred()) return nullptr;
+    }
     std::string_view bytes;
     PyObject* owned = nullptr;
     if (body && !body_view(body, bytes, &owned)) return nullptr;

@@ -92,12 +92,9 @@ PyObject* close(CallObject* c, PyObject* message) {
     return r;
 }
 
-PyObject* send_message(CallObject* c, PyObject* message) {
-    const Names& n = names_of(c);
-    PyObject* text = PyDict_GetItemWithError(message, n.text);
-    if (!text && PyErr_Occurred()) return nullptr;
-    PyObject* bytes = PyDict_GetItemWithError(message, n.bytes);
-    if (!bytes && PyErr_Occurred()) return nullptr;
+PyObject* send_message(CallObject* c, const Message& message) {
+    PyObject* text = message.text;
+    PyObject* bytes = message.bytes;
     if (text == Py_None) text = nullptr;
     if (bytes == Py_None) bytes = nullptr;
     if ((text != nullptr) == (bytes != nullptr) || (text && !PyUnicode_Check(text)) ||
@@ -111,7 +108,7 @@ PyObject* send_message(CallObject* c, PyObject* message) {
 }
 
 /// websocket.http.response.start/body: the handshake refused with the app's own response.
-PyObject* deny(Engine* e, CallObject* c, PyObject* message, bool start) {
+PyObject* deny(Engine* e, CallObject* c, const Message& message, bool start) {
     if (c->ws->state != WsState::handshake && c->ws->state != WsState::refused) {
         PyErr_SetString(PyExc_RuntimeError,
                         "ASGI: websocket.http.response after websocket.accept; a denial "
@@ -137,11 +134,12 @@ PyObject* deny(Engine* e, CallObject* c, PyObject* message, bool start) {
 
 }  // namespace
 
-PyObject* websocket_send(Engine* e, CallObject* c, PyObject* message, PyObject* type) {
+PyObject* websocket_send(Engine* e, CallObject* c, const Message& message) {
     const Names& n = names_of(c);
+    PyObject* type = message.type;
     if (is(type, n.ws_send)) return send_message(c, message);
-    if (is(type, n.ws_accept)) return accept(e, c, message);
-    if (is(type, n.ws_close)) return close(c, message);
+    if (is(type, n.ws_accept)) return accept(e, c, message.dict);
+    if (is(type, n.ws_close)) return close(c, message.dict);
     if (is(type, n.ws_response_start)) return deny(e, c, message, true);
     if (is(type, n.ws_response_body)) return deny(e, c, message, false);
     PyErr_Format(PyExc_ValueError,

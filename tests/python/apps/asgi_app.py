@@ -323,6 +323,26 @@ async def show_record(scope, receive, send):
     await reply(send, 200, json.dumps(records.get(key)).encode(), b"application/json")
 
 
+class Key(str):
+    """A str subclass as a message key: read by its value, as a dict lookup would."""
+
+
+async def made_keys(scope, receive, send):
+    """Messages whose keys are made at run time (not interned), and a more_body whose
+    __bool__ changes the message: the body read is the one there after it ran."""
+    await send({"".join(["ty", "pe"]): "http.response.start", "".join(["sta", "tus"]): 201,
+                Key("headers"): [(b"x-made", b"yes")]})
+
+    class Changes:
+        def __bool__(self):
+            del message["body"]
+            message["body"] = b"after"
+            return False
+
+    message = {"type": "http.response.body", "body": bytes([98]) * 6, "more_body": Changes()}
+    await send(message)
+
+
 kept_calls = {}
 
 
@@ -371,6 +391,7 @@ ROUTES = {
     "/ws-echo": ws_echo, "/ws-scope": ws_scope, "/ws-refuse": ws_refuse, "/ws-deny": ws_deny,
     "/ws-raise-before": ws_raise_before, "/ws-raise-after": ws_raise_after,
     "/ws-no-accept": ws_no_accept, "/reuse-counts": reuse_counts, "/keep": keep, "/kept": kept,
+    "/made-keys": made_keys,
 }
 
 if __name__ == "__main__":
