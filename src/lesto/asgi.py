@@ -26,7 +26,10 @@ ASGI = {"version": "3.0", "spec_version": "2.5"}
 EXTENSIONS: dict[str, dict[str, object]] = {"http.response.pathsend": {}}
 INTERFACES = ("auto", "asgi", "lesto")
 # The scope keys the engine sets per request or WebSocket (asgi/scope.cpp).
-REQUEST_KEYS = ("http_version", "path", "raw_path", "query_string", "headers", "client")
+REQUEST_KEYS = ("path", "raw_path", "headers", "client")
+# Keys whose usual value the templates hold: the engine sets them only when a
+# request differs (HTTP/1.0, a query, another method), one lookup fewer each.
+USUAL = {"http_version": "1.1", "query_string": b""}
 
 
 def is_asgi_app(app: object) -> bool:
@@ -86,14 +89,16 @@ class AsgiApplication(Application):
         return {"type": "http", "asgi": dict(ASGI), "scheme": "http",
                 "root_path": self.root_path, "server": server,
                 "extensions": {k: dict(v) for k, v in EXTENSIONS.items()},
-                "state": self.lifespan.state, **dict.fromkeys(REQUEST_KEYS + ("method",))}
+                "state": self.lifespan.state, **dict.fromkeys(REQUEST_KEYS), **USUAL,
+                "method": "GET"}
 
     def websocket_scope_template(self, server: tuple[str, int] | None) -> dict[str, Any]:
         """The keys every websocket scope shares (no method; the engine adds subprotocols)."""
         return {"type": "websocket", "asgi": dict(ASGI), "scheme": "ws",
                 "root_path": self.root_path, "server": server,
                 "extensions": {"websocket.http.response": {}},
-                "state": self.lifespan.state, **dict.fromkeys(REQUEST_KEYS + ("subprotocols",))}
+                "state": self.lifespan.state, **dict.fromkeys(REQUEST_KEYS), **USUAL,
+                "subprotocols": None}
 
     def error_response(self, request: _native.Request, exc: BaseException,
                        in_error_handler: bool) -> _native.Response:

@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import socket
+import sys
 import time
 import uuid
 
@@ -103,6 +104,16 @@ def test_state_from_lifespan_is_copied_into_each_request(server):
 def test_http_1_0_is_told_to_the_app(server):
     r = server.exchange(get("/scope", version="1.0"))
     assert r.json()["http_version"] == "1.0"
+
+
+def test_the_usual_values_the_template_holds_never_leak_between_requests(server):
+    # The template holds HTTP/1.1, GET and an empty query (lesto/asgi.py):
+    # a request that differs sets its own, and the next one has the usual.
+    seen = [server.exchange(get(path, method=method, version=version)).json()
+            for path, method, version in [("/scope?q=1", "DELETE", "1.0"), ("/scope", "GET", "1.1"),
+                                          ("/scope?", "PATCH", "1.1"), ("/scope", "GET", "1.0")]]
+    assert [(s["method"], s["query_string"], s["http_version"]) for s in seen] == [
+        ("DELETE", "q=1", "1.0"), ("GET", "", "1.1"), ("PATCH", "", "1.1"), ("GET", "", "1.0")]
 
 
 # ---- request bodies ----------------------------------------------------------------------
@@ -533,6 +544,12 @@ def reuse_counts(server):
     return server.exchange(get("/reuse-counts")).json()
 
 
+def reuses_calls(counts):
+    """Whether a call that ends in its first step is reused: where the engine makes that step
+    itself (3.11, coroutines.cpp's run_asgi); elsewhere a Task runs every call."""
+    return counts["reuse_objects"] and sys.version_info[:2] == (3, 11)
+
+
 def test_asgi_calls_nobody_keeps_are_reused(server):
     before = reuse_counts(server)
     with server.connect() as conn:
@@ -540,7 +557,7 @@ def test_asgi_calls_nobody_keeps_are_reused(server):
         conn.send(b"".join(get(f"/record/none-{i}") for i in range(50)))
         assert [r.body for r in conn.read_responses(50)] == [b"null"] * 50
     after = reuse_counts(server)
-    assert after["calls_made"] - before["calls_made"] == (0 if before["reuse_objects"] else 51)
+    assert after["calls_made"] - before["calls_made"] == (0 if reuses_calls(before) else 51)
 
 
 @pytest.mark.parametrize("how", ["strong", "weak"])
@@ -556,7 +573,7 @@ def test_a_kept_asgi_receive_or_send_stays_with_its_request(server, how):
     said = server.exchange(get(f"/kept/{key}")).json()
     if how == "strong":
         assert said == {"receive": "http.disconnect", "send": "RuntimeError"}
-        if before["reuse_objects"]:
+        if reuses_calls(before):
             # The kept call is never reused: one more was made in its place.
             assert reuse_counts(server)["calls_made"] - before["calls_made"] == 1
     else:

@@ -12,6 +12,8 @@
 #include "../transfer.hpp"
 #include "../websocket.hpp"
 
+#include <cstring>
+
 namespace lesto::py::asgi {
 
 // ---- the call ------------------------------------------------------------------
@@ -65,8 +67,36 @@ Message read_message(const Names& n, PyObject* dict) {
     return m;
 }
 
+namespace {
+
+/// Whether exact str `s` has its characters in place (PEP 393); before 3.12
+/// a legacy one made by the old Py_UNICODE calls may not, until readied.
+bool canonical(PyObject* s) {
+#if PY_VERSION_HEX < 0x030C0000
+    return PyUnicode_IS_READY(s);
+#else
+    static_cast<void>(s);
+    return true;
+#endif
+}
+
+}  // namespace
+
 bool is(PyObject* type, PyObject* name) {
-    return type == name || (PyUnicode_Check(type) && PyUnicode_Compare(type, name) == 0);
+    if (type == name) return true;
+    // A str literal with a dot ("http.response.start") is not interned, so
+    // most types arrive as another object with the same characters.
+    if (PyUnicode_CheckExact(type) && canonical(type)) {
+        // Another interned str has other characters; an exact str is in its
+        // canonical form, so equal ones have the same kind and bytes.
+        if (PyUnicode_CHECK_INTERNED(type)) return false;
+        const Py_ssize_t length = PyUnicode_GET_LENGTH(type);
+        return length == PyUnicode_GET_LENGTH(name) &&
+               PyUnicode_KIND(type) == PyUnicode_KIND(name) &&
+               std::memcmp(PyUnicode_DATA(type), PyUnicode_DATA(name),
+                           static_cast<std::size_t>(length) * PyUnicode_KIND(type)) == 0;
+    }
+    return PyUnicode_Check(type) && PyUnicode_Compare(type, name) == 0;
 }
 
 namespace {

@@ -77,7 +77,6 @@ bool init(PyObject* module, Names& n) {
         {&n.state, "state"},
         {&n.root_path, "root_path"},
         {&n.v1_0, "1.0"},
-        {&n.v1_1, "1.1"},
         {&n.empty_str, ""},
         {&n.scheme, "scheme"},
         {&n.https, "https"},

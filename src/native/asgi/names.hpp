@@ -75,7 +75,6 @@ struct Names {
     PyObject* state = nullptr;
     PyObject* root_path = nullptr;
     PyObject* v1_0 = nullptr;  // "1.0"
-    PyObject* v1_1 = nullptr;
     PyObject* empty_bytes = nullptr;
     PyObject* empty_str = nullptr;
     // Over TLS: the scope's scheme and its tls extension.

@@ -154,13 +154,15 @@ PyObject* make_scope(Engine& e, Connection& conn, RequestObject* req, WebSocketO
     PyObject* state = PyDict_GetItemWithError(scope, n.state);
     PyObject* root = PyDict_GetItemWithError(scope, n.root_path);
     if (root && (!PyUnicode_Check(root) || PyUnicode_GET_LENGTH(root) == 0)) root = nullptr;
+    // The template holds HTTP/1.1, GET and no query (lesto/asgi.py): each is
+    // set only when this request differs, since every set is a lookup.
     const bool ok =
-        set(scope, n.http_version, Py_NewRef(head.version_minor == 0 ? n.v1_0 : n.v1_1)) &&
+        (head.version_minor != 0 || set(scope, n.http_version, Py_NewRef(n.v1_0))) &&
         (ws ? set(scope, n.subprotocols, PySequence_List(websocket_offered(ws)))
-            : set(scope, n.method, method_str(st, head.method))) &&
+            : head.method == "GET" || set(scope, n.method, method_str(st, head.method))) &&
         set(scope, n.path, decoded_path(head.path, root)) &&
         set(scope, n.raw_path, raw_path(head.path, root)) &&
-        set(scope, n.query_string, bytes_of(head.query)) &&
+        (head.query.empty() || set(scope, n.query_string, bytes_of(head.query))) &&
         set(scope, n.headers, header_list(n, head)) && set(scope, n.client, client) &&
         (!state || set(scope, n.state, PyDict_Copy(state))) &&
         (!conn.tls() || set_tls(scope, n, *conn.tls(), ws != nullptr));
