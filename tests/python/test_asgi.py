@@ -532,6 +532,21 @@ def test_a_call_waiting_on_its_first_task_is_cancelled_when_the_server_stops(
     assert "anyio_forever was cancelled" in own.log()
 
 
+def test_a_request_writes_to_another_requests_stream_at_once(server):
+    # One app's send() on another connection's stream, while the engine
+    # serves the first: the piece goes out with no further event on the
+    # listener's connection (it waited for one before).
+    key = fresh_id()
+    with server.connect() as listener:
+        listener.send(get(f"/listen/{key}"))
+        listener._take_until(b"ready\n")
+        for word in ("hello", "again"):
+            assert server.exchange(get(f"/say/{key}?text={word}")).body == b"said"
+            listener._take_until(word.encode() + b"\n")
+        assert server.exchange(get(f"/hang-up/{key}")).body == b"hung up"
+        listener._take_until(b"bye\n")
+
+
 def test_message_keys_made_at_run_time_are_read_by_value(server):
     r = server.exchange(get("/made-keys"))
     assert (r.status, r.header("x-made"), r.body) == (201, "yes", b"after")

@@ -35,6 +35,17 @@ struct InService {
     InService& operator=(const InService&) = delete;
 };
 
+/// Names the connection whose service is under way, for a scope: the
+/// server's own field, since the service may close (destroy) the peer.
+struct Serving {
+    std::uint64_t& current;
+    std::uint64_t was;
+    Serving(std::uint64_t& c, std::uint64_t id) : current(c), was(c) { current = id; }
+    ~Serving() { current = was; }
+    Serving(const Serving&) = delete;
+    Serving& operator=(const Serving&) = delete;
+};
+
 std::string format_address(const sockaddr_storage& addr) {
     char text[INET6_ADDRSTRLEN] = {};
     if (addr.ss_family == AF_INET) {
@@ -191,9 +202,14 @@ void Server::serve_batch(const epoll_event* events, int n) {
         ready[m++] = peer.conn.id();
     }
     // Application code runs in this pass: service_now must not send (the
-    // third pass does), and it must find each peer still there by its id.
+    // third pass does, for this batch's peers), and it must find each peer
+    // still there by its id.
     {
         const InService answering(in_service_);
+        for (int j = 0; j < m; ++j) {
+            auto it = peers_.find(ready[j]);
+            if (it != peers_.end()) it->second->answering = true;
+        }
         for (int j = 0; j < m; ++j) {
             auto it = peers_.find(ready[j]);
             held[j] = it != peers_.end() && it->second->conn.process();
@@ -201,7 +217,9 @@ void Server::serve_batch(const epoll_event* events, int n) {
     }
     for (int j = 0; j < m; ++j) {
         auto it = peers_.find(ready[j]);
-        if (it != peers_.end()) service(*it->second, false, held[j]);
+        if (it == peers_.end()) continue;
+        it->second->answering = false;  // service() names it for its own scope
+        service(*it->second, false, held[j]);
     }
 }
 
@@ -302,6 +320,7 @@ bool Server::read_input(Peer& peer) {
 
 void Server::service(Peer& peer, bool more_output, std::optional<bool> processed) {
     const InService serving(in_service_);
+    const Serving this_one(serving_, peer.conn.id());
     Connection& conn = peer.conn;
     // A memory connection's input is read here, as the socket's is when epoll reports it.
     if (peer.pipe && memory_read(conn, *peer.pipe)) peer.last_active = now_;
@@ -505,11 +524,16 @@ void Server::flush() {
 }
 
 bool Server::service_now(std::uint64_t connection_id) {
-    // Called from application code that the engine is running: the service
-    // under way sends the output once that code returns.
-    if (in_service_ > 0) return false;
     auto it = peers_.find(connection_id);
     if (it == peers_.end() || it->second->lingering) return false;
+    if (in_service_ > 0) {
+        // Called from application code that the engine is running: a service
+        // must not start inside another. The one under way sends this
+        // connection's output if it serves it; another connection's (a
+        // broadcast from one request to other streams) waits for the flush.
+        const bool sends = it->second->answering || connection_id == serving_;
+        return !sends && mark_dirty(connection_id);
+    }
     service(*it->second, true);
     // The next flush sends without MSG_MORE: what the kernel kept goes then,
     // once the producer has stopped for this turn of the loop.

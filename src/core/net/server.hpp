@@ -67,7 +67,8 @@ public:
     /// `flush`, which lets the last partial segment go; returns true when
     /// that is the first mark since the last `flush` (as `mark_dirty`). The
     /// connection may be closed by it. Inside a service (application code
-    /// the engine runs), nothing: the service under way sends the output.
+    /// the engine runs), no send: the service under way sends its own
+    /// connection's output, and any other connection is marked for `flush`.
     bool service_now(std::uint64_t connection_id);
     /// A connection got output outside `poll`; returns true when it is the first
     /// since the last `flush` (the caller then schedules one `flush`).
@@ -171,6 +172,7 @@ private:
     std::vector<std::uint64_t> dirty_;
     std::vector<std::uint64_t> flushing_;  // dirty_ as it was when flush() began
     int in_service_ = 0;                   // depth of service() calls under way
+    std::uint64_t serving_ = 0;            // the connection service() serves, 0 when none
     MemoryEvents* memory_events_ = nullptr;
     // By id, from open_memory to close_memory; a Peer points at its pipe.
     std::unordered_map<std::uint64_t, std::unique_ptr<MemoryPipe>> memory_;

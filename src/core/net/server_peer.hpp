@@ -40,6 +40,9 @@ struct Server::Peer {
     std::time_t last_active = 0;
     std::time_t head_since = 0;  // first byte of the head being read, 0 when none
     bool dirty = false;
+    // In the answering pass of a batch (Server::serve_batch): the pass
+    // after it sends what application code writes to this connection.
+    bool answering = false;
     bool lingering = false;
     bool corked = false;       // a send with MSG_MORE may have left a segment in the kernel
     bool pinged = false;       // a WebSocket keep-alive ping went out and nothing came back since

@@ -343,6 +343,34 @@ async def made_keys(scope, receive, send):
     await send(message)
 
 
+listeners = {}
+
+
+async def listen(scope, receive, send):
+    """A stream other requests write to (/say): a chat room's member, say. Ends at /hang-up."""
+    key = scope["path"].split("/")[2]
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": b"ready\n", "more_body": True})
+    over = asyncio.Event()
+    listeners[key] = (send, over)
+    await over.wait()
+    await send({"type": "http.response.body", "body": b"bye\n"})
+
+
+async def say(scope, receive, send):
+    """Writes ?text= to /listen/{key}'s stream from this request's own app, then answers."""
+    other, _ = listeners[scope["path"].split("/")[2]]
+    await other({"type": "http.response.body", "body": query(scope, "text", "").encode() + b"\n",
+                 "more_body": True})
+    await reply(send, 200, b"said")
+
+
+async def hang_up(scope, receive, send):
+    listeners.pop(scope["path"].split("/")[2])[1].set()
+    await reply(send, 200, b"hung up")
+
+
 kept_calls = {}
 
 
@@ -391,7 +419,7 @@ ROUTES = {
     "/ws-echo": ws_echo, "/ws-scope": ws_scope, "/ws-refuse": ws_refuse, "/ws-deny": ws_deny,
     "/ws-raise-before": ws_raise_before, "/ws-raise-after": ws_raise_after,
     "/ws-no-accept": ws_no_accept, "/reuse-counts": reuse_counts, "/keep": keep, "/kept": kept,
-    "/made-keys": made_keys,
+    "/made-keys": made_keys, "/listen": listen, "/say": say, "/hang-up": hang_up,
 }
 
 if __name__ == "__main__":
