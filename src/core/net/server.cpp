@@ -199,6 +199,7 @@ void Server::serve_batch(const epoll_event* events, int n) {
             continue;
         }
         if ((ev & (EPOLLIN | EPOLLRDHUP)) && !read_input(peer)) continue;  // closed
+        peer.answering = true;
         ready[m++] = peer.conn.id();
     }
     // Application code runs in this pass: service_now must not send (the
@@ -206,10 +207,6 @@ void Server::serve_batch(const epoll_event* events, int n) {
     // still there by its id.
     {
         const InService answering(in_service_);
-        for (int j = 0; j < m; ++j) {
-            auto it = peers_.find(ready[j]);
-            if (it != peers_.end()) it->second->answering = true;
-        }
         for (int j = 0; j < m; ++j) {
             auto it = peers_.find(ready[j]);
             held[j] = it != peers_.end() && it->second->conn.process();
