@@ -1,11 +1,13 @@
 // server_tick.cpp: what net::Server does once a second: the Date header,
 // the timeouts (idle, slow heads and bodies, writes, handshakes, WebSocket
 // pings) and giving back the buffers a burst left.
-#include <malloc.h>
-
 #include <cstddef>
 #include <ctime>
 #include <vector>
+// After a libc header: __GLIBC__ is defined by them.
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "net/server.hpp"
 #include "net/server_peer.hpp"
