@@ -57,10 +57,10 @@ Message read_message(const Names& n, PyObject* dict) {
     while (PyDict_Next(dict, &pos, &key, &value)) {
         std::size_t i = 0;
         while (i < std::size(names) && key != names[i]) ++i;
-        // Another interned str is none of the names; a str made at run time may be.
-        if (i == std::size(names) && PyUnicode_Check(key) && !PyUnicode_CHECK_INTERNED(key)) {
+        // Not one of the names by identity: a str made at run time may still be.
+        if (i == std::size(names)) {
             i = 0;
-            while (i < std::size(names) && PyUnicode_Compare(key, names[i]) != 0) ++i;
+            while (i < std::size(names) && !is(key, names[i])) ++i;
         }
         if (i < std::size(names)) *slots[i] = value;
     }
